@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * teiten: wiring only. EAL, config, ports, workers, the control loop on the
+ * main lcore, signals, and the unwind. No packet logic lives here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "tt_classify.h"
+#include "tt_config.h"
+#include "tt_counters.h"
+#include "tt_port.h"
+#include "tt_report.h"
+#include "tt_sensor.h"
+#include "tt_worker.h"
+
+RTE_LOG_REGISTER(tt_logtype_main, tt.main, NOTICE);
+#define MAIN_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, tt_logtype_main, "teiten: " fmt "\n", ##__VA_ARGS__)
+
+enum exit_code {
+	EXIT_CLEAN = 0,
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+};
+
+enum {
+	RX_DESC = 1024,
+	MBUF_CACHE = 256,
+	TICK_MS = 50,                  /* control loop period */
+	SWAP_TIMEOUT_MS = 1000,
+	TOP_N = 5,
+	MAX_WORKERS = RTE_MAX_LCORE,
+};
+
+struct options {
+	const char *config;
+	const char *summary;
+	uint64_t duration_s;           /* 0: until a signal or the replay ends */
+	bool check_config;
+};
+
+struct appliance {
+	struct tt_config cfg;
+	struct options opt;
+	struct tt_port_info ports[RTE_MAX_ETHPORTS];
+	uint16_t n_ports;
+	struct rte_mempool *pool;
+	struct tt_sensor_table *sensors;
+	struct tt_worker *workers[MAX_WORKERS];
+	unsigned int n_workers;
+	struct tt_shard *run;          /* whole-run totals, per scope */
+	bool packet_clock;
+	bool all_replay;
+	uint64_t started_tsc;
+};
+
+/* Set by the signal handler (release), read by the control loop (acquire). */
+static uint32_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- --config FILE [--duration SECONDS]\n"
+		"          [--summary FILE] [--check-config]\n"
+		"  --config FILE     the appliance config (INI)\n"
+		"  --duration N      stop after N seconds of wall time\n"
+		"  --summary FILE    write the final totals as JSON on exit\n"
+		"  --check-config    validate the config and exit 0 (valid) or 2\n", prog);
+}
+
+static int
+parse_duration_opt(const char *arg, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v == 0 || v > 10ull * 365 * 86400)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config = optarg;
+			break;
+		case 'd':
+			if (parse_duration_opt(optarg, &opt->duration_s) != 0) {
+				fprintf(stderr, "teiten: --duration %s: expected whole seconds > 0\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 's':
+			opt->summary = optarg;
+			break;
+		case 'k':
+			opt->check_config = true;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "teiten: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (opt->config == NULL) {
+		fprintf(stderr, "teiten: --config FILE is required\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+print_problem(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
+static const char *
+clock_name(enum tt_clock_mode c)
+{
+	return c == TT_CLOCK_WALL ? "wall" : c == TT_CLOCK_PACKET ? "packet" : "auto";
+}
+
+static void
+log_config(const struct tt_config *cfg)
+{
+	char svc[TT_SVC_STR_MAX];
+	uint32_t i;
+
+	MAIN_LOG(INFO, "config %s: appliance %s, home %s, clock %s, geoip_db %s, "
+		"%u sensors, %u prefixes, mirai_min_ports %u", cfg->path, cfg->id,
+		cfg->home_country, clock_name(cfg->clock),
+		cfg->geoip_db ? cfg->geoip_db : "(none: every source is ZZ)",
+		cfg->n_sensors, cfg->n_prefixes, cfg->mirai_min_ports);
+	for (i = 0; i < cfg->n_sensors; i++)
+		MAIN_LOG(INFO, "sensor %s: port %u, %s, label '%s'", cfg->sensors[i].name,
+			cfg->sensors[i].port, cfg->sensors[i].location == TT_LOCATION_DOMESTIC ?
+			"domestic" : "overseas", cfg->sensors[i].label);
+	for (i = 0; i < cfg->n_watch_ports; i++) {
+		tt_classify_service_format(cfg->watch_ports[i], svc, sizeof(svc));
+		MAIN_LOG(DEBUG, "watch %s", svc);
+	}
+}
+
+/* Every port a sensor names must exist; each such port is started. */
+static int
+setup_ports(struct appliance *a)
+{
+	const struct tt_config *cfg = &a->cfg;
+	bool used[RTE_MAX_ETHPORTS] = { false };
+	uint32_t total_rxq = 0, n_mbufs, i;
+	uint16_t p;
+	int rc, bad = 0;
+
+	for (i = 0; i < cfg->n_sensors; i++) {
+		p = cfg->sensors[i].port;
+		if (p >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(p)) {
+			fprintf(stderr, "teiten: %s:%u: [sensor %s] port = %u: no such DPDK port "
+				"(%u probed; give it with -a or --vdev)\n", cfg->path,
+				cfg->sensors[i].line, cfg->sensors[i].name, p,
+				rte_eth_dev_count_avail());
+			bad++;
+			continue;
+		}
+		used[p] = true;
+	}
+	if (bad != 0)
+		return -ENODEV;
+	a->all_replay = true;
+	RTE_ETH_FOREACH_DEV(p) {
+		struct tt_port_info *pi = &a->ports[a->n_ports];
+
+		if (!used[p]) {
+			MAIN_LOG(WARNING, "port %u: no sensor receives on it; left stopped", p);
+			continue;
+		}
+		rc = tt_port_probe(p, (uint16_t)a->n_workers, pi);
+		if (rc != 0) {
+			MAIN_LOG(ERR, "port %u: %s", p, rte_strerror(-rc));
+			return rc;
+		}
+		a->all_replay &= pi->replay;
+		total_rxq += pi->n_rxq;
+		a->n_ports++;
+	}
+	/* Descriptors of every queue, a burst in flight per worker, caches. */
+	n_mbufs = total_rxq * (RX_DESC + TT_WORKER_BURST) +
+		(a->n_workers + 1) * (MBUF_CACHE + TT_WORKER_BURST) + 1024;
+	if (cfg->rx_mbufs != 0)
+		n_mbufs = cfg->rx_mbufs;
+	a->pool = rte_pktmbuf_pool_create("tt_rx", n_mbufs, MBUF_CACHE, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (a->pool == NULL) {
+		MAIN_LOG(ERR, "mbuf pool of %u: %s (raise -m, or set [appliance] rx_mbufs)",
+			n_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < a->n_ports; i++) {
+		rc = tt_port_start(&a->ports[i], a->pool, RX_DESC);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+setup_clock(struct appliance *a, int *ts_offset, uint64_t *ts_flag)
+{
+	int flag_bit;
+
+	*ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	*ts_flag = flag_bit >= 0 ? RTE_BIT64(flag_bit) : 0;
+	switch (a->cfg.clock) {
+	case TT_CLOCK_PACKET:
+		a->packet_clock = true;
+		break;
+	case TT_CLOCK_WALL:
+		a->packet_clock = false;
+		break;
+	default:
+		/* Replays carry their capture time; live ports bucket by now. */
+		a->packet_clock = a->all_replay;
+		break;
+	}
+	if (a->packet_clock && (*ts_offset < 0 || *ts_flag == 0)) {
+		MAIN_LOG(WARNING, "clock = packet, but no port fills rx timestamps: "
+			"packets are bucketed by wall time and counted as no_timestamp");
+		*ts_offset = -1;
+		*ts_flag = 0;
+	}
+	MAIN_LOG(NOTICE, "clock: %s", a->packet_clock ? "packet" : "wall");
+	return 0;
+}
+
+static int
+setup_workers(struct appliance *a)
+{
+	const struct tt_config *cfg = &a->cfg;
+	struct tt_worker_conf wc;
+	unsigned int lcore, w = 0;
+	int ts_offset;
+	uint64_t ts_flag;
+
+	setup_clock(a, &ts_offset, &ts_flag);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		uint16_t i, q;
+
+		memset(&wc, 0, sizeof(wc));
+		wc.lcore_id = lcore;
+		wc.index = (uint16_t)w;
+		wc.sensors = a->sensors;
+		wc.packet_clock = a->packet_clock;
+		wc.timestamp_offset = ts_offset;
+		wc.timestamp_flag = ts_flag;
+		wc.home_country = (uint16_t)tt_classify_country_index(cfg->home_country);
+		wc.port_cells = cfg->port_cells;
+		wc.country_cells = cfg->country_cells;
+		/* Queue q of every port goes to worker q mod n_workers. */
+		for (i = 0; i < a->n_ports; i++) {
+			for (q = (uint16_t)w; q < a->ports[i].n_rxq; q += (uint16_t)a->n_workers) {
+				if (wc.n_rxq == TT_WORKER_MAX_RXQ) {
+					MAIN_LOG(ERR, "worker %u: more than %d rx queues", w,
+						TT_WORKER_MAX_RXQ);
+					return -ENOSPC;
+				}
+				wc.rxq[wc.n_rxq].port = a->ports[i].port_id;
+				wc.rxq[wc.n_rxq].queue = q;
+				wc.rxq[wc.n_rxq].replay = a->ports[i].replay;
+				wc.n_rxq++;
+			}
+		}
+		a->workers[w] = tt_worker_create(&wc);
+		if (a->workers[w] == NULL) {
+			MAIN_LOG(ERR, "worker %u on lcore %u: %s", w, lcore,
+				rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+		MAIN_LOG(INFO, "worker %u: lcore %u, %u rx queues", w, lcore, wc.n_rxq);
+		w++;
+	}
+	return 0;
+}
+
+/* Take every worker's current shard and fold it into the run totals. */
+static int
+collect(struct appliance *a)
+{
+	unsigned int w;
+	int rc = 0;
+
+	for (w = 0; w < a->n_workers; w++) {
+		struct tt_shard *s = tt_worker_swap(a->workers[w], SWAP_TIMEOUT_MS);
+
+		if (s == NULL) {
+			MAIN_LOG(WARNING, "worker %u did not hand over its counters; "
+				"they stay with it until the next interval", w);
+			continue;
+		}
+		if (tt_counters_merge(a->run, s, true, true) != 0)
+			rc = -ENOMEM;
+		tt_counters_reset(s);
+	}
+	return rc;
+}
+
+static bool
+all_drained(const struct appliance *a)
+{
+	unsigned int w;
+
+	for (w = 0; w < a->n_workers; w++)
+		if (!tt_worker_drained(a->workers[w]))
+			return false;
+	return true;
+}
+
+static void
+control_loop(struct appliance *a)
+{
+	uint64_t hz = rte_get_timer_hz();
+	uint64_t deadline = a->opt.duration_s ? a->started_tsc + a->opt.duration_s * hz : 0;
+	uint64_t next_flush = a->started_tsc + hz * a->cfg.flush_interval_ms / 1000;
+
+	for (;;) {
+		uint64_t now;
+
+		rte_delay_us_sleep(TICK_MS * 1000);
+		now = rte_get_timer_cycles();
+		if (__atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE)) {
+			MAIN_LOG(NOTICE, "signal: stopping");
+			break;
+		}
+		if (deadline != 0 && now >= deadline) {
+			MAIN_LOG(NOTICE, "duration of %" PRIu64 " s reached: stopping",
+				a->opt.duration_s);
+			break;
+		}
+		if (a->all_replay && !a->opt.duration_s && all_drained(a)) {
+			MAIN_LOG(NOTICE, "every pcap file consumed: stopping");
+			break;
+		}
+		if (now >= next_flush) {
+			if (collect(a) != 0)
+				MAIN_LOG(ERR, "out of memory merging counters");
+			next_flush = now + hz * a->cfg.flush_interval_ms / 1000;
+		}
+	}
+}
+
+static void
+fill_report(const struct appliance *a, struct tt_report_input *in,
+		const char **names, uint16_t *ports)
+{
+	struct tt_worker_stats st;
+	unsigned int w;
+	uint32_t i;
+
+	memset(in, 0, sizeof(*in));
+	for (i = 0; i < a->cfg.n_sensors; i++) {
+		names[i] = a->cfg.sensors[i].name;
+		ports[i] = a->cfg.sensors[i].port;
+	}
+	in->appliance_id = a->cfg.id;
+	in->clock = a->packet_clock ? "packet" : "wall";
+	in->sensor_names = names;
+	in->sensor_ports = ports;
+	in->n_sensors = a->cfg.n_sensors;
+	in->home_country = (uint16_t)tt_classify_country_index(a->cfg.home_country);
+	in->run = a->run;
+	for (w = 0; w < a->n_workers; w++) {
+		tt_worker_read_stats(a->workers[w], &st);
+		in->packets += st.rx_pkts;
+		in->not_dark += st.not_dark;
+		in->malformed += st.malformed;
+		in->non_ip += st.non_ip;
+		if (st.first_sec != 0 && (in->first_sec == 0 || st.first_sec < in->first_sec))
+			in->first_sec = st.first_sec;
+		if (st.last_sec > in->last_sec)
+			in->last_sec = st.last_sec;
+	}
+	in->duration_ms = (rte_get_timer_cycles() - a->started_tsc) * 1000 /
+		rte_get_timer_hz();
+}
+
+static int
+write_outputs(const struct appliance *a)
+{
+	struct tt_report_input in;
+	const char **names = calloc(a->cfg.n_sensors, sizeof(*names));
+	uint16_t *ports = calloc(a->cfg.n_sensors, sizeof(*ports));
+	int rc = -ENOMEM;
+
+	if (names == NULL || ports == NULL)
+		goto out;
+	fill_report(a, &in, names, ports);
+	rc = tt_report_table(stdout, &in, TOP_N);
+	fflush(stdout);
+	if (rc == 0 && a->opt.summary != NULL) {
+		char tmp[4096];
+		FILE *f;
+
+		/* Written aside and renamed, so a reader never sees half a file. */
+		snprintf(tmp, sizeof(tmp), "%s.tmp", a->opt.summary);
+		f = fopen(tmp, "w");
+		if (f == NULL) {
+			rc = -errno;
+			MAIN_LOG(ERR, "summary %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		rc = tt_report_summary_json(f, &in);
+		if (fclose(f) != 0 && rc == 0)
+			rc = -EIO;
+		if (rc == 0 && rename(tmp, a->opt.summary) != 0)
+			rc = -errno;
+		if (rc != 0)
+			MAIN_LOG(ERR, "summary %s: %s", a->opt.summary, strerror(-rc));
+	}
+out:
+	free(names);
+	free(ports);
+	return rc;
+}
+
+static int
+check_config_only(const struct options *opt)
+{
+	struct tt_config cfg;
+	int rc = tt_config_load(&cfg, opt->config, print_problem, NULL);
+
+	if (rc == 0) {
+		printf("%s: valid: appliance %s, %u sensors, %u prefixes\n", opt->config,
+			cfg.id, cfg.n_sensors, cfg.n_prefixes);
+		tt_config_free(&cfg);
+		return EXIT_CLEAN;
+	}
+	if (rc != -EINVAL)
+		fprintf(stderr, "%s: %s\n", opt->config, strerror(-rc));
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct appliance a;
+	int sep, rc, code = EXIT_RUNTIME;
+	unsigned int w;
+
+	/* Our options follow "--"; read them first so --check-config needs no EAL. */
+	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep == argc || parse_options(argc - sep, argv + sep, &a.opt) != 0) {
+		usage(argv[0]);
+		return EXIT_USAGE;
+	}
+	if (a.opt.check_config)
+		return check_config_only(&a.opt);
+	rc = tt_config_load(&a.cfg, a.opt.config, print_problem, NULL);
+	if (rc != 0) {
+		if (rc != -EINVAL)
+			fprintf(stderr, "%s: %s\n", a.opt.config, strerror(-rc));
+		return EXIT_USAGE;
+	}
+
+	rc = rte_eal_init(sep, argv);
+	if (rc < 0) {
+		fprintf(stderr, "teiten: EAL init failed: %s (check the EAL options: "
+			"lcores, memory, --vdev files)\n", rte_strerror(rte_errno));
+		tt_config_free(&a.cfg);
+		return EXIT_USAGE;
+	}
+	log_config(&a.cfg);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	a.n_workers = rte_lcore_count() - 1;
+	if (a.n_workers == 0) {
+		fprintf(stderr, "teiten: no worker lcore: give at least two lcores "
+			"(e.g. -l 0-1); the main lcore is the control plane\n");
+		code = EXIT_USAGE;
+		goto err_cleanup_eal;
+	}
+	a.run = tt_counters_create(1 << 12, 1 << 10, true);
+	if (a.run == NULL)
+		goto err_cleanup_eal;
+	rc = setup_ports(&a);
+	if (rc != 0) {
+		code = rc == -ENODEV ? EXIT_USAGE : EXIT_RUNTIME;
+		goto err_stop_ports;
+	}
+	a.sensors = tt_sensor_create(&a.cfg, (int)rte_socket_id());
+	if (a.sensors == NULL) {
+		MAIN_LOG(ERR, "sensor tables: %s", rte_strerror(rte_errno));
+		goto err_stop_ports;
+	}
+	if (setup_workers(&a) != 0)
+		goto err_free_workers;
+
+	a.started_tsc = rte_get_timer_cycles();
+	for (w = 0; w < a.n_workers; w++) {
+		rc = rte_eal_remote_launch(tt_worker_main, a.workers[w],
+			tt_worker_get_conf(a.workers[w])->lcore_id);
+		if (rc != 0) {
+			MAIN_LOG(ERR, "launch worker %u: %s", w, rte_strerror(-rc));
+			__atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
+		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
+	control_loop(&a);
+
+	for (w = 0; w < a.n_workers; w++)
+		tt_worker_stop(a.workers[w]);
+	rte_eal_mp_wait_lcore();
+	/* The workers have returned: the last swap takes what they wrote. */
+	rc = collect(&a);
+	if (rc == 0)
+		rc = write_outputs(&a);
+	code = rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
+
+err_free_workers:
+	for (w = 0; w < a.n_workers; w++)
+		tt_worker_free(a.workers[w]);
+	tt_sensor_free(a.sensors);
+err_stop_ports:
+	for (w = 0; w < a.n_ports; w++)
+		tt_port_stop(&a.ports[w]);
+	rte_mempool_free(a.pool);
+	tt_counters_free(a.run);
+err_cleanup_eal:
+	rte_eal_cleanup();
+	tt_config_free(&a.cfg);
+	return code;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fingerprint class of one packet. Runs on worker lcores, per packet; a few
+ * compares on fields the parser already extracted.
+ */
+#include "tt_classify.h"
+
+#include <arpa/inet.h>
+
+enum {
+	ZMAP_IP_ID = 54321,
+	NMAP_MSS = 1460,
+	UNICORN_MIN_TTL = 200,
+	UNICORN_WINDOW = 4128,
+	ICMP_ECHO_REQUEST = 8,
+};
+
+static bool
+is_backscatter_icmp(const struct tt_pkt *pkt)
+{
+	switch (pkt->l4 == TT_L4_ICMP ? pkt->icmp_type : 255) {
+	case 0: case 3: case 4: case 5: case 11: case 12: case 14: case 16: case 18:
+		return true;
+	default:
+		break;
+	}
+	if (pkt->l4 != TT_L4_ICMP6)
+		return false;
+	switch (pkt->icmp_type) {
+	case 1: case 2: case 3: case 4: case 129:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+is_nmap_window(uint16_t w)
+{
+	return w == 1024 || w == 2048 || w == 3072 || w == 4096;
+}
+
+enum tt_class
+tt_classify_class(const struct tt_pkt *pkt)
+{
+	bool v4 = pkt->family == 4;
+	bool syn;
+
+	/* Fingerprints need the L4 header; a portless fragment is "other". */
+	if (!(pkt->flags & TT_PKT_HAS_L4))
+		return TT_CLASS_OTHER;
+
+	switch (pkt->l4) {
+	case TT_L4_TCP:
+		if ((pkt->tcp_flags & (TT_TCP_SYN | TT_TCP_ACK)) ==
+				(TT_TCP_SYN | TT_TCP_ACK) ||
+				(pkt->tcp_flags & TT_TCP_RST))
+			return TT_CLASS_BACKSCATTER;
+		syn = (pkt->tcp_flags & (TT_TCP_SYN | TT_TCP_ACK)) == TT_TCP_SYN;
+		if (!syn)
+			return TT_CLASS_OTHER;
+		if (v4 && pkt->seq_raw == pkt->dst.v4)
+			return TT_CLASS_MIRAI;
+		/* masscan: ip_id = (dst ^ dport ^ seq) in host order, truncated */
+		if (v4 && pkt->ip_id ==
+				((ntohl(pkt->dst.v4) ^ pkt->dport ^ ntohl(pkt->seq_raw)) & 0xffff))
+			return TT_CLASS_MASSCAN;
+		if (v4 && pkt->ip_id == ZMAP_IP_ID)
+			return TT_CLASS_ZMAP;
+		if ((pkt->flags & TT_PKT_ONE_MSS) && pkt->mss == NMAP_MSS &&
+				is_nmap_window(pkt->window))
+			return TT_CLASS_NMAP;
+		if ((pkt->flags & TT_PKT_ONE_MSS) && pkt->ttl >= UNICORN_MIN_TTL &&
+				pkt->window == UNICORN_WINDOW)
+			return TT_CLASS_UNICORN;
+		return TT_CLASS_OTHER;
+	case TT_L4_ICMP:
+	case TT_L4_ICMP6:
+		if (is_backscatter_icmp(pkt))
+			return TT_CLASS_BACKSCATTER;
+		if (v4 && pkt->icmp_type == ICMP_ECHO_REQUEST && pkt->ip_id == ZMAP_IP_ID)
+			return TT_CLASS_ZMAP;
+		return TT_CLASS_OTHER;
+	case TT_L4_UDP:
+		if (v4 && pkt->ip_id == ZMAP_IP_ID)
+			return TT_CLASS_ZMAP;
+		return TT_CLASS_OTHER;
+	default:
+		return TT_CLASS_OTHER;
+	}
+}

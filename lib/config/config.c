@@ -1,0 +1,1047 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config loader and validator. Control thread only; needs no EAL.
+ *
+ * rte_cfgfile parses the INI layer. It keeps no line numbers, so a small
+ * scanner walks the same file with the same rules (';' starts a comment,
+ * sections and entries in file order) and remembers where each section and
+ * entry stands: section i of rte_cfgfile is the i-th header in the file, and
+ * entry j of it is the j-th entry under that header.
+ */
+#include "tt_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rte_cfgfile.h>
+#include <maxminddb.h>
+
+#include "tt_classify.h"
+
+enum {
+	CFG_LINE_MAX = 255,           /* rte_cfgfile fails the whole load past it */
+	NAME_MAX_LEN = 64,
+	MIN_CELLS = 1 << 10,
+	MAX_CELLS = 1 << 24,
+	MIN_RETENTION_S = 60,
+	MAX_RX_MBUFS = 1 << 24,
+};
+
+struct line_index {
+	uint32_t n_sections;
+	uint32_t *section_line;        /* [section] -> line of its header */
+	uint32_t *first_entry;         /* [section] -> index into entry_line */
+	uint32_t *n_entries;
+	uint32_t *entry_line;
+	uint32_t n_entries_total;
+};
+
+struct loader {
+	struct tt_config *cfg;
+	const char *file;              /* the config file, as given */
+	tt_config_report_cb report;
+	void *ctx;
+	unsigned int problems;
+	struct line_index idx;
+	const char *section;           /* current section while applying keys */
+	uint32_t section_no;
+	uint32_t prefix_capacity;
+};
+
+static void
+problem(struct loader *ld, const char *file, uint32_t line, const char *fmt, ...)
+{
+	char msg[512], out[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(out, sizeof(out), "%s:%u: %s", file, line, msg);
+	ld->problems++;
+	if (ld->report != NULL)
+		ld->report(ld->ctx, out);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Walk the file as rte_cfgfile will. Also reports what makes rte_cfgfile
+ * reject a file, with its line, since rte_cfgfile itself only says "failed".
+ * @return 0, -errno if the file cannot be read, -ENOMEM.
+ */
+static int
+index_lines(struct loader *ld)
+{
+	struct line_index *x = &ld->idx;
+	uint32_t cap_s = 16, cap_e = 64, lineno = 0;
+	char buf[4096];
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(ld->file, "r");
+	if (f == NULL)
+		return -errno;
+	x->section_line = malloc(cap_s * sizeof(uint32_t));
+	x->first_entry = malloc(cap_s * sizeof(uint32_t));
+	x->n_entries = malloc(cap_s * sizeof(uint32_t));
+	x->entry_line = malloc(cap_e * sizeof(uint32_t));
+	if (!x->section_line || !x->first_entry || !x->n_entries || !x->entry_line) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		size_t len = strlen(buf);
+		char *s, *c;
+
+		lineno++;
+		if (len > 0 && buf[len - 1] != '\n' && !feof(f)) {
+			int ch;
+
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				len++;
+		}
+		if (len > CFG_LINE_MAX) {
+			problem(ld, ld->file, lineno, "line is %zu characters, longer than %d "
+				"(split long lists over several lines or use prefixes_file)",
+				len, CFG_LINE_MAX);
+			continue;
+		}
+		c = strchr(buf, ';');
+		if (c != NULL)
+			*c = '\0';
+		s = trim(buf);
+		if (*s == '\0')
+			continue;
+		if (*s == '[') {
+			if (s[strlen(s) - 1] != ']') {
+				problem(ld, ld->file, lineno, "%s: section header without ']'", s);
+				continue;
+			}
+			if (x->n_sections == cap_s) {
+				uint32_t *a, *b, *d;
+
+				cap_s *= 2;
+				a = realloc(x->section_line, cap_s * sizeof(uint32_t));
+				if (a != NULL)
+					x->section_line = a;
+				b = realloc(x->first_entry, cap_s * sizeof(uint32_t));
+				if (b != NULL)
+					x->first_entry = b;
+				d = realloc(x->n_entries, cap_s * sizeof(uint32_t));
+				if (d != NULL)
+					x->n_entries = d;
+				if (a == NULL || b == NULL || d == NULL) {
+					rc = -ENOMEM;
+					goto out;
+				}
+			}
+			x->section_line[x->n_sections] = lineno;
+			x->first_entry[x->n_sections] = x->n_entries_total;
+			x->n_entries[x->n_sections] = 0;
+			x->n_sections++;
+			continue;
+		}
+		if (x->n_sections == 0) {
+			problem(ld, ld->file, lineno, "%s: entry outside any [section]", s);
+			continue;
+		}
+		if (strchr(s, '=') == NULL) {
+			problem(ld, ld->file, lineno, "%s: expected 'key = value'", s);
+			continue;
+		}
+		if (x->n_entries_total == cap_e) {
+			uint32_t *a;
+
+			cap_e *= 2;
+			a = realloc(x->entry_line, cap_e * sizeof(uint32_t));
+			if (a == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			x->entry_line = a;
+		}
+		x->entry_line[x->n_entries_total++] = lineno;
+		x->n_entries[x->n_sections - 1]++;
+	}
+	if (ferror(f))
+		rc = -EIO;
+out:
+	fclose(f);
+	return rc;
+}
+
+static void
+index_free(struct line_index *x)
+{
+	free(x->section_line);
+	free(x->first_entry);
+	free(x->n_entries);
+	free(x->entry_line);
+	memset(x, 0, sizeof(*x));
+}
+
+static uint32_t
+entry_line(const struct loader *ld, uint32_t sec, uint32_t entry)
+{
+	const struct line_index *x = &ld->idx;
+
+	if (sec >= x->n_sections)
+		return 0;
+	if (entry >= x->n_entries[sec])
+		return x->section_line[sec];
+	return x->entry_line[x->first_entry[sec] + entry];
+}
+
+/* --- value parsers (exported ones are unit-tested directly) --- */
+
+static int
+parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+tt_config_parse_duration(const char *s, uint32_t *seconds)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -EINVAL;
+		}
+		if (end[1] != '\0')
+			return -EINVAL;
+	}
+	if (v > UINT32_MAX / mult)
+		return -EINVAL;
+	*seconds = (uint32_t)(v * mult);
+	return 0;
+}
+
+int
+tt_config_parse_prefix(const char *s, struct tt_prefix *p)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	uint32_t len, max, i;
+	size_t alen;
+
+	memset(p, 0, sizeof(*p));
+	if (slash == NULL || slash == s)
+		return -EINVAL;
+	alen = (size_t)(slash - s);
+	if (alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (strchr(addr, ':') != NULL) {
+		if (inet_pton(AF_INET6, addr, p->addr) != 1)
+			return -EINVAL;
+		p->family = 6;
+		max = 128;
+	} else {
+		if (inet_pton(AF_INET, addr, p->addr) != 1)
+			return -EINVAL;
+		p->family = 4;
+		max = 32;
+	}
+	if (parse_u32(slash + 1, 0, max, &len) != 0)
+		return -EINVAL;
+	p->len = (uint8_t)len;
+	/* Host bits must be zero: "192.0.2.1/24" is most likely a typo. */
+	for (i = len; i < max; i++)
+		if (p->addr[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+static bool
+is_name(const char *s, size_t max, bool allow_colon)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		if (isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '.')
+			continue;
+		if (allow_colon && *s == ':')
+			continue;
+		return false;
+	}
+	return n > 0 && n <= max;
+}
+
+static int
+set_string(char **dst, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* An empty value means "unset" for optional paths and names. */
+static int
+set_optional_string(char **dst, const char *value)
+{
+	if (*value == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	return set_string(dst, value);
+}
+
+static const char *
+add_file_name(struct tt_config *cfg, const char *name)
+{
+	char **a;
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_files; i++)
+		if (strcmp(cfg->files[i], name) == 0)
+			return cfg->files[i];
+	a = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	cfg->files = a;
+	a[cfg->n_files] = strdup(name);
+	if (a[cfg->n_files] == NULL)
+		return NULL;
+	return a[cfg->n_files++];
+}
+
+static int
+add_prefix(struct loader *ld, const struct tt_prefix *p)
+{
+	struct tt_config *cfg = ld->cfg;
+
+	if (cfg->n_prefixes == ld->prefix_capacity) {
+		uint32_t cap = ld->prefix_capacity == 0 ? 64 : ld->prefix_capacity * 2;
+		struct tt_prefix *a = realloc(cfg->prefixes, cap * sizeof(*a));
+
+		if (a == NULL)
+			return -ENOMEM;
+		cfg->prefixes = a;
+		ld->prefix_capacity = cap;
+	}
+	cfg->prefixes[cfg->n_prefixes++] = *p;
+	return 0;
+}
+
+/* "a, b, c": one prefix per comma-separated item. */
+static int
+add_prefix_list(struct loader *ld, const char *value, uint16_t sensor,
+		const char *file, uint32_t line, const char *key)
+{
+	char *copy = strdup(value), *save = NULL, *tok;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+			tok = strtok_r(NULL, ",", &save)) {
+		struct tt_prefix p;
+
+		tok = trim(tok);
+		if (*tok == '\0')
+			continue;
+		if (tt_config_parse_prefix(tok, &p) != 0) {
+			problem(ld, file, line, "[%s] %s = %s: '%s' is not a prefix "
+				"(address/length, host bits zero)", ld->section, key, value, tok);
+			continue;
+		}
+		p.sensor = sensor;
+		p.line = line;
+		p.file = file;
+		rc = add_prefix(ld, &p);
+		if (rc != 0)
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32_t line)
+{
+	char path[4096], buf[1024];
+	const char *file;
+	uint32_t lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	/* Relative to the config file's folder, as operators expect. */
+	if (value[0] != '/' && strrchr(ld->file, '/') != NULL)
+		snprintf(path, sizeof(path), "%.*s/%s",
+			(int)(strrchr(ld->file, '/') - ld->file), ld->file, value);
+	else
+		snprintf(path, sizeof(path), "%s", value);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		problem(ld, ld->file, line, "[%s] prefixes_file = %s: cannot open %s: %s",
+			ld->section, value, path, strerror(errno));
+		return 0;
+	}
+	file = add_file_name(ld->cfg, path);
+	if (file == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (rc == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+		char *hash = strchr(buf, '#'), *s;
+		struct tt_prefix p;
+
+		lineno++;
+		if (hash != NULL)
+			*hash = '\0';
+		s = trim(buf);
+		if (*s == '\0')
+			continue;
+		if (tt_config_parse_prefix(s, &p) != 0) {
+			problem(ld, file, lineno, "prefix = %s: not a prefix "
+				"(address/length, host bits zero)", s);
+			continue;
+		}
+		p.sensor = sensor;
+		p.line = lineno;
+		p.file = file;
+		rc = add_prefix(ld, &p);
+	}
+	fclose(f);
+	return rc;
+}
+
+static void
+check_mmdb(struct loader *ld, uint32_t line, const char *key, const char *path)
+{
+	MMDB_s db;
+	int status;
+
+	if (access(path, R_OK) != 0) {
+		problem(ld, ld->file, line, "[%s] %s = %s: %s", ld->section, key, path,
+			strerror(errno));
+		return;
+	}
+	status = MMDB_open(path, MMDB_MODE_MMAP, &db);
+	if (status != MMDB_SUCCESS) {
+		problem(ld, ld->file, line, "[%s] %s = %s: not a MaxMind DB: %s",
+			ld->section, key, path, MMDB_strerror(status));
+		return;
+	}
+	MMDB_close(&db);
+}
+
+static void
+parse_watch_ports(struct loader *ld, uint32_t line, const char *value)
+{
+	struct tt_config *cfg = ld->cfg;
+	char *copy = strdup(value), *save = NULL, *tok;
+	uint32_t i;
+
+	cfg->n_watch_ports = 0;
+	if (copy == NULL)
+		return;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+			tok = strtok_r(NULL, ",", &save)) {
+		uint32_t svc;
+		bool dup = false;
+
+		tok = trim(tok);
+		if (*tok == '\0')
+			continue;
+		if (tt_classify_service_parse(tok, &svc) != 0) {
+			problem(ld, ld->file, line, "[%s] watch_ports = %s: '%s' is not a "
+				"service (tcp/N, udp/N, icmp, icmp6, ip/N)", ld->section, value, tok);
+			continue;
+		}
+		for (i = 0; i < cfg->n_watch_ports; i++)
+			dup |= cfg->watch_ports[i] == svc;
+		if (dup) {
+			problem(ld, ld->file, line, "[%s] watch_ports = %s: '%s' listed twice",
+				ld->section, value, tok);
+			continue;
+		}
+		if (cfg->n_watch_ports == TT_MAX_WATCH_PORTS) {
+			problem(ld, ld->file, line, "[%s] watch_ports = %s: more than %d services",
+				ld->section, value, TT_MAX_WATCH_PORTS);
+			break;
+		}
+		cfg->watch_ports[cfg->n_watch_ports++] = svc;
+	}
+	free(copy);
+}
+
+/* --- sections --- */
+
+struct key_rule {
+	const char *key;
+	bool repeatable;
+};
+
+static const struct key_rule appliance_keys[] = {
+	{ "id", false }, { "home_country", false }, { "clock", false },
+	{ "geoip_db", false }, { "asn_db", false }, { "mirai_min_ports", false },
+	{ "watch_ports", false }, { "port_cells", false }, { "country_cells", false },
+	{ "rx_mbufs", false }, { NULL, false },
+};
+static const struct key_rule redis_keys[] = {
+	{ "host", false }, { "unix", false }, { "port", false }, { "user", false },
+	{ "password_file", false }, { "prefix", false }, { "flush_interval_ms", false },
+	{ "backlog_max_mb", false }, { NULL, false },
+};
+static const struct key_rule retention_keys[] = {
+	{ "minute", false }, { "hour", false }, { "day", false }, { "sources", false },
+	{ NULL, false },
+};
+static const struct key_rule sensor_keys[] = {
+	{ "port", false }, { "prefixes", true }, { "prefixes_file", true },
+	{ "label", false }, { "location", false }, { NULL, false },
+};
+/* Alert thresholds arrive with the detectors; until then the section is empty. */
+static const struct key_rule alerts_keys[] = {
+	{ NULL, false },
+};
+
+/*
+ * Checks a section's keys: unknown keys and duplicates are problems.
+ * @return true if entry e may be applied.
+ */
+static bool
+key_allowed(struct loader *ld, const struct key_rule *rules,
+		const struct rte_cfgfile_entry *entries, int e)
+{
+	const struct key_rule *r;
+	int j;
+
+	for (r = rules; r->key != NULL; r++)
+		if (strcmp(r->key, entries[e].name) == 0)
+			break;
+	if (r->key == NULL) {
+		problem(ld, ld->file, entry_line(ld, ld->section_no, e),
+			"[%s] %s = %s: unknown key", ld->section, entries[e].name,
+			entries[e].value);
+		return false;
+	}
+	if (r->repeatable)
+		return true;
+	for (j = 0; j < e; j++) {
+		if (strcmp(entries[j].name, entries[e].name) == 0) {
+			problem(ld, ld->file, entry_line(ld, ld->section_no, e),
+				"[%s] %s = %s: duplicate key (first at line %u)",
+				ld->section, entries[e].name, entries[e].value,
+				entry_line(ld, ld->section_no, j));
+			return false;
+		}
+	}
+	return true;
+}
+
+#define BAD(fmt, ...) problem(ld, ld->file, line, "[%s] %s = %s: " fmt, \
+	ld->section, k, v, ##__VA_ARGS__)
+
+static int
+apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
+{
+	struct tt_config *cfg = ld->cfg;
+
+	if (strcmp(k, "id") == 0) {
+		if (!is_name(v, NAME_MAX_LEN, false))
+			BAD("expected 1-%d of A-Z a-z 0-9 . _ -", NAME_MAX_LEN);
+		else
+			return set_string(&cfg->id, v);
+	} else if (strcmp(k, "home_country") == 0) {
+		if (!tt_classify_country_is_assigned(v))
+			BAD("not an ISO 3166-1 alpha-2 country code (upper case, e.g. JP)");
+		else
+			memcpy(cfg->home_country, v, 3);
+	} else if (strcmp(k, "clock") == 0) {
+		if (strcmp(v, "auto") == 0)
+			cfg->clock = TT_CLOCK_AUTO;
+		else if (strcmp(v, "wall") == 0)
+			cfg->clock = TT_CLOCK_WALL;
+		else if (strcmp(v, "packet") == 0)
+			cfg->clock = TT_CLOCK_PACKET;
+		else
+			BAD("expected auto, wall or packet");
+	} else if (strcmp(k, "geoip_db") == 0 || strcmp(k, "asn_db") == 0) {
+		if (*v != '\0')
+			check_mmdb(ld, line, k, v);
+		return set_optional_string(strcmp(k, "geoip_db") == 0 ?
+			&cfg->geoip_db : &cfg->asn_db, v);
+	} else if (strcmp(k, "mirai_min_ports") == 0) {
+		if (parse_u32(v, 1, 32, &cfg->mirai_min_ports) != 0)
+			BAD("expected a whole number from 1 to 32");
+	} else if (strcmp(k, "watch_ports") == 0) {
+		parse_watch_ports(ld, line, v);
+	} else if (strcmp(k, "rx_mbufs") == 0) {
+		if (parse_u32(v, 0, MAX_RX_MBUFS, &cfg->rx_mbufs) != 0)
+			BAD("expected 0 (sized from the queues) or up to %d mbufs", MAX_RX_MBUFS);
+	} else if (strcmp(k, "port_cells") == 0 || strcmp(k, "country_cells") == 0) {
+		uint32_t *dst = k[0] == 'p' ? &cfg->port_cells : &cfg->country_cells;
+
+		if (parse_u32(v, MIN_CELLS, MAX_CELLS, dst) != 0 || (*dst & (*dst - 1)) != 0)
+			BAD("expected a power of two from %d to %d", MIN_CELLS, MAX_CELLS);
+	}
+	return 0;
+}
+
+static int
+apply_redis(struct loader *ld, const char *k, const char *v, uint32_t line)
+{
+	struct tt_config *cfg = ld->cfg;
+	uint32_t n;
+
+	if (strcmp(k, "host") == 0) {
+		if (*v == '\0')
+			BAD("empty");
+		else
+			return set_string(&cfg->redis_host, v);
+	} else if (strcmp(k, "unix") == 0) {
+		return set_optional_string(&cfg->redis_unix, v);
+	} else if (strcmp(k, "port") == 0) {
+		if (parse_u32(v, 1, 65535, &n) != 0)
+			BAD("expected a TCP port from 1 to 65535");
+		else
+			cfg->redis_port = (uint16_t)n;
+	} else if (strcmp(k, "user") == 0) {
+		return set_optional_string(&cfg->redis_user, v);
+	} else if (strcmp(k, "password_file") == 0) {
+		if (*v != '\0' && access(v, R_OK) != 0)
+			BAD("%s", strerror(errno));
+		return set_optional_string(&cfg->redis_password_file, v);
+	} else if (strcmp(k, "prefix") == 0) {
+		if (!is_name(v, NAME_MAX_LEN, true))
+			BAD("expected 1-%d of A-Z a-z 0-9 . _ - :", NAME_MAX_LEN);
+		else
+			return set_string(&cfg->redis_prefix, v);
+	} else if (strcmp(k, "flush_interval_ms") == 0) {
+		if (parse_u32(v, 10, 60000, &cfg->flush_interval_ms) != 0)
+			BAD("expected milliseconds from 10 to 60000");
+	} else if (strcmp(k, "backlog_max_mb") == 0) {
+		if (parse_u32(v, 1, 1 << 20, &cfg->backlog_max_mb) != 0)
+			BAD("expected MiB from 1 to %d", 1 << 20);
+	}
+	return 0;
+}
+
+static int
+apply_retention(struct loader *ld, const char *k, const char *v, uint32_t line)
+{
+	struct tt_config *cfg = ld->cfg;
+	uint32_t s, *dst;
+
+	if (strcmp(k, "minute") == 0)
+		dst = &cfg->retention_minute;
+	else if (strcmp(k, "hour") == 0)
+		dst = &cfg->retention_hour;
+	else if (strcmp(k, "day") == 0)
+		dst = &cfg->retention_day;
+	else
+		dst = &cfg->retention_sources;
+	if (tt_config_parse_duration(v, &s) != 0 || s < MIN_RETENTION_S)
+		BAD("expected a duration of at least %ds (e.g. 90s, 15m, 2h, 7d)",
+			MIN_RETENTION_S);
+	else
+		*dst = s;
+	return 0;
+}
+
+static int
+apply_sensor(struct loader *ld, struct tt_sensor_conf *sc, uint16_t index,
+		const char *k, const char *v, uint32_t line)
+{
+	uint32_t n;
+
+	if (strcmp(k, "port") == 0) {
+		if (parse_u32(v, 0, TT_MAX_DPDK_PORT, &n) != 0)
+			BAD("expected a DPDK port id from 0 to %d", TT_MAX_DPDK_PORT);
+		else
+			sc->port = (uint16_t)n;
+	} else if (strcmp(k, "prefixes") == 0) {
+		return add_prefix_list(ld, v, index, ld->file, line, k);
+	} else if (strcmp(k, "prefixes_file") == 0) {
+		if (*v != '\0')
+			return load_prefixes_file(ld, v, index, line);
+	} else if (strcmp(k, "label") == 0) {
+		return set_string(&sc->label, v);
+	} else if (strcmp(k, "location") == 0) {
+		if (strcmp(v, "domestic") == 0)
+			sc->location = TT_LOCATION_DOMESTIC;
+		else if (strcmp(v, "overseas") == 0)
+			sc->location = TT_LOCATION_OVERSEAS;
+		else
+			BAD("expected domestic or overseas");
+	}
+	return 0;
+}
+
+#undef BAD
+
+/* --- cross checks --- */
+
+static int
+prefix_cmp(const void *a, const void *b)
+{
+	const struct tt_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c != 0)
+		return c;
+	return x->len - y->len;
+}
+
+/* Is b inside a? (a sorts first: same family, a.addr <= b.addr) */
+static bool
+prefix_contains(const struct tt_prefix *a, const struct tt_prefix *b)
+{
+	uint32_t i;
+
+	if (a->family != b->family || a->len > b->len)
+		return false;
+	for (i = 0; i < a->len; i++)
+		if ((a->addr[i / 8] ^ b->addr[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+/*
+ * Prefixes are either nested or disjoint, so after sorting by address (then
+ * length) a prefix overlaps something before it iff the widest prefix seen
+ * since the last disjoint gap contains it: O(n log n) for 100k prefixes.
+ */
+static int
+check_overlaps(struct loader *ld)
+{
+	struct tt_config *cfg = ld->cfg;
+	struct tt_prefix *sorted;
+	const struct tt_prefix *cover = NULL;
+	uint32_t i;
+
+	if (cfg->n_prefixes < 2)
+		return 0;
+	sorted = malloc(cfg->n_prefixes * sizeof(*sorted));
+	if (sorted == NULL)
+		return -ENOMEM;
+	memcpy(sorted, cfg->prefixes, cfg->n_prefixes * sizeof(*sorted));
+	qsort(sorted, cfg->n_prefixes, sizeof(*sorted), prefix_cmp);
+	for (i = 0; i < cfg->n_prefixes; i++) {
+		const struct tt_prefix *p = &sorted[i];
+
+		if (cover != NULL && prefix_contains(cover, p)) {
+			char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+			inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a));
+			inet_ntop(cover->family == 4 ? AF_INET : AF_INET6, cover->addr, b,
+				sizeof(b));
+			problem(ld, p->file, p->line, "[sensor %s] prefixes = %s/%u: overlaps "
+				"%s/%u of sensor %s (%s:%u)",
+				cfg->sensors[p->sensor].name, a, p->len, b, cover->len,
+				cfg->sensors[cover->sensor].name, cover->file, cover->line);
+			continue;
+		}
+		cover = p;
+	}
+	free(sorted);
+	return 0;
+}
+
+static void
+set_defaults(struct tt_config *cfg)
+{
+	cfg->clock = TT_CLOCK_AUTO;
+	cfg->mirai_min_ports = TT_DEFAULT_MIRAI_MIN_PORTS;
+	cfg->port_cells = TT_DEFAULT_PORT_CELLS;
+	cfg->country_cells = TT_DEFAULT_COUNTRY_CELLS;
+	cfg->redis_port = TT_DEFAULT_REDIS_PORT;
+	cfg->flush_interval_ms = TT_DEFAULT_FLUSH_INTERVAL_MS;
+	cfg->backlog_max_mb = TT_DEFAULT_BACKLOG_MAX_MB;
+	cfg->retention_minute = TT_DEFAULT_RETENTION_MINUTE_S;
+	cfg->retention_hour = TT_DEFAULT_RETENTION_HOUR_S;
+	cfg->retention_day = TT_DEFAULT_RETENTION_DAY_S;
+	cfg->retention_sources = TT_DEFAULT_RETENTION_SOURCES_S;
+}
+
+static int
+fill_string_defaults(struct tt_config *cfg)
+{
+	int rc = 0;
+
+	if (cfg->redis_host == NULL && cfg->redis_unix == NULL)
+		rc |= set_string(&cfg->redis_host, TT_DEFAULT_REDIS_HOST);
+	if (cfg->redis_prefix == NULL)
+		rc |= set_string(&cfg->redis_prefix, TT_DEFAULT_PREFIX);
+	return rc != 0 ? -ENOMEM : 0;
+}
+
+static int
+apply_sections(struct loader *ld, struct rte_cfgfile *file)
+{
+	struct tt_config *cfg = ld->cfg;
+	struct rte_cfgfile_entry *entries = NULL;
+	uint32_t seen_line[4] = { 0 };   /* appliance, redis, retention, alerts */
+	static const char *const singles[4] = { "appliance", "redis", "retention", "alerts" };
+	bool watch_set = false;
+	int n_sec, s, rc = 0;
+
+	n_sec = rte_cfgfile_num_sections(file, NULL, 0);
+	for (s = 0; s < n_sec && rc == 0; s++) {
+		char name[CFG_NAME_LEN];
+		uint32_t line = entry_line(ld, (uint32_t)s, UINT32_MAX);
+		const struct key_rule *rules = NULL;
+		struct tt_sensor_conf *sc = NULL;
+		uint16_t sensor_index = 0;
+		int n, e, single = -1, i;
+
+		n = rte_cfgfile_section_num_entries_by_index(file, name, s);
+		if (n < 0) {
+			rc = -EINVAL;
+			break;
+		}
+		ld->section = name;
+		ld->section_no = (uint32_t)s;
+		for (i = 0; i < 4; i++)
+			if (strcmp(name, singles[i]) == 0)
+				single = i;
+		if (single >= 0) {
+			if (seen_line[single] != 0) {
+				problem(ld, ld->file, line, "[%s]: duplicate section (first at line %u)",
+					name, seen_line[single]);
+				continue;
+			}
+			seen_line[single] = line;
+			rules = single == 0 ? appliance_keys : single == 1 ? redis_keys :
+				single == 2 ? retention_keys : alerts_keys;
+		} else if (strncmp(name, "sensor ", 7) == 0) {
+			const char *sname = trim(name + 7);
+			uint32_t j;
+
+			if (!is_name(sname, TT_SENSOR_NAME_MAX, false) ||
+					strcmp(sname, "all") == 0 || strcmp(sname, "src") == 0) {
+				problem(ld, ld->file, line, "[%s]: sensor name must be 1-%d of "
+					"A-Z a-z 0-9 . _ - and not 'all' or 'src'", name,
+					TT_SENSOR_NAME_MAX);
+				continue;
+			}
+			for (j = 0; j < cfg->n_sensors; j++)
+				if (strcmp(cfg->sensors[j].name, sname) == 0)
+					break;
+			if (j < cfg->n_sensors) {
+				problem(ld, ld->file, line, "[%s]: duplicate sensor (first at line %u)",
+					name, cfg->sensors[j].line);
+				continue;
+			}
+			if (cfg->n_sensors == TT_MAX_SENSORS) {
+				problem(ld, ld->file, line, "[%s]: more than %d sensors", name,
+					TT_MAX_SENSORS);
+				continue;
+			}
+			sc = realloc(cfg->sensors, (cfg->n_sensors + 1) * sizeof(*sc));
+			if (sc == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			cfg->sensors = sc;
+			sensor_index = (uint16_t)cfg->n_sensors++;
+			sc = &cfg->sensors[sensor_index];
+			memset(sc, 0, sizeof(*sc));
+			snprintf(sc->name, sizeof(sc->name), "%s", sname);
+			sc->line = line;
+			sc->port = UINT16_MAX;
+			rules = sensor_keys;
+		} else {
+			problem(ld, ld->file, line, "[%s]: unknown section (expected appliance, "
+				"redis, retention, alerts or sensor NAME)", name);
+			continue;
+		}
+
+		free(entries);
+		entries = calloc((size_t)(n > 0 ? n : 1), sizeof(*entries));
+		if (entries == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		n = rte_cfgfile_section_entries_by_index(file, s, name, entries, n);
+		for (e = 0; e < n && rc == 0; e++) {
+			const char *k = entries[e].name, *v = entries[e].value;
+			uint32_t eline = entry_line(ld, (uint32_t)s, (uint32_t)e);
+
+			if (!key_allowed(ld, rules, entries, e))
+				continue;
+			if (rules == appliance_keys) {
+				watch_set |= strcmp(k, "watch_ports") == 0;
+				rc = apply_appliance(ld, k, v, eline);
+			} else if (rules == redis_keys) {
+				rc = apply_redis(ld, k, v, eline);
+			} else if (rules == retention_keys) {
+				rc = apply_retention(ld, k, v, eline);
+			} else if (rules == sensor_keys) {
+				/* re-take: realloc above may have moved the array */
+				sc = &cfg->sensors[sensor_index];
+				rc = apply_sensor(ld, sc, sensor_index, k, v, eline);
+			}
+		}
+		if (sc != NULL) {
+			uint32_t j, count = 0;
+
+			sc = &cfg->sensors[sensor_index];
+			for (j = 0; j < cfg->n_prefixes; j++)
+				count += cfg->prefixes[j].sensor == sensor_index;
+			if (sc->port == UINT16_MAX)
+				problem(ld, ld->file, line, "[%s] port: missing (the DPDK port id "
+					"that receives this sensor)", name);
+			if (count == 0)
+				problem(ld, ld->file, line, "[%s] prefixes: missing (no darknet "
+					"prefix for this sensor)", name);
+			if (sc->label == NULL)
+				rc = set_string(&sc->label, sc->name);
+		}
+	}
+	free(entries);
+	if (rc != 0)
+		return rc;
+
+	if (seen_line[0] == 0) {
+		problem(ld, ld->file, 1, "[appliance]: missing section");
+	} else {
+		if (cfg->id == NULL)
+			problem(ld, ld->file, seen_line[0], "[appliance] id: missing");
+		if (cfg->home_country[0] == '\0')
+			problem(ld, ld->file, seen_line[0], "[appliance] home_country: missing");
+	}
+	if (cfg->n_sensors == 0)
+		problem(ld, ld->file, 1, "no [sensor NAME] section: nothing to observe");
+	if (cfg->redis_host != NULL && cfg->redis_unix != NULL)
+		problem(ld, ld->file, seen_line[1], "[redis] host and unix: set one, not both");
+	if (!watch_set) {
+		ld->section = "appliance";
+		parse_watch_ports(ld, seen_line[0], TT_DEFAULT_WATCH_PORTS);
+	}
+	rc = fill_string_defaults(cfg);
+	if (rc == 0)
+		rc = check_overlaps(ld);
+	return rc;
+}
+
+int
+tt_config_load(struct tt_config *cfg, const char *path,
+		tt_config_report_cb report, void *ctx)
+{
+	struct loader ld = { .cfg = cfg, .report = report, .ctx = ctx };
+	struct rte_cfgfile *file = NULL;
+	unsigned int before;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_defaults(cfg);
+	cfg->path = strdup(path);
+	ld.file = add_file_name(cfg, path);
+	if (cfg->path == NULL || ld.file == NULL) {
+		rc = -ENOMEM;
+		goto err_free_config;
+	}
+	rc = index_lines(&ld);
+	if (rc != 0) {
+		if (rc != -ENOMEM)
+			problem(&ld, path, 0, "cannot read: %s", strerror(-rc));
+		goto err_free_index;
+	}
+	before = ld.problems;
+	file = rte_cfgfile_load(path, CFG_FLAG_EMPTY_VALUES);
+	if (file == NULL) {
+		if (ld.problems == before)
+			problem(&ld, path, 0, "not a valid INI file");
+		rc = -EINVAL;
+		goto err_free_index;
+	}
+	if (ld.problems != before) {
+		rc = -EINVAL;
+		goto err_close_file;
+	}
+	rc = apply_sections(&ld, file);
+	if (rc == 0 && ld.problems != 0)
+		rc = -EINVAL;
+	if (rc != 0)
+		goto err_close_file;
+	rte_cfgfile_close(file);
+	index_free(&ld.idx);
+	return 0;
+
+err_close_file:
+	rte_cfgfile_close(file);
+err_free_index:
+	index_free(&ld.idx);
+err_free_config:
+	tt_config_free(cfg);
+	return rc;
+}
+
+void
+tt_config_free(struct tt_config *cfg)
+{
+	uint32_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_sensors; i++)
+		free(cfg->sensors[i].label);
+	for (i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg->sensors);
+	free(cfg->prefixes);
+	free(cfg->path);
+	free(cfg->id);
+	free(cfg->geoip_db);
+	free(cfg->asn_db);
+	free(cfg->redis_host);
+	free(cfg->redis_unix);
+	free(cfg->redis_user);
+	free(cfg->redis_password_file);
+	free(cfg->redis_prefix);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TT_CONFIG_H
+#define TT_CONFIG_H
+
+/*
+ * The appliance configuration (DESIGN.md section 3): load, validate, free.
+ *
+ * Pure module: no EAL needed (rte_cfgfile parses the INI layer only), no
+ * logging. Every problem is reported through a callback as one line naming
+ * file, line, key and value, so --check-config can print all of them at once.
+ * Control thread only.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Defaults, one place (DESIGN.md section 3). */
+enum {
+	TT_DEFAULT_REDIS_PORT = 6379,
+	TT_DEFAULT_FLUSH_INTERVAL_MS = 1000,
+	TT_DEFAULT_BACKLOG_MAX_MB = 256,
+	TT_DEFAULT_MIRAI_MIN_PORTS = 2,
+	TT_DEFAULT_RETENTION_MINUTE_S = 2 * 86400,
+	TT_DEFAULT_RETENTION_HOUR_S = 90 * 86400,
+	TT_DEFAULT_RETENTION_DAY_S = 800 * 86400,
+	TT_DEFAULT_RETENTION_SOURCES_S = 7 * 86400,
+	TT_DEFAULT_PORT_CELLS = 1 << 18,       /* per worker shard */
+	TT_DEFAULT_COUNTRY_CELLS = 1 << 14,    /* per worker shard */
+};
+
+#define TT_DEFAULT_PREFIX "teiten"
+#define TT_DEFAULT_REDIS_HOST "127.0.0.1"
+#define TT_DEFAULT_WATCH_PORTS "tcp/23,tcp/2323,tcp/22,tcp/80,tcp/443,tcp/5555," \
+	"tcp/6379,tcp/37215,tcp/8728,tcp/3389,tcp/445,udp/53,icmp"
+
+enum {
+	TT_SENSOR_NAME_MAX = 32,       /* bytes, without the NUL */
+	TT_MAX_SENSORS = 65534,        /* sensor index + 1 is a 16-bit FIB next hop */
+	TT_MAX_WATCH_PORTS = 64,
+	TT_MAX_DPDK_PORT = 1023,
+};
+
+enum tt_clock_mode {
+	TT_CLOCK_AUTO,
+	TT_CLOCK_WALL,
+	TT_CLOCK_PACKET,
+};
+
+enum tt_location {
+	TT_LOCATION_DOMESTIC,
+	TT_LOCATION_OVERSEAS,
+};
+
+/* One darknet prefix. IPv4 addresses sit in addr[0..3], network order. */
+struct tt_prefix {
+	uint8_t family;                /* 4 or 6 */
+	uint8_t len;                   /* prefix length in bits */
+	uint8_t addr[16];              /* host bits are zero (validated) */
+	uint16_t sensor;               /* index into tt_config.sensors */
+	uint32_t line;                 /* where it was written */
+	const char *file;              /* config file or prefixes_file (owned by config) */
+};
+
+struct tt_sensor_conf {
+	char name[TT_SENSOR_NAME_MAX + 1];
+	uint16_t port;                 /* DPDK port id that receives it */
+	char *label;
+	enum tt_location location;
+	uint32_t line;                 /* line of the [sensor ...] header */
+};
+
+struct tt_config {
+	char *path;
+	char **files;                  /* config and prefixes_file names; tt_prefix.file points here */
+	uint32_t n_files;
+
+	/* [appliance] */
+	char *id;
+	char home_country[3];
+	enum tt_clock_mode clock;
+	char *geoip_db;                /* NULL: no database, every source is ZZ */
+	char *asn_db;                  /* NULL: none */
+	uint32_t mirai_min_ports;
+	uint32_t watch_ports[TT_MAX_WATCH_PORTS];   /* service keys (tt_classify.h) */
+	uint32_t n_watch_ports;
+	uint32_t port_cells;           /* per-worker table capacities */
+	uint32_t country_cells;
+	uint32_t rx_mbufs;             /* packet buffers; 0: sized from the queues */
+
+	/* [redis] */
+	char *redis_host;
+	char *redis_unix;
+	uint16_t redis_port;
+	char *redis_user;
+	char *redis_password_file;
+	char *redis_prefix;
+	uint32_t flush_interval_ms;
+	uint32_t backlog_max_mb;
+
+	/* [retention], seconds */
+	uint32_t retention_minute;
+	uint32_t retention_hour;
+	uint32_t retention_day;
+	uint32_t retention_sources;
+
+	/* [sensor NAME] */
+	struct tt_sensor_conf *sensors;
+	uint32_t n_sensors;
+	struct tt_prefix *prefixes;    /* all sensors' prefixes */
+	uint32_t n_prefixes;
+
+};
+
+/**
+ * Receives one problem: "file:line: [section] key = value: what is wrong".
+ * @param ctx  the caller's pointer, passed through.
+ */
+typedef void (*tt_config_report_cb)(void *ctx, const char *line);
+
+/**
+ * Load and validate a config file. Control thread only; no EAL needed.
+ * Every problem found is passed to @p report (which may be NULL).
+ * @return 0 when the config is valid, -EINVAL when any problem was
+ *   reported, -ENOENT/-EACCES/... when the file cannot be read, -ENOMEM.
+ *   On error @p cfg is left empty (tt_config_free() is still safe).
+ */
+int tt_config_load(struct tt_config *cfg, const char *path,
+		tt_config_report_cb report, void *ctx);
+
+/** Release everything tt_config_load() allocated. NULL is a no-op. */
+void tt_config_free(struct tt_config *cfg);
+
+/** Parse a duration "90", "90s", "15m", "2h", "7d" into seconds. @return 0 or -EINVAL. */
+int tt_config_parse_duration(const char *s, uint32_t *seconds);
+
+/** Parse "192.0.2.0/25" or "2001:db8::/32" (host bits must be 0). @return 0 or -EINVAL. */
+int tt_config_parse_prefix(const char *s, struct tt_prefix *p);
+
+#endif /* TT_CONFIG_H */

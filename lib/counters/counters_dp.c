@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-packet counting into a worker's own shard: two table updates, no
+ * atomics (single writer), no allocation (fixed capacity).
+ */
+#include "tt_counters.h"
+
+#include <string.h>
+
+#include "counters_internal.h"
+
+static inline uint32_t
+key_hash(const struct tt_cell_key *k)
+{
+	uint64_t a = (uint64_t)k->minute << 32 | (uint64_t)k->sensor << 16;
+	uint64_t h = (a ^ k->item) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+static inline bool
+key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
+{
+	return a->minute == b->minute && a->sensor == b->sensor && a->item == b->item;
+}
+
+/*
+ * @param reserve  allow the last quarter of the table (overflow keys only),
+ *                 so the overflow key of a full table still finds a slot
+ * @return the cell's values, or NULL when the table is full.
+ */
+uint64_t *
+tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
+{
+	uint32_t i = key_hash(k) & t->mask;
+
+	for (;;) {
+		struct tt_cell_key *slot = &t->keys[i];
+
+		if (!slot->used)
+			break;
+		if (key_equal(slot, k))
+			return &t->values[(uint64_t)i * t->width];
+		i = (i + 1) & t->mask;
+	}
+	if (t->used >= (reserve ? t->mask : t->limit))
+		return NULL;
+	t->keys[i] = *k;
+	t->keys[i].used = 1;
+	t->order[t->used++] = i;
+	return &t->values[(uint64_t)i * t->width];
+}
+
+static uint64_t *
+find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k)
+{
+	uint64_t *v = tt_table_find_or_add(t, k, false);
+
+	if (v != NULL)
+		return v;
+	k->item = TT_SVC(TT_SVC_OVERFLOW, 0);
+	v = tt_table_find_or_add(t, k, true);
+	if (v != NULL)
+		s->overflowed++;
+	else
+		s->lost++;
+	return v;
+}
+
+void
+tt_counters_add(struct tt_shard *s, uint32_t minute, uint16_t sensor,
+		uint32_t svc, uint16_t country, bool home, bool v6, bool malformed,
+		unsigned int klass, uint32_t bytes)
+{
+	struct tt_cell_key k = { .minute = minute, .sensor = sensor, .item = svc };
+	bool mirai = klass == TT_CLASS_MIRAI;
+	uint64_t *v;
+
+	v = find_or_overflow(s, &s->port, &k);
+	if (v != NULL) {
+		v[TT_PV_PKTS]++;
+		v[TT_PV_BYTES] += bytes;
+		v[TT_PV_HOME] += home;
+		v[TT_PV_V6] += v6;
+		v[TT_PV_MALFORMED] += malformed;
+		v[TT_PV_HOME_MIRAI] += home && mirai;
+		if (klass != TT_CLASS_OTHER)
+			v[TT_PV_CLASS(klass)]++;
+	}
+	k.item = country;
+	v = find_or_overflow(s, &s->country, &k);
+	if (v != NULL) {
+		v[TT_CV_PKTS]++;
+		v[TT_CV_MIRAI] += mirai;
+	}
+}

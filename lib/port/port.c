@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port setup. Control thread only.
+ */
+#include "tt_port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+RTE_LOG_REGISTER(tt_logtype_port, tt.port, NOTICE);
+#define PORT_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, tt_logtype_port, "port: " fmt "\n", ##__VA_ARGS__)
+
+/* Steer by source address only, so one source's state lives on one core. */
+#define RSS_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
+	RTE_ETH_RSS_L3_SRC_ONLY)
+
+int
+tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info)
+{
+	struct rte_eth_dev_info dev;
+	const struct rte_devargs *da;
+	const char *args = "";
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return -ENODEV;
+	rc = rte_eth_dev_info_get(port_id, &dev);
+	if (rc != 0)
+		return rc;
+	info->port_id = port_id;
+	snprintf(info->driver, sizeof(info->driver), "%s", dev.driver_name);
+	rte_eth_dev_get_name_by_port(port_id, info->name);
+	da = dev.device != NULL ? rte_dev_devargs(dev.device) : NULL;
+	if (da != NULL && da->args != NULL)
+		args = da->args;
+	if (strcmp(dev.driver_name, "net_pcap") == 0 && strstr(args, "rx_pcap=") != NULL) {
+		info->looping = strstr(args, "infinite_rx=1") != NULL;
+		info->replay = !info->looping;
+	}
+	/* A pcap port has one queue per file: all must be read. */
+	if (strcmp(dev.driver_name, "net_pcap") == 0)
+		info->n_rxq = dev.max_rx_queues;
+	else
+		info->n_rxq = RTE_MIN(n_workers, dev.max_rx_queues);
+	if (info->n_rxq == 0)
+		return -ENODEV;
+	return 0;
+}
+
+int
+tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_rxd)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info dev;
+	uint16_t port = info->port_id, nb_txd = 0, q;
+	int socket = rte_eth_dev_socket_id(port);
+	int rc;
+
+	rc = rte_eth_dev_info_get(port, &dev);
+	if (rc != 0)
+		return rc;
+	if (info->n_rxq > 1 && dev.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = RSS_WANTED & dev.flow_type_rss_offloads;
+		info->source_rss = (conf.rx_adv_conf.rss_conf.rss_hf &
+			RTE_ETH_RSS_L3_SRC_ONLY) != 0;
+		if (!info->source_rss)
+			PORT_LOG(WARNING, "port %u (%s): RSS cannot hash on the source "
+				"address alone; one source may reach several workers "
+				"(their counts are merged)", port, info->driver);
+	} else if (info->n_rxq > 1) {
+		PORT_LOG(NOTICE, "port %u (%s): no RSS; %u queues are read as they are",
+			port, info->driver, info->n_rxq);
+	}
+	rc = rte_eth_dev_configure(port, info->n_rxq, 0, &conf);
+	if (rc != 0) {
+		PORT_LOG(ERR, "port %u (%s): configure %u rx queues: %s", port,
+			info->driver, info->n_rxq, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	if (rc != 0) {
+		PORT_LOG(ERR, "port %u: rx descriptors %u: %s", port, nb_rxd,
+			rte_strerror(-rc));
+		return rc;
+	}
+	for (q = 0; q < info->n_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd,
+			socket < 0 ? SOCKET_ID_ANY : (unsigned int)socket, NULL, pool);
+		if (rc != 0) {
+			PORT_LOG(ERR, "port %u: rx queue %u setup: %s", port, q,
+				rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0) {
+		PORT_LOG(ERR, "port %u (%s): start: %s", port, info->driver, rte_strerror(-rc));
+		return rc;
+	}
+	/* A telescope takes every frame routed to it, whatever its MAC. */
+	rc = rte_eth_promiscuous_enable(port);
+	if (rc != 0 && rc != -ENOTSUP)
+		PORT_LOG(WARNING, "port %u: promiscuous mode: %s", port, rte_strerror(-rc));
+	PORT_LOG(NOTICE, "port %u (%s, %s): %u rx queues%s%s", port, info->driver,
+		info->name, info->n_rxq, info->source_rss ? ", RSS on source" : "",
+		info->replay ? ", pcap replay" : info->looping ? ", pcap loop" : "");
+	return 0;
+}
+
+void
+tt_port_stop(const struct tt_port_info *info)
+{
+	int rc = rte_eth_dev_stop(info->port_id);
+
+	if (rc != 0)
+		PORT_LOG(WARNING, "port %u: stop: %s", info->port_id, rte_strerror(-rc));
+	rte_eth_dev_close(info->port_id);
+}

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Summary JSON and tables from a merged shard. Control plane, pure.
+ */
+#define _GNU_SOURCE
+#include "tt_report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tt_classify.h"
+#include "tt_counters.h"
+
+/* The totals hash fields, in the order DESIGN.md lists them. */
+enum total {
+	T_PKTS, T_BYTES, T_TCP, T_UDP, T_ICMP, T_OTHER, T_V6, T_HOME, T_ABROAD,
+	T_MALFORMED, T_BACKSCATTER, T_MIRAI, T_MASSCAN, T_ZMAP, T_NMAP, T_UNICORN,
+	T_HOME_MIRAI, T_COUNT,
+};
+
+static const char *const total_names[T_COUNT] = {
+	"pkts", "bytes", "tcp", "udp", "icmp", "other", "v6", "home", "abroad",
+	"malformed", "backscatter", "mirai", "masscan", "zmap", "nmap", "unicorn",
+	"home_mirai",
+};
+
+/* One member of a ZSET-like metric. */
+struct member {
+	uint32_t item;
+	uint64_t count;
+};
+
+struct scope_view {
+	uint16_t sensor;               /* or TT_SCOPE_ALL */
+	const char *name;
+	uint64_t totals[T_COUNT];
+	/* port metrics: one member array per metric, sorted by count */
+	struct member *port[TT_PV_COUNT];
+	uint32_t n_port[TT_PV_COUNT];
+	struct member *country[TT_CV_COUNT];
+	uint32_t n_country[TT_CV_COUNT];
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+static void
+scope_free(struct scope_view *v)
+{
+	unsigned int m;
+
+	for (m = 0; m < TT_PV_COUNT; m++)
+		free(v->port[m]);
+	for (m = 0; m < TT_CV_COUNT; m++)
+		free(v->country[m]);
+	memset(v, 0, sizeof(*v));
+}
+
+static void
+add_totals(uint64_t *t, uint32_t svc, const uint64_t *v)
+{
+	unsigned int c;
+
+	t[T_PKTS] += v[TT_PV_PKTS];
+	t[T_BYTES] += v[TT_PV_BYTES];
+	switch (TT_SVC_KIND(svc)) {
+	case TT_SVC_TCP:
+	case TT_SVC_TCP_BARE:
+		t[T_TCP] += v[TT_PV_PKTS];
+		break;
+	case TT_SVC_UDP:
+	case TT_SVC_UDP_BARE:
+		t[T_UDP] += v[TT_PV_PKTS];
+		break;
+	case TT_SVC_ICMP:
+	case TT_SVC_ICMP6:
+		t[T_ICMP] += v[TT_PV_PKTS];
+		break;
+	default:
+		t[T_OTHER] += v[TT_PV_PKTS];
+		break;
+	}
+	t[T_V6] += v[TT_PV_V6];
+	t[T_HOME] += v[TT_PV_HOME];
+	t[T_ABROAD] += v[TT_PV_PKTS] - v[TT_PV_HOME];
+	t[T_MALFORMED] += v[TT_PV_MALFORMED];
+	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++)
+		t[T_BACKSCATTER + c - TT_CLASS_BACKSCATTER] += v[TT_PV_CLASS(c)];
+	t[T_HOME_MIRAI] += v[TT_PV_HOME_MIRAI];
+}
+
+/*
+ * Gather one metric column of a table for one scope into a sorted member
+ * array (zero counts left out, as Redis keeps no zero-score member).
+ */
+static int
+collect(const struct tt_table *t, uint16_t sensor, unsigned int col,
+		struct member **out, uint32_t *n_out)
+{
+	uint32_t i, n = 0, cells = tt_table_cells(t);
+	struct member *m = malloc((cells ? cells : 1) * sizeof(*m));
+
+	if (m == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cells; i++) {
+		const struct tt_cell_key *k = tt_table_key(t, i);
+		const uint64_t *v = tt_table_values(t, i);
+
+		if (k->sensor != sensor || v[col] == 0)
+			continue;
+		m[n].item = k->item;
+		m[n].count = v[col];
+		n++;
+	}
+	qsort(m, n, sizeof(*m), member_cmp);
+	*out = m;
+	*n_out = n;
+	return 0;
+}
+
+static int
+scope_build(struct scope_view *v, const struct tt_report_input *in, uint16_t sensor)
+{
+	const struct tt_table *pt = tt_counters_port_table(in->run);
+	const struct tt_table *ct = tt_counters_country_table(in->run);
+	uint32_t i;
+	unsigned int m;
+
+	memset(v, 0, sizeof(*v));
+	v->sensor = sensor;
+	v->name = sensor == TT_SCOPE_ALL ? "all" : in->sensor_names[sensor];
+	for (i = 0; i < tt_table_cells(pt); i++)
+		if (tt_table_key(pt, i)->sensor == sensor)
+			add_totals(v->totals, tt_table_key(pt, i)->item, tt_table_values(pt, i));
+	for (m = 0; m < TT_PV_COUNT; m++)
+		if (collect(pt, sensor, m, &v->port[m], &v->n_port[m]) != 0)
+			goto err_free_scope;
+	for (m = 0; m < TT_CV_COUNT; m++)
+		if (collect(ct, sensor, m, &v->country[m], &v->n_country[m]) != 0)
+			goto err_free_scope;
+	return 0;
+
+err_free_scope:
+	scope_free(v);
+	return -ENOMEM;
+}
+
+static void
+item_name(bool country, uint32_t item, char *buf, size_t len)
+{
+	if (!country)
+		tt_classify_service_format(item, buf, len);
+	else if (item < TT_COUNTRY_COUNT)
+		tt_classify_country_code((uint16_t)item, buf);
+	else
+		snprintf(buf, len, "overflow");
+}
+
+static void
+json_members(FILE *f, const char *key, const struct member *m, uint32_t n,
+		bool country, bool *first)
+{
+	char name[TT_SVC_STR_MAX];
+	uint32_t i;
+
+	fprintf(f, "%s\n      \"%s\": {", *first ? "" : ",", key);
+	*first = false;
+	for (i = 0; i < n; i++) {
+		item_name(country, m[i].item, name, sizeof(name));
+		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", name, m[i].count);
+	}
+	fprintf(f, "}");
+}
+
+static void
+json_scope(FILE *f, const struct scope_view *v, bool last)
+{
+	static const struct { const char *key; unsigned int col; } port_metrics[] = {
+		{ "port", TT_PV_PKTS },
+		{ "port:home", TT_PV_HOME },
+		{ "port:backscatter", TT_PV_CLASS(TT_CLASS_BACKSCATTER) },
+		{ "port:mirai", TT_PV_CLASS(TT_CLASS_MIRAI) },
+		{ "port:masscan", TT_PV_CLASS(TT_CLASS_MASSCAN) },
+		{ "port:zmap", TT_PV_CLASS(TT_CLASS_ZMAP) },
+		{ "port:nmap", TT_PV_CLASS(TT_CLASS_NMAP) },
+		{ "port:unicorn", TT_PV_CLASS(TT_CLASS_UNICORN) },
+		{ "port:home:mirai", TT_PV_HOME_MIRAI },
+	};
+	bool first = false;
+	unsigned int t, m;
+
+	fprintf(f, "    \"%s\": {\n      \"totals\": {", v->name);
+	for (t = 0; t < T_COUNT; t++)
+		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", total_names[t], v->totals[t]);
+	fprintf(f, "}");
+	for (m = 0; m < sizeof(port_metrics) / sizeof(port_metrics[0]); m++)
+		json_members(f, port_metrics[m].key, v->port[port_metrics[m].col],
+			v->n_port[port_metrics[m].col], false, &first);
+	json_members(f, "country", v->country[TT_CV_PKTS], v->n_country[TT_CV_PKTS],
+		true, &first);
+	json_members(f, "country:mirai", v->country[TT_CV_MIRAI],
+		v->n_country[TT_CV_MIRAI], true, &first);
+	fprintf(f, "\n    }%s\n", last ? "" : ",");
+}
+
+static void
+format_time(uint64_t sec, char *buf, size_t len)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (sec == 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "null");
+		return;
+	}
+	strftime(buf, len, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+}
+
+int
+tt_report_summary_json(FILE *f, const struct tt_report_input *in)
+{
+	struct scope_view v;
+	char first[32], last[32];
+	uint32_t s;
+	int rc;
+
+	format_time(in->first_sec, first, sizeof(first));
+	format_time(in->last_sec, last, sizeof(last));
+	fprintf(f, "{\n  \"appliance\": \"%s\", \"clock\": \"%s\",\n"
+		"  \"packets\": %" PRIu64 ", \"not_dark\": %" PRIu64
+		", \"malformed\": %" PRIu64 ", \"non_ip\": %" PRIu64 ",\n"
+		"  \"cells_overflowed\": %" PRIu64 ", \"cells_lost\": %" PRIu64 ",\n"
+		"  \"first_packet\": %s, \"last_packet\": %s, \"duration_ms\": %" PRIu64 ",\n"
+		"  \"scopes\": {\n",
+		in->appliance_id, in->clock, in->packets, in->not_dark, in->malformed,
+		in->non_ip, tt_counters_overflowed(in->run), tt_counters_lost(in->run),
+		first, last, in->duration_ms);
+	for (s = 0; s <= in->n_sensors; s++) {
+		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
+
+		rc = scope_build(&v, in, sensor);
+		if (rc != 0)
+			return rc;
+		json_scope(f, &v, s == in->n_sensors);
+		scope_free(&v);
+	}
+	fprintf(f, "  }\n}\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+static void
+table_row(FILE *f, const char *label, const struct member *m, uint32_t n,
+		unsigned int top_n, uint64_t total, bool country)
+{
+	char name[TT_SVC_STR_MAX];
+	uint32_t i;
+
+	fprintf(f, "  %-12s", label);
+	if (n == 0)
+		fprintf(f, " -");
+	for (i = 0; i < n && i < top_n; i++) {
+		item_name(country, m[i].item, name, sizeof(name));
+		fprintf(f, " %s %" PRIu64 " (%.1f%%)", name, m[i].count,
+			total ? 100.0 * (double)m[i].count / (double)total : 0.0);
+		if (i + 1 < n && i + 1 < top_n)
+			fputc(',', f);
+	}
+	fputc('\n', f);
+}
+
+int
+tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
+{
+	struct scope_view v;
+	uint32_t s;
+	int rc;
+
+	fprintf(f, "teiten %s: %" PRIu64 " packets, %" PRIu64 " not dark, %" PRIu64
+		" malformed, %" PRIu64 " non-IP (clock: %s)\n", in->appliance_id,
+		in->packets, in->not_dark, in->malformed, in->non_ip, in->clock);
+	for (s = 0; s <= in->n_sensors; s++) {
+		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
+		struct member cls[TT_CLASS_COUNT];
+		uint32_t nc = 0;
+		unsigned int c;
+
+		rc = scope_build(&v, in, sensor);
+		if (rc != 0)
+			return rc;
+		if (sensor == TT_SCOPE_ALL)
+			fprintf(f, "\n[all sensors] %" PRIu64 " packets, %" PRIu64 " bytes, "
+				"%" PRIu64 " from home, %" PRIu64 " malformed\n", v.totals[T_PKTS],
+				v.totals[T_BYTES], v.totals[T_HOME], v.totals[T_MALFORMED]);
+		else
+			fprintf(f, "\n[sensor %s] port %u: %" PRIu64 " packets, %" PRIu64
+				" bytes, %" PRIu64 " from home, %" PRIu64 " malformed\n", v.name,
+				in->sensor_ports[sensor], v.totals[T_PKTS], v.totals[T_BYTES],
+				v.totals[T_HOME], v.totals[T_MALFORMED]);
+		table_row(f, "services", v.port[TT_PV_PKTS], v.n_port[TT_PV_PKTS], top_n,
+			v.totals[T_PKTS], false);
+		table_row(f, "mirai-type", v.port[TT_PV_CLASS(TT_CLASS_MIRAI)],
+			v.n_port[TT_PV_CLASS(TT_CLASS_MIRAI)], top_n, v.totals[T_MIRAI], false);
+		for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++) {
+			uint64_t n = v.totals[T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
+
+			if (n != 0) {
+				cls[nc].item = c;
+				cls[nc++].count = n;
+			}
+		}
+		qsort(cls, nc, sizeof(cls[0]), member_cmp);
+		fprintf(f, "  %-12s", "classes");
+		if (nc == 0)
+			fprintf(f, " -");
+		for (c = 0; c < nc; c++)
+			fprintf(f, " %s %" PRIu64 " (%.1f%%)%s", tt_classify_class_name(cls[c].item),
+				cls[c].count, 100.0 * (double)cls[c].count / (double)v.totals[T_PKTS],
+				c + 1 < nc ? "," : "");
+		fputc('\n', f);
+		table_row(f, "countries", v.country[TT_CV_PKTS], v.n_country[TT_CV_PKTS],
+			top_n, v.totals[T_PKTS], true);
+		scope_free(&v);
+	}
+	return ferror(f) ? -EIO : 0;
+}

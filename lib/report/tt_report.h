@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TT_REPORT_H
+#define TT_REPORT_H
+
+/*
+ * Merged counters -> the --summary JSON (DESIGN.md section 2) and the
+ * operator's per-sensor table. Pure; control thread.
+ *
+ * The summary mirrors the Redis schema: per scope ("all" and each sensor) the
+ * `totals` hash and every ZSET metric as an object of member -> count.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct tt_shard;
+
+struct tt_report_input {
+	const char *appliance_id;
+	const char *clock;             /* "wall" or "packet" */
+	const char *const *sensor_names;
+	const uint16_t *sensor_ports;
+	uint32_t n_sensors;
+	uint16_t home_country;         /* country index */
+	/* A shard merged with collapse_minutes and with_all. */
+	const struct tt_shard *run;
+	uint64_t packets;
+	uint64_t not_dark;
+	uint64_t malformed;
+	uint64_t non_ip;
+	uint64_t first_sec;            /* 0 when no packet was attributed */
+	uint64_t last_sec;
+	uint64_t duration_ms;          /* wall time the appliance ran */
+};
+
+/** Write the summary JSON. @return 0, -ENOMEM, or -EIO if the stream failed. */
+int tt_report_summary_json(FILE *f, const struct tt_report_input *in);
+
+/** Write a per-sensor table of the top @p top_n services, classes and countries. */
+int tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n);
+
+#endif /* TT_REPORT_H */

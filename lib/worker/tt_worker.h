@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TT_WORKER_H
+#define TT_WORKER_H
+
+/*
+ * A worker lcore: polls its rx queues, parses, finds the sensor, classifies
+ * and counts into its own counter shard (DESIGN.md section 1).
+ *
+ * Hand-off without locks: a worker owns two shards and writes one. The
+ * control plane asks for a swap (swap_request), the worker flips at its next
+ * housekeeping tick and acknowledges (swap_ack, release); from then on the
+ * control plane owns the retired shard until it asks again. Stats are
+ * cumulative, single-writer, read with relaxed loads.
+ *
+ * Backed module (ethdev, mbufs). Thread of each function as stated.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tt_sensor_table;
+struct tt_shard;
+struct tt_worker;
+
+enum {
+	TT_WORKER_MAX_RXQ = 64,
+	TT_WORKER_BURST = 32,
+};
+
+struct tt_worker_rxq {
+	uint16_t port;
+	uint16_t queue;
+	bool replay;                   /* a pcap file: empty means consumed */
+};
+
+struct tt_worker_conf {
+	unsigned int lcore_id;
+	uint16_t index;                /* 0..n_workers-1 */
+	const struct tt_sensor_table *sensors;
+	struct tt_worker_rxq rxq[TT_WORKER_MAX_RXQ];
+	uint16_t n_rxq;
+	bool packet_clock;             /* bucket by mbuf rx timestamp */
+	int timestamp_offset;          /* mbuf dynfield, or -1 */
+	uint64_t timestamp_flag;       /* ol_flags bit, or 0 */
+	uint16_t home_country;         /* country index (tt_classify.h) */
+	uint32_t port_cells;
+	uint32_t country_cells;
+};
+
+/* Cumulative per-worker figures; dp: wo, ctl: ro (relaxed). */
+struct tt_worker_stats {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t dark_pkts;            /* attributed to a sensor */
+	uint64_t not_dark;             /* destination in no sensor, or wrong port */
+	uint64_t malformed;            /* every malformed frame, attributed or not */
+	uint64_t non_ip;               /* no readable IP address */
+	uint64_t no_timestamp;         /* packet clock, but the mbuf had none */
+	uint64_t busy_cycles;          /* TSC spent on non-empty bursts */
+	uint64_t bursts;
+	uint64_t first_sec;            /* earliest packet time seen (UTC seconds) */
+	uint64_t last_sec;             /* latest packet time seen */
+};
+
+/** Create a worker on its lcore's socket. Control thread. @return NULL with rte_errno. */
+struct tt_worker *tt_worker_create(const struct tt_worker_conf *conf);
+
+/** Free; NULL is a no-op. Control thread, after the lcore has returned. */
+void tt_worker_free(struct tt_worker *w);
+
+/** The lcore entry point (rte_eal_remote_launch). @return 0. */
+int tt_worker_main(void *worker);
+
+/** Ask the worker to return from tt_worker_main(). Any thread, signal-safe. */
+void tt_worker_stop(struct tt_worker *w);
+
+/**
+ * Take the shard the worker has been writing; it writes the other from now
+ * on. The caller owns the returned shard until the next swap and should merge
+ * it, then tt_counters_reset() it. Control thread. Waits for the worker's
+ * next housekeeping tick (microseconds); no wait once the worker has returned.
+ * @return the retired shard, or NULL if the worker did not answer in
+ *   @p timeout_ms (its data then stays where it is, nothing is lost).
+ */
+struct tt_shard *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
+
+/** Copy the stats with relaxed loads. Any control thread. */
+void tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out);
+
+/** True once every replay queue of this worker is consumed (or it has none). */
+bool tt_worker_drained(const struct tt_worker *w);
+
+/** The worker's configuration (read-only). */
+const struct tt_worker_conf *tt_worker_get_conf(const struct tt_worker *w);
+
+#endif /* TT_WORKER_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker life cycle and the control side of the shard hand-off.
+ * Control thread only.
+ */
+#include "tt_worker.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "tt_counters.h"
+#include "worker_internal.h"
+
+struct tt_worker *
+tt_worker_create(const struct tt_worker_conf *conf)
+{
+	struct tt_worker *w;
+	int socket = (int)rte_lcore_to_socket_id(conf->lcore_id);
+
+	if (conf->n_rxq > TT_WORKER_MAX_RXQ || conf->sensors == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	w = rte_zmalloc_socket("tt_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	w->conf = *conf;
+	w->shard[0] = tt_counters_create(conf->port_cells, conf->country_cells, false);
+	w->shard[1] = tt_counters_create(conf->port_cells, conf->country_cells, false);
+	if (w->shard[0] == NULL || w->shard[1] == NULL) {
+		rte_errno = errno != 0 ? errno : ENOMEM;
+		tt_worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+tt_worker_free(struct tt_worker *w)
+{
+	if (w == NULL)
+		return;
+	tt_counters_free(w->shard[0]);
+	tt_counters_free(w->shard[1]);
+	rte_free(w);
+}
+
+void
+tt_worker_stop(struct tt_worker *w)
+{
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+}
+
+struct tt_shard *
+tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
+{
+	uint32_t want = w->swap_request + 1;   /* ctl is the only writer */
+	uint64_t deadline = rte_get_timer_cycles() +
+		rte_get_timer_hz() * timeout_ms / 1000;
+
+	__atomic_store_n(&w->swap_request, want, __ATOMIC_RELEASE);
+	for (;;) {
+		if (__atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE) == want)
+			break;
+		if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE)) {
+			/* The lcore returned: the control plane owns both
+			 * shards and flips itself. */
+			if (__atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE) != want)
+				__atomic_store_n(&w->swap_ack, want, __ATOMIC_RELEASE);
+			break;
+		}
+		if (rte_get_timer_cycles() > deadline) {
+			/* Take the request back so the next swap asks again. The
+			 * worker only ever moves forward (request ahead of ack),
+			 * so once it reads the old value it will not flip. */
+			__atomic_store_n(&w->swap_request, want - 1, __ATOMIC_RELEASE);
+			if (__atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE) != want)
+				return NULL;
+			__atomic_store_n(&w->swap_request, want, __ATOMIC_RELEASE);
+			break;
+		}
+		rte_pause();
+	}
+	/* The worker now writes shard[want & 1]; the other one is ours. */
+	return w->shard[(want - 1) & 1];
+}
+
+void
+tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&w->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+bool
+tt_worker_drained(const struct tt_worker *w)
+{
+	return __atomic_load_n(&w->drained, __ATOMIC_ACQUIRE) != 0;
+}
+
+const struct tt_worker_conf *
+tt_worker_get_conf(const struct tt_worker *w)
+{
+	return &w->conf;
+}

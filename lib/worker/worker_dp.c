@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker poll loop. Runs on one worker lcore; per packet it allocates
+ * nothing, logs nothing, locks nothing and makes no system call.
+ *
+ * A burst is handled in stages (parse all, look up all, count all) so the
+ * FIB lookups run as bulk calls.
+ */
+#include "tt_worker.h"
+
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+
+#include "tt_classify.h"
+#include "tt_counters.h"
+#include "tt_parse.h"
+#include "tt_sensor.h"
+#include "worker_internal.h"
+
+enum {
+	HOUSEKEEPING_LOOPS = 16,
+	REPLAY_IDLE_MS = 100,        /* empty polls this long: a pcap file is consumed */
+	SECONDS_PER_MINUTE = 60,
+};
+
+/* Per-burst scratch, on the worker's stack. */
+struct burst {
+	struct tt_pkt pkt[TT_WORKER_BURST];
+	uint16_t sensor[TT_WORKER_BURST];
+	uint32_t sec[TT_WORKER_BURST];
+	uint32_t v4_dst[TT_WORKER_BURST];
+	uint8_t v6_dst[TT_WORKER_BURST][16];
+	uint16_t v4_sensor[TT_WORKER_BURST];
+	uint16_t v6_sensor[TT_WORKER_BURST];
+	uint8_t v4_idx[TT_WORKER_BURST];
+	uint8_t v6_idx[TT_WORKER_BURST];
+};
+
+/* Single writer: a relaxed load+store is race-free and costs a plain add. */
+static inline void
+stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+stat_set(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+
+struct wall_clock {
+	uint64_t base_sec;           /* UTC seconds at base_tsc */
+	uint64_t base_tsc;
+	uint64_t hz;
+};
+
+static inline uint32_t
+wall_seconds(const struct wall_clock *wc)
+{
+	return (uint32_t)(wc->base_sec + (rte_rdtsc() - wc->base_tsc) / wc->hz);
+}
+
+static void
+process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
+		struct rte_mbuf **m, uint16_t n, uint16_t port, uint32_t now_sec,
+		struct tt_worker_stats *acc)
+{
+	const struct tt_worker_conf *c = &w->conf;
+	uint8_t linear[TT_PARSE_MAX_HEADER];
+	unsigned int n4 = 0, n6 = 0, i;
+
+	/* Stage 1: parse, time, gather destinations. */
+	for (i = 0; i < n; i++) {
+		struct tt_pkt *p = &b->pkt[i];
+		const uint8_t *data = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m[i]);
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+		if (unlikely(len < rte_pktmbuf_pkt_len(m[i]) && len < sizeof(linear))) {
+			len = RTE_MIN(rte_pktmbuf_pkt_len(m[i]), (uint32_t)sizeof(linear));
+			data = rte_pktmbuf_read(m[i], 0, len, linear);
+		}
+		tt_parse_frame(data, len, rte_pktmbuf_pkt_len(m[i]), p);
+
+		b->sec[i] = now_sec;
+		if (c->packet_clock) {
+			if (likely(m[i]->ol_flags & c->timestamp_flag))
+				b->sec[i] = (uint32_t)(*RTE_MBUF_DYNFIELD(m[i],
+					c->timestamp_offset, rte_mbuf_timestamp_t *) / 1000000);
+			else
+				acc->no_timestamp++;
+		}
+		b->sensor[i] = TT_SENSOR_NONE;
+		if (p->family == 4) {
+			b->v4_dst[n4] = ntohl(p->dst.v4);
+			b->v4_idx[n4++] = (uint8_t)i;
+		} else if (p->family == 6) {
+			memcpy(b->v6_dst[n6], p->dst.v6, 16);
+			b->v6_idx[n6++] = (uint8_t)i;
+		}
+	}
+
+	/* Stage 2: bulk sensor lookups. */
+	if (n4 != 0) {
+		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, n4);
+		for (i = 0; i < n4; i++)
+			b->sensor[b->v4_idx[i]] = b->v4_sensor[i];
+	}
+	if (n6 != 0) {
+		tt_sensor_lookup_v6(c->sensors, b->v6_dst, b->v6_sensor, n6);
+		for (i = 0; i < n6; i++)
+			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
+	}
+
+	/* Stage 3: classify and count. */
+	for (i = 0; i < n; i++) {
+		const struct tt_pkt *p = &b->pkt[i];
+		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
+		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
+		uint16_t sensor = b->sensor[i];
+		uint16_t country = TT_COUNTRY_ZZ;
+		unsigned int klass;
+
+		acc->rx_bytes += bytes;
+		acc->malformed += malformed;
+		if (!(p->flags & TT_PKT_HAS_ADDR)) {
+			acc->non_ip += !malformed;
+			continue;
+		}
+		if (sensor == TT_SENSOR_NONE || tt_sensor_port(c->sensors, sensor) != port) {
+			acc->not_dark++;
+			continue;
+		}
+		if (b->sec[i] < acc->first_sec || acc->first_sec == 0)
+			acc->first_sec = b->sec[i];
+		if (b->sec[i] > acc->last_sec)
+			acc->last_sec = b->sec[i];
+		klass = tt_classify_class(p);
+		acc->dark_pkts++;
+		tt_counters_add(shard, b->sec[i] / SECONDS_PER_MINUTE, sensor,
+			tt_classify_service(p), country, country == c->home_country,
+			p->family == 6, malformed, klass, bytes);
+	}
+}
+
+/* Fold the burst's local figures into the shared stats, once per burst. */
+static void
+publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
+{
+	stat_add(&s->rx_pkts, acc->rx_pkts);
+	stat_add(&s->rx_bytes, acc->rx_bytes);
+	stat_add(&s->dark_pkts, acc->dark_pkts);
+	stat_add(&s->not_dark, acc->not_dark);
+	stat_add(&s->malformed, acc->malformed);
+	stat_add(&s->non_ip, acc->non_ip);
+	stat_add(&s->no_timestamp, acc->no_timestamp);
+	stat_add(&s->busy_cycles, acc->busy_cycles);
+	stat_add(&s->bursts, acc->bursts);
+	if (acc->first_sec != 0 && (s->first_sec == 0 || acc->first_sec < s->first_sec))
+		stat_set(&s->first_sec, acc->first_sec);
+	if (acc->last_sec > s->last_sec)
+		stat_set(&s->last_sec, acc->last_sec);
+}
+
+int
+tt_worker_main(void *arg)
+{
+	struct tt_worker *w = arg;
+	const struct tt_worker_conf *c = &w->conf;
+	struct rte_mbuf *pkts[TT_WORKER_BURST];
+	struct burst b;
+	struct wall_clock wc;
+	struct timespec ts;
+	uint32_t ack, loop = 0;
+	uint64_t idle_since = 0, replay_idle;
+	struct tt_shard *shard;
+	bool has_live = false;
+	uint16_t q;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wc.base_sec = (uint64_t)ts.tv_sec;
+	wc.base_tsc = rte_rdtsc();
+	wc.hz = rte_get_tsc_hz();
+	replay_idle = wc.hz / 1000 * REPLAY_IDLE_MS;
+	for (q = 0; q < c->n_rxq; q++)
+		has_live |= !c->rxq[q].replay;
+
+	ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
+	shard = w->shard[ack & 1];
+	if (c->n_rxq == 0)
+		__atomic_store_n(&w->drained, 1, __ATOMIC_RELEASE);
+
+	for (;;) {
+		uint32_t got = 0;
+
+		for (q = 0; q < c->n_rxq; q++) {
+			const struct tt_worker_rxq *rq = &c->rxq[q];
+			uint16_t n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
+			struct tt_worker_stats acc = { 0 };
+			uint64_t t0;
+
+			if (n == 0)
+				continue;
+			t0 = rte_rdtsc();
+			got += n;
+			acc.rx_pkts = n;
+			acc.bursts = 1;
+			process_burst(w, shard, &b, pkts, n, rq->port,
+				c->packet_clock ? 0 : wall_seconds(&wc), &acc);
+			rte_pktmbuf_free_bulk(pkts, n);
+			acc.busy_cycles = rte_rdtsc() - t0;
+			publish_stats(&w->stats, &acc);
+		}
+
+		if (got != 0) {
+			idle_since = 0;
+		} else if (!has_live) {
+			uint64_t now = rte_rdtsc();
+
+			if (idle_since == 0)
+				idle_since = now;
+			else if (now - idle_since > replay_idle &&
+					!__atomic_load_n(&w->drained, __ATOMIC_RELAXED))
+				__atomic_store_n(&w->drained, 1, __ATOMIC_RELEASE);
+		}
+
+		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
+			uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
+
+			loop = 0;
+			/* Move forward only: a request the control plane took back
+			 * (it is then behind our ack) is ignored. */
+			if ((int32_t)(req - ack) > 0) {
+				ack = req;
+				shard = w->shard[ack & 1];
+				__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
+			}
+			if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+				break;
+		}
+	}
+	/* From here the control plane owns both shards. */
+	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
+	return 0;
+}
