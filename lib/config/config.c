@@ -52,6 +52,12 @@ struct loader {
 	const char *section;           /* current section while applying keys */
 	uint32_t section_no;
 	uint32_t prefix_capacity;
+	/* keys seen, valid or not: a bad value is one problem, not also "missing" */
+	bool id_seen;
+	bool home_country_seen;
+	bool port_seen;
+	bool prefixes_seen;
+	uint32_t sensor_sections;
 };
 
 static void
@@ -587,11 +593,13 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 	struct tt_config *cfg = ld->cfg;
 
 	if (strcmp(k, "id") == 0) {
+		ld->id_seen = true;
 		if (!is_name(v, NAME_MAX_LEN, false))
 			BAD("expected 1-%d of A-Z a-z 0-9 . _ -", NAME_MAX_LEN);
 		else
 			return set_string(&cfg->id, v);
 	} else if (strcmp(k, "home_country") == 0) {
+		ld->home_country_seen = true;
 		if (!tt_classify_country_is_assigned(v))
 			BAD("not an ISO 3166-1 alpha-2 country code (upper case, e.g. JP)");
 		else
@@ -695,13 +703,16 @@ apply_sensor(struct loader *ld, struct tt_sensor_conf *sc, uint16_t index,
 	uint32_t n;
 
 	if (strcmp(k, "port") == 0) {
+		ld->port_seen = true;
 		if (parse_u32(v, 0, TT_MAX_DPDK_PORT, &n) != 0)
 			BAD("expected a DPDK port id from 0 to %d", TT_MAX_DPDK_PORT);
 		else
 			sc->port = (uint16_t)n;
 	} else if (strcmp(k, "prefixes") == 0) {
+		ld->prefixes_seen |= *v != '\0';
 		return add_prefix_list(ld, v, index, ld->file, line, k);
 	} else if (strcmp(k, "prefixes_file") == 0) {
+		ld->prefixes_seen |= *v != '\0';
 		if (*v != '\0')
 			return load_prefixes_file(ld, v, index, line);
 	} else if (strcmp(k, "label") == 0) {
@@ -860,6 +871,10 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 			const char *sname = trim(name + 7);
 			uint32_t j;
 
+			ld->sensor_sections++;
+			ld->port_seen = false;
+			ld->prefixes_seen = false;
+
 			if (!is_name(sname, TT_SENSOR_NAME_MAX, false) ||
 					strcmp(sname, "all") == 0 || strcmp(sname, "src") == 0) {
 				problem(ld, ld->file, line, "[%s]: sensor name must be 1-%d of "
@@ -931,10 +946,10 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 			sc = &cfg->sensors[sensor_index];
 			for (j = 0; j < cfg->n_prefixes; j++)
 				count += cfg->prefixes[j].sensor == sensor_index;
-			if (sc->port == UINT16_MAX)
+			if (!ld->port_seen)
 				problem(ld, ld->file, line, "[%s] port: missing (the DPDK port id "
 					"that receives this sensor)", name);
-			if (count == 0)
+			if (count == 0 && !ld->prefixes_seen)
 				problem(ld, ld->file, line, "[%s] prefixes: missing (no darknet "
 					"prefix for this sensor)", name);
 			if (sc->label == NULL)
@@ -948,12 +963,12 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 	if (seen_line[0] == 0) {
 		problem(ld, ld->file, 1, "[appliance]: missing section");
 	} else {
-		if (cfg->id == NULL)
+		if (!ld->id_seen)
 			problem(ld, ld->file, seen_line[0], "[appliance] id: missing");
-		if (cfg->home_country[0] == '\0')
+		if (!ld->home_country_seen)
 			problem(ld, ld->file, seen_line[0], "[appliance] home_country: missing");
 	}
-	if (cfg->n_sensors == 0)
+	if (ld->sensor_sections == 0)
 		problem(ld, ld->file, 1, "no [sensor NAME] section: nothing to observe");
 	if (cfg->redis_host != NULL && cfg->redis_unix != NULL)
 		problem(ld, ld->file, seen_line[1], "[redis] host and unix: set one, not both");
@@ -973,7 +988,6 @@ tt_config_load(struct tt_config *cfg, const char *path,
 {
 	struct loader ld = { .cfg = cfg, .report = report, .ctx = ctx };
 	struct rte_cfgfile *file = NULL;
-	unsigned int before;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -990,17 +1004,17 @@ tt_config_load(struct tt_config *cfg, const char *path,
 			problem(&ld, path, 0, "cannot read: %s", strerror(-rc));
 		goto err_free_index;
 	}
-	before = ld.problems;
-	file = rte_cfgfile_load(path, CFG_FLAG_EMPTY_VALUES);
-	if (file == NULL) {
-		if (ld.problems == before)
-			problem(&ld, path, 0, "not a valid INI file");
+	/* Syntax problems found by the scanner: rte_cfgfile would reject the
+	 * file or misread it, so stop here with the precise lines. */
+	if (ld.problems != 0) {
 		rc = -EINVAL;
 		goto err_free_index;
 	}
-	if (ld.problems != before) {
+	file = rte_cfgfile_load(path, CFG_FLAG_EMPTY_VALUES);
+	if (file == NULL) {
+		problem(&ld, path, 0, "not a valid INI file");
 		rc = -EINVAL;
-		goto err_close_file;
+		goto err_free_index;
 	}
 	rc = apply_sections(&ld, file);
 	if (rc == 0 && ld.problems != 0)

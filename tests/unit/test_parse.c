@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The parser against DESIGN.md section 4, one rule per test; invalid input first.
+ */
+#include <arpa/inet.h>
+
+#include "cunit_main.h"
+#include "frames.h"
+#include "tt_parse.h"
+
+static const uint8_t SRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t DST6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+static unsigned int
+parse(const struct frame *f, struct tt_pkt *p)
+{
+	return tt_parse_frame(f->b, f->len, f->len, p);
+}
+
+/* A well-formed IPv4 TCP SYN to 192.0.2.1:23. */
+static void
+syn4(struct frame *f)
+{
+	uint32_t ip;
+
+	eth(f, 0x0800);
+	ip = ipv4(f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(f, 40000, 23, IP4(192, 0, 2, 1), 0x02, 5840, 5, NULL, 0);
+	ipv4_fix_total(f, ip);
+}
+
+static void
+test_frame_too_short(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x0800);
+	f.len = 13;
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.family, 0);
+}
+
+static void
+test_vlan_cut(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x8100);
+	put16(&f, 100);         /* the tag's TCI, but no inner type */
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED);
+}
+
+static void
+test_non_ip_is_not_malformed(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x0806);        /* ARP */
+	put32(&f, 0x00010800);
+	CU_ASSERT_EQUAL(parse(&f, &p), 0);
+	CU_ASSERT_FALSE(p.flags & TT_PKT_HAS_ADDR);
+}
+
+static void
+test_third_vlan_tag_is_not_followed(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x88a8);
+	put16(&f, 1);
+	put16(&f, 0x8100);
+	put16(&f, 2);
+	put16(&f, 0x8100);      /* a third tag */
+	put16(&f, 3);
+	put16(&f, 0x0800);
+	ipv4(&f, 5, 40, 0, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 2, 0, 2, 0, 5, NULL, 0);
+	CU_ASSERT_EQUAL(parse(&f, &p), 0);
+	CU_ASSERT_EQUAL(p.family, 0);
+}
+
+static void
+test_vlan_and_qinq(void)
+{
+	static const uint16_t tpids[] = { 0x8100, 0x88a8, 0x9100 };
+	struct frame f;
+	struct tt_pkt p;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		syn4(&f);
+		memmove(f.b + 16, f.b + 12, f.len - 12);
+		f.len += 4;
+		f.b[12] = (uint8_t)(tpids[i] >> 8);
+		f.b[13] = (uint8_t)tpids[i];
+		f.b[14] = 0;
+		f.b[15] = 7;
+		CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+		CU_ASSERT_EQUAL(p.dport, 23);
+	}
+	/* QinQ: 0x88a8 outer, 0x8100 inner */
+	syn4(&f);
+	memmove(f.b + 20, f.b + 12, f.len - 12);
+	f.len += 8;
+	f.b[12] = 0x88; f.b[13] = 0xa8; f.b[14] = 0; f.b[15] = 1;
+	f.b[16] = 0x81; f.b[17] = 0x00; f.b[18] = 0; f.b[19] = 2;
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.dst.v4, htonl(IP4(192, 0, 2, 1)));
+}
+
+static void
+test_ipv4_too_short(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x0800);
+	put32(&f, 0x45000028);
+	put32(&f, 0);
+	put32(&f, 0x40060000);
+	put32(&f, IP4(198, 51, 100, 7));    /* 16 bytes: no destination */
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.family, 0);
+}
+
+static void
+test_ipv4_bad_version(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	f.b[14] = 0x55;
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_HAS_ADDR);      /* still attributed */
+	CU_ASSERT_EQUAL(p.dport, 23);
+}
+
+static void
+test_ipv4_ihl_under_5(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	f.b[14] = 0x44;
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.flags, TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_TCP);                /* protocol, no port */
+}
+
+static void
+test_ipv4_ihl_past_data(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x0800);
+	ipv4(&f, 5, 20, 0, 0, 64, 6, 1, 2);
+	f.b[14] = 0x4f;                                  /* 60 bytes claimed, 20 present */
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.flags, TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+}
+
+static void
+test_ipv4_total_under_ihl(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	f.b[16] = 0;
+	f.b[17] = 19;
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.dport, 23);
+}
+
+static void
+test_ipv4_total_over_captured(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	f.b[17] += 1;
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_HAS_L4);
+}
+
+static void
+test_ipv4_padding_is_fine(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	memset(f.b + f.len, 0, 6);
+	f.len += 6;                                      /* 60-byte minimum frame */
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+}
+
+static void
+test_ipv4_options(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 7, 0, 9, 0, 64, 17, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	udp(&f, 5353, 53, 8);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_UDP);
+	CU_ASSERT_EQUAL(p.dport, 53);
+	CU_ASSERT_EQUAL(p.ip_id, 9);
+}
+
+static void
+test_ipv4_fragments(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	/* non-first fragment: protocol known, no port, not malformed */
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0x00b9, 64, 6, 1, IP4(192, 0, 2, 1));
+	put32(&f, 0xdeadbeef);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_TCP);
+	/* first fragment (MF, offset 0): ports are there */
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0x2000, 64, 17, 1, IP4(192, 0, 2, 1));
+	udp(&f, 1, 161, 100);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.dport, 161);
+}
+
+static void
+test_tcp_too_short(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	put16(&f, 1234);
+	put16(&f, 2323);
+	put32(&f, 0);                                    /* 8 of 20 bytes */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED | TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS);
+	CU_ASSERT_EQUAL(p.dport, 2323);
+	/* under 4 bytes: not even ports */
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	put16(&f, 1234);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+}
+
+static void
+test_tcp_doff_under_5(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 22, 77, 0x02, 1024, 4, NULL, 0);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.tcp_flags, 0x02);
+}
+
+/* The shape of the real Mirai packets: total 40, data offset 24, padding. */
+static void
+test_tcp_doff_past_payload_still_read(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(116, 90, 231, 16), IP4(185, 100, 143, 115));
+	tcp(&f, 55524, 23, IP4(185, 100, 143, 115), 0x02, 14600, 6, NULL, 0);
+	ipv4_fix_total(&f, ip);
+	put16(&f, 0x0204);                               /* padding that looks like an option */
+	put32(&f, 0);
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.flags, TT_PKT_MALFORMED | TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS |
+		TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.dport, 23);
+	CU_ASSERT_EQUAL(p.seq_raw, p.dst.v4);
+}
+
+static void
+test_tcp_options_one_mss(void)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	static const uint8_t mss_eol[8] = { 2, 4, 0x05, 0xb4, 0, 0, 0, 0 };
+	static const uint8_t mss_nop[8] = { 2, 4, 0x05, 0xb4, 1, 1, 1, 1 };
+	static const uint8_t nop_mss[8] = { 1, 1, 1, 1, 2, 4, 0x05, 0xb4 };
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 80, 5, 0x02, 1024, 6, mss, 4);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_ONE_MSS);
+	CU_ASSERT_EQUAL(p.mss, 1460);
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 80, 5, 0x02, 1024, 7, mss_eol, 8);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_ONE_MSS);
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 80, 5, 0x02, 1024, 7, mss_nop, 8);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_FALSE(p.flags & TT_PKT_ONE_MSS);
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, 1, 2);
+	tcp(&f, 1, 80, 5, 0x02, 1024, 7, nop_mss, 8);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_FALSE(p.flags & TT_PKT_ONE_MSS);
+}
+
+static void
+test_udp_and_icmp_too_short(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 17, 1, 2);
+	put16(&f, 1);
+	put16(&f, 53);
+	put16(&f, 8);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED | TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS);
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 1, 1, 2);
+	put32(&f, 0x08000000);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_ICMP);
+}
+
+static void
+test_ipv6_too_short(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	eth(&f, 0x86dd);
+	ipv6(&f, 0, 59, 64, SRC6, DST6);
+	f.len -= 1;
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.family, 0);
+}
+
+static void
+test_ipv6_bad_version_and_payload(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 6, 64, SRC6, DST6);
+	tcp(&f, 1, 22, 0, 0x02, 0, 5, NULL, 0);
+	ipv6_fix_payload(&f, ip);
+	f.b[ip] = 0x40;
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.dport, 22);
+
+	f.b[ip] = 0x60;
+	f.b[ip + 5] += 1;                                /* payload past the data */
+	parse(&f, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.dport, 22);
+}
+
+static void
+test_ipv6_extension_chain(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 0, 64, SRC6, DST6);
+	put8(&f, 60); put8(&f, 0); put32(&f, 0); put16(&f, 0);     /* hop-by-hop */
+	put8(&f, 43); put8(&f, 1); put32(&f, 0); put16(&f, 0);     /* dest opts, 16 bytes */
+	put32(&f, 0); put32(&f, 0);
+	put8(&f, 17); put8(&f, 0); put32(&f, 0); put16(&f, 0);     /* routing */
+	udp(&f, 1, 123, 8);
+	ipv6_fix_payload(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.family, 6);
+	CU_ASSERT_EQUAL(p.dport, 123);
+	CU_ASSERT_EQUAL(memcmp(p.dst.v6, DST6, 16), 0);
+}
+
+static void
+test_ipv6_fragment(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 44, 64, SRC6, DST6);
+	put8(&f, 6); put8(&f, 0); put16(&f, 0x0100); put32(&f, 7); /* offset 32 */
+	put32(&f, 0);
+	ipv6_fix_payload(&f, ip);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_TCP);
+}
+
+static void
+test_ipv6_too_many_extensions(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+	int i;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 60, 64, SRC6, DST6);
+	for (i = 0; i < 9; i++) {
+		put8(&f, i == 8 ? 6 : 60);
+		put8(&f, 0); put32(&f, 0); put16(&f, 0);
+	}
+	tcp(&f, 1, 22, 0, 0x02, 0, 5, NULL, 0);
+	ipv6_fix_payload(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.flags, TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+}
+
+static void
+test_ipv6_cut_extension(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 60, 64, SRC6, DST6);
+	put8(&f, 6); put8(&f, 2); put32(&f, 0); put16(&f, 0);      /* claims 24 bytes */
+	ipv6_fix_payload(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.flags, TT_PKT_MALFORMED | TT_PKT_HAS_ADDR);
+}
+
+static void
+test_icmp_family_mismatch_is_other(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 1, 64, SRC6, DST6);
+	icmp(&f, 8, 0);
+	ipv6_fix_payload(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_OTHER);
+	CU_ASSERT_EQUAL(p.proto, 1);
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 58, 1, 2);
+	icmp(&f, 128, 0);
+	ipv4_fix_total(&f, ip);
+	parse(&f, &p);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_OTHER);
+	CU_ASSERT_EQUAL(p.proto, 58);
+}
+
+static void
+test_headers_past_readable_bytes(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	/* only 30 bytes readable of a longer frame: IPv4 header cut */
+	tt_parse_frame(f.b, 30, f.len, &p);
+	CU_ASSERT_TRUE(p.flags & TT_PKT_MALFORMED);
+	CU_ASSERT_FALSE(p.flags & TT_PKT_HAS_ADDR);
+}
+
+static void
+test_well_formed_syn(void)
+{
+	struct frame f;
+	struct tt_pkt p;
+
+	syn4(&f);
+	CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4);
+	CU_ASSERT_EQUAL(p.family, 4);
+	CU_ASSERT_EQUAL(p.l4, TT_L4_TCP);
+	CU_ASSERT_EQUAL(p.sport, 40000);
+	CU_ASSERT_EQUAL(p.dport, 23);
+	CU_ASSERT_EQUAL(p.ttl, 64);
+	CU_ASSERT_EQUAL(p.window, 5840);
+	CU_ASSERT_EQUAL(p.src.v4, htonl(IP4(198, 51, 100, 7)));
+}
+
+int
+main(void)
+{
+	static const struct test_case tests[] = {
+		{ "frame under 14 bytes is malformed", test_frame_too_short },
+		{ "a cut VLAN tag is malformed", test_vlan_cut },
+		{ "ARP is non-IP, not malformed", test_non_ip_is_not_malformed },
+		{ "a third VLAN tag is not followed", test_third_vlan_tag_is_not_followed },
+		{ "802.1Q, 802.1ad and 0x9100 tags, and QinQ", test_vlan_and_qinq },
+		{ "IPv4 under 20 bytes has no address", test_ipv4_too_short },
+		{ "IPv4 version not 4 is malformed, still attributed", test_ipv4_bad_version },
+		{ "IPv4 IHL under 5", test_ipv4_ihl_under_5 },
+		{ "IPv4 IHL past the data", test_ipv4_ihl_past_data },
+		{ "IPv4 total length under IHL", test_ipv4_total_under_ihl },
+		{ "IPv4 total length over captured", test_ipv4_total_over_captured },
+		{ "Ethernet padding is fine", test_ipv4_padding_is_fine },
+		{ "IPv4 options are skipped", test_ipv4_options },
+		{ "IPv4 fragments", test_ipv4_fragments },
+		{ "TCP under 20 bytes, under 4 bytes", test_tcp_too_short },
+		{ "TCP data offset under 5", test_tcp_doff_under_5 },
+		{ "TCP data offset past the payload is still read",
+			test_tcp_doff_past_payload_still_read },
+		{ "options exactly one MSS", test_tcp_options_one_mss },
+		{ "UDP and ICMP under 8 bytes", test_udp_and_icmp_too_short },
+		{ "IPv6 under 40 bytes has no address", test_ipv6_too_short },
+		{ "IPv6 bad version, payload past data", test_ipv6_bad_version_and_payload },
+		{ "IPv6 extension header chain", test_ipv6_extension_chain },
+		{ "IPv6 non-first fragment", test_ipv6_fragment },
+		{ "more than 8 IPv6 extension headers", test_ipv6_too_many_extensions },
+		{ "a cut IPv6 extension header", test_ipv6_cut_extension },
+		{ "ICMP over IPv6 and ICMPv6 over IPv4 are ip/<proto>",
+			test_icmp_family_mismatch_is_other },
+		{ "headers past the readable bytes", test_headers_past_readable_bytes },
+		{ "a well-formed SYN", test_well_formed_syn },
+		{ NULL, NULL },
+	};
+
+	return run_suite("parse", tests, NULL, NULL);
+}
