@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Backed modules with a real EAL (no hugepages): sensor lookup on DPDK's FIB,
+ * port setup, and workers polling ring-backed ports while the control plane
+ * swaps their shards concurrently. The counts must come out exact.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "cunit_main.h"
+#include "frames.h"
+#include "tt_classify.h"
+#include "tt_config.h"
+#include "tt_counters.h"
+#include "tt_port.h"
+#include "tt_sensor.h"
+#include "tt_worker.h"
+
+static struct tt_prefix prefixes[6];
+static struct tt_sensor_conf sensors[2] = {
+	{ .name = "a", .port = 0 },
+	{ .name = "b", .port = 1 },
+};
+static struct tt_config cfg = {
+	.sensors = sensors, .n_sensors = 2, .prefixes = prefixes, .n_prefixes = 6,
+};
+
+static void
+add(unsigned int i, const char *s, uint16_t sensor)
+{
+	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix(s, &prefixes[i]), 0);
+	prefixes[i].sensor = sensor;
+}
+
+static int
+suite_init(void)
+{
+	struct tt_prefix p;
+
+	if (tt_config_parse_prefix("192.0.2.0/25", &p) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+build_config(void)
+{
+	add(0, "192.0.2.0/25", 0);
+	add(1, "10.1.2.3/32", 0);
+	add(2, "2001:db8:1::/64", 0);
+	add(3, "192.0.2.128/25", 1);
+	add(4, "198.51.100.0/24", 1);
+	add(5, "2001:db8::/48", 1);
+}
+
+static void
+test_sensor_create_invalid(void)
+{
+	struct tt_config empty = { 0 };
+
+	CU_ASSERT_PTR_NULL(tt_sensor_create(NULL, 0));
+	CU_ASSERT_PTR_NULL(tt_sensor_create(&empty, 0));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	tt_sensor_free(NULL);
+}
+
+static void
+test_sensor_lookup(void)
+{
+	struct tt_sensor_table *t;
+	uint32_t v4[6] = {
+		IP4(192, 0, 2, 0), IP4(192, 0, 2, 127), IP4(192, 0, 2, 128),
+		IP4(10, 1, 2, 3), IP4(10, 1, 2, 4), IP4(198, 51, 100, 255),
+	};
+	uint8_t v6[3][16];
+	uint16_t out[6];
+
+	build_config();
+	t = tt_sensor_create(&cfg, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	tt_sensor_lookup_v4(t, v4, out, 6);
+	CU_ASSERT_EQUAL(out[0], 0);
+	CU_ASSERT_EQUAL(out[1], 0);
+	CU_ASSERT_EQUAL(out[2], 1);
+	CU_ASSERT_EQUAL(out[3], 0);                /* a /32, past the tbl24 */
+	CU_ASSERT_EQUAL(out[4], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[5], 1);
+	inet_pton(AF_INET6, "2001:db8:1::ff", v6[0]);
+	inet_pton(AF_INET6, "2001:db8:0:7::1", v6[1]);
+	inet_pton(AF_INET6, "2001:db8:2::1", v6[2]);
+	tt_sensor_lookup_v6(t, v6, out, 3);
+	CU_ASSERT_EQUAL(out[0], 0);
+	CU_ASSERT_EQUAL(out[1], 1);
+	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(tt_sensor_port(t, 1), 1);
+	CU_ASSERT_EQUAL(tt_sensor_port(t, 7), UINT16_MAX);
+	tt_sensor_free(t);
+}
+
+/* --- workers on ring ports --- */
+
+enum {
+	N_QUEUES = 2,
+	RING_SIZE = 1024,
+	ROUNDS = 200,
+	PER_ROUND = 500,          /* per queue */
+};
+
+/* Frame kinds fed in a fixed rotation; expectations count them. */
+enum kind { K_MIRAI, K_NMAP6, K_NOT_DARK, K_WRONG_PORT, K_MALFORMED, K_ARP, K_COUNT };
+
+static void
+make_frame(enum kind k, uint32_t i, struct frame *f)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	uint8_t src6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff }, dst6[16] = { 0 };
+	uint32_t ip, dst = IP4(192, 0, 2, i % 128);
+
+	switch (k) {
+	case K_MIRAI:       /* sensor a, port 0 */
+		eth(f, 0x0800);
+		ip = ipv4(f, 5, 0, 1, 0, 50, 6, IP4(203, 0, 113, i % 200), dst);
+		tcp(f, 1000, (i / K_COUNT) % 2 ? 23 : 2323, dst, 0x02, 5840, 5, NULL, 0);
+		ipv4_fix_total(f, ip);
+		break;
+	case K_NMAP6:       /* sensor a by IPv6 */
+		inet_pton(AF_INET6, "2001:db8:1::9", dst6);
+		eth(f, 0x86dd);
+		ip = ipv6(f, 0, 6, 60, src6, dst6);
+		tcp(f, 1000, 22, i, 0x02, 2048, 6, mss, 4);
+		ipv6_fix_payload(f, ip);
+		break;
+	case K_NOT_DARK:
+		eth(f, 0x0800);
+		ip = ipv4(f, 5, 0, 1, 0, 50, 17, IP4(203, 0, 113, 1), IP4(8, 8, 8, 8));
+		udp(f, 1, 53, 8);
+		ipv4_fix_total(f, ip);
+		break;
+	case K_WRONG_PORT:  /* sensor b's prefix, but arriving on port 0 */
+		eth(f, 0x0800);
+		ip = ipv4(f, 5, 0, 1, 0, 50, 17, IP4(203, 0, 113, 1), IP4(198, 51, 100, 1));
+		udp(f, 1, 53, 8);
+		ipv4_fix_total(f, ip);
+		break;
+	case K_MALFORMED:   /* sensor a, TCP cut to 8 bytes */
+		eth(f, 0x0800);
+		ip = ipv4(f, 5, 0, 1, 0, 50, 6, IP4(203, 0, 113, 1), dst);
+		put16(f, 1000);
+		put16(f, 80);
+		put32(f, 0);
+		ipv4_fix_total(f, ip);
+		break;
+	default:
+		eth(f, 0x0806);
+		put32(f, 0x00010800);
+		break;
+	}
+}
+
+static struct tt_worker *workers[N_QUEUES];
+
+static void
+collect_all(struct tt_shard *run, unsigned int timeout_ms)
+{
+	unsigned int w;
+
+	for (w = 0; w < N_QUEUES; w++) {
+		struct tt_shard *s = tt_worker_swap(workers[w], timeout_ms);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL(tt_counters_merge(run, s, true, true), 0);
+		tt_counters_reset(s);
+	}
+}
+
+static uint64_t
+cell_sum(const struct tt_shard *run, uint16_t sensor, unsigned int col, uint32_t svc)
+{
+	const struct tt_table *t = tt_counters_port_table(run);
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < tt_table_cells(t); i++) {
+		const struct tt_cell_key *k = tt_table_key(t, i);
+
+		if (k->sensor == sensor && (svc == 0 || k->item == svc))
+			sum += tt_table_values(t, i)[col];
+	}
+	return sum;
+}
+
+static void
+test_workers_count_exactly_while_swapped(void)
+{
+	struct rte_ring *rx[N_QUEUES], *tx;
+	struct rte_mempool *pool;
+	struct tt_sensor_table *table;
+	struct tt_port_info port;
+	struct tt_shard *run;
+	struct tt_worker_stats st, total = { 0 };
+	struct frame f;
+	unsigned int lcore, w = 0, q, r, swaps = 0;
+	int port_id;
+	uint32_t i;
+
+	build_config();
+	table = tt_sensor_create(&cfg, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+	for (q = 0; q < N_QUEUES; q++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "ut_rx%u", q);
+		rx[q] = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rx[q]);
+	}
+	tx = rte_ring_create("ut_tx", 64, SOCKET_ID_ANY, 0);
+	port_id = rte_eth_from_rings("ut_ring0", rx, N_QUEUES, &tx, 1, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(port_id >= 0);
+	CU_ASSERT_EQUAL_FATAL(port_id, 0);
+	pool = rte_pktmbuf_pool_create("ut_pool", 8191, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_EQUAL_FATAL(tt_port_probe((uint16_t)port_id, N_QUEUES, &port), 0);
+	CU_ASSERT_EQUAL(port.n_rxq, N_QUEUES);
+	CU_ASSERT_FALSE(port.replay);
+	CU_ASSERT_EQUAL_FATAL(tt_port_start(&port, pool, 512), 0);
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct tt_worker_conf wc = {
+			.lcore_id = lcore, .index = (uint16_t)w, .sensors = table,
+			.n_rxq = 1, .timestamp_offset = -1,
+			.home_country = (uint16_t)tt_classify_country_index("JP"),
+			.port_cells = 1024, .country_cells = 1024,
+		};
+
+		if (w == N_QUEUES)
+			break;
+		wc.rxq[0].port = (uint16_t)port_id;
+		wc.rxq[0].queue = (uint16_t)w;
+		workers[w] = tt_worker_create(&wc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(workers[w]);
+		CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, workers[w], lcore), 0);
+		w++;
+	}
+	CU_ASSERT_EQUAL_FATAL(w, N_QUEUES);
+	run = tt_counters_create(64, 64, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+
+	/* Feed while swapping: every round enqueues, then takes the shards. */
+	for (r = 0; r < ROUNDS; r++) {
+		for (q = 0; q < N_QUEUES; q++) {
+			for (i = 0; i < PER_ROUND; i++) {
+				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+				while (m == NULL) {
+					rte_delay_us_sleep(100);
+					m = rte_pktmbuf_alloc(pool);
+				}
+				make_frame((enum kind)(i % K_COUNT), i, &f);
+				memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+				while (rte_ring_enqueue(rx[q], m) != 0)
+					rte_delay_us_sleep(10);
+			}
+		}
+		collect_all(run, 1000);
+		swaps++;
+	}
+	for (q = 0; q < N_QUEUES; q++)
+		while (!rte_ring_empty(rx[q]))
+			rte_delay_us_sleep(100);
+	for (w = 0; w < N_QUEUES; w++)
+		tt_worker_stop(workers[w]);
+	rte_eal_mp_wait_lcore();
+	collect_all(run, 0);      /* returned workers: no wait */
+
+	for (w = 0; w < N_QUEUES; w++) {
+		tt_worker_read_stats(workers[w], &st);
+		total.rx_pkts += st.rx_pkts;
+		total.not_dark += st.not_dark;
+		total.malformed += st.malformed;
+		total.non_ip += st.non_ip;
+		total.dark_pkts += st.dark_pkts;
+	}
+	{
+		/* i % 6 over 500 per round: kinds 0,1 get 84 each, kinds 2..5 get 83. */
+		uint64_t n = (uint64_t)ROUNDS * N_QUEUES;
+		uint64_t mirai = n * 84, nmap6 = n * 84, other = n * 83;
+
+		CU_ASSERT_EQUAL(total.rx_pkts, n * PER_ROUND);
+		CU_ASSERT_EQUAL(total.not_dark, 2 * other);
+		CU_ASSERT_EQUAL(total.non_ip, other);
+		CU_ASSERT_EQUAL(total.malformed, other);
+		CU_ASSERT_EQUAL(total.dark_pkts, mirai + nmap6 + other);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_PKTS, 0), mirai + nmap6 + other);
+		CU_ASSERT_EQUAL(cell_sum(run, TT_SCOPE_ALL, TT_PV_PKTS, 0), mirai + nmap6 + other);
+		CU_ASSERT_EQUAL(cell_sum(run, 1, TT_PV_PKTS, 0), 0);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_CLASS(TT_CLASS_MIRAI), 0), mirai);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_PKTS, TT_SVC(TT_SVC_TCP, 23)), mirai / 2);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_CLASS(TT_CLASS_NMAP), 0), nmap6);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_V6, 0), nmap6);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_MALFORMED, TT_SVC(TT_SVC_TCP, 80)), other);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_HOME, 0), 0);
+		CU_ASSERT_EQUAL(tt_counters_overflowed(run) + tt_counters_lost(run), 0);
+	}
+	CU_ASSERT(swaps == ROUNDS);
+	for (w = 0; w < N_QUEUES; w++)
+		tt_worker_free(workers[w]);
+	tt_counters_free(run);
+	tt_port_stop(&port);
+	tt_sensor_free(table);
+	rte_mempool_free(pool);
+}
+
+int
+main(void)
+{
+	static const struct test_case tests[] = {
+		{ "sensor table: invalid input", test_sensor_create_invalid },
+		{ "sensor lookup, IPv4 and IPv6", test_sensor_lookup },
+		{ "workers count exactly while shards are swapped",
+			test_workers_count_exactly_while_swapped },
+		{ NULL, NULL },
+	};
+	char prefix[64];
+	char *eal_argv[] = {
+		"test_dataplane", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+		"--lcores", "(0-2)@(0-1)", "--log-level", "lib.eal:error", prefix,
+	};
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=ut_dp_%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(eal_argv), eal_argv) < 0) {
+		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	rc = run_suite("dataplane", tests, suite_init, NULL);
+	rte_eal_cleanup();
+	return rc;
+}
