@@ -205,8 +205,9 @@ setup_ports(struct appliance *a)
 		p = cfg->sensors[i].port;
 		if (p >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(p)) {
 			fprintf(stderr, "teiten: %s:%u: [sensor %s] port = %u: no such DPDK port "
-				"(%u probed; give it with -a or --vdev)\n", cfg->path,
-				cfg->sensors[i].line, cfg->sensors[i].name, p,
+				"(%u probed; give it with -a or --vdev, and see the EAL lines "
+				"above for a device that failed to probe)\n", cfg->path,
+				cfg->sensors[i].port_line, cfg->sensors[i].name, p,
 				rte_eth_dev_count_avail());
 			bad++;
 			continue;

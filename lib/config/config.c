@@ -704,6 +704,7 @@ apply_sensor(struct loader *ld, struct tt_sensor_conf *sc, uint16_t index,
 
 	if (strcmp(k, "port") == 0) {
 		ld->port_seen = true;
+		sc->port_line = line;
 		if (parse_u32(v, 0, TT_MAX_DPDK_PORT, &n) != 0)
 			BAD("expected a DPDK port id from 0 to %d", TT_MAX_DPDK_PORT);
 		else

@@ -68,6 +68,7 @@ struct tt_sensor_conf {
 	char *label;
 	enum tt_location location;
 	uint32_t line;                 /* line of the [sensor ...] header */
+	uint32_t port_line;            /* line of its port key */
 };
 
 struct tt_config {

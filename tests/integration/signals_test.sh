@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A looping port never ends by itself: SIGTERM, SIGINT and --duration stop it
+# cleanly (exit 0, final totals written). Wall clock, since a loop has no
+# capture timestamps.
+. "$(dirname "$0")/lib.sh"
+need_real_captures
+
+write_config "$TT_TMP/loop.conf" sig-1 "a:0:0.0.0.0/0, ::/0"
+H=$TT_REAL/iot_hideandseek_nonmirai.pcap
+
+for sig in TERM INT; do
+    opts=$(eal_opts)
+    timeout 60 "$TEITEN" $opts -l 0-1 --vdev "net_pcap0,rx_pcap=$H,infinite_rx=1" -- \
+        --config "$TT_TMP/loop.conf" --summary "$TT_TMP/$sig.json" \
+        >"$TT_TMP/$sig.out" 2>"$TT_TMP/$sig.err" &
+    pid=$!
+    TT_PIDS+=("$pid")
+    # wait until it is running, bounded
+    for _ in $(seq 1 100); do
+        grep -q ': running' "$TT_TMP/$sig.err" 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 1
+    kill -"$sig" "$pid"
+    wait "$pid"
+    check "SIG$sig: exit status" "$?" 0
+    check_grep "SIG$sig: logged" "$TT_TMP/$sig.err" 'signal: stopping'
+    check "SIG$sig: wall clock for a loop" "$(sj "$TT_TMP/$sig.json" .clock)" wall
+    pkts=$(sj "$TT_TMP/$sig.json" .packets)
+    attributed=$(sj "$TT_TMP/$sig.json" .scopes.all.totals.pkts)
+    nonip=$(sj "$TT_TMP/$sig.json" .non_ip)
+    check "SIG$sig: looped past one pass of 2000 frames" "$([ "$pkts" -gt 2000 ] && echo yes)" yes
+    check "SIG$sig: every frame accounted (attributed + non-IP)" \
+        "$((attributed + nonip))" "$pkts"
+done
+
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$H,infinite_rx=1" -- \
+    --config "$TT_TMP/loop.conf" --duration 2 --summary "$TT_TMP/dur.json"
+check "--duration: exit status" "$TT_RC" 0
+check_grep "--duration: logged" "$TT_ERR" 'duration of 2 s reached'
+ms=$(sj "$TT_TMP/dur.json" .duration_ms)
+check "--duration: ran about 2 s" "$([ "$ms" -ge 2000 ] && [ "$ms" -lt 4000 ] && echo yes)" yes
+
+finish
