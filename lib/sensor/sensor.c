@@ -116,7 +116,8 @@ build_fib6(const struct tt_config *cfg, int socket_id, uint64_t *memory)
 		return NULL;
 	conf.max_routes = (int)n;
 	conf.trie.nh_sz = RTE_FIB6_TRIE_4B;
-	conf.trie.num_tbl8 = RTE_MAX(tbl8, 1u);
+	/* The trie refuses an add unless reserved + needed < total: one spare. */
+	conf.trie.num_tbl8 = tbl8 + 1;
 	snprintf(name, sizeof(name), "tt6_%u", table_serial);
 	fib = rte_fib6_create(name, socket_id, &conf);
 	if (fib == NULL) {

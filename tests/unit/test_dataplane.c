@@ -108,6 +108,27 @@ test_sensor_lookup(void)
 	tt_sensor_free(t);
 }
 
+/* The trie needs one tbl8 group more than a prefix reserves. */
+static void
+test_sensor_single_v6_prefix(void)
+{
+	struct tt_prefix one;
+	struct tt_sensor_conf only = { .name = "v6", .port = 0 };
+	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &one,
+		.n_prefixes = 1 };
+	struct tt_sensor_table *t;
+	uint8_t a[1][16];
+	uint16_t out;
+
+	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("2001:db8:1::/64", &one), 0);
+	t = tt_sensor_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	inet_pton(AF_INET6, "2001:db8:1::7", a[0]);
+	tt_sensor_lookup_v6(t, a, &out, 1);
+	CU_ASSERT_EQUAL(out, 0);
+	tt_sensor_free(t);
+}
+
 /* --- workers on ring ports --- */
 
 enum {
@@ -328,6 +349,7 @@ main(void)
 	static const struct test_case tests[] = {
 		{ "sensor table: invalid input", test_sensor_create_invalid },
 		{ "sensor lookup, IPv4 and IPv6", test_sensor_lookup },
+		{ "a single IPv6 /64", test_sensor_single_v6_prefix },
 		{ "workers count exactly while shards are swapped",
 			test_workers_count_exactly_while_swapped },
 		{ NULL, NULL },
