@@ -25,7 +25,8 @@
 enum {
 	MAX_SENSORS = 64,
 	MAX_PREFIXES = 8,
-	MAX_SERVICES = 4096,
+	SVC_KINDS = 6,                 /* tcp, udp, bare tcp, bare udp, icmp, icmp6 */
+	SVC_SLOTS = SVC_KINDS * 65536,
 	FRAME_MAX = 256,
 	ZMAP_IP_ID = 54321,
 };
@@ -55,7 +56,7 @@ struct prefix {
 };
 
 struct service_count {
-	char name[16];
+	uint32_t index;                /* kind * 65536 + port */
 	uint64_t pkts;
 	uint64_t by_class[C_COUNT];
 };
@@ -68,8 +69,9 @@ struct sensor {
 	/* truth */
 	uint64_t pkts, bytes, tcp, udp, icmp, other, v6, malformed;
 	uint64_t by_class[C_COUNT];
+	uint32_t *slot;                /* [service index] -> 1 + position in services */
 	struct service_count *services;
-	unsigned int n_services;
+	uint32_t n_services, cap_services;
 };
 
 struct truth {
@@ -85,7 +87,7 @@ struct built {
 	bool malformed;
 	bool v6;
 	enum klass klass;
-	char service[16];
+	uint32_t service;              /* kind * 65536 + port */
 	char kind[6];                  /* tcp udp icmp other, for totals */
 };
 
@@ -347,16 +349,33 @@ struct bot {
 };
 static struct bot bots[256];
 
+/* The service as teiten names it; a port above 65535 means "no port". */
 static void
 set_service(struct built *f, const char *kind, unsigned int port)
 {
+	bool tcp = strcmp(kind, "tcp") == 0;
+
 	snprintf(f->kind, sizeof(f->kind), "%s", kind);
 	if (strcmp(kind, "icmp") == 0)
-		snprintf(f->service, sizeof(f->service), "%s", f->v6 ? "icmp6" : "icmp");
+		f->service = (f->v6 ? 5u : 4u) * 65536;
 	else if (port > 65535)
-		snprintf(f->service, sizeof(f->service), "%s", kind);     /* no port */
+		f->service = (tcp ? 2u : 3u) * 65536;
 	else
-		snprintf(f->service, sizeof(f->service), "%s/%u", kind, port);
+		f->service = (tcp ? 0u : 1u) * 65536 + port;
+}
+
+static void
+service_name(uint32_t index, char *buf, size_t len)
+{
+	static const char *const kinds[SVC_KINDS] = {
+		"tcp/", "udp/", "tcp", "udp", "icmp", "icmp6",
+	};
+	uint32_t kind = index / 65536;
+
+	if (kind < 2)
+		snprintf(buf, len, "%s%u", kinds[kind], index % 65536);
+	else
+		snprintf(buf, len, "%s", kinds[kind]);
 }
 
 static void
@@ -641,21 +660,31 @@ build(enum population pop, struct built *f)
 /* --- truth --- */
 
 static struct service_count *
-service_of(struct sensor *s, const char *name)
+service_of(struct sensor *s, uint32_t index)
 {
-	unsigned int i;
+	struct service_count *sc;
 
-	for (i = 0; i < s->n_services; i++)
-		if (strcmp(s->services[i].name, name) == 0)
-			return &s->services[i];
-	if (s->n_services == MAX_SERVICES)
-		return NULL;
-	if (s->services == NULL)
-		s->services = calloc(MAX_SERVICES, sizeof(*s->services));
-	if (s->services == NULL)
-		return NULL;
-	snprintf(s->services[s->n_services].name, sizeof(s->services[0].name), "%s", name);
-	return &s->services[s->n_services++];
+	if (s->slot == NULL) {
+		s->slot = calloc(SVC_SLOTS, sizeof(*s->slot));
+		if (s->slot == NULL)
+			return NULL;
+	}
+	if (s->slot[index] != 0)
+		return &s->services[s->slot[index] - 1];
+	if (s->n_services == s->cap_services) {
+		uint32_t cap = s->cap_services ? s->cap_services * 2 : 256;
+
+		sc = realloc(s->services, cap * sizeof(*sc));
+		if (sc == NULL)
+			return NULL;
+		s->services = sc;
+		s->cap_services = cap;
+	}
+	sc = &s->services[s->n_services++];
+	memset(sc, 0, sizeof(*sc));
+	sc->index = index;
+	s->slot[index] = s->n_services;
+	return sc;
 }
 
 static int
@@ -699,6 +728,7 @@ account(struct truth *t, const struct built *f)
 static void
 json_scope(FILE *out, const struct sensor *s, bool last)
 {
+	char name[16];
 	unsigned int c, i;
 	bool first;
 
@@ -709,9 +739,10 @@ json_scope(FILE *out, const struct sensor *s, bool last)
 	for (c = C_BACKSCATTER; c < C_COUNT; c++)
 		fprintf(out, ", \"%s\": %" PRIu64, class_names[c], s->by_class[c]);
 	fprintf(out, "},\n      \"port\": {");
-	for (i = 0; i < s->n_services; i++)
-		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", s->services[i].name,
-			s->services[i].pkts);
+	for (i = 0; i < s->n_services; i++) {
+		service_name(s->services[i].index, name, sizeof(name));
+		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", name, s->services[i].pkts);
+	}
 	fprintf(out, "}");
 	for (c = C_BACKSCATTER; c < C_COUNT; c++) {
 		fprintf(out, ",\n      \"port:%s\": {", class_names[c]);
@@ -719,7 +750,8 @@ json_scope(FILE *out, const struct sensor *s, bool last)
 		for (i = 0; i < s->n_services; i++) {
 			if (s->services[i].by_class[c] == 0)
 				continue;
-			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", s->services[i].name,
+			service_name(s->services[i].index, name, sizeof(name));
+			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", name,
 				s->services[i].by_class[c]);
 			first = false;
 		}
@@ -728,7 +760,7 @@ json_scope(FILE *out, const struct sensor *s, bool last)
 	fprintf(out, "\n    }%s\n", last ? "" : ",");
 }
 
-static void
+static int
 merge_all(struct sensor *all)
 {
 	unsigned int s, i, c;
@@ -749,15 +781,16 @@ merge_all(struct sensor *all)
 		for (c = 0; c < C_COUNT; c++)
 			all->by_class[c] += x->by_class[c];
 		for (i = 0; i < x->n_services; i++) {
-			struct service_count *sc = service_of(all, x->services[i].name);
+			struct service_count *sc = service_of(all, x->services[i].index);
 
 			if (sc == NULL)
-				continue;
+				return -ENOMEM;
 			sc->pkts += x->services[i].pkts;
 			for (c = 0; c < C_COUNT; c++)
 				sc->by_class[c] += x->services[i].by_class[c];
 		}
 	}
+	return 0;
 }
 
 /* --- pcap --- */
@@ -961,7 +994,10 @@ main(int argc, char **argv)
 		"  \"packets\": %" PRIu64 ", \"not_dark\": %" PRIu64 ", \"malformed\": %" PRIu64
 		", \"non_ip\": %" PRIu64 ",\n  \"scopes\": {\n", seed, packets, start, span,
 		truth.packets, truth.not_dark, truth.malformed, truth.non_ip);
-	merge_all(&all);
+	if (merge_all(&all) != 0) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 	json_scope(tj, &all, n_sensors == 0);
 	for (s = 0; s < n_sensors; s++)
 		json_scope(tj, &sensors[s], s + 1 == n_sensors);
