@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Redis-compatible HyperLogLog: hash, estimator, encoding (any thread), and
+ * the control plane's growable HLL.
+ */
+#include "tt_hll.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	SPARSE_LIMIT = 2048,           /* past it a control-plane HLL goes dense (16 KiB) */
+	REGISTER_MAX = 63,
+};
+
+/* MurmurHash2, 64-bit, reading little-endian words as Redis does. */
+uint64_t
+tt_hll_murmur64a(const void *key, size_t len, uint64_t seed)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ull;
+	const int r = 47;
+	const uint8_t *data = key;
+	const uint8_t *end = data + (len - (len & 7));
+	uint64_t h = seed ^ (len * m);
+
+	while (data != end) {
+		uint64_t k = (uint64_t)data[0] | (uint64_t)data[1] << 8 |
+			(uint64_t)data[2] << 16 | (uint64_t)data[3] << 24 |
+			(uint64_t)data[4] << 32 | (uint64_t)data[5] << 40 |
+			(uint64_t)data[6] << 48 | (uint64_t)data[7] << 56;
+
+		k *= m;
+		k ^= k >> r;
+		k *= m;
+		h ^= k;
+		h *= m;
+		data += 8;
+	}
+	switch (len & 7) {
+	case 7: h ^= (uint64_t)data[6] << 48; /* fall through */
+	case 6: h ^= (uint64_t)data[5] << 40; /* fall through */
+	case 5: h ^= (uint64_t)data[4] << 32; /* fall through */
+	case 4: h ^= (uint64_t)data[3] << 24; /* fall through */
+	case 3: h ^= (uint64_t)data[2] << 16; /* fall through */
+	case 2: h ^= (uint64_t)data[1] << 8;  /* fall through */
+	case 1:
+		h ^= (uint64_t)data[0];
+		h *= m;
+		break;
+	default:
+		break;
+	}
+	h ^= h >> r;
+	h *= m;
+	h ^= h >> r;
+	return h;
+}
+
+/* Redis 7's estimator (Otmar Ertl's improved raw estimate). */
+static double
+sigma(double x)
+{
+	double y = 1, z = x, z_prev;
+
+	if (x == 1.)
+		return INFINITY;
+	do {
+		x *= x;
+		z_prev = z;
+		z += x * y;
+		y += y;
+	} while (z_prev != z);
+	return z;
+}
+
+static double
+tau(double x)
+{
+	double y = 1.0, z, z_prev;
+
+	if (x == 0. || x == 1.)
+		return 0.;
+	z = 1 - x;
+	do {
+		x = sqrt(x);
+		z_prev = z;
+		y *= 0.5;
+		z -= pow(1 - x, 2) * y;
+	} while (z_prev != z);
+	return z / 3;
+}
+
+static uint64_t
+estimate_histogram(const int *histo)
+{
+	const double m = TT_HLL_REGISTERS, alpha_inf = 0.721347520444481703680;
+	double z = m * tau((m - histo[TT_HLL_Q + 1]) / m);
+	int j;
+
+	for (j = TT_HLL_Q; j >= 1; --j) {
+		z += histo[j];
+		z *= 0.5;
+	}
+	z += m * sigma(histo[0] / m);
+	return (uint64_t)llroundl(alpha_inf * m * m / z);
+}
+
+uint64_t
+tt_hll_estimate_registers(const uint8_t *registers)
+{
+	int histo[64] = { 0 };
+	uint32_t i;
+
+	for (i = 0; i < TT_HLL_REGISTERS; i++)
+		histo[registers[i] & REGISTER_MAX]++;
+	return estimate_histogram(histo);
+}
+
+void
+tt_hll_encode_redis(const uint8_t *registers, uint8_t *out)
+{
+	uint8_t *p = out + TT_HLL_REDIS_HDR;
+	uint32_t i;
+
+	memset(out, 0, TT_HLL_REDIS_DENSE_SIZE);
+	memcpy(out, "HYLL", 4);                /* encoding 0: dense */
+	out[15] = 0x80;                        /* cached cardinality: invalid */
+	for (i = 0; i < TT_HLL_REGISTERS; i++) {
+		uint32_t bit = i * 6, byte = bit / 8, fb = bit & 7;
+		uint32_t v = registers[i] & REGISTER_MAX;
+
+		p[byte] |= (uint8_t)(v << fb);
+		if (fb > 2)
+			p[byte + 1] |= (uint8_t)(v >> (8 - fb));
+	}
+}
+
+int
+tt_hll_decode_redis(const uint8_t *in, size_t len, uint8_t *registers)
+{
+	const uint8_t *p = in + TT_HLL_REDIS_HDR;
+	uint32_t i;
+
+	if (len != TT_HLL_REDIS_DENSE_SIZE || memcmp(in, "HYLL", 4) != 0 || in[4] != 0)
+		return -EINVAL;
+	for (i = 0; i < TT_HLL_REGISTERS; i++) {
+		uint32_t bit = i * 6, byte = bit / 8, fb = bit & 7;
+		uint32_t v = (uint32_t)p[byte] >> fb;
+
+		if (fb > 2)
+			v |= (uint32_t)p[byte + 1] << (8 - fb);
+		registers[i] = (uint8_t)(v & REGISTER_MAX);
+	}
+	return 0;
+}
+
+/* --- control-plane HLL --- */
+
+static int
+go_dense(struct tt_hll *h)
+{
+	uint8_t *d = calloc(TT_HLL_REGISTERS, 1);
+	uint32_t i;
+
+	if (d == NULL)
+		return -ENOMEM;
+	for (i = 0; i < h->n; i++)
+		d[h->sparse[i] >> 8] = (uint8_t)h->sparse[i];
+	free(h->sparse);
+	h->sparse = NULL;
+	h->n = h->cap = 0;
+	h->dense = d;
+	return 0;
+}
+
+int
+tt_hll_add(struct tt_hll *h, uint16_t index, uint8_t rank)
+{
+	uint32_t lo = 0, hi = h->n;
+
+	if (h->dense != NULL) {
+		if (rank > h->dense[index])
+			h->dense[index] = rank;
+		return 0;
+	}
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if ((h->sparse[mid] >> 8) < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < h->n && (h->sparse[lo] >> 8) == index) {
+		if (rank > (uint8_t)h->sparse[lo])
+			h->sparse[lo] = (uint32_t)index << 8 | rank;
+		return 0;
+	}
+	if (h->n == SPARSE_LIMIT) {
+		int rc = go_dense(h);
+
+		if (rc != 0)
+			return rc;
+		return tt_hll_add(h, index, rank);
+	}
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 16;
+		uint32_t *s = realloc(h->sparse, cap * sizeof(*s));
+
+		if (s == NULL)
+			return -ENOMEM;
+		h->sparse = s;
+		h->cap = cap;
+	}
+	memmove(&h->sparse[lo + 1], &h->sparse[lo], (h->n - lo) * sizeof(*h->sparse));
+	h->sparse[lo] = (uint32_t)index << 8 | rank;
+	h->n++;
+	return 0;
+}
+
+int
+tt_hll_merge(struct tt_hll *dst, const struct tt_hll *src)
+{
+	uint32_t i;
+	int rc = 0;
+
+	if (src->dense != NULL) {
+		if (dst->dense == NULL)
+			rc = go_dense(dst);
+		for (i = 0; rc == 0 && i < TT_HLL_REGISTERS; i++)
+			if (src->dense[i] > dst->dense[i])
+				dst->dense[i] = src->dense[i];
+		return rc;
+	}
+	for (i = 0; rc == 0 && i < src->n; i++)
+		rc = tt_hll_add(dst, (uint16_t)(src->sparse[i] >> 8), (uint8_t)src->sparse[i]);
+	return rc;
+}
+
+void
+tt_hll_registers(const struct tt_hll *h, uint8_t *registers)
+{
+	uint32_t i;
+
+	if (h->dense != NULL) {
+		memcpy(registers, h->dense, TT_HLL_REGISTERS);
+		return;
+	}
+	memset(registers, 0, TT_HLL_REGISTERS);
+	for (i = 0; i < h->n; i++)
+		registers[h->sparse[i] >> 8] = (uint8_t)h->sparse[i];
+}
+
+uint64_t
+tt_hll_estimate(const struct tt_hll *h)
+{
+	int histo[64] = { 0 };
+	uint32_t i;
+
+	if (h->dense != NULL)
+		return tt_hll_estimate_registers(h->dense);
+	histo[0] = TT_HLL_REGISTERS - (int)h->n;
+	for (i = 0; i < h->n; i++)
+		histo[h->sparse[i] & REGISTER_MAX]++;
+	return estimate_histogram(histo);
+}
+
+bool
+tt_hll_empty(const struct tt_hll *h)
+{
+	return h->dense == NULL && h->n == 0;
+}
+
+size_t
+tt_hll_memory(const struct tt_hll *h)
+{
+	return h->dense != NULL ? TT_HLL_REGISTERS : h->cap * sizeof(uint32_t);
+}
+
+void
+tt_hll_fini(struct tt_hll *h)
+{
+	free(h->sparse);
+	free(h->dense);
+	memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HyperLogLog registers against a real redis-server: the same elements give
+ * the same registers byte for byte, the same estimate, and what we write is
+ * a HyperLogLog Redis accepts for PFCOUNT and PFMERGE.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "redis_server.h"
+#include "tt_hll.h"
+
+static struct test_redis server;
+static redisContext *rc;
+
+static void
+element(uint32_t i, uint8_t out[4])
+{
+	uint32_t v = i * 2654435761u;
+
+	memcpy(out, &v, 4);
+}
+
+static void
+test_invalid(void)
+{
+	uint8_t regs[TT_HLL_REGISTERS], junk[TT_HLL_REDIS_DENSE_SIZE] = { 'H', 'Y', 'L', 'L', 1 };
+
+	CU_ASSERT_EQUAL(tt_hll_decode_redis(junk, sizeof(junk), regs), -EINVAL);
+	CU_ASSERT_EQUAL(tt_hll_decode_redis(junk, 20, regs), -EINVAL);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(tt_hll_pool_create(0, 4));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	tt_hll_pool_free(NULL);
+}
+
+static void
+test_encode_round_trip(void)
+{
+	uint8_t regs[TT_HLL_REGISTERS], back[TT_HLL_REGISTERS];
+	static uint8_t enc[TT_HLL_REDIS_DENSE_SIZE];
+	uint32_t i;
+
+	for (i = 0; i < TT_HLL_REGISTERS; i++)
+		regs[i] = (uint8_t)((i * 7) % 52);
+	tt_hll_encode_redis(regs, enc);
+	CU_ASSERT_EQUAL(tt_hll_decode_redis(enc, sizeof(enc), back), 0);
+	CU_ASSERT_EQUAL(memcmp(regs, back, sizeof(regs)), 0);
+}
+
+/* Registers built by Redis from PFADD equal ours, byte for byte. */
+static void
+test_same_registers_as_redis(void)
+{
+	static uint8_t ours[TT_HLL_REGISTERS], theirs[TT_HLL_REGISTERS];
+	struct tt_hll h = { 0 };
+	redisReply *r;
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rc);
+	freeReplyObject(redisCommand(rc, "CONFIG SET hll-sparse-max-bytes 0"));
+	freeReplyObject(redisCommand(rc, "DEL a"));
+	for (i = 0; i < 50000; i++) {
+		uint8_t e[4];
+		uint16_t idx;
+		uint8_t rank;
+
+		element(i, e);
+		redisAppendCommand(rc, "PFADD a %b", e, (size_t)4);
+		tt_hll_position(e, 4, &idx, &rank);
+		CU_ASSERT_EQUAL_FATAL(tt_hll_add(&h, idx, rank), 0);
+	}
+	for (i = 0; i < 50000; i++) {
+		CU_ASSERT_EQUAL_FATAL(redisGetReply(rc, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	r = redisCommand(rc, "GET a");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(r->type, REDIS_REPLY_STRING);
+	CU_ASSERT_EQUAL_FATAL(tt_hll_decode_redis((uint8_t *)r->str, r->len, theirs), 0);
+	freeReplyObject(r);
+	tt_hll_registers(&h, ours);
+	CU_ASSERT_EQUAL(memcmp(ours, theirs, sizeof(ours)), 0);
+
+	r = redisCommand(rc, "PFCOUNT a");
+	CU_ASSERT_EQUAL(r->integer, (long long)tt_hll_estimate(&h));
+	CU_ASSERT(llabs(r->integer - 50000) < 50000 / 50);    /* 2% */
+	freeReplyObject(r);
+	tt_hll_fini(&h);
+}
+
+/* What we encode, Redis counts and merges as its own. */
+static void
+test_redis_accepts_ours(void)
+{
+	static uint8_t regs[TT_HLL_REGISTERS], enc[TT_HLL_REDIS_DENSE_SIZE];
+	struct tt_hll h = { 0 };
+	redisReply *r;
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rc);
+	for (i = 100000; i < 103000; i++) {
+		uint8_t e[4];
+		uint16_t idx;
+		uint8_t rank;
+
+		element(i, e);
+		tt_hll_position(e, 4, &idx, &rank);
+		tt_hll_add(&h, idx, rank);
+	}
+	CU_ASSERT_PTR_NOT_NULL(h.dense);                     /* 3000 registers: dense */
+	tt_hll_registers(&h, regs);
+	tt_hll_encode_redis(regs, enc);
+	freeReplyObject(redisCommand(rc, "DEL b c"));
+	freeReplyObject(redisCommand(rc, "SET b %b", enc, sizeof(enc)));
+	r = redisCommand(rc, "PFCOUNT b");
+	CU_ASSERT_EQUAL(r->type, REDIS_REPLY_INTEGER);
+	CU_ASSERT_EQUAL(r->integer, (long long)tt_hll_estimate(&h));
+	freeReplyObject(r);
+	r = redisCommand(rc, "PFMERGE c a b");
+	CU_ASSERT_EQUAL(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	r = redisCommand(rc, "PFCOUNT c");
+	CU_ASSERT(llabs(r->integer - 53000) < 53000 / 50);
+	freeReplyObject(r);
+	tt_hll_fini(&h);
+}
+
+static void
+test_sparse_and_dense_agree(void)
+{
+	struct tt_hll a = { 0 }, b = { 0 }, m = { 0 };
+	uint32_t i;
+
+	for (i = 0; i < 1000; i++) {
+		uint8_t e[4];
+		uint16_t idx;
+		uint8_t rank;
+
+		element(i, e);
+		tt_hll_position(e, 4, &idx, &rank);
+		tt_hll_add(&a, idx, rank);
+		element(i + 500, e);
+		tt_hll_position(e, 4, &idx, &rank);
+		tt_hll_add(&b, idx, rank);
+	}
+	CU_ASSERT_PTR_NULL(a.dense);
+	CU_ASSERT(tt_hll_estimate(&a) > 980 && tt_hll_estimate(&a) < 1020);
+	CU_ASSERT_EQUAL(tt_hll_merge(&m, &a), 0);
+	CU_ASSERT_EQUAL(tt_hll_merge(&m, &b), 0);
+	CU_ASSERT(tt_hll_estimate(&m) > 1470 && tt_hll_estimate(&m) < 1530);
+	CU_ASSERT_FALSE(tt_hll_empty(&m));
+	tt_hll_fini(&a);
+	tt_hll_fini(&b);
+	tt_hll_fini(&m);
+	CU_ASSERT_TRUE(tt_hll_empty(&m));
+}
+
+/* Worker pools: sparse, promotion to dense, exhaustion counted, merge. */
+static void
+test_pool(void)
+{
+	struct tt_hll_pool *p = tt_hll_pool_create(2, 1);
+	struct tt_hll direct = { 0 }, merged = { 0 };
+	uint32_t h1 = 0, h2 = 0, h3 = 0, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (i = 0; i < 5000; i++) {
+		uint8_t e[4];
+		uint16_t idx;
+		uint8_t rank;
+
+		element(i, e);
+		tt_hll_position(e, 4, &idx, &rank);
+		tt_hll_pool_add(p, &h1, idx, rank);     /* goes dense after 32 registers */
+		tt_hll_add(&direct, idx, rank);
+		if (i < 10)
+			tt_hll_pool_add(p, &h2, idx, rank);
+	}
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
+	CU_ASSERT_EQUAL(tt_hll_pool_merge_into(p, h1, &merged), 0);
+	CU_ASSERT_EQUAL(tt_hll_estimate(&merged), tt_hll_estimate(&direct));
+	/* both sparse sets and the one dense set are taken: the next is dropped */
+	tt_hll_pool_add(p, &h3, 5, 1);
+	CU_ASSERT_EQUAL(h3, 0);
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 1);
+	tt_hll_pool_reset(p);
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
+	h3 = 0;
+	tt_hll_pool_add(p, &h3, 5, 1);
+	CU_ASSERT_NOT_EQUAL(h3, 0);
+	tt_hll_fini(&direct);
+	tt_hll_fini(&merged);
+	tt_hll_pool_free(p);
+}
+
+static int
+suite_init(void)
+{
+	if (test_redis_start(&server) != 0)
+		return -1;
+	rc = test_redis_connect(server.port);
+	return rc == NULL ? -1 : 0;
+}
+
+static int
+suite_fini(void)
+{
+	if (rc != NULL)
+		redisFree(rc);
+	test_redis_stop(&server);
+	return 0;
+}
+
+int
+main(void)
+{
+	static const struct test_case tests[] = {
+		{ "invalid input", test_invalid },
+		{ "Redis dense encoding round-trips", test_encode_round_trip },
+		{ "same registers as Redis PFADD", test_same_registers_as_redis },
+		{ "Redis counts and merges what we write", test_redis_accepts_ours },
+		{ "sparse and dense agree; merge is a union", test_sparse_and_dense_agree },
+		{ "worker pools: promote, exhaust, reset", test_pool },
+		{ NULL, NULL },
+	};
+
+	return run_suite("hll", tests, suite_init, suite_fini);
+}
