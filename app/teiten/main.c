@@ -287,7 +287,7 @@ static int
 setup_workers(struct appliance *a)
 {
 	const struct tt_config *cfg = &a->cfg;
-	struct tt_worker_conf wc;
+	static struct tt_worker_conf wc;
 	unsigned int lcore, w = 0;
 	int ts_offset;
 	uint64_t ts_flag;
@@ -304,8 +304,16 @@ setup_workers(struct appliance *a)
 		wc.timestamp_offset = ts_offset;
 		wc.timestamp_flag = ts_flag;
 		wc.home_country = (uint16_t)tt_classify_country_index(cfg->home_country);
-		wc.port_cells = cfg->port_cells;
-		wc.country_cells = cfg->country_cells;
+		wc.counters.port_cells = cfg->port_cells;
+		wc.counters.country_cells = cfg->country_cells;
+		wc.counters.hll_cells = cfg->hll_cells;
+		wc.counters.hll_sparse = cfg->hll_sparse_sets;
+		wc.counters.hll_dense = cfg->hll_dense_sets;
+		for (i = 0; i < cfg->n_watch_ports; i++) {
+			uint32_t bit = tt_classify_watch_bit(cfg->watch_ports[i]);
+
+			wc.watched[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		}
 		/* Queue q of every port goes to worker q mod n_workers. */
 		for (i = 0; i < a->n_ports; i++) {
 			for (q = (uint16_t)w; q < a->ports[i].n_rxq; q += (uint16_t)a->n_workers) {
@@ -347,7 +355,7 @@ collect(struct appliance *a)
 				"they stay with it until the next interval", w);
 			continue;
 		}
-		if (tt_counters_merge(a->run, s, true, true) != 0)
+		if (tt_counters_merge(a->run, s, 0, true) != 0)
 			rc = -ENOMEM;
 		tt_counters_reset(s);
 	}
@@ -530,7 +538,9 @@ main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto err_cleanup_eal;
 	}
-	a.run = tt_counters_create(1 << 12, 1 << 10, true);
+	a.run = tt_counters_create(&(struct tt_counters_conf){
+		.port_cells = 1 << 12, .country_cells = 1 << 10, .hll_cells = 1 << 10,
+		.growable = true });
 	if (a.run == NULL)
 		goto err_cleanup_eal;
 	rc = setup_ports(&a);

@@ -80,6 +80,27 @@ tt_classify_service(const struct tt_pkt *pkt)
 	}
 }
 
+/* Bits of a watch bitmap: every TCP port, every UDP port, other kinds, ip/N. */
+enum {
+	TT_WATCH_BITS = 2 * 65536 + 16 + 256,
+};
+
+/** A service key's bit in a watch bitmap of TT_WATCH_BITS bits. */
+static inline uint32_t
+tt_classify_watch_bit(uint32_t svc)
+{
+	switch (TT_SVC_KIND(svc)) {
+	case TT_SVC_TCP:
+		return TT_SVC_VALUE(svc);
+	case TT_SVC_UDP:
+		return 65536u + TT_SVC_VALUE(svc);
+	case TT_SVC_IP:
+		return 2 * 65536u + 16 + (TT_SVC_VALUE(svc) & 0xff);
+	default:
+		return 2 * 65536u + (TT_SVC_KIND(svc) & 0xf);
+	}
+}
+
 /** Fingerprint class, first match wins (DESIGN.md section 4). Per packet. */
 enum tt_class tt_classify_class(const struct tt_pkt *pkt);
 

@@ -530,7 +530,8 @@ static const struct key_rule appliance_keys[] = {
 	{ "id", false }, { "home_country", false }, { "clock", false },
 	{ "geoip_db", false }, { "asn_db", false }, { "mirai_min_ports", false },
 	{ "watch_ports", false }, { "port_cells", false }, { "country_cells", false },
-	{ "rx_mbufs", false }, { NULL, false },
+	{ "rx_mbufs", false }, { "hll_cells", false }, { "hll_sparse_sets", false },
+	{ "hll_dense_sets", false }, { NULL, false },
 };
 static const struct key_rule redis_keys[] = {
 	{ "host", false }, { "unix", false }, { "port", false }, { "user", false },
@@ -626,8 +627,16 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 	} else if (strcmp(k, "rx_mbufs") == 0) {
 		if (parse_u32(v, 0, MAX_RX_MBUFS, &cfg->rx_mbufs) != 0)
 			BAD("expected 0 (sized from the queues) or up to %d mbufs", MAX_RX_MBUFS);
-	} else if (strcmp(k, "port_cells") == 0 || strcmp(k, "country_cells") == 0) {
-		uint32_t *dst = k[0] == 'p' ? &cfg->port_cells : &cfg->country_cells;
+	} else if (strcmp(k, "hll_sparse_sets") == 0) {
+		if (parse_u32(v, 1, 1 << 24, &cfg->hll_sparse_sets) != 0)
+			BAD("expected a count from 1 to %d", 1 << 24);
+	} else if (strcmp(k, "hll_dense_sets") == 0) {
+		if (parse_u32(v, 0, 1 << 20, &cfg->hll_dense_sets) != 0)
+			BAD("expected a count from 0 to %d", 1 << 20);
+	} else if (strcmp(k, "port_cells") == 0 || strcmp(k, "country_cells") == 0 ||
+			strcmp(k, "hll_cells") == 0) {
+		uint32_t *dst = k[0] == 'p' ? &cfg->port_cells :
+			k[0] == 'c' ? &cfg->country_cells : &cfg->hll_cells;
 
 		if (parse_u32(v, MIN_CELLS, MAX_CELLS, dst) != 0 || (*dst & (*dst - 1)) != 0)
 			BAD("expected a power of two from %d to %d", MIN_CELLS, MAX_CELLS);
@@ -809,6 +818,9 @@ set_defaults(struct tt_config *cfg)
 	cfg->mirai_min_ports = TT_DEFAULT_MIRAI_MIN_PORTS;
 	cfg->port_cells = TT_DEFAULT_PORT_CELLS;
 	cfg->country_cells = TT_DEFAULT_COUNTRY_CELLS;
+	cfg->hll_cells = TT_DEFAULT_HLL_CELLS;
+	cfg->hll_sparse_sets = TT_DEFAULT_HLL_SPARSE;
+	cfg->hll_dense_sets = TT_DEFAULT_HLL_DENSE;
 	cfg->redis_port = TT_DEFAULT_REDIS_PORT;
 	cfg->flush_interval_ms = TT_DEFAULT_FLUSH_INTERVAL_MS;
 	cfg->backlog_max_mb = TT_DEFAULT_BACKLOG_MAX_MB;

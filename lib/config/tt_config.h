@@ -27,6 +27,9 @@ enum {
 	TT_DEFAULT_RETENTION_SOURCES_S = 7 * 86400,
 	TT_DEFAULT_PORT_CELLS = 1 << 18,       /* per worker shard */
 	TT_DEFAULT_COUNTRY_CELLS = 1 << 14,    /* per worker shard */
+	TT_DEFAULT_HLL_CELLS = 1 << 14,        /* per worker shard */
+	TT_DEFAULT_HLL_SPARSE = 1 << 16,       /* ~6 MiB per worker shard */
+	TT_DEFAULT_HLL_DENSE = 512,            /* 8 MiB per worker shard */
 };
 
 #define TT_DEFAULT_PREFIX "teiten"
@@ -87,6 +90,9 @@ struct tt_config {
 	uint32_t n_watch_ports;
 	uint32_t port_cells;           /* per-worker table capacities */
 	uint32_t country_cells;
+	uint32_t hll_cells;
+	uint32_t hll_sparse_sets;      /* per-worker HLL pools */
+	uint32_t hll_dense_sets;
 	uint32_t rx_mbufs;             /* packet buffers; 0: sized from the queues */
 
 	/* [redis] */

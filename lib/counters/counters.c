@@ -79,21 +79,37 @@ tt_table_grow(struct tt_table *t)
 }
 
 struct tt_shard *
-tt_counters_create(uint32_t port_cells, uint32_t country_cells, bool growable)
+tt_counters_create(const struct tt_counters_conf *conf)
 {
 	struct tt_shard *s = calloc(1, sizeof(*s));
 	int rc;
 
 	if (s == NULL)
 		return NULL;
-	rc = table_init(&s->port, port_cells, TT_PV_COUNT, growable);
+	s->growable = conf->growable;
+	rc = table_init(&s->port, conf->port_cells, TT_PV_COUNT, conf->growable);
 	if (rc != 0)
 		goto err_free_shard;
-	rc = table_init(&s->country, country_cells, TT_CV_COUNT, growable);
+	rc = table_init(&s->country, conf->country_cells, TT_CV_COUNT, conf->growable);
 	if (rc != 0)
 		goto err_fini_port;
+	rc = table_init(&s->hll, conf->hll_cells,
+		conf->growable ? HLL_SET_WORDS : HLL_SLOT_WORDS, conf->growable);
+	if (rc != 0)
+		goto err_fini_country;
+	if (!conf->growable) {
+		s->pool = tt_hll_pool_create(conf->hll_sparse, conf->hll_dense);
+		if (s->pool == NULL) {
+			rc = -errno;
+			goto err_fini_hll;
+		}
+	}
 	return s;
 
+err_fini_hll:
+	table_fini(&s->hll);
+err_fini_country:
+	table_fini(&s->country);
 err_fini_port:
 	table_fini(&s->port);
 err_free_shard:
@@ -102,78 +118,148 @@ err_free_shard:
 	return NULL;
 }
 
+/* A growable shard's HLL cells own memory: release it before forgetting them. */
+static void
+hll_cells_fini(struct tt_shard *s)
+{
+	uint32_t i, v;
+
+	if (!s->growable)
+		return;
+	for (i = 0; i < s->hll.used; i++) {
+		struct tt_hll *h = (struct tt_hll *)&s->hll.values[
+			(uint64_t)s->hll.order[i] * s->hll.width];
+
+		for (v = 0; v < TT_HLL_VARIANTS; v++)
+			tt_hll_fini(&h[v]);
+	}
+}
+
 void
 tt_counters_free(struct tt_shard *s)
 {
 	if (s == NULL)
 		return;
+	hll_cells_fini(s);
 	table_fini(&s->port);
 	table_fini(&s->country);
+	table_fini(&s->hll);
+	tt_hll_pool_free(s->pool);
 	free(s);
 }
 
 void
 tt_counters_reset(struct tt_shard *s)
 {
+	hll_cells_fini(s);
 	table_reset(&s->port);
 	table_reset(&s->country);
+	table_reset(&s->hll);
+	if (s->pool != NULL)
+		tt_hll_pool_reset(s->pool);
 	s->overflowed = 0;
 	s->lost = 0;
+	s->hll_dropped = 0;
 }
 
-static int
-merge_cell(struct tt_table *dst, const struct tt_cell_key *k, const uint64_t *v)
+/* A cell of dst for key k, growing dst as needed. */
+static uint64_t *
+dst_cell(struct tt_table *dst, const struct tt_cell_key *k)
 {
 	uint64_t *d;
-	uint32_t j;
 
 	for (;;) {
 		d = tt_table_find_or_add(dst, k, !dst->growable);
-		if (d != NULL)
-			break;
-		if (!dst->growable || tt_table_grow(dst) != 0)
-			return -ENOMEM;
+		if (d != NULL || !dst->growable || tt_table_grow(dst) != 0)
+			return d;
 	}
-	for (j = 0; j < dst->width; j++)
-		d[j] += v[j];
-	return 0;
+}
+
+static uint32_t
+bucket_of(uint32_t minute, uint32_t bucket_minutes)
+{
+	return bucket_minutes == 0 ? 0 : minute / bucket_minutes * bucket_minutes;
 }
 
 static int
-merge_table(struct tt_table *dst, const struct tt_table *src, bool collapse, bool with_all)
+merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_minutes,
+		bool with_all)
 {
-	uint32_t i;
-	int rc;
+	uint32_t i, j, pass;
 
 	for (i = 0; i < src->used; i++) {
 		uint32_t slot = src->order[i];
 		struct tt_cell_key k = src->keys[slot];
 		const uint64_t *v = &src->values[(uint64_t)slot * src->width];
 
-		if (collapse)
-			k.minute = 0;
-		rc = merge_cell(dst, &k, v);
-		if (rc == 0 && with_all && k.sensor != TT_SCOPE_ALL) {
-			k.sensor = TT_SCOPE_ALL;
-			rc = merge_cell(dst, &k, v);
+		k.minute = bucket_of(k.minute, bucket_minutes);
+		for (pass = 0; pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
+			uint64_t *d;
+
+			if (pass == 1)
+				k.sensor = TT_SCOPE_ALL;
+			d = dst_cell(dst, &k);
+			if (d == NULL)
+				return -ENOMEM;
+			for (j = 0; j < dst->width; j++)
+				d[j] += v[j];
 		}
-		if (rc != 0)
-			return rc;
 	}
 	return 0;
 }
 
+/* HLL cells: a union of registers, from a worker's pool or a merged shard. */
+static int
+merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minutes,
+		bool with_all)
+{
+	const struct tt_table *t = &src->hll;
+	uint32_t i, v, pass;
+	int rc = 0;
+
+	if (!dst->growable)
+		return -EINVAL;
+	for (i = 0; i < t->used && rc == 0; i++) {
+		uint32_t slot = t->order[i];
+		struct tt_cell_key k = t->keys[slot];
+		const uint64_t *sv = &t->values[(uint64_t)slot * t->width];
+
+		k.minute = bucket_of(k.minute, bucket_minutes);
+		for (pass = 0; rc == 0 &&
+				pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
+			struct tt_hll *d;
+
+			if (pass == 1)
+				k.sensor = TT_SCOPE_ALL;
+			d = (struct tt_hll *)dst_cell(&dst->hll, &k);
+			if (d == NULL)
+				return -ENOMEM;
+			for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
+				if (src->growable)
+					rc = tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
+				else
+					rc = tt_hll_pool_merge_into(src->pool,
+						((const struct tt_hll_slots *)sv)->h[v], &d[v]);
+			}
+		}
+	}
+	return rc;
+}
+
 int
 tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
-		bool collapse_minutes, bool with_all)
+		uint32_t bucket_minutes, bool with_all)
 {
 	int rc;
 
-	rc = merge_table(&dst->port, &src->port, collapse_minutes, with_all);
+	rc = merge_table(&dst->port, &src->port, bucket_minutes, with_all);
 	if (rc == 0)
-		rc = merge_table(&dst->country, &src->country, collapse_minutes, with_all);
+		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all);
+	if (rc == 0)
+		rc = merge_hll(dst, src, bucket_minutes, with_all);
 	dst->overflowed += src->overflowed;
 	dst->lost += src->lost;
+	dst->hll_dropped += src->hll_dropped + (src->pool ? tt_hll_pool_dropped(src->pool) : 0);
 	return rc;
 }
 
@@ -187,6 +273,24 @@ const struct tt_table *
 tt_counters_country_table(const struct tt_shard *s)
 {
 	return &s->country;
+}
+
+const struct tt_table *
+tt_counters_hll_table(const struct tt_shard *s)
+{
+	return &s->hll;
+}
+
+const struct tt_hll *
+tt_counters_hll_values(const struct tt_table *t, uint32_t i)
+{
+	return (const struct tt_hll *)tt_table_values(t, i);
+}
+
+uint64_t
+tt_counters_hll_dropped(const struct tt_shard *s)
+{
+	return s->hll_dropped;
 }
 
 uint64_t
@@ -230,5 +334,19 @@ table_memory(const struct tt_table *t)
 uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
-	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country);
+	uint64_t m = sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
+		table_memory(&s->hll);
+	uint32_t i, v;
+
+	if (s->pool != NULL)
+		m += tt_hll_pool_memory(s->pool);
+	if (s->growable) {
+		for (i = 0; i < s->hll.used; i++) {
+			const struct tt_hll *h = tt_counters_hll_values(&s->hll, i);
+
+			for (v = 0; v < TT_HLL_VARIANTS; v++)
+				m += tt_hll_memory(&h[v]);
+		}
+	}
+	return m;
 }

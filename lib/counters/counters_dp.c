@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-packet counting into a worker's own shard: two table updates, no
- * atomics (single writer), no allocation (fixed capacity).
+ * Per-packet counting into a worker's own shard: two table updates and one
+ * or two HLL groups, no atomics (single writer), no allocation (fixed
+ * capacity, pools).
  */
 #include "tt_counters.h"
 
@@ -67,30 +68,56 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k)
 	return v;
 }
 
-void
-tt_counters_add(struct tt_shard *s, uint32_t minute, uint16_t sensor,
-		uint32_t svc, uint16_t country, bool home, bool v6, bool malformed,
-		unsigned int klass, uint32_t bytes)
+/* The srcs HLLs of one group: always "all", then home and mirai as they apply. */
+static void
+count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct tt_count_pkt *p)
 {
-	struct tt_cell_key k = { .minute = minute, .sensor = sensor, .item = svc };
-	bool mirai = klass == TT_CLASS_MIRAI;
+	uint64_t *v = tt_table_find_or_add(&s->hll, k, false);
+	struct tt_hll_slots *g;
+	bool mirai = p->klass == TT_CLASS_MIRAI;
+
+	if (v == NULL) {
+		s->hll_dropped++;
+		return;
+	}
+	g = (struct tt_hll_slots *)v;
+	tt_hll_pool_add(s->pool, &g->h[TT_HLL_ALL], p->hll_index, p->hll_rank);
+	if (p->home)
+		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME], p->hll_index, p->hll_rank);
+	if (mirai)
+		tt_hll_pool_add(s->pool, &g->h[TT_HLL_MIRAI], p->hll_index, p->hll_rank);
+	if (mirai && p->home)
+		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME_MIRAI], p->hll_index, p->hll_rank);
+}
+
+void
+tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
+{
+	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
+	bool mirai = p->klass == TT_CLASS_MIRAI;
 	uint64_t *v;
 
 	v = find_or_overflow(s, &s->port, &k);
 	if (v != NULL) {
 		v[TT_PV_PKTS]++;
-		v[TT_PV_BYTES] += bytes;
-		v[TT_PV_HOME] += home;
-		v[TT_PV_V6] += v6;
-		v[TT_PV_MALFORMED] += malformed;
-		v[TT_PV_HOME_MIRAI] += home && mirai;
-		if (klass != TT_CLASS_OTHER)
-			v[TT_PV_CLASS(klass)]++;
+		v[TT_PV_BYTES] += p->bytes;
+		v[TT_PV_HOME] += p->home;
+		v[TT_PV_V6] += p->v6;
+		v[TT_PV_MALFORMED] += p->malformed;
+		v[TT_PV_HOME_MIRAI] += p->home && mirai;
+		if (p->klass != TT_CLASS_OTHER)
+			v[TT_PV_CLASS(p->klass)]++;
 	}
-	k.item = country;
+	k.item = p->country;
 	v = find_or_overflow(s, &s->country, &k);
 	if (v != NULL) {
 		v[TT_CV_PKTS]++;
 		v[TT_CV_MIRAI] += mirai;
+	}
+	k.item = 0;
+	count_source(s, &k, p);
+	if (p->watched) {
+		k.item = p->svc;
+		count_source(s, &k, p);
 	}
 }

@@ -23,9 +23,20 @@ struct tt_table {
 struct tt_shard {
 	struct tt_table port;
 	struct tt_table country;
+	/*
+	 * Worker shards: values are struct tt_hll_slots (handles into pool);
+	 * growable shards: values are struct tt_hll[TT_HLL_VARIANTS].
+	 */
+	struct tt_table hll;
+	struct tt_hll_pool *pool;      /* worker shards only */
+	bool growable;
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
+	uint64_t hll_dropped;          /* HLL updates without a group cell */
 };
+
+#define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))
+#define HLL_SET_WORDS (sizeof(struct tt_hll) * TT_HLL_VARIANTS / sizeof(uint64_t))
 
 uint64_t *tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
 		bool reserve);

@@ -5,11 +5,13 @@
 /*
  * Per-core counter shards (DESIGN.md sections 1 and 5).
  *
- * A shard holds two open-addressing tables of fixed capacity:
+ * A shard holds three open-addressing tables of fixed capacity:
  *   port:    (minute, sensor, service key) -> enum tt_port_val counters
  *   country: (minute, sensor, country)     -> enum tt_country_val counters
+ *   hll:     (minute, sensor, 0 or watched service) -> the four srcs HLLs
  * Every published metric of a scope derives from these cells (totals are the
- * sum of the port cells), so a packet costs two table updates.
+ * sum of the port cells), so a packet costs two table updates, plus one or
+ * two HLL groups (sensor-wide, and its service if watched).
  *
  * Ownership: a worker owns the shard it writes (single writer, no atomics);
  * the control plane reads a shard only after the worker has handed it over
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "tt_classify.h"
+#include "tt_hll.h"
 
 enum tt_port_val {
 	TT_PV_PKTS,
@@ -54,16 +57,42 @@ struct tt_cell_key {
 struct tt_table;
 struct tt_shard;
 
+struct tt_counters_conf {
+	uint32_t port_cells;           /* capacities, powers of two >= 16 */
+	uint32_t country_cells;
+	uint32_t hll_cells;
+	uint32_t hll_sparse;           /* worker shards: HLL sets in the pools */
+	uint32_t hll_dense;
+	/*
+	 * false for worker shards: fixed memory, excess counted (under the
+	 * "overflow" service key, or as dropped HLL updates); true for the
+	 * control plane's merged shards, which grow instead and hold their
+	 * HLLs as struct tt_hll.
+	 */
+	bool growable;
+};
+
+/** One packet as the counters see it. */
+struct tt_count_pkt {
+	uint32_t minute;               /* UTC minutes since the epoch */
+	uint32_t svc;                  /* service key */
+	uint32_t bytes;
+	uint16_t sensor;
+	uint16_t country;
+	uint16_t hll_index;            /* the source's HLL register and rank */
+	uint8_t hll_rank;
+	uint8_t klass;                 /* enum tt_class */
+	bool home;
+	bool v6;
+	bool malformed;
+	bool watched;                  /* svc is in watch_ports */
+};
+
 /**
  * Create a shard. Control thread.
- * @param port_cells, country_cells  capacities, powers of two >= 16
- * @param growable  false for worker shards (fixed memory, excess is counted
- *                  under the "overflow" service key); true for the control
- *                  plane's merged shards, which grow instead
  * @return the shard, or NULL with errno set (EINVAL, ENOMEM).
  */
-struct tt_shard *tt_counters_create(uint32_t port_cells, uint32_t country_cells,
-		bool growable);
+struct tt_shard *tt_counters_create(const struct tt_counters_conf *conf);
 
 /** Free a shard; NULL is a no-op. Control thread. */
 void tt_counters_free(struct tt_shard *s);
@@ -71,30 +100,33 @@ void tt_counters_free(struct tt_shard *s);
 /** Forget every cell, keeping the memory. Cost: the cells used, not the capacity. */
 void tt_counters_reset(struct tt_shard *s);
 
-/**
- * Count one packet. Per packet, by the shard's owner only.
- * @param klass  enum tt_class
- */
-void tt_counters_add(struct tt_shard *s, uint32_t minute, uint16_t sensor,
-		uint32_t svc, uint16_t country, bool home, bool v6, bool malformed,
-		unsigned int klass, uint32_t bytes);
+/** Count one packet. Per packet, by the shard's owner only. */
+void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 
 /**
- * Add every cell of @p src into @p dst (which should be growable).
- * @param collapse_minutes  sum all minutes into minute 0 (run totals)
- * @param with_all          also add each cell under TT_SCOPE_ALL
+ * Add every cell of @p src into @p dst (which must be growable).
+ * @param bucket_minutes  0: sum all minutes into minute 0 (run totals);
+ *                        1: keep minutes; 60: hours; 1440: days (UTC), each
+ *                        bucket keyed by its first minute
+ * @param with_all        also add each cell under TT_SCOPE_ALL
  * @return 0, or -ENOMEM (dst is then partly merged).
  */
 int tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
-		bool collapse_minutes, bool with_all);
+		uint32_t bucket_minutes, bool with_all);
 
-/** The port or country table of a shard, for reading. */
+/** The tables of a shard, for reading. */
 const struct tt_table *tt_counters_port_table(const struct tt_shard *s);
 const struct tt_table *tt_counters_country_table(const struct tt_shard *s);
+const struct tt_table *tt_counters_hll_table(const struct tt_shard *s);
+
+/** The four HLLs of cell i of a growable shard's hll table. */
+const struct tt_hll *tt_counters_hll_values(const struct tt_table *t, uint32_t i);
 
 /** Cells counted under the "overflow" key, and cells lost when even that was full. */
 uint64_t tt_counters_overflowed(const struct tt_shard *s);
 uint64_t tt_counters_lost(const struct tt_shard *s);
+/** HLL register updates a worker shard could not keep (pools or table full). */
+uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
 
 /* Reading a table: cells in insertion order, i in [0, tt_table_cells()). */
 uint32_t tt_table_cells(const struct tt_table *t);

@@ -43,7 +43,13 @@ struct scope_view {
 	uint32_t n_port[TT_PV_COUNT];
 	struct member *country[TT_CV_COUNT];
 	uint32_t n_country[TT_CV_COUNT];
+	/* unique sources: sensor-wide, then per watched service (members by svc) */
+	uint64_t srcs[TT_HLL_VARIANTS];
+	struct member *srcs_svc[TT_HLL_VARIANTS];
+	uint32_t n_srcs_svc;
 };
+
+static const char *const variant_suffix[TT_HLL_VARIANTS] = { "", ":home", ":mirai", ":home:mirai" };
 
 static int
 member_cmp(const void *a, const void *b)
@@ -64,6 +70,8 @@ scope_free(struct scope_view *v)
 		free(v->port[m]);
 	for (m = 0; m < TT_CV_COUNT; m++)
 		free(v->country[m]);
+	for (m = 0; m < TT_HLL_VARIANTS; m++)
+		free(v->srcs_svc[m]);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -129,6 +137,37 @@ collect(const struct tt_table *t, uint16_t sensor, unsigned int col,
 	return 0;
 }
 
+/* Estimates of the scope's srcs HLLs; watched services in service order. */
+static int
+collect_srcs(struct scope_view *v, const struct tt_table *t, uint16_t sensor)
+{
+	uint32_t i, n = 0, cells = tt_table_cells(t), var;
+
+	for (var = 0; var < TT_HLL_VARIANTS; var++) {
+		v->srcs_svc[var] = malloc((cells ? cells : 1) * sizeof(struct member));
+		if (v->srcs_svc[var] == NULL)
+			return -ENOMEM;
+	}
+	for (i = 0; i < cells; i++) {
+		const struct tt_cell_key *k = tt_table_key(t, i);
+		const struct tt_hll *h = tt_counters_hll_values(t, i);
+
+		if (k->sensor != sensor)
+			continue;
+		for (var = 0; var < TT_HLL_VARIANTS; var++) {
+			if (k->item == 0) {
+				v->srcs[var] = tt_hll_estimate(&h[var]);
+			} else {
+				v->srcs_svc[var][n].item = k->item;
+				v->srcs_svc[var][n].count = tt_hll_estimate(&h[var]);
+			}
+		}
+		n += k->item != 0;
+	}
+	v->n_srcs_svc = n;
+	return 0;
+}
+
 static int
 scope_build(struct scope_view *v, const struct tt_report_input *in, uint16_t sensor)
 {
@@ -149,6 +188,8 @@ scope_build(struct scope_view *v, const struct tt_report_input *in, uint16_t sen
 	for (m = 0; m < TT_CV_COUNT; m++)
 		if (collect(ct, sensor, m, &v->country[m], &v->n_country[m]) != 0)
 			goto err_free_scope;
+	if (collect_srcs(v, tt_counters_hll_table(in->run), sensor) != 0)
+		goto err_free_scope;
 	return 0;
 
 err_free_scope:
@@ -211,6 +252,17 @@ json_scope(FILE *f, const struct scope_view *v, bool last)
 		true, &first);
 	json_members(f, "country:mirai", v->country[TT_CV_MIRAI],
 		v->n_country[TT_CV_MIRAI], true, &first);
+	/* HyperLogLog metrics as estimated counts, as PFCOUNT would give them */
+	for (m = 0; m < TT_HLL_VARIANTS; m++)
+		fprintf(f, ",\n      \"srcs%s\": %" PRIu64, variant_suffix[m], v->srcs[m]);
+	for (t = 0; t < v->n_srcs_svc; t++) {
+		char svc[TT_SVC_STR_MAX];
+
+		tt_classify_service_format(v->srcs_svc[0][t].item, svc, sizeof(svc));
+		for (m = 0; m < TT_HLL_VARIANTS; m++)
+			fprintf(f, ",\n      \"srcs:%s%s\": %" PRIu64, svc, variant_suffix[m],
+				v->srcs_svc[m][t].count);
+	}
 	fprintf(f, "\n    }%s\n", last ? "" : ",");
 }
 
@@ -240,12 +292,13 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 	fprintf(f, "{\n  \"appliance\": \"%s\", \"clock\": \"%s\",\n"
 		"  \"packets\": %" PRIu64 ", \"not_dark\": %" PRIu64
 		", \"malformed\": %" PRIu64 ", \"non_ip\": %" PRIu64 ",\n"
-		"  \"cells_overflowed\": %" PRIu64 ", \"cells_lost\": %" PRIu64 ",\n"
+		"  \"cells_overflowed\": %" PRIu64 ", \"cells_lost\": %" PRIu64
+		", \"hll_dropped\": %" PRIu64 ",\n"
 		"  \"first_packet\": %s, \"last_packet\": %s, \"duration_ms\": %" PRIu64 ",\n"
 		"  \"scopes\": {\n",
 		in->appliance_id, in->clock, in->packets, in->not_dark, in->malformed,
 		in->non_ip, tt_counters_overflowed(in->run), tt_counters_lost(in->run),
-		first, last, in->duration_ms);
+		tt_counters_hll_dropped(in->run), first, last, in->duration_ms);
 	for (s = 0; s <= in->n_sensors; s++) {
 		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
 
@@ -307,6 +360,9 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 				" bytes, %" PRIu64 " from home, %" PRIu64 " malformed\n", v.name,
 				in->sensor_ports[sensor], v.totals[T_PKTS], v.totals[T_BYTES],
 				v.totals[T_HOME], v.totals[T_MALFORMED]);
+		fprintf(f, "  %-12s ~%" PRIu64 " (home ~%" PRIu64 "), Mirai-type ~%" PRIu64
+			" (home ~%" PRIu64 ")\n", "sources", v.srcs[TT_HLL_ALL], v.srcs[TT_HLL_HOME],
+			v.srcs[TT_HLL_MIRAI], v.srcs[TT_HLL_HOME_MIRAI]);
 		table_row(f, "services", v.port[TT_PV_PKTS], v.n_port[TT_PV_PKTS], top_n,
 			v.totals[T_PKTS], false);
 		table_row(f, "mirai-type", v.port[TT_PV_CLASS(TT_CLASS_MIRAI)],

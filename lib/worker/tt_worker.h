@@ -18,6 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tt_classify.h"
+#include "tt_counters.h"
+
 struct tt_sensor_table;
 struct tt_shard;
 struct tt_worker;
@@ -43,8 +46,8 @@ struct tt_worker_conf {
 	int timestamp_offset;          /* mbuf dynfield, or -1 */
 	uint64_t timestamp_flag;       /* ol_flags bit, or 0 */
 	uint16_t home_country;         /* country index (tt_classify.h) */
-	uint32_t port_cells;
-	uint32_t country_cells;
+	struct tt_counters_conf counters;  /* each of the worker's two shards */
+	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
 };
 
 /* Cumulative per-worker figures; dp: wo, ctl: ro (relaxed). */

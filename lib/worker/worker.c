@@ -34,8 +34,8 @@ tt_worker_create(const struct tt_worker_conf *conf)
 		return NULL;
 	}
 	w->conf = *conf;
-	w->shard[0] = tt_counters_create(conf->port_cells, conf->country_cells, false);
-	w->shard[1] = tt_counters_create(conf->port_cells, conf->country_cells, false);
+	w->shard[0] = tt_counters_create(&conf->counters);
+	w->shard[1] = tt_counters_create(&conf->counters);
 	if (w->shard[0] == NULL || w->shard[1] == NULL) {
 		rte_errno = errno != 0 ? errno : ENOMEM;
 		tt_worker_free(w);

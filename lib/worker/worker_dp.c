@@ -20,6 +20,7 @@
 
 #include "tt_classify.h"
 #include "tt_counters.h"
+#include "tt_hll.h"
 #include "tt_parse.h"
 #include "tt_sensor.h"
 #include "worker_internal.h"
@@ -127,8 +128,8 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
 		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
 		uint16_t sensor = b->sensor[i];
-		uint16_t country = TT_COUNTRY_ZZ;
-		unsigned int klass;
+		struct tt_count_pkt cp;
+		uint32_t bit;
 
 		acc->rx_bytes += bytes;
 		acc->malformed += malformed;
@@ -144,11 +145,22 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			acc->first_sec = b->sec[i];
 		if (b->sec[i] > acc->last_sec)
 			acc->last_sec = b->sec[i];
-		klass = tt_classify_class(p);
 		acc->dark_pkts++;
-		tt_counters_add(shard, b->sec[i] / SECONDS_PER_MINUTE, sensor,
-			tt_classify_service(p), country, country == c->home_country,
-			p->family == 6, malformed, klass, bytes);
+		cp.minute = b->sec[i] / SECONDS_PER_MINUTE;
+		cp.svc = tt_classify_service(p);
+		cp.bytes = bytes;
+		cp.sensor = sensor;
+		cp.country = TT_COUNTRY_ZZ;
+		cp.klass = (uint8_t)tt_classify_class(p);
+		cp.home = cp.country == c->home_country;
+		cp.v6 = p->family == 6;
+		cp.malformed = malformed;
+		bit = tt_classify_watch_bit(cp.svc);
+		cp.watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
+		/* The HLL element is the source's raw address bytes. */
+		tt_hll_position(p->family == 4 ? (const void *)&p->src.v4 : p->src.v6,
+			p->family == 4 ? 4 : 16, &cp.hll_index, &cp.hll_rank);
+		tt_counters_add(shard, &cp);
 	}
 }
 

@@ -26,6 +26,9 @@ check "mirai: class mirai" "$(sj "$S" .scopes.all.totals.mirai)" 2
 check "mirai: sensor scope" "$(sj "$S" .scopes.everything.totals.mirai)" 2
 check "mirai: clock from the capture" "$(sj "$S" .clock)" packet
 check "mirai: first packet time" "$(sj "$S" .first_packet)" 2020-11-08T13:36:12Z
+check "mirai: one source" "$(sj "$S" .scopes.all.srcs)" 1
+check "mirai: one Mirai-type source" "$(sj "$S" '.scopes.all["srcs:mirai"]')" 1
+check "mirai: one source on the watched tcp/23" "$(sj "$S" '.scopes.all["srcs:tcp/23:mirai"]')" 1
 
 # nmap -sS: 2011 packets, 1994 SYNs (1 with IP ID 54321), 12 SYN-ACK, 5 RST.
 replay nmap_sS_synscan
@@ -69,5 +72,9 @@ check "flood: zmap by chance" "$(sj "$S" .scopes.all.totals.zmap)" 1
 check "flood: bytes = 37841 x 60" "$(sj "$S" .scopes.all.totals.bytes)" $((37841 * 60))
 check "flood: every source unknown country (no geoip_db)" \
     "$(sj "$S" .scopes.all.country.ZZ)" 37841
+# 37623 distinct sources (tcpdump, sort -u); HyperLogLog within 3%
+srcs=$(sj "$S" .scopes.all.srcs)
+check "flood: unique sources ~37623 (got $srcs)" \
+    "$([ "$srcs" -gt 36494 ] && [ "$srcs" -lt 38752 ] && echo yes)" yes
 
 finish

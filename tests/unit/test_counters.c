@@ -7,6 +7,40 @@
 #include "cunit_main.h"
 #include "tt_counters.h"
 
+static struct tt_shard *
+worker_shard(uint32_t port_cells, uint32_t country_cells)
+{
+	struct tt_counters_conf c = {
+		.port_cells = port_cells, .country_cells = country_cells, .hll_cells = 64,
+		.hll_sparse = 64, .hll_dense = 4,
+	};
+
+	return tt_counters_create(&c);
+}
+
+static struct tt_shard *
+merged_shard(uint32_t cells)
+{
+	struct tt_counters_conf c = {
+		.port_cells = cells, .country_cells = cells, .hll_cells = cells, .growable = true,
+	};
+
+	return tt_counters_create(&c);
+}
+
+static void
+add(struct tt_shard *s, uint32_t minute, uint16_t sensor, uint32_t svc, uint16_t country,
+		bool home, bool v6, bool malformed, unsigned int klass, uint32_t bytes)
+{
+	struct tt_count_pkt p = {
+		.minute = minute, .sensor = sensor, .svc = svc, .country = country,
+		.home = home, .v6 = v6, .malformed = malformed, .klass = (uint8_t)klass,
+		.bytes = bytes, .hll_index = 1, .hll_rank = 1,
+	};
+
+	tt_counters_add(s, &p);
+}
+
 static uint64_t
 sum_column(const struct tt_table *t, unsigned int col, uint16_t sensor)
 {
@@ -23,25 +57,26 @@ static void
 test_create_invalid(void)
 {
 	errno = 0;
-	CU_ASSERT_PTR_NULL(tt_counters_create(1000, 1024, false));
+	CU_ASSERT_PTR_NULL(worker_shard(1000, 1024));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	CU_ASSERT_PTR_NULL(tt_counters_create(1024, 8, false));
+	CU_ASSERT_PTR_NULL(worker_shard(1024, 8));
+	CU_ASSERT_PTR_NULL(merged_shard(0));
 	tt_counters_free(NULL);
 }
 
 static void
 test_add_and_read(void)
 {
-	struct tt_shard *s = tt_counters_create(1024, 1024, false);
+	struct tt_shard *s = worker_shard(1024, 1024);
 	const struct tt_table *pt, *ct;
 	const uint64_t *v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	tt_counters_add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 5, true, false, false,
+	add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 5, true, false, false,
 		TT_CLASS_MIRAI, 60);
-	tt_counters_add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, true, true,
+	add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, true, true,
 		TT_CLASS_OTHER, 74);
-	tt_counters_add(s, 101, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, false, false,
+	add(s, 101, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, false, false,
 		TT_CLASS_NMAP, 60);
 	pt = tt_counters_port_table(s);
 	ct = tt_counters_country_table(s);
@@ -69,13 +104,13 @@ test_add_and_read(void)
 static void
 test_overflow_is_counted(void)
 {
-	struct tt_shard *s = tt_counters_create(16, 16, false);
+	struct tt_shard *s = worker_shard(16, 16);
 	const struct tt_table *pt;
 	uint32_t i, overflow_cells = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	for (i = 0; i < 20; i++)
-		tt_counters_add(s, 1, 0, TT_SVC(TT_SVC_UDP, i), 0, false, false, false,
+		add(s, 1, 0, TT_SVC(TT_SVC_UDP, i), 0, false, false, false,
 			TT_CLASS_OTHER, 64);
 	pt = tt_counters_port_table(s);
 	CU_ASSERT_EQUAL(tt_table_cells(pt), 12 + 1);        /* 3/4 of 16, plus overflow */
@@ -90,7 +125,7 @@ test_overflow_is_counted(void)
 	CU_ASSERT_EQUAL(tt_counters_lost(s), 0);
 	/* overflow keys of new minutes fill the reserve; then packets are "lost" */
 	for (i = 0; i < 5; i++)
-		tt_counters_add(s, 2 + i, 0, TT_SVC(TT_SVC_UDP, 1000), 0, false, false, false,
+		add(s, 2 + i, 0, TT_SVC(TT_SVC_UDP, 1000), 0, false, false, false,
 			TT_CLASS_OTHER, 64);
 	CU_ASSERT_EQUAL(tt_table_cells(pt), 15);            /* one slot always stays free */
 	CU_ASSERT_EQUAL(tt_counters_overflowed(s), 8 + 2);
@@ -101,18 +136,18 @@ test_overflow_is_counted(void)
 static void
 test_merge_collapse_and_all(void)
 {
-	struct tt_shard *a = tt_counters_create(16, 16, false);
-	struct tt_shard *run = tt_counters_create(16, 16, true);
+	struct tt_shard *a = worker_shard(16, 16);
+	struct tt_shard *run = merged_shard(16);
 	const struct tt_table *pt;
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
 	for (i = 0; i < 10; i++)
-		tt_counters_add(a, i, (uint16_t)(i % 2), TT_SVC(TT_SVC_TCP, 23), 0, false,
+		add(a, i, (uint16_t)(i % 2), TT_SVC(TT_SVC_TCP, 23), 0, false,
 			false, false, TT_CLASS_MIRAI, 60);
-	CU_ASSERT_EQUAL(tt_counters_merge(run, a, true, true), 0);
-	CU_ASSERT_EQUAL(tt_counters_merge(run, a, true, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 0, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 0, true), 0);
 	pt = tt_counters_port_table(run);
 	CU_ASSERT_EQUAL(tt_table_cells(pt), 3);             /* sensor 0, 1 and all */
 	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_PKTS, 0), 10);
@@ -126,21 +161,108 @@ test_merge_collapse_and_all(void)
 static void
 test_growable_merge_keeps_everything(void)
 {
-	struct tt_shard *a = tt_counters_create(1 << 12, 16, false);
-	struct tt_shard *run = tt_counters_create(16, 16, true);
+	struct tt_shard *a = worker_shard(1 << 12, 16);
+	struct tt_shard *run = merged_shard(16);
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
 	for (i = 0; i < 3000; i++)
-		tt_counters_add(a, 7, 0, TT_SVC(TT_SVC_TCP, i), 0, false, false, false,
+		add(a, 7, 0, TT_SVC(TT_SVC_TCP, i), 0, false, false, false,
 			TT_CLASS_OTHER, 60);
-	CU_ASSERT_EQUAL(tt_counters_merge(run, a, false, false), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 1, false), 0);
 	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_port_table(run)), 3000);
 	CU_ASSERT_EQUAL(sum_column(tt_counters_port_table(run), TT_PV_BYTES, 0), 3000 * 60);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(run), 0);
 	CU_ASSERT(tt_counters_memory(run) > 3000 * 16);
 	tt_counters_free(a);
+	tt_counters_free(run);
+}
+
+/* Unique sources: registers set on the worker, merged per bucket and scope. */
+static void
+test_unique_sources(void)
+{
+	/* 120 minutes x (2 sensors + 1 watched service) groups, up to 4 sets each */
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 2048,
+		.hll_dense = 64,
+	};
+	struct tt_shard *w = tt_counters_create(&wc), *hours = merged_shard(16);
+	const struct tt_table *t;
+	uint32_t i, cells_all_svc = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hours);
+	for (i = 0; i < 3000; i++) {
+		uint32_t src = i * 2654435761u;
+		struct tt_count_pkt p = {
+			.minute = 28000020 + i % 120,               /* two whole UTC hours */
+			.sensor = (uint16_t)(i % 2), .svc = TT_SVC(TT_SVC_TCP, 23),
+			.klass = i % 3 == 0 ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+			.home = i % 5 == 0, .watched = i % 2 == 0, .bytes = 60,
+		};
+
+		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+		tt_counters_add(w, &p);
+	}
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(w), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(hours, w, 60, true), 0);
+	t = tt_counters_hll_table(hours);
+	for (i = 0; i < tt_table_cells(t); i++) {
+		const struct tt_cell_key *k = tt_table_key(t, i);
+		const struct tt_hll *h = tt_counters_hll_values(t, i);
+
+		CU_ASSERT_EQUAL(k->minute % 60, 0);         /* keyed by the hour's first minute */
+		if (k->sensor == TT_SCOPE_ALL && k->item == 0) {
+			/* 3000 sources over two hours: ~1500 per hour */
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 1450 &&
+				tt_hll_estimate(&h[TT_HLL_ALL]) < 1550);
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_MIRAI]) > 480 &&
+				tt_hll_estimate(&h[TT_HLL_MIRAI]) < 520);
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) > 90 &&
+				tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) < 110);
+		}
+		if (k->sensor == TT_SCOPE_ALL && k->item == TT_SVC(TT_SVC_TCP, 23)) {
+			cells_all_svc++;
+			/* only even i are watched, and even i all go to sensor 0 */
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 720 &&
+				tt_hll_estimate(&h[TT_HLL_ALL]) < 780);
+		}
+		if (k->sensor == 1)
+			CU_ASSERT_NOT_EQUAL(k->item, TT_SVC(TT_SVC_TCP, 23));
+	}
+	CU_ASSERT_EQUAL(cells_all_svc, 2);
+	CU_ASSERT(tt_counters_memory(hours) > 4 * TT_HLL_REGISTERS);
+	tt_counters_reset(hours);
+	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_hll_table(hours)), 0);
+	tt_counters_free(w);
+	tt_counters_free(hours);
+}
+
+/* Exhausted HLL pools are counted, never silent. */
+static void
+test_hll_exhaustion_counted(void)
+{
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 16, .hll_sparse = 1,
+		.hll_dense = 0,
+	};
+	struct tt_shard *w = tt_counters_create(&wc), *run = merged_shard(16);
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	for (i = 0; i < 100; i++) {
+		struct tt_count_pkt p = { .minute = i, .sensor = 0, .svc = 1, .bytes = 1 };
+
+		p.hll_index = (uint16_t)i;
+		p.hll_rank = 1;
+		tt_counters_add(w, &p);
+	}
+	/* 12 group cells fit (3/4 of 16); one sparse set of 32 registers */
+	CU_ASSERT_EQUAL(tt_counters_merge(run, w, 0, false), 0);
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(run), 100 - 1);
+	tt_counters_free(w);
 	tt_counters_free(run);
 }
 
@@ -153,6 +275,8 @@ main(void)
 		{ "a full table counts under overflow", test_overflow_is_counted },
 		{ "merge: collapse minutes, add the all scope", test_merge_collapse_and_all },
 		{ "a growable shard keeps every cell", test_growable_merge_keeps_everything },
+		{ "unique sources per bucket and scope", test_unique_sources },
+		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
 		{ NULL, NULL },
 	};
 

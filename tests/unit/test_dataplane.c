@@ -200,7 +200,7 @@ collect_all(struct tt_shard *run, unsigned int timeout_ms)
 		struct tt_shard *s = tt_worker_swap(workers[w], timeout_ms);
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-		CU_ASSERT_EQUAL(tt_counters_merge(run, s, true, true), 0);
+		CU_ASSERT_EQUAL(tt_counters_merge(run, s, 0, true), 0);
 		tt_counters_reset(s);
 	}
 }
@@ -262,7 +262,8 @@ test_workers_count_exactly_while_swapped(void)
 			.lcore_id = lcore, .index = (uint16_t)w, .sensors = table,
 			.n_rxq = 1, .timestamp_offset = -1,
 			.home_country = (uint16_t)tt_classify_country_index("JP"),
-			.port_cells = 1024, .country_cells = 1024,
+			.counters = { .port_cells = 1024, .country_cells = 1024, .hll_cells = 1024,
+				.hll_sparse = 1024, .hll_dense = 16 },
 		};
 
 		if (w == N_QUEUES)
@@ -275,7 +276,8 @@ test_workers_count_exactly_while_swapped(void)
 		w++;
 	}
 	CU_ASSERT_EQUAL_FATAL(w, N_QUEUES);
-	run = tt_counters_create(64, 64, true);
+	run = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 64,
+		.country_cells = 64, .hll_cells = 64, .growable = true });
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
 
 	/* Feed while swapping: every round enqueues, then takes the shards. */
