@@ -28,6 +28,7 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_port.h"
+#include "tt_publish.h"
 #include "tt_report.h"
 #include "tt_sensor.h"
 #include "tt_worker.h"
@@ -47,6 +48,7 @@ enum {
 	MBUF_CACHE = 256,
 	TICK_MS = 50,                  /* control loop period */
 	SWAP_TIMEOUT_MS = 1000,
+	FINAL_FLUSH_MIN_MS = 5000,     /* Redis gets at least this long at exit */
 	TOP_N = 5,
 	MAX_WORKERS = RTE_MAX_LCORE,
 };
@@ -68,6 +70,7 @@ struct appliance {
 	struct tt_worker *workers[MAX_WORKERS];
 	unsigned int n_workers;
 	struct tt_shard *run;          /* whole-run totals, per scope */
+	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
 	bool packet_clock;
 	bool all_replay;
 	uint64_t started_tsc;
@@ -340,7 +343,32 @@ setup_workers(struct appliance *a)
 	return 0;
 }
 
-/* Take every worker's current shard and fold it into the run totals. */
+/* Appliance figures for the Redis health hash. */
+static void
+update_health(struct appliance *a)
+{
+	struct tt_publisher_health h = { 0 };
+	struct tt_worker_stats st;
+	struct rte_eth_stats es;
+	unsigned int w;
+	uint16_t i;
+
+	for (w = 0; w < a->n_workers; w++) {
+		tt_worker_read_stats(a->workers[w], &st);
+		h.rx_pkts += st.rx_pkts;
+		h.not_dark += st.not_dark;
+		h.malformed += st.malformed;
+	}
+	for (i = 0; i < a->n_ports; i++)
+		if (rte_eth_stats_get(a->ports[i].port_id, &es) == 0)
+			h.rx_missed += es.imissed;
+	tt_publisher_set_health(a->pub, &h);
+}
+
+/*
+ * Take every worker's current shard: fold it into the run totals and hand
+ * it to the publisher.
+ */
 static int
 collect(struct appliance *a)
 {
@@ -357,7 +385,13 @@ collect(struct appliance *a)
 		}
 		if (tt_counters_merge(a->run, s, 0, true) != 0)
 			rc = -ENOMEM;
+		if (a->pub != NULL && tt_publisher_submit(a->pub, s) != 0)
+			rc = -ENOMEM;
 		tt_counters_reset(s);
+	}
+	if (a->pub != NULL) {
+		update_health(a);
+		tt_publisher_kick(a->pub);
 	}
 	return rc;
 }
@@ -555,6 +589,22 @@ main(int argc, char **argv)
 	}
 	if (setup_workers(&a) != 0)
 		goto err_free_workers;
+	if (a.cfg.redis_enabled) {
+		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
+			.n_workers = a.n_workers });
+		if (a.pub == NULL) {
+			code = errno == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+			goto err_free_workers;
+		}
+		rc = tt_publisher_start(a.pub);
+		if (rc != 0) {
+			/* Wrong credentials are a config problem: fix and restart. */
+			code = rc == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
+			goto err_free_publisher;
+		}
+	} else {
+		MAIN_LOG(NOTICE, "[redis] enabled = no: counting without publishing");
+	}
 
 	a.started_tsc = rte_get_timer_cycles();
 	for (w = 0; w < a.n_workers; w++) {
@@ -577,8 +627,19 @@ main(int argc, char **argv)
 	rc = collect(&a);
 	if (rc == 0)
 		rc = write_outputs(&a);
+	if (a.pub != NULL) {
+		unsigned int wait_ms = RTE_MAX((unsigned int)FINAL_FLUSH_MIN_MS,
+			5 * a.cfg.flush_interval_ms);
+
+		if (tt_publisher_stop(a.pub, wait_ms) != 0)
+			rc = -EIO;
+		else
+			MAIN_LOG(NOTICE, "final flush to Redis done");
+	}
 	code = rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
 
+err_free_publisher:
+	tt_publisher_free(a.pub);
 err_free_workers:
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_free(a.workers[w]);

@@ -534,7 +534,7 @@ static const struct key_rule appliance_keys[] = {
 	{ "hll_dense_sets", false }, { NULL, false },
 };
 static const struct key_rule redis_keys[] = {
-	{ "host", false }, { "unix", false }, { "port", false }, { "user", false },
+	{ "enabled", false }, { "host", false }, { "unix", false }, { "port", false }, { "user", false },
 	{ "password_file", false }, { "prefix", false }, { "flush_interval_ms", false },
 	{ "backlog_max_mb", false }, { NULL, false },
 };
@@ -650,7 +650,14 @@ apply_redis(struct loader *ld, const char *k, const char *v, uint32_t line)
 	struct tt_config *cfg = ld->cfg;
 	uint32_t n;
 
-	if (strcmp(k, "host") == 0) {
+	if (strcmp(k, "enabled") == 0) {
+		if (strcmp(v, "yes") == 0)
+			cfg->redis_enabled = true;
+		else if (strcmp(v, "no") == 0)
+			cfg->redis_enabled = false;
+		else
+			BAD("expected yes or no");
+	} else if (strcmp(k, "host") == 0) {
 		if (*v == '\0')
 			BAD("empty");
 		else
@@ -821,6 +828,7 @@ set_defaults(struct tt_config *cfg)
 	cfg->hll_cells = TT_DEFAULT_HLL_CELLS;
 	cfg->hll_sparse_sets = TT_DEFAULT_HLL_SPARSE;
 	cfg->hll_dense_sets = TT_DEFAULT_HLL_DENSE;
+	cfg->redis_enabled = true;
 	cfg->redis_port = TT_DEFAULT_REDIS_PORT;
 	cfg->flush_interval_ms = TT_DEFAULT_FLUSH_INTERVAL_MS;
 	cfg->backlog_max_mb = TT_DEFAULT_BACKLOG_MAX_MB;

@@ -96,6 +96,7 @@ struct tt_config {
 	uint32_t rx_mbufs;             /* packet buffers; 0: sized from the queues */
 
 	/* [redis] */
+	bool redis_enabled;            /* no: count and report, publish nothing */
 	char *redis_host;
 	char *redis_unix;
 	uint16_t redis_port;

@@ -350,3 +350,48 @@ tt_counters_memory(const struct tt_shard *s)
 	}
 	return m;
 }
+
+static const char *const total_names[TT_T_COUNT] = {
+	"pkts", "bytes", "tcp", "udp", "icmp", "other", "v6", "home", "abroad",
+	"malformed", "backscatter", "mirai", "masscan", "zmap", "nmap", "unicorn",
+	"home_mirai",
+};
+
+const char *
+tt_counters_total_name(enum tt_total t)
+{
+	return (unsigned int)t < TT_T_COUNT ? total_names[t] : "?";
+}
+
+void
+tt_counters_totals_add(uint64_t *t, uint32_t svc, const uint64_t *v)
+{
+	unsigned int c;
+
+	t[TT_T_PKTS] += v[TT_PV_PKTS];
+	t[TT_T_BYTES] += v[TT_PV_BYTES];
+	switch (TT_SVC_KIND(svc)) {
+	case TT_SVC_TCP:
+	case TT_SVC_TCP_BARE:
+		t[TT_T_TCP] += v[TT_PV_PKTS];
+		break;
+	case TT_SVC_UDP:
+	case TT_SVC_UDP_BARE:
+		t[TT_T_UDP] += v[TT_PV_PKTS];
+		break;
+	case TT_SVC_ICMP:
+	case TT_SVC_ICMP6:
+		t[TT_T_ICMP] += v[TT_PV_PKTS];
+		break;
+	default:
+		t[TT_T_OTHER] += v[TT_PV_PKTS];
+		break;
+	}
+	t[TT_T_V6] += v[TT_PV_V6];
+	t[TT_T_HOME] += v[TT_PV_HOME];
+	t[TT_T_ABROAD] += v[TT_PV_PKTS] - v[TT_PV_HOME];
+	t[TT_T_MALFORMED] += v[TT_PV_MALFORMED];
+	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++)
+		t[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER] += v[TT_PV_CLASS(c)];
+	t[TT_T_HOME_MIRAI] += v[TT_PV_HOME_MIRAI];
+}

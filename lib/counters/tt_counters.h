@@ -43,6 +43,20 @@ enum tt_country_val {
 	TT_CV_COUNT,
 };
 
+/* The totals hash of a scope (DESIGN.md section 5), in that order. */
+enum tt_total {
+	TT_T_PKTS, TT_T_BYTES, TT_T_TCP, TT_T_UDP, TT_T_ICMP, TT_T_OTHER, TT_T_V6,
+	TT_T_HOME, TT_T_ABROAD, TT_T_MALFORMED, TT_T_BACKSCATTER, TT_T_MIRAI,
+	TT_T_MASSCAN, TT_T_ZMAP, TT_T_NMAP, TT_T_UNICORN, TT_T_HOME_MIRAI,
+	TT_T_COUNT,
+};
+
+/** Field name of a totals entry ("pkts", "home_mirai", ...). */
+const char *tt_counters_total_name(enum tt_total t);
+
+/** Add a port cell (service @p svc, values @p v) into a totals array. */
+void tt_counters_totals_add(uint64_t *totals, uint32_t svc, const uint64_t *v);
+
 /* The sensor index under which the merged "all" scope is kept. */
 #define TT_SCOPE_ALL UINT16_MAX
 

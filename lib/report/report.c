@@ -15,19 +15,6 @@
 #include "tt_classify.h"
 #include "tt_counters.h"
 
-/* The totals hash fields, in the order DESIGN.md lists them. */
-enum total {
-	T_PKTS, T_BYTES, T_TCP, T_UDP, T_ICMP, T_OTHER, T_V6, T_HOME, T_ABROAD,
-	T_MALFORMED, T_BACKSCATTER, T_MIRAI, T_MASSCAN, T_ZMAP, T_NMAP, T_UNICORN,
-	T_HOME_MIRAI, T_COUNT,
-};
-
-static const char *const total_names[T_COUNT] = {
-	"pkts", "bytes", "tcp", "udp", "icmp", "other", "v6", "home", "abroad",
-	"malformed", "backscatter", "mirai", "masscan", "zmap", "nmap", "unicorn",
-	"home_mirai",
-};
-
 /* One member of a ZSET-like metric. */
 struct member {
 	uint32_t item;
@@ -37,7 +24,7 @@ struct member {
 struct scope_view {
 	uint16_t sensor;               /* or TT_SCOPE_ALL */
 	const char *name;
-	uint64_t totals[T_COUNT];
+	uint64_t totals[TT_T_COUNT];
 	/* port metrics: one member array per metric, sorted by count */
 	struct member *port[TT_PV_COUNT];
 	uint32_t n_port[TT_PV_COUNT];
@@ -73,39 +60,6 @@ scope_free(struct scope_view *v)
 	for (m = 0; m < TT_HLL_VARIANTS; m++)
 		free(v->srcs_svc[m]);
 	memset(v, 0, sizeof(*v));
-}
-
-static void
-add_totals(uint64_t *t, uint32_t svc, const uint64_t *v)
-{
-	unsigned int c;
-
-	t[T_PKTS] += v[TT_PV_PKTS];
-	t[T_BYTES] += v[TT_PV_BYTES];
-	switch (TT_SVC_KIND(svc)) {
-	case TT_SVC_TCP:
-	case TT_SVC_TCP_BARE:
-		t[T_TCP] += v[TT_PV_PKTS];
-		break;
-	case TT_SVC_UDP:
-	case TT_SVC_UDP_BARE:
-		t[T_UDP] += v[TT_PV_PKTS];
-		break;
-	case TT_SVC_ICMP:
-	case TT_SVC_ICMP6:
-		t[T_ICMP] += v[TT_PV_PKTS];
-		break;
-	default:
-		t[T_OTHER] += v[TT_PV_PKTS];
-		break;
-	}
-	t[T_V6] += v[TT_PV_V6];
-	t[T_HOME] += v[TT_PV_HOME];
-	t[T_ABROAD] += v[TT_PV_PKTS] - v[TT_PV_HOME];
-	t[T_MALFORMED] += v[TT_PV_MALFORMED];
-	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++)
-		t[T_BACKSCATTER + c - TT_CLASS_BACKSCATTER] += v[TT_PV_CLASS(c)];
-	t[T_HOME_MIRAI] += v[TT_PV_HOME_MIRAI];
 }
 
 /*
@@ -181,7 +135,7 @@ scope_build(struct scope_view *v, const struct tt_report_input *in, uint16_t sen
 	v->name = sensor == TT_SCOPE_ALL ? "all" : in->sensor_names[sensor];
 	for (i = 0; i < tt_table_cells(pt); i++)
 		if (tt_table_key(pt, i)->sensor == sensor)
-			add_totals(v->totals, tt_table_key(pt, i)->item, tt_table_values(pt, i));
+			tt_counters_totals_add(v->totals, tt_table_key(pt, i)->item, tt_table_values(pt, i));
 	for (m = 0; m < TT_PV_COUNT; m++)
 		if (collect(pt, sensor, m, &v->port[m], &v->n_port[m]) != 0)
 			goto err_free_scope;
@@ -242,8 +196,9 @@ json_scope(FILE *f, const struct scope_view *v, bool last)
 	unsigned int t, m;
 
 	fprintf(f, "    \"%s\": {\n      \"totals\": {", v->name);
-	for (t = 0; t < T_COUNT; t++)
-		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", total_names[t], v->totals[t]);
+	for (t = 0; t < TT_T_COUNT; t++)
+		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_counters_total_name(t),
+			v->totals[t]);
 	fprintf(f, "}");
 	for (m = 0; m < sizeof(port_metrics) / sizeof(port_metrics[0]); m++)
 		json_members(f, port_metrics[m].key, v->port[port_metrics[m].col],
@@ -353,22 +308,22 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 			return rc;
 		if (sensor == TT_SCOPE_ALL)
 			fprintf(f, "\n[all sensors] %" PRIu64 " packets, %" PRIu64 " bytes, "
-				"%" PRIu64 " from home, %" PRIu64 " malformed\n", v.totals[T_PKTS],
-				v.totals[T_BYTES], v.totals[T_HOME], v.totals[T_MALFORMED]);
+				"%" PRIu64 " from home, %" PRIu64 " malformed\n", v.totals[TT_T_PKTS],
+				v.totals[TT_T_BYTES], v.totals[TT_T_HOME], v.totals[TT_T_MALFORMED]);
 		else
 			fprintf(f, "\n[sensor %s] port %u: %" PRIu64 " packets, %" PRIu64
 				" bytes, %" PRIu64 " from home, %" PRIu64 " malformed\n", v.name,
-				in->sensor_ports[sensor], v.totals[T_PKTS], v.totals[T_BYTES],
-				v.totals[T_HOME], v.totals[T_MALFORMED]);
+				in->sensor_ports[sensor], v.totals[TT_T_PKTS], v.totals[TT_T_BYTES],
+				v.totals[TT_T_HOME], v.totals[TT_T_MALFORMED]);
 		fprintf(f, "  %-12s ~%" PRIu64 " (home ~%" PRIu64 "), Mirai-type ~%" PRIu64
 			" (home ~%" PRIu64 ")\n", "sources", v.srcs[TT_HLL_ALL], v.srcs[TT_HLL_HOME],
 			v.srcs[TT_HLL_MIRAI], v.srcs[TT_HLL_HOME_MIRAI]);
 		table_row(f, "services", v.port[TT_PV_PKTS], v.n_port[TT_PV_PKTS], top_n,
-			v.totals[T_PKTS], false);
+			v.totals[TT_T_PKTS], false);
 		table_row(f, "mirai-type", v.port[TT_PV_CLASS(TT_CLASS_MIRAI)],
-			v.n_port[TT_PV_CLASS(TT_CLASS_MIRAI)], top_n, v.totals[T_MIRAI], false);
+			v.n_port[TT_PV_CLASS(TT_CLASS_MIRAI)], top_n, v.totals[TT_T_MIRAI], false);
 		for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++) {
-			uint64_t n = v.totals[T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
+			uint64_t n = v.totals[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
 
 			if (n != 0) {
 				cls[nc].item = c;
@@ -381,11 +336,11 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 			fprintf(f, " -");
 		for (c = 0; c < nc; c++)
 			fprintf(f, " %s %" PRIu64 " (%.1f%%)%s", tt_classify_class_name(cls[c].item),
-				cls[c].count, 100.0 * (double)cls[c].count / (double)v.totals[T_PKTS],
+				cls[c].count, 100.0 * (double)cls[c].count / (double)v.totals[TT_T_PKTS],
 				c + 1 < nc ? "," : "");
 		fputc('\n', f);
 		table_row(f, "countries", v.country[TT_CV_PKTS], v.n_country[TT_CV_PKTS],
-			top_n, v.totals[T_PKTS], true);
+			top_n, v.totals[TT_T_PKTS], true);
 		scope_free(&v);
 	}
 	return ferror(f) ? -EIO : 0;

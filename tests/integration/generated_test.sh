@@ -19,6 +19,7 @@ compare() {
     --packets 30000 --seed 11 --start 1711929600 --span 86400 \
     --out "$TT_TMP/g.pcap" --truth "$TT_TMP/g.json" --config "$TT_TMP/g.conf"
 check "generator: exit" "$?" 0
+printf '[redis]\nenabled = no\n' >>"$TT_TMP/g.conf"
 
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- \
     --config "$TT_TMP/g.conf" --summary "$TT_TMP/s1.json"

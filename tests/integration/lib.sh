@@ -91,12 +91,19 @@ finish() {
     [ "$TT_FAILED" -eq 0 ]
 }
 
-# A config with one sensor per "name:port:prefixes" argument.
+# A config with one sensor per "name:port:prefixes" argument; no Redis unless
+# TT_REDIS_PORT is set (start_redis sets it).
 write_config() {
     local file=$1 id=$2 s name port prefixes
     shift 2
     {
         printf '[appliance]\nid = %s\nhome_country = JP\nclock = auto\n' "$id"
+        if [ -n "${TT_REDIS_PORT:-}" ]; then
+            printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n' \
+                "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}"
+        else
+            printf '[redis]\nenabled = no\n'
+        fi
         for s in "$@"; do
             IFS=: read -r name port prefixes <<<"$s"
             printf '[sensor %s]\nport = %s\nprefixes = %s\n' "$name" "$port" "$prefixes"

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flush plan (DESIGN.md section 5). Publisher thread only; pure.
+ *
+ * Every write is an increment (HINCRBY, ZINCRBY) or a HyperLogLog union
+ * (SET of a temporary dense HLL, PFMERGE into the key, DEL), so appliances
+ * writing into one Redis add up. Cells are sorted by (tag, bucket, item) so
+ * each tag is one MULTI/EXEC and each bucket's keys get one EXPIRE ... NX.
+ */
+#define _GNU_SOURCE
+#include "publish_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tt_classify.h"
+#include "tt_counters.h"
+#include "tt_hll.h"
+
+enum bucket_kind { B_MINUTE, B_HOUR, B_DAY, B_KINDS };
+
+/* Keys a bucket run may touch, for EXPIRE: a bit each. */
+enum metric {
+	M_TOTALS, M_PORT, M_PORT_HOME, M_PORT_CLASS0,
+	M_PORT_HOME_MIRAI = M_PORT_CLASS0 + TT_CLASS_COUNT - 1,
+	M_COUNTRY, M_COUNTRY_MIRAI, M_COUNT,
+};
+
+static const char *const variant_suffix[TT_HLL_VARIANTS] = {
+	"", ":home", ":mirai", ":home:mirai",
+};
+
+struct sorted {
+	const struct tt_table *t;
+	uint32_t *idx;
+	uint32_t n;
+	uint32_t pos;
+};
+
+struct plan {
+	const struct tt_plan_conf *c;
+	const struct tt_plan_sink *sink;
+	uint32_t tag;
+	const char *tag_name;
+	bool tmp_used;
+	char tmp_key[256];
+	uint8_t hll_buf[TT_HLL_REDIS_DENSE_SIZE];
+	uint8_t registers[TT_HLL_REGISTERS];
+};
+
+static uint32_t
+tag_of(const struct tt_plan_conf *c, uint16_t sensor)
+{
+	return sensor == TT_SCOPE_ALL ? c->n_sensors : sensor;
+}
+
+struct sort_ctx {
+	const struct tt_plan_conf *c;
+	const struct tt_table *t;
+};
+
+static int
+cell_cmp(const void *a, const void *b, void *arg)
+{
+	const struct sort_ctx *ctx = arg;
+	const struct tt_cell_key *x = tt_table_key(ctx->t, *(const uint32_t *)a);
+	const struct tt_cell_key *y = tt_table_key(ctx->t, *(const uint32_t *)b);
+	uint32_t tx = tag_of(ctx->c, x->sensor), ty = tag_of(ctx->c, y->sensor);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+static int
+sort_table(const struct tt_plan_conf *c, const struct tt_table *t, struct sorted *s)
+{
+	struct sort_ctx ctx = { .c = c, .t = t };
+	uint32_t i;
+
+	s->t = t;
+	s->n = tt_table_cells(t);
+	s->pos = 0;
+	s->idx = malloc((s->n ? s->n : 1) * sizeof(*s->idx));
+	if (s->idx == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		s->idx[i] = i;
+	qsort_r(s->idx, s->n, sizeof(*s->idx), cell_cmp, &ctx);
+	return 0;
+}
+
+static bool
+at_tag(const struct plan *p, const struct sorted *s)
+{
+	return s->pos < s->n &&
+		tag_of(p->c, tt_table_key(s->t, s->idx[s->pos])->sensor) == p->tag;
+}
+
+static const struct tt_cell_key *
+cur_key(const struct sorted *s)
+{
+	return tt_table_key(s->t, s->idx[s->pos]);
+}
+
+static int
+emit(struct plan *p, int argc, const char **argv, const size_t *lens)
+{
+	size_t l[8];
+	int i;
+
+	if (lens == NULL) {
+		for (i = 0; i < argc; i++)
+			l[i] = strlen(argv[i]);
+		lens = l;
+	}
+	return p->sink->command(p->sink->ctx, argc, argv, lens);
+}
+
+static void
+bucket_name(enum bucket_kind k, uint32_t minute, char *buf, size_t len)
+{
+	static const char *const fmt[B_KINDS] = { "m:%Y%m%d%H%M", "h:%Y%m%d%H", "d:%Y%m%d" };
+	time_t t = (time_t)minute * 60;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, fmt[k], &tm);
+}
+
+static void
+make_key(const struct plan *p, enum bucket_kind k, uint32_t minute, const char *metric,
+		char *buf, size_t len)
+{
+	char bucket[32];
+
+	bucket_name(k, minute, bucket, sizeof(bucket));
+	snprintf(buf, len, "%s:{%s}:%s:%s", p->c->prefix, p->tag_name, bucket, metric);
+}
+
+static void
+metric_name(enum metric m, char *buf, size_t len)
+{
+	switch (m) {
+	case M_TOTALS: snprintf(buf, len, "totals"); break;
+	case M_PORT: snprintf(buf, len, "port"); break;
+	case M_PORT_HOME: snprintf(buf, len, "port:home"); break;
+	case M_PORT_HOME_MIRAI: snprintf(buf, len, "port:home:mirai"); break;
+	case M_COUNTRY: snprintf(buf, len, "country"); break;
+	case M_COUNTRY_MIRAI: snprintf(buf, len, "country:mirai"); break;
+	default:
+		snprintf(buf, len, "port:%s",
+			tt_classify_class_name((enum tt_class)(m - M_PORT_CLASS0 + 1)));
+		break;
+	}
+}
+
+static uint32_t
+ttl_of(const struct plan *p, enum bucket_kind k)
+{
+	return k == B_MINUTE ? p->c->ttl_minute : k == B_HOUR ? p->c->ttl_hour : p->c->ttl_day;
+}
+
+static int
+expire_nx(struct plan *p, const char *key, enum bucket_kind k)
+{
+	char ttl[16];
+	const char *argv[4] = { "EXPIRE", key, ttl, "NX" };
+
+	snprintf(ttl, sizeof(ttl), "%u", ttl_of(p, k));
+	return emit(p, 4, argv, NULL);
+}
+
+static int
+zincrby(struct plan *p, enum bucket_kind k, uint32_t minute, enum metric m,
+		uint64_t by, const char *member)
+{
+	char key[256], metric[32], n[24];
+	const char *argv[4] = { "ZINCRBY", key, n, member };
+
+	if (by == 0)
+		return 0;
+	metric_name(m, metric, sizeof(metric));
+	make_key(p, k, minute, metric, key, sizeof(key));
+	snprintf(n, sizeof(n), "%" PRIu64, by);
+	return emit(p, 4, argv, NULL);
+}
+
+/* Once per bucket run: the totals hash and an EXPIRE NX for each key written. */
+static int
+close_run(struct plan *p, enum bucket_kind k, uint32_t minute, const uint64_t *totals,
+		uint32_t used)
+{
+	char key[256], metric[32], n[24];
+	unsigned int t, m;
+	int rc = 0;
+
+	if (totals != NULL) {
+		make_key(p, k, minute, "totals", key, sizeof(key));
+		for (t = 0; rc == 0 && t < TT_T_COUNT; t++) {
+			const char *argv[4] = { "HINCRBY", key, tt_counters_total_name(t), n };
+
+			if (totals[t] == 0)
+				continue;
+			snprintf(n, sizeof(n), "%" PRIu64, totals[t]);
+			rc = emit(p, 4, argv, NULL);
+			used |= 1u << M_TOTALS;
+		}
+	}
+	for (m = 0; rc == 0 && m < M_COUNT; m++) {
+		if (!(used & (1u << m)))
+			continue;
+		metric_name(m, metric, sizeof(metric));
+		make_key(p, k, minute, metric, key, sizeof(key));
+		rc = expire_nx(p, key, k);
+	}
+	return rc;
+}
+
+static int
+port_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
+{
+	char member[TT_SVC_STR_MAX];
+	int rc = 0;
+
+	while (rc == 0 && at_tag(p, s)) {
+		uint32_t minute = cur_key(s)->minute, used = 0;
+		uint64_t totals[TT_T_COUNT] = { 0 };
+
+		while (rc == 0 && at_tag(p, s) && cur_key(s)->minute == minute) {
+			const struct tt_cell_key *key = cur_key(s);
+			const uint64_t *v = tt_table_values(s->t, s->idx[s->pos]);
+			unsigned int c;
+
+			tt_counters_totals_add(totals, key->item, v);
+			tt_classify_service_format(key->item, member, sizeof(member));
+			rc = zincrby(p, k, minute, M_PORT, v[TT_PV_PKTS], member);
+			used |= 1u << M_PORT;
+			if (k != B_MINUTE) {
+				if (rc == 0 && v[TT_PV_HOME])
+					rc = zincrby(p, k, minute, M_PORT_HOME, v[TT_PV_HOME], member);
+				if (rc == 0 && v[TT_PV_HOME_MIRAI])
+					rc = zincrby(p, k, minute, M_PORT_HOME_MIRAI,
+						v[TT_PV_HOME_MIRAI], member);
+				used |= (v[TT_PV_HOME] ? 1u << M_PORT_HOME : 0) |
+					(v[TT_PV_HOME_MIRAI] ? 1u << M_PORT_HOME_MIRAI : 0);
+				for (c = TT_CLASS_BACKSCATTER; rc == 0 && c < TT_CLASS_COUNT; c++) {
+					enum metric m = (enum metric)(M_PORT_CLASS0 + c - 1);
+
+					if (v[TT_PV_CLASS(c)] == 0)
+						continue;
+					rc = zincrby(p, k, minute, m, v[TT_PV_CLASS(c)], member);
+					used |= 1u << m;
+				}
+			}
+			s->pos++;
+		}
+		if (rc == 0)
+			rc = close_run(p, k, minute, totals, used);
+	}
+	return rc;
+}
+
+static int
+country_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
+{
+	char member[16];
+	int rc = 0;
+
+	while (rc == 0 && at_tag(p, s)) {
+		uint32_t minute = cur_key(s)->minute, used = 0;
+
+		while (rc == 0 && at_tag(p, s) && cur_key(s)->minute == minute) {
+			const struct tt_cell_key *key = cur_key(s);
+			const uint64_t *v = tt_table_values(s->t, s->idx[s->pos]);
+
+			if (key->item < TT_COUNTRY_COUNT)
+				tt_classify_country_code((uint16_t)key->item, member);
+			else
+				snprintf(member, sizeof(member), "overflow");
+			rc = zincrby(p, k, minute, M_COUNTRY, v[TT_CV_PKTS], member);
+			used |= 1u << M_COUNTRY;
+			if (rc == 0 && k != B_MINUTE && v[TT_CV_MIRAI]) {
+				rc = zincrby(p, k, minute, M_COUNTRY_MIRAI, v[TT_CV_MIRAI], member);
+				used |= 1u << M_COUNTRY_MIRAI;
+			}
+			s->pos++;
+		}
+		if (rc == 0)
+			rc = close_run(p, k, minute, NULL, used);
+	}
+	return rc;
+}
+
+/* One HLL into its key: SET the temporary key, PFMERGE, EXPIRE NX. */
+static int
+pfmerge(struct plan *p, enum bucket_kind k, uint32_t minute, const char *metric,
+		const struct tt_hll *h)
+{
+	char key[256];
+	const char *set[3] = { "SET", p->tmp_key, (const char *)p->hll_buf };
+	size_t set_lens[3] = { 3, strlen(p->tmp_key), sizeof(p->hll_buf) };
+	const char *merge[3] = { "PFMERGE", key, p->tmp_key };
+	int rc;
+
+	if (tt_hll_empty(h))
+		return 0;
+	make_key(p, k, minute, metric, key, sizeof(key));
+	tt_hll_registers(h, p->registers);
+	tt_hll_encode_redis(p->registers, p->hll_buf);
+	rc = emit(p, 3, set, set_lens);
+	if (rc == 0)
+		rc = emit(p, 3, merge, NULL);
+	if (rc == 0)
+		rc = expire_nx(p, key, k);
+	p->tmp_used = true;
+	return rc;
+}
+
+static int
+hll_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
+{
+	char metric[48], svc[TT_SVC_STR_MAX];
+	int rc = 0;
+
+	while (rc == 0 && at_tag(p, s)) {
+		const struct tt_cell_key *key = cur_key(s);
+		const struct tt_hll *h = tt_counters_hll_values(s->t, s->idx[s->pos]);
+		unsigned int v;
+
+		/* Minute buckets carry the plain srcs key only. */
+		for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
+			if (k == B_MINUTE && (v != TT_HLL_ALL || key->item != 0))
+				continue;
+			if (key->item == 0) {
+				snprintf(metric, sizeof(metric), "srcs%s", variant_suffix[v]);
+			} else {
+				tt_classify_service_format(key->item, svc, sizeof(svc));
+				snprintf(metric, sizeof(metric), "srcs:%s%s", svc, variant_suffix[v]);
+			}
+			rc = pfmerge(p, k, key->minute, metric, &h[v]);
+		}
+		s->pos++;
+	}
+	return rc;
+}
+
+int
+tt_plan_flushed_key(const struct tt_plan_conf *c, uint32_t tag, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s:{%s}:flushed", c->prefix,
+		tag < c->n_sensors ? c->sensor_names[tag] : "all");
+}
+
+static void
+skip_tag(struct plan *p, struct sorted *s)
+{
+	while (at_tag(p, s))
+		s->pos++;
+}
+
+int
+tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
+		const struct tt_shard *hours, uint64_t seq, const uint8_t *done,
+		const struct tt_plan_sink *sink)
+{
+	struct tt_shard *days;
+	struct sorted s[B_KINDS][3];
+	struct plan *p;
+	char flushed[256], seq_s[24];
+	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
+	unsigned int k, j;
+	int rc = -ENOMEM;
+
+	memset(s, 0, sizeof(s));
+	p = calloc(1, sizeof(*p));
+	days = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 64,
+		.country_cells = 64, .hll_cells = 64, .growable = true });
+	if (p == NULL || days == NULL || tt_counters_merge(days, hours, 1440, false) != 0)
+		goto out;
+	p->c = c;
+	p->sink = sink;
+	for (k = 0; k < B_KINDS; k++) {
+		const struct tt_shard *src = k == B_MINUTE ? minutes : k == B_HOUR ? hours : days;
+
+		if (sort_table(c, tt_counters_port_table(src), &s[k][0]) != 0 ||
+				sort_table(c, tt_counters_country_table(src), &s[k][1]) != 0 ||
+				sort_table(c, tt_counters_hll_table(src), &s[k][2]) != 0)
+			goto out;
+	}
+	snprintf(seq_s, sizeof(seq_s), "%" PRIu64, seq);
+	rc = 0;
+	for (p->tag = 0; rc == 0 && p->tag <= c->n_sensors; p->tag++) {
+		bool any = false;
+
+		p->tag_name = p->tag < c->n_sensors ? c->sensor_names[p->tag] : "all";
+		for (k = 0; k < B_KINDS; k++)
+			for (j = 0; j < 3; j++)
+				any |= at_tag(p, &s[k][j]);
+		if (!any)
+			continue;
+		if (done != NULL && done[p->tag]) {
+			for (k = 0; k < B_KINDS; k++)
+				for (j = 0; j < 3; j++)
+					skip_tag(p, &s[k][j]);
+			continue;
+		}
+		snprintf(p->tmp_key, sizeof(p->tmp_key), "%s:{%s}:tmp:%s", c->prefix,
+			p->tag_name, c->appliance_id);
+		p->tmp_used = false;
+		rc = sink->begin_tag(sink->ctx, p->tag);
+		if (rc == 0)
+			rc = emit(p, 1, multi, NULL);
+		for (k = 0; rc == 0 && k < B_KINDS; k++) {
+			rc = port_runs(p, k, &s[k][0]);
+			if (rc == 0)
+				rc = country_runs(p, k, &s[k][1]);
+			if (rc == 0)
+				rc = hll_runs(p, k, &s[k][2]);
+		}
+		if (rc == 0 && p->tmp_used) {
+			const char *del[2] = { "DEL", p->tmp_key };
+
+			rc = emit(p, 2, del, NULL);
+		}
+		if (rc == 0) {
+			const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
+
+			tt_plan_flushed_key(c, p->tag, flushed, sizeof(flushed));
+			rc = emit(p, 4, hset, NULL);
+		}
+		if (rc == 0)
+			rc = emit(p, 1, exec, NULL);
+		if (rc == 0)
+			rc = sink->end_tag(sink->ctx, p->tag);
+	}
+out:
+	for (k = 0; k < B_KINDS; k++)
+		for (j = 0; j < 3; j++)
+			free(s[k][j].idx);
+	tt_counters_free(days);
+	free(p);
+	return rc;
+}
+
+void
+tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minutes,
+		const struct tt_shard *hours, uint8_t *has)
+{
+	const struct tt_shard *src[2] = { minutes, hours };
+	unsigned int k, j;
+	uint32_t i;
+
+	for (k = 0; k < 2; k++) {
+		const struct tt_table *t[3] = {
+			tt_counters_port_table(src[k]), tt_counters_country_table(src[k]),
+			tt_counters_hll_table(src[k]),
+		};
+
+		for (j = 0; j < 3; j++)
+			for (i = 0; i < tt_table_cells(t[j]); i++)
+				has[tag_of(c, tt_table_key(t[j], i)->sensor)] = 1;
+	}
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef TT_PUBLISH_H
+#define TT_PUBLISH_H
+
+/*
+ * The Redis publisher (DESIGN.md section 5): merged per-core deltas are
+ * written exactly once, one MULTI/EXEC per hash tag, from a thread of its own
+ * so a slow or absent Redis never delays the workers or the collection of
+ * their shards. While Redis is away the deltas keep merging in memory; past
+ * backlog_max_mb the minute buckets are shed first (hours and days never),
+ * and the amount is reported.
+ *
+ * Backed module (hiredis). Thread of each function as stated.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tt_config;
+struct tt_shard;
+struct tt_publisher;
+
+struct tt_publisher_conf {
+	const struct tt_config *cfg;   /* must outlive the publisher */
+	uint32_t n_workers;
+};
+
+/* Appliance figures for the health hash, set by the control thread. */
+struct tt_publisher_health {
+	uint64_t rx_pkts;
+	uint64_t rx_missed;
+	uint64_t not_dark;
+	uint64_t malformed;
+};
+
+struct tt_publisher_stats {
+	bool connected;
+	uint64_t flush_seq;            /* last fully committed flush */
+	uint64_t flushes;
+	uint64_t last_flush_ms;        /* UTC, milliseconds */
+	uint64_t backlog_bytes;        /* deltas held, not yet committed */
+	uint64_t errors;               /* connection and command errors */
+	uint64_t reconnects;
+	uint64_t shed_minute_cells;    /* minute cells dropped past backlog_max_mb */
+	uint64_t shed_minute_bytes;
+	uint64_t tags_resent_skipped;  /* tags found committed after a lost reply */
+};
+
+/**
+ * Create a publisher; reads the password file. Control thread.
+ * @return the publisher, or NULL with errno (ENOMEM, or the password file's error).
+ */
+struct tt_publisher *tt_publisher_create(const struct tt_publisher_conf *conf);
+
+/**
+ * Connect once and start the publisher thread. Control thread.
+ * @return 0 (also when Redis is unreachable: the publisher retries and
+ *   backs up meanwhile), -EACCES when Redis rejects the credentials, or
+ *   another negative errno if the thread cannot start.
+ */
+int tt_publisher_start(struct tt_publisher *p);
+
+/** Merge a worker's retired shard into the backlog. Control thread. @return 0 or -ENOMEM. */
+int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s);
+
+/** Ask for a flush now (after a submit). Control thread. */
+void tt_publisher_kick(struct tt_publisher *p);
+
+void tt_publisher_set_health(struct tt_publisher *p, const struct tt_publisher_health *h);
+void tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out);
+
+/**
+ * Final flush, then stop the thread. Control thread, after the last submit.
+ * Keeps trying for @p timeout_ms.
+ * @return 0 when everything was committed, -EIO otherwise (the log says what
+ *   was not delivered).
+ */
+int tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms);
+
+/** Free; NULL is a no-op. Control thread, after tt_publisher_stop(). */
+void tt_publisher_free(struct tt_publisher *p);
+
+#endif /* TT_PUBLISH_H */
