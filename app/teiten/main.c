@@ -71,6 +71,7 @@ struct appliance {
 	unsigned int n_workers;
 	struct tt_shard *run;          /* whole-run totals, per scope */
 	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
+	bool delivered;                /* the final flush committed everything */
 	bool packet_clock;
 	bool all_replay;
 	uint64_t started_tsc;
@@ -473,6 +474,17 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	}
 	in->duration_ms = (rte_get_timer_cycles() - a->started_tsc) * 1000 /
 		rte_get_timer_hz();
+	if (a->pub != NULL) {
+		struct tt_publisher_stats ps;
+
+		tt_publisher_get_stats(a->pub, &ps);
+		in->redis_enabled = true;
+		in->redis_delivered = a->delivered;
+		in->redis_flushes = ps.flushes;
+		in->redis_errors = ps.errors;
+		in->redis_shed_minute_cells = ps.shed_minute_cells;
+		in->redis_shed_minute_bytes = ps.shed_minute_bytes;
+	}
 }
 
 static int
@@ -625,17 +637,18 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	/* The workers have returned: the last swap takes what they wrote. */
 	rc = collect(&a);
-	if (rc == 0)
-		rc = write_outputs(&a);
 	if (a.pub != NULL) {
 		unsigned int wait_ms = RTE_MAX((unsigned int)FINAL_FLUSH_MIN_MS,
 			5 * a.cfg.flush_interval_ms);
 
-		if (tt_publisher_stop(a.pub, wait_ms) != 0)
-			rc = -EIO;
-		else
+		a.delivered = tt_publisher_stop(a.pub, wait_ms) == 0;
+		if (a.delivered)
 			MAIN_LOG(NOTICE, "final flush to Redis done");
+		else
+			rc = rc != 0 ? rc : -EIO;
 	}
+	if (write_outputs(&a) != 0 && rc == 0)
+		rc = -EIO;
 	code = rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
 
 err_free_publisher:

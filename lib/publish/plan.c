@@ -374,7 +374,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 	struct tt_shard *days;
 	struct sorted s[B_KINDS][3];
 	struct plan *p;
-	char flushed[256], seq_s[24];
+	char flushed[256], seq_s[24], ttl_s[16];
 	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
 	unsigned int k, j;
 	int rc = -ENOMEM;
@@ -432,9 +432,14 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		}
 		if (rc == 0) {
 			const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
+			const char *expire[3] = { "EXPIRE", flushed, ttl_s };
 
+			/* Kept as long as the longest buckets: a stale entry is harmless. */
 			tt_plan_flushed_key(c, p->tag, flushed, sizeof(flushed));
+			snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
 			rc = emit(p, 4, hset, NULL);
+			if (rc == 0)
+				rc = emit(p, 3, expire, NULL);
 		}
 		if (rc == 0)
 			rc = emit(p, 1, exec, NULL);

@@ -249,11 +249,17 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		", \"malformed\": %" PRIu64 ", \"non_ip\": %" PRIu64 ",\n"
 		"  \"cells_overflowed\": %" PRIu64 ", \"cells_lost\": %" PRIu64
 		", \"hll_dropped\": %" PRIu64 ",\n"
-		"  \"first_packet\": %s, \"last_packet\": %s, \"duration_ms\": %" PRIu64 ",\n"
-		"  \"scopes\": {\n",
+		"  \"first_packet\": %s, \"last_packet\": %s, \"duration_ms\": %" PRIu64 ",\n",
 		in->appliance_id, in->clock, in->packets, in->not_dark, in->malformed,
 		in->non_ip, tt_counters_overflowed(in->run), tt_counters_lost(in->run),
 		tt_counters_hll_dropped(in->run), first, last, in->duration_ms);
+	if (in->redis_enabled)
+		fprintf(f, "  \"redis\": {\"delivered\": %s, \"flushes\": %" PRIu64
+			", \"errors\": %" PRIu64 ", \"shed_minute_cells\": %" PRIu64
+			", \"shed_minute_bytes\": %" PRIu64 "},\n",
+			in->redis_delivered ? "true" : "false", in->redis_flushes, in->redis_errors,
+			in->redis_shed_minute_cells, in->redis_shed_minute_bytes);
+	fprintf(f, "  \"scopes\": {\n");
 	for (s = 0; s <= in->n_sensors; s++) {
 		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
 

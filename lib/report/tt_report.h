@@ -10,6 +10,7 @@
  * `totals` hash and every ZSET metric as an object of member -> count.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,6 +32,13 @@ struct tt_report_input {
 	uint64_t first_sec;            /* 0 when no packet was attributed */
 	uint64_t last_sec;
 	uint64_t duration_ms;          /* wall time the appliance ran */
+	/* Redis publishing; redis_enabled false: the rest is unused */
+	bool redis_enabled;
+	bool redis_delivered;          /* the final flush committed everything */
+	uint64_t redis_flushes;
+	uint64_t redis_errors;
+	uint64_t redis_shed_minute_cells;
+	uint64_t redis_shed_minute_bytes;
 };
 
 /** Write the summary JSON. @return 0, -ENOMEM, or -EIO if the stream failed. */

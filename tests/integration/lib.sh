@@ -110,3 +110,84 @@ write_config() {
         done
     } >"$file"
 }
+
+# --- Redis ---------------------------------------------------------------
+
+declare -A REDIS_PORT REDIS_PID REDIS_ARGS
+
+# start_redis NAME [redis-server options...]: a throwaway redis-server on
+# 127.0.0.1 and a spare port, its files in $TT_TMP/redis-NAME; sets
+# TT_REDIS_PORT. restart_redis NAME starts it again on the same port and dir.
+start_redis() {
+    local name=$1 port attempt
+    shift
+    REDIS_ARGS[$name]="$*"
+    for attempt in $(seq 1 20); do
+        port=$((20000 + (RANDOM * 7 + attempt) % 20000))
+        redis-cli -p "$port" ping >/dev/null 2>&1 && continue
+        REDIS_PORT[$name]=$port
+        if restart_redis "$name"; then
+            TT_REDIS_PORT=$port
+            return 0
+        fi
+    done
+    echo "cannot start redis-server" >&2
+    return 1
+}
+
+restart_redis() {
+    local name=$1 dir=$TT_TMP/redis-$1 port=${REDIS_PORT[$1]} i
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
+        --appendonly no --logfile "$dir/log" ${REDIS_ARGS[$name]} &
+    REDIS_PID[$name]=$!
+    TT_PIDS+=("$!")
+    for i in $(seq 1 100); do
+        redis-cli -p "$port" ping 2>&1 | grep -q -e PONG -e NOAUTH && return 0
+        kill -0 "${REDIS_PID[$name]}" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+stop_redis() {
+    kill "${REDIS_PID[$1]}" 2>/dev/null
+    wait "${REDIS_PID[$1]}" 2>/dev/null
+}
+
+rcli() {
+    local name=$1
+    shift
+    redis-cli -p "${REDIS_PORT[$name]}" "$@"
+}
+
+# redis_dump NAME: every schema key's content, sorted (see redis_dump.lua).
+redis_dump() {
+    rcli "$1" --raw --eval "$(dirname "${BASH_SOURCE[0]}")/redis_dump.lua" | LC_ALL=C sort
+}
+
+# redis_scopes NAME KIND: the summary's scopes rebuilt from KIND buckets.
+redis_scopes() {
+    rcli "$1" --raw --eval "$(dirname "${BASH_SOURCE[0]}")/redis_scopes.lua" , teiten "$2"
+}
+
+# compare_redis SUMMARY REDIS-SCOPES-JSON: differences, one per line.
+compare_redis() {
+    if ! jq -e .scopes "$1" >/dev/null 2>&1 || ! jq -e .scopes "$2" >/dev/null 2>&1; then
+        echo "no scopes to compare in $1 or $2"
+        return
+    fi
+    jq -rn --slurpfile s "$1" --slurpfile r "$2" '
+        ($s[0].scopes) as $s | ($r[0].scopes) as $r |
+        $s | to_entries[] | .key as $sc | .value | to_entries[] | .key as $m |
+        .value as $v |
+        if ($v | type) == "object" then
+            ($v + ($r[$sc][$m] // {})) | keys[] as $k |
+            select((($v[$k]) // 0) != (($r[$sc][$m][$k]) // 0)) |
+            "\($sc) \($m) \($k): summary \($v[$k] // 0), redis \($r[$sc][$m][$k] // 0)"
+        else
+            select($v != (($r[$sc][$m]) // 0)) |
+            "\($sc) \($m): summary \($v), redis \($r[$sc][$m] // 0)"
+        end'
+}
