@@ -57,8 +57,9 @@ run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/none.pcap" -- \
     --config "$TT_TMP/one.conf"
 check "missing pcap: exit" "$TT_RC" 2
 check_grep "missing pcap: the file is named" "$TT_ERR" 'none.pcap'
+line=$(grep -n '^port = 0' "$TT_TMP/one.conf" | cut -d: -f1)
 check_grep "missing pcap: the port is missing, and why" "$TT_ERR" \
-    'one.conf:6: \[sensor a\] port = 0: no such DPDK port \(0 probed.*failed to probe'
+    "one.conf:$line: \[sensor a\] port = 0: no such DPDK port \(0 probed.*failed to probe"
 
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0\xff\xff\0\0\x01\0\0\0' \
     >"$TT_TMP/empty.pcap"
@@ -66,8 +67,9 @@ write_config "$TT_TMP/two.conf" err-2 "a:0:192.0.2.0/24" "b:3:198.51.100.0/24"
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/empty.pcap" -- \
     --config "$TT_TMP/two.conf"
 check "sensor on a missing port: exit" "$TT_RC" 2
+line=$(grep -n '^port = 3' "$TT_TMP/two.conf" | cut -d: -f1)
 check_grep "sensor on a missing port: names the sensor line" "$TT_ERR" \
-    "two.conf:9: \[sensor b\] port = 3: no such DPDK port"
+    "two.conf:$line: \[sensor b\] port = 3: no such DPDK port"
 
 run_teiten $(eal_opts) -l 0 --vdev "net_pcap0,rx_pcap=$TT_TMP/empty.pcap" -- \
     --config "$TT_TMP/one.conf"
