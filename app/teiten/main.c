@@ -46,7 +46,7 @@ enum exit_code {
 enum {
 	RX_DESC = 1024,
 	MBUF_CACHE = 256,
-	TICK_MS = 50,                  /* control loop period */
+	TICK_MS = 10,                  /* control loop period */
 	SWAP_TIMEOUT_MS = 1000,
 	FINAL_FLUSH_MIN_MS = 5000,     /* Redis gets at least this long at exit */
 	TOP_N = 5,
@@ -408,6 +408,34 @@ all_drained(const struct appliance *a)
 	return true;
 }
 
+static bool
+any_wants_swap(const struct appliance *a)
+{
+	unsigned int w;
+
+	for (w = 0; w < a->n_workers; w++)
+		if (tt_worker_wants_swap(a->workers[w]))
+			return true;
+	return false;
+}
+
+/*
+ * A replay can outrun Redis. While Redis is connected and the backlog passes
+ * half of backlog_max_mb, stop taking shards: the replaying workers then wait
+ * on their files (they lose nothing), instead of minute data being shed.
+ * Only an outage sheds. Live ports are never held back.
+ */
+static bool
+replay_throttled(struct appliance *a)
+{
+	struct tt_publisher_stats ps;
+
+	if (!a->all_replay || a->pub == NULL)
+		return false;
+	tt_publisher_get_stats(a->pub, &ps);
+	return ps.connected && ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
+}
+
 static void
 control_loop(struct appliance *a)
 {
@@ -433,7 +461,7 @@ control_loop(struct appliance *a)
 			MAIN_LOG(NOTICE, "every pcap file consumed: stopping");
 			break;
 		}
-		if (now >= next_flush) {
+		if ((now >= next_flush || any_wants_swap(a)) && !replay_throttled(a)) {
 			if (collect(a) != 0)
 				MAIN_LOG(ERR, "out of memory merging counters");
 			next_flush = now + hz * a->cfg.flush_interval_ms / 1000;

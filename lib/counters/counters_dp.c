@@ -90,6 +90,19 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct tt_co
 		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME_MIRAI], p->hll_index, p->hll_rank);
 }
 
+bool
+tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
+{
+	uint32_t sparse, dense;
+
+	if (s->port.used + packets > s->port.limit ||
+			s->country.used + packets > s->country.limit ||
+			s->hll.used + 2 * packets > s->hll.limit)
+		return true;
+	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
+	return sparse < 8 * packets || dense < 8 * packets;
+}
+
 void
 tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
 {

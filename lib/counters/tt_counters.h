@@ -114,6 +114,14 @@ void tt_counters_free(struct tt_shard *s);
 /** Forget every cell, keeping the memory. Cost: the cells used, not the capacity. */
 void tt_counters_reset(struct tt_shard *s);
 
+/**
+ * True when the shard might not keep @p packets more without overflow
+ * (each may take a port, a country and two HLL group cells, and up to eight
+ * HLL sets). A replaying worker then waits for a swap instead of dropping.
+ * Owner only; a few compares.
+ */
+bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
+
 /** Count one packet. Per packet, by the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 

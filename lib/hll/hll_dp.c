@@ -163,6 +163,13 @@ tt_hll_pool_dropped(const struct tt_hll_pool *p)
 	return p->dropped;
 }
 
+void
+tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense)
+{
+	*sparse = p->n_sparse - p->used_sparse;
+	*dense = p->n_dense - p->used_dense;
+}
+
 uint64_t
 tt_hll_pool_memory(const struct tt_hll_pool *p)
 {

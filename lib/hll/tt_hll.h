@@ -62,7 +62,14 @@ uint64_t tt_hll_estimate_registers(const uint8_t *registers);
 /** Pack one-byte registers into Redis's dense string (TT_HLL_REDIS_DENSE_SIZE). */
 void tt_hll_encode_redis(const uint8_t *registers, uint8_t *out);
 
-/** Unpack a Redis dense HLL string. @return 0, or -EINVAL if not one. */
+/**
+ * The smaller of Redis's sparse and dense strings for these registers
+ * (sparse needs every register <= 32). @p out holds TT_HLL_REDIS_DENSE_SIZE.
+ * @return the length written.
+ */
+size_t tt_hll_encode_redis_compact(const uint8_t *registers, uint8_t *out);
+
+/** Unpack a Redis HLL string, dense or sparse. @return 0, or -EINVAL if not one. */
 int tt_hll_decode_redis(const uint8_t *in, size_t len, uint8_t *registers);
 
 /* --- control plane: one HLL --- */
@@ -114,6 +121,8 @@ void tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, ui
 int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst);
 
 uint64_t tt_hll_pool_dropped(const struct tt_hll_pool *p);
+/** Sets still free in the pools. Owner only. */
+void tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense);
 uint64_t tt_hll_pool_memory(const struct tt_hll_pool *p);
 
 #endif /* TT_HLL_H */

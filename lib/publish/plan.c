@@ -306,7 +306,7 @@ pfmerge(struct plan *p, enum bucket_kind k, uint32_t minute, const char *metric,
 {
 	char key[256];
 	const char *set[3] = { "SET", p->tmp_key, (const char *)p->hll_buf };
-	size_t set_lens[3] = { 3, strlen(p->tmp_key), sizeof(p->hll_buf) };
+	size_t set_lens[3] = { 3, strlen(p->tmp_key), 0 };
 	const char *merge[3] = { "PFMERGE", key, p->tmp_key };
 	int rc;
 
@@ -314,7 +314,7 @@ pfmerge(struct plan *p, enum bucket_kind k, uint32_t minute, const char *metric,
 		return 0;
 	make_key(p, k, minute, metric, key, sizeof(key));
 	tt_hll_registers(h, p->registers);
-	tt_hll_encode_redis(p->registers, p->hll_buf);
+	set_lens[2] = tt_hll_encode_redis_compact(p->registers, p->hll_buf);
 	rc = emit(p, 3, set, set_lens);
 	if (rc == 0)
 		rc = emit(p, 3, merge, NULL);

@@ -90,6 +90,13 @@ struct tt_shard *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
 /** Copy the stats with relaxed loads. Any control thread. */
 void tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out);
 
+/**
+ * True while a worker that only replays pcap files waits for a swap because
+ * its shard is nearly full (a file loses nothing by waiting; a live queue
+ * never waits, and counts overflow instead). Control thread.
+ */
+bool tt_worker_wants_swap(const struct tt_worker *w);
+
 /** True once every replay queue of this worker is consumed (or it has none). */
 bool tt_worker_drained(const struct tt_worker *w);
 

@@ -106,6 +106,12 @@ tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out)
 }
 
 bool
+tt_worker_wants_swap(const struct tt_worker *w)
+{
+	return __atomic_load_n(&w->wants_swap, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool
 tt_worker_drained(const struct tt_worker *w)
 {
 	return __atomic_load_n(&w->drained, __ATOMIC_ACQUIRE) != 0;

@@ -233,6 +233,30 @@ tt_worker_main(void *arg)
 			publish_stats(&w->stats, &acc);
 		}
 
+		/*
+		 * Replays only: rather than overflow, wait for the control plane
+		 * to take the shard (it checks every tick). The files keep their
+		 * packets meanwhile, so the result is exact and repeatable.
+		 */
+		if (unlikely(!has_live && got != 0 &&
+				tt_counters_pressure(shard, TT_WORKER_BURST * c->n_rxq))) {
+			__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
+			for (;;) {
+				uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
+
+				if ((int32_t)(req - ack) > 0) {
+					ack = req;
+					shard = w->shard[ack & 1];
+					__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
+					break;
+				}
+				if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+					break;
+				rte_pause();
+			}
+			__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
+		}
+
 		if (got != 0) {
 			idle_since = 0;
 		} else if (!has_live) {

@@ -50,6 +50,72 @@ test_encode_round_trip(void)
 	CU_ASSERT_EQUAL(memcmp(regs, back, sizeof(regs)), 0);
 }
 
+/* Sparse strings decode back to the same registers; dense when they must. */
+static void
+test_sparse_encoding(void)
+{
+	static uint8_t regs[TT_HLL_REGISTERS], back[TT_HLL_REGISTERS];
+	static uint8_t enc[TT_HLL_REDIS_DENSE_SIZE];
+	size_t n;
+
+	memset(regs, 0, sizeof(regs));
+	n = tt_hll_encode_redis_compact(regs, enc);
+	CU_ASSERT_EQUAL(n, TT_HLL_REDIS_HDR + 2);            /* one XZERO of 16384 */
+	regs[0] = 1;
+	regs[1] = 1;
+	regs[100] = 32;
+	regs[16383] = 7;
+	n = tt_hll_encode_redis_compact(regs, enc);
+	CU_ASSERT(n < 40);
+	CU_ASSERT_EQUAL(enc[4], 1);
+	CU_ASSERT_EQUAL(tt_hll_decode_redis(enc, n, back), 0);
+	CU_ASSERT_EQUAL(memcmp(regs, back, sizeof(regs)), 0);
+	CU_ASSERT_EQUAL(tt_hll_decode_redis(enc, n - 1, back), -EINVAL);   /* cut */
+	regs[5] = 33;                                        /* too big for sparse */
+	CU_ASSERT_EQUAL(tt_hll_encode_redis_compact(regs, enc), TT_HLL_REDIS_DENSE_SIZE);
+	CU_ASSERT_EQUAL(enc[4], 0);
+}
+
+/* Redis reads our sparse strings as the same registers. */
+static void
+test_redis_reads_sparse(void)
+{
+	static uint8_t regs[TT_HLL_REGISTERS], theirs[TT_HLL_REGISTERS];
+	static uint8_t enc[TT_HLL_REDIS_DENSE_SIZE];
+	struct tt_hll h = { 0 };
+	redisReply *r;
+	size_t n;
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rc);
+	for (i = 0; i < 700; i++) {
+		uint8_t e[4];
+		uint16_t idx;
+		uint8_t rank;
+
+		element(i + 900000, e);
+		tt_hll_position(e, 4, &idx, &rank);
+		tt_hll_add(&h, idx, rank);
+	}
+	tt_hll_registers(&h, regs);
+	n = tt_hll_encode_redis_compact(regs, enc);
+	CU_ASSERT_EQUAL_FATAL(enc[4], 1);
+	freeReplyObject(redisCommand(rc, "CONFIG SET hll-sparse-max-bytes 0"));
+	freeReplyObject(redisCommand(rc, "DEL s d"));
+	freeReplyObject(redisCommand(rc, "SET s %b", enc, n));
+	r = redisCommand(rc, "PFCOUNT s");
+	CU_ASSERT_EQUAL(r->integer, (long long)tt_hll_estimate(&h));
+	freeReplyObject(r);
+	/* merged into an empty key with dense forced, Redis's registers are ours */
+	freeReplyObject(redisCommand(rc, "PFADD d"));
+	freeReplyObject(redisCommand(rc, "PFMERGE d s"));
+	r = redisCommand(rc, "GET d");
+	CU_ASSERT_EQUAL_FATAL(tt_hll_decode_redis((uint8_t *)r->str, r->len, theirs), 0);
+	CU_ASSERT_EQUAL(memcmp(regs, theirs, sizeof(regs)), 0);
+	freeReplyObject(r);
+	tt_hll_fini(&h);
+}
+
 /* Registers built by Redis from PFADD equal ours, byte for byte. */
 static void
 test_same_registers_as_redis(void)
@@ -221,6 +287,8 @@ main(void)
 		{ "invalid input", test_invalid },
 		{ "Redis dense encoding round-trips", test_encode_round_trip },
 		{ "same registers as Redis PFADD", test_same_registers_as_redis },
+		{ "sparse encoding round-trips", test_sparse_encoding },
+		{ "Redis reads our sparse strings", test_redis_reads_sparse },
 		{ "Redis counts and merges what we write", test_redis_accepts_ours },
 		{ "sparse and dense agree; merge is a union", test_sparse_and_dense_agree },
 		{ "worker pools: promote, exhaust, reset", test_pool },
