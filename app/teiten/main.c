@@ -604,6 +604,8 @@ main(int argc, char **argv)
 	log_config(&a.cfg);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* A Redis that dies mid-write must cost a reconnect (EPIPE), not the process. */
+	signal(SIGPIPE, SIG_IGN);
 
 	a.n_workers = rte_lcore_count() - 1;
 	if (a.n_workers == 0) {

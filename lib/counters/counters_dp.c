@@ -90,17 +90,25 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct tt_co
 		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME_MIRAI], p->hll_index, p->hll_rank);
 }
 
+/* At most half of a pool: a fresh shard is never under pressure. */
+static inline uint32_t
+headroom(uint32_t wanted, uint32_t capacity)
+{
+	return wanted < capacity / 2 ? wanted : capacity / 2;
+}
+
 bool
 tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 {
 	uint32_t sparse, dense;
 
-	if (s->port.used + packets > s->port.limit ||
-			s->country.used + packets > s->country.limit ||
-			s->hll.used + 2 * packets > s->hll.limit)
+	if (s->port.used + headroom(packets, s->port.limit) > s->port.limit ||
+			s->country.used + headroom(packets, s->country.limit) > s->country.limit ||
+			s->hll.used + headroom(2 * packets, s->hll.limit) > s->hll.limit)
 		return true;
 	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
-	return sparse < 8 * packets || dense < 8 * packets;
+	return sparse < headroom(8 * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
+		dense < headroom(8 * packets, tt_hll_pool_capacity_dense(s->pool));
 }
 
 void

@@ -170,6 +170,18 @@ tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *d
 	*dense = p->n_dense - p->used_dense;
 }
 
+uint32_t
+tt_hll_pool_capacity_sparse(const struct tt_hll_pool *p)
+{
+	return p->n_sparse;
+}
+
+uint32_t
+tt_hll_pool_capacity_dense(const struct tt_hll_pool *p)
+{
+	return p->n_dense;
+}
+
 uint64_t
 tt_hll_pool_memory(const struct tt_hll_pool *p)
 {

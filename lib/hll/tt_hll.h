@@ -121,8 +121,10 @@ void tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, ui
 int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst);
 
 uint64_t tt_hll_pool_dropped(const struct tt_hll_pool *p);
-/** Sets still free in the pools. Owner only. */
+/** Sets still free in the pools, and the pools' sizes. Owner only. */
 void tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense);
+uint32_t tt_hll_pool_capacity_sparse(const struct tt_hll_pool *p);
+uint32_t tt_hll_pool_capacity_dense(const struct tt_hll_pool *p);
 uint64_t tt_hll_pool_memory(const struct tt_hll_pool *p);
 
 #endif /* TT_HLL_H */

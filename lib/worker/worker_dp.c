@@ -183,6 +183,30 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 		stat_set(&s->last_sec, acc->last_sec);
 }
 
+/* Ask for a swap and take the fresh shard (or return the old one on stop). */
+static struct tt_shard *
+wait_for_swap(struct tt_worker *w, uint32_t *ack)
+{
+	struct tt_shard *shard = w->shard[*ack & 1];
+
+	__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
+
+		if ((int32_t)(req - *ack) > 0) {
+			*ack = req;
+			shard = w->shard[*ack & 1];
+			__atomic_store_n(&w->swap_ack, *ack, __ATOMIC_RELEASE);
+			break;
+		}
+		if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+			break;
+		rte_pause();
+	}
+	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
+	return shard;
+}
+
 int
 tt_worker_main(void *arg)
 {
@@ -216,10 +240,19 @@ tt_worker_main(void *arg)
 
 		for (q = 0; q < c->n_rxq; q++) {
 			const struct tt_worker_rxq *rq = &c->rxq[q];
-			uint16_t n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
 			struct tt_worker_stats acc = { 0 };
 			uint64_t t0;
+			uint16_t n;
 
+			/*
+			 * Replays only: rather than overflow, wait for the control
+			 * plane to take the shard (it checks every tick). The file
+			 * keeps its packets meanwhile, so the result is exact and
+			 * repeatable. A live queue never waits.
+			 */
+			if (unlikely(!has_live && tt_counters_pressure(shard, TT_WORKER_BURST)))
+				shard = wait_for_swap(w, &ack);
+			n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
 			if (n == 0)
 				continue;
 			t0 = rte_rdtsc();
@@ -231,30 +264,6 @@ tt_worker_main(void *arg)
 			rte_pktmbuf_free_bulk(pkts, n);
 			acc.busy_cycles = rte_rdtsc() - t0;
 			publish_stats(&w->stats, &acc);
-		}
-
-		/*
-		 * Replays only: rather than overflow, wait for the control plane
-		 * to take the shard (it checks every tick). The files keep their
-		 * packets meanwhile, so the result is exact and repeatable.
-		 */
-		if (unlikely(!has_live && got != 0 &&
-				tt_counters_pressure(shard, TT_WORKER_BURST * c->n_rxq))) {
-			__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
-			for (;;) {
-				uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
-
-				if ((int32_t)(req - ack) > 0) {
-					ack = req;
-					shard = w->shard[ack & 1];
-					__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
-					break;
-				}
-				if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
-					break;
-				rte_pause();
-			}
-			__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
 		}
 
 		if (got != 0) {

@@ -92,15 +92,16 @@ finish() {
 }
 
 # A config with one sensor per "name:port:prefixes" argument; no Redis unless
-# TT_REDIS_PORT is set (start_redis sets it).
+# TT_REDIS_PORT is set (start_redis sets it). TT_FLUSH_MS and TT_REDIS_EXTRA
+# (lines for the [redis] section) adjust it.
 write_config() {
     local file=$1 id=$2 s name port prefixes
     shift 2
     {
         printf '[appliance]\nid = %s\nhome_country = JP\nclock = auto\n' "$id"
         if [ -n "${TT_REDIS_PORT:-}" ]; then
-            printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n' \
-                "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}"
+            printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n%s' \
+                "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}" "${TT_REDIS_EXTRA:-}"
         else
             printf '[redis]\nenabled = no\n'
         fi
@@ -147,6 +148,17 @@ restart_redis() {
         redis-cli -p "$port" ping 2>&1 | grep -q -e PONG -e NOAUTH && return 0
         kill -0 "${REDIS_PID[$name]}" 2>/dev/null || return 1
         sleep 0.05
+    done
+    return 1
+}
+
+# wait_for TIMEOUT-SECONDS COMMAND...: until the command succeeds.
+wait_for() {
+    local limit=$(($1 * 10)) i
+    shift
+    for i in $(seq 1 "$limit"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
     done
     return 1
 }

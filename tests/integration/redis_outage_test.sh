@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Redis going away, four ways, each compared with an undisturbed run:
+#  1. SIGKILL mid-replay, restarted from its append-only file (appendfsync
+#     always, so what it acknowledged survives): contents equal, to the count;
+#  2. SIGSTOP past the command timeout, then SIGCONT: equal;
+#  3. unreachable at start: the appliance runs and backs up, then delivers;
+#  4. a tiny backlog_max_mb during an outage sheds minute data only, says how
+#     much, and hours and days stay whole.
+. "$(dirname "$0")/lib.sh"
+
+"$TEITEN_GEN" --sensor a=192.0.2.0/24+2001:db8:1::/64 --sensor b=198.51.100.0/24 \
+    --packets 300000 --seed 21 --start 1711929600 --span 3600 \
+    --out "$TT_TMP/g.pcap" --truth "$TT_TMP/g.truth" >/dev/null
+# 16 passes over the file (net_pcap's most queues; 4.8M packets, about 4 s)
+# leave time to interfere
+VDEV=net_pcap0
+for _ in $(seq 1 16); do
+    VDEV="$VDEV,rx_pcap=$TT_TMP/g.pcap"
+done
+SENSORS=("a:0:192.0.2.0/24, 2001:db8:1::/64" "b:0:198.51.100.0/24")
+
+# start_teiten NAME: in the background on the capture; pid in TEITEN_PID
+start_teiten() {
+    write_config "$TT_TMP/$1.conf" "out-$1" "${SENSORS[@]}"
+    timeout 120 "$TEITEN" $(eal_opts) -l 0-1 --vdev "$VDEV" -- \
+        --config "$TT_TMP/$1.conf" --summary "$TT_TMP/$1.json" \
+        >"$TT_TMP/$1.out" 2>"$TT_TMP/$1.err" &
+    TEITEN_PID=$!
+    TT_PIDS+=("$TEITEN_PID")
+}
+
+flushed_seen() {
+    [ "$(rcli "$1" hlen 'teiten:{all}:flushed' 2>/dev/null)" = 1 ]
+}
+
+# 0. undisturbed
+start_redis base || exit 1
+start_teiten base
+wait "$TEITEN_PID"
+check "undisturbed: exit" "$?" 0
+redis_dump base >"$TT_TMP/base.dump"
+check "undisturbed: Redis holds data" "$([ "$(wc -l <"$TT_TMP/base.dump")" -gt 1000 ] && echo yes)" yes
+flushes=$(jq .redis.flushes "$TT_TMP/base.json")
+check "undisturbed: several flushes ($flushes)" "$([ "$flushes" -ge 3 ] && echo yes)" yes
+
+# 1. SIGKILL and restart from the AOF, mid-replay
+start_redis kill --appendonly yes --appendfsync always || exit 1
+start_teiten kill
+wait_for 30 flushed_seen kill
+check "kill: first flush landed before the kill" "$(flushed_seen kill && echo yes)" yes
+kill -9 "${REDIS_PID[kill]}"
+wait "${REDIS_PID[kill]}" 2>/dev/null
+check "kill: the replay was still running" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo yes)" yes
+sleep 1
+restart_redis kill
+wait "$TEITEN_PID"
+check "kill: exit" "$?" 0
+check "kill: delivered" "$(jq .redis.delivered "$TT_TMP/kill.json")" true
+check_grep "kill: the lost connection was logged" "$TT_TMP/kill.err" 'reconnecting'
+redis_dump kill >"$TT_TMP/kill.dump"
+check "kill: Redis equals the undisturbed run" \
+    "$(diff "$TT_TMP/base.dump" "$TT_TMP/kill.dump" | head -5)" ""
+
+# 2. SIGSTOP past the 2 s command timeout
+start_redis stop || exit 1
+start_teiten stop
+wait_for 30 flushed_seen stop
+kill -STOP "${REDIS_PID[stop]}"
+check "stop: the replay was still running" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo yes)" yes
+sleep 3
+kill -CONT "${REDIS_PID[stop]}"
+wait "$TEITEN_PID"
+check "stop: exit" "$?" 0
+check_grep "stop: the timeout was logged" "$TT_TMP/stop.err" 'reconnecting'
+check "stop: errors counted" "$([ "$(jq .redis.errors "$TT_TMP/stop.json")" -gt 0 ] && echo yes)" yes
+redis_dump stop >"$TT_TMP/stop.dump"
+check "stop: Redis equals the undisturbed run" \
+    "$(diff "$TT_TMP/base.dump" "$TT_TMP/stop.dump" | head -5)" ""
+
+# 3. unreachable at start: a live loop keeps running, then delivers
+"$TEITEN_GEN" --sensor a=192.0.2.0/24 --packets 2000 --seed 23 \
+    --out "$TT_TMP/small.pcap" --truth "$TT_TMP/small.truth" >/dev/null
+start_redis late || exit 1
+stop_redis late
+write_config "$TT_TMP/late.conf" out-late "a:0:0.0.0.0/0"
+timeout 60 "$TEITEN" $(eal_opts) -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/late.conf" --summary "$TT_TMP/late.json" \
+    >"$TT_TMP/late.out" 2>"$TT_TMP/late.err" &
+pid=$!
+TT_PIDS+=("$pid")
+sleep 2
+check "late: still running without Redis" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
+check_grep "late: says it backs up" "$TT_TMP/late.err" 'backing up in memory and retrying'
+restart_redis late
+wait_for 20 flushed_seen late
+check "late: data arrives once Redis is up" "$(flushed_seen late && echo yes)" yes
+kill -TERM "$pid"
+wait "$pid"
+check "late: exit" "$?" 0
+check "late: delivered" "$(jq .redis.delivered "$TT_TMP/late.json")" true
+redis_scopes late d >"$TT_TMP/late.d.json"
+check "late: summary = Redis, backlog included" \
+    "$(compare_redis "$TT_TMP/late.json" "$TT_TMP/late.d.json" | head -3)" ""
+
+# 4. backlog cap during an outage: a week of minutes, 1 MiB allowed
+"$TEITEN_GEN" --sensor a=192.0.2.0/24 --packets 100000 --seed 22 --start 1711929600 \
+    --span 604800 --out "$TT_TMP/week.pcap" --truth "$TT_TMP/week.truth" >/dev/null
+start_redis shed || exit 1
+stop_redis shed
+TT_FLUSH_MS=2000 TT_REDIS_EXTRA=$'backlog_max_mb = 1\n' \
+    write_config "$TT_TMP/shed.conf" out-shed "a:0:192.0.2.0/24"
+timeout 60 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/week.pcap" -- \
+    --config "$TT_TMP/shed.conf" --summary "$TT_TMP/shed.json" \
+    >"$TT_TMP/shed.out" 2>"$TT_TMP/shed.err" &
+pid=$!
+TT_PIDS+=("$pid")
+sleep 3
+restart_redis shed
+wait "$pid"
+check "shed: exit" "$?" 0
+cells=$(jq .redis.shed_minute_cells "$TT_TMP/shed.json")
+check "shed: minute cells shed ($cells)" "$([ "$cells" -gt 0 ] && echo yes)" yes
+check_grep "shed: logged with the amount" "$TT_TMP/shed.err" \
+    'shed minute buckets \([0-9]+ cells, [0-9]+ bytes so far\); hours and days kept'
+check "shed: health hash says so" \
+    "$([ "$(rcli shed hget teiten:appliance:out-shed shed_minute_cells)" -gt 0 ] && echo yes)" yes
+for kind in d h; do
+    redis_scopes shed $kind >"$TT_TMP/shed.$kind.json"
+    check "shed: $kind: buckets whole" \
+        "$(compare_redis "$TT_TMP/shed.json" "$TT_TMP/shed.$kind.json" | head -3)" ""
+done
+redis_scopes shed m >"$TT_TMP/shed.m.json"
+mpkts=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/shed.m.json")
+check "shed: minute buckets lost some ($mpkts < 100000 attributed)" \
+    "$([ "$mpkts" -lt "$(jq .scopes.all.totals.pkts "$TT_TMP/shed.json")" ] && echo yes)" yes
+
+finish
