@@ -12,20 +12,16 @@ TT_REAL=${TT_REAL:-$TT_SOURCE_ROOT/../shared/testdata/real}
 
 TT_TMP=$(mktemp -d /tmp/tt_it.XXXXXX)
 TT_PIDS=()
-TT_PREFIXES=()
 TT_PASSED=0
 TT_FAILED=0
 TT_RUN=0
 
 cleanup() {
-    local pid p
+    local pid
     for pid in "${TT_PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null
     done
-    for p in "${TT_PREFIXES[@]}"; do
-        rm -rf "/var/run/dpdk/$p"
-    done
-    rm -rf "$TT_TMP"
+    rm -rf /var/run/dpdk/it_$$_* "$TT_TMP"
 }
 trap cleanup EXIT
 
@@ -40,17 +36,17 @@ need_real_captures() {
         skip "the real captures are not at $TT_REAL (set TT_REAL)"
 }
 
-# EAL options for one run: no hugepages, no PCI, a unique file prefix.
+# EAL options for one run: no hugepages, no PCI, a file prefix of its own.
+# Called as $(eal_opts), in a subshell: the prefix cannot come from a counter
+# here, so it is random; cleanup removes every it_<pid>_* runtime folder.
 eal_opts() {
-    TT_RUN=$((TT_RUN + 1))
-    TT_PREFIX="it_$$_$TT_RUN"
-    TT_PREFIXES+=("$TT_PREFIX")
-    echo "--no-huge -m 256 --no-pci --file-prefix=$TT_PREFIX --log-level=lib.eal:error"
+    echo "--no-huge -m 256 --no-pci --file-prefix=it_$$_$RANDOM$RANDOM --log-level=lib.eal:error"
 }
 
 # teiten EAL-ARGS... -- APP-ARGS...: runs in the foreground, output in
-# $TT_TMP/out.N and err.N; sets TT_RC.
+# $TT_TMP/out.N and err.N; sets TT_RC, TT_OUT and TT_ERR.
 run_teiten() {
+    TT_RUN=$((TT_RUN + 1))
     local out="$TT_TMP/out.$TT_RUN" err="$TT_TMP/err.$TT_RUN"
     timeout 120 "$TEITEN" "$@" >"$out" 2>"$err"
     TT_RC=$?
