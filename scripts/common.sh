@@ -54,3 +54,28 @@ tt_build() {
     tt_log "building"
     ninja -C "$TT_BUILD" >/dev/null || ninja -C "$TT_BUILD"
 }
+
+# tt_start_redis DIR: a throwaway redis-server on 127.0.0.1 and a spare
+# port, files in DIR; sets TT_REDIS_PORT and TT_REDIS_PID.
+tt_start_redis() {
+    local dir=$1 port attempt i
+    mkdir -p "$dir"
+    for attempt in $(seq 1 20); do
+        port=$((20000 + (RANDOM * 7 + attempt) % 20000))
+        redis-cli -p "$port" ping >/dev/null 2>&1 && continue
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
+            --appendonly no --logfile "$dir/redis.log" &
+        TT_REDIS_PID=$!
+        for i in $(seq 1 100); do
+            if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+                TT_REDIS_PORT=$port
+                return 0
+            fi
+            kill -0 "$TT_REDIS_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$TT_REDIS_PID" 2>/dev/null
+    done
+    tt_log "cannot start redis-server"
+    return 1
+}
