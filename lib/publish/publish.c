@@ -87,7 +87,18 @@ struct tt_publisher {
 	/* the tag whose transaction is being written */
 	uint32_t cur_tag;
 	uint32_t cur_commands;
+	uint64_t flush_commands;           /* of the in-flight batch, all tags */
+	uint64_t flush_started_us;
 };
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t
 now_ms(void)
@@ -310,6 +321,7 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 	if (redisAppendCommandArgv(p->rc, argc, argv, lens) != REDIS_OK)
 		return -ENOMEM;
 	p->cur_commands++;
+	p->flush_commands++;
 	return 0;
 }
 
@@ -417,6 +429,8 @@ take_pending(struct tt_publisher *p)
 	pthread_mutex_unlock(&p->lock);
 	p->inflight = true;
 	p->inflight_seq = ++p->seq_next;
+	p->flush_commands = 0;
+	p->flush_started_us = now_us();
 	memset(p->has, 0, p->n_tags);
 	memset(p->done, 0, p->n_tags);
 	tt_plan_tags_with_data(&p->plan, m, h, p->has);
@@ -426,10 +440,16 @@ take_pending(struct tt_publisher *p)
 static void
 finish_inflight(struct tt_publisher *p)
 {
+	uint64_t took = now_us() - p->flush_started_us;
+
 	tt_counters_reset(p->inflight_min);
 	tt_counters_reset(p->inflight_hour);
 	p->inflight = false;
 	pthread_mutex_lock(&p->lock);
+	p->stats.commands += p->flush_commands;
+	p->stats.last_flush_us = took;
+	if (took > p->stats.max_flush_us)
+		p->stats.max_flush_us = took;
 	p->inflight_bytes = 0;
 	p->stats.flushes++;
 	p->stats.flush_seq = p->inflight_seq;

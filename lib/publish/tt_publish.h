@@ -44,6 +44,9 @@ struct tt_publisher_stats {
 	uint64_t shed_minute_cells;    /* minute cells dropped past backlog_max_mb */
 	uint64_t shed_minute_bytes;
 	uint64_t tags_resent_skipped;  /* tags found committed after a lost reply */
+	uint64_t commands;             /* data commands sent (increments, merges, EXPIREs) */
+	uint64_t last_flush_us;        /* how long the last committed flush took */
+	uint64_t max_flush_us;
 };
 
 /**
