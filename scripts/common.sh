@@ -18,6 +18,7 @@ TT_PACKAGES=(
     libdpdk-dev
     libpcap-dev
     libmaxminddb-dev
+    mmdb-bin
     libhiredis-dev
     libcunit1-dev
     redis-server
@@ -78,4 +79,44 @@ tt_start_redis() {
     done
     tt_log "cannot start redis-server"
     return 1
+}
+
+# The default country database: built by ip-location-db from the five RIRs'
+# data (NRO, CC BY 4.0), packaged on the npm registry. Pinned, so every
+# machine and every test run sees the same data; the file's SHA-256 is
+# checked after unpacking.
+TT_GEOIP_PACKAGE=@ip-location-db/geo-whois-asn-country-mmdb
+TT_GEOIP_VERSION=2.3.2026061719
+TT_GEOIP_SHA256=c5f7c0e9bd6a6ccb5a2e9634764544a0d08bd0bd8788b8aedfac87bea184c652
+TT_DATA=${TT_DATA:-$TT_ROOT/data}
+TT_GEOIP_DB=$TT_DATA/country.mmdb
+
+tt_fetch_geoip() {
+    local tmp sum
+    if [ -f "$TT_GEOIP_DB" ] &&
+        [ "$(sha256sum "$TT_GEOIP_DB" | cut -d' ' -f1)" = "$TT_GEOIP_SHA256" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        local TT_PACKAGES=(npm)
+        tt_install_deps || return 1
+    fi
+    tt_log "fetching $TT_GEOIP_PACKAGE@$TT_GEOIP_VERSION from the npm registry"
+    mkdir -p "$TT_DATA"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$TT_GEOIP_PACKAGE@$TT_GEOIP_VERSION" >/dev/null 2>&1 &&
+        tar xzf ./*.tgz package/geo-whois-asn-country.mmdb package/NRO_LICENSE) || {
+        rm -rf "$tmp"
+        tt_log "npm pack $TT_GEOIP_PACKAGE@$TT_GEOIP_VERSION failed"
+        return 1
+    }
+    sum=$(sha256sum "$tmp/package/geo-whois-asn-country.mmdb" | cut -d' ' -f1)
+    if [ "$sum" != "$TT_GEOIP_SHA256" ]; then
+        rm -rf "$tmp"
+        tt_log "country database checksum $sum, expected $TT_GEOIP_SHA256"
+        return 1
+    fi
+    mv "$tmp/package/geo-whois-asn-country.mmdb" "$TT_GEOIP_DB"
+    mv "$tmp/package/NRO_LICENSE" "$TT_DATA/country.mmdb.LICENSE"
+    rm -rf "$tmp"
 }

@@ -27,6 +27,7 @@
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
+#include "tt_geo.h"
 #include "tt_port.h"
 #include "tt_publish.h"
 #include "tt_report.h"
@@ -67,6 +68,7 @@ struct appliance {
 	uint16_t n_ports;
 	struct rte_mempool *pool;
 	struct tt_sensor_table *sensors;
+	struct tt_geo *geo;            /* NULL without geoip_db */
 	struct tt_worker *workers[MAX_WORKERS];
 	unsigned int n_workers;
 	struct tt_shard *run;          /* whole-run totals, per scope */
@@ -304,6 +306,7 @@ setup_workers(struct appliance *a)
 		wc.lcore_id = lcore;
 		wc.index = (uint16_t)w;
 		wc.sensors = a->sensors;
+		wc.geo = a->geo;
 		wc.packet_clock = a->packet_clock;
 		wc.timestamp_offset = ts_offset;
 		wc.timestamp_flag = ts_flag;
@@ -629,6 +632,16 @@ main(int argc, char **argv)
 		MAIN_LOG(ERR, "sensor tables: %s", rte_strerror(rte_errno));
 		goto err_stop_ports;
 	}
+	if (a.cfg.geoip_db != NULL) {
+		char err[512];
+
+		a.geo = tt_geo_create(a.cfg.geoip_db, (int)rte_socket_id(), err, sizeof(err));
+		if (a.geo == NULL) {
+			fprintf(stderr, "teiten: %s: geoip_db: %s\n", a.cfg.path, err);
+			code = EXIT_USAGE;
+			goto err_free_workers;
+		}
+	}
 	if (setup_workers(&a) != 0)
 		goto err_free_workers;
 	if (a.cfg.redis_enabled) {
@@ -686,6 +699,7 @@ err_free_publisher:
 err_free_workers:
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_free(a.workers[w]);
+	tt_geo_free(a.geo);
 	tt_sensor_free(a.sensors);
 err_stop_ports:
 	for (w = 0; w < a.n_ports; w++)

@@ -409,6 +409,18 @@ add_prefix_list(struct loader *ld, const char *value, uint16_t sensor,
 	return rc;
 }
 
+/* A path in the config is relative to the config file's folder. */
+static void
+config_relative(const struct loader *ld, const char *value, char *path, size_t len)
+{
+	const char *slash = strrchr(ld->file, '/');
+
+	if (value[0] != '/' && slash != NULL)
+		snprintf(path, len, "%.*s/%s", (int)(slash - ld->file), ld->file, value);
+	else
+		snprintf(path, len, "%s", value);
+}
+
 static int
 load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32_t line)
 {
@@ -418,12 +430,7 @@ load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32
 	FILE *f;
 	int rc = 0;
 
-	/* Relative to the config file's folder, as operators expect. */
-	if (value[0] != '/' && strrchr(ld->file, '/') != NULL)
-		snprintf(path, sizeof(path), "%.*s/%s",
-			(int)(strrchr(ld->file, '/') - ld->file), ld->file, value);
-	else
-		snprintf(path, sizeof(path), "%s", value);
+	config_relative(ld, value, path, sizeof(path));
 	f = fopen(path, "r");
 	if (f == NULL) {
 		problem(ld, ld->file, line, "[%s] prefixes_file = %s: cannot open %s: %s",
@@ -460,20 +467,24 @@ load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32
 }
 
 static void
-check_mmdb(struct loader *ld, uint32_t line, const char *key, const char *path)
+check_mmdb(struct loader *ld, uint32_t line, const char *key, const char *value,
+		const char *path)
 {
 	MMDB_s db;
 	int status;
 
 	if (access(path, R_OK) != 0) {
-		problem(ld, ld->file, line, "[%s] %s = %s: %s", ld->section, key, path,
-			strerror(errno));
+		/* name the resolved path only when it differs from what was written */
+		bool relative = strcmp(path, value) != 0;
+
+		problem(ld, ld->file, line, "[%s] %s = %s: %s%s%s", ld->section, key, value,
+			relative ? path : "", relative ? ": " : "", strerror(errno));
 		return;
 	}
 	status = MMDB_open(path, MMDB_MODE_MMAP, &db);
 	if (status != MMDB_SUCCESS) {
 		problem(ld, ld->file, line, "[%s] %s = %s: not a MaxMind DB: %s",
-			ld->section, key, path, MMDB_strerror(status));
+			ld->section, key, value, MMDB_strerror(status));
 		return;
 	}
 	MMDB_close(&db);
@@ -615,10 +626,13 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 		else
 			BAD("expected auto, wall or packet");
 	} else if (strcmp(k, "geoip_db") == 0 || strcmp(k, "asn_db") == 0) {
-		if (*v != '\0')
-			check_mmdb(ld, line, k, v);
-		return set_optional_string(strcmp(k, "geoip_db") == 0 ?
-			&cfg->geoip_db : &cfg->asn_db, v);
+		char path[4096];
+
+		if (*v == '\0')
+			return set_optional_string(k[0] == 'g' ? &cfg->geoip_db : &cfg->asn_db, v);
+		config_relative(ld, v, path, sizeof(path));
+		check_mmdb(ld, line, k, v, path);
+		return set_string(k[0] == 'g' ? &cfg->geoip_db : &cfg->asn_db, path);
 	} else if (strcmp(k, "mirai_min_ports") == 0) {
 		if (parse_u32(v, 1, 32, &cfg->mirai_min_ports) != 0)
 			BAD("expected a whole number from 1 to 32");
@@ -672,9 +686,14 @@ apply_redis(struct loader *ld, const char *k, const char *v, uint32_t line)
 	} else if (strcmp(k, "user") == 0) {
 		return set_optional_string(&cfg->redis_user, v);
 	} else if (strcmp(k, "password_file") == 0) {
-		if (*v != '\0' && access(v, R_OK) != 0)
-			BAD("%s", strerror(errno));
-		return set_optional_string(&cfg->redis_password_file, v);
+		char path[4096];
+
+		if (*v == '\0')
+			return set_optional_string(&cfg->redis_password_file, v);
+		config_relative(ld, v, path, sizeof(path));
+		if (access(path, R_OK) != 0)
+			BAD("%s: %s", path, strerror(errno));
+		return set_string(&cfg->redis_password_file, path);
 	} else if (strcmp(k, "prefix") == 0) {
 		if (!is_name(v, NAME_MAX_LEN, true))
 			BAD("expected 1-%d of A-Z a-z 0-9 . _ - :", NAME_MAX_LEN);

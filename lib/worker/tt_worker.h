@@ -21,6 +21,7 @@
 #include "tt_classify.h"
 #include "tt_counters.h"
 
+struct tt_geo;
 struct tt_sensor_table;
 struct tt_shard;
 struct tt_worker;
@@ -40,6 +41,7 @@ struct tt_worker_conf {
 	unsigned int lcore_id;
 	uint16_t index;                /* 0..n_workers-1 */
 	const struct tt_sensor_table *sensors;
+	const struct tt_geo *geo;          /* NULL: every source is ZZ */
 	struct tt_worker_rxq rxq[TT_WORKER_MAX_RXQ];
 	uint16_t n_rxq;
 	bool packet_clock;             /* bucket by mbuf rx timestamp */

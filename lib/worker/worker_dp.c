@@ -20,6 +20,7 @@
 
 #include "tt_classify.h"
 #include "tt_counters.h"
+#include "tt_geo.h"
 #include "tt_hll.h"
 #include "tt_parse.h"
 #include "tt_sensor.h"
@@ -37,6 +38,9 @@ struct burst {
 	uint16_t sensor[TT_WORKER_BURST];
 	uint32_t sec[TT_WORKER_BURST];
 	uint32_t v4_dst[TT_WORKER_BURST];
+	uint32_t v4_src[TT_WORKER_BURST];
+	uint16_t v4_country[TT_WORKER_BURST];
+	uint16_t country[TT_WORKER_BURST];
 	uint8_t v6_dst[TT_WORKER_BURST][16];
 	uint16_t v4_sensor[TT_WORKER_BURST];
 	uint16_t v6_sensor[TT_WORKER_BURST];
@@ -101,8 +105,10 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 				acc->no_timestamp++;
 		}
 		b->sensor[i] = TT_SENSOR_NONE;
+		b->country[i] = TT_COUNTRY_ZZ;
 		if (p->family == 4) {
 			b->v4_dst[n4] = ntohl(p->dst.v4);
+			b->v4_src[n4] = ntohl(p->src.v4);
 			b->v4_idx[n4++] = (uint8_t)i;
 		} else if (p->family == 6) {
 			memcpy(b->v6_dst[n6], p->dst.v6, 16);
@@ -110,11 +116,16 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		}
 	}
 
-	/* Stage 2: bulk sensor lookups. */
+	/* Stage 2: bulk sensor and country lookups. */
 	if (n4 != 0) {
 		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, n4);
 		for (i = 0; i < n4; i++)
 			b->sensor[b->v4_idx[i]] = b->v4_sensor[i];
+		if (c->geo != NULL) {
+			tt_geo_country_v4(c->geo, b->v4_src, b->v4_country, n4);
+			for (i = 0; i < n4; i++)
+				b->country[b->v4_idx[i]] = b->v4_country[i];
+		}
 	}
 	if (n6 != 0) {
 		tt_sensor_lookup_v6(c->sensors, b->v6_dst, b->v6_sensor, n6);
@@ -150,7 +161,9 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		cp.svc = tt_classify_service(p);
 		cp.bytes = bytes;
 		cp.sensor = sensor;
-		cp.country = TT_COUNTRY_ZZ;
+		cp.country = b->country[i];
+		if (p->family == 6 && c->geo != NULL)
+			cp.country = tt_geo_country_v6(c->geo, p->src.v6);
 		cp.klass = (uint8_t)tt_classify_class(p);
 		cp.home = cp.country == c->home_country;
 		cp.v6 = p->family == 6;

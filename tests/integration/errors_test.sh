@@ -32,7 +32,7 @@ broken overlap 's|^prefixes = 192.0.2.128/25|prefixes = 192.0.2.64/26|' \
 broken duplicate-sensor 's/^\[sensor tokyo-b\]/[sensor tokyo-a]/' \
     '^\[sensor tokyo-a\]$' ''
 check_grep "duplicate-sensor: says where the first is" "$TT_ERR" 'duplicate sensor \(first at line'
-broken missing-geoip 's|^geoip_db =|geoip_db = /nonexistent/country.mmdb|' \
+broken missing-geoip 's|^geoip_db = .*|geoip_db = /nonexistent/country.mmdb|' \
     '^geoip_db' 'geoip_db = /nonexistent/country.mmdb: No such file'
 broken bad-clock 's/^clock = auto/clock = ntp/' '^clock' 'clock = ntp'
 broken bad-duration 's/^hour = 90d/hour = 90y/' '^hour' 'hour = 90y'

@@ -7,6 +7,8 @@ set -u
 TT_SOURCE_ROOT=${TT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TEITEN=${TEITEN:-$TT_SOURCE_ROOT/build/app/teiten/teiten}
 TEITEN_GEN=${TEITEN_GEN:-$TT_SOURCE_ROOT/build/app/teiten-gen/teiten-gen}
+# The country database scripts/test fetches (scripts/common.sh).
+TT_GEOIP_DB=${TT_GEOIP_DB:-$TT_SOURCE_ROOT/data/country.mmdb}
 # The real captures of ../shared/testdata/real (see its NOTICE.md).
 TT_REAL=${TT_REAL:-$TT_SOURCE_ROOT/../shared/testdata/real}
 
@@ -31,6 +33,10 @@ skip() {
     exit 77
 }
 
+need_geoip() {
+    [ -f "$TT_GEOIP_DB" ] || skip "no country database at $TT_GEOIP_DB (scripts/test fetches it)"
+}
+
 need_real_captures() {
     [ -f "$TT_REAL/mirai_seqdst_2pkts.pcap" ] ||
         skip "the real captures are not at $TT_REAL (set TT_REAL)"
@@ -40,7 +46,8 @@ need_real_captures() {
 # Called as $(eal_opts), in a subshell: the prefix cannot come from a counter
 # here, so it is random; cleanup removes every it_<pid>_* runtime folder.
 eal_opts() {
-    echo "--no-huge -m 256 --no-pci --file-prefix=it_$$_$RANDOM$RANDOM --log-level=lib.eal:error"
+    echo "--no-huge -m ${TT_MEM:-256} --no-pci --file-prefix=it_$$_$RANDOM$RANDOM" \
+        "--log-level=lib.eal:error"
 }
 
 # teiten EAL-ARGS... -- APP-ARGS...: runs in the foreground, output in
@@ -94,7 +101,9 @@ write_config() {
     local file=$1 id=$2 s name port prefixes
     shift 2
     {
-        printf '[appliance]\nid = %s\nhome_country = JP\nclock = auto\n' "$id"
+        printf '[appliance]\nid = %s\nhome_country = %s\nclock = auto\n' "$id" \
+            "${TT_HOME:-JP}"
+        [ -n "${TT_WITH_GEOIP:-}" ] && printf 'geoip_db = %s\n' "$TT_GEOIP_DB"
         if [ -n "${TT_REDIS_PORT:-}" ]; then
             printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n%s' \
                 "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}" "${TT_REDIS_EXTRA:-}"

@@ -137,6 +137,8 @@ test_appliance_values(void)
 	expect_problem(HEAD "clock = sundial\n" SENSOR, 4, "clock = sundial", NULL);
 	expect_problem(HEAD "geoip_db = /nonexistent/c.mmdb\n" SENSOR, 4,
 		"geoip_db = /nonexistent/c.mmdb", "No such file", NULL);
+	expect_problem(HEAD "geoip_db = rel/c.mmdb\n" SENSOR, 4,
+		"geoip_db = rel/c.mmdb", "/rel/c.mmdb: No such file", NULL);
 	expect_problem(HEAD "asn_db = /etc/hostname\n" SENSOR, 4,
 		"asn_db = /etc/hostname", "not a MaxMind DB", NULL);
 	expect_problem(HEAD "mirai_min_ports = 0\n" SENSOR, 4, "mirai_min_ports = 0", NULL);

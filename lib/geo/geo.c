@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Building the country tables (control thread) and looking up (workers).
+ */
+#include "tt_geo.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <maxminddb.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_fib.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "tt_classify.h"
+
+RTE_LOG_REGISTER(tt_logtype_geo, tt.geo, NOTICE);
+#define GEO_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, tt_logtype_geo, "geo: " fmt "\n", ##__VA_ARGS__)
+
+enum {
+	MAX_ALIASES = 8,
+	CC_CACHE = 1 << 16,            /* distinct data records remembered */
+	LOOKUP_CHUNK = 64,
+	FIB_NH_2B_MAX = (1 << 15) - 1,
+};
+
+struct range6 {
+	uint8_t start[16];
+	uint8_t end[16];
+	uint16_t country;
+};
+
+struct alias {
+	uint8_t prefix[16];
+	uint8_t depth;                 /* the IPv4 address follows these bits */
+};
+
+struct tt_geo {
+	struct rte_fib *fib4;
+	struct range6 *v6;
+	uint32_t n_v6;
+	struct alias aliases[MAX_ALIASES];
+	uint32_t n_aliases;
+	struct tt_geo_stats stats;
+};
+
+/* --- building (control thread) --- */
+
+struct builder {
+	MMDB_s db;
+	char *err;
+	size_t errlen;
+	uint32_t *cache_off;           /* data record offset + 1, 0 = empty */
+	uint16_t *cache_cc;
+	struct range6 *v4;             /* IPv4 ranges, in the last 4 bytes */
+	uint32_t n_v4, cap_v4;
+	struct range6 *v6;
+	uint32_t n_v6, cap_v6;
+	struct alias aliases[MAX_ALIASES];
+	uint32_t n_aliases;
+	uint32_t v4_prefixes, v6_prefixes;
+	uint32_t records_without_country;
+};
+
+static uint16_t
+country_of(struct builder *b, MMDB_entry_s *entry)
+{
+	uint32_t h = (entry->offset * 2654435761u) & (CC_CACHE - 1);
+	MMDB_entry_data_s data;
+	char cc[3];
+	int idx;
+
+	while (b->cache_off[h] != 0) {
+		if (b->cache_off[h] == entry->offset + 1)
+			return b->cache_cc[h];
+		h = (h + 1) & (CC_CACHE - 1);
+	}
+	if ((MMDB_get_value(entry, &data, "country_code", NULL) != MMDB_SUCCESS ||
+			!data.has_data) &&
+			(MMDB_get_value(entry, &data, "country", "iso_code", NULL) != MMDB_SUCCESS ||
+			!data.has_data))
+		data.has_data = false;
+	idx = -1;
+	if (data.has_data && data.type == MMDB_DATA_TYPE_UTF8_STRING && data.data_size == 2) {
+		cc[0] = (char)toupper((unsigned char)data.utf8_string[0]);
+		cc[1] = (char)toupper((unsigned char)data.utf8_string[1]);
+		cc[2] = '\0';
+		idx = tt_classify_country_index(cc);
+	}
+	if (idx < 0)
+		b->records_without_country++;
+	b->cache_off[h] = entry->offset + 1;
+	b->cache_cc[h] = idx < 0 ? TT_COUNTRY_ZZ : (uint16_t)idx;
+	return b->cache_cc[h];
+}
+
+static int
+push_range(struct range6 **a, uint32_t *n, uint32_t *cap, const uint8_t *addr,
+		unsigned int bits, unsigned int depth, uint16_t cc)
+{
+	struct range6 *r;
+	unsigned int i;
+
+	/* Adjacent and of one country: extend the previous range. */
+	if (*n != 0) {
+		struct range6 *prev = &(*a)[*n - 1];
+		uint8_t next[16];
+		int carry = 1;
+
+		memcpy(next, prev->end, 16);
+		for (i = 16; i-- > 0 && carry;) {
+			next[i]++;
+			carry = next[i] == 0;
+		}
+		if (prev->country == cc && memcmp(next, addr, 16) == 0) {
+			memcpy(prev->end, addr, 16);
+			for (i = depth; i < bits; i++)
+				prev->end[16 - bits / 8 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			return 0;
+		}
+	}
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 1 << 16;
+
+		r = realloc(*a, c * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		*a = r;
+		*cap = c;
+	}
+	r = &(*a)[(*n)++];
+	memcpy(r->start, addr, 16);
+	memcpy(r->end, addr, 16);
+	for (i = depth; i < bits; i++)
+		r->end[16 - bits / 8 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	r->country = cc;
+	return 0;
+}
+
+struct frame {
+	uint32_t node;
+	uint8_t depth;
+	bool leaf;                     /* a data record: emit when popped */
+	uint8_t addr[16];
+	MMDB_entry_s entry;
+};
+
+/*
+ * Depth-first, left before right, so ranges come out in address order: data
+ * records go through the stack like subtrees, or a node's right-hand data
+ * would come out before its left-hand subtree.
+ * @param bits  32 for the IPv4 subtree (addresses in the last 4 bytes), 128.
+ */
+static int
+walk(struct builder *b, uint32_t root, unsigned int bits)
+{
+	uint32_t ipv4_start = b->db.ipv4_start_node.node_value;
+	uint32_t node_count = b->db.metadata.node_count;
+	struct frame *stack = malloc(2 * 130 * sizeof(*stack));
+	unsigned int sp = 0, off = 16 - bits / 8;
+	int rc = 0;
+
+	if (stack == NULL)
+		return -ENOMEM;
+	memset(&stack[0], 0, sizeof(stack[0]));
+	stack[sp++].node = root;
+	while (sp > 0 && rc == 0) {
+		struct frame f = stack[--sp];
+		MMDB_search_node_s n;
+		int side;
+
+		if (f.leaf) {
+			if (bits == 32) {
+				b->v4_prefixes++;
+				rc = push_range(&b->v4, &b->n_v4, &b->cap_v4, f.addr, 32, f.depth,
+					country_of(b, &f.entry));
+			} else {
+				b->v6_prefixes++;
+				rc = push_range(&b->v6, &b->n_v6, &b->cap_v6, f.addr, 128, f.depth,
+					country_of(b, &f.entry));
+			}
+			continue;
+		}
+		if (MMDB_read_node(&b->db, f.node, &n) != MMDB_SUCCESS) {
+			snprintf(b->err, b->errlen, "search tree node %u unreadable", f.node);
+			rc = -EINVAL;
+			break;
+		}
+		/* right first onto the stack, so the left side is walked first */
+		for (side = 1; side >= 0 && rc == 0; side--) {
+			uint64_t rec = side ? n.right_record : n.left_record;
+			uint8_t type = side ? n.right_record_type : n.left_record_type;
+			MMDB_entry_s entry = side ? n.right_record_entry : n.left_record_entry;
+			struct frame c = f;
+
+			c.depth = (uint8_t)(f.depth + 1);
+			c.leaf = false;
+			if (side)
+				c.addr[off + f.depth / 8] |= (uint8_t)(0x80 >> (f.depth % 8));
+			if (type == MMDB_RECORD_TYPE_SEARCH_NODE) {
+				if (bits == 128 && rec == ipv4_start) {
+					/* IPv4 inside IPv6: answered by the IPv4 table */
+					if (b->n_aliases < MAX_ALIASES && c.depth <= 96) {
+						memcpy(b->aliases[b->n_aliases].prefix, c.addr, 16);
+						b->aliases[b->n_aliases++].depth = c.depth;
+					}
+					continue;
+				}
+				if (rec >= node_count || c.depth >= bits) {
+					snprintf(b->err, b->errlen, "search tree malformed at node %u", f.node);
+					rc = -EINVAL;
+					break;
+				}
+				c.node = (uint32_t)rec;
+				stack[sp++] = c;
+			} else if (type == MMDB_RECORD_TYPE_DATA) {
+				c.leaf = true;
+				c.entry = entry;
+				stack[sp++] = c;
+			}
+		}
+	}
+	free(stack);
+	return rc;
+}
+
+static uint32_t
+be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Largest CIDR block starting at `start` that does not pass `end`. */
+static unsigned int
+block_len(uint32_t start, uint32_t end)
+{
+	unsigned int len = start == 0 ? 0 : 32 - (unsigned int)__builtin_ctz(start);
+
+	while (len < 32 && (uint64_t)start + ((uint64_t)1 << (32 - len)) - 1 > end)
+		len++;
+	return len;
+}
+
+/* Ranges -> CIDR routes in the DIR-24-8 FIB, next hop = country + 1. */
+static struct rte_fib *
+build_fib4(struct builder *b, int socket_id, uint32_t *routes, uint64_t *memory)
+{
+	struct rte_fib_conf conf = { .type = RTE_FIB_DIR24_8, .default_nh = 0 };
+	uint32_t i, n = 0, tbl8 = 0, last24 = UINT32_MAX;
+	struct rte_fib *fib;
+	static unsigned int serial;
+	char name[32];
+
+	/* Count routes and the /24 blocks that need a tbl8 group. */
+	for (i = 0; i < b->n_v4; i++) {
+		uint32_t s = be32_at(b->v4[i].start + 12), e = be32_at(b->v4[i].end + 12);
+
+		for (;;) {
+			unsigned int len = block_len(s, e);
+
+			n++;
+			if (len > 24 && (s >> 8) != last24) {
+				tbl8++;
+				last24 = s >> 8;
+			}
+			if (len == 0 || (uint64_t)s + ((uint64_t)1 << (32 - len)) > e)
+				break;
+			s += 1u << (32 - len);
+		}
+	}
+	conf.max_routes = (int)RTE_MAX(n, 1u);
+	/* 2-byte entries keep a flag bit: past 32767 tbl8 groups, 4 bytes. */
+	conf.dir24_8.num_tbl8 = RTE_MAX(tbl8 + 1, 16u);
+	conf.dir24_8.nh_sz = conf.dir24_8.num_tbl8 < FIB_NH_2B_MAX ?
+		RTE_FIB_DIR24_8_2B : RTE_FIB_DIR24_8_4B;
+	snprintf(name, sizeof(name), "tt_geo4_%u", serial++);
+	fib = rte_fib_create(name, socket_id, &conf);
+	if (fib == NULL) {
+		/* the RIB keeps ~128 B a route beside the DIR-24-8 tables */
+		uint64_t need = (uint64_t)n * 128 + ((uint64_t)1 << 24) * 4 +
+			(uint64_t)conf.dir24_8.num_tbl8 * 256 * 4;
+
+		snprintf(b->err, b->errlen, "IPv4 FIB of %u routes (about %" PRIu64 " MiB of DPDK "
+			"memory; raise -m): %s", n, need >> 20, rte_strerror(rte_errno));
+		return NULL;
+	}
+	*memory += ((uint64_t)1 << 24) * (conf.dir24_8.nh_sz == RTE_FIB_DIR24_8_2B ? 2 : 4) +
+		(uint64_t)conf.dir24_8.num_tbl8 * 256 * 4 + (uint64_t)n * 128;
+	for (i = 0; i < b->n_v4; i++) {
+		uint32_t s = be32_at(b->v4[i].start + 12), e = be32_at(b->v4[i].end + 12);
+
+		if (b->v4[i].country == TT_COUNTRY_ZZ)
+			continue;               /* the default next hop is ZZ already */
+		for (;;) {
+			unsigned int len = block_len(s, e);
+			int rc = rte_fib_add(fib, s, (uint8_t)len, b->v4[i].country + 1u);
+
+			if (rc != 0) {
+				snprintf(b->err, b->errlen, "IPv4 FIB add: %s", rte_strerror(-rc));
+				rte_fib_free(fib);
+				rte_errno = -rc;
+				return NULL;
+			}
+			(*routes)++;
+			if (len == 0 || (uint64_t)s + ((uint64_t)1 << (32 - len)) > e)
+				break;
+			s += 1u << (32 - len);
+		}
+	}
+	return fib;
+}
+
+struct tt_geo *
+tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
+{
+	struct builder b = { .err = err, .errlen = errlen };
+	struct tt_geo *g = NULL;
+	int status, rc;
+
+	err[0] = '\0';
+	status = MMDB_open(path, MMDB_MODE_MMAP, &b.db);
+	if (status != MMDB_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", path, MMDB_strerror(status));
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	b.cache_off = calloc(CC_CACHE, sizeof(*b.cache_off));
+	b.cache_cc = calloc(CC_CACHE, sizeof(*b.cache_cc));
+	g = rte_zmalloc_socket("tt_geo", sizeof(*g), RTE_CACHE_LINE_SIZE, socket_id);
+	if (b.cache_off == NULL || b.cache_cc == NULL || g == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	if (b.db.metadata.ip_version == 6) {
+		/* A database without an IPv4 subtree answers ZZ for IPv4. */
+		rc = b.db.ipv4_start_node.node_value < b.db.metadata.node_count ?
+			walk(&b, b.db.ipv4_start_node.node_value, 32) : 0;
+		if (rc == 0)
+			rc = walk(&b, 0, 128);
+	} else {
+		rc = walk(&b, 0, 32);
+	}
+	if (rc != 0)
+		goto err_free;
+	if (b.v4_prefixes + b.v6_prefixes == 0 ||
+			b.records_without_country == b.v4_prefixes + b.v6_prefixes) {
+		snprintf(err, errlen, "%s: no record has country_code or country.iso_code", path);
+		rc = -EINVAL;
+		goto err_free;
+	}
+	g->fib4 = build_fib4(&b, socket_id, &g->stats.v4_routes, &g->stats.memory);
+	if (g->fib4 == NULL) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	if (b.n_v6 != 0) {
+		g->v6 = rte_malloc_socket("tt_geo6", b.n_v6 * sizeof(*g->v6), RTE_CACHE_LINE_SIZE,
+			socket_id);
+		if (g->v6 == NULL) {
+			snprintf(err, errlen, "out of memory for %u IPv6 ranges", b.n_v6);
+			rc = -ENOMEM;
+			goto err_free;
+		}
+		memcpy(g->v6, b.v6, b.n_v6 * sizeof(*g->v6));
+		g->n_v6 = b.n_v6;
+	}
+	memcpy(g->aliases, b.aliases, sizeof(b.aliases));
+	g->n_aliases = b.n_aliases;
+	g->stats.v4_prefixes = b.v4_prefixes;
+	g->stats.v6_prefixes = b.v6_prefixes;
+	g->stats.v6_ranges = b.n_v6;
+	g->stats.aliases = b.n_aliases;
+	g->stats.memory += (uint64_t)b.n_v6 * sizeof(*g->v6);
+	GEO_LOG(INFO, "%s: %u IPv4 prefixes in %u FIB routes, %u IPv6 prefixes in %u ranges, "
+		"%u IPv4 aliases, %" PRIu64 " MiB", path, g->stats.v4_prefixes, g->stats.v4_routes,
+		g->stats.v6_prefixes, g->stats.v6_ranges, g->stats.aliases, g->stats.memory >> 20);
+	free(b.v4);
+	free(b.v6);
+	free(b.cache_off);
+	free(b.cache_cc);
+	MMDB_close(&b.db);
+	return g;
+
+err_free:
+	tt_geo_free(g);
+	free(b.v4);
+	free(b.v6);
+	free(b.cache_off);
+	free(b.cache_cc);
+	MMDB_close(&b.db);
+	rte_errno = -rc;
+	return NULL;
+}
+
+void
+tt_geo_free(struct tt_geo *g)
+{
+	if (g == NULL)
+		return;
+	rte_fib_free(g->fib4);
+	rte_free(g->v6);
+	rte_free(g);
+}
+
+/* --- lookups (workers) --- */
+
+void
+tt_geo_country_v4(const struct tt_geo *g, uint32_t *src, uint16_t *country, unsigned int n)
+{
+	uint64_t nh[LOOKUP_CHUNK];
+	unsigned int done, k, i;
+
+	for (done = 0; done < n; done += k) {
+		k = RTE_MIN(n - done, (unsigned int)LOOKUP_CHUNK);
+		rte_fib_lookup_bulk(g->fib4, src + done, nh, (int)k);
+		for (i = 0; i < k; i++)
+			country[done + i] = nh[i] == 0 ? TT_COUNTRY_ZZ : (uint16_t)(nh[i] - 1);
+	}
+}
+
+static bool
+in_prefix(const uint8_t *addr, const uint8_t *prefix, unsigned int depth)
+{
+	unsigned int i;
+
+	for (i = 0; i < depth; i++)
+		if ((addr[i / 8] ^ prefix[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+uint16_t
+tt_geo_country_v6(const struct tt_geo *g, const uint8_t *src)
+{
+	uint32_t lo = 0, hi = g->n_v6, i;
+
+	for (i = 0; i < g->n_aliases; i++) {
+		const struct alias *a = &g->aliases[i];
+
+		if (in_prefix(src, a->prefix, a->depth)) {
+			uint32_t v4 = 0, bit;
+			uint16_t cc;
+
+			for (bit = 0; bit < 32; bit++) {
+				uint32_t at = a->depth + bit;
+
+				v4 = v4 << 1 | ((src[at / 8] >> (7 - at % 8)) & 1u);
+			}
+			tt_geo_country_v4(g, &v4, &cc, 1);
+			return cc;
+		}
+	}
+	/* the last range starting at or before src */
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (memcmp(g->v6[mid].start, src, 16) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || memcmp(src, g->v6[lo - 1].end, 16) > 0)
+		return TT_COUNTRY_ZZ;
+	return g->v6[lo - 1].country;
+}
+
+void
+tt_geo_get_stats(const struct tt_geo *g, struct tt_geo_stats *out)
+{
+	*out = g->stats;
+}
