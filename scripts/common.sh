@@ -19,6 +19,7 @@ TT_PACKAGES=(
     libpcap-dev
     libmaxminddb-dev
     mmdb-bin
+    libmaxmind-db-writer-perl
     libhiredis-dev
     libcunit1-dev
     redis-server
