@@ -316,6 +316,10 @@ setup_workers(struct appliance *a)
 		wc.counters.hll_cells = cfg->hll_cells;
 		wc.counters.hll_sparse = cfg->hll_sparse_sets;
 		wc.counters.hll_dense = cfg->hll_dense_sets;
+		wc.counters.src_cells = cfg->source_cells;
+		wc.sources.entries = cfg->sources_max;
+		wc.sources.mirai_min_ports = cfg->mirai_min_ports;
+		wc.sources.horizon = cfg->retention_sources;
 		for (i = 0; i < cfg->n_watch_ports; i++) {
 			uint32_t bit = tt_classify_watch_bit(cfg->watch_ports[i]);
 
@@ -619,7 +623,7 @@ main(int argc, char **argv)
 	}
 	a.run = tt_counters_create(&(struct tt_counters_conf){
 		.port_cells = 1 << 12, .country_cells = 1 << 10, .hll_cells = 1 << 10,
-		.growable = true });
+		.src_cells = 1 << 10, .growable = true });
 	if (a.run == NULL)
 		goto err_cleanup_eal;
 	rc = setup_ports(&a);

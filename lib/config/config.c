@@ -542,7 +542,8 @@ static const struct key_rule appliance_keys[] = {
 	{ "geoip_db", false }, { "asn_db", false }, { "mirai_min_ports", false },
 	{ "watch_ports", false }, { "port_cells", false }, { "country_cells", false },
 	{ "rx_mbufs", false }, { "hll_cells", false }, { "hll_sparse_sets", false },
-	{ "hll_dense_sets", false }, { NULL, false },
+	{ "hll_dense_sets", false }, { "sources_max", false }, { "source_cells", false },
+	{ NULL, false },
 };
 static const struct key_rule redis_keys[] = {
 	{ "enabled", false }, { "host", false }, { "unix", false }, { "port", false }, { "user", false },
@@ -648,9 +649,11 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 		if (parse_u32(v, 0, 1 << 20, &cfg->hll_dense_sets) != 0)
 			BAD("expected a count from 0 to %d", 1 << 20);
 	} else if (strcmp(k, "port_cells") == 0 || strcmp(k, "country_cells") == 0 ||
-			strcmp(k, "hll_cells") == 0) {
+			strcmp(k, "hll_cells") == 0 || strcmp(k, "sources_max") == 0 ||
+			strcmp(k, "source_cells") == 0) {
 		uint32_t *dst = k[0] == 'p' ? &cfg->port_cells :
-			k[0] == 'c' ? &cfg->country_cells : &cfg->hll_cells;
+			k[0] == 'c' ? &cfg->country_cells : k[0] == 'h' ? &cfg->hll_cells :
+			strcmp(k, "sources_max") == 0 ? &cfg->sources_max : &cfg->source_cells;
 
 		if (parse_u32(v, MIN_CELLS, MAX_CELLS, dst) != 0 || (*dst & (*dst - 1)) != 0)
 			BAD("expected a power of two from %d to %d", MIN_CELLS, MAX_CELLS);
@@ -847,6 +850,8 @@ set_defaults(struct tt_config *cfg)
 	cfg->hll_cells = TT_DEFAULT_HLL_CELLS;
 	cfg->hll_sparse_sets = TT_DEFAULT_HLL_SPARSE;
 	cfg->hll_dense_sets = TT_DEFAULT_HLL_DENSE;
+	cfg->sources_max = TT_DEFAULT_SOURCES_MAX;
+	cfg->source_cells = TT_DEFAULT_SOURCE_CELLS;
 	cfg->redis_enabled = true;
 	cfg->redis_port = TT_DEFAULT_REDIS_PORT;
 	cfg->flush_interval_ms = TT_DEFAULT_FLUSH_INTERVAL_MS;

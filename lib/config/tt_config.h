@@ -30,6 +30,8 @@ enum {
 	TT_DEFAULT_HLL_CELLS = 1 << 14,        /* per worker shard */
 	TT_DEFAULT_HLL_SPARSE = 1 << 16,       /* ~6 MiB per worker shard */
 	TT_DEFAULT_HLL_DENSE = 512,            /* 8 MiB per worker shard */
+	TT_DEFAULT_SOURCES_MAX = 1 << 18,      /* remembered per worker, ~36 MiB */
+	TT_DEFAULT_SOURCE_CELLS = 1 << 15,     /* per worker shard, ~8 MiB */
 };
 
 #define TT_DEFAULT_PREFIX "teiten"
@@ -93,6 +95,8 @@ struct tt_config {
 	uint32_t hll_cells;
 	uint32_t hll_sparse_sets;      /* per-worker HLL pools */
 	uint32_t hll_dense_sets;
+	uint32_t sources_max;          /* sources remembered per worker */
+	uint32_t source_cells;         /* per-interval source deltas per worker shard */
 	uint32_t rx_mbufs;             /* packet buffers; 0: sized from the queues */
 
 	/* [redis] */

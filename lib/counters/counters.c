@@ -87,6 +87,7 @@ tt_counters_create(const struct tt_counters_conf *conf)
 	if (s == NULL)
 		return NULL;
 	s->growable = conf->growable;
+	s->keep_sources = !conf->growable || conf->keep_sources;
 	rc = table_init(&s->port, conf->port_cells, TT_PV_COUNT, conf->growable);
 	if (rc != 0)
 		goto err_free_shard;
@@ -104,8 +105,15 @@ tt_counters_create(const struct tt_counters_conf *conf)
 			goto err_fini_hll;
 		}
 	}
+	s->src = tt_src_deltas_create(conf->src_cells ? conf->src_cells : 64, conf->growable);
+	if (s->src == NULL) {
+		rc = -errno;
+		goto err_free_pool;
+	}
 	return s;
 
+err_free_pool:
+	tt_hll_pool_free(s->pool);
 err_fini_hll:
 	table_fini(&s->hll);
 err_fini_country:
@@ -145,6 +153,7 @@ tt_counters_free(struct tt_shard *s)
 	table_fini(&s->country);
 	table_fini(&s->hll);
 	tt_hll_pool_free(s->pool);
+	tt_src_deltas_free(s->src);
 	free(s);
 }
 
@@ -157,6 +166,7 @@ tt_counters_reset(struct tt_shard *s)
 	table_reset(&s->hll);
 	if (s->pool != NULL)
 		tt_hll_pool_reset(s->pool);
+	tt_src_deltas_reset(s->src);
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
@@ -257,6 +267,8 @@ tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all);
 	if (rc == 0)
 		rc = merge_hll(dst, src, bucket_minutes, with_all);
+	if (rc == 0 && dst->keep_sources)
+		rc = tt_src_deltas_merge(dst->src, src->src);
 	dst->overflowed += src->overflowed;
 	dst->lost += src->lost;
 	dst->hll_dropped += src->hll_dropped + (src->pool ? tt_hll_pool_dropped(src->pool) : 0);
@@ -273,6 +285,12 @@ const struct tt_table *
 tt_counters_country_table(const struct tt_shard *s)
 {
 	return &s->country;
+}
+
+struct tt_src_deltas *
+tt_counters_src_deltas(const struct tt_shard *s)
+{
+	return s->src;
 }
 
 const struct tt_table *
@@ -340,6 +358,7 @@ tt_counters_memory(const struct tt_shard *s)
 
 	if (s->pool != NULL)
 		m += tt_hll_pool_memory(s->pool);
+	m += tt_src_deltas_memory(s->src);
 	if (s->growable) {
 		for (i = 0; i < s->hll.used; i++) {
 			const struct tt_hll *h = tt_counters_hll_values(&s->hll, i);

@@ -106,6 +106,8 @@ tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 			s->country.used + headroom(packets, s->country.limit) > s->country.limit ||
 			s->hll.used + headroom(2 * packets, s->hll.limit) > s->hll.limit)
 		return true;
+	if (tt_src_deltas_pressure(s->src, packets))
+		return true;
 	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
 	return sparse < headroom(8 * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
 		dense < headroom(8 * packets, tt_hll_pool_capacity_dense(s->pool));

@@ -29,7 +29,9 @@ struct tt_shard {
 	 */
 	struct tt_table hll;
 	struct tt_hll_pool *pool;      /* worker shards only */
+	struct tt_src_deltas *src;
 	bool growable;
+	bool keep_sources;
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */

@@ -24,6 +24,7 @@
 
 #include "tt_classify.h"
 #include "tt_hll.h"
+#include "tt_sources.h"
 
 enum tt_port_val {
 	TT_PV_PKTS,
@@ -77,6 +78,13 @@ struct tt_counters_conf {
 	uint32_t hll_cells;
 	uint32_t hll_sparse;           /* worker shards: HLL sets in the pools */
 	uint32_t hll_dense;
+	uint32_t src_cells;            /* per-interval source deltas (tt_sources.h) */
+	/*
+	 * Growable shards: whether merges bring source deltas along. Only the
+	 * publisher's hour backlog wants them (a run total or a minute backlog
+	 * would hold every spoofed source of a flood for nothing).
+	 */
+	bool keep_sources;
 	/*
 	 * false for worker shards: fixed memory, excess counted (under the
 	 * "overflow" service key, or as dropped HLL updates); true for the
@@ -143,6 +151,9 @@ const struct tt_table *tt_counters_hll_table(const struct tt_shard *s);
 
 /** The four HLLs of cell i of a growable shard's hll table. */
 const struct tt_hll *tt_counters_hll_values(const struct tt_table *t, uint32_t i);
+
+/** The shard's per-interval source deltas (fed by tt_src_update()). */
+struct tt_src_deltas *tt_counters_src_deltas(const struct tt_shard *s);
 
 /** Cells counted under the "overflow" key, and cells lost when even that was full. */
 uint64_t tt_counters_overflowed(const struct tt_shard *s);

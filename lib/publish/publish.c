@@ -109,11 +109,13 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Source deltas ride with the hour backlog: never shed, like hours and days. */
 static struct tt_shard *
-new_merged_shard(void)
+new_merged_shard(bool keep_sources)
 {
 	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1 << 10,
-		.country_cells = 1 << 8, .hll_cells = 1 << 8, .growable = true });
+		.country_cells = 1 << 8, .hll_cells = 1 << 8, .src_cells = 1 << 8,
+		.growable = true, .keep_sources = keep_sources });
 }
 
 static char *
@@ -153,10 +155,10 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
 	p->has = calloc(p->n_tags, 1);
 	p->done = calloc(p->n_tags, 1);
-	p->pending_min = new_merged_shard();
-	p->pending_hour = new_merged_shard();
-	p->inflight_min = new_merged_shard();
-	p->inflight_hour = new_merged_shard();
+	p->pending_min = new_merged_shard(false);
+	p->pending_hour = new_merged_shard(true);
+	p->inflight_min = new_merged_shard(false);
+	p->inflight_hour = new_merged_shard(true);
 	if (p->sensor_names == NULL || p->has == NULL || p->done == NULL ||
 			p->pending_min == NULL || p->pending_hour == NULL ||
 			p->inflight_min == NULL || p->inflight_hour == NULL)

@@ -20,6 +20,7 @@
 
 #include "tt_classify.h"
 #include "tt_counters.h"
+#include "tt_sources.h"
 
 struct tt_geo;
 struct tt_sensor_table;
@@ -49,6 +50,7 @@ struct tt_worker_conf {
 	uint64_t timestamp_flag;       /* ol_flags bit, or 0 */
 	uint16_t home_country;         /* country index (tt_classify.h) */
 	struct tt_counters_conf counters;  /* each of the worker's two shards */
+	struct tt_src_conf sources;        /* the worker's source memory */
 	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
 };
 
@@ -101,6 +103,9 @@ bool tt_worker_wants_swap(const struct tt_worker *w);
 
 /** True once every replay queue of this worker is consumed (or it has none). */
 bool tt_worker_drained(const struct tt_worker *w);
+
+/** The worker's source memory figures (relaxed reads). Any control thread. */
+void tt_worker_source_stats(const struct tt_worker *w, struct tt_src_table_stats *out);
 
 /** The worker's configuration (read-only). */
 const struct tt_worker_conf *tt_worker_get_conf(const struct tt_worker *w);

@@ -36,7 +36,8 @@ tt_worker_create(const struct tt_worker_conf *conf)
 	w->conf = *conf;
 	w->shard[0] = tt_counters_create(&conf->counters);
 	w->shard[1] = tt_counters_create(&conf->counters);
-	if (w->shard[0] == NULL || w->shard[1] == NULL) {
+	w->sources = tt_src_table_create(&conf->sources);
+	if (w->shard[0] == NULL || w->shard[1] == NULL || w->sources == NULL) {
 		rte_errno = errno != 0 ? errno : ENOMEM;
 		tt_worker_free(w);
 		return NULL;
@@ -51,6 +52,7 @@ tt_worker_free(struct tt_worker *w)
 		return;
 	tt_counters_free(w->shard[0]);
 	tt_counters_free(w->shard[1]);
+	tt_src_table_free(w->sources);
 	rte_free(w);
 }
 
@@ -115,6 +117,12 @@ bool
 tt_worker_drained(const struct tt_worker *w)
 {
 	return __atomic_load_n(&w->drained, __ATOMIC_ACQUIRE) != 0;
+}
+
+void
+tt_worker_source_stats(const struct tt_worker *w, struct tt_src_table_stats *out)
+{
+	tt_src_table_stats(w->sources, out);
 }
 
 const struct tt_worker_conf *

@@ -140,6 +140,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
 		uint16_t sensor = b->sensor[i];
 		struct tt_count_pkt cp;
+		struct tt_src_pkt sp;
 		uint32_t bit;
 
 		acc->rx_bytes += bytes;
@@ -174,6 +175,17 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		tt_hll_position(p->family == 4 ? (const void *)&p->src.v4 : p->src.v6,
 			p->family == 4 ? 4 : 16, &cp.hll_index, &cp.hll_rank);
 		tt_counters_add(shard, &cp);
+		sp.addr = p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6;
+		sp.family = p->family;
+		sp.klass = cp.klass;
+		sp.home = cp.home;
+		sp.country = cp.country;
+		sp.sensor = sensor;
+		sp.sport = p->sport;
+		sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
+		sp.svc = cp.svc;
+		sp.sec = b->sec[i];
+		tt_src_update(w->sources, tt_counters_src_deltas(shard), &sp);
 	}
 }
 

@@ -9,6 +9,7 @@
 struct tt_worker {
 	struct tt_worker_conf conf;
 	struct tt_shard *shard[2];     /* the worker writes shard[swap_ack & 1] */
+	struct tt_src_table *sources;  /* dp: rw; ctl: stats only */
 
 	/* ctl: wo, dp: ro */
 	uint32_t swap_request __rte_cache_aligned;

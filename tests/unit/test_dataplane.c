@@ -263,7 +263,8 @@ test_workers_count_exactly_while_swapped(void)
 			.n_rxq = 1, .timestamp_offset = -1,
 			.home_country = (uint16_t)tt_classify_country_index("JP"),
 			.counters = { .port_cells = 1024, .country_cells = 1024, .hll_cells = 1024,
-				.hll_sparse = 1024, .hll_dense = 16 },
+				.hll_sparse = 1024, .hll_dense = 16, .src_cells = 1024 },
+			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
 		};
 
 		if (w == N_QUEUES)
