@@ -657,6 +657,37 @@ build(enum population pop, struct built *f)
 	}
 }
 
+/*
+ * Flood mode: 64-byte SYNs to 80/TCP, each from a source no other packet
+ * has (a bijective mix of the packet index), the spoofed flood a telescope
+ * sees during a DoS attack on someone else.
+ */
+static void
+build_flood(uint64_t i, struct built *f)
+{
+	uint32_t src = (uint32_t)i, d4, seq, ip;
+	uint8_t dst[16];
+	uint16_t id;
+
+	/* odd multiply and xor-shifts are invertible: distinct i, distinct src */
+	src *= 0x9e3779b1u;
+	src ^= src >> 15;
+	src *= 0x85ebca6bu;
+	src ^= src >> 13;
+	memset(f, 0, sizeof(*f));
+	f->sensor = dark_destination(4, dst);
+	d4 = be32(dst);
+	seq = (uint32_t)rnd();
+	id = (uint16_t)rnd();
+	avoid_syn_fingerprints(d4, 80, &seq, &id, false);
+	ethernet(f, 0x0800, false);
+	ip = ipv4_header(f, id, 64, 6, src, d4);
+	tcp_header(f, (uint16_t)(1024 + (i % 60000)), 80, seq, 0, 0x02, 1024, NULL, 0);
+	ipv4_finish(f, ip);
+	pad_to_minimum(f);
+	set_service(f, "tcp", 80);
+}
+
 /* --- truth --- */
 
 static struct service_count *
@@ -872,11 +903,13 @@ usage(void)
 		"usage: teiten-gen --sensor NAME=PREFIX[+PREFIX...] [--sensor ...]\n"
 		"                  --out FILE.pcap --truth FILE.json [--config FILE.conf]\n"
 		"                  [--packets N] [--seed N] [--start UNIXTIME] [--span SECONDS]\n"
+		"                  [--flood]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
 		"sensors' prefixes, and the exact truth of what was written. Each sensor\n"
 		"needs an IPv4 prefix of at least /8; --config writes a matching teiten\n"
-		"config (every sensor on port 0).\n");
+		"config (every sensor on port 0). --flood: only 64-byte SYNs to 80/TCP,\n"
+		"each from a source of its own (a spoofed flood).\n");
 }
 
 static int
@@ -914,11 +947,13 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "start", required_argument, NULL, 'b' },
 		{ "span", required_argument, NULL, 'd' },
+		{ "flood", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_path = NULL, *truth_path = NULL, *config_path = NULL;
 	uint64_t packets = 10000, seed = 1, start = 1704067200, span = 3600, i;
+	bool flood = false;
 	unsigned int weight_total = 0, p, s;
 	struct truth truth = { 0 };
 	struct sensor all;
@@ -942,6 +977,7 @@ main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 10); break;
 		case 'b': start = strtoull(optarg, NULL, 10); break;
 		case 'd': span = strtoull(optarg, NULL, 10); break;
+		case 'f': flood = true; break;
 		default:
 			usage();
 			return 2;
@@ -973,7 +1009,10 @@ main(int argc, char **argv)
 
 		for (p = 0; r >= default_weights[p]; p++)
 			r -= default_weights[p];
-		build((enum population)p, &f);
+		if (flood)
+			build_flood(i, &f);
+		else
+			build((enum population)p, &f);
 		if (pcap_record(pcap, usec, &f) != 0 || account(&truth, &f) != 0) {
 			fprintf(stderr, "teiten-gen: %s: write failed\n", out_path);
 			return 1;

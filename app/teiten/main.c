@@ -497,6 +497,14 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	in->home_country = (uint16_t)tt_classify_country_index(a->cfg.home_country);
 	in->run = a->run;
 	for (w = 0; w < a->n_workers; w++) {
+		struct tt_src_table_stats ss;
+
+		tt_worker_source_stats(a->workers[w], &ss);
+		in->sources_tracked += ss.sources;
+		in->sources_inserted += ss.inserted;
+		in->sources_evicted += ss.evicted;
+		in->sources_confirmed += ss.confirmed;
+		in->sources_memory += ss.memory;
 		tt_worker_read_stats(a->workers[w], &st);
 		in->packets += st.rx_pkts;
 		in->not_dark += st.not_dark;
@@ -650,7 +658,7 @@ main(int argc, char **argv)
 		goto err_free_workers;
 	if (a.cfg.redis_enabled) {
 		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
-			.n_workers = a.n_workers });
+			.n_workers = a.n_workers, .wall_clock = !a.packet_clock });
 		if (a.pub == NULL) {
 			code = errno == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 			goto err_free_workers;

@@ -170,6 +170,7 @@ tt_counters_reset(struct tt_shard *s)
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
+	s->src_dropped = 0;
 }
 
 /* A cell of dst for key k, growing dst as needed. */
@@ -269,6 +270,7 @@ tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 		rc = merge_hll(dst, src, bucket_minutes, with_all);
 	if (rc == 0 && dst->keep_sources)
 		rc = tt_src_deltas_merge(dst->src, src->src);
+	dst->src_dropped += src->src_dropped + tt_src_deltas_dropped(src->src);
 	dst->overflowed += src->overflowed;
 	dst->lost += src->lost;
 	dst->hll_dropped += src->hll_dropped + (src->pool ? tt_hll_pool_dropped(src->pool) : 0);
@@ -303,6 +305,12 @@ const struct tt_hll *
 tt_counters_hll_values(const struct tt_table *t, uint32_t i)
 {
 	return (const struct tt_hll *)tt_table_values(t, i);
+}
+
+uint64_t
+tt_counters_src_dropped(const struct tt_shard *s)
+{
+	return s->src_dropped;
 }
 
 uint64_t

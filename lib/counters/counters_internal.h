@@ -35,6 +35,7 @@ struct tt_shard {
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */
+	uint64_t src_dropped;          /* merged shards: source deltas workers could not keep */
 };
 
 #define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))

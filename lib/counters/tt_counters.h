@@ -158,6 +158,9 @@ struct tt_src_deltas *tt_counters_src_deltas(const struct tt_shard *s);
 /** Cells counted under the "overflow" key, and cells lost when even that was full. */
 uint64_t tt_counters_overflowed(const struct tt_shard *s);
 uint64_t tt_counters_lost(const struct tt_shard *s);
+/** Source deltas a worker shard could not keep (its table was full). */
+uint64_t tt_counters_src_dropped(const struct tt_shard *s);
+
 /** HLL register updates a worker shard could not keep (pools or table full). */
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "tt_classify.h"
 #include "tt_counters.h"
 #include "tt_hll.h"
+#include "tt_sources.h"
 
 enum bucket_kind { B_MINUTE, B_HOUR, B_DAY, B_KINDS };
 
@@ -110,12 +112,16 @@ cur_key(const struct sorted *s)
 	return tt_table_key(s->t, s->idx[s->pos]);
 }
 
+enum { MAX_ARGS = 16 };
+
 static int
 emit(struct plan *p, int argc, const char **argv, const size_t *lens)
 {
-	size_t l[8];
+	size_t l[MAX_ARGS];
 	int i;
 
+	if (argc > MAX_ARGS)
+		return -E2BIG;
 	if (lens == NULL) {
 		for (i = 0; i < argc; i++)
 			l[i] = strlen(argv[i]);
@@ -352,11 +358,235 @@ hll_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
 	return rc;
 }
 
+static const char *
+tag_name(const struct tt_plan_conf *c, uint32_t tag)
+{
+	return tag < c->n_sensors ? c->sensor_names[tag] : tag == c->n_sensors ? "all" : "src";
+}
+
 int
 tt_plan_flushed_key(const struct tt_plan_conf *c, uint32_t tag, char *buf, size_t len)
 {
-	return snprintf(buf, len, "%s:{%s}:flushed", c->prefix,
-		tag < c->n_sensors ? c->sensor_names[tag] : "all");
+	return snprintf(buf, len, "%s:{%s}:flushed", c->prefix, tag_name(c, tag));
+}
+
+/* --- the {src} tag: who is scanning --- */
+
+/*
+ * A source's host record, merged inside the transaction: packets add up,
+ * first_seen is a minimum, last_seen a maximum (with the country seen
+ * then), classes, ports, sensors and attacked services are capped unions,
+ * confirmed never goes back to 0. So several appliances' updates combine.
+ * KEYS[1] host key; ARGV: pkts first last classes country asn ports sensors
+ * confirmed attacked ttl.
+ */
+static const char host_script[] =
+	"local k = KEYS[1] "
+	"redis.call('HINCRBY', k, 'pkts', ARGV[1]) "
+	"local f = tonumber(redis.call('HGET', k, 'first_seen')) "
+	"if not f or tonumber(ARGV[2]) < f then redis.call('HSET', k, 'first_seen', ARGV[2]) end "
+	"local l = tonumber(redis.call('HGET', k, 'last_seen')) "
+	"if not l or tonumber(ARGV[3]) >= l then "
+	"  redis.call('HSET', k, 'last_seen', ARGV[3], 'country', ARGV[5]) end "
+	/*
+	 * The `cap` smallest of the union, sorted, so the result does not
+	 * depend on the order updates arrive in. Services sort as the workers
+	 * keep them: by kind (tcp/ udp/ tcp udp icmp icmp6 ip/ overflow), then
+	 * number; attacked ports by number; names as strings.
+	 */
+	"local kinds = { ['tcp/'] = 1, ['udp/'] = 2, tcp = 3, udp = 4, icmp = 5, icmp6 = 6, "
+	"  ['ip/'] = 7, overflow = 8 } "
+	"local function svc(s) "
+	"  local k, n = string.match(s, '^(%a+/)(%d+)$') "
+	"  if k then return (kinds[k] or 9) * 65536 + tonumber(n) end "
+	"  return (kinds[s] or 9) * 65536 "
+	"end "
+	"local function union(field, add, cap, key) "
+	"  if add == '' then return end "
+	"  local seen, all, out = {}, {}, {} "
+	"  for item in string.gmatch((redis.call('HGET', k, field) or '') .. ',' .. add, '[^,]+') do "
+	"    if not seen[item] then seen[item] = true; all[#all + 1] = item end "
+	"  end "
+	"  if key then table.sort(all, function(a, b) return key(a) < key(b) end) "
+	"  else table.sort(all) end "
+	"  for i = 1, math.min(cap, #all) do out[i] = all[i] end "
+	"  redis.call('HSET', k, field, table.concat(out, ',')) "
+	"end "
+	"union('class', ARGV[4], 8) "
+	"if ARGV[6] ~= '' then redis.call('HSET', k, 'asn', ARGV[6]) end "
+	"union('ports', ARGV[7], 32, svc) "
+	"union('sensors', ARGV[8], 64) "
+	"union('attacked', ARGV[10], 8, tonumber) "
+	"if ARGV[9] == '1' then redis.call('HSET', k, 'confirmed', '1') "
+	"else redis.call('HSETNX', k, 'confirmed', '0') end "
+	"redis.call('EXPIRE', k, ARGV[11]) "
+	"return 1";
+
+/* The fingerprinted scanners with a rolling set of their own. */
+static const uint8_t scanner_classes[] = {
+	TT_CLASS_MASSCAN, TT_CLASS_ZMAP, TT_CLASS_NMAP, TT_CLASS_UNICORN,
+};
+
+enum rolling { R_MIRAI, R_MIRAI_HOME, R_SCANNER0, R_COUNT = R_SCANNER0 + 4 };
+
+static void
+rolling_key(const struct tt_plan_conf *c, enum rolling r, char *buf, size_t len)
+{
+	if (r == R_MIRAI)
+		snprintf(buf, len, "%s:{src}:mirai", c->prefix);
+	else if (r == R_MIRAI_HOME)
+		snprintf(buf, len, "%s:{src}:mirai:home", c->prefix);
+	else
+		snprintf(buf, len, "%s:{src}:%s", c->prefix,
+			tt_classify_class_name(scanner_classes[r - R_SCANNER0]));
+}
+
+static void
+csv_append(char *buf, size_t len, const char *item)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%s", used ? "," : "", item);
+}
+
+static int
+src_host(struct plan *p, const struct tt_src_delta *d, const char *ip, const char *last)
+{
+	const struct tt_plan_conf *c = p->c;
+	char key[128], pkts[16], first[16], classes[128] = "", cc[3], asn[16] = "";
+	char ports[32 * TT_SVC_STR_MAX] = "", sensors[TT_SRC_SENSORS * 40] = "";
+	char attacked[TT_SRC_ATTACKED * 8] = "", ttl[16], item[TT_SVC_STR_MAX];
+	const char *argv[15];
+	unsigned int k;
+
+	snprintf(key, sizeof(key), "%s:{src}:host:%s", c->prefix, ip);
+	snprintf(pkts, sizeof(pkts), "%u", d->pkts);
+	snprintf(first, sizeof(first), "%u", d->first_seen);
+	for (k = 0; k < TT_CLASS_COUNT; k++)
+		if (d->class_mask & (1u << k))
+			csv_append(classes, sizeof(classes), tt_classify_class_name(k));
+	tt_classify_country_code(d->country, cc);
+	if (c->asn_of != NULL) {
+		uint32_t n = c->asn_of(c->asn_ctx, d->addr, d->family);
+
+		if (n != 0)
+			snprintf(asn, sizeof(asn), "%u", n);
+	}
+	for (k = 0; k < d->n_ports; k++) {
+		tt_classify_service_format(d->ports[k], item, sizeof(item));
+		csv_append(ports, sizeof(ports), item);
+	}
+	for (k = 0; k < d->n_sensors; k++)
+		if (d->sensors[k] < c->n_sensors)
+			csv_append(sensors, sizeof(sensors), c->sensor_names[d->sensors[k]]);
+	for (k = 0; k < d->n_attacked; k++) {
+		snprintf(item, sizeof(item), "%u", d->attacked[k]);
+		csv_append(attacked, sizeof(attacked), item);
+	}
+	snprintf(ttl, sizeof(ttl), "%u", c->horizon);
+	argv[0] = "EVAL";
+	argv[1] = host_script;
+	argv[2] = "1";
+	argv[3] = key;
+	argv[4] = pkts;
+	argv[5] = first;
+	argv[6] = last;
+	argv[7] = classes;
+	argv[8] = cc;
+	argv[9] = asn;
+	argv[10] = ports;
+	argv[11] = sensors;
+	argv[12] = (d->flags & TT_SRC_CONFIRMED) ? "1" : "0";
+	argv[13] = attacked;
+	argv[14] = ttl;
+	return emit(p, 15, argv, NULL);
+}
+
+static int
+src_daily(struct plan *p, uint32_t day, const char *what, uint32_t by, const char *ip)
+{
+	char key[128], bucket[32], n[16];
+	const char *argv[4] = { "ZINCRBY", key, n, ip };
+	int rc;
+
+	bucket_name(B_DAY, day * 1440, bucket, sizeof(bucket));
+	snprintf(key, sizeof(key), "%s:{src}:%s:%s", p->c->prefix, bucket, what);
+	snprintf(n, sizeof(n), "%u", by);
+	rc = emit(p, 4, argv, NULL);
+	return rc == 0 ? expire_nx(p, key, B_DAY) : rc;
+}
+
+static int
+src_flush(struct plan *p, const struct tt_src_deltas *deltas)
+{
+	const struct tt_plan_conf *c = p->c;
+	uint32_t i, newest = 0, used = 0;
+	char key[128], cutoff[24], horizon[16];
+	unsigned int k;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < tt_src_deltas_count(deltas); i++) {
+		const struct tt_src_delta *d = tt_src_deltas_get(deltas, i);
+		uint32_t scanners = 0;
+		char ip[INET6_ADDRSTRLEN], last[16];
+
+		for (k = 0; k < sizeof(scanner_classes); k++)
+			scanners |= d->class_mask & (1u << scanner_classes[k]);
+		if (d->mirai_pkts == 0 && scanners == 0 && !(d->flags & TT_SRC_VICTIM))
+			continue;       /* no fingerprint of interest: no record */
+		inet_ntop(d->family == 4 ? AF_INET : AF_INET6, d->addr, ip, sizeof(ip));
+		snprintf(last, sizeof(last), "%u", d->last_seen);
+		if (d->last_seen > newest)
+			newest = d->last_seen;
+		if (d->mirai_pkts != 0) {
+			char when[16];
+			const char *za[5] = { "ZADD", key, "GT", when, ip };
+
+			snprintf(when, sizeof(when), "%u", d->class_last[TT_CLASS_MIRAI]);
+			rolling_key(c, R_MIRAI, key, sizeof(key));
+			rc = emit(p, 5, za, NULL);
+			used |= 1u << R_MIRAI;
+			if (rc == 0 && (d->flags & TT_SRC_HOME)) {
+				rolling_key(c, R_MIRAI_HOME, key, sizeof(key));
+				rc = emit(p, 5, za, NULL);
+				used |= 1u << R_MIRAI_HOME;
+			}
+			if (rc == 0)
+				rc = src_daily(p, d->day, "mirai", d->mirai_pkts, ip);
+		}
+		for (k = 0; rc == 0 && k < sizeof(scanner_classes); k++) {
+			char when[16];
+			const char *za[5] = { "ZADD", key, "GT", when, ip };
+
+			if (!(d->class_mask & (1u << scanner_classes[k])))
+				continue;
+			snprintf(when, sizeof(when), "%u", d->class_last[scanner_classes[k]]);
+			rolling_key(c, R_SCANNER0 + k, key, sizeof(key));
+			rc = emit(p, 5, za, NULL);
+			used |= 1u << (R_SCANNER0 + k);
+		}
+		if (rc == 0 && d->victim_pkts != 0)
+			rc = src_daily(p, d->day, "victims", d->victim_pkts, ip);
+		if (rc == 0)
+			rc = src_host(p, d, ip, last);
+	}
+	/* Rolling sets keep the horizon: trimmed, and kept alive while fed. */
+	if (c->wall_clock)
+		newest = (uint32_t)time(NULL);
+	snprintf(cutoff, sizeof(cutoff), "(%" PRId64, (int64_t)newest - c->horizon);
+	snprintf(horizon, sizeof(horizon), "%u", c->horizon);
+	for (k = 0; rc == 0 && k < R_COUNT; k++) {
+		const char *trim[4] = { "ZREMRANGEBYSCORE", key, "-inf", cutoff };
+		const char *expire[3] = { "EXPIRE", key, horizon };
+
+		if (!(used & (1u << k)))
+			continue;
+		rolling_key(c, k, key, sizeof(key));
+		rc = emit(p, 4, trim, NULL);
+		if (rc == 0)
+			rc = emit(p, 3, expire, NULL);
+	}
+	return rc;
 }
 
 static void
@@ -400,7 +630,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 	for (p->tag = 0; rc == 0 && p->tag <= c->n_sensors; p->tag++) {
 		bool any = false;
 
-		p->tag_name = p->tag < c->n_sensors ? c->sensor_names[p->tag] : "all";
+		p->tag_name = tag_name(c, p->tag);
 		for (k = 0; k < B_KINDS; k++)
 			for (j = 0; j < 3; j++)
 				any |= at_tag(p, &s[k][j]);
@@ -446,6 +676,30 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		if (rc == 0)
 			rc = sink->end_tag(sink->ctx, p->tag);
 	}
+	/* The {src} tag: source deltas ride with the hours. */
+	p->tag = c->n_sensors + 1;
+	if (rc == 0 && tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0 &&
+			!(done != NULL && done[p->tag])) {
+		char flushed_key[256];
+		const char *hset[4] = { "HSET", flushed_key, c->appliance_id, seq_s };
+		const char *expire[3] = { "EXPIRE", flushed_key, ttl_s };
+
+		rc = sink->begin_tag(sink->ctx, p->tag);
+		if (rc == 0)
+			rc = emit(p, 1, multi, NULL);
+		if (rc == 0)
+			rc = src_flush(p, tt_counters_src_deltas(hours));
+		tt_plan_flushed_key(c, p->tag, flushed_key, sizeof(flushed_key));
+		snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
+		if (rc == 0)
+			rc = emit(p, 4, hset, NULL);
+		if (rc == 0)
+			rc = emit(p, 3, expire, NULL);
+		if (rc == 0)
+			rc = emit(p, 1, exec, NULL);
+		if (rc == 0)
+			rc = sink->end_tag(sink->ctx, p->tag);
+	}
 out:
 	for (k = 0; k < B_KINDS; k++)
 		for (j = 0; j < 3; j++)
@@ -473,4 +727,6 @@ tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minu
 			for (i = 0; i < tt_table_cells(t[j]); i++)
 				has[tag_of(c, tt_table_key(t[j], i)->sensor)] = 1;
 	}
+	if (tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0)
+		has[c->n_sensors + 1] = 1;
 }

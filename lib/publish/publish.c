@@ -24,7 +24,11 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <hiredis/hiredis.h>
+#include <maxminddb.h>
 #include <rte_log.h>
 
 #include "publish_internal.h"
@@ -52,6 +56,8 @@ struct tt_publisher {
 	uint32_t n_workers;
 	char *password;
 	uint64_t started_s;
+	MMDB_s asn_db;                     /* publisher thread: host records' ASN */
+	bool asn_open;
 
 	pthread_t thread;
 	bool thread_started;
@@ -137,6 +143,35 @@ read_password(const char *path, int *err)
 	return strdup(buf);
 }
 
+/* A host record's ASN: a control-plane MMDB lookup, a few per flush. */
+static uint32_t
+asn_of(void *ctx, const uint8_t *addr, uint8_t family)
+{
+	struct tt_publisher *p = ctx;
+	struct sockaddr_storage ss = { 0 };
+	MMDB_lookup_result_s r;
+	MMDB_entry_data_s d;
+	int err;
+
+	if (family == 4) {
+		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+
+		sa->sin_family = AF_INET;
+		memcpy(&sa->sin_addr, addr, 4);
+	} else {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
+
+		sa->sin6_family = AF_INET6;
+		memcpy(&sa->sin6_addr, addr, 16);
+	}
+	r = MMDB_lookup_sockaddr(&p->asn_db, (struct sockaddr *)&ss, &err);
+	if (err != MMDB_SUCCESS || !r.found_entry ||
+			MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL) != MMDB_SUCCESS ||
+			!d.has_data || d.type != MMDB_DATA_TYPE_UINT32)
+		return 0;
+	return d.uint32;
+}
+
 struct tt_publisher *
 tt_publisher_create(const struct tt_publisher_conf *conf)
 {
@@ -149,7 +184,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 		return NULL;
 	p->cfg = cfg;
 	p->n_workers = conf->n_workers;
-	p->n_tags = cfg->n_sensors + 1;
+	p->n_tags = cfg->n_sensors + 2;     /* sensors, all, src */
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
@@ -177,8 +212,21 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 		.prefix = cfg->redis_prefix, .appliance_id = cfg->id,
 		.sensor_names = p->sensor_names, .n_sensors = cfg->n_sensors,
 		.ttl_minute = cfg->retention_minute, .ttl_hour = cfg->retention_hour,
-		.ttl_day = cfg->retention_day,
+		.ttl_day = cfg->retention_day, .horizon = cfg->retention_sources,
+		.wall_clock = conf->wall_clock,
 	};
+	if (cfg->asn_db != NULL) {
+		int status = MMDB_open(cfg->asn_db, MMDB_MODE_MMAP, &p->asn_db);
+
+		if (status != MMDB_SUCCESS) {
+			PUB_LOG(ERR, "asn_db %s: %s", cfg->asn_db, MMDB_strerror(status));
+			err = EINVAL;
+			goto err_free;
+		}
+		p->asn_open = true;
+		p->plan.asn_of = asn_of;
+		p->plan.asn_ctx = p;
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	return p;
@@ -723,6 +771,8 @@ tt_publisher_free(struct tt_publisher *p)
 	tt_counters_free(p->pending_hour);
 	tt_counters_free(p->inflight_min);
 	tt_counters_free(p->inflight_hour);
+	if (p->asn_open)
+		MMDB_close(&p->asn_db);
 	free(p->sensor_names);
 	free(p->has);
 	free(p->done);

@@ -8,6 +8,7 @@
  * to a sink, so the plan is tested without Redis. Publisher thread only.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,11 +18,18 @@ struct tt_plan_conf {
 	const char *prefix;
 	const char *appliance_id;
 	const char *const *sensor_names;
-	uint32_t n_sensors;            /* tags: sensors 0..n-1, then "all" as n */
+	uint32_t n_sensors;            /* tags: sensors 0..n-1, "all" n, "src" n + 1 */
 	uint32_t ttl_minute;           /* seconds */
 	uint32_t ttl_hour;
 	uint32_t ttl_day;
+	uint32_t horizon;              /* [retention] sources: rolling sets, host records */
+	bool wall_clock;               /* trim rolling sets against now, else the newest packet */
+	/* ASN of a source for its host record, or 0; NULL: no asn_db */
+	uint32_t (*asn_of)(void *ctx, const uint8_t *addr, uint8_t family);
+	void *asn_ctx;
 };
+
+#define TT_PLAN_TAGS(conf) ((conf)->n_sensors + 2)
 
 struct tt_plan_sink {
 	/* A tag's transaction starts; commands follow, then end_tag. */

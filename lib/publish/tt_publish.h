@@ -23,6 +23,7 @@ struct tt_publisher;
 struct tt_publisher_conf {
 	const struct tt_config *cfg;   /* must outlive the publisher */
 	uint32_t n_workers;
+	bool wall_clock;               /* the appliance's clock (trimming rolling sets) */
 };
 
 /* Appliance figures for the health hash, set by the control thread. */

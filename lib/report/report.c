@@ -253,6 +253,12 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		in->appliance_id, in->clock, in->packets, in->not_dark, in->malformed,
 		in->non_ip, tt_counters_overflowed(in->run), tt_counters_lost(in->run),
 		tt_counters_hll_dropped(in->run), first, last, in->duration_ms);
+	fprintf(f, "  \"sources\": {\"tracked\": %" PRIu64 ", \"inserted\": %" PRIu64
+		", \"evicted\": %" PRIu64 ", \"confirmed_mirai\": %" PRIu64
+		", \"memory_bytes\": %" PRIu64 ", \"deltas_dropped\": %" PRIu64 "},\n",
+		in->sources_tracked, in->sources_inserted, in->sources_evicted,
+		in->sources_confirmed, in->sources_memory,
+		tt_counters_src_dropped(in->run));
 	if (in->redis_enabled)
 		fprintf(f, "  \"redis\": {\"delivered\": %s, \"flushes\": %" PRIu64
 			", \"errors\": %" PRIu64 ", \"shed_minute_cells\": %" PRIu64

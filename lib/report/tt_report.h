@@ -32,6 +32,12 @@ struct tt_report_input {
 	uint64_t first_sec;            /* 0 when no packet was attributed */
 	uint64_t last_sec;
 	uint64_t duration_ms;          /* wall time the appliance ran */
+	/* per-source memory, summed over the workers */
+	uint64_t sources_tracked;
+	uint64_t sources_inserted;
+	uint64_t sources_evicted;
+	uint64_t sources_confirmed;
+	uint64_t sources_memory;
 	/* Redis publishing; redis_enabled false: the rest is unused */
 	bool redis_enabled;
 	bool redis_delivered;          /* the final flush committed everything */

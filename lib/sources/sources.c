@@ -326,29 +326,46 @@ grow(struct tt_src_deltas *d)
 	return 0;
 }
 
-/* Set-like lists: add if absent and room is left. */
+/*
+ * Capped sets keep their `cap` smallest members, sorted. "The k smallest of
+ * a union" does not depend on the order things arrive in, so a source's
+ * lists come out the same however the flush intervals cut its packets; the
+ * publisher's host script keeps the same order (service keys numerically).
+ */
 static void
 add32(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 {
-	uint32_t i;
+	uint32_t i = 0;
 
-	for (i = 0; i < *n; i++)
-		if (list[i] == v)
-			return;
-	if (*n < cap)
-		list[(*n)++] = v;
+	while (i < *n && list[i] < v)
+		i++;
+	if (i < *n && list[i] == v)
+		return;
+	if (i == cap)
+		return;                 /* larger than all kept, and full */
+	if (*n == cap)
+		(*n)--;                 /* drop the largest */
+	memmove(&list[i + 1], &list[i], (*n - i) * sizeof(*list));
+	list[i] = v;
+	(*n)++;
 }
 
 static void
 add16(uint16_t *list, uint8_t *n, uint32_t cap, uint16_t v)
 {
-	uint32_t i;
+	uint32_t i = 0;
 
-	for (i = 0; i < *n; i++)
-		if (list[i] == v)
-			return;
-	if (*n < cap)
-		list[(*n)++] = v;
+	while (i < *n && list[i] < v)
+		i++;
+	if (i < *n && list[i] == v)
+		return;
+	if (i == cap)
+		return;
+	if (*n == cap)
+		(*n)--;
+	memmove(&list[i + 1], &list[i], (*n - i) * sizeof(*list));
+	list[i] = v;
+	(*n)++;
 }
 
 void
@@ -382,6 +399,8 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	c->mirai_pkts += p->klass == TT_CLASS_MIRAI;
 	c->victim_pkts += victim;
 	c->class_mask |= 1u << p->klass;
+	if (p->sec > c->class_last[p->klass])
+		c->class_last[p->klass] = p->sec;
 	c->flags = (uint8_t)(e->flags | (p->home ? TT_SRC_HOME : 0));
 	c->country = p->country;
 	add32(c->ports, &c->n_ports, TT_SRC_PORTS, p->svc);
@@ -421,6 +440,9 @@ tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src)
 		c->mirai_pkts += s->mirai_pkts;
 		c->victim_pkts += s->victim_pkts;
 		c->class_mask |= s->class_mask;
+		for (k = 0; k < TT_CLASS_COUNT; k++)
+			if (s->class_last[k] > c->class_last[k])
+				c->class_last[k] = s->class_last[k];
 		c->flags |= s->flags;
 		for (k = 0; k < s->n_ports; k++)
 			add32(c->ports, &c->n_ports, TT_SRC_PORTS, s->ports[k]);
