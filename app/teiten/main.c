@@ -507,6 +507,7 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 		in->sources_memory += ss.memory;
 		tt_worker_read_stats(a->workers[w], &st);
 		in->packets += st.rx_pkts;
+		in->busy_cycles += st.busy_cycles;
 		in->not_dark += st.not_dark;
 		in->malformed += st.malformed;
 		in->non_ip += st.non_ip;
@@ -517,6 +518,7 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	}
 	in->duration_ms = (rte_get_timer_cycles() - a->started_tsc) * 1000 /
 		rte_get_timer_hz();
+	in->tsc_hz = rte_get_tsc_hz();
 	if (a->pub != NULL) {
 		struct tt_publisher_stats ps;
 

@@ -32,6 +32,8 @@ struct tt_report_input {
 	uint64_t first_sec;            /* 0 when no packet was attributed */
 	uint64_t last_sec;
 	uint64_t duration_ms;          /* wall time the appliance ran */
+	uint64_t busy_cycles;          /* TSC cycles the workers spent on packets */
+	uint64_t tsc_hz;
 	/* per-source memory, summed over the workers */
 	uint64_t sources_tracked;
 	uint64_t sources_inserted;

@@ -5,12 +5,15 @@
  * tt_src_update() runs per packet on the table's worker; the rest is
  * control plane. The persistent table is set-associative: a bucket of
  * TT_SRC_WAYS entries with 32-bit tags beside them, so a lookup reads one
- * cache line of tags before touching an entry, and a full bucket evicts its
- * oldest source (least recent last_seen). Memory is fixed at creation.
+ * cache line before touching an entry: the bucket's tags and last-seen
+ * times together, so a miss picks the oldest source to evict without
+ * reading the entries (a flood of new sources misses on every packet).
+ * Memory is fixed at creation.
  */
 #include "tt_sources.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +33,16 @@ struct entry {
 	uint32_t mirai_seen[TT_SRC_MIRAI_PORTS];
 };
 
+/* One cache line a bucket: what a lookup and an eviction read. */
+struct bucket {
+	uint32_t tag[TT_SRC_WAYS];     /* 0 = empty */
+	uint32_t seen[TT_SRC_WAYS];    /* the entry's last_seen */
+};
+
 struct tt_src_table {
 	struct tt_src_conf conf;
 	uint32_t bucket_mask;
-	uint32_t *tags;                /* [bucket * WAYS + way]; 0 = empty */
+	struct bucket *buckets;
 	struct entry *entries;
 	/* owner: wo (relaxed), control: ro */
 	uint64_t sources;
@@ -91,13 +100,14 @@ tt_src_table_create(const struct tt_src_conf *conf)
 	buckets = conf->entries / TT_SRC_WAYS;
 	t->conf = *conf;
 	t->bucket_mask = buckets - 1;
-	t->tags = calloc(conf->entries, sizeof(*t->tags));
+	t->buckets = aligned_alloc(64, buckets * sizeof(*t->buckets));
 	t->entries = calloc(conf->entries, sizeof(*t->entries));
-	if (t->tags == NULL || t->entries == NULL) {
+	if (t->buckets == NULL || t->entries == NULL) {
 		tt_src_table_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
+	memset(t->buckets, 0, buckets * sizeof(*t->buckets));
 	return t;
 }
 
@@ -106,7 +116,7 @@ tt_src_table_free(struct tt_src_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->tags);
+	free(t->buckets);
 	free(t->entries);
 	free(t);
 }
@@ -117,19 +127,23 @@ find_or_insert(struct tt_src_table *t, const uint8_t *addr, uint8_t family, uint
 		bool *fresh)
 {
 	uint64_t h = addr_hash(addr, family);
-	uint32_t bucket = (uint32_t)h & t->bucket_mask;
-	uint32_t tag = (uint32_t)(h >> 32) | 1, *tags = &t->tags[bucket * TT_SRC_WAYS];
-	struct entry *ways = &t->entries[bucket * TT_SRC_WAYS], *e;
+	uint32_t index = (uint32_t)h & t->bucket_mask;
+	struct bucket *b = &t->buckets[index];
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
 	uint32_t w, victim = 0, empty = TT_SRC_WAYS;
 
 	for (w = 0; w < TT_SRC_WAYS; w++) {
-		if (tags[w] == tag && ways[w].family == family && memcmp(ways[w].addr, addr, 16) == 0) {
+		if (b->tag[w] == tag && ways[w].family == family &&
+				memcmp(ways[w].addr, addr, 16) == 0) {
+			if (sec > b->seen[w])
+				b->seen[w] = sec;
 			*fresh = false;
 			return &ways[w];
 		}
-		if (tags[w] == 0 && empty == TT_SRC_WAYS)
+		if (b->tag[w] == 0 && empty == TT_SRC_WAYS)
 			empty = w;
-		if (ways[w].last_seen < ways[victim].last_seen)
+		if (b->seen[w] < b->seen[victim])
 			victim = w;
 	}
 	if (empty != TT_SRC_WAYS) {
@@ -139,13 +153,19 @@ find_or_insert(struct tt_src_table *t, const uint8_t *addr, uint8_t family, uint
 		stat_inc(&t->evicted);
 	}
 	stat_inc(&t->inserted);
+	/* Only what is read before written: the port arrays are read up to n_mirai. */
 	e = &ways[victim];
-	memset(e, 0, sizeof(*e));
 	memcpy(e->addr, addr, 16);
 	e->family = family;
+	e->flags = 0;
+	e->n_mirai = 0;
 	e->first_seen = sec;
 	e->last_seen = sec;
-	tags[victim] = tag;
+	e->bs_first = 0;
+	e->bs_last = 0;
+	e->bs_pkts = 0;
+	b->tag[victim] = tag;
+	b->seen[victim] = sec;
 	*fresh = true;
 	return e;
 }
@@ -296,7 +316,8 @@ delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_
 		return NULL;
 	d->occupied[i] = 1;
 	d->order[d->used++] = i;
-	memset(&d->cells[i], 0, sizeof(d->cells[i]));
+	/* The header and counts only: lists are read up to their n_* counts. */
+	memset(&d->cells[i], 0, offsetof(struct tt_src_delta, ports));
 	memcpy(d->cells[i].addr, addr, 16);
 	d->cells[i].family = family;
 	d->cells[i].day = day;
@@ -386,6 +407,13 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	else if (p->klass == TT_CLASS_BACKSCATTER)
 		victim = note_backscatter(e, p->sec);
 
+	/*
+	 * Only what the publisher writes makes a delta: a packet with a
+	 * fingerprint of interest, or any packet of a source already confirmed
+	 * or a victim. The rest (a spoofed flood) stops here.
+	 */
+	if (p->klass == TT_CLASS_OTHER && !(e->flags & (TT_SRC_CONFIRMED | TT_SRC_VICTIM)))
+		return;
 	c = delta_slot(d, addr, p->family, p->sec / 86400, &fresh);
 	if (c == NULL) {
 		d->dropped++;
@@ -495,6 +523,6 @@ tt_src_table_stats(const struct tt_src_table *t, struct tt_src_table_stats *out)
 	out->inserted = __atomic_load_n(&t->inserted, __ATOMIC_RELAXED);
 	out->evicted = __atomic_load_n(&t->evicted, __ATOMIC_RELAXED);
 	out->confirmed = __atomic_load_n(&t->confirmed, __ATOMIC_RELAXED);
-	out->memory = sizeof(*t) + (uint64_t)t->conf.entries *
-		(sizeof(*t->tags) + sizeof(*t->entries));
+	out->memory = sizeof(*t) + (uint64_t)(t->bucket_mask + 1) * sizeof(*t->buckets) +
+		(uint64_t)t->conf.entries * sizeof(*t->entries);
 }

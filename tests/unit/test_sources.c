@@ -95,6 +95,7 @@ test_two_ports_confirmed(void)
 	tt_src_deltas_reset(d);
 	p = pkt(a, TT_CLASS_OTHER, 80, 5000 + 86400 * 30);  /* much later, other traffic */
 	tt_src_update(t, d, &p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(delta_of(d, a));        /* confirmed: still recorded */
 	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
 	tt_src_table_stats(t, &st);
 	CU_ASSERT_EQUAL(st.confirmed, 1);
@@ -176,8 +177,16 @@ test_flood_bounded(void)
 	CU_ASSERT(after.sources <= 1024);
 	CU_ASSERT_EQUAL(after.inserted, 1u << 16);
 	CU_ASSERT_EQUAL(after.evicted, (1u << 16) - after.sources);
-	/* the interval's deltas were bounded too: the excess counted, not lost silently */
-	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 1u << 16);
+	/* "other" packets of unconfirmed sources make no deltas at all */
+	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 0);
+	/* fingerprinted ones do, bounded: the excess counted, not lost silently */
+	for (i = 0; i < 100; i++) {
+		uint8_t a[4] = { 10, 1, (uint8_t)(i >> 8), (uint8_t)i };
+		struct tt_src_pkt p = pkt(a, TT_CLASS_NMAP, 22, 40000);
+
+		tt_src_update(t, d, &p);
+	}
+	CU_ASSERT_EQUAL(tt_src_deltas_count(d), 100);
 	tt_src_deltas_free(d);
 	tt_src_table_free(t);
 }
