@@ -408,11 +408,12 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 		victim = note_backscatter(e, p->sec);
 
 	/*
-	 * Only what the publisher writes makes a delta: a packet with a
-	 * fingerprint of interest, or any packet of a source already confirmed
-	 * or a victim. The rest (a spoofed flood) stops here.
+	 * Only fingerprinted packets make deltas: what the publisher writes
+	 * about. A packet's share then depends on the packet alone, so two
+	 * appliances seeing halves of the traffic add up to one seeing it all;
+	 * and a spoofed flood of "other" packets stops here.
 	 */
-	if (p->klass == TT_CLASS_OTHER && !(e->flags & (TT_SRC_CONFIRMED | TT_SRC_VICTIM)))
+	if (p->klass == TT_CLASS_OTHER)
 		return;
 	c = delta_slot(d, addr, p->family, p->sec / 86400, &fresh);
 	if (c == NULL) {

@@ -13,10 +13,9 @@
  *    a flood of spoofed sources never grows memory. One writer: its worker.
  *  - struct tt_src_deltas: what a flush interval adds per (source, day),
  *    kept in the worker's counter shard and handed to the publisher with it.
- *    Only packets the publisher writes about make deltas: a fingerprint of
- *    interest (Mirai-type, masscan, ZMap, Nmap, Unicorn, backscatter), or
- *    any packet of a confirmed source or a victim. A spoofed flood of
- *    "other" packets touches the table, never the deltas.
+ *    Only fingerprinted packets (Mirai-type, masscan, ZMap, Nmap, Unicorn,
+ *    backscatter) make deltas: what the publisher writes about. A spoofed
+ *    flood of "other" packets touches the table, never the deltas.
  */
 
 #include <stdbool.h>

@@ -93,10 +93,12 @@ test_two_ports_confirmed(void)
 	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
 	CU_ASSERT_EQUAL(delta_of(d, a)->n_ports, 2);
 	tt_src_deltas_reset(d);
-	p = pkt(a, TT_CLASS_OTHER, 80, 5000 + 86400 * 30);  /* much later, other traffic */
+	p = pkt(a, TT_CLASS_OTHER, 80, 5000 + 86400 * 30);  /* other traffic: no delta */
 	tt_src_update(t, d, &p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(delta_of(d, a));        /* confirmed: still recorded */
-	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
+	CU_ASSERT_PTR_NULL(delta_of(d, a));
+	p = pkt(a, TT_CLASS_MIRAI, 23, 5000 + 86400 * 30);  /* much later, past the horizon */
+	tt_src_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);   /* it stays */
 	tt_src_table_stats(t, &st);
 	CU_ASSERT_EQUAL(st.confirmed, 1);
 	tt_src_deltas_free(d);
@@ -177,7 +179,7 @@ test_flood_bounded(void)
 	CU_ASSERT(after.sources <= 1024);
 	CU_ASSERT_EQUAL(after.inserted, 1u << 16);
 	CU_ASSERT_EQUAL(after.evicted, (1u << 16) - after.sources);
-	/* "other" packets of unconfirmed sources make no deltas at all */
+	/* "other" packets make no deltas at all */
 	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 0);
 	/* fingerprinted ones do, bounded: the excess counted, not lost silently */
 	for (i = 0; i < 100; i++) {
