@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-packet part of source memory: runs on the table's worker; no
+ * allocation, no atomics but the owner's relaxed statistics stores.
+ */
+#include "tt_sources.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_classify.h"
+#include "sources_internal.h"
+
+static inline void
+stat_inc(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/* The source's entry; a new one (evicting the bucket's oldest) if absent. */
+static struct entry *
+find_or_insert(struct tt_src_table *t, const uint8_t *addr, uint8_t family, uint32_t sec,
+		bool *fresh)
+{
+	uint64_t h = addr_hash(addr, family);
+	uint32_t index = (uint32_t)h & t->bucket_mask;
+	struct bucket *b = &t->buckets[index];
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
+	uint32_t w, victim = 0, empty = TT_SRC_WAYS;
+
+	for (w = 0; w < TT_SRC_WAYS; w++) {
+		if (b->tag[w] == tag && ways[w].family == family &&
+				memcmp(ways[w].addr, addr, 16) == 0) {
+			if (sec > b->seen[w])
+				b->seen[w] = sec;
+			*fresh = false;
+			return &ways[w];
+		}
+		if (b->tag[w] == 0 && empty == TT_SRC_WAYS)
+			empty = w;
+		if (b->seen[w] < b->seen[victim])
+			victim = w;
+	}
+	if (empty != TT_SRC_WAYS) {
+		victim = empty;
+		stat_inc(&t->sources);
+	} else {
+		stat_inc(&t->evicted);
+	}
+	stat_inc(&t->inserted);
+	/* Only what is read before written: the port arrays are read up to n_mirai. */
+	e = &ways[victim];
+	memcpy(e->addr, addr, 16);
+	e->family = family;
+	e->flags = 0;
+	e->n_mirai = 0;
+	e->first_seen = sec;
+	e->last_seen = sec;
+	e->bs_first = 0;
+	e->bs_last = 0;
+	e->bs_pkts = 0;
+	b->tag[victim] = tag;
+	b->seen[victim] = sec;
+	*fresh = true;
+	return e;
+}
+
+/* A Mirai-type packet to `port`: is the source now probing enough services? */
+static void
+note_mirai_port(struct tt_src_table *t, struct entry *e, uint16_t port, uint32_t sec)
+{
+	uint32_t i, oldest = 0, recent = 0;
+	uint32_t since = sec > t->conf.horizon ? sec - t->conf.horizon : 0;
+
+	for (i = 0; i < e->n_mirai; i++)
+		if (e->mirai_port[i] == port)
+			break;
+	if (i == e->n_mirai) {
+		if (e->n_mirai < TT_SRC_MIRAI_PORTS) {
+			e->n_mirai++;
+		} else {
+			for (i = 1; i < TT_SRC_MIRAI_PORTS; i++)
+				if (e->mirai_seen[i] < e->mirai_seen[oldest])
+					oldest = i;
+			i = oldest;
+		}
+		e->mirai_port[i] = port;
+		e->mirai_seen[i] = sec;
+	} else if (sec > e->mirai_seen[i]) {
+		e->mirai_seen[i] = sec;
+	}
+	if (e->flags & TT_SRC_CONFIRMED)
+		return;
+	for (i = 0; i < e->n_mirai; i++)
+		recent += e->mirai_seen[i] >= since;
+	if (recent >= t->conf.mirai_min_ports) {
+		e->flags |= TT_SRC_CONFIRMED;
+		stat_inc(&t->confirmed);
+	}
+}
+
+/* Backscatter from a source: @return packets it adds to the victims set. */
+static uint32_t
+note_backscatter(struct entry *e, uint32_t sec)
+{
+	uint32_t span;
+
+	if (e->bs_pkts == 0 || sec < e->bs_first)
+		e->bs_first = sec;
+	if (sec > e->bs_last)
+		e->bs_last = sec;
+	e->bs_pkts++;
+	if (e->flags & TT_SRC_VICTIM)
+		return 1;
+	span = e->bs_last - e->bs_first;
+	if (e->bs_pkts >= TT_VICTIM_MIN_PKTS && span >= TT_VICTIM_MIN_SECONDS &&
+			(uint64_t)e->bs_pkts * 60 >= (uint64_t)TT_VICTIM_MIN_PER_MINUTE * span) {
+		e->flags |= TT_SRC_VICTIM;
+		return e->bs_pkts;     /* all of it counts once it is a victim */
+	}
+	return 0;
+}
+
+void
+tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_src_pkt *p)
+{
+	uint8_t addr[16] = { 0 };
+	struct tt_src_delta *c;
+	struct entry *e;
+	uint32_t victim = 0;
+	bool fresh;
+
+	memcpy(addr, p->addr, p->family == 4 ? 4 : 16);
+	e = find_or_insert(t, addr, p->family, p->sec, &fresh);
+	if (p->sec > e->last_seen)
+		e->last_seen = p->sec;
+	if (p->klass == TT_CLASS_MIRAI)
+		note_mirai_port(t, e, p->dport, p->sec);
+	else if (p->klass == TT_CLASS_BACKSCATTER)
+		victim = note_backscatter(e, p->sec);
+
+	/*
+	 * Only fingerprinted packets make deltas: what the publisher writes
+	 * about. A packet's share then depends on the packet alone, so two
+	 * appliances seeing halves of the traffic add up to one seeing it all;
+	 * and a spoofed flood of "other" packets stops here.
+	 */
+	if (p->klass == TT_CLASS_OTHER)
+		return;
+	c = delta_slot(d, addr, p->family, p->sec / 86400, &fresh);
+	if (c == NULL) {
+		d->dropped++;
+		return;
+	}
+	if (fresh || e->first_seen < c->first_seen)
+		c->first_seen = e->first_seen;
+	if (p->sec > c->last_seen)
+		c->last_seen = p->sec;
+	c->pkts++;
+	c->mirai_pkts += p->klass == TT_CLASS_MIRAI;
+	c->victim_pkts += victim;
+	c->class_mask |= 1u << p->klass;
+	if (p->sec > c->class_last[p->klass])
+		c->class_last[p->klass] = p->sec;
+	c->flags = (uint8_t)(e->flags | (p->home ? TT_SRC_HOME : 0));
+	c->country = p->country;
+	add32(c->ports, &c->n_ports, TT_SRC_PORTS, p->svc);
+	add16(c->sensors, &c->n_sensors, TT_SRC_SENSORS, p->sensor);
+	if (p->klass == TT_CLASS_BACKSCATTER)
+		add16(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, p->sport);
+}
+
+bool
+tt_src_deltas_pressure(const struct tt_src_deltas *d, uint32_t packets)
+{
+	uint32_t room = d->limit / 2 < packets ? d->limit / 2 : packets;
+
+	return d->used + room > d->limit;
+}
