@@ -25,6 +25,7 @@ TT_PACKAGES=(
     redis-server
     redis-tools
     jq
+    tcpdump
 )
 
 tt_log() {

@@ -350,6 +350,15 @@ struct bot {
 static struct bot bots[256];
 
 /* The service as teiten names it; a port above 65535 means "no port". */
+/* An IP ID that is not ZMap's, for packets that must not look like ZMap. */
+static uint16_t
+non_zmap_id(void)
+{
+	uint16_t id = (uint16_t)rnd();
+
+	return id == ZMAP_IP_ID ? id + 1 : id;
+}
+
 static void
 set_service(struct built *f, const char *kind, unsigned int port)
 {
@@ -540,12 +549,9 @@ build(enum population pop, struct built *f)
 	case P_UDP_PROBE:
 		f->sensor = dark_destination(4, dst);
 		d4 = be32(dst);
-		id = (uint16_t)rnd();
-		if (id == ZMAP_IP_ID)
-			id++;
 		dport = udp_ports[rnd_below(4)];
 		ethernet(f, 0x0800, vlan);
-		ip = ipv4_header(f, id, 50, 17, b->src, d4);
+		ip = ipv4_header(f, non_zmap_id(), 50, 17, b->src, d4);
 		p16(f, b->sport);
 		p16(f, dport);
 		p16(f, 8 + 16);
@@ -561,11 +567,8 @@ build(enum population pop, struct built *f)
 	case P_ICMP_ECHO:
 		f->sensor = dark_destination(4, dst);
 		d4 = be32(dst);
-		id = (uint16_t)rnd();
-		if (id == ZMAP_IP_ID)
-			id++;
 		ethernet(f, 0x0800, vlan);
-		ip = ipv4_header(f, id, 50, 1, b->src, d4);
+		ip = ipv4_header(f, non_zmap_id(), 50, 1, b->src, d4);
 		p8(f, 8);
 		p8(f, 0);
 		p16(f, 0);

@@ -527,13 +527,9 @@ src_flush(struct plan *p, const struct tt_src_deltas *deltas)
 
 	for (i = 0; rc == 0 && i < tt_src_deltas_count(deltas); i++) {
 		const struct tt_src_delta *d = tt_src_deltas_get(deltas, i);
-		uint32_t scanners = 0;
 		char ip[INET6_ADDRSTRLEN], last[16];
 
-		for (k = 0; k < sizeof(scanner_classes); k++)
-			scanners |= d->class_mask & (1u << scanner_classes[k]);
-		if (d->mirai_pkts == 0 && scanners == 0 && !(d->flags & TT_SRC_VICTIM))
-			continue;       /* no fingerprint of interest: no record */
+		/* Every delta is a fingerprinted packet's: each gets its record. */
 		inet_ntop(d->family == 4 ? AF_INET : AF_INET6, d->addr, ip, sizeof(ip));
 		snprintf(last, sizeof(last), "%u", d->last_seen);
 		if (d->last_seen > newest)

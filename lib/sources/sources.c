@@ -179,11 +179,11 @@ tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src)
 				c->class_last[k] = s->class_last[k];
 		c->flags |= s->flags;
 		for (k = 0; k < s->n_ports; k++)
-			add32(c->ports, &c->n_ports, TT_SRC_PORTS, s->ports[k]);
+			add_capped(c->ports, &c->n_ports, TT_SRC_PORTS, s->ports[k]);
 		for (k = 0; k < s->n_sensors; k++)
-			add16(c->sensors, &c->n_sensors, TT_SRC_SENSORS, s->sensors[k]);
+			add_capped(c->sensors, &c->n_sensors, TT_SRC_SENSORS, s->sensors[k]);
 		for (k = 0; k < s->n_attacked; k++)
-			add16(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, s->attacked[k]);
+			add_capped(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, s->attacked[k]);
 	}
 	dst->dropped += src->dropped;
 	return 0;

@@ -165,10 +165,10 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 		c->class_last[p->klass] = p->sec;
 	c->flags = (uint8_t)(e->flags | (p->home ? TT_SRC_HOME : 0));
 	c->country = p->country;
-	add32(c->ports, &c->n_ports, TT_SRC_PORTS, p->svc);
-	add16(c->sensors, &c->n_sensors, TT_SRC_SENSORS, p->sensor);
+	add_capped(c->ports, &c->n_ports, TT_SRC_PORTS, p->svc);
+	add_capped(c->sensors, &c->n_sensors, TT_SRC_SENSORS, p->sensor);
 	if (p->klass == TT_CLASS_BACKSCATTER)
-		add16(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, p->sport);
+		add_capped(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, p->sport);
 }
 
 bool

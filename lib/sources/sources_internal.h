@@ -109,7 +109,7 @@ delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_
  * publisher's host script keeps the same order (service keys numerically).
  */
 static inline void
-add32(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
+add_capped(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 {
 	uint32_t i = 0;
 
@@ -121,24 +121,6 @@ add32(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 		return;                 /* larger than all kept, and full */
 	if (*n == cap)
 		(*n)--;                 /* drop the largest */
-	memmove(&list[i + 1], &list[i], (*n - i) * sizeof(*list));
-	list[i] = v;
-	(*n)++;
-}
-
-static inline void
-add16(uint16_t *list, uint8_t *n, uint32_t cap, uint16_t v)
-{
-	uint32_t i = 0;
-
-	while (i < *n && list[i] < v)
-		i++;
-	if (i < *n && list[i] == v)
-		return;
-	if (i == cap)
-		return;
-	if (*n == cap)
-		(*n)--;
 	memmove(&list[i + 1], &list[i], (*n - i) * sizeof(*list));
 	list[i] = v;
 	(*n)++;

@@ -76,9 +76,9 @@ struct tt_src_delta {
 	uint32_t victim_pkts;          /* backscatter counted toward the victims set */
 	uint32_t class_mask;           /* 1 << enum tt_class of the packets */
 	uint32_t class_last[8];        /* latest packet of each class (the rolling sets' score) */
-	uint32_t ports[TT_SRC_PORTS];
-	uint16_t sensors[TT_SRC_SENSORS];
-	uint16_t attacked[TT_SRC_ATTACKED];
+	uint32_t ports[TT_SRC_PORTS];      /* service keys */
+	uint32_t sensors[TT_SRC_SENSORS];  /* sensor indexes */
+	uint32_t attacked[TT_SRC_ATTACKED];/* a victim's source ports */
 };
 
 struct tt_src_table;

@@ -4,7 +4,8 @@
 #  - the real Mirai pair: one source, Mirai-type on one port only (so not
 #    confirmed), in the rolling sets, the day's exact count and a host record;
 #  - the real SYN-ACK reflection capture lasts 0.15 s: under the DoS rule
-#    (>= 25 packets over >= 60 s at >= 30 a minute) no sender is a victim;
+#    (>= 25 packets over >= 60 s at >= 30 a minute) no sender is a victim,
+#    yet each backscatter sender has its host record;
 #  - a generated two-minute scenario: victims and confirmed Mirai-type
 #    sources appear, each as the rules say;
 #  - a flood of 2^22 spoofed sources: memory stays at the cap, evictions
@@ -48,8 +49,17 @@ check "reflection: exit" "$TT_RC" 0
 check "reflection: its 7055 IP senders remembered" "$(sj "$TT_TMP/r.json" .sources.tracked)" 7055
 check "reflection: 0.15 s is no DoS by the rule: no victims" \
     "$(R --scan --pattern 'teiten:{src}:d:*:victims' | wc -l)" 0
-check "reflection: no fingerprint of interest, no host records" \
-    "$(R --scan --pattern 'teiten:{src}:host:*' | wc -l)" 0
+# a host record per backscatter sender (SYN-ACK, RST, ICMP errors), counted by tcpdump
+senders=$(tcpdump -nn -r "$TT_REAL/synack_reflection_backscatter.pcap" \
+    '(tcp[13] & 0x12 = 0x12) or (tcp[13] & 4 != 0) or (icmp and (icmp[0] = 0 or icmp[0] = 3
+     or icmp[0] = 4 or icmp[0] = 5 or icmp[0] = 11 or icmp[0] = 12 or icmp[0] = 14
+     or icmp[0] = 16 or icmp[0] = 18))' 2>/dev/null |
+    awk '{ s=$3; n=gsub(/\./,".",s); if (n==4) sub(/\.[0-9]+$/,"",s); print s }' | sort -u | wc -l)
+check "reflection: a host record per backscatter sender ($senders)" \
+    "$(R --scan --pattern 'teiten:{src}:host:*' | wc -l)" "$senders"
+check "reflection: their class is backscatter" \
+    "$(R hget "teiten:{src}:host:$(R --scan --pattern 'teiten:{src}:host:*' | head -1 |
+        sed 's/.*host://')" class)" backscatter
 
 # Two minutes of generated traffic: 256 bots, each fast enough to be a victim
 # when it sends backscatter, and Mirai bots probing 23 and 2323.
