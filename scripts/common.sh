@@ -26,6 +26,7 @@ TT_PACKAGES=(
     redis-tools
     jq
     tcpdump
+    time
 )
 
 tt_log() {
