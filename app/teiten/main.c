@@ -494,7 +494,6 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	in->sensor_names = names;
 	in->sensor_ports = ports;
 	in->n_sensors = a->cfg.n_sensors;
-	in->home_country = (uint16_t)tt_classify_country_index(a->cfg.home_country);
 	in->run = a->run;
 	for (w = 0; w < a->n_workers; w++) {
 		struct tt_src_table_stats ss;

@@ -90,8 +90,7 @@ struct tt_publisher {
 	uint64_t backoff_ms;
 	uint64_t next_connect_ms;
 	bool down_logged;
-	/* the tag whose transaction is being written */
-	uint32_t cur_tag;
+	/* commands of the tag transaction being written */
 	uint32_t cur_commands;
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
@@ -358,7 +357,7 @@ sink_begin(void *ctx, uint32_t tag)
 {
 	struct tt_publisher *p = ctx;
 
-	p->cur_tag = tag;
+	(void)tag;
 	p->cur_commands = 0;
 	return 0;
 }

@@ -22,7 +22,6 @@ struct tt_report_input {
 	const char *const *sensor_names;
 	const uint16_t *sensor_ports;
 	uint32_t n_sensors;
-	uint16_t home_country;         /* country index */
 	/* A shard merged with collapse_minutes and with_all. */
 	const struct tt_shard *run;
 	uint64_t packets;
