@@ -27,6 +27,7 @@ TT_PACKAGES=(
     jq
     tcpdump
     time
+    tmux
 )
 
 tt_log() {

@@ -23,16 +23,20 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pdump.h>
 
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_geo.h"
+#include "tt_live.h"
 #include "tt_port.h"
 #include "tt_publish.h"
 #include "tt_report.h"
 #include "tt_sensor.h"
 #include "tt_worker.h"
+
+#include "telemetry.h"
 
 RTE_LOG_REGISTER(tt_logtype_main, tt.main, NOTICE);
 #define MAIN_LOG(level, fmt, ...) \
@@ -49,6 +53,7 @@ enum {
 	MBUF_CACHE = 256,
 	TICK_MS = 10,                  /* control loop period */
 	SWAP_TIMEOUT_MS = 1000,
+	SAMPLE_MS = 1000,              /* rates for the console */
 	FINAL_FLUSH_MIN_MS = 5000,     /* Redis gets at least this long at exit */
 	TOP_N = 5,
 	MAX_WORKERS = RTE_MAX_LCORE,
@@ -65,18 +70,21 @@ struct appliance {
 	struct tt_config cfg;
 	struct options opt;
 	struct tt_port_info ports[RTE_MAX_ETHPORTS];
+	uint16_t port_ids[RTE_MAX_ETHPORTS];   /* ports[i].port_id, for telemetry */
 	uint16_t n_ports;
 	struct rte_mempool *pool;
 	struct tt_sensor_table *sensors;
 	struct tt_geo *geo;            /* NULL without geoip_db */
 	struct tt_worker *workers[MAX_WORKERS];
 	unsigned int n_workers;
-	struct tt_shard *run;          /* whole-run totals, per scope */
+	struct tt_live *live;          /* run, hour and day views; rates */
 	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
 	bool delivered;                /* the final flush committed everything */
 	bool packet_clock;
 	bool all_replay;
 	uint64_t started_tsc;
+	uint64_t started_sec;          /* UTC */
+	bool pdump;                    /* rte_pdump serves dpdk-dumpcap */
 };
 
 /* Set by the signal handler (release), read by the control loop (acquire). */
@@ -236,6 +244,7 @@ setup_ports(struct appliance *a)
 			return rc;
 		}
 		a->all_replay &= pi->replay;
+		a->port_ids[a->n_ports] = p;
 		total_rxq += pi->n_rxq;
 		a->n_ports++;
 	}
@@ -374,12 +383,13 @@ update_health(struct appliance *a)
 }
 
 /*
- * Take every worker's current shard: fold it into the run totals and hand
- * it to the publisher.
+ * Take every worker's current shard: the one function that feeds both the
+ * publisher and the live view the telemetry commands read.
  */
 static int
 collect(struct appliance *a)
 {
+	uint32_t now_minute = a->packet_clock ? 0 : (uint32_t)(time(NULL) / 60);
 	unsigned int w;
 	int rc = 0;
 
@@ -391,7 +401,7 @@ collect(struct appliance *a)
 				"they stay with it until the next interval", w);
 			continue;
 		}
-		if (tt_counters_merge(a->run, s, 0, true) != 0)
+		if (tt_live_add(a->live, s, now_minute) != 0)
 			rc = -ENOMEM;
 		if (a->pub != NULL && tt_publisher_submit(a->pub, s) != 0)
 			rc = -ENOMEM;
@@ -443,10 +453,27 @@ replay_throttled(struct appliance *a)
 	return ps.connected && ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
 }
 
+/* Cumulative worker figures into the live view, for per-second rates. */
+static void
+sample_workers(struct appliance *a, uint64_t now)
+{
+	static uint64_t rx_pkts[MAX_WORKERS], busy[MAX_WORKERS];
+	struct tt_worker_stats st;
+	unsigned int w;
+
+	for (w = 0; w < a->n_workers; w++) {
+		tt_worker_read_stats(a->workers[w], &st);
+		rx_pkts[w] = st.rx_pkts;
+		busy[w] = st.busy_cycles;
+	}
+	tt_live_sample(a->live, now, rx_pkts, busy);
+}
+
 static void
 control_loop(struct appliance *a)
 {
 	uint64_t hz = rte_get_timer_hz();
+	uint64_t next_sample = a->started_tsc;
 	uint64_t deadline = a->opt.duration_s ? a->started_tsc + a->opt.duration_s * hz : 0;
 	uint64_t next_flush = a->started_tsc + hz * a->cfg.flush_interval_ms / 1000;
 
@@ -467,6 +494,10 @@ control_loop(struct appliance *a)
 		if (a->all_replay && !a->opt.duration_s && all_drained(a)) {
 			MAIN_LOG(NOTICE, "every pcap file consumed: stopping");
 			break;
+		}
+		if (now >= next_sample) {
+			sample_workers(a, now);
+			next_sample = now + hz * SAMPLE_MS / 1000;
 		}
 		if ((now >= next_flush || any_wants_swap(a)) && !replay_throttled(a)) {
 			if (collect(a) != 0)
@@ -494,7 +525,7 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	in->sensor_names = names;
 	in->sensor_ports = ports;
 	in->n_sensors = a->cfg.n_sensors;
-	in->run = a->run;
+	in->run = tt_live_run(a->live);
 	for (w = 0; w < a->n_workers; w++) {
 		struct tt_src_table_stats ss;
 
@@ -630,11 +661,16 @@ main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto err_cleanup_eal;
 	}
-	a.run = tt_counters_create(&(struct tt_counters_conf){
-		.port_cells = 1 << 12, .country_cells = 1 << 10, .hll_cells = 1 << 10,
-		.src_cells = 1 << 10, .growable = true });
-	if (a.run == NULL)
+	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.cfg.n_sensors,
+		.n_workers = a.n_workers, .tsc_hz = rte_get_timer_hz() });
+	if (a.live == NULL)
 		goto err_cleanup_eal;
+	/* dpdk-dumpcap (a secondary process) captures through rte_pdump. */
+	if (rte_pdump_init() == 0)
+		a.pdump = true;
+	else
+		MAIN_LOG(WARNING, "rte_pdump: %s: live capture with dpdk-dumpcap is unavailable",
+			rte_strerror(rte_errno));
 	rc = setup_ports(&a);
 	if (rc != 0) {
 		code = rc == -ENODEV ? EXIT_USAGE : EXIT_RUNTIME;
@@ -675,6 +711,15 @@ main(int argc, char **argv)
 	}
 
 	a.started_tsc = rte_get_timer_cycles();
+	a.started_sec = (uint64_t)time(NULL);
+	rc = tt_telemetry_open(&(struct tt_telemetry_src){ .cfg = &a.cfg,
+		.workers = a.workers, .n_workers = a.n_workers, .port_ids = a.port_ids,
+		.n_ports = a.n_ports, .pub = a.pub, .live = a.live,
+		.packet_clock = a.packet_clock, .started_tsc = a.started_tsc,
+		.started_sec = a.started_sec });
+	if (rc != 0)
+		MAIN_LOG(WARNING, "telemetry commands: %s: /teiten/* is unavailable",
+			rte_strerror(-rc));
 	for (w = 0; w < a.n_workers; w++) {
 		rc = rte_eal_remote_launch(tt_worker_main, a.workers[w],
 			tt_worker_get_conf(a.workers[w])->lcore_id);
@@ -687,6 +732,7 @@ main(int argc, char **argv)
 	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
 		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
 	control_loop(&a);
+	tt_telemetry_close();
 
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_stop(a.workers[w]);
@@ -718,7 +764,9 @@ err_stop_ports:
 	for (w = 0; w < a.n_ports; w++)
 		tt_port_stop(&a.ports[w]);
 	rte_mempool_free(a.pool);
-	tt_counters_free(a.run);
+	if (a.pdump)
+		rte_pdump_uninit();
+	tt_live_free(a.live);
 err_cleanup_eal:
 	rte_eal_cleanup();
 	tt_config_free(&a.cfg);

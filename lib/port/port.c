@@ -19,6 +19,9 @@ RTE_LOG_REGISTER(tt_logtype_port, tt.port, NOTICE);
 	rte_log(RTE_LOG_ ## level, tt_logtype_port, "port: " fmt "\n", ##__VA_ARGS__)
 
 /* Steer by source address only, so one source's state lives on one core. */
+/* The idle tx queue that rte_pdump needs (tt_port_start()). */
+enum { TX_DESC = 64 };
+
 #define RSS_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
 	RTE_ETH_RSS_L3_SRC_ONLY)
 
@@ -61,8 +64,9 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info dev;
-	uint16_t port = info->port_id, nb_txd = 0, q;
+	uint16_t port = info->port_id, nb_txd = TX_DESC, n_txq, q;
 	int socket = rte_eth_dev_socket_id(port);
+	unsigned int queue_socket = socket < 0 ? (unsigned int)SOCKET_ID_ANY : (unsigned int)socket;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port, &dev);
@@ -81,7 +85,12 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 		PORT_LOG(NOTICE, "port %u (%s): no RSS; %u queues are read as they are",
 			port, info->driver, info->n_rxq);
 	}
-	rc = rte_eth_dev_configure(port, info->n_rxq, 0, &conf);
+	/*
+	 * teiten never transmits, but rte_pdump (dpdk-dumpcap) refuses a port
+	 * without a tx queue, so each port gets one small idle queue.
+	 */
+	n_txq = dev.max_tx_queues > 0 ? 1 : 0;
+	rc = rte_eth_dev_configure(port, info->n_rxq, n_txq, &conf);
 	if (rc != 0) {
 		PORT_LOG(ERR, "port %u (%s): configure %u rx queues: %s", port,
 			info->driver, info->n_rxq, rte_strerror(-rc));
@@ -95,10 +104,18 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 	}
 	for (q = 0; q < info->n_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(port, q, nb_rxd,
-			socket < 0 ? SOCKET_ID_ANY : (unsigned int)socket, NULL, pool);
+			queue_socket, NULL, pool);
 		if (rc != 0) {
 			PORT_LOG(ERR, "port %u: rx queue %u setup: %s", port, q,
 				rte_strerror(-rc));
+			return rc;
+		}
+	}
+	if (n_txq != 0) {
+		rc = rte_eth_tx_queue_setup(port, 0, nb_txd,
+			queue_socket, NULL);
+		if (rc != 0) {
+			PORT_LOG(ERR, "port %u: tx queue setup: %s", port, rte_strerror(-rc));
 			return rc;
 		}
 	}

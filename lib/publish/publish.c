@@ -74,6 +74,7 @@ struct tt_publisher {
 	struct tt_publisher_health health;
 	struct tt_publisher_stats stats;
 	uint64_t inflight_bytes;           /* written by the publisher */
+	uint64_t inflight_cells;
 
 	/* publisher thread only */
 	redisContext *rc;
@@ -457,6 +458,34 @@ shard_empty(const struct tt_shard *s)
 		tt_table_cells(tt_counters_hll_table(s)) == 0;
 }
 
+static uint64_t
+shard_cells(const struct tt_shard *s)
+{
+	return tt_table_cells(tt_counters_port_table(s)) +
+		tt_table_cells(tt_counters_country_table(s)) +
+		tt_table_cells(tt_counters_hll_table(s));
+}
+
+/*
+ * What is held and not yet committed, with p->lock held: the memory of the
+ * shards that hold data (an emptied shard keeps its capacity, but that is no
+ * backlog), and their cells. Zero once Redis has everything.
+ */
+static void
+backlog_locked(const struct tt_publisher *p, uint64_t *bytes, uint64_t *cells)
+{
+	*bytes = p->inflight_bytes;
+	*cells = p->inflight_cells;
+	if (!shard_empty(p->pending_min)) {
+		*bytes += tt_counters_memory(p->pending_min);
+		*cells += shard_cells(p->pending_min);
+	}
+	if (!shard_empty(p->pending_hour)) {
+		*bytes += tt_counters_memory(p->pending_hour);
+		*cells += shard_cells(p->pending_hour);
+	}
+}
+
 /* Take the backlog as the next in-flight batch. */
 static bool
 take_pending(struct tt_publisher *p)
@@ -475,6 +504,7 @@ take_pending(struct tt_publisher *p)
 	p->inflight_min = m;
 	p->inflight_hour = h;
 	p->inflight_bytes = tt_counters_memory(m) + tt_counters_memory(h);
+	p->inflight_cells = shard_cells(m) + shard_cells(h);
 	pthread_mutex_unlock(&p->lock);
 	p->inflight = true;
 	p->inflight_seq = ++p->seq_next;
@@ -500,6 +530,7 @@ finish_inflight(struct tt_publisher *p)
 	if (took > p->stats.max_flush_us)
 		p->stats.max_flush_us = took;
 	p->inflight_bytes = 0;
+	p->inflight_cells = 0;
 	p->stats.flushes++;
 	p->stats.flush_seq = p->inflight_seq;
 	p->stats.last_flush_ms = now_ms();
@@ -542,7 +573,7 @@ write_health(struct tt_publisher *p)
 	pthread_mutex_lock(&p->lock);
 	h = p->health;
 	st = p->stats;
-	st.backlog_bytes = p->stats.backlog_bytes + p->inflight_bytes;
+	backlog_locked(p, &st.backlog_bytes, &st.backlog_cells);
 	pthread_mutex_unlock(&p->lock);
 	snprintf(key, sizeof(key), "%s:appliance:%s", cfg->redis_prefix, cfg->id);
 	snprintf(v[0], sizeof(v[0]), "%" PRIu64, p->started_s);
@@ -686,9 +717,7 @@ tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s)
 	if (held > cap && !shard_empty(p->pending_min)) {
 		/* Shed minute data first: hours and days are kept whole. */
 		uint64_t bytes = tt_counters_memory(p->pending_min);
-		uint64_t cells = tt_table_cells(tt_counters_port_table(p->pending_min)) +
-			tt_table_cells(tt_counters_country_table(p->pending_min)) +
-			tt_table_cells(tt_counters_hll_table(p->pending_min));
+		uint64_t cells = shard_cells(p->pending_min);
 		uint64_t now = now_ms();
 
 		tt_counters_reset(p->pending_min);
@@ -704,7 +733,6 @@ tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s)
 			p->last_shed_log_ms = now;
 		}
 	}
-	p->stats.backlog_bytes = held - p->inflight_bytes;
 	pthread_mutex_unlock(&p->lock);
 	return rc;
 }
@@ -731,7 +759,7 @@ tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out)
 {
 	pthread_mutex_lock(&p->lock);
 	*out = p->stats;
-	out->backlog_bytes += p->inflight_bytes;
+	backlog_locked(p, &out->backlog_bytes, &out->backlog_cells);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -39,7 +39,8 @@ struct tt_publisher_stats {
 	uint64_t flush_seq;            /* last fully committed flush */
 	uint64_t flushes;
 	uint64_t last_flush_ms;        /* UTC, milliseconds */
-	uint64_t backlog_bytes;        /* deltas held, not yet committed */
+	uint64_t backlog_bytes;        /* memory of the deltas not yet committed */
+	uint64_t backlog_cells;        /* their cells; 0 once Redis has everything */
 	uint64_t errors;               /* connection and command errors */
 	uint64_t reconnects;
 	uint64_t shed_minute_cells;    /* minute cells dropped past backlog_max_mb */

@@ -15,41 +15,20 @@
 #include "tt_classify.h"
 #include "tt_counters.h"
 
-/* One member of a ZSET-like metric. */
-struct member {
-	uint32_t item;
-	uint64_t count;
-};
-
-struct scope_view {
-	uint16_t sensor;               /* or TT_SCOPE_ALL */
-	const char *name;
-	uint64_t totals[TT_T_COUNT];
-	/* port metrics: one member array per metric, sorted by count */
-	struct member *port[TT_PV_COUNT];
-	uint32_t n_port[TT_PV_COUNT];
-	struct member *country[TT_CV_COUNT];
-	uint32_t n_country[TT_CV_COUNT];
-	/* unique sources: sensor-wide, then per watched service (members by svc) */
-	uint64_t srcs[TT_HLL_VARIANTS];
-	struct member *srcs_svc[TT_HLL_VARIANTS];
-	uint32_t n_srcs_svc;
-};
-
 static const char *const variant_suffix[TT_HLL_VARIANTS] = { "", ":home", ":mirai", ":home:mirai" };
 
-static int
-member_cmp(const void *a, const void *b)
+int
+tt_member_cmp(const void *a, const void *b)
 {
-	const struct member *x = a, *y = b;
+	const struct tt_member *x = a, *y = b;
 
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
 	return x->item < y->item ? -1 : x->item > y->item;
 }
 
-static void
-scope_free(struct scope_view *v)
+void
+tt_scope_free(struct tt_scope *v)
 {
 	unsigned int m;
 
@@ -66,12 +45,18 @@ scope_free(struct scope_view *v)
  * Gather one metric column of a table for one scope into a sorted member
  * array (zero counts left out, as Redis keeps no zero-score member).
  */
+static bool
+cell_in_scope(const struct tt_cell_key *k, uint16_t sensor, uint32_t minute)
+{
+	return k->sensor == sensor && (minute == TT_SCOPE_ANY_MINUTE || k->minute == minute);
+}
+
 static int
-collect(const struct tt_table *t, uint16_t sensor, unsigned int col,
-		struct member **out, uint32_t *n_out)
+collect(const struct tt_table *t, uint16_t sensor, uint32_t minute, unsigned int col,
+		struct tt_member **out, uint32_t *n_out)
 {
 	uint32_t i, n = 0, cells = tt_table_cells(t);
-	struct member *m = malloc((cells ? cells : 1) * sizeof(*m));
+	struct tt_member *m = malloc((cells ? cells : 1) * sizeof(*m));
 
 	if (m == NULL)
 		return -ENOMEM;
@@ -79,13 +64,13 @@ collect(const struct tt_table *t, uint16_t sensor, unsigned int col,
 		const struct tt_cell_key *k = tt_table_key(t, i);
 		const uint64_t *v = tt_table_values(t, i);
 
-		if (k->sensor != sensor || v[col] == 0)
+		if (!cell_in_scope(k, sensor, minute) || v[col] == 0)
 			continue;
 		m[n].item = k->item;
 		m[n].count = v[col];
 		n++;
 	}
-	qsort(m, n, sizeof(*m), member_cmp);
+	qsort(m, n, sizeof(*m), tt_member_cmp);
 	*out = m;
 	*n_out = n;
 	return 0;
@@ -93,12 +78,12 @@ collect(const struct tt_table *t, uint16_t sensor, unsigned int col,
 
 /* Estimates of the scope's srcs HLLs; watched services in service order. */
 static int
-collect_srcs(struct scope_view *v, const struct tt_table *t, uint16_t sensor)
+collect_srcs(struct tt_scope *v, const struct tt_table *t, uint16_t sensor, uint32_t minute)
 {
 	uint32_t i, n = 0, cells = tt_table_cells(t), var;
 
 	for (var = 0; var < TT_HLL_VARIANTS; var++) {
-		v->srcs_svc[var] = malloc((cells ? cells : 1) * sizeof(struct member));
+		v->srcs_svc[var] = malloc((cells ? cells : 1) * sizeof(struct tt_member));
 		if (v->srcs_svc[var] == NULL)
 			return -ENOMEM;
 	}
@@ -106,7 +91,7 @@ collect_srcs(struct scope_view *v, const struct tt_table *t, uint16_t sensor)
 		const struct tt_cell_key *k = tt_table_key(t, i);
 		const struct tt_hll *h = tt_counters_hll_values(t, i);
 
-		if (k->sensor != sensor)
+		if (!cell_in_scope(k, sensor, minute))
 			continue;
 		for (var = 0; var < TT_HLL_VARIANTS; var++) {
 			if (k->item == 0) {
@@ -122,37 +107,36 @@ collect_srcs(struct scope_view *v, const struct tt_table *t, uint16_t sensor)
 	return 0;
 }
 
-static int
-scope_build(struct scope_view *v, const struct tt_report_input *in, uint16_t sensor)
+int
+tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor, uint32_t minute)
 {
-	const struct tt_table *pt = tt_counters_port_table(in->run);
-	const struct tt_table *ct = tt_counters_country_table(in->run);
+	const struct tt_table *pt = tt_counters_port_table(s);
+	const struct tt_table *ct = tt_counters_country_table(s);
 	uint32_t i;
 	unsigned int m;
 
 	memset(v, 0, sizeof(*v));
 	v->sensor = sensor;
-	v->name = sensor == TT_SCOPE_ALL ? "all" : in->sensor_names[sensor];
 	for (i = 0; i < tt_table_cells(pt); i++)
-		if (tt_table_key(pt, i)->sensor == sensor)
+		if (cell_in_scope(tt_table_key(pt, i), sensor, minute))
 			tt_counters_totals_add(v->totals, tt_table_key(pt, i)->item, tt_table_values(pt, i));
 	for (m = 0; m < TT_PV_COUNT; m++)
-		if (collect(pt, sensor, m, &v->port[m], &v->n_port[m]) != 0)
+		if (collect(pt, sensor, minute, m, &v->port[m], &v->n_port[m]) != 0)
 			goto err_free_scope;
 	for (m = 0; m < TT_CV_COUNT; m++)
-		if (collect(ct, sensor, m, &v->country[m], &v->n_country[m]) != 0)
+		if (collect(ct, sensor, minute, m, &v->country[m], &v->n_country[m]) != 0)
 			goto err_free_scope;
-	if (collect_srcs(v, tt_counters_hll_table(in->run), sensor) != 0)
+	if (collect_srcs(v, tt_counters_hll_table(s), sensor, minute) != 0)
 		goto err_free_scope;
 	return 0;
 
 err_free_scope:
-	scope_free(v);
+	tt_scope_free(v);
 	return -ENOMEM;
 }
 
-static void
-item_name(bool country, uint32_t item, char *buf, size_t len)
+void
+tt_report_item_name(bool country, uint32_t item, char *buf, size_t len)
 {
 	if (!country)
 		tt_classify_service_format(item, buf, len);
@@ -163,7 +147,7 @@ item_name(bool country, uint32_t item, char *buf, size_t len)
 }
 
 static void
-json_members(FILE *f, const char *key, const struct member *m, uint32_t n,
+json_members(FILE *f, const char *key, const struct tt_member *m, uint32_t n,
 		bool country, bool *first)
 {
 	char name[TT_SVC_STR_MAX];
@@ -172,14 +156,14 @@ json_members(FILE *f, const char *key, const struct member *m, uint32_t n,
 	fprintf(f, "%s\n      \"%s\": {", *first ? "" : ",", key);
 	*first = false;
 	for (i = 0; i < n; i++) {
-		item_name(country, m[i].item, name, sizeof(name));
+		tt_report_item_name(country, m[i].item, name, sizeof(name));
 		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", name, m[i].count);
 	}
 	fprintf(f, "}");
 }
 
 static void
-json_scope(FILE *f, const struct scope_view *v, bool last)
+json_scope(FILE *f, const struct tt_scope *v, const char *name, bool last)
 {
 	static const struct { const char *key; unsigned int col; } port_metrics[] = {
 		{ "port", TT_PV_PKTS },
@@ -195,7 +179,7 @@ json_scope(FILE *f, const struct scope_view *v, bool last)
 	bool first = false;
 	unsigned int t, m;
 
-	fprintf(f, "    \"%s\": {\n      \"totals\": {", v->name);
+	fprintf(f, "    \"%s\": {\n      \"totals\": {", name);
 	for (t = 0; t < TT_T_COUNT; t++)
 		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_counters_total_name(t),
 			v->totals[t]);
@@ -237,7 +221,7 @@ format_time(uint64_t sec, char *buf, size_t len)
 int
 tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 {
-	struct scope_view v;
+	struct tt_scope v;
 	char first[32], last[32];
 	uint32_t s;
 	int rc;
@@ -272,18 +256,19 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 	for (s = 0; s <= in->n_sensors; s++) {
 		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
 
-		rc = scope_build(&v, in, sensor);
+		rc = tt_scope_build(&v, in->run, sensor, TT_SCOPE_ANY_MINUTE);
 		if (rc != 0)
 			return rc;
-		json_scope(f, &v, s == in->n_sensors);
-		scope_free(&v);
+		json_scope(f, &v, sensor == TT_SCOPE_ALL ? "all" : in->sensor_names[sensor],
+			s == in->n_sensors);
+		tt_scope_free(&v);
 	}
 	fprintf(f, "  }\n}\n");
 	return ferror(f) ? -EIO : 0;
 }
 
 static void
-table_row(FILE *f, const char *label, const struct member *m, uint32_t n,
+table_row(FILE *f, const char *label, const struct tt_member *m, uint32_t n,
 		unsigned int top_n, uint64_t total, bool country)
 {
 	char name[TT_SVC_STR_MAX];
@@ -293,7 +278,7 @@ table_row(FILE *f, const char *label, const struct member *m, uint32_t n,
 	if (n == 0)
 		fprintf(f, " -");
 	for (i = 0; i < n && i < top_n; i++) {
-		item_name(country, m[i].item, name, sizeof(name));
+		tt_report_item_name(country, m[i].item, name, sizeof(name));
 		fprintf(f, " %s %" PRIu64 " (%.1f%%)", name, m[i].count,
 			total ? 100.0 * (double)m[i].count / (double)total : 0.0);
 		if (i + 1 < n && i + 1 < top_n)
@@ -305,7 +290,7 @@ table_row(FILE *f, const char *label, const struct member *m, uint32_t n,
 int
 tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 {
-	struct scope_view v;
+	struct tt_scope v;
 	uint32_t s;
 	int rc;
 
@@ -314,11 +299,11 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 		in->packets, in->not_dark, in->malformed, in->non_ip, in->clock);
 	for (s = 0; s <= in->n_sensors; s++) {
 		uint16_t sensor = s == 0 ? TT_SCOPE_ALL : (uint16_t)(s - 1);
-		struct member cls[TT_CLASS_COUNT];
+		struct tt_member cls[TT_CLASS_COUNT];
 		uint32_t nc = 0;
 		unsigned int c;
 
-		rc = scope_build(&v, in, sensor);
+		rc = tt_scope_build(&v, in->run, sensor, TT_SCOPE_ANY_MINUTE);
 		if (rc != 0)
 			return rc;
 		if (sensor == TT_SCOPE_ALL)
@@ -327,7 +312,7 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 				v.totals[TT_T_BYTES], v.totals[TT_T_HOME], v.totals[TT_T_MALFORMED]);
 		else
 			fprintf(f, "\n[sensor %s] port %u: %" PRIu64 " packets, %" PRIu64
-				" bytes, %" PRIu64 " from home, %" PRIu64 " malformed\n", v.name,
+				" bytes, %" PRIu64 " from home, %" PRIu64 " malformed\n", in->sensor_names[sensor],
 				in->sensor_ports[sensor], v.totals[TT_T_PKTS], v.totals[TT_T_BYTES],
 				v.totals[TT_T_HOME], v.totals[TT_T_MALFORMED]);
 		fprintf(f, "  %-12s ~%" PRIu64 " (home ~%" PRIu64 "), Mirai-type ~%" PRIu64
@@ -345,7 +330,7 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 				cls[nc++].count = n;
 			}
 		}
-		qsort(cls, nc, sizeof(cls[0]), member_cmp);
+		qsort(cls, nc, sizeof(cls[0]), tt_member_cmp);
 		fprintf(f, "  %-12s", "classes");
 		if (nc == 0)
 			fprintf(f, " -");
@@ -356,7 +341,7 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 		fputc('\n', f);
 		table_row(f, "countries", v.country[TT_CV_PKTS], v.n_country[TT_CV_PKTS],
 			top_n, v.totals[TT_T_PKTS], true);
-		scope_free(&v);
+		tt_scope_free(&v);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -14,7 +14,55 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tt_counters.h"
+#include "tt_hll.h"
+
 struct tt_shard;
+
+/* One member of a ZSET-like metric: a service key or a country index. */
+struct tt_member {
+	uint32_t item;
+	uint64_t count;
+};
+
+/** Order members by count, descending, then by item (a stable ranking). */
+int tt_member_cmp(const void *a, const void *b);
+
+/*
+ * Every metric of one scope of a merged shard, as the Redis schema names
+ * them: the totals hash, one ranked member array per port and country
+ * metric, and the unique-source estimates. The summary, the table and the
+ * telemetry commands all read scopes through this one view.
+ */
+struct tt_scope {
+	uint16_t sensor;               /* or TT_SCOPE_ALL */
+	uint64_t totals[TT_T_COUNT];
+	struct tt_member *port[TT_PV_COUNT];       /* ranked, zero counts left out */
+	uint32_t n_port[TT_PV_COUNT];
+	struct tt_member *country[TT_CV_COUNT];
+	uint32_t n_country[TT_CV_COUNT];
+	uint64_t srcs[TT_HLL_VARIANTS];            /* sensor-wide estimates */
+	struct tt_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, by service */
+	uint32_t n_srcs_svc;
+};
+
+/* tt_scope_build(): every minute key of the shard */
+#define TT_SCOPE_ANY_MINUTE UINT32_MAX
+
+/**
+ * Build the view of @p sensor (or TT_SCOPE_ALL) in a growable shard, from the
+ * cells keyed @p minute only (a bucket's first minute), or from all of them.
+ * Cost: a pass over the shard's cells, and a sort per metric.
+ * @return 0, or -ENOMEM (nothing to free then).
+ */
+int tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor,
+		uint32_t minute);
+
+/** Free what tt_scope_build() allocated. */
+void tt_scope_free(struct tt_scope *v);
+
+/** A member's name: "tcp/23" or "overflow" for services, "JP" for countries. */
+void tt_report_item_name(bool country, uint32_t item, char *buf, size_t len);
 
 struct tt_report_input {
 	const char *appliance_id;

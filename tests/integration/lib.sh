@@ -157,15 +157,15 @@ restart_redis() {
     return 1
 }
 
-# wait_for TIMEOUT-SECONDS COMMAND...: until the command succeeds.
+# wait_for TIMEOUT-SECONDS COMMAND...: until the command succeeds (the
+# deadline is wall time, however long each try takes).
 wait_for() {
-    local limit=$(($1 * 10)) i
+    local deadline=$((SECONDS + $1))
     shift
-    for i in $(seq 1 "$limit"); do
-        "$@" >/dev/null 2>&1 && return 0
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
         sleep 0.1
     done
-    return 1
 }
 
 stop_redis() {

@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The /teiten/... telemetry commands. Every reply is a dict; names are limited by
+ * DPDK to [A-Za-z0-9_/], so sensor names (which may hold '-' and '.') travel
+ * as array values, in parallel arrays, the way /ethdev/stats gives queues.
+ *
+ * Size: a reply must fit telemetry's output buffer (16 KiB in 22.11), and a
+ * value that does not fit is dropped by DPDK without a word. So every list
+ * is cut against a byte budget here and says how many entries it left out
+ * ("more"); nothing is truncated silently.
+ */
+#include "telemetry.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "tt_classify.h"
+#include "tt_config.h"
+#include "tt_counters.h"
+#include "tt_live.h"
+#include "tt_publish.h"
+#include "tt_report.h"
+#include "tt_sources.h"
+#include "tt_worker.h"
+
+enum {
+	TOP_DEFAULT = 10,
+	TOP_MAX = 100,
+	SENSORS_DEFAULT = 32,
+	MAX_PARAMS = 4,
+	PARAM_LEN = 64,
+	/* What one reply may use of telemetry's 16 KiB buffer; the rest is slack. */
+	REPLY_BUDGET = 12 * 1024,
+	/* Bytes of JSON one u64 field costs at most: "name": 20 digits, */
+	U64_FIELD = 48,
+};
+
+/* Guards src: callbacks run on telemetry threads, close() on the control thread. */
+static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct tt_telemetry_src *tel_src;
+static struct tt_telemetry_src tel_src_copy;
+
+static int
+reply_error(struct rte_tel_data *d, const char *fmt, ...)
+{
+	char msg[RTE_TEL_MAX_STRING_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "error", msg);
+	return 0;
+}
+
+/* Split "a,b,c" into at most MAX_PARAMS trimmed fields. @return count, or -1 if too many. */
+static int
+split_params(const char *params, char out[MAX_PARAMS][PARAM_LEN])
+{
+	int n = 0;
+	const char *p = params;
+
+	if (p == NULL || *p == '\0')
+		return 0;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (n == MAX_PARAMS || len >= PARAM_LEN)
+			return -1;
+		memcpy(out[n], p, len);
+		out[n][len] = '\0';
+		n++;
+		if (end == NULL)
+			return n;
+		p = end + 1;
+	}
+}
+
+/* A count parameter: 1..max. @return 0 or -EINVAL. */
+static int
+parse_count(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* "all" or a sensor name -> TT_SCOPE_ALL or its index. @return 0 or -ENOENT. */
+static int
+parse_scope(const struct tt_config *cfg, const char *s, uint16_t *out)
+{
+	uint32_t i;
+
+	if (s[0] == '\0' || strcmp(s, "all") == 0) {
+		*out = TT_SCOPE_ALL;
+		return 0;
+	}
+	for (i = 0; i < cfg->n_sensors; i++)
+		if (strcmp(cfg->sensors[i].name, s) == 0) {
+			*out = (uint16_t)i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static const char *
+scope_name(const struct tt_config *cfg, uint16_t sensor)
+{
+	return sensor == TT_SCOPE_ALL ? "all" : cfg->sensors[sensor].name;
+}
+
+static void
+add_time(struct rte_tel_data *d, const char *name, uint64_t sec, bool with_seconds)
+{
+	char buf[32];
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (sec == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, sizeof(buf), "none");
+	else
+		strftime(buf, sizeof(buf), with_seconds ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%MZ",
+			&tm);
+	rte_tel_data_add_dict_string(d, name, buf);
+}
+
+/*
+ * The sources, or NULL once the appliance is stopping. A callback holds
+ * tel_lock from a non-NULL acquire to its release, so close() waits for it.
+ */
+static const struct tt_telemetry_src *
+sources_acquire(void)
+{
+	pthread_mutex_lock(&tel_lock);
+	if (tel_src == NULL)
+		pthread_mutex_unlock(&tel_lock);
+	return tel_src;
+}
+
+static void
+sources_release(void)
+{
+	pthread_mutex_unlock(&tel_lock);
+}
+
+static int
+cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tt_telemetry_src *src;
+	const struct tt_config *cfg;
+
+	(void)cmd;
+	if (params != NULL && *params != '\0')
+		return reply_error(d, "/teiten/info takes no parameters");
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	cfg = src->cfg;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", TT_VERSION);
+	rte_tel_data_add_dict_string(d, "appliance", cfg->id);
+	add_time(d, "started", src->started_sec, true);
+	rte_tel_data_add_dict_u64(d, "uptime_s",
+		(rte_get_timer_cycles() - src->started_tsc) / rte_get_timer_hz());
+	rte_tel_data_add_dict_string(d, "clock", src->packet_clock ? "packet" : "wall");
+	rte_tel_data_add_dict_string(d, "config", cfg->path);
+	rte_tel_data_add_dict_string(d, "home_country", cfg->home_country);
+	rte_tel_data_add_dict_string(d, "geoip_db", cfg->geoip_db ? cfg->geoip_db : "none");
+	rte_tel_data_add_dict_u64(d, "sensors", cfg->n_sensors);
+	rte_tel_data_add_dict_u64(d, "prefixes", cfg->n_prefixes);
+	rte_tel_data_add_dict_u64(d, "workers", src->n_workers);
+	rte_tel_data_add_dict_u64(d, "ports", src->n_ports);
+	rte_tel_data_add_dict_u64(d, "flush_interval_ms", cfg->flush_interval_ms);
+	rte_tel_data_add_dict_string(d, "redis", src->pub ? "enabled" : "disabled");
+	sources_release();
+	return 0;
+}
+
+/* Ports first (few), then workers from @p first while the budget lasts. */
+static int
+cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tt_telemetry_src *src;
+	char p[MAX_PARAMS][PARAM_LEN];
+	int np = split_params(params, p);
+	unsigned int first = 0, w, shown = 0;
+	size_t used = 0;
+	uint16_t i;
+
+	(void)cmd;
+	if (np < 0 || np > 1)
+		return reply_error(d, "usage: /teiten/workers[,<first worker>]");
+	if (np == 1) {
+		char *end;
+
+		errno = 0;
+		first = (unsigned int)strtoul(p[0], &end, 10);
+		if (errno != 0 || end == p[0] || *end != '\0')
+			return reply_error(d, "/teiten/workers: '%s' is not a worker index", p[0]);
+	}
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "workers", src->n_workers);
+	for (i = 0; i < src->n_ports; i++) {
+		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct rte_eth_stats es;
+		char name[32];
+
+		if (pd == NULL)
+			break;
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(src->port_ids[i], &es);
+		rte_tel_data_start_dict(pd);
+		rte_tel_data_add_dict_u64(pd, "ipackets", es.ipackets);
+		rte_tel_data_add_dict_u64(pd, "imissed", es.imissed);
+		rte_tel_data_add_dict_u64(pd, "ierrors", es.ierrors);
+		rte_tel_data_add_dict_u64(pd, "rx_nombuf", es.rx_nombuf);
+		snprintf(name, sizeof(name), "port/%u", src->port_ids[i]);
+		rte_tel_data_add_dict_container(d, name, pd, 0);
+		used += 5 * U64_FIELD;
+	}
+	tt_live_lock(src->live);
+	for (w = first; w < src->n_workers && used + 12 * U64_FIELD < REPLY_BUDGET; w++) {
+		const struct tt_worker_conf *wc = tt_worker_get_conf(src->workers[w]);
+		struct rte_tel_data *wd = rte_tel_data_alloc();
+		struct tt_worker_stats st;
+		struct tt_live_rate r;
+		char name[32];
+
+		if (wd == NULL)
+			break;
+		tt_worker_read_stats(src->workers[w], &st);
+		tt_live_worker_rate(src->live, w, &r);
+		rte_tel_data_start_dict(wd);
+		rte_tel_data_add_dict_u64(wd, "lcore", wc->lcore_id);
+		rte_tel_data_add_dict_u64(wd, "rx_queues", wc->n_rxq);
+		rte_tel_data_add_dict_u64(wd, "rx_pkts", st.rx_pkts);
+		rte_tel_data_add_dict_u64(wd, "pps", r.pps);
+		rte_tel_data_add_dict_u64(wd, "busy_pct", (r.busy_permille + 5) / 10);
+		rte_tel_data_add_dict_u64(wd, "busy_permille", r.busy_permille);
+		rte_tel_data_add_dict_u64(wd, "cycles_per_packet", r.cycles_per_packet);
+		rte_tel_data_add_dict_u64(wd, "cycles_per_packet_run",
+			st.rx_pkts ? st.busy_cycles / st.rx_pkts : 0);
+		rte_tel_data_add_dict_u64(wd, "dark_pkts", st.dark_pkts);
+		rte_tel_data_add_dict_u64(wd, "not_dark", st.not_dark);
+		rte_tel_data_add_dict_u64(wd, "parse_errors", st.malformed);
+		rte_tel_data_add_dict_u64(wd, "non_ip", st.non_ip);
+		snprintf(name, sizeof(name), "worker/%u", w);
+		rte_tel_data_add_dict_container(d, name, wd, 0);
+		used += 12 * U64_FIELD;
+		shown++;
+	}
+	tt_live_unlock(src->live);
+	rte_tel_data_add_dict_u64(d, "first", first);
+	rte_tel_data_add_dict_u64(d, "more", src->n_workers > first + shown ?
+		src->n_workers - first - shown : 0);
+	sources_release();
+	return 0;
+}
+
+struct sensor_row {
+	uint32_t sensor;
+	uint64_t pkts;
+	uint64_t pps;
+	uint64_t srcs_today;
+	uint32_t top_svc;
+	uint64_t top_pkts;
+};
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct sensor_row *x = a, *y = b;
+
+	if (x->pkts != y->pkts)
+		return x->pkts < y->pkts ? 1 : -1;
+	return x->sensor < y->sensor ? -1 : x->sensor > y->sensor;
+}
+
+/*
+ * One pass over the hour's port cells for every sensor's top service, one
+ * over the day's HLL cells for its unique sources. Live lock held.
+ */
+static void
+fill_sensor_rows(struct tt_live *live, struct sensor_row *rows, uint32_t n)
+{
+	uint32_t hour, day, i;
+	const struct tt_table *pt = tt_counters_port_table(tt_live_hour(live, &hour));
+	const struct tt_table *ht = tt_counters_hll_table(tt_live_day(live, &day));
+
+	for (i = 0; i < n; i++) {
+		rows[i].sensor = i;
+		rows[i].pkts = tt_live_sensor_pkts(live, i);
+		rows[i].pps = tt_live_sensor_pps(live, i);
+	}
+	for (i = 0; hour != 0 && i < tt_table_cells(pt); i++) {
+		const struct tt_cell_key *k = tt_table_key(pt, i);
+		uint64_t c = tt_table_values(pt, i)[TT_PV_PKTS];
+		struct sensor_row *r;
+
+		if (k->minute != hour || k->sensor >= n)
+			continue;
+		r = &rows[k->sensor];
+		if (c > r->top_pkts || (c == r->top_pkts && k->item < r->top_svc)) {
+			r->top_pkts = c;
+			r->top_svc = k->item;
+		}
+	}
+	for (i = 0; day != 0 && i < tt_table_cells(ht); i++) {
+		const struct tt_cell_key *k = tt_table_key(ht, i);
+
+		if (k->minute == day && k->sensor < n && k->item == 0)
+			rows[k->sensor].srcs_today =
+				tt_hll_estimate(&tt_counters_hll_values(ht, i)[TT_HLL_ALL]);
+	}
+}
+
+static int
+cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tt_telemetry_src *src;
+	char p[MAX_PARAMS][PARAM_LEN];
+	int np = split_params(params, p);
+	unsigned int limit = SENSORS_DEFAULT;
+	struct rte_tel_data *a[7];
+	static const char *const names[7] = { "name", "port", "pkts", "pps", "srcs_today",
+		"top_service", "top_service_pkts" };
+	struct sensor_row *rows;
+	uint32_t n, i, shown = 0;
+	size_t used = 0;
+	unsigned int k;
+
+	(void)cmd;
+	if (np < 0 || np > 1 || (np == 1 && parse_count(p[0], RTE_TEL_MAX_ARRAY_ENTRIES, &limit)))
+		return reply_error(d, "usage: /teiten/sensors[,<n> (1..%d)]",
+			RTE_TEL_MAX_ARRAY_ENTRIES);
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	n = src->cfg->n_sensors;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	for (k = 0; k < RTE_DIM(a); k++)
+		a[k] = rte_tel_data_alloc();
+	for (k = 0; k < RTE_DIM(a); k++)
+		if (a[k] == NULL || rows == NULL) {
+			for (k = 0; k < RTE_DIM(a); k++)
+				rte_tel_data_free(a[k]);
+			free(rows);
+			sources_release();
+			return reply_error(d, "out of memory");
+		}
+	tt_live_lock(src->live);
+	fill_sensor_rows(src->live, rows, n);
+	tt_live_unlock(src->live);
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	rte_tel_data_start_array(a[0], RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(a[5], RTE_TEL_STRING_VAL);
+	for (k = 1; k < RTE_DIM(a); k++)
+		if (k != 5)
+			rte_tel_data_start_array(a[k], RTE_TEL_U64_VAL);
+	for (i = 0; i < n && shown < limit && used < REPLY_BUDGET; i++) {
+		const struct sensor_row *r = &rows[i];
+		char svc[TT_SVC_STR_MAX];
+
+		if (r->top_pkts != 0)
+			tt_classify_service_format(r->top_svc, svc, sizeof(svc));
+		else
+			snprintf(svc, sizeof(svc), "-");
+		rte_tel_data_add_array_string(a[0], src->cfg->sensors[r->sensor].name);
+		rte_tel_data_add_array_u64(a[1], src->cfg->sensors[r->sensor].port);
+		rte_tel_data_add_array_u64(a[2], r->pkts);
+		rte_tel_data_add_array_u64(a[3], r->pps);
+		rte_tel_data_add_array_u64(a[4], r->srcs_today);
+		rte_tel_data_add_array_string(a[5], svc);
+		rte_tel_data_add_array_u64(a[6], r->top_pkts);
+		used += TT_SENSOR_NAME_MAX + TT_SVC_STR_MAX + 5 * 22 + 8;
+		shown++;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "sensors", n);
+	rte_tel_data_add_dict_u64(d, "shown", shown);
+	rte_tel_data_add_dict_u64(d, "more", n - shown);
+	for (k = 0; k < RTE_DIM(a); k++)
+		rte_tel_data_add_dict_container(d, names[k], a[k], 0);
+	free(rows);
+	sources_release();
+	return 0;
+}
+
+enum view {
+	VIEW_HOUR,
+	VIEW_DAY,
+	VIEW_RUN,
+	VIEW_COUNT,
+};
+
+static const char *const view_names[VIEW_COUNT] = { "hour", "today", "run" };
+
+/* Build @p sensor's scope of one view. Live lock held. */
+static int
+build_view(struct tt_live *live, enum view v, uint16_t sensor, struct tt_scope *out,
+		uint32_t *first_minute)
+{
+	const struct tt_shard *s;
+
+	switch (v) {
+	case VIEW_HOUR:
+		s = tt_live_hour(live, first_minute);
+		break;
+	case VIEW_DAY:
+		s = tt_live_day(live, first_minute);
+		break;
+	default:
+		*first_minute = 0;
+		return tt_scope_build(out, tt_live_run(live), sensor, TT_SCOPE_ANY_MINUTE);
+	}
+	if (*first_minute == 0) {
+		/* Nothing merged yet: an empty scope. */
+		return tt_scope_build(out, s, sensor, 0);
+	}
+	return tt_scope_build(out, s, sensor, *first_minute);
+}
+
+/* Rank (1-based) of @p item among @p m, or 0 when absent. */
+static int
+rank_of(const struct tt_member *m, uint32_t n, uint32_t item)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].item == item)
+			return (int)i + 1;
+	return 0;
+}
+
+static int
+cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tt_telemetry_src *src;
+	char p[MAX_PARAMS][PARAM_LEN];
+	int np = split_params(params, p);
+	unsigned int limit = TOP_DEFAULT, i, shown;
+	uint16_t sensor = TT_SCOPE_ALL;
+	bool country;
+	struct tt_scope cur, prev;
+	uint32_t hour, prev_hour, ncur, nprev;
+	const struct tt_member *mc, *mp;
+	struct rte_tel_data *names, *counts, *ranks;
+	int rc;
+
+	(void)cmd;
+	if (np < 1 || np > 3)
+		return reply_error(d, "usage: /teiten/top,<service|country>[,<scope>[,<n>]]");
+	if (strcmp(p[0], "service") == 0 || strcmp(p[0], "services") == 0)
+		country = false;
+	else if (strcmp(p[0], "country") == 0 || strcmp(p[0], "countries") == 0)
+		country = true;
+	else
+		return reply_error(d, "/teiten/top: unknown dimension '%s' "
+			"(expected service or country)", p[0]);
+	if (np == 3 && parse_count(p[2], TOP_MAX, &limit) != 0)
+		return reply_error(d, "/teiten/top: n '%s' is not 1..%d", p[2], TOP_MAX);
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	if (np >= 2 && parse_scope(src->cfg, p[1], &sensor) != 0) {
+		sources_release();
+		return reply_error(d, "/teiten/top: no sensor '%s' (a sensor name or all)", p[1]);
+	}
+	names = rte_tel_data_alloc();
+	counts = rte_tel_data_alloc();
+	ranks = rte_tel_data_alloc();
+	tt_live_lock(src->live);
+	rc = build_view(src->live, VIEW_HOUR, sensor, &cur, &hour);
+	if (rc == 0) {
+		tt_live_prev_hour(src->live, &prev_hour);
+		rc = tt_scope_build(&prev, tt_live_prev_hour(src->live, &prev_hour), sensor,
+			prev_hour);
+		if (rc != 0)
+			tt_scope_free(&cur);
+	}
+	tt_live_unlock(src->live);
+	if (rc != 0 || names == NULL || counts == NULL || ranks == NULL) {
+		if (rc == 0) {
+			tt_scope_free(&cur);
+			tt_scope_free(&prev);
+		}
+		rte_tel_data_free(names);
+		rte_tel_data_free(counts);
+		rte_tel_data_free(ranks);
+		sources_release();
+		return reply_error(d, "out of memory");
+	}
+	mc = country ? cur.country[TT_CV_PKTS] : cur.port[TT_PV_PKTS];
+	ncur = country ? cur.n_country[TT_CV_PKTS] : cur.n_port[TT_PV_PKTS];
+	mp = country ? prev.country[TT_CV_PKTS] : prev.port[TT_PV_PKTS];
+	nprev = country ? prev.n_country[TT_CV_PKTS] : prev.n_port[TT_PV_PKTS];
+	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(counts, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(ranks, RTE_TEL_INT_VAL);
+	shown = RTE_MIN(limit, ncur);
+	for (i = 0; i < shown; i++) {
+		char name[TT_SVC_STR_MAX];
+
+		tt_report_item_name(country, mc[i].item, name, sizeof(name));
+		rte_tel_data_add_array_string(names, name);
+		rte_tel_data_add_array_u64(counts, mc[i].count);
+		rte_tel_data_add_array_int(ranks, rank_of(mp, nprev, mc[i].item));
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "dimension", country ? "country" : "service");
+	rte_tel_data_add_dict_string(d, "scope", scope_name(src->cfg, sensor));
+	add_time(d, "hour", (uint64_t)hour * 60, false);
+	rte_tel_data_add_dict_u64(d, "pkts", cur.totals[TT_T_PKTS]);
+	rte_tel_data_add_dict_u64(d, "prev_pkts", prev.totals[TT_T_PKTS]);
+	rte_tel_data_add_dict_u64(d, "distinct", ncur);
+	rte_tel_data_add_dict_u64(d, "more", ncur - shown);
+	rte_tel_data_add_dict_container(d, "top", names, 0);
+	rte_tel_data_add_dict_container(d, "top_pkts", counts, 0);
+	/* 1-based rank in the previous hour, 0 when it was not seen then. */
+	rte_tel_data_add_dict_container(d, "prev_rank", ranks, 0);
+	tt_scope_free(&cur);
+	tt_scope_free(&prev);
+	sources_release();
+	return 0;
+}
+
+/* Class figures of one scope view, as an inner dict. */
+static void
+add_classes(struct rte_tel_data *cd, const struct tt_scope *v)
+{
+	const uint64_t *t = v->totals;
+	uint64_t classified = 0;
+	unsigned int c;
+
+	rte_tel_data_start_dict(cd);
+	rte_tel_data_add_dict_u64(cd, "pkts", t[TT_T_PKTS]);
+	rte_tel_data_add_dict_u64(cd, "home", t[TT_T_HOME]);
+	rte_tel_data_add_dict_u64(cd, "abroad", t[TT_T_ABROAD]);
+	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++) {
+		uint64_t n = t[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
+
+		rte_tel_data_add_dict_u64(cd, tt_classify_class_name(c), n);
+		classified += n;
+	}
+	rte_tel_data_add_dict_u64(cd, "unclassified", t[TT_T_PKTS] - classified);
+	rte_tel_data_add_dict_u64(cd, "mirai_home", t[TT_T_HOME_MIRAI]);
+	rte_tel_data_add_dict_u64(cd, "mirai_abroad", t[TT_T_MIRAI] - t[TT_T_HOME_MIRAI]);
+	rte_tel_data_add_dict_u64(cd, "malformed", t[TT_T_MALFORMED]);
+	rte_tel_data_add_dict_u64(cd, "v6", t[TT_T_V6]);
+}
+
+/* Mirai-type figures of one scope view, as an inner dict. */
+static void
+add_mirai(struct rte_tel_data *md, const struct tt_scope *v, bool with_srcs)
+{
+	const uint64_t *t = v->totals;
+
+	rte_tel_data_start_dict(md);
+	rte_tel_data_add_dict_u64(md, "pkts", t[TT_T_MIRAI]);
+	rte_tel_data_add_dict_u64(md, "pkts_home", t[TT_T_HOME_MIRAI]);
+	rte_tel_data_add_dict_u64(md, "pkts_abroad", t[TT_T_MIRAI] - t[TT_T_HOME_MIRAI]);
+	if (with_srcs) {
+		rte_tel_data_add_dict_u64(md, "srcs", v->srcs[TT_HLL_MIRAI]);
+		rte_tel_data_add_dict_u64(md, "srcs_home", v->srcs[TT_HLL_HOME_MIRAI]);
+	}
+}
+
+/*
+ * /teiten/classes and /teiten/mirai: one inner dict per view (hour, today,
+ * run) of one scope; mirai adds the hour's top Mirai-type services and the
+ * workers' confirmed sources.
+ */
+static int
+cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
+{
+	const struct tt_telemetry_src *src;
+	char p[MAX_PARAMS][PARAM_LEN];
+	int np = split_params(params, p);
+	uint16_t sensor = TT_SCOPE_ALL;
+	struct tt_scope views[VIEW_COUNT];
+	uint32_t first[VIEW_COUNT];
+	struct rte_tel_data *inner[VIEW_COUNT], *names = NULL, *counts = NULL;
+	int v, rc = 0, built = 0;
+
+	if (np < 0 || np > 1)
+		return reply_error(d, "usage: /teiten/%s[,<scope>]", mirai ? "mirai" : "classes");
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	if (np == 1 && parse_scope(src->cfg, p[0], &sensor) != 0) {
+		sources_release();
+		return reply_error(d, "no sensor '%s' (a sensor name or all)", p[0]);
+	}
+	tt_live_lock(src->live);
+	for (v = 0; v < VIEW_COUNT && rc == 0; v++) {
+		rc = build_view(src->live, (enum view)v, sensor, &views[v], &first[v]);
+		built += rc == 0;
+	}
+	tt_live_unlock(src->live);
+	for (v = 0; v < VIEW_COUNT; v++)
+		inner[v] = rte_tel_data_alloc();
+	if (mirai) {
+		names = rte_tel_data_alloc();
+		counts = rte_tel_data_alloc();
+	}
+	if (rc != 0 || inner[0] == NULL || inner[1] == NULL || inner[2] == NULL ||
+			(mirai && (names == NULL || counts == NULL))) {
+		for (v = 0; v < VIEW_COUNT; v++)
+			rte_tel_data_free(inner[v]);
+		rte_tel_data_free(names);
+		rte_tel_data_free(counts);
+		for (v = 0; v < built; v++)
+			tt_scope_free(&views[v]);
+		sources_release();
+		return reply_error(d, "out of memory");
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "scope", scope_name(src->cfg, sensor));
+	add_time(d, "hour_start", (uint64_t)first[VIEW_HOUR] * 60, false);
+	add_time(d, "day_start", (uint64_t)first[VIEW_DAY] * 60, false);
+	for (v = 0; v < VIEW_COUNT; v++) {
+		if (mirai)
+			add_mirai(inner[v], &views[v], v != VIEW_RUN);
+		else
+			add_classes(inner[v], &views[v]);
+		rte_tel_data_add_dict_container(d, view_names[v], inner[v], 0);
+	}
+	if (mirai) {
+		const struct tt_scope *h = &views[VIEW_HOUR];
+		uint32_t i, n = RTE_MIN((uint32_t)TOP_DEFAULT,
+			h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)]);
+		uint64_t confirmed = 0, tracked = 0;
+		unsigned int w;
+
+		rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+		rte_tel_data_start_array(counts, RTE_TEL_U64_VAL);
+		for (i = 0; i < n; i++) {
+			const struct tt_member *m = &h->port[TT_PV_CLASS(TT_CLASS_MIRAI)][i];
+			char svc[TT_SVC_STR_MAX];
+
+			tt_classify_service_format(m->item, svc, sizeof(svc));
+			rte_tel_data_add_array_string(names, svc);
+			rte_tel_data_add_array_u64(counts, m->count);
+		}
+		rte_tel_data_add_dict_container(d, "top_ports", names, 0);
+		rte_tel_data_add_dict_container(d, "top_ports_pkts", counts, 0);
+		rte_tel_data_add_dict_u64(d, "top_ports_more",
+			h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)] - n);
+		/* Confirmation is per worker and appliance-wide, not per sensor. */
+		for (w = 0; w < src->n_workers; w++) {
+			struct tt_src_table_stats ss;
+
+			tt_worker_source_stats(src->workers[w], &ss);
+			confirmed += ss.confirmed;
+			tracked += ss.sources;
+		}
+		rte_tel_data_add_dict_u64(d, "confirmed_sources", confirmed);
+		rte_tel_data_add_dict_u64(d, "tracked_sources", tracked);
+	}
+	for (v = 0; v < VIEW_COUNT; v++)
+		tt_scope_free(&views[v]);
+	sources_release();
+	return 0;
+}
+
+static int
+cmd_classes(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	return cmd_scope_views(params, d, false);
+}
+
+static int
+cmd_mirai(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	return cmd_scope_views(params, d, true);
+}
+
+static int
+cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tt_telemetry_src *src;
+	struct tt_publisher_stats ps;
+	const struct tt_config *cfg;
+
+	(void)cmd;
+	if (params != NULL && *params != '\0')
+		return reply_error(d, "/teiten/redis takes no parameters");
+	src = sources_acquire();
+	if (src == NULL)
+		return reply_error(d, "teiten is stopping");
+	cfg = src->cfg;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "enabled", src->pub ? "yes" : "no");
+	if (src->pub == NULL) {
+		sources_release();
+		return 0;
+	}
+	tt_publisher_get_stats(src->pub, &ps);
+	if (cfg->redis_unix != NULL) {
+		rte_tel_data_add_dict_string(d, "unix", cfg->redis_unix);
+	} else {
+		rte_tel_data_add_dict_string(d, "host", cfg->redis_host);
+		rte_tel_data_add_dict_u64(d, "port", cfg->redis_port);
+	}
+	rte_tel_data_add_dict_string(d, "prefix", cfg->redis_prefix);
+	rte_tel_data_add_dict_string(d, "connected", ps.connected ? "yes" : "no");
+	rte_tel_data_add_dict_u64(d, "flush_seq", ps.flush_seq);
+	rte_tel_data_add_dict_u64(d, "flushes", ps.flushes);
+	add_time(d, "last_flush", ps.last_flush_ms / 1000, true);
+	rte_tel_data_add_dict_u64(d, "last_flush_us", ps.last_flush_us);
+	rte_tel_data_add_dict_u64(d, "max_flush_us", ps.max_flush_us);
+	rte_tel_data_add_dict_u64(d, "backlog_cells", ps.backlog_cells);
+	rte_tel_data_add_dict_u64(d, "backlog_bytes", ps.backlog_bytes);
+	rte_tel_data_add_dict_u64(d, "backlog_max_bytes", (uint64_t)cfg->backlog_max_mb << 20);
+	rte_tel_data_add_dict_u64(d, "errors", ps.errors);
+	rte_tel_data_add_dict_u64(d, "reconnects", ps.reconnects);
+	rte_tel_data_add_dict_u64(d, "shed_minute_cells", ps.shed_minute_cells);
+	rte_tel_data_add_dict_u64(d, "shed_minute_bytes", ps.shed_minute_bytes);
+	rte_tel_data_add_dict_u64(d, "tags_resent_skipped", ps.tags_resent_skipped);
+	rte_tel_data_add_dict_u64(d, "commands", ps.commands);
+	sources_release();
+	return 0;
+}
+
+int
+tt_telemetry_open(const struct tt_telemetry_src *src)
+{
+	static const struct {
+		const char *name;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{ "/teiten/info", cmd_info, "Version, appliance id, uptime, clock, config. "
+			"No parameters." },
+		{ "/teiten/workers", cmd_workers, "Per port rx and misses, per worker packets, "
+			"rate, busy share, cycles per packet. Parameter: first worker index." },
+		{ "/teiten/sensors", cmd_sensors, "Busiest sensors: packets, rate, unique sources "
+			"today, the hour's top service. Parameter: how many." },
+		{ "/teiten/top", cmd_top, "The current hour's top services or countries with "
+			"their previous-hour rank. Parameters: service|country[,<scope>[,<n>]]." },
+		{ "/teiten/classes", cmd_classes, "Packets per fingerprint class, home and abroad, "
+			"for the hour, today and the run. Parameter: scope." },
+		{ "/teiten/mirai", cmd_mirai, "Mirai-type packets and sources, home and abroad, "
+			"confirmed sources, the hour's top ports. Parameter: scope." },
+		{ "/teiten/redis", cmd_redis, "Publisher: connection, flushes, backlog, errors, "
+			"shed data. No parameters." },
+	};
+	unsigned int i;
+	int rc;
+
+	pthread_mutex_lock(&tel_lock);
+	tel_src_copy = *src;
+	tel_src = &tel_src_copy;
+	pthread_mutex_unlock(&tel_lock);
+	for (i = 0; i < RTE_DIM(cmds); i++) {
+		rc = rte_telemetry_register_cmd(cmds[i].name, cmds[i].fn, cmds[i].help);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+tt_telemetry_close(void)
+{
+	pthread_mutex_lock(&tel_lock);
+	tel_src = NULL;
+	pthread_mutex_unlock(&tel_lock);
+}

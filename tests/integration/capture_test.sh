@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Live capture from a running appliance with DPDK's dpdk-dumpcap (a
+# secondary process attached through rte_pdump). A secondary process maps
+# the primary's memory, so this one run uses hugepages: the test reserves
+# them, mounts hugetlbfs if nothing is mounted, and gives both back at exit.
+. "$(dirname "$0")/lib.sh"
+
+command -v dpdk-dumpcap >/dev/null || skip "dpdk-dumpcap is not installed"
+[ "$(id -u)" -eq 0 ] || skip "reserving hugepages needs root"
+
+NR=/proc/sys/vm/nr_hugepages
+PAGES_BEFORE=$(cat $NR)
+MOUNTED_HERE=
+give_back() {
+    local pid
+    for pid in "${TT_PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    rm -f /dev/hugepages/it_$$_*
+    [ -n "$MOUNTED_HERE" ] && umount /dev/hugepages
+    echo "$PAGES_BEFORE" >$NR
+    cleanup
+}
+trap give_back EXIT
+echo $((PAGES_BEFORE + 256)) >$NR
+[ "$(cat $NR)" -ge $((PAGES_BEFORE + 256)) ] || skip "cannot reserve 256 hugepages"
+if ! grep -q "^nodev /dev/hugepages hugetlbfs\|hugetlbfs /dev/hugepages" /proc/mounts; then
+    mkdir -p /dev/hugepages
+    mount -t hugetlbfs nodev /dev/hugepages || skip "cannot mount hugetlbfs"
+    MOUNTED_HERE=1
+fi
+
+PREFIX=it_$$_cap
+"$TEITEN_GEN" --sensor tokyo-a=192.0.2.0/25 --packets 2000 --seed 5 \
+    --out "$TT_TMP/c.pcap" --truth "$TT_TMP/c.json" --config "$TT_TMP/c.conf" >/dev/null
+check "generator: exit" "$?" 0
+# infinite_rx keeps the file in mbufs and loops it, so packets keep coming.
+sed -i 's/^\[appliance\]/[appliance]\nrx_mbufs = 8192/' "$TT_TMP/c.conf"
+printf '[redis]\nenabled = no\n' >>"$TT_TMP/c.conf"
+
+"$TEITEN" -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/c.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/c.conf" --duration 60 >"$TT_TMP/run.out" 2>&1 &
+TEITEN_PID=$!
+TT_PIDS+=("$TEITEN_PID")
+rx_pkts() {
+    echo /teiten/workers | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
+        jq -r '.["/teiten/workers"]["worker/0"].rx_pkts' 2>/dev/null
+}
+receiving() { [ "$(rx_pkts)" -gt 0 ] 2>/dev/null; }
+wait_for 20 receiving
+check "the appliance runs on hugepages and receives" "$?" 0
+
+# The README's command: capture 50 packets of port 0 into a pcapng file.
+timeout 30 dpdk-dumpcap --file-prefix="$PREFIX" -i 0 -c 50 -w "$TT_TMP/live.pcapng" \
+    >"$TT_TMP/dumpcap.out" 2>&1
+check "dpdk-dumpcap: exit" "$?" 0
+CAPTURED=$(tcpdump -nr "$TT_TMP/live.pcapng" 2>/dev/null | wc -l)
+check "dpdk-dumpcap: at least 50 packets read back" "$([ "$CAPTURED" -ge 50 ] && echo yes)" yes
+# Every captured frame is one of the replayed file's (timestamps left out).
+tcpdump -tnr "$TT_TMP/c.pcap" 2>/dev/null | sort -u >"$TT_TMP/replayed.txt"
+tcpdump -tnr "$TT_TMP/live.pcapng" 2>/dev/null | sort -u >"$TT_TMP/captured.txt"
+check "dpdk-dumpcap: every frame comes from the replay" \
+    "$(comm -13 "$TT_TMP/replayed.txt" "$TT_TMP/captured.txt" | wc -l)" 0
+# A BPF filter runs in dumpcap: only the asked-for service.
+timeout 30 dpdk-dumpcap --file-prefix="$PREFIX" -i 0 -c 20 -f "tcp dst port 23" \
+    -w "$TT_TMP/telnet.pcapng" >"$TT_TMP/dumpcap2.out" 2>&1
+check "dpdk-dumpcap with a filter: exit" "$?" 0
+tcpdump -nr "$TT_TMP/telnet.pcapng" 2>/dev/null >"$TT_TMP/telnet.txt"
+check "dpdk-dumpcap with a filter: at least 20 packets" \
+    "$([ "$(wc -l <"$TT_TMP/telnet.txt")" -ge 20 ] && echo yes)" yes
+check "dpdk-dumpcap with a filter: only tcp/23" "$(grep -vc '\.23: ' "$TT_TMP/telnet.txt")" 0
+
+BEFORE=$(rx_pkts)
+sleep 1
+check "the appliance keeps counting after the captures" \
+    "$([ "$(rx_pkts)" -gt "$BEFORE" ] && echo yes)" yes
+kill -INT "$TEITEN_PID"
+wait "$TEITEN_PID"
+check "teiten: exit after SIGINT" "$?" 0
+
+finish

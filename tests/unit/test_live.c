@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The live view: which hour is current, the previous hour with its late
+ * cells, the day, the run, and the per-second rates; read through the same
+ * scope view the summary uses (tt_scope_build()).
+ */
+#include <errno.h>
+
+#include "cunit_main.h"
+#include "tt_live.h"
+#include "tt_report.h"
+
+enum {
+	HZ = 1000000,                  /* a TSC of 1 MHz keeps the rates readable */
+	MIN_0 = 28198080,              /* 2023-08-13T00:00Z, a day's first minute */
+	TCP23 = TT_SVC(TT_SVC_TCP, 23),
+	TCP22 = TT_SVC(TT_SVC_TCP, 22),
+	UDP53 = TT_SVC(TT_SVC_UDP, 53),
+};
+
+static struct tt_shard *
+worker_shard(void)
+{
+	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 256,
+		.country_cells = 64, .hll_cells = 64, .hll_sparse = 64, .hll_dense = 4 });
+}
+
+static void
+add(struct tt_shard *s, uint32_t minute, uint16_t sensor, uint32_t svc, uint32_t n)
+{
+	struct tt_count_pkt p = { .minute = minute, .sensor = sensor, .svc = svc,
+		.bytes = 60, .hll_index = (uint16_t)(svc & 0x3fff), .hll_rank = 2 };
+
+	while (n-- > 0)
+		tt_counters_add(s, &p);
+}
+
+static struct tt_live *
+live_create(void)
+{
+	return tt_live_create(&(struct tt_live_conf){ .n_sensors = 2, .n_workers = 2,
+		.tsc_hz = HZ });
+}
+
+/* Packets of @p svc in @p sensor's view of one bucket; 0 when absent. */
+static uint64_t
+pkts_of(const struct tt_shard *s, uint16_t sensor, uint32_t minute, uint32_t svc)
+{
+	struct tt_scope v;
+	uint64_t n = 0;
+	uint32_t i;
+
+	CU_ASSERT_EQUAL_FATAL(tt_scope_build(&v, s, sensor, minute), 0);
+	for (i = 0; i < v.n_port[TT_PV_PKTS]; i++)
+		if (v.port[TT_PV_PKTS][i].item == svc)
+			n = v.port[TT_PV_PKTS][i].count;
+	tt_scope_free(&v);
+	return n;
+}
+
+static void
+test_create_invalid(void)
+{
+	errno = 0;
+	CU_ASSERT_PTR_NULL(tt_live_create(&(struct tt_live_conf){ .n_sensors = 1,
+		.n_workers = 0, .tsc_hz = HZ }));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	tt_live_free(NULL);
+}
+
+static void
+test_empty_view(void)
+{
+	struct tt_live *l = live_create();
+	uint32_t m = 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	tt_live_hour(l, &m);
+	CU_ASSERT_EQUAL(m, 0);
+	tt_live_prev_hour(l, &m);
+	CU_ASSERT_EQUAL(m, 0);
+	tt_live_day(l, &m);
+	CU_ASSERT_EQUAL(m, 0);
+	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, TT_SCOPE_ANY_MINUTE, TCP23), 0);
+	tt_live_free(l);
+}
+
+/* The hour follows the packets; the old one becomes the previous hour. */
+static void
+test_hour_rolls_with_packets(void)
+{
+	struct tt_live *l = live_create();
+	struct tt_shard *w = worker_shard();
+	const struct tt_shard *h, *p, *d;
+	uint32_t hm, pm, dm;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	add(w, MIN_0 + 5, 0, TCP23, 7);
+	add(w, MIN_0 + 59, 1, TCP22, 3);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
+	tt_counters_reset(w);
+	h = tt_live_hour(l, &hm);
+	CU_ASSERT_EQUAL(hm, MIN_0);
+	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 7);
+	CU_ASSERT_EQUAL(pkts_of(h, 1, hm, TCP22), 3);
+
+	/* The next interval crosses into the second hour. */
+	add(w, MIN_0 + 59, 0, TCP23, 2);       /* late for the first hour */
+	add(w, MIN_0 + 60, 0, UDP53, 4);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
+	tt_counters_reset(w);
+	h = tt_live_hour(l, &hm);
+	p = tt_live_prev_hour(l, &pm);
+	CU_ASSERT_EQUAL(hm, MIN_0 + 60);
+	CU_ASSERT_EQUAL(pm, MIN_0);
+	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, UDP53), 4);
+	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 0);
+	/* The previous hour has the late cells as well as its own. */
+	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 9);
+	CU_ASSERT_EQUAL(pkts_of(p, 0, pm, TCP23), 9);
+	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, UDP53), 0);
+	/* The day and the run have everything. */
+	d = tt_live_day(l, &dm);
+	CU_ASSERT_EQUAL(dm, MIN_0);
+	CU_ASSERT_EQUAL(pkts_of(d, TT_SCOPE_ALL, dm, TCP23), 9);
+	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, 0, UDP53), 4);
+	CU_ASSERT_EQUAL(tt_live_sensor_pkts(l, 0), 7 + 2 + 4);
+	CU_ASSERT_EQUAL(tt_live_sensor_pkts(l, 1), 3);
+
+	/* A jump of hours leaves no stale previous hour behind. */
+	add(w, MIN_0 + 300, 0, TCP22, 1);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
+	tt_counters_reset(w);
+	p = tt_live_prev_hour(l, &pm);
+	tt_live_hour(l, &hm);
+	CU_ASSERT_EQUAL(hm, MIN_0 + 300);
+	CU_ASSERT_EQUAL(pm, MIN_0 + 240);
+	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 0);
+	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, MIN_0 + 60, UDP53), 0);
+
+	/* The next day starts an empty day view. */
+	add(w, MIN_0 + 1440 + 1, 1, TCP23, 5);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
+	d = tt_live_day(l, &dm);
+	CU_ASSERT_EQUAL(dm, MIN_0 + 1440);
+	CU_ASSERT_EQUAL(pkts_of(d, TT_SCOPE_ALL, dm, TCP23), 5);
+	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, 0, TCP23), 14);
+	tt_counters_free(w);
+	tt_live_free(l);
+}
+
+/* Under the wall clock a quiet hour is current, and empty. */
+static void
+test_wall_clock_moves_the_hour(void)
+{
+	struct tt_live *l = live_create();
+	struct tt_shard *w = worker_shard();
+	struct tt_shard *empty = worker_shard();
+	const struct tt_shard *h, *p;
+	uint32_t hm, pm;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	add(w, MIN_0 + 10, 0, TCP23, 1);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, MIN_0 + 10), 0);
+	CU_ASSERT_EQUAL(tt_live_add(l, empty, MIN_0 + 61), 0);
+	h = tt_live_hour(l, &hm);
+	p = tt_live_prev_hour(l, &pm);
+	CU_ASSERT_EQUAL(hm, MIN_0 + 60);
+	CU_ASSERT_EQUAL(pm, MIN_0);
+	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 0);
+	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 1);
+	tt_counters_free(w);
+	tt_counters_free(empty);
+	tt_live_free(l);
+}
+
+static void
+test_rates(void)
+{
+	struct tt_live *l = live_create();
+	struct tt_shard *w = worker_shard();
+	uint64_t rx[2] = { 1000, 0 }, busy[2] = { 100000, 0 };
+	struct tt_live_rate r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	tt_live_sample(l, 5 * HZ, rx, busy);
+	tt_live_worker_rate(l, 0, &r);
+	CU_ASSERT_EQUAL(r.pps, 0);             /* no interval yet */
+	add(w, MIN_0, 1, TCP23, 500);
+	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
+	rx[0] = 3000;                          /* 2000 packets in half a second */
+	busy[0] = 100000 + 250000;             /* a quarter of a second busy */
+	rx[1] = 10;
+	busy[1] = 2 * HZ;                      /* more than the interval: capped */
+	tt_live_sample(l, 5 * HZ + HZ / 2, rx, busy);
+	tt_live_worker_rate(l, 0, &r);
+	CU_ASSERT_EQUAL(r.pps, 4000);
+	CU_ASSERT_EQUAL(r.busy_permille, 500);
+	CU_ASSERT_EQUAL(r.cycles_per_packet, 125);
+	tt_live_worker_rate(l, 1, &r);
+	CU_ASSERT_EQUAL(r.busy_permille, 1000);
+	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 1), 1000);
+	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 0), 0);
+	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 7), 0);
+	tt_live_worker_rate(l, 9, &r);
+	CU_ASSERT_EQUAL(r.pps, 0);
+	tt_counters_free(w);
+	tt_live_free(l);
+}
+
+int
+main(void)
+{
+	static const struct test_case tests[] = {
+		{ "invalid configuration", test_create_invalid },
+		{ "an empty view", test_empty_view },
+		{ "the hour rolls with the packets; late cells reach the previous hour",
+			test_hour_rolls_with_packets },
+		{ "the wall clock moves the hour", test_wall_clock_moves_the_hour },
+		{ "worker and sensor rates", test_rates },
+		{ NULL, NULL },
+	};
+
+	return run_suite("live", tests, NULL, NULL);
+}
