@@ -10,7 +10,16 @@
  * matches exactly one class of DESIGN.md section 4 (e.g. a non-Mirai scanner
  * never has seq == dst by chance).
  *
- * Offline tool: plain C, no DPDK.
+ * Sources: a population of bots and scanners (--sources), drawn with a
+ * country database (--geoip) from real allocations, a share of them at home
+ * (--home, --home-share). Countries in the truth come from libmaxminddb's
+ * own lookup of each packet's source, not from teiten's tables.
+ *
+ * Events on the timeline (offsets from --start): --surge puts a share of the
+ * packets on one service at one sensor (or all), --ramp grows one country's
+ * share over the span, --mirai-port adds a Mirai-type port from a moment on.
+ *
+ * Offline tool: plain C and libmaxminddb, no DPDK.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,8 +31,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <maxminddb.h>
+
 enum {
 	MAX_SENSORS = 64,
+	MAX_SURGES = 8,
+	COUNTRIES = 26 * 26,           /* AA..ZZ; ZZ is "unknown" */
+	COUNTRY_ZZ = COUNTRIES - 1,
+	RAMP_BOTS = 32,
+	SOURCE_TRIES = 1000000,        /* random addresses tried for one country */
 	MAX_PREFIXES = 8,
 	SVC_KINDS = 6,                 /* tcp, udp, bare tcp, bare udp, icmp, icmp6 */
 	SVC_SLOTS = SVC_KINDS * 65536,
@@ -55,6 +71,26 @@ struct prefix {
 	unsigned int len;
 };
 
+/* Distinct sources of a scope: open addressing on the address. */
+struct source_entry {
+	uint8_t addr[16];
+	uint8_t family;                /* 0: empty */
+	bool home;
+	bool mirai;                    /* sent a Mirai-type packet */
+};
+
+struct source_set {
+	struct source_entry *e;
+	uint64_t mask;
+	uint64_t used;
+};
+
+/* One hour of one scope, for the per-bucket truth. */
+struct hour_truth {
+	uint64_t pkts, home, home_mirai;
+	uint64_t by_class[C_COUNT];
+};
+
 struct service_count {
 	uint32_t index;                /* kind * 65536 + port */
 	uint64_t pkts;
@@ -69,6 +105,10 @@ struct sensor {
 	/* truth */
 	uint64_t pkts, bytes, tcp, udp, icmp, other, v6, malformed;
 	uint64_t by_class[C_COUNT];
+	uint64_t home, home_mirai;
+	uint64_t *country_pkts;        /* [COUNTRIES] */
+	uint64_t *country_mirai;
+	struct source_set *srcs;       /* distinct sources */
 	uint32_t *slot;                /* [service index] -> 1 + position in services */
 	struct service_count *services;
 	uint32_t n_services, cap_services;
@@ -89,6 +129,8 @@ struct built {
 	enum klass klass;
 	uint32_t service;              /* kind * 65536 + port */
 	char kind[6];                  /* tcp udp icmp other, for totals */
+	uint8_t src[16];               /* the outer IP header's source */
+	uint8_t src_family;            /* 0: none (not IP) */
 };
 
 static uint64_t rng_state;
@@ -159,6 +201,13 @@ ipv4_header(struct built *f, uint16_t id, uint8_t ttl, uint8_t proto, uint32_t s
 {
 	uint32_t start = f->len;
 
+	if (f->src_family == 0) {       /* the outer header, not a quoted one */
+		f->src_family = 4;
+		f->src[0] = (uint8_t)(src >> 24);
+		f->src[1] = (uint8_t)(src >> 16);
+		f->src[2] = (uint8_t)(src >> 8);
+		f->src[3] = (uint8_t)src;
+	}
 	p8(f, 0x45);
 	p8(f, 0);
 	p16(f, 0);                      /* total length, fixed at the end */
@@ -194,6 +243,10 @@ ipv6_header(struct built *f, uint8_t nh, uint8_t hops, const uint8_t *src,
 {
 	uint32_t start = f->len;
 
+	if (f->src_family == 0) {
+		f->src_family = 6;
+		memcpy(f->src, src, 16);
+	}
 	p32(f, 0x60000000);
 	p16(f, 0);
 	p8(f, nh);
@@ -347,7 +400,138 @@ struct bot {
 	uint16_t window;
 	uint8_t ttl;
 };
-static struct bot bots[256];
+static struct bot *bots;           /* --sources of them */
+static uint32_t n_bots = 256;
+static struct bot ramp_bots[RAMP_BOTS];
+
+/* --- countries (libmaxminddb) --- */
+
+static MMDB_s geo;
+static bool have_geo;
+static char home_cc[3] = "JP";
+static uint32_t home_share = 0;    /* permille of the bots at home (with --geoip) */
+
+static int
+country_index(const char *cc)
+{
+	if (cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' || cc[2] != '\0')
+		return -1;
+	return (cc[0] - 'A') * 26 + (cc[1] - 'A');
+}
+
+/* The source's country as the database has it; ZZ without one. */
+static int
+country_of(int family, const uint8_t *addr)
+{
+	struct sockaddr_storage ss;
+	MMDB_lookup_result_s r;
+	MMDB_entry_data_s d;
+	char cc[3];
+	int err;
+
+	if (!have_geo || family == 0)
+		return COUNTRY_ZZ;
+	memset(&ss, 0, sizeof(ss));
+	if (family == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, addr, 4);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, addr, 16);
+	}
+	r = MMDB_lookup_sockaddr(&geo, (struct sockaddr *)&ss, &err);
+	if (err != MMDB_SUCCESS || !r.found_entry)
+		return COUNTRY_ZZ;
+	if ((MMDB_get_value(&r.entry, &d, "country_code", NULL) != MMDB_SUCCESS ||
+			!d.has_data) &&
+			(MMDB_get_value(&r.entry, &d, "country", "iso_code", NULL) != MMDB_SUCCESS ||
+			!d.has_data))
+		return COUNTRY_ZZ;
+	if (d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2)
+		return COUNTRY_ZZ;
+	cc[0] = (char)(d.utf8_string[0] & ~0x20);
+	cc[1] = (char)(d.utf8_string[1] & ~0x20);
+	cc[2] = '\0';
+	err = country_index(cc);
+	return err < 0 ? COUNTRY_ZZ : err;
+}
+
+/*
+ * A source in country @p want (>= 0), or anywhere known but home (-1), by
+ * drawing addresses until the database agrees: real allocations, so the
+ * countries and their address blocks look as on a real telescope.
+ * @return 0, or -ENOENT when the database seems to have no such address.
+ */
+static int
+source_in(int want, uint32_t *out)
+{
+	int home = country_index(home_cc);
+	uint32_t tries;
+
+	for (tries = 0; tries < SOURCE_TRIES; tries++) {
+		uint32_t a = random_source4();
+		uint8_t b[4] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+			(uint8_t)a };
+		int c = country_of(4, b);
+
+		if (want >= 0 ? c == want : c != home && c != COUNTRY_ZZ) {
+			*out = a;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int
+init_bot(struct bot *b, int want)
+{
+	if (have_geo) {
+		if (source_in(want, &b->src) != 0)
+			return -ENOENT;
+	} else {
+		b->src = random_source4();
+	}
+	b->sport = (uint16_t)(1024 + rnd_below(60000));
+	b->window = (uint16_t)(5000 + rnd_below(60000));
+	b->ttl = (uint8_t)(30 + rnd_below(35));
+	return 0;
+}
+
+/* --- events --- */
+
+struct surge {
+	int sensor;                    /* -1: every sensor */
+	bool udp;
+	uint16_t port;
+	uint64_t from, to;             /* seconds after --start */
+	uint32_t permille;             /* of the packets while it lasts */
+};
+static struct surge surges[MAX_SURGES];
+static unsigned int n_surges;
+
+struct ramp {
+	int country;                   /* -1: none */
+	uint32_t from, to;             /* permille of the packets, start and end */
+};
+static struct ramp ramp = { .country = -1 };
+static uint32_t ramp_now;          /* permille for the packet being built */
+
+static int mirai_new_port = -1;    /* --mirai-port: port, or -1 */
+static uint64_t mirai_new_from;
+static bool mirai_new_now;         /* in effect for the packet being built */
+
+/* The bot of the next packet: a ramping country's, while it ramps. */
+static const struct bot *
+pick_bot(void)
+{
+	if (ramp.country >= 0 && rnd_below(1000) < ramp_now)
+		return &ramp_bots[rnd_below(RAMP_BOTS)];
+	return &bots[rnd_below(n_bots)];
+}
 
 /* The service as teiten names it; a port above 65535 means "no port". */
 /* An IP ID that is not ZMap's, for packets that must not look like ZMap. */
@@ -413,7 +597,7 @@ build(enum population pop, struct built *f)
 	};
 	static const uint8_t mss_1460[4] = { 2, 4, 0x05, 0xb4 };
 	static const uint16_t nmap_windows[] = { 1024, 2048, 3072, 4096 };
-	const struct bot *b = &bots[rnd_below(256)];
+	const struct bot *b = pick_bot();
 	bool vlan = rnd_below(10) == 0;
 	uint8_t dst[16], src6[16];
 	uint32_t d4, seq, ip;
@@ -428,6 +612,8 @@ build(enum population pop, struct built *f)
 		d4 = be32(dst);
 		/* 9 of 10 to 23/TCP, 1 to 2323/TCP; seq is the destination */
 		dport = rnd_below(10) == 0 ? 2323 : 23;
+		if (mirai_new_now && rnd_below(5) == 0)
+			dport = (uint16_t)mirai_new_port;
 		id = (uint16_t)rnd();
 		build_syn4(f, b, d4, dport, d4, id, b->window, NULL, 0, b->ttl, vlan);
 		f->klass = C_MIRAI;
@@ -691,6 +877,55 @@ build_flood(uint64_t i, struct built *f)
 	set_service(f, "tcp", 80);
 }
 
+/* An address in one of sensor @p s's IPv4 prefixes. */
+static void
+destination_in(int s, uint8_t *out)
+{
+	unsigned int k;
+
+	do {
+		k = rnd_below(sensors[s].n_prefixes);
+	} while (sensors[s].prefixes[k].family != 4);
+	random_in_prefix(&sensors[s].prefixes[k], out);
+}
+
+/* A surge packet: a plain SYN or UDP probe to the surging service. */
+static void
+build_surge(const struct surge *e, struct built *f)
+{
+	const struct bot *b = pick_bot();
+	uint8_t dst[16];
+	uint32_t d4, seq, ip;
+	uint16_t id;
+
+	memset(f, 0, sizeof(*f));
+	f->klass = C_OTHER;
+	if (e->sensor >= 0) {
+		f->sensor = e->sensor;
+		destination_in(e->sensor, dst);
+	} else {
+		f->sensor = dark_destination(4, dst);
+	}
+	d4 = be32(dst);
+	if (e->udp) {
+		ethernet(f, 0x0800, false);
+		ip = ipv4_header(f, non_zmap_id(), 50, 17, b->src, d4);
+		p16(f, b->sport);
+		p16(f, e->port);
+		p16(f, 8 + 4);
+		p16(f, 0);
+		p32(f, (uint32_t)rnd());
+		ipv4_finish(f, ip);
+		pad_to_minimum(f);
+		set_service(f, "udp", e->port);
+	} else {
+		seq = (uint32_t)rnd();
+		id = (uint16_t)rnd();
+		avoid_syn_fingerprints(d4, e->port, &seq, &id, false);
+		build_syn4(f, b, d4, e->port, seq, id, 29200, NULL, 0, b->ttl, false);
+	}
+}
+
 /* --- truth --- */
 
 static struct service_count *
@@ -721,11 +956,101 @@ service_of(struct sensor *s, uint32_t index)
 	return sc;
 }
 
-static int
-account(struct truth *t, const struct built *f)
+static uint64_t
+source_hash(const uint8_t *addr, uint8_t family)
 {
+	uint64_t a, b, h;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ family;
+	return h ^ (h >> 29);
+}
+
+/* Note a source in a scope's set, growing it at half full. @return 0 or -ENOMEM. */
+static int
+source_note(struct source_set **setp, const uint8_t *addr, uint8_t family, bool home,
+		bool mirai)
+{
+	struct source_set *set = *setp;
+	struct source_entry *e;
+	uint64_t i;
+
+	if (set == NULL) {
+		set = calloc(1, sizeof(*set));
+		if (set == NULL)
+			return -ENOMEM;
+		set->mask = 1023;
+		set->e = calloc(set->mask + 1, sizeof(*set->e));
+		if (set->e == NULL)
+			return -ENOMEM;
+		*setp = set;
+	}
+	if (set->used * 2 >= set->mask) {
+		struct source_set bigger = { .mask = set->mask * 2 + 1 };
+		uint64_t k;
+
+		bigger.e = calloc(bigger.mask + 1, sizeof(*bigger.e));
+		if (bigger.e == NULL)
+			return -ENOMEM;
+		for (k = 0; k <= set->mask; k++) {
+			if (set->e[k].family == 0)
+				continue;
+			i = source_hash(set->e[k].addr, set->e[k].family) & bigger.mask;
+			while (bigger.e[i].family != 0)
+				i = (i + 1) & bigger.mask;
+			bigger.e[i] = set->e[k];
+		}
+		bigger.used = set->used;
+		free(set->e);
+		*set = bigger;
+	}
+	i = source_hash(addr, family) & set->mask;
+	for (;;) {
+		e = &set->e[i];
+		if (e->family == 0) {
+			memcpy(e->addr, addr, 16);
+			e->family = family;
+			e->home = home;
+			set->used++;
+			break;
+		}
+		if (e->family == family && memcmp(e->addr, addr, 16) == 0)
+			break;
+		i = (i + 1) & set->mask;
+	}
+	e->mirai |= mirai;
+	return 0;
+}
+
+static struct hour_truth *hours;       /* [hour * (n_sensors + 1) + scope], scope 0 = all */
+static uint64_t n_hours, first_hour;   /* first_hour: UTC seconds of the first bucket */
+
+static void
+hour_add(uint64_t sec, unsigned int scope, const struct built *f, bool home)
+{
+	uint64_t h = (sec - first_hour) / 3600;
+	struct hour_truth *ht;
+
+	if (hours == NULL || h >= n_hours)
+		return;
+	ht = &hours[h * (n_sensors + 1) + scope];
+	ht->pkts++;
+	ht->home += home;
+	ht->home_mirai += home && f->klass == C_MIRAI;
+	ht->by_class[f->klass]++;
+}
+
+static struct source_set *all_srcs;
+
+static int
+account(struct truth *t, const struct built *f, uint64_t sec)
+{
+	uint8_t src[16] = { 0 };
 	struct sensor *s;
 	struct service_count *sc;
+	int country;
+	bool home, mirai = f->klass == C_MIRAI;
 
 	t->packets++;
 	t->malformed += f->malformed;
@@ -738,6 +1063,24 @@ account(struct truth *t, const struct built *f)
 		return 0;
 	}
 	s = &sensors[f->sensor];
+	memcpy(src, f->src, f->src_family == 4 ? 4 : 16);
+	country = country_of(f->src_family, src);
+	home = country == country_index(home_cc);
+	if (s->country_pkts == NULL) {
+		s->country_pkts = calloc(COUNTRIES, sizeof(uint64_t));
+		s->country_mirai = calloc(COUNTRIES, sizeof(uint64_t));
+		if (s->country_pkts == NULL || s->country_mirai == NULL)
+			return -ENOMEM;
+	}
+	s->country_pkts[country]++;
+	s->country_mirai[country] += mirai;
+	s->home += home;
+	s->home_mirai += home && mirai;
+	if (source_note(&s->srcs, src, f->src_family, home, mirai) != 0 ||
+			source_note(&all_srcs, src, f->src_family, home, mirai) != 0)
+		return -ENOMEM;
+	hour_add(sec, 0, f, home);
+	hour_add(sec, (unsigned int)f->sensor + 1, f, home);
 	s->pkts++;
 	s->bytes += f->len;
 	s->v6 += f->v6;
@@ -759,6 +1102,23 @@ account(struct truth *t, const struct built *f)
 	return 0;
 }
 
+/* ",\n "country": {...}" after the totals (closed by the caller's brace). */
+static void
+json_countries(FILE *out, const char *key, const uint64_t *counts)
+{
+	bool first = true;
+	unsigned int c;
+
+	fprintf(out, "},\n      \"%s\": {", key);
+	for (c = 0; counts != NULL && c < COUNTRIES; c++) {
+		if (counts[c] == 0)
+			continue;
+		fprintf(out, "%s\"%c%c\": %" PRIu64, first ? "" : ", ", 'A' + c / 26, 'A' + c % 26,
+			counts[c]);
+		first = false;
+	}
+}
+
 static void
 json_scope(FILE *out, const struct sensor *s, bool last)
 {
@@ -772,6 +1132,10 @@ json_scope(FILE *out, const struct sensor *s, bool last)
 		s->name, s->pkts, s->bytes, s->tcp, s->udp, s->icmp, s->other, s->v6, s->malformed);
 	for (c = C_BACKSCATTER; c < C_COUNT; c++)
 		fprintf(out, ", \"%s\": %" PRIu64, class_names[c], s->by_class[c]);
+	fprintf(out, ", \"home\": %" PRIu64 ", \"abroad\": %" PRIu64 ", \"home_mirai\": %"
+		PRIu64, s->home, s->pkts - s->home, s->home_mirai);
+	json_countries(out, "country", s->country_pkts);
+	json_countries(out, "country:mirai", s->country_mirai);
 	fprintf(out, "},\n      \"port\": {");
 	for (i = 0; i < s->n_services; i++) {
 		service_name(s->services[i].index, name, sizeof(name));
@@ -801,6 +1165,7 @@ merge_all(struct sensor *all)
 
 	memset(all, 0, sizeof(*all));
 	snprintf(all->name, sizeof(all->name), "all");
+	all->srcs = all_srcs;
 	for (s = 0; s < n_sensors; s++) {
 		const struct sensor *x = &sensors[s];
 
@@ -814,6 +1179,20 @@ merge_all(struct sensor *all)
 		all->malformed += x->malformed;
 		for (c = 0; c < C_COUNT; c++)
 			all->by_class[c] += x->by_class[c];
+		all->home += x->home;
+		all->home_mirai += x->home_mirai;
+		if (x->country_pkts != NULL) {
+			if (all->country_pkts == NULL) {
+				all->country_pkts = calloc(COUNTRIES, sizeof(uint64_t));
+				all->country_mirai = calloc(COUNTRIES, sizeof(uint64_t));
+				if (all->country_pkts == NULL || all->country_mirai == NULL)
+					return -ENOMEM;
+			}
+			for (c = 0; c < COUNTRIES; c++) {
+				all->country_pkts[c] += x->country_pkts[c];
+				all->country_mirai[c] += x->country_mirai[c];
+			}
+		}
 		for (i = 0; i < x->n_services; i++) {
 			struct service_count *sc = service_of(all, x->services[i].index);
 
@@ -906,17 +1285,155 @@ usage(void)
 		"usage: teiten-gen --sensor NAME=PREFIX[+PREFIX...] [--sensor ...]\n"
 		"                  --out FILE.pcap --truth FILE.json [--config FILE.conf]\n"
 		"                  [--packets N] [--seed N] [--start UNIXTIME] [--span SECONDS]\n"
+		"                  [--sources N] [--geoip FILE.mmdb] [--home CC] [--home-share PERMILLE]\n"
+		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
+		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
 		"                  [--flood]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
 		"sensors' prefixes, and the exact truth of what was written. Each sensor\n"
 		"needs an IPv4 prefix of at least /8; --config writes a matching teiten\n"
-		"config (every sensor on port 0). --flood: only 64-byte SYNs to 80/TCP,\n"
-		"each from a source of its own (a spoofed flood).\n");
+		"config (every sensor on port 0).\n"
+		"  --sources N        bots and scanners sending the traffic (256)\n"
+		"  --geoip FILE       draw them from the database's real allocations; the\n"
+		"                     truth then has each source's country from it\n"
+		"  --home CC          the home country (JP); --home-share: permille of the\n"
+		"                     sources at home (0)\n"
+		"  --weight P=W       a population's weight in a thousand: mirai connect masscan\n"
+		"                     zmap nmap unicorn backscatter udp icmp ipv6 not-dark\n"
+		"                     non-ip malformed (e.g. malformed=0, malformed=200)\n"
+		"  --surge S:P:F:D:M  from F to F+D seconds after --start, M permille of the\n"
+		"                     packets go to service P (tcp/N, udp/N) at sensor S (or all)\n"
+		"  --ramp CC:A:B      country CC sends A permille of the packets at the start,\n"
+		"                     growing to B at the end (needs --geoip)\n"
+		"  --mirai-port P:F   from F seconds on, 1 in 5 Mirai-type SYNs go to tcp/P\n"
+		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
+		"                     own (a spoofed flood)\n");
+}
+
+static const char *const population_names[P_COUNT] = {
+	[P_MIRAI] = "mirai", [P_CONNECT_SCAN] = "connect", [P_MASSCAN] = "masscan",
+	[P_ZMAP] = "zmap", [P_NMAP] = "nmap", [P_UNICORN] = "unicorn",
+	[P_BACKSCATTER] = "backscatter", [P_UDP_PROBE] = "udp", [P_ICMP_ECHO] = "icmp",
+	[P_IPV6_SCAN] = "ipv6", [P_NOT_DARK] = "not-dark", [P_NON_IP] = "non-ip",
+	[P_MALFORMED] = "malformed",
+};
+
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno != 0 || end == s || *end != '\0' ? -EINVAL : 0;
+}
+
+/* POPULATION=W */
+static int
+parse_weight(const char *arg, unsigned int *weights)
+{
+	const char *eq = strchr(arg, '=');
+	uint64_t w;
+	unsigned int p;
+
+	if (eq == NULL || parse_u64(eq + 1, &w) != 0 || w > 100000)
+		return -EINVAL;
+	for (p = 0; p < P_COUNT; p++)
+		if (strlen(population_names[p]) == (size_t)(eq - arg) &&
+				strncmp(population_names[p], arg, (size_t)(eq - arg)) == 0) {
+			weights[p] = (unsigned int)w;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Split "a:b:c" into exactly @p n fields (copied into buf). */
+static int
+split_fields(const char *arg, char *buf, size_t len, char **f, unsigned int n)
+{
+	unsigned int i = 0;
+	char *p, *save = NULL;
+
+	snprintf(buf, len, "%s", arg);
+	for (p = strtok_r(buf, ":", &save); p != NULL; p = strtok_r(NULL, ":", &save)) {
+		if (i == n)
+			return -EINVAL;
+		f[i++] = p;
+	}
+	return i == n ? 0 : -EINVAL;
+}
+
+/* SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE */
+static int
+parse_surge(const char *arg)
+{
+	struct surge *e = &surges[n_surges];
+	char buf[128], *f[5];
+	uint64_t port, from, dur, pm;
+	unsigned int s;
+
+	if (n_surges == MAX_SURGES || split_fields(arg, buf, sizeof(buf), f, 5) != 0)
+		return -EINVAL;
+	e->sensor = -2;
+	if (strcmp(f[0], "all") == 0)
+		e->sensor = -1;
+	for (s = 0; s < n_sensors; s++)
+		if (strcmp(sensors[s].name, f[0]) == 0)
+			e->sensor = (int)s;
+	if (e->sensor == -2)
+		return -ENOENT;
+	if (strncmp(f[1], "tcp/", 4) == 0)
+		e->udp = false;
+	else if (strncmp(f[1], "udp/", 4) == 0)
+		e->udp = true;
+	else
+		return -EINVAL;
+	if (parse_u64(f[1] + 4, &port) != 0 || port == 0 || port > 65535 ||
+			parse_u64(f[2], &from) != 0 || parse_u64(f[3], &dur) != 0 || dur == 0 ||
+			parse_u64(f[4], &pm) != 0 || pm == 0 || pm > 1000)
+		return -EINVAL;
+	e->port = (uint16_t)port;
+	e->from = from;
+	e->to = from + dur;
+	e->permille = (uint32_t)pm;
+	n_surges++;
+	return 0;
+}
+
+/* CC:FROM:TO */
+static int
+parse_ramp(const char *arg)
+{
+	char buf[64], *f[3];
+	uint64_t a, b;
+
+	if (split_fields(arg, buf, sizeof(buf), f, 3) != 0 || country_index(f[0]) < 0 ||
+			parse_u64(f[1], &a) != 0 || parse_u64(f[2], &b) != 0 || a > 1000 || b > 1000)
+		return -EINVAL;
+	ramp.country = country_index(f[0]);
+	ramp.from = (uint32_t)a;
+	ramp.to = (uint32_t)b;
+	return 0;
+}
+
+/* PORT:FROM */
+static int
+parse_mirai_port(const char *arg)
+{
+	char buf[64], *f[2];
+	uint64_t port, from;
+
+	if (split_fields(arg, buf, sizeof(buf), f, 2) != 0 || parse_u64(f[0], &port) != 0 ||
+			port == 0 || port > 65535 || parse_u64(f[1], &from) != 0)
+		return -EINVAL;
+	mirai_new_port = (int)port;
+	mirai_new_from = from;
+	return 0;
 }
 
 static int
-write_config(const char *path, const char *id)
+write_config(const char *path, const char *id, const char *geoip)
 {
 	FILE *f = fopen(path, "w");
 	unsigned int s, k;
@@ -924,7 +1441,9 @@ write_config(const char *path, const char *id)
 	if (f == NULL)
 		return -errno;
 	fprintf(f, "; written by teiten-gen for the capture it generated\n"
-		"[appliance]\nid = %s\nhome_country = JP\nclock = auto\n", id);
+		"[appliance]\nid = %s\nhome_country = %s\nclock = auto\n", id, home_cc);
+	if (geoip != NULL)
+		fprintf(f, "geoip_db = %s\n", geoip);
 	for (s = 0; s < n_sensors; s++) {
 		fprintf(f, "\n[sensor %s]\nport = 0\n", sensors[s].name);
 		for (k = 0; k < sensors[s].n_prefixes; k++) {
@@ -936,6 +1455,90 @@ write_config(const char *path, const char *id)
 		}
 	}
 	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* The events in effect at @p sec seconds after --start (no draws without events). */
+static void
+events_at(uint64_t sec, uint64_t span, const struct surge **surge)
+{
+	unsigned int e;
+
+	*surge = NULL;
+	for (e = 0; e < n_surges; e++)
+		if (sec >= surges[e].from && sec < surges[e].to &&
+				rnd_below(1000) < surges[e].permille) {
+			*surge = &surges[e];
+			break;
+		}
+	if (ramp.country >= 0)
+		ramp_now = (uint32_t)(ramp.from + ((int64_t)ramp.to - ramp.from) *
+			(int64_t)sec / (int64_t)span);
+	mirai_new_now = mirai_new_port >= 0 && sec >= mirai_new_from;
+}
+
+static void
+json_counts(FILE *out, const struct hour_truth *h)
+{
+	unsigned int c;
+
+	fprintf(out, "{\"pkts\": %" PRIu64 ", \"home\": %" PRIu64 ", \"home_mirai\": %" PRIu64,
+		h->pkts, h->home, h->home_mirai);
+	for (c = C_BACKSCATTER; c < C_COUNT; c++)
+		fprintf(out, ", \"%s\": %" PRIu64, class_names[c], h->by_class[c]);
+	fprintf(out, "}");
+}
+
+/* "sources": exact distinct sources per scope, beside HLL estimates. */
+static void
+json_sources(FILE *out, const struct sensor *all)
+{
+	unsigned int s;
+
+	fprintf(out, ",\n  \"sources\": {");
+	for (s = 0; s <= n_sensors; s++) {
+		const struct sensor *x = s == 0 ? all : &sensors[s - 1];
+		uint64_t n[4] = { 0 }, k;
+
+		for (k = 0; x->srcs != NULL && k <= x->srcs->mask; k++) {
+			const struct source_entry *e = &x->srcs->e[k];
+
+			if (e->family == 0)
+				continue;
+			n[0]++;
+			n[1] += e->home;
+			n[2] += e->mirai;
+			n[3] += e->home && e->mirai;
+		}
+		fprintf(out, "%s\n    \"%s\": {\"srcs\": %" PRIu64 ", \"srcs:home\": %" PRIu64
+			", \"srcs:mirai\": %" PRIu64 ", \"srcs:home:mirai\": %" PRIu64 "}",
+			s ? "," : "", x->name, n[0], n[1], n[2], n[3]);
+	}
+	fprintf(out, "\n  }");
+}
+
+/* "buckets": per UTC hour (h:YYYYMMDDHH, as Redis names them) and scope. */
+static void
+json_buckets(FILE *out)
+{
+	uint64_t h;
+	unsigned int s;
+
+	fprintf(out, ",\n  \"buckets\": {");
+	for (h = 0; h < n_hours; h++) {
+		time_t t = (time_t)(first_hour + h * 3600);
+		struct tm tm;
+		char key[24];
+
+		gmtime_r(&t, &tm);
+		strftime(key, sizeof(key), "h:%Y%m%d%H", &tm);
+		fprintf(out, "%s\n    \"%s\": {", h ? "," : "", key);
+		for (s = 0; s <= n_sensors; s++) {
+			fprintf(out, "%s\"%s\": ", s ? ", " : "", s ? sensors[s - 1].name : "all");
+			json_counts(out, &hours[h * (n_sensors + 1) + s]);
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "\n  }");
 }
 
 int
@@ -950,21 +1553,33 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "start", required_argument, NULL, 'b' },
 		{ "span", required_argument, NULL, 'd' },
+		{ "sources", required_argument, NULL, 'S' },
+		{ "geoip", required_argument, NULL, 'g' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "home-share", required_argument, NULL, 'm' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "surge", required_argument, NULL, 'u' },
+		{ "ramp", required_argument, NULL, 'r' },
+		{ "mirai-port", required_argument, NULL, 'M' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_path = NULL, *truth_path = NULL, *config_path = NULL;
-	uint64_t packets = 10000, seed = 1, start = 1704067200, span = 3600, i;
+	char *geoip_path = NULL;
+	uint64_t packets = 10000, seed = 1, start = 1704067200, span = 3600, i, v;
+	unsigned int weights[P_COUNT];
 	bool flood = false;
 	unsigned int weight_total = 0, p, s;
 	struct truth truth = { 0 };
 	struct sensor all;
 	struct built f;
 	FILE *pcap, *tj;
-	int c;
+	int c, rc, li = 0;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	memcpy(weights, default_weights, sizeof(weights));
+	while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
+		rc = 0;
 		switch (c) {
 		case 'n':
 			if (parse_sensor(optarg) != 0) {
@@ -976,30 +1591,95 @@ main(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 't': truth_path = optarg; break;
 		case 'c': config_path = optarg; break;
-		case 'p': packets = strtoull(optarg, NULL, 10); break;
-		case 's': seed = strtoull(optarg, NULL, 10); break;
-		case 'b': start = strtoull(optarg, NULL, 10); break;
-		case 'd': span = strtoull(optarg, NULL, 10); break;
+		case 'p': rc = parse_u64(optarg, &packets); break;
+		case 's': rc = parse_u64(optarg, &seed); break;
+		case 'b': rc = parse_u64(optarg, &start); break;
+		case 'd': rc = parse_u64(optarg, &span); break;
+		case 'S':
+			rc = parse_u64(optarg, &v);
+			if (rc == 0 && (v == 0 || v > 1000000))
+				rc = -EINVAL;
+			n_bots = (uint32_t)v;
+			break;
+		case 'g':
+			geoip_path = realpath(optarg, NULL);
+			if (geoip_path == NULL || MMDB_open(geoip_path, MMDB_MODE_MMAP, &geo) !=
+					MMDB_SUCCESS) {
+				fprintf(stderr, "teiten-gen: --geoip %s: not a readable MaxMind DB\n",
+					optarg);
+				return 2;
+			}
+			have_geo = true;
+			break;
+		case 'H':
+			if (country_index(optarg) < 0) {
+				fprintf(stderr, "teiten-gen: --home %s: expected a two-letter "
+					"upper-case country code\n", optarg);
+				return 2;
+			}
+			snprintf(home_cc, sizeof(home_cc), "%s", optarg);
+			break;
+		case 'm':
+			rc = parse_u64(optarg, &v);
+			if (rc == 0 && v > 1000)
+				rc = -EINVAL;
+			home_share = (uint32_t)v;
+			break;
+		case 'w': rc = parse_weight(optarg, weights); break;
+		case 'u': rc = parse_surge(optarg); break;
+		case 'r': rc = parse_ramp(optarg); break;
+		case 'M': rc = parse_mirai_port(optarg); break;
 		case 'f': flood = true; break;
 		default:
 			usage();
 			return 2;
 		}
+		if (rc != 0) {
+			fprintf(stderr, "teiten-gen: --%s %s: %s (see --help)\n", longopts[li].name,
+				optarg, rc == -ENOENT ? "no such sensor (give --sensor first)" :
+				"invalid");
+			return 2;
+		}
 	}
+	for (p = 0; p < P_COUNT; p++)
+		weight_total += weights[p];
 	if (n_sensors == 0 || out_path == NULL || truth_path == NULL || packets == 0 ||
-			span == 0) {
+			span == 0 || weight_total == 0) {
 		usage();
 		return 2;
 	}
-	rng_state = seed;
-	for (s = 0; s < 256; s++) {
-		bots[s].src = random_source4();
-		bots[s].sport = (uint16_t)(1024 + rnd_below(60000));
-		bots[s].window = (uint16_t)(5000 + rnd_below(60000));
-		bots[s].ttl = (uint8_t)(30 + rnd_below(35));
+	if ((home_share != 0 || ramp.country >= 0) && !have_geo) {
+		fprintf(stderr, "teiten-gen: --home-share and --ramp need --geoip\n");
+		return 2;
 	}
-	for (p = 0; p < P_COUNT; p++)
-		weight_total += default_weights[p];
+	rng_state = seed;
+	bots = calloc(n_bots, sizeof(*bots));
+	if (bots == NULL) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
+	for (s = 0; s < n_bots; s++) {
+		int want = have_geo && rnd_below(1000) < home_share ? country_index(home_cc) : -1;
+
+		if (init_bot(&bots[s], want) != 0) {
+			fprintf(stderr, "teiten-gen: no %s source found in %s\n",
+				want >= 0 ? home_cc : "foreign", geoip_path);
+			return 1;
+		}
+	}
+	for (s = 0; ramp.country >= 0 && s < RAMP_BOTS; s++)
+		if (init_bot(&ramp_bots[s], ramp.country) != 0) {
+			fprintf(stderr, "teiten-gen: --ramp: no source of that country in %s\n",
+				geoip_path);
+			return 1;
+		}
+	first_hour = start - start % 3600;
+	n_hours = (start + span - first_hour + 3599) / 3600;
+	hours = calloc(n_hours * (n_sensors + 1), sizeof(*hours));
+	if (hours == NULL) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 
 	pcap = fopen(out_path, "wb");
 	if (pcap == NULL || pcap_header(pcap) != 0) {
@@ -1007,16 +1687,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < packets; i++) {
-		uint32_t r = rnd_below(weight_total);
 		uint64_t usec = start * 1000000 + i * (span * 1000000 / packets);
+		const struct surge *surge;
+		uint32_t r;
 
-		for (p = 0; r >= default_weights[p]; p++)
-			r -= default_weights[p];
+		events_at(usec / 1000000 - start, span, &surge);
+		r = rnd_below(weight_total);
+		for (p = 0; r >= weights[p]; p++)
+			r -= weights[p];
 		if (flood)
 			build_flood(i, &f);
+		else if (surge != NULL)
+			build_surge(surge, &f);
 		else
 			build((enum population)p, &f);
-		if (pcap_record(pcap, usec, &f) != 0 || account(&truth, &f) != 0) {
+		if (pcap_record(pcap, usec, &f) != 0 || account(&truth, &f, usec / 1000000) != 0) {
 			fprintf(stderr, "teiten-gen: %s: write failed\n", out_path);
 			return 1;
 		}
@@ -1032,9 +1717,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(tj, "{\n  \"generator\": {\"seed\": %" PRIu64 ", \"packets\": %" PRIu64
-		", \"start\": %" PRIu64 ", \"span\": %" PRIu64 "},\n"
+		", \"start\": %" PRIu64 ", \"span\": %" PRIu64 ", \"home\": \"%s\""
+		", \"geoip\": %s},\n"
 		"  \"packets\": %" PRIu64 ", \"not_dark\": %" PRIu64 ", \"malformed\": %" PRIu64
 		", \"non_ip\": %" PRIu64 ",\n  \"scopes\": {\n", seed, packets, start, span,
+		home_cc, have_geo ? "true" : "false",
 		truth.packets, truth.not_dark, truth.malformed, truth.non_ip);
 	if (merge_all(&all) != 0) {
 		fprintf(stderr, "teiten-gen: out of memory\n");
@@ -1043,12 +1730,18 @@ main(int argc, char **argv)
 	json_scope(tj, &all, n_sensors == 0);
 	for (s = 0; s < n_sensors; s++)
 		json_scope(tj, &sensors[s], s + 1 == n_sensors);
-	fprintf(tj, "  }\n}\n");
+	fprintf(tj, "  }");
+	json_sources(tj, &all);
+	json_buckets(tj);
+	fprintf(tj, "\n}\n");
 	if (fclose(tj) != 0)
 		return 1;
-	if (config_path != NULL && write_config(config_path, "gen-1") != 0) {
+	if (config_path != NULL && write_config(config_path, "gen-1", geoip_path) != 0) {
 		fprintf(stderr, "teiten-gen: %s: %s\n", config_path, strerror(errno));
 		return 1;
 	}
+	if (have_geo)
+		MMDB_close(&geo);
+	free(geoip_path);
 	return 0;
 }

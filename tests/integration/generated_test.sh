@@ -39,7 +39,7 @@ jq -n --slurpfile a "$TT_TMP/g.json" --slurpfile b "$TT_TMP/h.json" '
     def add2(x; y): if (x | type) == "object"
         then reduce ((x + y) | keys[]) as $k ({}; .[$k] = add2(x[$k] // 0; y[$k] // 0))
         else x + y end;
-    add2($a[0] | del(.generator); $b[0] | del(.generator))' >"$TT_TMP/gh.json"
+    add2($a[0] | del(.generator, .sources, .buckets); $b[0] | del(.generator, .sources, .buckets))' >"$TT_TMP/gh.json"
 run_teiten $(eal_opts) --lcores '(0-2)@(0-1)' \
     --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap,rx_pcap=$TT_TMP/h.pcap" -- \
     --config "$TT_TMP/g.conf" --summary "$TT_TMP/s2.json"
