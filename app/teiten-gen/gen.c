@@ -851,6 +851,8 @@ build(enum population pop, struct built *f)
  * has (a bijective mix of the packet index), the spoofed flood a telescope
  * sees during a DoS attack on someone else.
  */
+static bool flood_mirai;           /* --flood-mirai: the flood's SYNs are Mirai-type */
+
 static void
 build_flood(uint64_t i, struct built *f)
 {
@@ -868,13 +870,19 @@ build_flood(uint64_t i, struct built *f)
 	d4 = be32(dst);
 	seq = (uint32_t)rnd();
 	id = (uint16_t)rnd();
-	avoid_syn_fingerprints(d4, 80, &seq, &id, false);
+	if (flood_mirai) {
+		seq = d4;
+		f->klass = C_MIRAI;
+	} else {
+		avoid_syn_fingerprints(d4, 80, &seq, &id, false);
+	}
 	ethernet(f, 0x0800, false);
 	ip = ipv4_header(f, id, 64, 6, src, d4);
-	tcp_header(f, (uint16_t)(1024 + (i % 60000)), 80, seq, 0, 0x02, 1024, NULL, 0);
+	tcp_header(f, (uint16_t)(1024 + (i % 60000)), flood_mirai ? 23 : 80, seq, 0, 0x02, 1024,
+		NULL, 0);
 	ipv4_finish(f, ip);
 	pad_to_minimum(f);
-	set_service(f, "tcp", 80);
+	set_service(f, "tcp", flood_mirai ? 23 : 80);
 }
 
 /* An address in one of sensor @p s's IPv4 prefixes. */
@@ -1288,7 +1296,7 @@ usage(void)
 		"                  [--sources N] [--geoip FILE.mmdb] [--home CC] [--home-share PERMILLE]\n"
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
-		"                  [--flood]\n"
+		"                  [--flood | --flood-mirai]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
 		"sensors' prefixes, and the exact truth of what was written. Each sensor\n"
@@ -1308,7 +1316,8 @@ usage(void)
 		"                     growing to B at the end (needs --geoip)\n"
 		"  --mirai-port P:F   from F seconds on, 1 in 5 Mirai-type SYNs go to tcp/P\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
-		"                     own (a spoofed flood)\n");
+		"                     own (a spoofed flood)\n"
+		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n");
 }
 
 static const char *const population_names[P_COUNT] = {
@@ -1562,6 +1571,7 @@ main(int argc, char **argv)
 		{ "ramp", required_argument, NULL, 'r' },
 		{ "mirai-port", required_argument, NULL, 'M' },
 		{ "flood", no_argument, NULL, 'f' },
+		{ "flood-mirai", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1630,6 +1640,7 @@ main(int argc, char **argv)
 		case 'r': rc = parse_ramp(optarg); break;
 		case 'M': rc = parse_mirai_port(optarg); break;
 		case 'f': flood = true; break;
+		case 'F': flood = flood_mirai = true; break;
 		default:
 			usage();
 			return 2;

@@ -84,6 +84,7 @@ struct appliance {
 	bool all_replay;
 	uint64_t started_tsc;
 	uint64_t started_sec;          /* UTC */
+	uint64_t stopped_tsc;          /* the workers were told to stop */
 	bool pdump;                    /* rte_pdump serves dpdk-dumpcap */
 };
 
@@ -548,6 +549,7 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 	}
 	in->duration_ms = (rte_get_timer_cycles() - a->started_tsc) * 1000 /
 		rte_get_timer_hz();
+	in->run_ms = (a->stopped_tsc - a->started_tsc) * 1000 / rte_get_timer_hz();
 	in->tsc_hz = rte_get_tsc_hz();
 	if (a->pub != NULL) {
 		struct tt_publisher_stats ps;
@@ -732,6 +734,7 @@ main(int argc, char **argv)
 	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
 		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
 	control_loop(&a);
+	a.stopped_tsc = rte_get_timer_cycles();
 	tt_telemetry_close();
 
 	for (w = 0; w < a.n_workers; w++)

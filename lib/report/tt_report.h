@@ -78,7 +78,8 @@ struct tt_report_input {
 	uint64_t non_ip;
 	uint64_t first_sec;            /* 0 when no packet was attributed */
 	uint64_t last_sec;
-	uint64_t duration_ms;          /* wall time the appliance ran */
+	uint64_t duration_ms;          /* wall time the appliance ran, final flush included */
+	uint64_t run_ms;               /* wall time the workers polled */
 	uint64_t busy_cycles;          /* TSC cycles the workers spent on packets */
 	uint64_t tsc_hz;
 	/* per-source memory, summed over the workers */

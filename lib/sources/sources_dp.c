@@ -131,6 +131,8 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	uint32_t victim = 0;
 	bool fresh;
 
+	if (p->klass == TT_CLASS_OTHER)
+		return;
 	memcpy(addr, p->addr, p->family == 4 ? 4 : 16);
 	e = find_or_insert(t, addr, p->family, p->sec, &fresh);
 	if (p->sec > e->last_seen)
@@ -141,13 +143,9 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 		victim = note_backscatter(e, p->sec);
 
 	/*
-	 * Only fingerprinted packets make deltas: what the publisher writes
-	 * about. A packet's share then depends on the packet alone, so two
-	 * appliances seeing halves of the traffic add up to one seeing it all;
-	 * and a spoofed flood of "other" packets stops here.
+	 * A packet's delta depends on the packet alone, so two appliances
+	 * seeing halves of the traffic add up to one seeing it all.
 	 */
-	if (p->klass == TT_CLASS_OTHER)
-		return;
 	c = delta_slot(d, addr, p->family, p->sec / 86400, &fresh);
 	if (c == NULL) {
 		d->dropped++;

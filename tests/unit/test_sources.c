@@ -157,38 +157,58 @@ test_dos_victim(void)
 	tt_src_table_free(t);
 }
 
-/* A flood of distinct sources: memory stays put, evictions are counted. */
+/*
+ * A flood of plain packets from distinct sources leaves the memory alone (a
+ * confirmed bot survives it); a fingerprinted flood is bounded: memory
+ * stays put, evictions and dropped deltas are counted.
+ */
 static void
 test_flood_bounded(void)
 {
 	struct tt_src_table *t = tt_src_table_create(&conf);
 	struct tt_src_deltas *d = tt_src_deltas_create(1 << 16, false);
 	struct tt_src_table_stats before, after;
+	const uint8_t bot[4] = { 203, 0, 113, 7 };
+	struct tt_src_pkt p;
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	p = pkt(bot, TT_CLASS_MIRAI, 23, 29000);
+	tt_src_update(t, d, &p);
+	p = pkt(bot, TT_CLASS_MIRAI, 2323, 29001);
+	tt_src_update(t, d, &p);
 	tt_src_table_stats(t, &before);
+	CU_ASSERT_EQUAL(before.confirmed, 1);
 	for (i = 0; i < 1u << 16; i++) {
 		uint8_t a[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
-		struct tt_src_pkt p = pkt(a, TT_CLASS_OTHER, 25565, 30000 + i / 1000);
 
+		p = pkt(a, TT_CLASS_OTHER, 25565, 30000 + i / 1000);
+		tt_src_update(t, d, &p);
+	}
+	tt_src_table_stats(t, &after);
+	CU_ASSERT_EQUAL(after.inserted, before.inserted);
+	CU_ASSERT_EQUAL(after.sources, 1);
+	CU_ASSERT_EQUAL(tt_src_deltas_count(d), 1);            /* the bot's */
+	tt_src_deltas_reset(d);
+	p = pkt(bot, TT_CLASS_MIRAI, 23, 31000);
+	tt_src_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, bot)->flags & TT_SRC_CONFIRMED);
+	tt_src_deltas_reset(d);
+
+	for (i = 0; i < 1u << 16; i++) {
+		uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+
+		p = pkt(a, TT_CLASS_MIRAI, 23, 32000 + i / 1000);
 		tt_src_update(t, d, &p);
 	}
 	tt_src_table_stats(t, &after);
 	CU_ASSERT_EQUAL(after.memory, before.memory);
 	CU_ASSERT(after.sources <= 1024);
-	CU_ASSERT_EQUAL(after.inserted, 1u << 16);
-	CU_ASSERT_EQUAL(after.evicted, (1u << 16) - after.sources);
-	/* "other" packets make no deltas at all */
-	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 0);
-	/* fingerprinted ones do, bounded: the excess counted, not lost silently */
-	for (i = 0; i < 100; i++) {
-		uint8_t a[4] = { 10, 1, (uint8_t)(i >> 8), (uint8_t)i };
-		struct tt_src_pkt p = pkt(a, TT_CLASS_NMAP, 22, 40000);
-
-		tt_src_update(t, d, &p);
-	}
-	CU_ASSERT_EQUAL(tt_src_deltas_count(d), 100);
+	CU_ASSERT_EQUAL(after.inserted, before.inserted + (1u << 16));
+	CU_ASSERT_EQUAL(after.evicted, after.inserted - after.sources);
+	/* every delta is kept or counted as dropped, none lost silently */
+	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 1u << 16);
 	tt_src_deltas_free(d);
 	tt_src_table_free(t);
 }
@@ -230,7 +250,8 @@ main(void)
 		{ "23 and 2323: confirmed, and it stays", test_two_ports_confirmed },
 		{ "outside the horizon it expires", test_horizon_expires },
 		{ "DoS victim thresholds", test_dos_victim },
-		{ "a flood stays within memory, evictions counted", test_flood_bounded },
+		{ "a plain flood leaves the memory alone; a fingerprinted one stays bounded",
+			test_flood_bounded },
 		{ "merging deltas", test_merge },
 		{ NULL, NULL },
 	};
