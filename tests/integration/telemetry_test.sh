@@ -180,11 +180,21 @@ wait_for 5 bash -c "! tmux -L $TMUX_SOCK capture-pane -p | grep -q 'TOP THIS HOU
 check "console: q quits" "$?" 0
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
+# A live console watching while the appliance stops exits 1 and says why.
+tmux -L "$TMUX_SOCK" new-session -d -x 180 -y 60 \
+    "$CONSOLE --file-prefix $PREFIX --interval 0.5 2>$TT_TMP/gone.err; echo \$? >$TT_TMP/gone.rc; sleep 30"
+wait_for 10 screen_has "^  $FIRST +[0-9]+"
+check "console: watching again" "$?" 0
+
 # After the stop: the summary agrees with what telemetry said of the run.
 RUN_MIRAI=$(tq /teiten/classes .run.mirai)
 kill -INT "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "teiten: exit after SIGINT" "$?" 0
+wait_for 15 test -s "$TT_TMP/gone.rc"
+check "console: exits 1 when the appliance stops" "$(cat "$TT_TMP/gone.rc" 2>/dev/null)" 1
+check_grep "console: and says so" "$TT_TMP/gone.err" "teiten stopped\?"
+tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 check "summary: run mirai = telemetry" "$(sj "$TT_TMP/s.json" .scopes.all.totals.mirai)" \
     "$RUN_MIRAI"
 
