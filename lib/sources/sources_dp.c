@@ -19,11 +19,9 @@ stat_inc(uint64_t *c)
 
 /* The source's entry; a new one (evicting the bucket's oldest) if absent. */
 static struct entry *
-find_or_insert(struct tt_src_table *t, const uint8_t *addr, uint8_t family, uint32_t sec,
-		bool *fresh)
-{
-	uint64_t h = addr_hash(addr, family);
-	uint32_t index = (uint32_t)h & t->bucket_mask;
+find_or_insert(struct tt_src_table *t, uint64_t h, const uint8_t *addr, uint8_t family,
+		uint32_t sec, bool *fresh)
+{	uint32_t index = (uint32_t)h & t->bucket_mask;
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
@@ -122,6 +120,23 @@ note_backscatter(struct entry *e, uint32_t sec)
 	return 0;
 }
 
+uint64_t
+tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
+		const uint8_t *addr, uint8_t family, uint32_t sec)
+{
+	uint8_t a[16] = { 0 };
+	uint64_t h;
+	uint32_t slot;
+
+	memcpy(a, addr, family == 4 ? 4 : 16);
+	h = addr_hash(a, family);
+	slot = delta_hash_of(h, sec / 86400) & d->mask;
+	__builtin_prefetch(&t->buckets[(uint32_t)h & t->bucket_mask]);
+	__builtin_prefetch(&d->occupied[slot]);
+	__builtin_prefetch(&d->cells[slot]);
+	return h;
+}
+
 void
 tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_src_pkt *p)
 {
@@ -129,12 +144,14 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	struct tt_src_delta *c;
 	struct entry *e;
 	uint32_t victim = 0;
+	uint64_t h;
 	bool fresh;
 
 	if (p->klass == TT_CLASS_OTHER)
 		return;
 	memcpy(addr, p->addr, p->family == 4 ? 4 : 16);
-	e = find_or_insert(t, addr, p->family, p->sec, &fresh);
+	h = p->hash != 0 ? p->hash : addr_hash(addr, p->family);
+	e = find_or_insert(t, h, addr, p->family, p->sec, &fresh);
 	if (p->sec > e->last_seen)
 		e->last_seen = p->sec;
 	if (p->klass == TT_CLASS_MIRAI)
@@ -146,7 +163,7 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	 * A packet's delta depends on the packet alone, so two appliances
 	 * seeing halves of the traffic add up to one seeing it all.
 	 */
-	c = delta_slot(d, addr, p->family, p->sec / 86400, &fresh);
+	c = delta_slot_hashed(d, h, addr, p->family, p->sec / 86400, &fresh);
 	if (c == NULL) {
 		d->dropped++;
 		return;

@@ -66,19 +66,21 @@ addr_hash(const uint8_t *addr, uint8_t family)
 	return h ^ (h >> 32);
 }
 
+/* A (source, day)'s delta slot hash, from the source's addr_hash(). */
 static inline uint32_t
-delta_hash(const uint8_t *addr, uint8_t family, uint32_t day)
+delta_hash_of(uint64_t source_hash, uint32_t day)
 {
-	uint64_t h = addr_hash(addr, family) ^ ((uint64_t)day * 0x9e3779b97f4a7c15ull);
+	uint64_t h = source_hash ^ ((uint64_t)day * 0x9e3779b97f4a7c15ull);
 
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* The (source, day)'s delta; @p source_hash is addr_hash() of the source. */
 static inline struct tt_src_delta *
-delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_t day,
-		bool *fresh)
+delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, const uint8_t *addr,
+		uint8_t family, uint32_t day, bool *fresh)
 {
-	uint32_t i = delta_hash(addr, family, day) & d->mask;
+	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
 
 	while (d->occupied[i]) {
 		struct tt_src_delta *c = &d->cells[i];
@@ -100,6 +102,13 @@ delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_
 	d->cells[i].day = day;
 	*fresh = true;
 	return &d->cells[i];
+}
+
+static inline struct tt_src_delta *
+delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_t day,
+		bool *fresh)
+{
+	return delta_slot_hashed(d, addr_hash(addr, family), addr, family, day, fresh);
 }
 
 /*

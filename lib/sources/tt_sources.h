@@ -57,6 +57,7 @@ struct tt_src_pkt {
 	uint16_t dport;                /* TCP/UDP destination port, or 0 */
 	uint32_t svc;                  /* service key */
 	uint32_t sec;                  /* packet time, UTC seconds */
+	uint64_t hash;                 /* tt_src_prefetch()'s result, or 0: computed */
 };
 
 /* A flush interval's news about one source on one day. */
@@ -115,6 +116,15 @@ uint32_t tt_src_deltas_count(const struct tt_src_deltas *d);
 const struct tt_src_delta *tt_src_deltas_get(const struct tt_src_deltas *d, uint32_t i);
 uint64_t tt_src_deltas_dropped(const struct tt_src_deltas *d);
 /** True when fewer than @p packets new deltas would fit. Owner only. */
+/**
+ * Prefetch what tt_src_update() will read for this source: its bucket's tags
+ * and its delta slot. Per packet, a burst ahead of the update, so the misses
+ * of a large table overlap instead of stalling one by one.
+ * @return the source's hash, for tt_src_pkt.hash (so it is computed once).
+ */
+uint64_t tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
+		const uint8_t *addr, uint8_t family, uint32_t sec);
+
 bool tt_src_deltas_pressure(const struct tt_src_deltas *d, uint32_t packets);
 uint64_t tt_src_deltas_memory(const struct tt_src_deltas *d);
 

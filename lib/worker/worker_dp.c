@@ -46,6 +46,8 @@ struct burst {
 	uint16_t v6_sensor[TT_WORKER_BURST];
 	uint8_t v4_idx[TT_WORKER_BURST];
 	uint8_t v6_idx[TT_WORKER_BURST];
+	uint8_t klass[TT_WORKER_BURST];
+	uint64_t src_hash[TT_WORKER_BURST];    /* tt_src_prefetch(), or 0 */
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
@@ -95,6 +97,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			data = rte_pktmbuf_read(m[i], 0, len, linear);
 		}
 		tt_parse_frame(data, len, rte_pktmbuf_pkt_len(m[i]), p);
+		b->klass[i] = (uint8_t)tt_classify_class(p);
 
 		b->sec[i] = now_sec;
 		if (c->packet_clock) {
@@ -133,7 +136,21 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
 	}
 
-	/* Stage 3: classify and count. */
+	/*
+	 * Stage 2b: start the source-memory misses of the burst's fingerprinted
+	 * packets together (a Mirai-type flood misses on every one).
+	 */
+	for (i = 0; i < n; i++) {
+		b->src_hash[i] = 0;
+		if (b->klass[i] != TT_CLASS_OTHER && b->sensor[i] != TT_SENSOR_NONE &&
+				(b->pkt[i].flags & TT_PKT_HAS_ADDR))
+			b->src_hash[i] = tt_src_prefetch(w->sources,
+				tt_counters_src_deltas(shard),
+				b->pkt[i].family == 4 ? (const uint8_t *)&b->pkt[i].src.v4 :
+				b->pkt[i].src.v6, b->pkt[i].family, b->sec[i]);
+	}
+
+	/* Stage 3: count. */
 	for (i = 0; i < n; i++) {
 		const struct tt_pkt *p = &b->pkt[i];
 		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
@@ -165,7 +182,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		cp.country = b->country[i];
 		if (p->family == 6 && c->geo != NULL)
 			cp.country = tt_geo_country_v6(c->geo, p->src.v6);
-		cp.klass = (uint8_t)tt_classify_class(p);
+		cp.klass = b->klass[i];
 		cp.home = cp.country == c->home_country;
 		cp.v6 = p->family == 6;
 		cp.malformed = malformed;
@@ -185,6 +202,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
 		sp.svc = cp.svc;
 		sp.sec = b->sec[i];
+		sp.hash = b->src_hash[i];
 		tt_src_update(w->sources, tt_counters_src_deltas(shard), &sp);
 	}
 }
