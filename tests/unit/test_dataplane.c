@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "cunit_main.h"
+#include "eal_runtime.h"
 #include "frames.h"
 #include "tt_classify.h"
 #include "tt_config.h"
@@ -370,6 +371,6 @@ main(void)
 		return 2;
 	}
 	rc = run_suite("dataplane", tests, suite_init, NULL);
-	rte_eal_cleanup();
+	eal_cleanup_and_remove_runtime_dir();
 	return rc;
 }

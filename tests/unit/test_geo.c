@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 
 #include "cunit_main.h"
+#include "eal_runtime.h"
 #include "tt_classify.h"
 #include "tt_geo.h"
 
@@ -222,6 +223,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rc = run_suite("geo", tests, suite_init, suite_fini);
-	rte_eal_cleanup();
+	eal_cleanup_and_remove_runtime_dir();
 	return rc;
 }
