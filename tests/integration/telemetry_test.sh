@@ -162,9 +162,13 @@ check_grep "console: and says where it looked" "$TT_TMP/absent.txt" \
 
 # teiten-console live, in a detached tmux of its own
 TMUX_SOCK=tt_$$
+trap 'tmux -L "$TMUX_SOCK" kill-server 2>/dev/null; tmux -L "${TMUX_SOCK}_2" kill-server 2>/dev/null
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SOCK"*; cleanup' EXIT
 tmux -L "$TMUX_SOCK" new-session -d -x 180 -y 60 \
     "$CONSOLE --file-prefix $PREFIX --interval 0.5; sleep 30"
 screen_has() { tmux -L "$TMUX_SOCK" capture-pane -p | grep -qE -- "$1"; }
+# the pane of the second console, on a tmux server of its own
+screen2_has() { tmux -L "${TMUX_SOCK}_2" capture-pane -p | grep -qE -- "$1"; }
 wait_for 10 screen_has "^  $FIRST +[0-9]+"
 check "console: the screen shows the top service $FIRST" "$?" 0
 wait_for 5 screen_has "^  $BUSIEST +0 "
@@ -181,9 +185,9 @@ check "console: q quits" "$?" 0
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
 # A live console watching while the appliance stops exits 1 and says why.
-tmux -L "$TMUX_SOCK" new-session -d -x 180 -y 60 \
+tmux -L "${TMUX_SOCK}_2" new-session -d -x 180 -y 60 \
     "$CONSOLE --file-prefix $PREFIX --interval 0.5 2>$TT_TMP/gone.err; echo \$? >$TT_TMP/gone.rc; sleep 30"
-wait_for 10 screen_has "^  $FIRST +[0-9]+"
+wait_for 20 screen2_has "^  $FIRST +[0-9]+"
 check "console: watching again" "$?" 0
 
 # After the stop: the summary agrees with what telemetry said of the run.
@@ -194,7 +198,7 @@ check "teiten: exit after SIGINT" "$?" 0
 wait_for 15 test -s "$TT_TMP/gone.rc"
 check "console: exits 1 when the appliance stops" "$(cat "$TT_TMP/gone.rc" 2>/dev/null)" 1
 check_grep "console: and says so" "$TT_TMP/gone.err" "teiten stopped\?"
-tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+tmux -L "${TMUX_SOCK}_2" kill-server 2>/dev/null
 check "summary: run mirai = telemetry" "$(sj "$TT_TMP/s.json" .scopes.all.totals.mirai)" \
     "$RUN_MIRAI"
 
