@@ -586,6 +586,38 @@ build_syn4(struct built *f, const struct bot *b, uint32_t dst, uint16_t dport,
 	set_service(f, "tcp", dport);
 }
 
+/* A UDP probe from a bot: @p words random 32-bit words of payload. */
+static void
+build_udp4(struct built *f, const struct bot *b, uint32_t dst, uint16_t dport,
+		unsigned int words, bool vlan)
+{
+	uint32_t ip;
+
+	ethernet(f, 0x0800, vlan);
+	ip = ipv4_header(f, non_zmap_id(), 50, 17, b->src, dst);
+	p16(f, b->sport);
+	p16(f, dport);
+	p16(f, (uint16_t)(8 + 4 * words));
+	p16(f, 0);
+	while (words-- > 0)
+		p32(f, (uint32_t)rnd());
+	ipv4_finish(f, ip);
+	pad_to_minimum(f);
+	set_service(f, "udp", dport);
+}
+
+/* A connect()-style SYN that matches no scanner fingerprint. */
+static void
+build_plain_syn4(struct built *f, const struct bot *b, uint32_t dst, uint16_t dport,
+		const uint8_t *opts, uint32_t optlen, bool vlan)
+{
+	uint32_t seq = (uint32_t)rnd();
+	uint16_t id = (uint16_t)rnd();
+
+	avoid_syn_fingerprints(dst, dport, &seq, &id, false);
+	build_syn4(f, b, dst, dport, seq, id, 29200, opts, optlen, b->ttl, vlan);
+}
+
 static void
 build(enum population pop, struct built *f)
 {
@@ -622,10 +654,7 @@ build(enum population pop, struct built *f)
 		f->sensor = dark_destination(4, dst);
 		d4 = be32(dst);
 		dport = telnet_ports[rnd_below(7)];
-		seq = (uint32_t)rnd();
-		id = (uint16_t)rnd();
-		avoid_syn_fingerprints(d4, dport, &seq, &id, false);
-		build_syn4(f, b, d4, dport, seq, id, 29200, os_opts, 20, b->ttl, vlan);
+		build_plain_syn4(f, b, d4, dport, os_opts, 20, vlan);
 		break;
 	case P_MASSCAN:
 		f->sensor = dark_destination(4, dst);
@@ -736,19 +765,7 @@ build(enum population pop, struct built *f)
 		f->sensor = dark_destination(4, dst);
 		d4 = be32(dst);
 		dport = udp_ports[rnd_below(4)];
-		ethernet(f, 0x0800, vlan);
-		ip = ipv4_header(f, non_zmap_id(), 50, 17, b->src, d4);
-		p16(f, b->sport);
-		p16(f, dport);
-		p16(f, 8 + 16);
-		p16(f, 0);
-		p32(f, (uint32_t)rnd());
-		p32(f, (uint32_t)rnd());
-		p32(f, (uint32_t)rnd());
-		p32(f, (uint32_t)rnd());
-		ipv4_finish(f, ip);
-		pad_to_minimum(f);
-		set_service(f, "udp", dport);
+		build_udp4(f, b, d4, dport, 4, vlan);
 		break;
 	case P_ICMP_ECHO:
 		f->sensor = dark_destination(4, dst);
@@ -903,8 +920,7 @@ build_surge(const struct surge *e, struct built *f)
 {
 	const struct bot *b = pick_bot();
 	uint8_t dst[16];
-	uint32_t d4, seq, ip;
-	uint16_t id;
+	uint32_t d4;
 
 	memset(f, 0, sizeof(*f));
 	f->klass = C_OTHER;
@@ -915,23 +931,10 @@ build_surge(const struct surge *e, struct built *f)
 		f->sensor = dark_destination(4, dst);
 	}
 	d4 = be32(dst);
-	if (e->udp) {
-		ethernet(f, 0x0800, false);
-		ip = ipv4_header(f, non_zmap_id(), 50, 17, b->src, d4);
-		p16(f, b->sport);
-		p16(f, e->port);
-		p16(f, 8 + 4);
-		p16(f, 0);
-		p32(f, (uint32_t)rnd());
-		ipv4_finish(f, ip);
-		pad_to_minimum(f);
-		set_service(f, "udp", e->port);
-	} else {
-		seq = (uint32_t)rnd();
-		id = (uint16_t)rnd();
-		avoid_syn_fingerprints(d4, e->port, &seq, &id, false);
-		build_syn4(f, b, d4, e->port, seq, id, 29200, NULL, 0, b->ttl, false);
-	}
+	if (e->udp)
+		build_udp4(f, b, d4, e->port, 1, false);
+	else
+		build_plain_syn4(f, b, d4, e->port, NULL, 0, false);
 }
 
 /* --- truth --- */
@@ -975,6 +978,17 @@ source_hash(const uint8_t *addr, uint8_t family)
 	return h ^ (h >> 29);
 }
 
+/* The source's entry in @p e (mask @p mask): its own, or the empty one it would take. */
+static struct source_entry *
+source_slot(struct source_entry *e, uint64_t mask, const uint8_t *addr, uint8_t family)
+{
+	uint64_t i = source_hash(addr, family) & mask;
+
+	while (e[i].family != 0 && !(e[i].family == family && memcmp(e[i].addr, addr, 16) == 0))
+		i = (i + 1) & mask;
+	return &e[i];
+}
+
 /* Note a source in a scope's set, growing it at half full. @return 0 or -ENOMEM. */
 static int
 source_note(struct source_set **setp, const uint8_t *addr, uint8_t family, bool home,
@@ -982,7 +996,6 @@ source_note(struct source_set **setp, const uint8_t *addr, uint8_t family, bool 
 {
 	struct source_set *set = *setp;
 	struct source_entry *e;
-	uint64_t i;
 
 	if (set == NULL) {
 		set = calloc(1, sizeof(*set));
@@ -1001,31 +1014,20 @@ source_note(struct source_set **setp, const uint8_t *addr, uint8_t family, bool 
 		bigger.e = calloc(bigger.mask + 1, sizeof(*bigger.e));
 		if (bigger.e == NULL)
 			return -ENOMEM;
-		for (k = 0; k <= set->mask; k++) {
-			if (set->e[k].family == 0)
-				continue;
-			i = source_hash(set->e[k].addr, set->e[k].family) & bigger.mask;
-			while (bigger.e[i].family != 0)
-				i = (i + 1) & bigger.mask;
-			bigger.e[i] = set->e[k];
-		}
+		for (k = 0; k <= set->mask; k++)
+			if (set->e[k].family != 0)
+				*source_slot(bigger.e, bigger.mask, set->e[k].addr,
+					set->e[k].family) = set->e[k];
 		bigger.used = set->used;
 		free(set->e);
 		*set = bigger;
 	}
-	i = source_hash(addr, family) & set->mask;
-	for (;;) {
-		e = &set->e[i];
-		if (e->family == 0) {
-			memcpy(e->addr, addr, 16);
-			e->family = family;
-			e->home = home;
-			set->used++;
-			break;
-		}
-		if (e->family == family && memcmp(e->addr, addr, 16) == 0)
-			break;
-		i = (i + 1) & set->mask;
+	e = source_slot(set->e, set->mask, addr, family);
+	if (e->family == 0) {
+		memcpy(e->addr, addr, 16);
+		e->family = family;
+		e->home = home;
+		set->used++;
 	}
 	e->mirai |= mirai;
 	return 0;
