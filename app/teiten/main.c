@@ -70,7 +70,6 @@ struct appliance {
 	struct tt_config cfg;
 	struct options opt;
 	struct tt_port_info ports[RTE_MAX_ETHPORTS];
-	uint16_t port_ids[RTE_MAX_ETHPORTS];   /* ports[i].port_id, for telemetry */
 	uint16_t n_ports;
 	struct rte_mempool *pool;
 	struct tt_sensor_table *sensors;
@@ -245,7 +244,6 @@ setup_ports(struct appliance *a)
 			return rc;
 		}
 		a->all_replay &= pi->replay;
-		a->port_ids[a->n_ports] = p;
 		total_rxq += pi->n_rxq;
 		a->n_ports++;
 	}
@@ -715,7 +713,7 @@ main(int argc, char **argv)
 	a.started_tsc = rte_get_timer_cycles();
 	a.started_sec = (uint64_t)time(NULL);
 	rc = tt_telemetry_open(&(struct tt_telemetry_src){ .cfg = &a.cfg,
-		.workers = a.workers, .n_workers = a.n_workers, .port_ids = a.port_ids,
+		.workers = a.workers, .n_workers = a.n_workers, .ports = a.ports,
 		.n_ports = a.n_ports, .pub = a.pub, .live = a.live,
 		.packet_clock = a.packet_clock, .started_tsc = a.started_tsc,
 		.started_sec = a.started_sec });

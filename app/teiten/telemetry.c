@@ -29,6 +29,7 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_live.h"
+#include "tt_port.h"
 #include "tt_publish.h"
 #include "tt_report.h"
 #include "tt_sources.h"
@@ -95,16 +96,16 @@ split_params(const char *params, char out[MAX_PARAMS][PARAM_LEN])
 	}
 }
 
-/* A count parameter: 1..max. @return 0 or -EINVAL. */
+/* A whole-number parameter in min..max. @return 0 or -EINVAL. */
 static int
-parse_count(const char *s, unsigned int max, unsigned int *out)
+parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max)
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
@@ -215,14 +216,8 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (np < 0 || np > 1)
 		return reply_error(d, "usage: /teiten/workers[,<first worker>]");
-	if (np == 1) {
-		char *end;
-
-		errno = 0;
-		first = (unsigned int)strtoul(p[0], &end, 10);
-		if (errno != 0 || end == p[0] || *end != '\0')
-			return reply_error(d, "/teiten/workers: '%s' is not a worker index", p[0]);
-	}
+	if (np == 1 && parse_uint(p[0], 0, RTE_MAX_LCORE, &first) != 0)
+		return reply_error(d, "/teiten/workers: '%s' is not a worker index", p[0]);
 	src = sources_acquire();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
@@ -236,13 +231,13 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (pd == NULL)
 			break;
 		memset(&es, 0, sizeof(es));
-		rte_eth_stats_get(src->port_ids[i], &es);
+		rte_eth_stats_get(src->ports[i].port_id, &es);
 		rte_tel_data_start_dict(pd);
 		rte_tel_data_add_dict_u64(pd, "ipackets", es.ipackets);
 		rte_tel_data_add_dict_u64(pd, "imissed", es.imissed);
 		rte_tel_data_add_dict_u64(pd, "ierrors", es.ierrors);
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", es.rx_nombuf);
-		snprintf(name, sizeof(name), "port/%u", src->port_ids[i]);
+		snprintf(name, sizeof(name), "port/%u", src->ports[i].port_id);
 		rte_tel_data_add_dict_container(d, name, pd, 0);
 		used += 5 * U64_FIELD;
 	}
@@ -358,7 +353,7 @@ cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
 	unsigned int k;
 
 	(void)cmd;
-	if (np < 0 || np > 1 || (np == 1 && parse_count(p[0], RTE_TEL_MAX_ARRAY_ENTRIES, &limit)))
+	if (np < 0 || np > 1 || (np == 1 && parse_uint(p[0], 1, RTE_TEL_MAX_ARRAY_ENTRIES, &limit)))
 		return reply_error(d, "usage: /teiten/sensors[,<n> (1..%d)]",
 			RTE_TEL_MAX_ARRAY_ENTRIES);
 	src = sources_acquire();
@@ -441,11 +436,26 @@ build_view(struct tt_live *live, enum view v, uint16_t sensor, struct tt_scope *
 		*first_minute = 0;
 		return tt_scope_build(out, tt_live_run(live), sensor, TT_SCOPE_ANY_MINUTE);
 	}
-	if (*first_minute == 0) {
-		/* Nothing merged yet: an empty scope. */
-		return tt_scope_build(out, s, sensor, 0);
-	}
+	/* Nothing merged yet: minute 0 matches no cell, an empty scope. */
 	return tt_scope_build(out, s, sensor, *first_minute);
+}
+
+/* The first @p n members of a ranked list: their names and their counts. */
+static void
+add_members(struct rte_tel_data *names, struct rte_tel_data *counts,
+		const struct tt_member *m, uint32_t n, bool country)
+{
+	uint32_t i;
+
+	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(counts, RTE_TEL_U64_VAL);
+	for (i = 0; i < n; i++) {
+		char name[TT_SVC_STR_MAX];
+
+		tt_report_item_name(country, m[i].item, name, sizeof(name));
+		rte_tel_data_add_array_string(names, name);
+		rte_tel_data_add_array_u64(counts, m[i].count);
+	}
 }
 
 /* Rank (1-based) of @p item among @p m, or 0 when absent. */
@@ -485,7 +495,7 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	else
 		return reply_error(d, "/teiten/top: unknown dimension '%s' "
 			"(expected service or country)", p[0]);
-	if (np == 3 && parse_count(p[2], TOP_MAX, &limit) != 0)
+	if (np == 3 && parse_uint(p[2], 1, TOP_MAX, &limit) != 0)
 		return reply_error(d, "/teiten/top: n '%s' is not 1..%d", p[2], TOP_MAX);
 	src = sources_acquire();
 	if (src == NULL)
@@ -500,9 +510,9 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	tt_live_lock(src->live);
 	rc = build_view(src->live, VIEW_HOUR, sensor, &cur, &hour);
 	if (rc == 0) {
-		tt_live_prev_hour(src->live, &prev_hour);
-		rc = tt_scope_build(&prev, tt_live_prev_hour(src->live, &prev_hour), sensor,
-			prev_hour);
+		const struct tt_shard *ps = tt_live_prev_hour(src->live, &prev_hour);
+
+		rc = tt_scope_build(&prev, ps, sensor, prev_hour);
 		if (rc != 0)
 			tt_scope_free(&cur);
 	}
@@ -522,18 +532,11 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	ncur = country ? cur.n_country[TT_CV_PKTS] : cur.n_port[TT_PV_PKTS];
 	mp = country ? prev.country[TT_CV_PKTS] : prev.port[TT_PV_PKTS];
 	nprev = country ? prev.n_country[TT_CV_PKTS] : prev.n_port[TT_PV_PKTS];
-	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
-	rte_tel_data_start_array(counts, RTE_TEL_U64_VAL);
-	rte_tel_data_start_array(ranks, RTE_TEL_INT_VAL);
 	shown = RTE_MIN(limit, ncur);
-	for (i = 0; i < shown; i++) {
-		char name[TT_SVC_STR_MAX];
-
-		tt_report_item_name(country, mc[i].item, name, sizeof(name));
-		rte_tel_data_add_array_string(names, name);
-		rte_tel_data_add_array_u64(counts, mc[i].count);
+	add_members(names, counts, mc, shown, country);
+	rte_tel_data_start_array(ranks, RTE_TEL_INT_VAL);
+	for (i = 0; i < shown; i++)
 		rte_tel_data_add_array_int(ranks, rank_of(mp, nprev, mc[i].item));
-	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "dimension", country ? "country" : "service");
 	rte_tel_data_add_dict_string(d, "scope", scope_name(src->cfg, sensor));
@@ -655,21 +658,11 @@ cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
 	}
 	if (mirai) {
 		const struct tt_scope *h = &views[VIEW_HOUR];
-		uint32_t i, n = RTE_MIN((uint32_t)TOP_DEFAULT,
-			h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)]);
+		uint32_t n = RTE_MIN((uint32_t)TOP_DEFAULT, h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)]);
 		uint64_t confirmed = 0, tracked = 0;
 		unsigned int w;
 
-		rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
-		rte_tel_data_start_array(counts, RTE_TEL_U64_VAL);
-		for (i = 0; i < n; i++) {
-			const struct tt_member *m = &h->port[TT_PV_CLASS(TT_CLASS_MIRAI)][i];
-			char svc[TT_SVC_STR_MAX];
-
-			tt_classify_service_format(m->item, svc, sizeof(svc));
-			rte_tel_data_add_array_string(names, svc);
-			rte_tel_data_add_array_u64(counts, m->count);
-		}
+		add_members(names, counts, h->port[TT_PV_CLASS(TT_CLASS_MIRAI)], n, false);
 		rte_tel_data_add_dict_container(d, "top_ports", names, 0);
 		rte_tel_data_add_dict_container(d, "top_ports_pkts", counts, 0);
 		rte_tel_data_add_dict_u64(d, "top_ports_more",

@@ -16,6 +16,7 @@
 
 struct tt_config;
 struct tt_live;
+struct tt_port_info;
 struct tt_publisher;
 struct tt_worker;
 
@@ -23,7 +24,7 @@ struct tt_telemetry_src {
 	const struct tt_config *cfg;
 	struct tt_worker *const *workers;
 	unsigned int n_workers;
-	const uint16_t *port_ids;
+	const struct tt_port_info *ports;
 	uint16_t n_ports;
 	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
 	struct tt_live *live;

@@ -18,10 +18,10 @@ RTE_LOG_REGISTER(tt_logtype_port, tt.port, NOTICE);
 #define PORT_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, tt_logtype_port, "port: " fmt "\n", ##__VA_ARGS__)
 
-/* Steer by source address only, so one source's state lives on one core. */
 /* The idle tx queue that rte_pdump needs (tt_port_start()). */
 enum { TX_DESC = 64 };
 
+/* Steer by source address only, so one source's state lives on one core. */
 #define RSS_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
 	RTE_ETH_RSS_L3_SRC_ONLY)
 
@@ -103,8 +103,7 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 		return rc;
 	}
 	for (q = 0; q < info->n_rxq; q++) {
-		rc = rte_eth_rx_queue_setup(port, q, nb_rxd,
-			queue_socket, NULL, pool);
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd, queue_socket, NULL, pool);
 		if (rc != 0) {
 			PORT_LOG(ERR, "port %u: rx queue %u setup: %s", port, q,
 				rte_strerror(-rc));
@@ -112,8 +111,7 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 		}
 	}
 	if (n_txq != 0) {
-		rc = rte_eth_tx_queue_setup(port, 0, nb_txd,
-			queue_socket, NULL);
+		rc = rte_eth_tx_queue_setup(port, 0, nb_txd, queue_socket, NULL);
 		if (rc != 0) {
 			PORT_LOG(ERR, "port %u: tx queue setup: %s", port, rte_strerror(-rc));
 			return rc;

@@ -450,20 +450,18 @@ read_back(struct tt_publisher *p)
 	return 0;
 }
 
-static bool
-shard_empty(const struct tt_shard *s)
-{
-	return tt_table_cells(tt_counters_port_table(s)) == 0 &&
-		tt_table_cells(tt_counters_country_table(s)) == 0 &&
-		tt_table_cells(tt_counters_hll_table(s)) == 0;
-}
-
 static uint64_t
 shard_cells(const struct tt_shard *s)
 {
 	return tt_table_cells(tt_counters_port_table(s)) +
 		tt_table_cells(tt_counters_country_table(s)) +
 		tt_table_cells(tt_counters_hll_table(s));
+}
+
+static bool
+shard_empty(const struct tt_shard *s)
+{
+	return shard_cells(s) == 0;
 }
 
 /*

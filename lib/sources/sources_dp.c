@@ -21,7 +21,8 @@ stat_inc(uint64_t *c)
 static struct entry *
 find_or_insert(struct tt_src_table *t, uint64_t h, const uint8_t *addr, uint8_t family,
 		uint32_t sec, bool *fresh)
-{	uint32_t index = (uint32_t)h & t->bucket_mask;
+{
+	uint32_t index = (uint32_t)h & t->bucket_mask;
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
