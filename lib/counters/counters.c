@@ -13,6 +13,8 @@
 static int
 table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 {
+	size_t cell = sizeof(struct tt_cell_key) + width * sizeof(uint64_t);
+
 	if (capacity < 16 || (capacity & (capacity - 1)) != 0)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
@@ -20,15 +22,18 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 	t->limit = capacity / 4 * 3;
 	t->width = width;
 	t->growable = growable;
+	t->stride_shift = 5;
+	while (((size_t)1 << t->stride_shift) < cell)
+		t->stride_shift++;
 	t->order = malloc(capacity * sizeof(*t->order));
-	t->keys = calloc(capacity, sizeof(*t->keys));
-	t->values = calloc((size_t)capacity * width, sizeof(*t->values));
-	if (t->order == NULL || t->keys == NULL || t->values == NULL) {
+	/* calloc keeps untouched capacity unmapped; the pointer is aligned by hand */
+	t->cells_mem = calloc(((size_t)capacity << t->stride_shift) + 64, 1);
+	if (t->order == NULL || t->cells_mem == NULL) {
 		free(t->order);
-		free(t->keys);
-		free(t->values);
+		free(t->cells_mem);
 		return -ENOMEM;
 	}
+	t->cells = (uint8_t *)(((uintptr_t)t->cells_mem + 63) & ~(uintptr_t)63);
 	return 0;
 }
 
@@ -36,8 +41,7 @@ static void
 table_fini(struct tt_table *t)
 {
 	free(t->order);
-	free(t->keys);
-	free(t->values);
+	free(t->cells_mem);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -46,13 +50,8 @@ table_reset(struct tt_table *t)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->used; i++) {
-		uint32_t slot = t->order[i];
-
-		memset(&t->keys[slot], 0, sizeof(t->keys[slot]));
-		memset(&t->values[(uint64_t)slot * t->width], 0,
-			t->width * sizeof(*t->values));
-	}
+	for (i = 0; i < t->used; i++)
+		memset(cell_key(t, t->order[i]), 0, (size_t)1 << t->stride_shift);
 	t->used = 0;
 }
 
@@ -69,9 +68,9 @@ tt_table_grow(struct tt_table *t)
 		return rc;
 	for (i = 0; i < t->used; i++) {
 		uint32_t slot = t->order[i];
-		uint64_t *v = tt_table_find_or_add(&n, &t->keys[slot], false);
+		uint64_t *v = tt_table_find_or_add(&n, cell_key(t, slot), false);
 
-		memcpy(v, &t->values[(uint64_t)slot * t->width], t->width * sizeof(*v));
+		memcpy(v, cell_values(t, slot), t->width * sizeof(*v));
 	}
 	table_fini(t);
 	*t = n;
@@ -135,8 +134,7 @@ hll_cells_fini(struct tt_shard *s)
 	if (!s->growable)
 		return;
 	for (i = 0; i < s->hll.used; i++) {
-		struct tt_hll *h = (struct tt_hll *)&s->hll.values[
-			(uint64_t)s->hll.order[i] * s->hll.width];
+		struct tt_hll *h = (struct tt_hll *)cell_values(&s->hll, s->hll.order[i]);
 
 		for (v = 0; v < TT_HLL_VARIANTS; v++)
 			tt_hll_fini(&h[v]);
@@ -200,8 +198,8 @@ merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_mi
 
 	for (i = 0; i < src->used; i++) {
 		uint32_t slot = src->order[i];
-		struct tt_cell_key k = src->keys[slot];
-		const uint64_t *v = &src->values[(uint64_t)slot * src->width];
+		struct tt_cell_key k = *cell_key(src, slot);
+		const uint64_t *v = cell_values(src, slot);
 
 		k.minute = bucket_of(k.minute, bucket_minutes);
 		for (pass = 0; pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
@@ -232,8 +230,8 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 		return -EINVAL;
 	for (i = 0; i < t->used && rc == 0; i++) {
 		uint32_t slot = t->order[i];
-		struct tt_cell_key k = t->keys[slot];
-		const uint64_t *sv = &t->values[(uint64_t)slot * t->width];
+		struct tt_cell_key k = *cell_key(t, slot);
+		const uint64_t *sv = cell_values(t, slot);
 
 		k.minute = bucket_of(k.minute, bucket_minutes);
 		for (pass = 0; rc == 0 &&
@@ -340,13 +338,13 @@ tt_table_cells(const struct tt_table *t)
 const struct tt_cell_key *
 tt_table_key(const struct tt_table *t, uint32_t i)
 {
-	return &t->keys[t->order[i]];
+	return cell_key(t, t->order[i]);
 }
 
 const uint64_t *
 tt_table_values(const struct tt_table *t, uint32_t i)
 {
-	return &t->values[(uint64_t)t->order[i] * t->width];
+	return cell_values(t, t->order[i]);
 }
 
 static uint64_t
@@ -354,7 +352,7 @@ table_memory(const struct tt_table *t)
 {
 	uint64_t cap = (uint64_t)t->mask + 1;
 
-	return cap * (sizeof(*t->order) + sizeof(*t->keys) + t->width * sizeof(uint64_t));
+	return cap * (sizeof(*t->order) + ((uint64_t)1 << t->stride_shift));
 }
 
 uint64_t

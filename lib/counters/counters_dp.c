@@ -36,20 +36,20 @@ tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reser
 	uint32_t i = key_hash(k) & t->mask;
 
 	for (;;) {
-		struct tt_cell_key *slot = &t->keys[i];
+		struct tt_cell_key *slot = cell_key(t, i);
 
 		if (!slot->used)
 			break;
 		if (key_equal(slot, k))
-			return &t->values[(uint64_t)i * t->width];
+			return cell_values(t, i);
 		i = (i + 1) & t->mask;
 	}
 	if (t->used >= (reserve ? t->mask : t->limit))
 		return NULL;
-	t->keys[i] = *k;
-	t->keys[i].used = 1;
+	*cell_key(t, i) = *k;
+	cell_key(t, i)->used = 1;
 	t->order[t->used++] = i;
-	return &t->values[(uint64_t)i * t->width];
+	return cell_values(t, i);
 }
 
 static uint64_t *

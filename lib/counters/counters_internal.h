@@ -5,20 +5,37 @@
 #include "tt_counters.h"
 
 /*
- * Open addressing with linear probing. Keys and values sit in separate
- * arrays so a probe touches 16-byte keys only; `order` lists the occupied
- * slots so reading and resetting cost the cells used, not the capacity.
+ * Open addressing with linear probing. A cell is its key followed by its
+ * values, padded to a power of two and aligned, so finding and counting a
+ * cell touches one line (two adjacent ones for the 120-byte port cells)
+ * instead of a key line and a values line elsewhere: on the mixed benchmark
+ * that is ~3 fewer lines a packet. `order` lists the occupied slots so
+ * reading and resetting cost the cells used, not the capacity.
  */
 struct tt_table {
 	uint32_t mask;                 /* capacity - 1 */
 	uint32_t limit;                /* ordinary keys stop here (3/4 full) */
 	uint32_t used;
 	uint32_t width;                /* values per cell */
+	uint32_t stride_shift;         /* a cell is 1 << stride_shift bytes */
 	bool growable;
 	uint32_t *order;
-	struct tt_cell_key *keys;
-	uint64_t *values;
+	uint8_t *cells;                /* aligned to a cache line */
+	void *cells_mem;               /* what was allocated for them */
 };
+
+static inline struct tt_cell_key *
+cell_key(const struct tt_table *t, uint32_t slot)
+{
+	return (struct tt_cell_key *)(t->cells + ((size_t)slot << t->stride_shift));
+}
+
+static inline uint64_t *
+cell_values(const struct tt_table *t, uint32_t slot)
+{
+	return (uint64_t *)(t->cells + ((size_t)slot << t->stride_shift) +
+		sizeof(struct tt_cell_key));
+}
 
 struct tt_shard {
 	struct tt_table port;
