@@ -19,7 +19,7 @@ stat_inc(uint64_t *c)
 
 /* The source's entry; a new one (evicting the bucket's oldest) if absent. */
 static struct entry *
-find_or_insert(struct tt_src_table *t, uint64_t h, const uint8_t *addr, uint8_t family,
+find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t family,
 		uint32_t sec, bool *fresh)
 {
 	uint32_t index = (uint32_t)h & t->bucket_mask;
@@ -30,7 +30,7 @@ find_or_insert(struct tt_src_table *t, uint64_t h, const uint8_t *addr, uint8_t 
 
 	for (w = 0; w < TT_SRC_WAYS; w++) {
 		if (b->tag[w] == tag && ways[w].family == family &&
-				memcmp(ways[w].addr, addr, 16) == 0) {
+				src_key_equal(ways[w].addr, k)) {
 			if (sec > b->seen[w])
 				b->seen[w] = sec;
 			*fresh = false;
@@ -50,7 +50,7 @@ find_or_insert(struct tt_src_table *t, uint64_t h, const uint8_t *addr, uint8_t 
 	stat_inc(&t->inserted);
 	/* Only what is read before written: the port arrays are read up to n_mirai. */
 	e = &ways[victim];
-	memcpy(e->addr, addr, 16);
+	src_key_store(e->addr, k);
 	e->family = family;
 	e->flags = 0;
 	e->n_mirai = 0;
@@ -125,12 +125,9 @@ uint64_t
 tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
 		const uint8_t *addr, uint8_t family, uint32_t sec)
 {
-	uint8_t a[16] = { 0 };
-	uint64_t h;
+	uint64_t h = src_key_hash(src_key_of(addr, family), family);
 	uint32_t slot;
 
-	memcpy(a, addr, family == 4 ? 4 : 16);
-	h = addr_hash(a, family);
 	slot = delta_hash_of(h, sec / 86400) & d->mask;
 	__builtin_prefetch(&t->buckets[(uint32_t)h & t->bucket_mask]);
 	__builtin_prefetch(&d->occupied[slot]);
@@ -141,7 +138,7 @@ tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
 void
 tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_src_pkt *p)
 {
-	uint8_t addr[16] = { 0 };
+	struct src_key k;
 	struct tt_src_delta *c;
 	struct entry *e;
 	uint32_t victim = 0;
@@ -150,9 +147,9 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 
 	if (p->klass == TT_CLASS_OTHER)
 		return;
-	memcpy(addr, p->addr, p->family == 4 ? 4 : 16);
-	h = p->hash != 0 ? p->hash : addr_hash(addr, p->family);
-	e = find_or_insert(t, h, addr, p->family, p->sec, &fresh);
+	k = src_key_of(p->addr, p->family);
+	h = p->hash != 0 ? p->hash : src_key_hash(k, p->family);
+	e = find_or_insert(t, h, k, p->family, p->sec, &fresh);
 	if (p->sec > e->last_seen)
 		e->last_seen = p->sec;
 	if (p->klass == TT_CLASS_MIRAI)
@@ -164,7 +161,7 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	 * A packet's delta depends on the packet alone, so two appliances
 	 * seeing halves of the traffic add up to one seeing it all.
 	 */
-	c = delta_slot_hashed(d, h, addr, p->family, p->sec / 86400, &fresh);
+	c = delta_slot_hashed(d, h, k, p->family, p->sec / 86400, &fresh);
 	if (c == NULL) {
 		d->dropped++;
 		return;

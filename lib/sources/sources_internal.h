@@ -53,20 +53,65 @@ struct tt_src_deltas {
 	struct tt_src_delta *cells;
 };
 
-static inline uint64_t
-addr_hash(const uint8_t *addr, uint8_t family)
-{
-	uint64_t a, b, h;
+/*
+ * A source address as two words, zero-padded (IPv4 in its first four bytes),
+ * built in registers. A zero-padded stack copy filled by memcpy made every
+ * hash and compare wait for a failed store-to-load forward: ~28% of the
+ * prefetch stage's samples on the mixed benchmark.
+ */
+struct src_key {
+	uint64_t lo, hi;
+};
 
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
-	h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ family;
+static inline struct src_key
+src_key_of(const uint8_t *addr, uint8_t family)
+{
+	struct src_key k = { 0, 0 };
+	uint32_t v4;
+
+	if (family == 4) {
+		memcpy(&v4, addr, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		k.lo = v4;
+#else
+		k.lo = (uint64_t)v4 << 32;
+#endif
+	} else {
+		memcpy(&k.lo, addr, 8);
+		memcpy(&k.hi, addr + 8, 8);
+	}
+	return k;
+}
+
+/* Does a stored 16-byte (zero-padded) address hold this key? */
+static inline bool
+src_key_equal(const uint8_t *stored, struct src_key k)
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, stored, 8);
+	memcpy(&hi, stored + 8, 8);
+	return lo == k.lo && hi == k.hi;
+}
+
+static inline void
+src_key_store(uint8_t *stored, struct src_key k)
+{
+	memcpy(stored, &k.lo, 8);
+	memcpy(stored + 8, &k.hi, 8);
+}
+
+static inline uint64_t
+src_key_hash(struct src_key k, uint8_t family)
+{
+	uint64_t h = (k.lo * 0x9e3779b97f4a7c15ull) ^ (k.hi * 0xc2b2ae3d27d4eb4full) ^ family;
+
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return h ^ (h >> 32);
 }
 
-/* A (source, day)'s delta slot hash, from the source's addr_hash(). */
+/* A (source, day)'s delta slot hash, from the source's src_key_hash(). */
 static inline uint32_t
 delta_hash_of(uint64_t source_hash, uint32_t day)
 {
@@ -75,9 +120,9 @@ delta_hash_of(uint64_t source_hash, uint32_t day)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* The (source, day)'s delta; @p source_hash is addr_hash() of the source. */
+/* The (source, day)'s delta; @p source_hash is src_key_hash() of the source. */
 static inline struct tt_src_delta *
-delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, const uint8_t *addr,
+delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, struct src_key k,
 		uint8_t family, uint32_t day, bool *fresh)
 {
 	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
@@ -85,7 +130,7 @@ delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, const uint8_t *
 	while (d->occupied[i]) {
 		struct tt_src_delta *c = &d->cells[i];
 
-		if (c->day == day && c->family == family && memcmp(c->addr, addr, 16) == 0) {
+		if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
 			*fresh = false;
 			return c;
 		}
@@ -97,18 +142,21 @@ delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, const uint8_t *
 	d->order[d->used++] = i;
 	/* The header and counts only: lists are read up to their n_* counts. */
 	memset(&d->cells[i], 0, offsetof(struct tt_src_delta, ports));
-	memcpy(d->cells[i].addr, addr, 16);
+	src_key_store(d->cells[i].addr, k);
 	d->cells[i].family = family;
 	d->cells[i].day = day;
 	*fresh = true;
 	return &d->cells[i];
 }
 
+/* The same from a stored (zero-padded) address. Control plane. */
 static inline struct tt_src_delta *
 delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_t day,
 		bool *fresh)
 {
-	return delta_slot_hashed(d, addr_hash(addr, family), addr, family, day, fresh);
+	struct src_key k = src_key_of(addr, family);
+
+	return delta_slot_hashed(d, src_key_hash(k, family), k, family, day, fresh);
 }
 
 /*
