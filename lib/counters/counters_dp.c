@@ -30,10 +30,13 @@ key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
  *                 so the overflow key of a full table still finds a slot
  * @return the cell's values, or NULL when the table is full.
  */
-uint64_t *
-tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
+/*
+ * @param h        key_hash(k)
+ */
+static inline uint64_t *
+find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve)
 {
-	uint32_t i = key_hash(k) & t->mask;
+	uint32_t i = h & t->mask;
 
 	for (;;) {
 		struct tt_cell_key *slot = cell_key(t, i);
@@ -52,10 +55,16 @@ tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reser
 	return cell_values(t, i);
 }
 
-static uint64_t *
-find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k)
+uint64_t *
+tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
 {
-	uint64_t *v = tt_table_find_or_add(t, k, false);
+	return find_or_add_hashed(t, k, key_hash(k), reserve);
+}
+
+static uint64_t *
+find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, uint32_t h)
+{
+	uint64_t *v = find_or_add_hashed(t, k, h, false);
 
 	if (v != NULL)
 		return v;
@@ -70,9 +79,10 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k)
 
 /* The srcs HLLs of one group: always "all", then home and mirai as they apply. */
 static void
-count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct tt_count_pkt *p)
+count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
+		const struct tt_count_pkt *p)
 {
-	uint64_t *v = tt_table_find_or_add(&s->hll, k, false);
+	uint64_t *v = find_or_add_hashed(&s->hll, k, h, false);
 	struct tt_hll_slots *g;
 	bool mirai = p->klass == TT_CLASS_MIRAI;
 
@@ -114,13 +124,47 @@ tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 }
 
 void
-tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
+tt_counters_hash(struct tt_count_pkt *p)
+{
+	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
+
+	p->hash[TT_CELL_PORT] = key_hash(&k);
+	k.item = p->country;
+	p->hash[TT_CELL_COUNTRY] = key_hash(&k);
+	k.item = 0;
+	p->hash[TT_CELL_GROUP] = key_hash(&k);
+	k.item = p->svc;
+	p->hash[TT_CELL_WATCHED] = p->watched ? key_hash(&k) : 0;
+}
+
+static inline void
+prefetch_cell(const struct tt_table *t, uint32_t h)
+{
+	const uint8_t *c = (const uint8_t *)cell_key(t, h & t->mask);
+
+	__builtin_prefetch(c, 1);
+	if (t->stride_shift > 6)
+		__builtin_prefetch(c + 64, 1);
+}
+
+void
+tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
+{
+	prefetch_cell(&s->port, p->hash[TT_CELL_PORT]);
+	prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY]);
+	prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP]);
+	if (p->watched)
+		prefetch_cell(&s->hll, p->hash[TT_CELL_WATCHED]);
+}
+
+void
+tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
 	bool mirai = p->klass == TT_CLASS_MIRAI;
 	uint64_t *v;
 
-	v = find_or_overflow(s, &s->port, &k);
+	v = find_or_overflow(s, &s->port, &k, p->hash[TT_CELL_PORT]);
 	if (v != NULL) {
 		v[TT_PV_PKTS]++;
 		v[TT_PV_BYTES] += p->bytes;
@@ -132,15 +176,24 @@ tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
 			v[TT_PV_CLASS(p->klass)]++;
 	}
 	k.item = p->country;
-	v = find_or_overflow(s, &s->country, &k);
+	v = find_or_overflow(s, &s->country, &k, p->hash[TT_CELL_COUNTRY]);
 	if (v != NULL) {
 		v[TT_CV_PKTS]++;
 		v[TT_CV_MIRAI] += mirai;
 	}
 	k.item = 0;
-	count_source(s, &k, p);
+	count_source(s, &k, p->hash[TT_CELL_GROUP], p);
 	if (p->watched) {
 		k.item = p->svc;
-		count_source(s, &k, p);
+		count_source(s, &k, p->hash[TT_CELL_WATCHED], p);
 	}
+}
+
+void
+tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
+{
+	struct tt_count_pkt hashed = *p;
+
+	tt_counters_hash(&hashed);
+	tt_counters_add_hashed(s, &hashed);
 }

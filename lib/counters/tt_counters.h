@@ -94,6 +94,15 @@ struct tt_counters_conf {
 	bool growable;
 };
 
+/* The cells a packet touches, in tt_count_pkt.hash[]. */
+enum tt_count_cell {
+	TT_CELL_PORT,
+	TT_CELL_COUNTRY,
+	TT_CELL_GROUP,                 /* the sensor's srcs HLLs */
+	TT_CELL_WATCHED,               /* the watched service's srcs HLLs */
+	TT_CELLS,
+};
+
 /** One packet as the counters see it. */
 struct tt_count_pkt {
 	uint32_t minute;               /* UTC minutes since the epoch */
@@ -108,8 +117,8 @@ struct tt_count_pkt {
 	bool v6;
 	bool malformed;
 	bool watched;                  /* svc is in watch_ports */
+	uint32_t hash[TT_CELLS];       /* tt_counters_hash() */
 };
-
 /**
  * Create a shard. Control thread.
  * @return the shard, or NULL with errno set (EINVAL, ENOMEM).
@@ -132,6 +141,19 @@ bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 
 /** Count one packet. Per packet, by the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
+
+/*
+ * The same in steps, for a burst: hash every packet's cells first, then
+ * count packet i while prefetching the cells of packet i + a few, so their
+ * misses overlap the counting instead of following it. (Prefetching a whole
+ * burst of 32 ahead measured worse: ~400 lines evicted one another.)
+ */
+/** Fill p->hash. Pure arithmetic. */
+void tt_counters_hash(struct tt_count_pkt *p);
+/** Prefetch the cells p->hash points at. */
+void tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p);
+/** tt_counters_add() of a packet whose hashes are filled. */
+void tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p);
 
 /**
  * Add every cell of @p src into @p dst (which must be growable).

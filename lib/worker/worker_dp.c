@@ -30,6 +30,7 @@ enum {
 	HOUSEKEEPING_LOOPS = 16,
 	REPLAY_IDLE_MS = 100,        /* empty polls this long: a pcap file is consumed */
 	SECONDS_PER_MINUTE = 60,
+	PREFETCH_AHEAD = 4,          /* packets between a prefetch and its use */
 };
 
 /* Per-burst scratch, on the worker's stack. */
@@ -47,7 +48,9 @@ struct burst {
 	uint8_t v4_idx[TT_WORKER_BURST];
 	uint8_t v6_idx[TT_WORKER_BURST];
 	uint8_t klass[TT_WORKER_BURST];
-	uint64_t src_hash[TT_WORKER_BURST];    /* tt_src_prefetch(), or 0 */
+	uint64_t src_hash[TT_WORKER_BURST];    /* of dark packet d: tt_src_prefetch(), or 0 */
+	uint8_t dark[TT_WORKER_BURST];         /* the burst's packets counted at a sensor */
+	struct tt_count_pkt cp[TT_WORKER_BURST];  /* of dark packet d */
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
@@ -82,7 +85,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 {
 	const struct tt_worker_conf *c = &w->conf;
 	uint8_t linear[TT_PARSE_MAX_HEADER];
-	unsigned int n4 = 0, n6 = 0, i;
+	unsigned int n4 = 0, n6 = 0, n_dark = 0, i, d;
 
 	/* Stage 1: parse, time, gather destinations. */
 	for (i = 0; i < n; i++) {
@@ -137,30 +140,17 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 	}
 
 	/*
-	 * Stage 2b: start the source-memory misses of the burst's fingerprinted
-	 * packets together (a Mirai-type flood misses on every one).
+	 * Stage 3: account every packet, and build what the counters see of
+	 * the dark ones.
 	 */
 	for (i = 0; i < n; i++) {
-		b->src_hash[i] = 0;
-		if (b->klass[i] != TT_CLASS_OTHER && b->sensor[i] != TT_SENSOR_NONE &&
-				(b->pkt[i].flags & TT_PKT_HAS_ADDR))
-			b->src_hash[i] = tt_src_prefetch(w->sources,
-				tt_counters_src_deltas(shard),
-				b->pkt[i].family == 4 ? (const uint8_t *)&b->pkt[i].src.v4 :
-				b->pkt[i].src.v6, b->pkt[i].family, b->sec[i]);
-	}
-
-	/* Stage 3: count. */
-	for (i = 0; i < n; i++) {
 		const struct tt_pkt *p = &b->pkt[i];
-		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
+		struct tt_count_pkt *cp = &b->cp[n_dark];
 		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
 		uint16_t sensor = b->sensor[i];
-		struct tt_count_pkt cp;
-		struct tt_src_pkt sp;
 		uint32_t bit;
 
-		acc->rx_bytes += bytes;
+		acc->rx_bytes += rte_pktmbuf_pkt_len(m[i]);
 		acc->malformed += malformed;
 		if (!(p->flags & TT_PKT_HAS_ADDR)) {
 			acc->non_ip += !malformed;
@@ -170,38 +160,69 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			acc->not_dark++;
 			continue;
 		}
+		b->dark[n_dark++] = (uint8_t)i;
 		if (b->sec[i] < acc->first_sec || acc->first_sec == 0)
 			acc->first_sec = b->sec[i];
 		if (b->sec[i] > acc->last_sec)
 			acc->last_sec = b->sec[i];
-		acc->dark_pkts++;
-		cp.minute = b->sec[i] / SECONDS_PER_MINUTE;
-		cp.svc = tt_classify_service(p);
-		cp.bytes = bytes;
-		cp.sensor = sensor;
-		cp.country = b->country[i];
+		cp->minute = b->sec[i] / SECONDS_PER_MINUTE;
+		cp->svc = tt_classify_service(p);
+		cp->bytes = rte_pktmbuf_pkt_len(m[i]);
+		cp->sensor = sensor;
+		cp->country = b->country[i];
 		if (p->family == 6 && c->geo != NULL)
-			cp.country = tt_geo_country_v6(c->geo, p->src.v6);
-		cp.klass = b->klass[i];
-		cp.home = cp.country == c->home_country;
-		cp.v6 = p->family == 6;
-		cp.malformed = malformed;
-		bit = tt_classify_watch_bit(cp.svc);
-		cp.watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
+			cp->country = tt_geo_country_v6(c->geo, p->src.v6);
+		cp->klass = b->klass[i];
+		cp->home = cp->country == c->home_country;
+		cp->v6 = p->family == 6;
+		cp->malformed = malformed;
+		bit = tt_classify_watch_bit(cp->svc);
+		cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
 		/* The HLL element is the source's raw address bytes. */
 		tt_hll_position(p->family == 4 ? (const void *)&p->src.v4 : p->src.v6,
-			p->family == 4 ? 4 : 16, &cp.hll_index, &cp.hll_rank);
-		tt_counters_add(shard, &cp);
+			p->family == 4 ? 4 : 16, &cp->hll_index, &cp->hll_rank);
+		tt_counters_hash(cp);
+	}
+	acc->dark_pkts += n_dark;
+
+	/*
+	 * Stage 4: count, prefetching PREFETCH_AHEAD packets ahead: their
+	 * counter cells, and for fingerprinted ones their source memory.
+	 */
+	for (d = 0; d < n_dark + PREFETCH_AHEAD; d++) {
+		const struct tt_pkt *p;
+		const struct tt_count_pkt *cp;
+		struct tt_src_pkt sp;
+
+		if (d < n_dark) {
+			p = &b->pkt[b->dark[d]];
+			cp = &b->cp[d];
+			tt_counters_prefetch(shard, cp);
+			b->src_hash[d] = 0;
+			if (cp->klass != TT_CLASS_OTHER)
+				b->src_hash[d] = tt_src_prefetch(w->sources,
+					tt_counters_src_deltas(shard),
+					p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6,
+					p->family, b->sec[b->dark[d]]);
+		}
+		if (d < PREFETCH_AHEAD)
+			continue;
+		i = d - PREFETCH_AHEAD;
+		p = &b->pkt[b->dark[i]];
+		cp = &b->cp[i];
+		tt_counters_add_hashed(shard, cp);
+		if (cp->klass == TT_CLASS_OTHER)
+			continue;
 		sp.addr = p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6;
 		sp.family = p->family;
-		sp.klass = cp.klass;
-		sp.home = cp.home;
-		sp.country = cp.country;
-		sp.sensor = sensor;
+		sp.klass = cp->klass;
+		sp.home = cp->home;
+		sp.country = cp->country;
+		sp.sensor = cp->sensor;
 		sp.sport = p->sport;
 		sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
-		sp.svc = cp.svc;
-		sp.sec = b->sec[i];
+		sp.svc = cp->svc;
+		sp.sec = b->sec[b->dark[i]];
 		sp.hash = b->src_hash[i];
 		tt_src_update(w->sources, tt_counters_src_deltas(shard), &sp);
 	}
