@@ -17,7 +17,10 @@
  *
  * Events on the timeline (offsets from --start): --surge puts a share of the
  * packets on one service at one sensor (or all), --ramp grows one country's
- * share over the span, --mirai-port adds a Mirai-type port from a moment on.
+ * share over the span, --mirai-port adds a Mirai-type port from a moment on,
+ * --dos has hosts under attack send backscatter for a while. The truth's
+ * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
+ * minute) to every backscatter sender, the attacked ones and the others.
  *
  * Offline tool: plain C and libmaxminddb, no DPDK.
  */
@@ -36,6 +39,10 @@
 enum {
 	MAX_SENSORS = 64,
 	MAX_SURGES = 8,
+	MAX_ATTACKS = 8,
+	VICTIM_MIN_PKTS = 25,          /* DESIGN.md section 7, dos_victim */
+	VICTIM_MIN_SECONDS = 60,
+	VICTIM_MIN_PER_MINUTE = 30,
 	COUNTRIES = 26 * 26,           /* AA..ZZ; ZZ is "unknown" */
 	COUNTRY_ZZ = COUNTRIES - 1,
 	RAMP_BOTS = 32,
@@ -77,6 +84,19 @@ struct source_entry {
 	uint8_t family;                /* 0: empty */
 	bool home;
 	bool mirai;                    /* sent a Mirai-type packet */
+	/* backscatter sent, for the victims truth (the "all" set only) */
+	bool victim;
+	uint32_t bs_first, bs_last, bs_pkts;
+	uint32_t victim_day;           /* UTC day of its latest victims record */
+	uint64_t victim_rec;           /* that record, + 1; 0: none */
+};
+
+/* A victim's packets on one UTC day, as the day's victims set scores them. */
+struct victim_rec {
+	uint8_t addr[16];
+	uint8_t family;
+	uint32_t day;
+	uint64_t pkts;
 };
 
 struct source_set {
@@ -400,6 +420,8 @@ struct bot {
 	uint16_t window;
 	uint8_t ttl;
 };
+static const uint8_t mss_1460[4] = { 2, 4, 0x05, 0xb4 };   /* TCP option MSS 1460 */
+
 static struct bot *bots;           /* --sources of them */
 static uint32_t n_bots = 256;
 static struct bot ramp_bots[RAMP_BOTS];
@@ -513,6 +535,16 @@ struct surge {
 static struct surge surges[MAX_SURGES];
 static unsigned int n_surges;
 
+/* --dos: hosts under attack, whose replies to spoofed traffic reach the darknet */
+struct attack {
+	struct bot *victims;
+	uint32_t n_victims;
+	uint64_t from, to;             /* seconds after --start */
+	uint32_t permille;             /* of the packets while it lasts */
+};
+static struct attack attacks[MAX_ATTACKS];
+static unsigned int n_attacks;
+
 struct ramp {
 	int country;                   /* -1: none */
 	uint32_t from, to;             /* permille of the packets, start and end */
@@ -618,6 +650,51 @@ build_plain_syn4(struct built *f, const struct bot *b, uint32_t dst, uint16_t dp
 	build_syn4(f, b, dst, dport, seq, id, 29200, opts, optlen, b->ttl, vlan);
 }
 
+/*
+ * Backscatter from @p b: a SYN-ACK or RST from a web port, or an ICMP port
+ * unreachable quoting the spoofed packet.
+ */
+static void
+build_backscatter(struct built *f, const struct bot *b, bool vlan)
+{
+	uint8_t dst[16];
+	uint32_t d4, ip;
+	uint16_t dport;
+
+	f->sensor = dark_destination(4, dst);
+	d4 = be32(dst);
+	f->klass = C_BACKSCATTER;
+	ethernet(f, 0x0800, vlan);
+	if (rnd_below(5) == 0) {
+		/* ICMP port unreachable quoting the spoofed packet */
+		ip = ipv4_header(f, (uint16_t)rnd(), 60, 1, b->src, d4);
+		p8(f, 3);
+		p8(f, 3);
+		p16(f, 0);
+		p32(f, 0);
+		ipv4_header(f, (uint16_t)rnd(), 50, 17, d4, b->src);
+		f->b[f->len - 18] = 0;
+		f->b[f->len - 17] = 28;      /* quoted total length */
+		p16(f, (uint16_t)rnd());
+		p16(f, 53);
+		p16(f, 8);
+		p16(f, 0);
+		ipv4_finish(f, ip);
+		set_service(f, "icmp", 0);
+	} else {
+		bool rst = rnd_below(4) == 0;
+
+		dport = (uint16_t)(1024 + rnd_below(60000));
+		ip = ipv4_header(f, (uint16_t)rnd(), 55, 6, b->src, d4);
+		tcp_header(f, rnd_below(2) ? 80 : 443, dport, (uint32_t)rnd(),
+			(uint32_t)rnd(), rst ? 0x14 : 0x12, rst ? 0 : 29200,
+			rst ? NULL : mss_1460, rst ? 0 : 4);
+		ipv4_finish(f, ip);
+		pad_to_minimum(f);
+		set_service(f, "tcp", dport);
+	}
+}
+
 static void
 build(enum population pop, struct built *f)
 {
@@ -627,7 +704,6 @@ build(enum population pop, struct built *f)
 	static const uint8_t os_opts[20] = {
 		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
 	};
-	static const uint8_t mss_1460[4] = { 2, 4, 0x05, 0xb4 };
 	static const uint16_t nmap_windows[] = { 1024, 2048, 3072, 4096 };
 	const struct bot *b = pick_bot();
 	bool vlan = rnd_below(10) == 0;
@@ -728,38 +804,7 @@ build(enum population pop, struct built *f)
 		f->klass = C_UNICORN;
 		break;
 	case P_BACKSCATTER:
-		f->sensor = dark_destination(4, dst);
-		d4 = be32(dst);
-		f->klass = C_BACKSCATTER;
-		ethernet(f, 0x0800, vlan);
-		if (rnd_below(5) == 0) {
-			/* ICMP port unreachable quoting the spoofed packet */
-			ip = ipv4_header(f, (uint16_t)rnd(), 60, 1, b->src, d4);
-			p8(f, 3);
-			p8(f, 3);
-			p16(f, 0);
-			p32(f, 0);
-			ipv4_header(f, (uint16_t)rnd(), 50, 17, d4, b->src);
-			f->b[f->len - 18] = 0;
-			f->b[f->len - 17] = 28;      /* quoted total length */
-			p16(f, (uint16_t)rnd());
-			p16(f, 53);
-			p16(f, 8);
-			p16(f, 0);
-			ipv4_finish(f, ip);
-			set_service(f, "icmp", 0);
-		} else {
-			bool rst = rnd_below(4) == 0;
-
-			dport = (uint16_t)(1024 + rnd_below(60000));
-			ip = ipv4_header(f, (uint16_t)rnd(), 55, 6, b->src, d4);
-			tcp_header(f, rnd_below(2) ? 80 : 443, dport, (uint32_t)rnd(),
-				(uint32_t)rnd(), rst ? 0x14 : 0x12, rst ? 0 : 29200,
-				rst ? NULL : mss_1460, rst ? 0 : 4);
-			ipv4_finish(f, ip);
-			pad_to_minimum(f);
-			set_service(f, "tcp", dport);
-		}
+		build_backscatter(f, b, vlan);
 		break;
 	case P_UDP_PROBE:
 		f->sensor = dark_destination(4, dst);
@@ -937,6 +982,17 @@ build_surge(const struct surge *e, struct built *f)
 		build_plain_syn4(f, b, d4, e->port, NULL, 0, false);
 }
 
+/* A packet of an attack: backscatter from one of its victims. */
+static void
+build_attack(const struct attack *a, struct built *f)
+{
+	const struct bot *b = &a->victims[rnd_below(a->n_victims)];
+	bool vlan = rnd_below(10) == 0;
+
+	memset(f, 0, sizeof(*f));
+	build_backscatter(f, b, vlan);
+}
+
 /* --- truth --- */
 
 static struct service_count *
@@ -1052,6 +1108,56 @@ hour_add(uint64_t sec, unsigned int scope, const struct built *f, bool home)
 }
 
 static struct source_set *all_srcs;
+static struct victim_rec *victim_recs;  /* in time order, so by day */
+static uint64_t n_victim_recs, cap_victim_recs;
+
+/*
+ * A backscatter packet from a source: DESIGN.md's DoS rule, applied as the
+ * packets arrive. Once a sender qualifies, all its backscatter so far counts
+ * on that day, and each later packet on its own day.
+ */
+static int
+victim_note(const uint8_t *addr, uint8_t family, uint32_t sec)
+{
+	struct source_entry *e = source_slot(all_srcs->e, all_srcs->mask, addr, family);
+	uint32_t day = sec / 86400, add = 1;
+	struct victim_rec *r;
+
+	if (e->bs_pkts == 0 || sec < e->bs_first)
+		e->bs_first = sec;
+	if (sec > e->bs_last)
+		e->bs_last = sec;
+	e->bs_pkts++;
+	if (!e->victim) {
+		uint32_t span = e->bs_last - e->bs_first;
+
+		if (e->bs_pkts < VICTIM_MIN_PKTS || span < VICTIM_MIN_SECONDS ||
+				(uint64_t)e->bs_pkts * 60 < (uint64_t)VICTIM_MIN_PER_MINUTE * span)
+			return 0;
+		e->victim = true;
+		add = e->bs_pkts;
+	}
+	if (e->victim_rec == 0 || e->victim_day != day) {
+		if (n_victim_recs == cap_victim_recs) {
+			uint64_t cap = cap_victim_recs ? cap_victim_recs * 2 : 64;
+
+			r = realloc(victim_recs, cap * sizeof(*r));
+			if (r == NULL)
+				return -ENOMEM;
+			victim_recs = r;
+			cap_victim_recs = cap;
+		}
+		r = &victim_recs[n_victim_recs++];
+		memcpy(r->addr, addr, 16);
+		r->family = family;
+		r->day = day;
+		r->pkts = 0;
+		e->victim_day = day;
+		e->victim_rec = n_victim_recs;
+	}
+	victim_recs[e->victim_rec - 1].pkts += add;
+	return 0;
+}
 
 static int
 account(struct truth *t, const struct built *f, uint64_t sec)
@@ -1087,7 +1193,9 @@ account(struct truth *t, const struct built *f, uint64_t sec)
 	s->home += home;
 	s->home_mirai += home && mirai;
 	if (source_note(&s->srcs, src, f->src_family, home, mirai) != 0 ||
-			source_note(&all_srcs, src, f->src_family, home, mirai) != 0)
+			source_note(&all_srcs, src, f->src_family, home, mirai) != 0 ||
+			(f->klass == C_BACKSCATTER &&
+			 victim_note(src, f->src_family, (uint32_t)sec) != 0))
 		return -ENOMEM;
 	hour_add(sec, 0, f, home);
 	hour_add(sec, (unsigned int)f->sensor + 1, f, home);
@@ -1298,6 +1406,7 @@ usage(void)
 		"                  [--sources N] [--geoip FILE.mmdb] [--home CC] [--home-share PERMILLE]\n"
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
+		"                  [--dos VICTIMS:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--flood | --flood-mirai]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
@@ -1317,6 +1426,9 @@ usage(void)
 		"  --ramp CC:A:B      country CC sends A permille of the packets at the start,\n"
 		"                     growing to B at the end (needs --geoip)\n"
 		"  --mirai-port P:F   from F seconds on, 1 in 5 Mirai-type SYNs go to tcp/P\n"
+		"  --dos V:F:D:M      from F to F+D seconds after --start, M permille of the\n"
+		"                     packets are backscatter from V hosts under attack; the\n"
+		"                     truth's \"victims\" are every sender that passes the DoS rule\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
 		"                     own (a spoofed flood)\n"
 		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n");
@@ -1412,6 +1524,27 @@ parse_surge(const char *arg)
 	return 0;
 }
 
+/* VICTIMS:FROM:SECONDS:PERMILLE */
+static int
+parse_dos(const char *arg)
+{
+	struct attack *a = &attacks[n_attacks];
+	char buf[128], *f[4];
+	uint64_t n, from, dur, pm;
+
+	if (n_attacks == MAX_ATTACKS || split_fields(arg, buf, sizeof(buf), f, 4) != 0 ||
+			parse_u64(f[0], &n) != 0 || n == 0 || n > 65536 ||
+			parse_u64(f[1], &from) != 0 || parse_u64(f[2], &dur) != 0 || dur == 0 ||
+			parse_u64(f[3], &pm) != 0 || pm == 0 || pm > 1000)
+		return -EINVAL;
+	a->n_victims = (uint32_t)n;
+	a->from = from;
+	a->to = from + dur;
+	a->permille = (uint32_t)pm;
+	n_attacks++;
+	return 0;
+}
+
 /* CC:FROM:TO */
 static int
 parse_ramp(const char *arg)
@@ -1468,17 +1601,25 @@ write_config(const char *path, const char *id, const char *geoip)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-/* The events in effect at @p sec seconds after --start (no draws without events). */
+/* The events in effect at @p sec seconds after --start (no draws outside events). */
 static void
-events_at(uint64_t sec, uint64_t span, const struct surge **surge)
+events_at(uint64_t sec, uint64_t span, const struct surge **surge,
+		const struct attack **attack)
 {
 	unsigned int e;
 
 	*surge = NULL;
+	*attack = NULL;
 	for (e = 0; e < n_surges; e++)
 		if (sec >= surges[e].from && sec < surges[e].to &&
 				rnd_below(1000) < surges[e].permille) {
 			*surge = &surges[e];
+			break;
+		}
+	for (e = 0; *surge == NULL && e < n_attacks; e++)
+		if (sec >= attacks[e].from && sec < attacks[e].to &&
+				rnd_below(1000) < attacks[e].permille) {
+			*attack = &attacks[e];
 			break;
 		}
 	if (ramp.country >= 0)
@@ -1527,6 +1668,34 @@ json_sources(FILE *out, const struct sensor *all)
 	fprintf(out, "\n  }");
 }
 
+/* "victims": per UTC day (YYYYMMDD, as Redis names the sets), address: packets. */
+static void
+json_victims(FILE *out)
+{
+	uint64_t i;
+	uint32_t day = UINT32_MAX;
+
+	fprintf(out, ",\n  \"victims\": {");
+	for (i = 0; i < n_victim_recs; i++) {
+		const struct victim_rec *r = &victim_recs[i];
+		char a[INET6_ADDRSTRLEN], key[16];
+		time_t t = (time_t)r->day * 86400;
+		struct tm tm;
+
+		if (r->day != day) {
+			gmtime_r(&t, &tm);
+			strftime(key, sizeof(key), "%Y%m%d", &tm);
+			fprintf(out, "%s\n    \"%s\": {", day == UINT32_MAX ? "" : "},", key);
+			day = r->day;
+		} else {
+			fprintf(out, ", ");
+		}
+		inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, a, sizeof(a));
+		fprintf(out, "\"%s\": %" PRIu64, a, r->pkts);
+	}
+	fprintf(out, "%s\n  }", day == UINT32_MAX ? "" : "}");
+}
+
 /* "buckets": per UTC hour (h:YYYYMMDDHH, as Redis names them) and scope. */
 static void
 json_buckets(FILE *out)
@@ -1572,6 +1741,7 @@ main(int argc, char **argv)
 		{ "surge", required_argument, NULL, 'u' },
 		{ "ramp", required_argument, NULL, 'r' },
 		{ "mirai-port", required_argument, NULL, 'M' },
+		{ "dos", required_argument, NULL, 'D' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "flood-mirai", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1641,6 +1811,7 @@ main(int argc, char **argv)
 		case 'u': rc = parse_surge(optarg); break;
 		case 'r': rc = parse_ramp(optarg); break;
 		case 'M': rc = parse_mirai_port(optarg); break;
+		case 'D': rc = parse_dos(optarg); break;
 		case 'f': flood = true; break;
 		case 'F': flood = flood_mirai = true; break;
 		default:
@@ -1686,6 +1857,26 @@ main(int argc, char **argv)
 				geoip_path);
 			return 1;
 		}
+	/* after every other draw, so scenarios without --dos stay as they were */
+	for (p = 0; p < n_attacks; p++) {
+		struct attack *a = &attacks[p];
+
+		a->victims = calloc(a->n_victims, sizeof(*a->victims));
+		if (a->victims == NULL) {
+			fprintf(stderr, "teiten-gen: out of memory\n");
+			return 1;
+		}
+		for (s = 0; s < a->n_victims; s++) {
+			int want = have_geo && rnd_below(1000) < home_share ?
+				country_index(home_cc) : -1;
+
+			if (init_bot(&a->victims[s], want) != 0) {
+				fprintf(stderr, "teiten-gen: --dos: no %s source found in %s\n",
+					want >= 0 ? home_cc : "foreign", geoip_path);
+				return 1;
+			}
+		}
+	}
 	first_hour = start - start % 3600;
 	n_hours = (start + span - first_hour + 3599) / 3600;
 	hours = calloc(n_hours * (n_sensors + 1), sizeof(*hours));
@@ -1702,9 +1893,10 @@ main(int argc, char **argv)
 	for (i = 0; i < packets; i++) {
 		uint64_t usec = start * 1000000 + i * (span * 1000000 / packets);
 		const struct surge *surge;
+		const struct attack *attack;
 		uint32_t r;
 
-		events_at(usec / 1000000 - start, span, &surge);
+		events_at(usec / 1000000 - start, span, &surge, &attack);
 		r = rnd_below(weight_total);
 		for (p = 0; r >= weights[p]; p++)
 			r -= weights[p];
@@ -1712,6 +1904,8 @@ main(int argc, char **argv)
 			build_flood(i, &f);
 		else if (surge != NULL)
 			build_surge(surge, &f);
+		else if (attack != NULL)
+			build_attack(attack, &f);
 		else
 			build((enum population)p, &f);
 		if (pcap_record(pcap, usec, &f) != 0 || account(&truth, &f, usec / 1000000) != 0) {
@@ -1745,6 +1939,7 @@ main(int argc, char **argv)
 		json_scope(tj, &sensors[s], s + 1 == n_sensors);
 	fprintf(tj, "  }");
 	json_sources(tj, &all);
+	json_victims(tj);
 	json_buckets(tj);
 	fprintf(tj, "\n}\n");
 	if (fclose(tj) != 0)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The bundled scenario (scenarios/default.args): sources drawn from the
 # country database with a home share, a local surge, a broad 53/UDP burst,
-# a ramping country and a new Mirai-type port. teiten replays it with the
+# a ramping country, a new Mirai-type port and a DoS attack whose victim's
+# backscatter floods the darknet for 20 minutes. teiten replays it with the
 # same database into Redis; the summary must equal the generator's truth to
 # the packet (countries and home/abroad included), the unique-source
 # estimates must be within HyperLogLog error of the exact counts, every
@@ -87,5 +88,18 @@ check "new Mirai-type port: none on tcp/22 before 12:00" \
     "$(rcli main ZSCORE "teiten:{all}:h:2024040111:port:mirai" tcp/22)" ""
 check "new Mirai-type port: tcp/22 from 12:00" \
     "$(rcli main ZSCORE "teiten:{all}:h:2024040112:port:mirai" tcp/22 | awk '{ print ($1 > 0) ? "yes" : "no" }')" yes
+# The attack: the day's victims set is the truth's, packet for packet; the
+# bots' own backscatter is far too slow for the rule, so the attacked host
+# is the only victim.
+check "DoS: the day's victims set = the truth's" \
+    "$(diff <(truth '.victims["20240401"] | to_entries[] | "\(.key) \(.value)"' | sort) \
+        <(rcli main ZRANGE 'teiten:{src}:d:20240401:victims' 0 -1 WITHSCORES |
+            paste -d' ' - - | sort) | head -5)" ""
+check "DoS: one victim" "$(rcli main ZCARD 'teiten:{src}:d:20240401:victims')" 1
+check "DoS: backscatter at 08:00 is over 3x that at 07:00" \
+    "$(rcli main EVAL "return { redis.call('HGET', KEYS[1], 'backscatter'),
+        redis.call('HGET', KEYS[2], 'backscatter') }" 2 'teiten:{all}:h:2024040108:totals' \
+        'teiten:{all}:h:2024040107:totals' | paste -d' ' - - |
+        awk '{ print ($1 > 3 * $2) ? "yes" : "no" }')" yes
 
 finish

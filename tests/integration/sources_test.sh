@@ -6,8 +6,10 @@
 #  - the real SYN-ACK reflection capture lasts 0.15 s: under the DoS rule
 #    (>= 25 packets over >= 60 s at >= 30 a minute) no sender is a victim,
 #    yet each backscatter sender has its host record;
-#  - a generated two-minute scenario: victims and confirmed Mirai-type
-#    sources appear, each as the rules say;
+#  - a generated two-minute scenario with an attack: the day's victims set
+#    equals the generator's victims (the DoS rule applied to every
+#    backscatter sender), packet for packet; confirmed Mirai-type sources
+#    appear as the rule says;
 #  - a flood of 2^22 spoofed Mirai-type sources: memory stays at the cap,
 #    evictions are counted, every counter stays exact; a flood of plain
 #    SYNs does not touch the memory at all.
@@ -65,16 +67,32 @@ check "reflection: their class is backscatter" \
         sed 's/.*host://')" class)" backscatter
 
 # Two minutes of generated traffic: 256 bots, each fast enough to be a victim
-# when it sends backscatter, and Mirai bots probing 23 and 2323.
+# when it sends backscatter, Mirai bots probing 23 and 2323, and an attack on
+# two hosts from 0:20 to 1:40 (a fifth of the packets then).
 R FLUSHALL >/dev/null
 "$TEITEN_GEN" --sensor a=192.0.2.0/24 --packets 150000 --seed 41 --start 1711929600 \
-    --span 120 --out "$TT_TMP/g.pcap" --truth "$TT_TMP/g.truth" --config "$TT_TMP/g.conf" >/dev/null
+    --span 120 --dos 2:20:80:200 \
+    --out "$TT_TMP/g.pcap" --truth "$TT_TMP/g.truth" --config "$TT_TMP/g.conf" >/dev/null
 printf '[redis]\nport = %s\nflush_interval_ms = 100\n' "$TT_REDIS_PORT" >>"$TT_TMP/g.conf"
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- \
     --config "$TT_TMP/g.conf" --summary "$TT_TMP/g.json"
 check "generated: exit" "$TT_RC" 0
 victims=$(R zcard 'teiten:{src}:d:20240401:victims')
 check "generated: DoS victims found ($victims)" "$([ "$victims" -gt 0 ] && echo yes)" yes
+check "generated: as many as the truth's" "$victims" \
+    "$(jq '.victims["20240401"] | length' "$TT_TMP/g.truth")"
+# the attacked hosts sent ~3000 packets each; the bots' backscatter a few hundred
+check "generated: the attacked hosts top the set" \
+    "$(R zrevrange 'teiten:{src}:d:20240401:victims' 0 0 withscores | tail -1 |
+        awk '{ print ($1 > 1000) ? "yes" : "no" }')" yes
+check "generated: the victims set = the truth's, packet for packet" \
+    "$(diff <(jq -r '.victims["20240401"] | to_entries[] | "\(.key) \(.value)"' \
+        "$TT_TMP/g.truth" | sort) \
+        <(R zrange 'teiten:{src}:d:20240401:victims' 0 -1 withscores | paste -d' ' - - | sort) |
+        head -5)" ""
+check "generated: no other day has victims" \
+    "$(R --scan --pattern 'teiten:{src}:d:*:victims' | tr '\n' ' ')" \
+    "teiten:{src}:d:20240401:victims "
 bad=0
 for v in $(R zrange 'teiten:{src}:d:20240401:victims' 0 -1); do
     R hget "teiten:{src}:host:$v" class | grep -q backscatter || bad=$((bad + 1))
