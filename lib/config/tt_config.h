@@ -29,7 +29,8 @@ enum {
 	TT_DEFAULT_COUNTRY_CELLS = 1 << 14,    /* per worker shard */
 	TT_DEFAULT_HLL_CELLS = 1 << 14,        /* per worker shard */
 	TT_DEFAULT_HLL_SPARSE = 1 << 16,       /* ~6 MiB per worker shard */
-	TT_DEFAULT_HLL_DENSE = 512,            /* 8 MiB per worker shard */
+	TT_DEFAULT_HLL_DENSE = 512,            /* 8 MiB per worker shard, at least: */
+	TT_HLL_DENSE_PER_SENSOR = 2,           /* ... unless given, this many a sensor */
 	TT_DEFAULT_SOURCES_MAX = 1 << 18,      /* remembered per worker, ~36 MiB */
 	TT_DEFAULT_SOURCE_CELLS = 1 << 15,     /* per worker shard, ~8 MiB */
 };

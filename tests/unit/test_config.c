@@ -290,6 +290,45 @@ test_default_watch_ports(void)
 	tt_config_free(&cfg);
 }
 
+/* A config of n sensors, each on its own /32, with extra [appliance] lines. */
+static int
+load_sensors(unsigned int n, const char *appliance_extra, struct tt_config *cfg)
+{
+	size_t cap = 256 + (size_t)n * 64, used;
+	char *text = malloc(cap);
+	unsigned int i;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	used = (size_t)snprintf(text, cap, HEAD "%s", appliance_extra);
+	for (i = 0; i < n; i++)
+		used += (size_t)snprintf(text + used, cap - used,
+			"[sensor s%u]\nport = 0\nprefixes = 10.%u.%u.0/32\n", i, i / 256, i % 256);
+	rc = load(text, cfg);
+	free(text);
+	return rc;
+}
+
+static void
+test_hll_dense_default(void)
+{
+	struct tt_config cfg;
+
+	/* at least the default; then two a sensor; a given value always wins */
+	CU_ASSERT_EQUAL_FATAL(load_sensors(1, "", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.hll_dense_sets, TT_DEFAULT_HLL_DENSE);
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(load_sensors(4096, "", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.hll_dense_sets, 4096 * TT_HLL_DENSE_PER_SENSOR);
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(load_sensors(4096, "hll_dense_sets = 100\n", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.hll_dense_sets, 100);
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(load_sensors(2, "hll_dense_sets = 0\n", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.hll_dense_sets, 0);
+	tt_config_free(&cfg);
+}
+
 static void
 test_example_config(void)
 {
@@ -359,6 +398,7 @@ main(int argc, char **argv)
 		{ "prefixes_file errors name that file's line", test_prefixes_file },
 		{ "a valid config, every key read", test_valid_config },
 		{ "default watch_ports", test_default_watch_ports },
+		{ "dense HLL sets: two a sensor unless given", test_hll_dense_default },
 		{ "config/teiten.conf.example is valid", test_example_config },
 		{ "duration and prefix parsers", test_parsers },
 		{ NULL, NULL },
