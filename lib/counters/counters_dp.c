@@ -26,21 +26,19 @@ key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
 }
 
 /*
+ * @param h        key_hash(k)
  * @param reserve  allow the last quarter of the table (overflow keys only),
  *                 so the overflow key of a full table still finds a slot
  * @return the cell's values, or NULL when the table is full.
- */
-/*
- * @param h        key_hash(k)
  */
 static inline uint64_t *
 find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve)
 {
 	uint32_t i = h & t->mask;
+	struct tt_cell_key *slot;
 
 	for (;;) {
-		struct tt_cell_key *slot = cell_key(t, i);
-
+		slot = cell_key(t, i);
 		if (!slot->used)
 			break;
 		if (key_equal(slot, k))
@@ -49,8 +47,8 @@ find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, 
 	}
 	if (t->used >= (reserve ? t->mask : t->limit))
 		return NULL;
-	*cell_key(t, i) = *k;
-	cell_key(t, i)->used = 1;
+	*slot = *k;
+	slot->used = 1;
 	t->order[t->used++] = i;
 	return cell_values(t, i);
 }

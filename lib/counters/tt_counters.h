@@ -119,6 +119,7 @@ struct tt_count_pkt {
 	bool watched;                  /* svc is in watch_ports */
 	uint32_t hash[TT_CELLS];       /* tt_counters_hash() */
 };
+
 /**
  * Create a shard. Control thread.
  * @return the shard, or NULL with errno set (EINVAL, ENOMEM).

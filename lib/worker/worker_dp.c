@@ -66,6 +66,13 @@ stat_set(uint64_t *c, uint64_t v)
 	__atomic_store_n(c, v, __ATOMIC_RELAXED);
 }
 
+/* The source address's bytes (4 or 16, network order): the HLL element and the memory's key. */
+static inline const uint8_t *
+src_bytes(const struct tt_pkt *p)
+{
+	return p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6;
+}
+
 struct wall_clock {
 	uint64_t base_sec;           /* UTC seconds at base_tsc */
 	uint64_t base_tsc;
@@ -148,9 +155,10 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		struct tt_count_pkt *cp = &b->cp[n_dark];
 		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
 		uint16_t sensor = b->sensor[i];
+		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
 		uint32_t bit;
 
-		acc->rx_bytes += rte_pktmbuf_pkt_len(m[i]);
+		acc->rx_bytes += bytes;
 		acc->malformed += malformed;
 		if (!(p->flags & TT_PKT_HAS_ADDR)) {
 			acc->non_ip += !malformed;
@@ -167,7 +175,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			acc->last_sec = b->sec[i];
 		cp->minute = b->sec[i] / SECONDS_PER_MINUTE;
 		cp->svc = tt_classify_service(p);
-		cp->bytes = rte_pktmbuf_pkt_len(m[i]);
+		cp->bytes = bytes;
 		cp->sensor = sensor;
 		cp->country = b->country[i];
 		if (p->family == 6 && c->geo != NULL)
@@ -179,8 +187,8 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		bit = tt_classify_watch_bit(cp->svc);
 		cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
 		/* The HLL element is the source's raw address bytes. */
-		tt_hll_position(p->family == 4 ? (const void *)&p->src.v4 : p->src.v6,
-			p->family == 4 ? 4 : 16, &cp->hll_index, &cp->hll_rank);
+		tt_hll_position(src_bytes(p), p->family == 4 ? 4 : 16, &cp->hll_index,
+			&cp->hll_rank);
 		tt_counters_hash(cp);
 	}
 	acc->dark_pkts += n_dark;
@@ -201,9 +209,8 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			b->src_hash[d] = 0;
 			if (cp->klass != TT_CLASS_OTHER)
 				b->src_hash[d] = tt_src_prefetch(w->sources,
-					tt_counters_src_deltas(shard),
-					p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6,
-					p->family, b->sec[b->dark[d]]);
+					tt_counters_src_deltas(shard), src_bytes(p), p->family,
+					b->sec[b->dark[d]]);
 		}
 		if (d < PREFETCH_AHEAD)
 			continue;
@@ -213,7 +220,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		tt_counters_add_hashed(shard, cp);
 		if (cp->klass == TT_CLASS_OTHER)
 			continue;
-		sp.addr = p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6;
+		sp.addr = src_bytes(p);
 		sp.family = p->family;
 		sp.klass = cp->klass;
 		sp.home = cp->home;
