@@ -525,12 +525,17 @@ init_bot(struct bot *b, int want)
 
 /* --- events --- */
 
+/* When an event lasts, and its share of the packets meanwhile. */
+struct window {
+	uint64_t from, to;             /* seconds after --start */
+	uint32_t permille;
+};
+
 struct surge {
 	int sensor;                    /* -1: every sensor */
 	bool udp;
 	uint16_t port;
-	uint64_t from, to;             /* seconds after --start */
-	uint32_t permille;             /* of the packets while it lasts */
+	struct window when;
 };
 static struct surge surges[MAX_SURGES];
 static unsigned int n_surges;
@@ -539,8 +544,7 @@ static unsigned int n_surges;
 struct attack {
 	struct bot *victims;
 	uint32_t n_victims;
-	uint64_t from, to;             /* seconds after --start */
-	uint32_t permille;             /* of the packets while it lasts */
+	struct window when;
 };
 static struct attack attacks[MAX_ATTACKS];
 static unsigned int n_attacks;
@@ -1487,13 +1491,28 @@ split_fields(const char *arg, char *buf, size_t len, char **f, unsigned int n)
 	return i == n ? 0 : -EINVAL;
 }
 
+/* FROM, SECONDS and PERMILLE fields of an event. */
+static int
+parse_window(char *const *f, struct window *w)
+{
+	uint64_t from, dur, pm;
+
+	if (parse_u64(f[0], &from) != 0 || parse_u64(f[1], &dur) != 0 || dur == 0 ||
+			parse_u64(f[2], &pm) != 0 || pm == 0 || pm > 1000)
+		return -EINVAL;
+	w->from = from;
+	w->to = from + dur;
+	w->permille = (uint32_t)pm;
+	return 0;
+}
+
 /* SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE */
 static int
 parse_surge(const char *arg)
 {
 	struct surge *e = &surges[n_surges];
 	char buf[128], *f[5];
-	uint64_t port, from, dur, pm;
+	uint64_t port;
 	unsigned int s;
 
 	if (n_surges == MAX_SURGES || split_fields(arg, buf, sizeof(buf), f, 5) != 0)
@@ -1513,13 +1532,9 @@ parse_surge(const char *arg)
 	else
 		return -EINVAL;
 	if (parse_u64(f[1] + 4, &port) != 0 || port == 0 || port > 65535 ||
-			parse_u64(f[2], &from) != 0 || parse_u64(f[3], &dur) != 0 || dur == 0 ||
-			parse_u64(f[4], &pm) != 0 || pm == 0 || pm > 1000)
+			parse_window(f + 2, &e->when) != 0)
 		return -EINVAL;
 	e->port = (uint16_t)port;
-	e->from = from;
-	e->to = from + dur;
-	e->permille = (uint32_t)pm;
 	n_surges++;
 	return 0;
 }
@@ -1530,17 +1545,13 @@ parse_dos(const char *arg)
 {
 	struct attack *a = &attacks[n_attacks];
 	char buf[128], *f[4];
-	uint64_t n, from, dur, pm;
+	uint64_t n;
 
 	if (n_attacks == MAX_ATTACKS || split_fields(arg, buf, sizeof(buf), f, 4) != 0 ||
 			parse_u64(f[0], &n) != 0 || n == 0 || n > 65536 ||
-			parse_u64(f[1], &from) != 0 || parse_u64(f[2], &dur) != 0 || dur == 0 ||
-			parse_u64(f[3], &pm) != 0 || pm == 0 || pm > 1000)
+			parse_window(f + 1, &a->when) != 0)
 		return -EINVAL;
 	a->n_victims = (uint32_t)n;
-	a->from = from;
-	a->to = from + dur;
-	a->permille = (uint32_t)pm;
 	n_attacks++;
 	return 0;
 }
@@ -1601,6 +1612,13 @@ write_config(const char *path, const char *id, const char *geoip)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/* Does an event take the packet at @p sec? A draw only while it lasts. */
+static bool
+window_takes(const struct window *w, uint64_t sec)
+{
+	return sec >= w->from && sec < w->to && rnd_below(1000) < w->permille;
+}
+
 /* The events in effect at @p sec seconds after --start (no draws outside events). */
 static void
 events_at(uint64_t sec, uint64_t span, const struct surge **surge,
@@ -1611,14 +1629,12 @@ events_at(uint64_t sec, uint64_t span, const struct surge **surge,
 	*surge = NULL;
 	*attack = NULL;
 	for (e = 0; e < n_surges; e++)
-		if (sec >= surges[e].from && sec < surges[e].to &&
-				rnd_below(1000) < surges[e].permille) {
+		if (window_takes(&surges[e].when, sec)) {
 			*surge = &surges[e];
 			break;
 		}
 	for (e = 0; *surge == NULL && e < n_attacks; e++)
-		if (sec >= attacks[e].from && sec < attacks[e].to &&
-				rnd_below(1000) < attacks[e].permille) {
+		if (window_takes(&attacks[e].when, sec)) {
 			*attack = &attacks[e];
 			break;
 		}
