@@ -217,38 +217,50 @@ merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_mi
 	return 0;
 }
 
-/* HLL cells: a union of registers, from a worker's pool or a merged shard. */
+/*
+ * HLL cells: a union of registers, from a worker's pool or a merged shard.
+ * A worker shard's watched group also goes into its sensor's group 0, which
+ * there holds only the unwatched services (tt_counters.h).
+ */
 static int
 merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minutes,
 		bool with_all)
 {
 	const struct tt_table *t = &src->hll;
-	uint32_t i, v, pass;
+	uint32_t i, v, n_items, n_sensors, a, b;
 	int rc = 0;
 
 	if (!dst->growable)
 		return -EINVAL;
 	for (i = 0; i < t->used && rc == 0; i++) {
 		uint32_t slot = t->order[i];
-		struct tt_cell_key k = *cell_key(t, slot);
+		const struct tt_cell_key *sk = cell_key(t, slot);
 		const uint64_t *sv = cell_values(t, slot);
+		uint32_t items[2] = { sk->item, 0 };
+		uint16_t sensors[2] = { sk->sensor, TT_SCOPE_ALL };
 
-		k.minute = bucket_of(k.minute, bucket_minutes);
-		for (pass = 0; rc == 0 &&
-				pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
-			struct tt_hll *d;
+		n_items = !src->growable && sk->item != 0 ? 2 : 1;
+		n_sensors = with_all && sk->sensor != TT_SCOPE_ALL ? 2 : 1;
+		for (a = 0; a < n_items; a++) {
+			for (b = 0; b < n_sensors && rc == 0; b++) {
+				struct tt_cell_key k = *sk;
+				struct tt_hll *d;
 
-			if (pass == 1)
-				k.sensor = TT_SCOPE_ALL;
-			d = (struct tt_hll *)dst_cell(&dst->hll, &k);
-			if (d == NULL)
-				return -ENOMEM;
-			for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
-				if (src->growable)
-					rc = tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
-				else
-					rc = tt_hll_pool_merge_into(src->pool,
-						((const struct tt_hll_slots *)sv)->h[v], &d[v]);
+				k.minute = bucket_of(k.minute, bucket_minutes);
+				k.item = items[a];
+				k.sensor = sensors[b];
+				d = (struct tt_hll *)dst_cell(&dst->hll, &k);
+				if (d == NULL)
+					return -ENOMEM;
+				for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
+					if (src->growable)
+						rc = tt_hll_merge(&d[v],
+							&((const struct tt_hll *)sv)[v]);
+					else
+						rc = tt_hll_pool_merge_into(src->pool,
+							((const struct tt_hll_slots *)sv)->h[v],
+							&d[v]);
+				}
 			}
 		}
 	}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-packet counting into a worker's own shard: two table updates and one
- * or two HLL groups, no atomics (single writer), no allocation (fixed
- * capacity, pools).
+ * HLL group, no atomics (single writer), no allocation (fixed capacity,
+ * pools).
  */
 #include "tt_counters.h"
 
@@ -75,7 +75,7 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
 	return v;
 }
 
-/* The srcs HLLs of one group: always "all", then home and mirai as they apply. */
+/* The srcs HLLs of the packet's group: always "all", then home and mirai as they apply. */
 static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		const struct tt_count_pkt *p)
@@ -112,13 +112,13 @@ tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 
 	if (s->port.used + headroom(packets, s->port.limit) > s->port.limit ||
 			s->country.used + headroom(packets, s->country.limit) > s->country.limit ||
-			s->hll.used + headroom(2 * packets, s->hll.limit) > s->hll.limit)
+			s->hll.used + headroom(packets, s->hll.limit) > s->hll.limit)
 		return true;
 	if (tt_src_deltas_pressure(s->src, packets))
 		return true;
 	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
-	return sparse < headroom(8 * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
-		dense < headroom(8 * packets, tt_hll_pool_capacity_dense(s->pool));
+	return sparse < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
+		dense < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_dense(s->pool));
 }
 
 void
@@ -129,10 +129,8 @@ tt_counters_hash(struct tt_count_pkt *p)
 	p->hash[TT_CELL_PORT] = key_hash(&k);
 	k.item = p->country;
 	p->hash[TT_CELL_COUNTRY] = key_hash(&k);
-	k.item = 0;
+	k.item = tt_counters_group_item(p);
 	p->hash[TT_CELL_GROUP] = key_hash(&k);
-	k.item = p->svc;
-	p->hash[TT_CELL_WATCHED] = p->watched ? key_hash(&k) : 0;
 }
 
 static inline void
@@ -151,8 +149,6 @@ tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
 	prefetch_cell(&s->port, p->hash[TT_CELL_PORT]);
 	prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY]);
 	prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP]);
-	if (p->watched)
-		prefetch_cell(&s->hll, p->hash[TT_CELL_WATCHED]);
 }
 
 void
@@ -179,12 +175,8 @@ tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 		v[TT_CV_PKTS]++;
 		v[TT_CV_MIRAI] += mirai;
 	}
-	k.item = 0;
+	k.item = tt_counters_group_item(p);
 	count_source(s, &k, p->hash[TT_CELL_GROUP], p);
-	if (p->watched) {
-		k.item = p->svc;
-		count_source(s, &k, p->hash[TT_CELL_WATCHED], p);
-	}
 }
 
 void

@@ -190,7 +190,7 @@ test_unique_sources(void)
 	};
 	struct tt_shard *w = tt_counters_create(&wc), *hours = merged_shard(16);
 	const struct tt_table *t;
-	uint32_t i, cells_all_svc = 0;
+	uint32_t i, cells_all_svc = 0, sensor0_groups = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(hours);
@@ -229,10 +229,20 @@ test_unique_sources(void)
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 720 &&
 				tt_hll_estimate(&h[TT_HLL_ALL]) < 780);
 		}
+		if (k->sensor == 0 && k->item == 0) {
+			/*
+			 * Sensor 0 saw watched packets only: its worker group 0 is
+			 * empty, and the merge folds the watched group into it.
+			 */
+			sensor0_groups++;
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 720 &&
+				tt_hll_estimate(&h[TT_HLL_ALL]) < 780);
+		}
 		if (k->sensor == 1)
 			CU_ASSERT_NOT_EQUAL(k->item, TT_SVC(TT_SVC_TCP, 23));
 	}
 	CU_ASSERT_EQUAL(cells_all_svc, 2);
+	CU_ASSERT_EQUAL(sensor0_groups, 2);
 	CU_ASSERT(tt_counters_memory(hours) > 4 * TT_HLL_REGISTERS);
 	tt_counters_reset(hours);
 	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_hll_table(hours)), 0);
