@@ -17,6 +17,21 @@ stat_inc(uint64_t *c)
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
+/* The way a new source takes: the first empty one, else the least recently seen. */
+static inline uint32_t
+bucket_victim(const struct bucket *b)
+{
+	uint32_t w, victim = 0;
+
+	for (w = 0; w < TT_SRC_WAYS; w++) {
+		if (b->tag[w] == 0)
+			return w;
+		if (b->seen[w] < b->seen[victim])
+			victim = w;
+	}
+	return victim;
+}
+
 /* The source's entry; a new one (evicting the bucket's oldest) if absent. */
 static struct entry *
 find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t family,
@@ -26,7 +41,7 @@ find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t fam
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
-	uint32_t w, victim = 0, empty = TT_SRC_WAYS;
+	uint32_t w, victim;
 
 	for (w = 0; w < TT_SRC_WAYS; w++) {
 		if (b->tag[w] == tag && ways[w].family == family &&
@@ -36,17 +51,12 @@ find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t fam
 			*fresh = false;
 			return &ways[w];
 		}
-		if (b->tag[w] == 0 && empty == TT_SRC_WAYS)
-			empty = w;
-		if (b->seen[w] < b->seen[victim])
-			victim = w;
 	}
-	if (empty != TT_SRC_WAYS) {
-		victim = empty;
+	victim = bucket_victim(b);
+	if (b->tag[victim] == 0)
 		stat_inc(&t->sources);
-	} else {
+	else
 		stat_inc(&t->evicted);
-	}
 	stat_inc(&t->inserted);
 	/* Only what is read before written: the port arrays are read up to n_mirai. */
 	e = &ways[victim];
@@ -182,6 +192,28 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	add_capped(c->sensors, &c->n_sensors, TT_SRC_SENSORS, p->sensor);
 	if (p->klass == TT_CLASS_BACKSCATTER)
 		add_capped(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, p->sport);
+}
+
+void
+tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash)
+{
+	uint32_t index = (uint32_t)hash & t->bucket_mask;
+	const struct bucket *b = &t->buckets[index];
+	uint32_t tag = (uint32_t)(hash >> 32) | 1;
+	const struct entry *e;
+	uintptr_t line, last;
+	uint32_t w;
+
+	for (w = 0; w < TT_SRC_WAYS; w++)
+		if (b->tag[w] == tag)
+			break;
+	if (w == TT_SRC_WAYS)
+		w = bucket_victim(b);
+	/* Every line of it (three or four): a Mirai-type packet writes them all. */
+	e = &t->entries[index * TT_SRC_WAYS + w];
+	last = (uintptr_t)e + sizeof(*e) - 1;
+	for (line = (uintptr_t)e & ~(uintptr_t)63; line <= last; line += 64)
+		__builtin_prefetch((const void *)line, 1);
 }
 
 bool

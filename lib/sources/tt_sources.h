@@ -115,16 +115,26 @@ int tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *s
 uint32_t tt_src_deltas_count(const struct tt_src_deltas *d);
 const struct tt_src_delta *tt_src_deltas_get(const struct tt_src_deltas *d, uint32_t i);
 uint64_t tt_src_deltas_dropped(const struct tt_src_deltas *d);
-/** True when fewer than @p packets new deltas would fit. Owner only. */
 /**
  * Prefetch what tt_src_update() will read for this source: its bucket's tags
- * and its delta slot. Per packet, a burst ahead of the update, so the misses
- * of a large table overlap instead of stalling one by one.
+ * and its delta slot. Per packet, a few packets ahead of the update, so the
+ * misses of a large table overlap instead of stalling one by one.
  * @return the source's hash, for tt_src_pkt.hash (so it is computed once).
  */
 uint64_t tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
 		const uint8_t *addr, uint8_t family, uint32_t sec);
 
+/**
+ * The second step, once the bucket tt_src_prefetch() asked for has arrived:
+ * prefetch the entry the update will write, the source's own or, for a new
+ * source, the one it will take. Its address depends on the bucket's tags, so
+ * it cannot be asked for in the first step. Mirai-type flood of 2^20 new
+ * sources: 709 -> 466 busy cycles a packet; the mixed captures unchanged.
+ * @param hash  tt_src_prefetch()'s result
+ */
+void tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash);
+
+/** True when fewer than @p packets new deltas would fit. Owner only. */
 bool tt_src_deltas_pressure(const struct tt_src_deltas *d, uint32_t packets);
 uint64_t tt_src_deltas_memory(const struct tt_src_deltas *d);
 

@@ -31,6 +31,7 @@ enum {
 	REPLAY_IDLE_MS = 100,        /* empty polls this long: a pcap file is consumed */
 	SECONDS_PER_MINUTE = 60,
 	PREFETCH_AHEAD = 4,          /* packets between a prefetch and its use */
+	ENTRY_AHEAD = 2,             /* the source's entry: its bucket has arrived by then */
 };
 
 /* Per-burst scratch, on the worker's stack. */
@@ -195,7 +196,8 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 
 	/*
 	 * Stage 4: count, prefetching PREFETCH_AHEAD packets ahead: their
-	 * counter cells, and for fingerprinted ones their source memory.
+	 * counter cells, and for fingerprinted ones their source memory's
+	 * bucket and delta; ENTRY_AHEAD packets ahead, their source entry.
 	 */
 	for (d = 0; d < n_dark + PREFETCH_AHEAD; d++) {
 		const struct tt_pkt *p;
@@ -211,6 +213,11 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 				b->src_hash[d] = tt_src_prefetch(w->sources,
 					tt_counters_src_deltas(shard), src_bytes(p), p->family,
 					b->sec[b->dark[d]]);
+		}
+		if (d >= PREFETCH_AHEAD - ENTRY_AHEAD) {
+			i = d - (PREFETCH_AHEAD - ENTRY_AHEAD);
+			if (i < n_dark && b->src_hash[i] != 0)
+				tt_src_prefetch_entry(w->sources, b->src_hash[i]);
 		}
 		if (d < PREFETCH_AHEAD)
 			continue;
