@@ -7,8 +7,10 @@
  *
  * At start the MaxMind DB's search tree is walked (libmaxminddb
  * MMDB_read_node) into ranges; adjacent ranges of one country are merged.
- * IPv4 goes into DPDK's DIR-24-8 FIB (a few nanoseconds, bulk). IPv6 goes
- * into a sorted range array searched by halving: the RIR tables hold
+ * IPv4 goes into DPDK's DIR-24-8 FIB (a few nanoseconds, bulk), behind a
+ * 128 KiB table of the /16s that are one country throughout, which answers
+ * most sources without the FIB. IPv6 goes into a sorted range array searched
+ * by halving: the RIR tables hold
  * ~500k IPv6 prefixes down to /128, which DPDK's FIB6 would need hundreds of
  * MB of tbl8 groups for, while the array takes ~10 MB, and IPv6 is a small
  * share of darknet traffic. The database's IPv4 aliases (::/96,
@@ -27,6 +29,7 @@ struct tt_geo;
 struct tt_geo_stats {
 	uint32_t v4_prefixes;          /* in the database */
 	uint32_t v4_routes;            /* in the FIB, after merging */
+	uint32_t v4_uniform16;         /* /16 blocks of one country, answered without the FIB */
 	uint32_t v6_prefixes;
 	uint32_t v6_ranges;
 	uint32_t aliases;

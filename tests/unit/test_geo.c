@@ -167,10 +167,13 @@ test_stats(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	tt_geo_get_stats(geo, &st);
-	printf("\n    %u IPv4 prefixes in %u routes, %u IPv6 prefixes in %u ranges, "
-		"%u aliases, %lu MiB\n", st.v4_prefixes, st.v4_routes, st.v6_prefixes,
-		st.v6_ranges, st.aliases, (unsigned long)(st.memory >> 20));
+	printf("\n    %u IPv4 prefixes in %u routes, %u /16s of one country, %u IPv6 prefixes "
+		"in %u ranges, %u aliases, %lu MiB\n", st.v4_prefixes, st.v4_routes,
+		st.v4_uniform16, st.v6_prefixes, st.v6_ranges, st.aliases,
+		(unsigned long)(st.memory >> 20));
 	CU_ASSERT(st.v4_routes > 0 && st.v6_ranges > 0);
+	/* the 1M random lookups above cross both kinds of /16 */
+	CU_ASSERT(st.v4_uniform16 > 0 && st.v4_uniform16 < 65536);
 	CU_ASSERT(st.aliases >= 1);      /* ::/96 leads to the IPv4 subtree */
 }
 
