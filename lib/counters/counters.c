@@ -20,6 +20,7 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 	memset(t, 0, sizeof(*t));
 	t->mask = capacity - 1;
 	t->limit = capacity / 4 * 3;
+	t->reserve_limit = t->limit + capacity / 8;
 	t->width = width;
 	t->growable = growable;
 	t->stride_shift = 5;

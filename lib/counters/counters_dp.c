@@ -27,8 +27,8 @@ key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
 
 /*
  * @param h        key_hash(k)
- * @param reserve  allow the last quarter of the table (overflow keys only),
- *                 so the overflow key of a full table still finds a slot
+ * @param reserve  allow the table's reserve (overflow keys only), so the
+ *                 overflow key of a full table still finds a slot
  * @return the cell's values, or NULL when the table is full.
  */
 static inline uint64_t *
@@ -45,7 +45,7 @@ find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, 
 			return cell_values(t, i);
 		i = (i + 1) & t->mask;
 	}
-	if (t->used >= (reserve ? t->mask : t->limit))
+	if (t->used >= (reserve ? t->reserve_limit : t->limit))
 		return NULL;
 	*slot = *k;
 	slot->used = 1;

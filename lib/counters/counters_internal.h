@@ -15,6 +15,13 @@
 struct tt_table {
 	uint32_t mask;                 /* capacity - 1 */
 	uint32_t limit;                /* ordinary keys stop here (3/4 full) */
+	/*
+	 * Overflow keys stop here (7/8 full). Filling the table completely made
+	 * every lookup of a missing key walk the whole table: a flood at 4096
+	 * sensors, whose country cells overflow, spent 11,725 busy cycles a
+	 * packet. At 7/8 a miss probes ~32 slots on average.
+	 */
+	uint32_t reserve_limit;
 	uint32_t used;
 	uint32_t width;                /* values per cell */
 	uint32_t stride_shift;         /* a cell is 1 << stride_shift bytes */
