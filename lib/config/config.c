@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <rte_cfgfile.h>
+#include <rte_common.h>
 #include <maxminddb.h>
 
 #include "tt_classify.h"
@@ -55,6 +56,9 @@ struct loader {
 	/* keys seen, valid or not: a bad value is one problem, not also "missing" */
 	bool id_seen;
 	bool hll_dense_seen;
+	bool hll_sparse_seen;
+	bool hll_cells_seen;
+	bool country_cells_seen;
 	bool home_country_seen;
 	bool port_seen;
 	bool prefixes_seen;
@@ -644,6 +648,7 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 		if (parse_u32(v, 0, MAX_RX_MBUFS, &cfg->rx_mbufs) != 0)
 			BAD("expected 0 (sized from the queues) or up to %d mbufs", MAX_RX_MBUFS);
 	} else if (strcmp(k, "hll_sparse_sets") == 0) {
+		ld->hll_sparse_seen = true;
 		if (parse_u32(v, 1, 1 << 24, &cfg->hll_sparse_sets) != 0)
 			BAD("expected a count from 1 to %d", 1 << 24);
 	} else if (strcmp(k, "hll_dense_sets") == 0) {
@@ -653,7 +658,11 @@ apply_appliance(struct loader *ld, const char *k, const char *v, uint32_t line)
 	} else if (strcmp(k, "port_cells") == 0 || strcmp(k, "country_cells") == 0 ||
 			strcmp(k, "hll_cells") == 0 || strcmp(k, "sources_max") == 0 ||
 			strcmp(k, "source_cells") == 0) {
-		uint32_t *dst = k[0] == 'p' ? &cfg->port_cells :
+		uint32_t *dst;
+
+		ld->country_cells_seen |= k[0] == 'c';
+		ld->hll_cells_seen |= k[0] == 'h';
+		dst = k[0] == 'p' ? &cfg->port_cells :
 			k[0] == 'c' ? &cfg->country_cells : k[0] == 'h' ? &cfg->hll_cells :
 			strcmp(k, "sources_max") == 0 ? &cfg->sources_max : &cfg->source_cells;
 
@@ -1029,6 +1038,19 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 	return rc;
 }
 
+/* The larger of a pool's default and @p each a sensor (a power of two for cells). */
+static uint32_t
+per_sensor(uint32_t fallback, uint32_t n_sensors, uint32_t each, bool power_of_two)
+{
+	uint64_t want = (uint64_t)n_sensors * each;
+
+	if (power_of_two)
+		want = rte_align64pow2(want);
+	if (want > MAX_CELLS)
+		want = MAX_CELLS;
+	return want > fallback ? (uint32_t)want : fallback;
+}
+
 int
 tt_config_load(struct tt_config *cfg, const char *path,
 		tt_config_report_cb report, void *ctx)
@@ -1069,13 +1091,23 @@ tt_config_load(struct tt_config *cfg, const char *path,
 	if (rc != 0)
 		goto err_close_file;
 	/*
-	 * Unless given: two dense HLL sets a sensor (its group and a watched
-	 * service's, or a second variant). With 4096 sensors a flood made 512
-	 * run out and drop 31M register updates in 5 s (counted, but every
-	 * unique-source figure then undercounts).
+	 * Unless given, the worker pools grow with the sensors. With 4096
+	 * sensors a flood made the 512 dense HLL sets run out and drop 31M
+	 * register updates in 5 s, and its country cells overflow (counted, but
+	 * the figures then undercount).
 	 */
-	if (!ld.hll_dense_seen && cfg->n_sensors * TT_HLL_DENSE_PER_SENSOR > cfg->hll_dense_sets)
-		cfg->hll_dense_sets = cfg->n_sensors * TT_HLL_DENSE_PER_SENSOR;
+	if (!ld.hll_dense_seen)
+		cfg->hll_dense_sets = per_sensor(cfg->hll_dense_sets, cfg->n_sensors,
+			TT_HLL_DENSE_PER_SENSOR, false);
+	if (!ld.hll_sparse_seen)
+		cfg->hll_sparse_sets = per_sensor(cfg->hll_sparse_sets, cfg->n_sensors,
+			TT_HLL_SPARSE_PER_SENSOR, false);
+	if (!ld.hll_cells_seen)
+		cfg->hll_cells = per_sensor(cfg->hll_cells, cfg->n_sensors,
+			TT_HLL_CELLS_PER_SENSOR, true);
+	if (!ld.country_cells_seen)
+		cfg->country_cells = per_sensor(cfg->country_cells, cfg->n_sensors,
+			TT_COUNTRY_CELLS_PER_SENSOR, true);
 	rte_cfgfile_close(file);
 	index_free(&ld.idx);
 	return 0;

@@ -30,7 +30,16 @@ enum {
 	TT_DEFAULT_HLL_CELLS = 1 << 14,        /* per worker shard */
 	TT_DEFAULT_HLL_SPARSE = 1 << 16,       /* ~6 MiB per worker shard */
 	TT_DEFAULT_HLL_DENSE = 512,            /* 8 MiB per worker shard, at least: */
-	TT_HLL_DENSE_PER_SENSOR = 2,           /* ... unless given, this many a sensor */
+	/*
+	 * Unless given, the pools above grow to this much a sensor (cells to the
+	 * next power of two): a flood at 4096 sensors sees ~200 countries and
+	 * ~1 (up to 14) HLL groups a sensor in a flush interval, and each group
+	 * takes up to four sets.
+	 */
+	TT_HLL_DENSE_PER_SENSOR = 2,
+	TT_COUNTRY_CELLS_PER_SENSOR = 256,
+	TT_HLL_CELLS_PER_SENSOR = 32,
+	TT_HLL_SPARSE_PER_SENSOR = 32,
 	TT_DEFAULT_SOURCES_MAX = 1 << 18,      /* remembered per worker, ~36 MiB */
 	TT_DEFAULT_SOURCE_CELLS = 1 << 15,     /* per worker shard, ~8 MiB */
 };

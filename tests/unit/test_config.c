@@ -310,16 +310,33 @@ load_sensors(unsigned int n, const char *appliance_extra, struct tt_config *cfg)
 }
 
 static void
-test_hll_dense_default(void)
+test_pools_scale_with_sensors(void)
 {
 	struct tt_config cfg;
 
-	/* at least the default; then two a sensor; a given value always wins */
+	/* at least the defaults; then so much a sensor; a given value always wins */
 	CU_ASSERT_EQUAL_FATAL(load_sensors(1, "", &cfg), 0);
 	CU_ASSERT_EQUAL(cfg.hll_dense_sets, TT_DEFAULT_HLL_DENSE);
+	CU_ASSERT_EQUAL(cfg.hll_sparse_sets, TT_DEFAULT_HLL_SPARSE);
+	CU_ASSERT_EQUAL(cfg.hll_cells, TT_DEFAULT_HLL_CELLS);
+	CU_ASSERT_EQUAL(cfg.country_cells, TT_DEFAULT_COUNTRY_CELLS);
 	tt_config_free(&cfg);
 	CU_ASSERT_EQUAL_FATAL(load_sensors(4096, "", &cfg), 0);
 	CU_ASSERT_EQUAL(cfg.hll_dense_sets, 4096 * TT_HLL_DENSE_PER_SENSOR);
+	CU_ASSERT_EQUAL(cfg.hll_sparse_sets, 4096 * TT_HLL_SPARSE_PER_SENSOR);
+	CU_ASSERT_EQUAL(cfg.hll_cells, 4096 * TT_HLL_CELLS_PER_SENSOR);
+	CU_ASSERT_EQUAL(cfg.country_cells, 4096 * TT_COUNTRY_CELLS_PER_SENSOR);
+	tt_config_free(&cfg);
+	/* cells stay powers of two */
+	CU_ASSERT_EQUAL_FATAL(load_sensors(3000, "", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.country_cells, 1u << 20);
+	CU_ASSERT_EQUAL(cfg.hll_cells, 1u << 17);
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(load_sensors(4096, "country_cells = 1024\nhll_cells = 2048\n"
+		"hll_sparse_sets = 10\n", &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.country_cells, 1024);
+	CU_ASSERT_EQUAL(cfg.hll_cells, 2048);
+	CU_ASSERT_EQUAL(cfg.hll_sparse_sets, 10);
 	tt_config_free(&cfg);
 	CU_ASSERT_EQUAL_FATAL(load_sensors(4096, "hll_dense_sets = 100\n", &cfg), 0);
 	CU_ASSERT_EQUAL(cfg.hll_dense_sets, 100);
@@ -398,7 +415,8 @@ main(int argc, char **argv)
 		{ "prefixes_file errors name that file's line", test_prefixes_file },
 		{ "a valid config, every key read", test_valid_config },
 		{ "default watch_ports", test_default_watch_ports },
-		{ "dense HLL sets: two a sensor unless given", test_hll_dense_default },
+		{ "worker pools scale with the sensors unless given",
+			test_pools_scale_with_sensors },
 		{ "config/teiten.conf.example is valid", test_example_config },
 		{ "duration and prefix parsers", test_parsers },
 		{ NULL, NULL },
