@@ -308,6 +308,21 @@ tt_hll_add(struct tt_hll *h, uint16_t index, uint8_t rank)
 	return 0;
 }
 
+/*
+ * d = max(d, s), register by register. Stored unconditionally through
+ * restrict pointers so the compiler makes it a vector max (the conditional
+ * store it replaces was a byte loop): with many sensors the control plane
+ * merges thousands of dense sets a second.
+ */
+static void
+max_registers(uint8_t *restrict d, const uint8_t *restrict s)
+{
+	uint32_t i;
+
+	for (i = 0; i < TT_HLL_REGISTERS; i++)
+		d[i] = s[i] > d[i] ? s[i] : d[i];
+}
+
 int
 tt_hll_merge(struct tt_hll *dst, const struct tt_hll *src)
 {
@@ -315,12 +330,10 @@ tt_hll_merge(struct tt_hll *dst, const struct tt_hll *src)
 	int rc = 0;
 
 	if (src->dense != NULL) {
-		if (dst->dense == NULL)
-			rc = go_dense(dst);
-		for (i = 0; rc == 0 && i < TT_HLL_REGISTERS; i++)
-			if (src->dense[i] > dst->dense[i])
-				dst->dense[i] = src->dense[i];
-		return rc;
+		if (dst->dense == NULL && (rc = go_dense(dst)) != 0)
+			return rc;
+		max_registers(dst->dense, src->dense);
+		return 0;
 	}
 	for (i = 0; rc == 0 && i < src->n; i++)
 		rc = tt_hll_add(dst, (uint16_t)(src->sparse[i] >> 8), (uint8_t)src->sparse[i]);
