@@ -17,6 +17,23 @@ stat_inc(uint64_t *c)
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * A source's bucket and its tag there (never 0, which marks an empty way):
+ * one rule for the update and for tt_src_prefetch_entry(), which must find
+ * the same way.
+ */
+static inline uint32_t
+bucket_index(const struct tt_src_table *t, uint64_t h)
+{
+	return (uint32_t)h & t->bucket_mask;
+}
+
+static inline uint32_t
+bucket_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1;
+}
+
 /* The way a new source takes: the first empty one, else the least recently seen. */
 static inline uint32_t
 bucket_victim(const struct bucket *b)
@@ -37,9 +54,9 @@ static struct entry *
 find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t family,
 		uint32_t sec, bool *fresh)
 {
-	uint32_t index = (uint32_t)h & t->bucket_mask;
+	uint32_t index = bucket_index(t, h);
 	struct bucket *b = &t->buckets[index];
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	uint32_t tag = bucket_tag(h);
 	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
 	uint32_t w, victim;
 
@@ -139,7 +156,7 @@ tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
 	uint32_t slot;
 
 	slot = delta_hash_of(h, sec / 86400) & d->mask;
-	__builtin_prefetch(&t->buckets[(uint32_t)h & t->bucket_mask]);
+	__builtin_prefetch(&t->buckets[bucket_index(t, h)]);
 	__builtin_prefetch(&d->occupied[slot]);
 	__builtin_prefetch(&d->cells[slot]);
 	return h;
@@ -197,9 +214,9 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 void
 tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash)
 {
-	uint32_t index = (uint32_t)hash & t->bucket_mask;
+	uint32_t index = bucket_index(t, hash);
 	const struct bucket *b = &t->buckets[index];
-	uint32_t tag = (uint32_t)(hash >> 32) | 1;
+	uint32_t tag = bucket_tag(hash);
 	const struct entry *e;
 	uintptr_t line, last;
 	uint32_t w;
