@@ -218,6 +218,23 @@ merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_mi
 	return 0;
 }
 
+/* One HLL cell of @p src (its values @p sv) into @p d. */
+static int
+merge_group(struct tt_hll *d, const struct tt_shard *src, const uint64_t *sv)
+{
+	uint32_t v;
+	int rc = 0;
+
+	for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
+		if (src->growable)
+			rc = tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
+		else
+			rc = tt_hll_pool_merge_into(src->pool,
+				((const struct tt_hll_slots *)sv)->h[v], &d[v]);
+	}
+	return rc;
+}
+
 /*
  * HLL cells: a union of registers, from a worker's pool or a merged shard.
  * A worker shard's watched group also goes into its sensor's group 0, which
@@ -228,7 +245,7 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 		bool with_all)
 {
 	const struct tt_table *t = &src->hll;
-	uint32_t i, v, n_items, n_sensors, a, b;
+	uint32_t i, n_items, n_sensors, a, b;
 	int rc = 0;
 
 	if (!dst->growable)
@@ -239,29 +256,21 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 		const uint64_t *sv = cell_values(t, slot);
 		uint32_t items[2] = { sk->item, 0 };
 		uint16_t sensors[2] = { sk->sensor, TT_SCOPE_ALL };
+		struct tt_cell_key k = *sk;
 
+		k.minute = bucket_of(k.minute, bucket_minutes);
 		n_items = !src->growable && sk->item != 0 ? 2 : 1;
 		n_sensors = with_all && sk->sensor != TT_SCOPE_ALL ? 2 : 1;
-		for (a = 0; a < n_items; a++) {
+		for (a = 0; a < n_items && rc == 0; a++) {
 			for (b = 0; b < n_sensors && rc == 0; b++) {
-				struct tt_cell_key k = *sk;
 				struct tt_hll *d;
 
-				k.minute = bucket_of(k.minute, bucket_minutes);
 				k.item = items[a];
 				k.sensor = sensors[b];
 				d = (struct tt_hll *)dst_cell(&dst->hll, &k);
 				if (d == NULL)
 					return -ENOMEM;
-				for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
-					if (src->growable)
-						rc = tt_hll_merge(&d[v],
-							&((const struct tt_hll *)sv)[v]);
-					else
-						rc = tt_hll_pool_merge_into(src->pool,
-							((const struct tt_hll_slots *)sv)->h[v],
-							&d[v]);
-				}
+				rc = merge_group(d, src, sv);
 			}
 		}
 	}
