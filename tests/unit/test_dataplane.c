@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -128,6 +129,126 @@ test_sensor_single_v6_prefix(void)
 	tt_sensor_lookup_v6(t, a, &out, 1);
 	CU_ASSERT_EQUAL(out, 0);
 	tt_sensor_free(t);
+}
+
+/*
+ * Prefixes longer than /24 live in one-line leaves beside the FIB. Random
+ * disjoint prefixes, carved out of /24s down to /32 (runs of one sensor side
+ * by side, gaps, and leaves with more runs than a line holds), against the
+ * longest match worked out by hand from the prefix list.
+ */
+enum { LEAF_SENSORS = 5, LEAF_BLOCKS = 300, LEAF_PREFIXES_MAX = LEAF_BLOCKS * 256 + 8 };
+
+static struct tt_prefix leaf_prefixes[LEAF_PREFIXES_MAX];
+static uint32_t n_leaf_prefixes;
+
+static void
+leaf_add(uint32_t base, uint8_t len, uint16_t sensor)
+{
+	struct tt_prefix *p = &leaf_prefixes[n_leaf_prefixes++];
+	uint32_t be = htonl(base);
+
+	memset(p, 0, sizeof(*p));
+	p->family = 4;
+	p->len = len;
+	memcpy(p->addr, &be, 4);
+	p->sensor = sensor;
+}
+
+/* Split [base/len] in halves, or give it to a sensor, or leave it dark. */
+static void
+carve(uint32_t base, uint8_t len, unsigned int dense)
+{
+	unsigned int r = (unsigned int)rand() % 8;
+
+	if (len == 32 || (len > 24 && r >= dense)) {
+		if (r % 4 != 0)
+			leaf_add(base, len, (uint16_t)(rand() % LEAF_SENSORS));
+		return;
+	}
+	carve(base, len + 1, dense);
+	carve(base | 1u << (31 - len), len + 1, dense);
+}
+
+static uint16_t
+brute_sensor(uint32_t addr)
+{
+	uint32_t i, best_len = 0;
+	uint16_t best = TT_SENSOR_NONE;
+
+	for (i = 0; i < n_leaf_prefixes; i++) {
+		const struct tt_prefix *p = &leaf_prefixes[i];
+		uint32_t be, base, mask = p->len == 0 ? 0 : ~0u << (32 - p->len);
+
+		memcpy(&be, p->addr, 4);
+		base = ntohl(be);
+		if ((addr & mask) == base && p->len >= best_len) {
+			best_len = p->len;
+			best = p->sensor;
+		}
+	}
+	return best;
+}
+
+static void
+test_sensor_lookup_leaves(void)
+{
+	struct tt_sensor_conf s[LEAF_SENSORS];
+	struct tt_config c = { .sensors = s, .n_sensors = LEAF_SENSORS, .prefixes = leaf_prefixes };
+	struct tt_sensor_table *t;
+	uint32_t dst[64], i, k, round, mismatches = 0;
+	uint16_t out[64];
+
+	memset(s, 0, sizeof(s));
+	srand(7);
+	n_leaf_prefixes = 0;
+	/* whole blocks, and one /24 routed as a plain prefix beside them */
+	leaf_add(IP4(10, 0, 0, 0), 16, 0);
+	leaf_add(IP4(198, 51, 100, 0), 24, 1);
+	for (i = 0; i < LEAF_BLOCKS; i++)
+		carve(IP4(100, 64, 0, 0) + i * 256 * 3, 24, i % 3 == 0 ? 7 : 3);
+	/* a /24 of alternating single addresses: 256 runs, past any inline room */
+	for (i = 0; i < 256; i++)
+		leaf_add(IP4(203, 0, 113, i), 32, (uint16_t)(i % 2));
+	c.n_prefixes = n_leaf_prefixes;
+	t = tt_sensor_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	for (round = 0; round < 2000; round++) {
+		for (k = 0; k < 64; k++) {
+			switch (rand() % 4) {
+			case 0:
+				dst[k] = IP4(203, 0, 113, 0) + (uint32_t)(rand() % 256);
+				break;
+			case 1:
+				dst[k] = (uint32_t)rand() << 1 ^ (uint32_t)rand();
+				break;
+			default:
+				dst[k] = IP4(100, 64, 0, 0) + (uint32_t)(rand() % (LEAF_BLOCKS * 768));
+			}
+		}
+		dst[0] = IP4(10, 0, 255, 255);
+		dst[1] = IP4(198, 51, 100, 7);
+		tt_sensor_lookup_v4(t, dst, out, 64);
+		for (k = 0; k < 64; k++)
+			mismatches += out[k] != brute_sensor(dst[k]);
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	tt_sensor_free(t);
+}
+
+/* A /27 inside a /24 of another sensor overlaps: refused, never resolved silently. */
+static void
+test_sensor_leaf_overlap_refused(void)
+{
+	struct tt_sensor_conf s[2] = { { .name = "a" }, { .name = "b" } };
+	struct tt_config c = { .sensors = s, .n_sensors = 2, .prefixes = leaf_prefixes };
+
+	n_leaf_prefixes = 0;
+	leaf_add(IP4(192, 0, 2, 0), 24, 0);
+	leaf_add(IP4(192, 0, 2, 32), 27, 1);
+	c.n_prefixes = n_leaf_prefixes;
+	CU_ASSERT_PTR_NULL(tt_sensor_create(&c, SOCKET_ID_ANY));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 }
 
 /* --- workers on ring ports --- */
@@ -354,6 +475,9 @@ main(void)
 		{ "sensor table: invalid input", test_sensor_create_invalid },
 		{ "sensor lookup, IPv4 and IPv6", test_sensor_lookup },
 		{ "a single IPv6 /64", test_sensor_single_v6_prefix },
+		{ "IPv4 prefixes longer than /24 agree with a brute-force match",
+			test_sensor_lookup_leaves },
+		{ "a long prefix overlapping a /24 is refused", test_sensor_leaf_overlap_refused },
 		{ "workers count exactly while shards are swapped",
 			test_workers_count_exactly_while_swapped },
 		{ NULL, NULL },
