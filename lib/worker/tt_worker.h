@@ -95,9 +95,11 @@ struct tt_shard *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
 void tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out);
 
 /**
- * True while a worker that only replays pcap files waits for a swap because
- * its shard is nearly full (a file loses nothing by waiting; a live queue
- * never waits, and counts overflow instead). Control thread.
+ * True while the worker wants its shard taken before the flush interval:
+ * a worker that only replays pcap files waits for the swap because its
+ * shard is nearly full (a file loses nothing by waiting); a worker with a
+ * live queue never waits, and asks once a table or pool of its shard is half
+ * full, so the rest absorbs the traffic until the swap. Control thread.
  */
 bool tt_worker_wants_swap(const struct tt_worker *w);
 

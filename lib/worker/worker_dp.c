@@ -32,6 +32,11 @@ enum {
 	SECONDS_PER_MINUTE = 60,
 	PREFETCH_AHEAD = 4,          /* packets between a prefetch and its use */
 	ENTRY_AHEAD = 2,             /* the source's entry: its bucket has arrived by then */
+	/*
+	 * More packets than half of any pool: tt_counters_pressure() of this
+	 * many is true once a table or pool is half full.
+	 */
+	EARLY_SWAP_PACKETS = 1 << 24,
 };
 
 /* Per-burst scratch, on the worker's stack. */
@@ -297,7 +302,7 @@ tt_worker_main(void *arg)
 	uint32_t ack, loop = 0;
 	uint64_t idle_since = 0, replay_idle;
 	struct tt_shard *shard;
-	bool has_live = false;
+	bool has_live = false, asked_early = false;
 	uint16_t q;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -366,6 +371,21 @@ tt_worker_main(void *arg)
 				ack = req;
 				shard = w->shard[ack & 1];
 				__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
+				if (asked_early) {
+					asked_early = false;
+					__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
+				}
+			}
+			/*
+			 * A live queue cannot wait, so ask early: once a table or
+			 * pool is half full, the control plane takes the shard at
+			 * its next tick (10 ms) instead of at the flush interval,
+			 * and the other half absorbs what arrives meanwhile. A few
+			 * compares every HOUSEKEEPING_LOOPS polls.
+			 */
+			if (has_live && !asked_early && tt_counters_pressure(shard, EARLY_SWAP_PACKETS)) {
+				asked_early = true;
+				__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
 			}
 			if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 				break;

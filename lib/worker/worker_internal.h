@@ -18,7 +18,7 @@ struct tt_worker {
 	/* dp: wo, ctl: ro */
 	uint32_t swap_ack __rte_cache_aligned;
 	uint32_t exited;               /* set once, as tt_worker_main() returns */
-	uint32_t wants_swap;           /* a replaying worker's shard is nearly full */
+	uint32_t wants_swap;           /* take my shard now (tt_worker_wants_swap()) */
 	uint32_t drained;
 	struct tt_worker_stats stats;
 };

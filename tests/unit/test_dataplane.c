@@ -468,6 +468,102 @@ test_workers_count_exactly_while_swapped(void)
 	rte_mempool_free(pool);
 }
 
+/*
+ * A live queue never waits for a swap; it asks for one once its shard is half
+ * full, and goes on counting until the control plane takes it.
+ */
+static void
+test_live_worker_asks_for_early_swap(void)
+{
+	enum { SERVICES = 40, PORT_CELLS = 64 };   /* ordinary cells stop at 48 */
+	struct tt_prefix p;
+	struct tt_sensor_conf only = { .name = "live" };
+	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &p, .n_prefixes = 1 };
+	struct rte_ring *rx, *tx;
+	struct rte_mempool *pool;
+	struct tt_sensor_table *table;
+	struct tt_port_info port;
+	struct tt_worker *w;
+	struct tt_worker_stats st;
+	struct tt_shard *retired;
+	struct frame f;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
+	int port_id;
+	uint32_t i;
+
+	rx = rte_ring_create("ut_live_rx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create("ut_live_tx", 64, SOCKET_ID_ANY, 0);
+	CU_ASSERT_FATAL(rx != NULL && tx != NULL);
+	port_id = rte_eth_from_rings("ut_live", &rx, 1, &tx, 1, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(port_id >= 0);
+	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("192.0.2.0/24", &p), 0);
+	p.sensor = 0;
+	only.port = (uint16_t)port_id;
+	table = tt_sensor_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+	pool = rte_pktmbuf_pool_create("ut_live_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_EQUAL_FATAL(tt_port_probe((uint16_t)port_id, 1, &port), 0);
+	CU_ASSERT_FALSE_FATAL(port.replay);
+	CU_ASSERT_EQUAL_FATAL(tt_port_start(&port, pool, 256), 0);
+	{
+		struct tt_worker_conf wc = {
+			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
+			.counters = { .port_cells = PORT_CELLS, .country_cells = 1024,
+				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16,
+				.src_cells = 1024 },
+			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
+		};
+
+		wc.rxq[0].port = (uint16_t)port_id;
+		w = tt_worker_create(&wc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	}
+	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
+
+	/* Each frame to a service of its own: one port cell each. */
+	for (i = 0; i < SERVICES + 10; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint32_t ip;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		eth(&f, 0x0800);
+		ip = ipv4(&f, 5, 0, 1, 0, 50, 6, IP4(203, 0, 113, 1), IP4(192, 0, 2, 9));
+		tcp(&f, 40000, (uint16_t)(1000 + i), 7, 0x02, 1024, 5, NULL, 0);
+		ipv4_fix_total(&f, ip);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx, m), 0);
+		if (i + 1 == SERVICES) {
+			/* half full (24 cells) is passed: the worker asks, and keeps polling */
+			for (waited = 0; waited < 2000 && !tt_worker_wants_swap(w); waited++)
+				rte_delay_us_sleep(500);
+			CU_ASSERT_TRUE(tt_worker_wants_swap(w));
+		}
+	}
+	for (waited = 0; waited < 2000 && !rte_ring_empty(rx); waited++)
+		rte_delay_us_sleep(500);
+	tt_worker_read_stats(w, &st);
+	CU_ASSERT_EQUAL(st.rx_pkts, SERVICES + 10);
+	CU_ASSERT_EQUAL(st.dark_pkts, SERVICES + 10);
+	retired = tt_worker_swap(w, 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(retired);
+	/* 48 services in cells of their own, the last 2 under the overflow key */
+	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_port_table(retired)), 48 + 1);
+	CU_ASSERT_EQUAL(tt_counters_overflowed(retired), SERVICES + 10 - 48);
+	/* the fresh shard is empty: the request ends with the swap */
+	for (waited = 0; waited < 2000 && tt_worker_wants_swap(w); waited++)
+		rte_delay_us_sleep(500);
+	CU_ASSERT_FALSE(tt_worker_wants_swap(w));
+
+	tt_worker_stop(w);
+	rte_eal_wait_lcore(lcore);
+	tt_worker_free(w);
+	tt_port_stop(&port);
+	tt_sensor_free(table);
+	rte_mempool_free(pool);
+}
+
 int
 main(void)
 {
@@ -480,6 +576,8 @@ main(void)
 		{ "a long prefix overlapping a /24 is refused", test_sensor_leaf_overlap_refused },
 		{ "workers count exactly while shards are swapped",
 			test_workers_count_exactly_while_swapped },
+		{ "a live worker asks for an early swap and keeps counting",
+			test_live_worker_asks_for_early_swap },
 		{ NULL, NULL },
 	};
 	char prefix[64];
