@@ -18,6 +18,7 @@
 #include "tt_hll.h"
 
 struct tt_shard;
+struct tt_scope_index;
 
 /* One member of a ZSET-like metric: a service key or a country index. */
 struct tt_member {
@@ -57,6 +58,19 @@ struct tt_scope {
  */
 int tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor,
 		uint32_t minute);
+
+/**
+ * The cells of a growable shard grouped by scope (sensors 0..n_sensors-1 and
+ * TT_SCOPE_ALL), for building every scope of it: one pass over the cells in
+ * all, where tt_scope_build() makes one per call.
+ * @return the index, or NULL (ENOMEM). It is valid while the shard is unchanged.
+ */
+struct tt_scope_index *tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors);
+void tt_scope_index_free(struct tt_scope_index *x);
+
+/** tt_scope_build() through an index of @p s. @return 0, -ENOMEM, or -EINVAL (no such scope). */
+int tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
+		const struct tt_scope_index *x, uint16_t sensor, uint32_t minute);
 
 /** Free what tt_scope_build() allocated. */
 void tt_scope_free(struct tt_scope *v);

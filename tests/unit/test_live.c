@@ -5,6 +5,7 @@
  * scope view the summary uses (tt_scope_build()).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "cunit_main.h"
 #include "tt_live.h"
@@ -209,6 +210,85 @@ test_rates(void)
 	tt_live_free(l);
 }
 
+static void
+assert_same_members(const struct tt_member *a, uint32_t na, const struct tt_member *b,
+		uint32_t nb)
+{
+	uint32_t i;
+
+	CU_ASSERT_EQUAL_FATAL(na, nb);
+	for (i = 0; i < na; i++) {
+		CU_ASSERT_EQUAL(a[i].item, b[i].item);
+		CU_ASSERT_EQUAL(a[i].count, b[i].count);
+	}
+}
+
+/* The summary builds every scope through an index: the same scopes as one pass each. */
+static void
+test_scope_index_matches_scan(void)
+{
+	enum { SENSORS = 5 };
+	struct tt_shard *w = worker_shard();
+	struct tt_shard *run = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 16,
+		.country_cells = 16, .hll_cells = 16, .growable = true });
+	struct tt_scope_index *x;
+	uint32_t i, s, minute, m, var, checked = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+	for (i = 0; i < 3000; i++) {
+		struct tt_count_pkt p = {
+			.minute = MIN_0 + i % 7, .sensor = (uint16_t)((i * 7) % (SENSORS - 1)),
+			.svc = i % 5 == 0 ? TCP23 : TT_SVC(TT_SVC_UDP, 1000 + i % 13),
+			.bytes = 40 + i % 100, .country = (uint16_t)(i % 11), .home = i % 4 == 0,
+			.klass = i % 3 == 0 ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+			.hll_index = (uint16_t)(i * 2654435761u % 16384), .hll_rank = 1 + i % 5,
+		};
+
+		p.watched = p.svc == TCP23;
+		tt_counters_add(w, &p);
+	}
+	CU_ASSERT_EQUAL_FATAL(tt_counters_merge(run, w, 1, true), 0);
+	x = tt_scope_index_create(run, SENSORS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	for (s = 0; s <= SENSORS; s++) {
+		uint16_t sensor = s == SENSORS ? TT_SCOPE_ALL : (uint16_t)s;
+
+		for (minute = MIN_0 - 1; minute <= MIN_0 + 7; minute++) {
+			uint32_t want = minute == MIN_0 - 1 ? TT_SCOPE_ANY_MINUTE : minute;
+			struct tt_scope a, b;
+
+			CU_ASSERT_EQUAL_FATAL(tt_scope_build(&a, run, sensor, want), 0);
+			CU_ASSERT_EQUAL_FATAL(tt_scope_build_indexed(&b, run, x, sensor, want), 0);
+			CU_ASSERT_EQUAL(memcmp(a.totals, b.totals, sizeof(a.totals)), 0);
+			CU_ASSERT_EQUAL(memcmp(a.srcs, b.srcs, sizeof(a.srcs)), 0);
+			for (m = 0; m < TT_PV_COUNT; m++)
+				assert_same_members(a.port[m], a.n_port[m], b.port[m], b.n_port[m]);
+			for (m = 0; m < TT_CV_COUNT; m++)
+				assert_same_members(a.country[m], a.n_country[m], b.country[m],
+					b.n_country[m]);
+			for (var = 0; var < TT_HLL_VARIANTS; var++)
+				assert_same_members(a.srcs_svc[var], a.n_srcs_svc, b.srcs_svc[var],
+					b.n_srcs_svc);
+			checked += a.totals[TT_T_PKTS] != 0;
+			tt_scope_free(&a);
+			tt_scope_free(&b);
+		}
+	}
+	/* sensors 0..3 and all, every minute and the run; sensor 4 saw nothing */
+	CU_ASSERT_EQUAL(checked, (SENSORS - 1 + 1) * 8);
+	{
+		struct tt_scope v;
+
+		CU_ASSERT_EQUAL(tt_scope_build_indexed(&v, run, x, SENSORS, TT_SCOPE_ANY_MINUTE),
+			-EINVAL);
+	}
+	tt_scope_index_free(x);
+	tt_scope_index_free(NULL);
+	tt_counters_free(run);
+	tt_counters_free(w);
+}
+
 int
 main(void)
 {
@@ -219,6 +299,7 @@ main(void)
 			test_hour_rolls_with_packets },
 		{ "the wall clock moves the hour", test_wall_clock_moves_the_hour },
 		{ "worker and sensor rates", test_rates },
+		{ "scopes through an index match a pass per scope", test_scope_index_matches_scan },
 		{ NULL, NULL },
 	};
 
