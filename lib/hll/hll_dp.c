@@ -140,21 +140,29 @@ tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t
 int
 tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
 {
+	uint32_t sorted[TT_HLL_POOL_SPARSE_MAX];
+	struct tt_hll view = { 0 };
 	const struct sparse_set *s;
 	uint32_t i;
-	int rc = 0;
 
 	if (handle == 0)
 		return 0;
 	if (handle & DENSE_BIT) {
-		struct tt_hll view = { .dense = dense_of(p, handle) };
-
+		view.dense = dense_of(p, handle);
 		return tt_hll_merge(dst, &view);
 	}
+	/* In index order, for one linear merge into dst. */
 	s = &p->sparse[handle - 1];
-	for (i = 0; rc == 0 && i < s->n; i++)
-		rc = tt_hll_add(dst, s->index[i], s->rank[i]);
-	return rc;
+	for (i = 0; i < s->n; i++) {
+		uint32_t e = (uint32_t)s->index[i] << 8 | s->rank[i], k = i;
+
+		for (; k > 0 && (sorted[k - 1] >> 8) > s->index[i]; k--)
+			sorted[k] = sorted[k - 1];
+		sorted[k] = e;
+	}
+	view.sparse = sorted;
+	view.n = s->n;
+	return tt_hll_merge(dst, &view);
 }
 
 uint64_t

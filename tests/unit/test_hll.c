@@ -224,6 +224,80 @@ test_sparse_and_dense_agree(void)
 	CU_ASSERT_TRUE(tt_hll_empty(&m));
 }
 
+/* n random registers into h and into the reference bytes r. */
+static void
+fill_random(struct tt_hll *h, uint8_t *r, uint32_t n, uint32_t *seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t idx;
+		uint8_t rank;
+
+		*seed = *seed * 1103515245u + 12345u;
+		idx = (uint16_t)((*seed >> 8) % TT_HLL_REGISTERS);
+		rank = (uint8_t)(1 + (*seed >> 24) % 20);
+		CU_ASSERT_EQUAL_FATAL(tt_hll_add(h, idx, rank), 0);
+		if (rank > r[idx])
+			r[idx] = rank;
+	}
+}
+
+/*
+ * A merge is the register-wise max, whatever the two sides hold: sparse or
+ * dense, overlapping, on either side of the sparse limit (2048). A union that
+ * fits stays sparse, even from a dense set.
+ */
+static void
+test_merge_is_register_max(void)
+{
+	static const uint32_t sizes[] = { 0, 1, 7, 300, 1500, 2047, 2048, 2049, 3000, 9000 };
+	static uint8_t ra[TT_HLL_REGISTERS], rb[TT_HLL_REGISTERS], got[TT_HLL_REGISTERS];
+	uint32_t x, y, i, seed = 11, mismatches = 0;
+
+	for (x = 0; x < sizeof(sizes) / sizeof(sizes[0]); x++) {
+		for (y = 0; y < sizeof(sizes) / sizeof(sizes[0]); y++) {
+			struct tt_hll a = { 0 }, b = { 0 };
+			uint32_t set = 0;
+
+			memset(ra, 0, sizeof(ra));
+			memset(rb, 0, sizeof(rb));
+			fill_random(&a, ra, sizes[x], &seed);
+			fill_random(&b, rb, sizes[y], &seed);
+			CU_ASSERT_EQUAL_FATAL(tt_hll_merge(&a, &b), 0);
+			tt_hll_registers(&a, got);
+			for (i = 0; i < TT_HLL_REGISTERS; i++) {
+				uint8_t want = ra[i] > rb[i] ? ra[i] : rb[i];
+
+				mismatches += got[i] != want;
+				set += want != 0;
+			}
+			CU_ASSERT_EQUAL(a.dense != NULL, set > 2048);
+			tt_hll_fini(&a);
+			tt_hll_fini(&b);
+		}
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	{
+		/* a dense set of 3 registers into a sparse HLL: still sparse */
+		struct tt_hll a = { 0 }, d = { 0 };
+
+		CU_ASSERT_EQUAL(tt_hll_add(&a, 5, 2), 0);
+		d.dense = calloc(TT_HLL_REGISTERS, 1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(d.dense);
+		d.dense[5] = 7;
+		d.dense[100] = 1;
+		d.dense[16383] = 3;
+		CU_ASSERT_EQUAL(tt_hll_merge(&a, &d), 0);
+		CU_ASSERT_PTR_NULL(a.dense);
+		CU_ASSERT_EQUAL(a.n, 3);
+		tt_hll_registers(&a, got);
+		CU_ASSERT(got[5] == 7 && got[100] == 1 && got[16383] == 3);
+		tt_hll_fini(&a);
+		tt_hll_fini(&d);
+	}
+}
+
 /* Worker pools: sparse, promotion to dense, exhaustion counted, merge. */
 static void
 test_pool(void)
@@ -292,6 +366,8 @@ main(void)
 		{ "Redis counts and merges what we write", test_redis_accepts_ours },
 		{ "sparse and dense agree; merge is a union", test_sparse_and_dense_agree },
 		{ "worker pools: promote, exhaust, reset", test_pool },
+		{ "a merge is the register-wise max, sparse while it fits",
+			test_merge_is_register_max },
 		{ NULL, NULL },
 	};
 
