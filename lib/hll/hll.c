@@ -5,6 +5,10 @@
  */
 #include "tt_hll.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -384,10 +388,27 @@ merge_entries(struct tt_hll *dst, const uint32_t *e, uint32_t m)
 	return 0;
 }
 
+/* Bit b set: byte b of the 16 at @p p is not zero. */
+static inline uint32_t
+nonzero_bytes16(const uint8_t *p)
+{
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+	return ~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) & 0xffff;
+#else
+	uint32_t b, mask = 0;
+
+	for (b = 0; b < 16; b++)
+		mask |= (uint32_t)(p[b] != 0) << b;
+	return mask;
+#endif
+}
+
 int
 tt_hll_merge(struct tt_hll *dst, const struct tt_hll *src)
 {
-	uint32_t e[SPARSE_LIMIT];
+	uint32_t e[SPARSE_LIMIT + 16];    /* a block's sixteen may pass the limit */
 	uint32_t i, m = 0;
 	int rc;
 
@@ -395,10 +416,17 @@ tt_hll_merge(struct tt_hll *dst, const struct tt_hll *src)
 		return merge_entries(dst, src->sparse, src->n);
 	if (dst->dense == NULL) {
 		/* A dense set with few registers keeps a sparse dst sparse. */
-		for (i = 0; i < TT_HLL_REGISTERS && m < SPARSE_LIMIT; i++)
-			if (src->dense[i] != 0)
-				e[m++] = i << 8 | src->dense[i];
-		if (i == TT_HLL_REGISTERS)
+		for (i = 0; i < TT_HLL_REGISTERS && m < SPARSE_LIMIT; i += 16) {
+			uint32_t nonzero = nonzero_bytes16(&src->dense[i]);
+
+			while (nonzero != 0) {
+				uint32_t b = i + (uint32_t)__builtin_ctz(nonzero);
+
+				e[m++] = b << 8 | src->dense[b];
+				nonzero &= nonzero - 1;
+			}
+		}
+		if (i == TT_HLL_REGISTERS && m <= SPARSE_LIMIT)
 			return merge_entries(dst, e, m);
 		if ((rc = go_dense(dst)) != 0)
 			return rc;
