@@ -19,49 +19,6 @@ enum {
 	REGISTER_MAX = 63,
 };
 
-/* MurmurHash2, 64-bit, reading little-endian words as Redis does. */
-uint64_t
-tt_hll_murmur64a(const void *key, size_t len, uint64_t seed)
-{
-	const uint64_t m = 0xc6a4a7935bd1e995ull;
-	const int r = 47;
-	const uint8_t *data = key;
-	const uint8_t *end = data + (len - (len & 7));
-	uint64_t h = seed ^ (len * m);
-
-	while (data != end) {
-		uint64_t k = (uint64_t)data[0] | (uint64_t)data[1] << 8 |
-			(uint64_t)data[2] << 16 | (uint64_t)data[3] << 24 |
-			(uint64_t)data[4] << 32 | (uint64_t)data[5] << 40 |
-			(uint64_t)data[6] << 48 | (uint64_t)data[7] << 56;
-
-		k *= m;
-		k ^= k >> r;
-		k *= m;
-		h ^= k;
-		h *= m;
-		data += 8;
-	}
-	switch (len & 7) {
-	case 7: h ^= (uint64_t)data[6] << 48; /* fall through */
-	case 6: h ^= (uint64_t)data[5] << 40; /* fall through */
-	case 5: h ^= (uint64_t)data[4] << 32; /* fall through */
-	case 4: h ^= (uint64_t)data[3] << 24; /* fall through */
-	case 3: h ^= (uint64_t)data[2] << 16; /* fall through */
-	case 2: h ^= (uint64_t)data[1] << 8;  /* fall through */
-	case 1:
-		h ^= (uint64_t)data[0];
-		h *= m;
-		break;
-	default:
-		break;
-	}
-	h ^= h >> r;
-	h *= m;
-	h ^= h >> r;
-	return h;
-}
-
 /* Redis 7's estimator (Otmar Ertl's improved raw estimate). */
 static double
 sigma(double x)

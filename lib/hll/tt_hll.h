@@ -42,7 +42,52 @@ enum tt_hll_variant {
 	TT_HLL_VARIANTS,
 };
 
-uint64_t tt_hll_murmur64a(const void *key, size_t len, uint64_t seed);
+/*
+ * MurmurHash2, 64-bit, reading little-endian words as Redis does. Inline:
+ * the data path hashes every packet's source, and with a constant length
+ * (4 for IPv4) the compiler drops the loop and the tail switch.
+ */
+static inline uint64_t
+tt_hll_murmur64a(const void *key, size_t len, uint64_t seed)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ull;
+	const int r = 47;
+	const uint8_t *data = (const uint8_t *)key;
+	const uint8_t *end = data + (len - (len & 7));
+	uint64_t h = seed ^ (len * m);
+
+	while (data != end) {
+		uint64_t k = (uint64_t)data[0] | (uint64_t)data[1] << 8 |
+			(uint64_t)data[2] << 16 | (uint64_t)data[3] << 24 |
+			(uint64_t)data[4] << 32 | (uint64_t)data[5] << 40 |
+			(uint64_t)data[6] << 48 | (uint64_t)data[7] << 56;
+
+		k *= m;
+		k ^= k >> r;
+		k *= m;
+		h ^= k;
+		h *= m;
+		data += 8;
+	}
+	switch (len & 7) {
+	case 7: h ^= (uint64_t)data[6] << 48; /* fall through */
+	case 6: h ^= (uint64_t)data[5] << 40; /* fall through */
+	case 5: h ^= (uint64_t)data[4] << 32; /* fall through */
+	case 4: h ^= (uint64_t)data[3] << 24; /* fall through */
+	case 3: h ^= (uint64_t)data[2] << 16; /* fall through */
+	case 2: h ^= (uint64_t)data[1] << 8;  /* fall through */
+	case 1:
+		h ^= (uint64_t)data[0];
+		h *= m;
+		break;
+	default:
+		break;
+	}
+	h ^= h >> r;
+	h *= m;
+	h ^= h >> r;
+	return h;
+}
 
 /** Register index and rank of an element, as Redis's hllPatLen(). */
 static inline void

@@ -192,9 +192,11 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		cp->malformed = malformed;
 		bit = tt_classify_watch_bit(cp->svc);
 		cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
-		/* The HLL element is the source's raw address bytes. */
-		tt_hll_position(src_bytes(p), p->family == 4 ? 4 : 16, &cp->hll_index,
-			&cp->hll_rank);
+		/* The HLL element is the source's raw address bytes (constant lengths inline the hash). */
+		if (p->family == 4)
+			tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
+		else
+			tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
 		tt_counters_hash(cp);
 	}
 	acc->dark_pkts += n_dark;
