@@ -106,7 +106,7 @@ headroom(uint32_t wanted, uint32_t capacity)
 }
 
 bool
-tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
+tt_counters_cells_pressure(const struct tt_shard *s, uint32_t packets)
 {
 	uint32_t sparse, dense;
 
@@ -114,11 +114,15 @@ tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 			s->country.used + headroom(packets, s->country.limit) > s->country.limit ||
 			s->hll.used + headroom(packets, s->hll.limit) > s->hll.limit)
 		return true;
-	if (tt_src_deltas_pressure(s->src, packets))
-		return true;
 	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
 	return sparse < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
 		dense < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_dense(s->pool));
+}
+
+bool
+tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
+{
+	return tt_counters_cells_pressure(s, packets) || tt_src_deltas_pressure(s->src, packets);
 }
 
 void

@@ -157,6 +157,15 @@ void tt_counters_reset(struct tt_shard *s);
  */
 bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 
+/**
+ * The same for the counting cells and HLL sets alone, without the source
+ * deltas. A live worker asks for an early swap on this: the deltas of a
+ * spoofed flood would fill any table within milliseconds, and swapping for
+ * them would hand the publisher millions of host records a second; past
+ * their table they are dropped and counted instead (tt_src_deltas_dropped()).
+ */
+bool tt_counters_cells_pressure(const struct tt_shard *s, uint32_t packets);
+
 /** Count one packet. Per packet, by the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 

@@ -33,8 +33,8 @@ enum {
 	PREFETCH_AHEAD = 4,          /* packets between a prefetch and its use */
 	ENTRY_AHEAD = 2,             /* the source's entry: its bucket has arrived by then */
 	/*
-	 * More packets than half of any pool: tt_counters_pressure() of this
-	 * many is true once a table or pool is half full.
+	 * More packets than half of any pool: tt_counters_cells_pressure() of
+	 * this many is true once a table or pool is half full.
 	 */
 	EARLY_SWAP_PACKETS = 1 << 24,
 };
@@ -385,7 +385,8 @@ tt_worker_main(void *arg)
 			 * and the other half absorbs what arrives meanwhile. A few
 			 * compares every HOUSEKEEPING_LOOPS polls.
 			 */
-			if (has_live && !asked_early && tt_counters_pressure(shard, EARLY_SWAP_PACKETS)) {
+			if (has_live && !asked_early &&
+					tt_counters_cells_pressure(shard, EARLY_SWAP_PACKETS)) {
 				asked_early = true;
 				__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
 			}

@@ -469,13 +469,15 @@ test_workers_count_exactly_while_swapped(void)
 }
 
 /*
- * A live queue never waits for a swap; it asks for one once its shard is half
- * full, and goes on counting until the control plane takes it.
+ * A live queue never waits for a swap; it asks for one once its counting cells
+ * are half full, and goes on counting until the control plane takes it. Full
+ * source deltas (a spoofed Mirai-type flood fills any table) are no reason:
+ * past their table they are dropped and counted.
  */
 static void
 test_live_worker_asks_for_early_swap(void)
 {
-	enum { SERVICES = 40, PORT_CELLS = 64 };   /* ordinary cells stop at 48 */
+	enum { SERVICES = 40, PORT_CELLS = 64, MIRAI_SOURCES = 20 };   /* ordinary cells stop at 48 */
 	struct tt_prefix p;
 	struct tt_sensor_conf only = { .name = "live" };
 	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &p, .n_prefixes = 1 };
@@ -512,7 +514,7 @@ test_live_worker_asks_for_early_swap(void)
 			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
 			.counters = { .port_cells = PORT_CELLS, .country_cells = 1024,
 				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16,
-				.src_cells = 1024 },
+				.src_cells = 16 },
 			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
 		};
 
@@ -521,6 +523,24 @@ test_live_worker_asks_for_early_swap(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	}
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
+
+	/* Mirai-type SYNs to tcp/23 from more sources than the deltas hold: no request. */
+	for (i = 0; i < MIRAI_SOURCES; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint32_t ip;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		eth(&f, 0x0800);
+		ip = ipv4(&f, 5, 0, 1, 0, 50, 6, IP4(203, 0, 113, 10 + i), IP4(192, 0, 2, 9));
+		tcp(&f, 1000, 23, IP4(192, 0, 2, 9), 0x02, 5840, 5, NULL, 0);
+		ipv4_fix_total(&f, ip);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx, m), 0);
+	}
+	for (waited = 0; waited < 2000 && !rte_ring_empty(rx); waited++)
+		rte_delay_us_sleep(500);
+	rte_delay_us_sleep(20000);     /* many housekeeping ticks */
+	CU_ASSERT_FALSE(tt_worker_wants_swap(w));
 
 	/* Each frame to a service of its own: one port cell each. */
 	for (i = 0; i < SERVICES + 10; i++) {
@@ -544,13 +564,14 @@ test_live_worker_asks_for_early_swap(void)
 	for (waited = 0; waited < 2000 && !rte_ring_empty(rx); waited++)
 		rte_delay_us_sleep(500);
 	tt_worker_read_stats(w, &st);
-	CU_ASSERT_EQUAL(st.rx_pkts, SERVICES + 10);
-	CU_ASSERT_EQUAL(st.dark_pkts, SERVICES + 10);
+	CU_ASSERT_EQUAL(st.rx_pkts, MIRAI_SOURCES + SERVICES + 10);
+	CU_ASSERT_EQUAL(st.dark_pkts, MIRAI_SOURCES + SERVICES + 10);
 	retired = tt_worker_swap(w, 1000);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(retired);
-	/* 48 services in cells of their own, the last 2 under the overflow key */
+	/* tcp/23 and 47 services in cells of their own, the last 3 under the overflow key */
 	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_port_table(retired)), 48 + 1);
-	CU_ASSERT_EQUAL(tt_counters_overflowed(retired), SERVICES + 10 - 48);
+	CU_ASSERT_EQUAL(tt_counters_overflowed(retired), 1 + SERVICES + 10 - 48);
+	CU_ASSERT(tt_src_deltas_dropped(tt_counters_src_deltas(retired)) > 0);
 	/* the fresh shard is empty: the request ends with the swap */
 	for (waited = 0; waited < 2000 && tt_worker_wants_swap(w); waited++)
 		rte_delay_us_sleep(500);
@@ -576,7 +597,7 @@ main(void)
 		{ "a long prefix overlapping a /24 is refused", test_sensor_leaf_overlap_refused },
 		{ "workers count exactly while shards are swapped",
 			test_workers_count_exactly_while_swapped },
-		{ "a live worker asks for an early swap and keeps counting",
+		{ "a live worker asks for an early swap for its cells and keeps counting",
 			test_live_worker_asks_for_early_swap },
 		{ NULL, NULL },
 	};
