@@ -74,6 +74,13 @@ struct tt_scope_index {
 	uint32_t *cells[T_TABLES];
 };
 
+/* Whether @p sensor has a slot: a configured sensor, or the all scope. */
+static inline bool
+in_index(const struct tt_scope_index *x, uint16_t sensor)
+{
+	return sensor == TT_SCOPE_ALL || sensor < x->n_sensors;
+}
+
 static inline uint32_t
 slot_of(const struct tt_scope_index *x, uint16_t sensor)
 {
@@ -119,7 +126,7 @@ tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors)
 		for (i = 0; i < cells; i++) {
 			uint16_t sensor = tt_table_key(tab, i)->sensor;
 
-			if (sensor == TT_SCOPE_ALL || sensor < n_sensors)
+			if (in_index(x, sensor))
 				x->first[t][slot_of(x, sensor) + 1]++;
 		}
 		for (i = 1; i <= n_sensors + 1; i++)
@@ -128,7 +135,7 @@ tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors)
 			uint16_t sensor = tt_table_key(tab, i)->sensor;
 			uint32_t slot;
 
-			if (sensor != TT_SCOPE_ALL && sensor >= n_sensors)
+			if (!in_index(x, sensor))
 				continue;
 			slot = slot_of(x, sensor);
 			x->cells[t][x->first[t][slot] + fill[slot]++] = i;
@@ -239,7 +246,7 @@ tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
 	uint32_t slot;
 	unsigned int t;
 
-	if (sensor != TT_SCOPE_ALL && sensor >= x->n_sensors) {
+	if (!in_index(x, sensor)) {
 		memset(v, 0, sizeof(*v));
 		return -EINVAL;
 	}
