@@ -224,51 +224,6 @@ go_dense(struct tt_hll *h)
 	return 0;
 }
 
-int
-tt_hll_add(struct tt_hll *h, uint16_t index, uint8_t rank)
-{
-	uint32_t lo = 0, hi = h->n;
-
-	if (h->dense != NULL) {
-		if (rank > h->dense[index])
-			h->dense[index] = rank;
-		return 0;
-	}
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if ((h->sparse[mid] >> 8) < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < h->n && (h->sparse[lo] >> 8) == index) {
-		if (rank > (uint8_t)h->sparse[lo])
-			h->sparse[lo] = (uint32_t)index << 8 | rank;
-		return 0;
-	}
-	if (h->n == SPARSE_LIMIT) {
-		int rc = go_dense(h);
-
-		if (rc != 0)
-			return rc;
-		return tt_hll_add(h, index, rank);
-	}
-	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 16;
-		uint32_t *s = realloc(h->sparse, cap * sizeof(*s));
-
-		if (s == NULL)
-			return -ENOMEM;
-		h->sparse = s;
-		h->cap = cap;
-	}
-	memmove(&h->sparse[lo + 1], &h->sparse[lo], (h->n - lo) * sizeof(*h->sparse));
-	h->sparse[lo] = (uint32_t)index << 8 | rank;
-	h->n++;
-	return 0;
-}
-
 /*
  * d = max(d, s), register by register. Stored unconditionally through
  * restrict pointers so the compiler makes it a vector max (the conditional
@@ -343,6 +298,15 @@ merge_entries(struct tt_hll *dst, const uint32_t *e, uint32_t m)
 	if (dst->n > SPARSE_LIMIT)
 		return go_dense(dst);
 	return 0;
+}
+
+/* One register: the same merge, of one entry. */
+int
+tt_hll_add(struct tt_hll *h, uint16_t index, uint8_t rank)
+{
+	uint32_t e = (uint32_t)index << 8 | rank;
+
+	return merge_entries(h, &e, 1);
 }
 
 /* Bit b set: byte b of the 16 at @p p is not zero. */
