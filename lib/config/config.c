@@ -1096,18 +1096,26 @@ tt_config_load(struct tt_config *cfg, const char *path,
 	 * register updates in 5 s, and its country cells overflow (counted, but
 	 * the figures then undercount).
 	 */
-	if (!ld.hll_dense_seen)
-		cfg->hll_dense_sets = per_sensor(cfg->hll_dense_sets, cfg->n_sensors,
-			TT_HLL_DENSE_PER_SENSOR, false);
-	if (!ld.hll_sparse_seen)
-		cfg->hll_sparse_sets = per_sensor(cfg->hll_sparse_sets, cfg->n_sensors,
-			TT_HLL_SPARSE_PER_SENSOR, false);
-	if (!ld.hll_cells_seen)
-		cfg->hll_cells = per_sensor(cfg->hll_cells, cfg->n_sensors,
-			TT_HLL_CELLS_PER_SENSOR, true);
-	if (!ld.country_cells_seen)
-		cfg->country_cells = per_sensor(cfg->country_cells, cfg->n_sensors,
-			TT_COUNTRY_CELLS_PER_SENSOR, true);
+	{
+		const struct {
+			bool given;
+			uint32_t *pool;
+			uint32_t each;
+			bool power_of_two;     /* a table's capacity */
+		} grow[] = {
+			{ ld.hll_dense_seen, &cfg->hll_dense_sets, TT_HLL_DENSE_PER_SENSOR, false },
+			{ ld.hll_sparse_seen, &cfg->hll_sparse_sets, TT_HLL_SPARSE_PER_SENSOR, false },
+			{ ld.hll_cells_seen, &cfg->hll_cells, TT_HLL_CELLS_PER_SENSOR, true },
+			{ ld.country_cells_seen, &cfg->country_cells, TT_COUNTRY_CELLS_PER_SENSOR,
+				true },
+		};
+		unsigned int g;
+
+		for (g = 0; g < RTE_DIM(grow); g++)
+			if (!grow[g].given)
+				*grow[g].pool = per_sensor(*grow[g].pool, cfg->n_sensors,
+					grow[g].each, grow[g].power_of_two);
+	}
 	rte_cfgfile_close(file);
 	index_free(&ld.idx);
 	return 0;
