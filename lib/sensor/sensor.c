@@ -73,6 +73,13 @@ prefix_v4(const struct tt_prefix *p)
 	return ntohl(ip);
 }
 
+/* The /24 a prefix longer than /24 lies in: its leaf's block. */
+static inline uint32_t
+block_of(const struct tt_prefix *p)
+{
+	return prefix_v4(p) & ~0xffu;
+}
+
 /* By address, so the long prefixes of one /24 (one leaf) are adjacent. */
 static int
 long_prefix_cmp(const void *a, const void *b)
@@ -118,7 +125,7 @@ build_leaves(struct tt_sensor_table *t, const struct tt_prefix **longp, uint32_t
 	uint32_t i, j, n = 0, n_ids = 0, ids_max = 0;
 
 	for (i = 0; i < n_long; i = j) {
-		for (j = i; j < n_long && prefix_v4(longp[j]) >> 8 == prefix_v4(longp[i]) >> 8; j++)
+		for (j = i; j < n_long && block_of(longp[j]) == block_of(longp[i]); j++)
 			;
 		n++;
 		/* k disjoint prefixes make at most 2k + 1 runs */
@@ -137,11 +144,11 @@ build_leaves(struct tt_sensor_table *t, const struct tt_prefix **longp, uint32_t
 	n = 0;
 	for (i = 0; i < n_long; i = j) {
 		struct leaf *l = &t->leaves[n++];
-		uint32_t block = prefix_v4(longp[i]) >> 8, runs_n, k;
+		uint32_t block = block_of(longp[i]), runs_n, k;
 
 		for (k = 0; k < 256; k++)
 			by_host[k] = TT_SENSOR_NONE;
-		for (j = i; j < n_long && prefix_v4(longp[j]) >> 8 == block; j++) {
+		for (j = i; j < n_long && block_of(longp[j]) == block; j++) {
 			uint32_t first = prefix_v4(longp[j]) & 0xff;
 			uint32_t size = 1u << (32 - longp[j]->len);
 
@@ -235,7 +242,7 @@ build_fib4(struct tt_sensor_table *t, const struct tt_config *cfg, int socket_id
 		}
 	}
 	for (i = 0, leaf = 0; leaf < n_leaves; leaf++) {
-		uint32_t block = prefix_v4(longp[i]) & ~0xffu;
+		uint32_t block = block_of(longp[i]);
 		uint64_t nh;
 
 		/* A route there already means prefixes overlap: refused, not hidden. */
@@ -255,7 +262,7 @@ build_fib4(struct tt_sensor_table *t, const struct tt_config *cfg, int socket_id
 				longp[i]->len, rte_strerror(-rc));
 			goto err;
 		}
-		while (i < n_long && (prefix_v4(longp[i]) & ~0xffu) == block)
+		while (i < n_long && block_of(longp[i]) == block)
 			i++;
 	}
 	free(longp);
