@@ -128,6 +128,8 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		if (p->family == 4) {
 			b->v4_dst[n4] = ntohl(p->dst.v4);
 			b->v4_src[n4] = ntohl(p->src.v4);
+			if (c->geo != NULL)
+				tt_geo_prefetch_v4(c->geo, b->v4_src[n4]);
 			b->v4_idx[n4++] = (uint8_t)i;
 		} else if (p->family == 6) {
 			memcpy(b->v6_dst[n6], p->dst.v6, 16);
@@ -137,6 +139,13 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 
 	/* Stage 2: bulk sensor and country lookups. */
 	if (n4 != 0) {
+		/*
+		 * A random source's country entries are random lines of a
+		 * 128 KiB and a 32 MiB table: start loading the /16s while the
+		 * burst is parsed, the /24s (tt_geo.h) before the sensor lookup.
+		 */
+		if (c->geo != NULL)
+			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, n4);
 		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, n4);
 		for (i = 0; i < n4; i++)
 			b->sensor[b->v4_idx[i]] = b->v4_sensor[i];

@@ -4,9 +4,14 @@
  * database: every one of 1M random IPv4 and 100k IPv6 addresses (global
  * unicast, and the IPv4 aliases ::ffff:0:0/96 and 2002::/16) must get the
  * country MMDB_lookup_sockaddr() gives. Skipped when the database is absent.
+ *
+ * With --sweep A.B.C.D/LEN, every address of that block instead: for a small
+ * database written by scripts/teiten-mkmmdb whose countries start and end
+ * inside /24s (tests/unit/data/geo-edges.delegated).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -23,6 +28,7 @@
 #include "tt_geo.h"
 
 static const char *db_path;
+static uint32_t sweep_start, sweep_len;   /* --sweep: every address of this block */
 static MMDB_s mmdb;
 static struct tt_geo *geo;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -101,6 +107,86 @@ test_ipv4_agrees(void)
 	CU_ASSERT(known > N / 2);       /* most of the space is allocated */
 }
 
+/*
+ * Random addresses rarely land where one country ends inside a /24. Take the
+ * network libmaxminddb answers each from, and check its first and last
+ * address and the ones just outside: every edge the /16 and /24 tables and
+ * the FIB behind them must get right, at whatever length it falls.
+ */
+static void
+test_ipv4_edges(void)
+{
+	enum { N = 200000 };
+	uint32_t mismatches = 0, short_nets = 0, i, j;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
+	for (i = 0; i < N; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		MMDB_lookup_result_s r;
+		uint32_t ip = (uint32_t)rnd(), start, end, probe[4];
+		unsigned int len;
+		int err;
+
+		sa.sin_addr.s_addr = htonl(ip);
+		r = MMDB_lookup_sockaddr(&mmdb, (struct sockaddr *)&sa, &err);
+		CU_ASSERT_EQUAL_FATAL(err, MMDB_SUCCESS);
+		/* an IPv6 database counts the IPv4 subtree's depth from ::/96 */
+		len = r.netmask;
+		if (mmdb.metadata.ip_version == 6)
+			len = len >= 96 ? len - 96 : 0;
+		start = len == 0 ? 0 : ip & ~(UINT32_MAX >> len);
+		end = len == 0 ? UINT32_MAX : start | (UINT32_MAX >> len);
+		short_nets += len > 24;
+		probe[0] = start;
+		probe[1] = end;
+		probe[2] = start - 1;
+		probe[3] = end + 1;
+		for (j = 0; j < 4; j++) {
+			uint16_t ours, want;
+
+			tt_geo_country_v4(geo, &probe[j], &ours, 1);
+			sa.sin_addr.s_addr = htonl(probe[j]);
+			want = reference((struct sockaddr *)&sa);
+			mismatches += ours != want;
+			if (ours != want && mismatches < 5)
+				fprintf(stderr, "\n    %08x (edge of /%u): ours %u, libmaxminddb %u",
+					probe[j], len, ours, want);
+		}
+	}
+	printf("\n    %u of %u networks longer than /24", short_nets, N);
+	CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+/* Every address of one block, for a small database whose edges are all there. */
+static void
+test_sweep(void)
+{
+	enum { BATCH = 64 };
+	uint32_t ips[BATCH], mismatches = 0, known = 0, done, j;
+	uint16_t cc[BATCH];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
+	for (done = 0; done < sweep_len; done += BATCH) {
+		for (j = 0; j < BATCH; j++)
+			ips[j] = sweep_start + done + j;
+		tt_geo_country_v4(geo, ips, cc, BATCH);
+		for (j = 0; j < BATCH; j++) {
+			struct sockaddr_in sa = { .sin_family = AF_INET };
+			uint16_t want;
+
+			sa.sin_addr.s_addr = htonl(ips[j]);
+			want = reference((struct sockaddr *)&sa);
+			mismatches += cc[j] != want;
+			known += want != TT_COUNTRY_ZZ;
+			if (cc[j] != want && mismatches < 5)
+				fprintf(stderr, "\n    %08x: ours %u, libmaxminddb %u", ips[j], cc[j], want);
+		}
+	}
+	printf("\n    %u of %u addresses in a country", known, sweep_len);
+	CU_ASSERT_EQUAL(mismatches, 0);
+	CU_ASSERT(known > 0);
+}
+
 static void
 test_ipv6_agrees(void)
 {
@@ -167,13 +253,15 @@ test_stats(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	tt_geo_get_stats(geo, &st);
-	printf("\n    %u IPv4 prefixes in %u routes, %u /16s of one country, %u IPv6 prefixes "
-		"in %u ranges, %u aliases, %lu MiB\n", st.v4_prefixes, st.v4_routes,
-		st.v4_uniform16, st.v6_prefixes, st.v6_ranges, st.aliases,
+	printf("\n    %u IPv4 prefixes in %u routes, %u /16s and %u /24s of one country, "
+		"%u IPv6 prefixes in %u ranges, %u aliases, %lu MiB\n", st.v4_prefixes,
+		st.v4_routes, st.v4_uniform16, st.v4_uniform24, st.v6_prefixes, st.v6_ranges,
+		st.aliases,
 		(unsigned long)(st.memory >> 20));
 	CU_ASSERT(st.v4_routes > 0 && st.v6_ranges > 0);
 	/* the 1M random lookups above cross both kinds of /16 */
 	CU_ASSERT(st.v4_uniform16 > 0 && st.v4_uniform16 < 65536);
+	CU_ASSERT(st.v4_uniform24 >= st.v4_uniform16 * 256u && st.v4_uniform24 < (1u << 24));
 	CU_ASSERT(st.aliases >= 1);      /* ::/96 leads to the IPv4 subtree */
 }
 
@@ -201,9 +289,14 @@ suite_fini(void)
 int
 main(int argc, char **argv)
 {
+	static const struct test_case sweep_tests[] = {
+		{ "every address of the block agrees with libmaxminddb", test_sweep },
+		{ NULL, NULL },
+	};
 	static const struct test_case tests[] = {
 		{ "invalid databases", test_invalid },
 		{ "1M random IPv4 agree with libmaxminddb", test_ipv4_agrees },
+		{ "the edges of 200k IPv4 networks agree with libmaxminddb", test_ipv4_edges },
 		{ "100k IPv6 (and IPv4 aliases) agree with libmaxminddb", test_ipv6_agrees },
 		{ "table sizes", test_stats },
 		{ NULL, NULL },
@@ -215,6 +308,25 @@ main(int argc, char **argv)
 	};
 	int rc;
 
+	if (argc > 3 && strcmp(argv[1], "--sweep") == 0) {
+		struct in_addr a;
+		char block[32], *slash;
+		unsigned int len;
+
+		snprintf(block, sizeof(block), "%s", argv[2]);
+		slash = strchr(block, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (slash == NULL || inet_pton(AF_INET, block, &a) != 1 ||
+				sscanf(slash + 1, "%u", &len) != 1 || len < 8 || len > 32) {
+			fprintf(stderr, "usage: test_geo [--sweep A.B.C.D/LEN (8-32)] DB\n");
+			return 2;
+		}
+		sweep_start = ntohl(a.s_addr) & ~(UINT32_MAX >> len);
+		sweep_len = 1u << (32 - len);
+		argv += 2;
+		argc -= 2;
+	}
 	db_path = argc > 1 ? argv[1] : "data/country.mmdb";
 	if (access(db_path, R_OK) != 0) {
 		printf("SKIP: no country database at %s (scripts/test fetches it)\n", db_path);
@@ -225,7 +337,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "EAL init: %s\n", rte_strerror(rte_errno));
 		return 2;
 	}
-	rc = run_suite("geo", tests, suite_init, suite_fini);
+	rc = run_suite("geo", sweep_len != 0 ? sweep_tests : tests, suite_init, suite_fini);
 	eal_cleanup_and_remove_runtime_dir();
 	return rc;
 }
