@@ -179,6 +179,20 @@ void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 void tt_counters_hash(struct tt_count_pkt *p);
 /** Prefetch the cells p->hash points at. */
 void tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p);
+
+/**
+ * Start loading the registers the packet will set, through its HLL group
+ * cell: call it after tt_counters_prefetch() of the packet has had time to
+ * bring the cell in, and before tt_counters_add_hashed(). A cell not yet
+ * made, or not at its first slot, is left alone. The shard's worker.
+ */
+void tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p);
+
+/**
+ * Are the shard's dense HLL sets more than the caches keep (so that
+ * tt_counters_prefetch_sets() pays for itself)? Once a burst.
+ */
+bool tt_counters_sets_spread(const struct tt_shard *s);
 /** tt_counters_add() of a packet whose hashes are filled. */
 void tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p);
 

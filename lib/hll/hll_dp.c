@@ -137,6 +137,22 @@ tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t
 	*handle = i;
 }
 
+void
+tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t index)
+{
+	const uint8_t *s;
+
+	if (handle == 0)
+		return;
+	if (handle & DENSE_BIT) {
+		__builtin_prefetch(dense_of(p, handle) + index, 1);
+		return;
+	}
+	s = (const uint8_t *)&p->sparse[handle - 1];
+	__builtin_prefetch(s, 1);
+	__builtin_prefetch(s + sizeof(p->sparse[0]) - 1, 1);
+}
+
 int
 tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
 {

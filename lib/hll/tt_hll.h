@@ -162,6 +162,13 @@ void tt_hll_pool_reset(struct tt_hll_pool *p);
  */
 void tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank);
 
+/**
+ * Start loading what tt_hll_pool_add() of @p index to the set @p handle
+ * will touch: the register's line of a dense set, a sparse set's two
+ * lines. Nothing for a set not yet taken. By the pool's owner.
+ */
+void tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t index);
+
 /** Fold a pool set into a control-plane HLL. @return 0 or -ENOMEM. */
 int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst);
 

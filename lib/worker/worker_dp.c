@@ -99,6 +99,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 	const struct tt_worker_conf *c = &w->conf;
 	uint8_t linear[TT_PARSE_MAX_HEADER];
 	unsigned int n4 = 0, n6 = 0, n_dark = 0, i, d;
+	bool spread;
 
 	/* Stage 1: parse, time, gather destinations. */
 	for (i = 0; i < n; i++) {
@@ -213,8 +214,10 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 	/*
 	 * Stage 4: count, prefetching PREFETCH_AHEAD packets ahead: their
 	 * counter cells, and for fingerprinted ones their source memory's
-	 * bucket and delta; ENTRY_AHEAD packets ahead, their source entry.
+	 * bucket and delta; ENTRY_AHEAD packets ahead, their source entry and,
+	 * when the HLL sets are spread, the registers they will set.
 	 */
+	spread = tt_counters_sets_spread(shard);
 	for (d = 0; d < n_dark + PREFETCH_AHEAD; d++) {
 		const struct tt_pkt *p;
 		const struct tt_count_pkt *cp;
@@ -232,8 +235,12 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		}
 		if (d >= PREFETCH_AHEAD - ENTRY_AHEAD) {
 			i = d - (PREFETCH_AHEAD - ENTRY_AHEAD);
-			if (i < n_dark && b->src_hash[i] != 0)
-				tt_src_prefetch_entry(w->sources, b->src_hash[i]);
+			if (i < n_dark) {
+				if (spread)
+					tt_counters_prefetch_sets(shard, &b->cp[i]);
+				if (b->src_hash[i] != 0)
+					tt_src_prefetch_entry(w->sources, b->src_hash[i]);
+			}
 		}
 		if (d < PREFETCH_AHEAD)
 			continue;

@@ -253,6 +253,70 @@ test_unique_sources(void)
 	tt_counters_free(hours);
 }
 
+/*
+ * The worker's step-wise path (hash, prefetch the cells, prefetch the
+ * registers, add) counts exactly as tt_counters_add(), and a shard's sets
+ * are "spread" once 32 of them are dense.
+ */
+static void
+test_stepwise_path_and_spread(void)
+{
+	enum { SENSORS = 40, SOURCES = 1000 };
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 256,
+		.hll_dense = 256,
+	};
+	struct tt_shard *plain = tt_counters_create(&wc), *steps = tt_counters_create(&wc);
+	struct tt_shard *run_plain = merged_shard(16), *run_steps = merged_shard(16);
+	const struct tt_table *a, *b;
+	uint32_t i, j, spread_at = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(steps);
+	CU_ASSERT_FALSE(tt_counters_sets_spread(steps));
+	for (i = 0; i < SENSORS * SOURCES; i++) {
+		uint32_t src = i * 2654435761u;
+		struct tt_count_pkt p = {
+			.minute = 28000020, .sensor = (uint16_t)(i % SENSORS),
+			.svc = TT_SVC(TT_SVC_TCP, 23), .klass = i % 3 ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+			.home = i % 4 == 0, .watched = true, .bytes = 60,
+		};
+
+		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+		tt_counters_add(plain, &p);
+		tt_counters_hash(&p);
+		tt_counters_prefetch(steps, &p);
+		tt_counters_prefetch_sets(steps, &p);
+		tt_counters_add_hashed(steps, &p);
+		if (spread_at == 0 && tt_counters_sets_spread(steps))
+			spread_at = i;
+	}
+	/* each sensor's "all" set goes dense past 32 sources: the 32nd dense set makes it spread */
+	CU_ASSERT(spread_at > 32 * SENSORS && spread_at < 40 * SENSORS);
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(steps), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run_plain, plain, 1, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run_steps, steps, 1, true), 0);
+	a = tt_counters_hll_table(run_plain);
+	b = tt_counters_hll_table(run_steps);
+	CU_ASSERT_EQUAL_FATAL(tt_table_cells(a), tt_table_cells(b));
+	CU_ASSERT(tt_table_cells(a) > SENSORS);     /* each sensor, the all scope, the folds */
+	for (i = 0; i < tt_table_cells(a); i++) {
+		const struct tt_hll *ha = tt_counters_hll_values(a, i);
+		const struct tt_hll *hb = tt_counters_hll_values(b, i);
+
+		CU_ASSERT_EQUAL(tt_table_key(a, i)->sensor, tt_table_key(b, i)->sensor);
+		for (j = 0; j < TT_HLL_VARIANTS; j++)
+			CU_ASSERT_EQUAL(tt_hll_estimate(&ha[j]), tt_hll_estimate(&hb[j]));
+	}
+	for (i = 0; i < SENSORS; i++)
+		CU_ASSERT_EQUAL(sum_column(tt_counters_port_table(run_steps), TT_PV_PKTS, (uint16_t)i),
+			SOURCES);
+	tt_counters_free(plain);
+	tt_counters_free(steps);
+	tt_counters_free(run_plain);
+	tt_counters_free(run_steps);
+}
+
 /* Exhausted HLL pools are counted, never silent. */
 static void
 test_hll_exhaustion_counted(void)
@@ -290,6 +354,7 @@ main(void)
 		{ "a growable shard keeps every cell", test_growable_merge_keeps_everything },
 		{ "unique sources per bucket and scope", test_unique_sources },
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
+		{ "the step-wise path counts the same; sets spread", test_stepwise_path_and_spread },
 		{ NULL, NULL },
 	};
 
