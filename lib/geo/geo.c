@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -59,6 +60,9 @@ struct tt_geo {
 	uint32_t n_aliases;
 	struct tt_geo_stats stats;
 };
+
+_Static_assert(offsetof(struct tt_geo, v4) == 0,
+	"tt_geo_prefetch_v4() reads the levels at the start of struct tt_geo");
 
 /* --- building (control thread) --- */
 
