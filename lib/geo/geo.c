@@ -481,7 +481,8 @@ tt_geo_free(struct tt_geo *g)
 /* --- lookups (workers) --- */
 
 void
-tt_geo_country_v4(const struct tt_geo *g, uint32_t *src, uint16_t *country, unsigned int n)
+tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country,
+		unsigned int n)
 {
 	uint32_t mixed[LOOKUP_CHUNK];
 	uint8_t at[LOOKUP_CHUNK];

@@ -72,7 +72,8 @@ struct tt_geo *tt_geo_create(const char *path, int socket_id, char *err, size_t 
 void tt_geo_free(struct tt_geo *g);
 
 /** Countries (tt_classify.h indexes; TT_COUNTRY_ZZ when unknown) of IPv4 sources in host order. Any worker. */
-void tt_geo_country_v4(const struct tt_geo *g, uint32_t *src, uint16_t *country, unsigned int n);
+void tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country,
+		unsigned int n);
 
 /**
  * Start loading the /16 entry of @p src (host order), for

@@ -67,6 +67,34 @@ reference(const struct sockaddr *sa)
 	return idx < 0 ? TT_COUNTRY_ZZ : (uint16_t)idx;
 }
 
+/* What a comparison found: answers that differ, and answers that are a country. */
+struct tally {
+	uint32_t mismatches;
+	uint32_t known;
+};
+
+/* Look @p ips up in bulk and compare each answer with libmaxminddb's. */
+static void
+compare_v4(const uint32_t *ips, unsigned int n, struct tally *t)
+{
+	uint16_t cc[64];
+	unsigned int j;
+
+	CU_ASSERT_FATAL(n <= RTE_DIM(cc));
+	tt_geo_country_v4(geo, ips, cc, n);
+	for (j = 0; j < n; j++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		uint16_t want;
+
+		sa.sin_addr.s_addr = htonl(ips[j]);
+		want = reference((struct sockaddr *)&sa);
+		t->mismatches += cc[j] != want;
+		t->known += want != TT_COUNTRY_ZZ;
+		if (cc[j] != want && t->mismatches < 5)
+			fprintf(stderr, "\n    %08x: ours %u, libmaxminddb %u", ips[j], cc[j], want);
+	}
+}
+
 static void
 test_invalid(void)
 {
@@ -83,28 +111,17 @@ static void
 test_ipv4_agrees(void)
 {
 	enum { N = 1000000, BATCH = 64 };
-	uint32_t ips[BATCH], mismatches = 0, known = 0, i, j;
-	uint16_t cc[BATCH];
+	struct tally t = { 0 };
+	uint32_t ips[BATCH], i, j;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	for (i = 0; i < N; i += BATCH) {
 		for (j = 0; j < BATCH; j++)
 			ips[j] = (uint32_t)rnd();
-		tt_geo_country_v4(geo, ips, cc, BATCH);
-		for (j = 0; j < BATCH; j++) {
-			struct sockaddr_in sa = { .sin_family = AF_INET };
-			uint16_t want;
-
-			sa.sin_addr.s_addr = htonl(ips[j]);
-			want = reference((struct sockaddr *)&sa);
-			mismatches += cc[j] != want;
-			known += want != TT_COUNTRY_ZZ;
-			if (cc[j] != want && mismatches < 5)
-				fprintf(stderr, "\n    %08x: ours %u, libmaxminddb %u", ips[j], cc[j], want);
-		}
+		compare_v4(ips, BATCH, &t);
 	}
-	CU_ASSERT_EQUAL(mismatches, 0);
-	CU_ASSERT(known > N / 2);       /* most of the space is allocated */
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	CU_ASSERT(t.known > N / 2);     /* most of the space is allocated */
 }
 
 /*
@@ -117,7 +134,8 @@ static void
 test_ipv4_edges(void)
 {
 	enum { N = 200000 };
-	uint32_t mismatches = 0, short_nets = 0, i, j;
+	struct tally t = { 0 };
+	uint32_t short_nets = 0, i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	for (i = 0; i < N; i++) {
@@ -141,20 +159,10 @@ test_ipv4_edges(void)
 		probe[1] = end;
 		probe[2] = start - 1;
 		probe[3] = end + 1;
-		for (j = 0; j < 4; j++) {
-			uint16_t ours, want;
-
-			tt_geo_country_v4(geo, &probe[j], &ours, 1);
-			sa.sin_addr.s_addr = htonl(probe[j]);
-			want = reference((struct sockaddr *)&sa);
-			mismatches += ours != want;
-			if (ours != want && mismatches < 5)
-				fprintf(stderr, "\n    %08x (edge of /%u): ours %u, libmaxminddb %u",
-					probe[j], len, ours, want);
-		}
+		compare_v4(probe, RTE_DIM(probe), &t);
 	}
 	printf("\n    %u of %u networks longer than /24", short_nets, N);
-	CU_ASSERT_EQUAL(mismatches, 0);
+	CU_ASSERT_EQUAL(t.mismatches, 0);
 }
 
 /* Every address of one block, for a small database whose edges are all there. */
@@ -162,29 +170,18 @@ static void
 test_sweep(void)
 {
 	enum { BATCH = 64 };
-	uint32_t ips[BATCH], mismatches = 0, known = 0, done, j;
-	uint16_t cc[BATCH];
+	struct tally t = { 0 };
+	uint32_t ips[BATCH], done, j;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	for (done = 0; done < sweep_len; done += BATCH) {
 		for (j = 0; j < BATCH; j++)
 			ips[j] = sweep_start + done + j;
-		tt_geo_country_v4(geo, ips, cc, BATCH);
-		for (j = 0; j < BATCH; j++) {
-			struct sockaddr_in sa = { .sin_family = AF_INET };
-			uint16_t want;
-
-			sa.sin_addr.s_addr = htonl(ips[j]);
-			want = reference((struct sockaddr *)&sa);
-			mismatches += cc[j] != want;
-			known += want != TT_COUNTRY_ZZ;
-			if (cc[j] != want && mismatches < 5)
-				fprintf(stderr, "\n    %08x: ours %u, libmaxminddb %u", ips[j], cc[j], want);
-		}
+		compare_v4(ips, BATCH, &t);
 	}
-	printf("\n    %u of %u addresses in a country", known, sweep_len);
-	CU_ASSERT_EQUAL(mismatches, 0);
-	CU_ASSERT(known > 0);
+	printf("\n    %u of %u addresses in a country", t.known, sweep_len);
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	CU_ASSERT(t.known > 0);
 }
 
 static void
