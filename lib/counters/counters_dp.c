@@ -87,27 +87,47 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
 	return v;
 }
 
-/* The srcs HLLs of the packet's group: always "all", then home and mirai as they apply. */
+/*
+ * Does a packet set this srcs HLL of its group: always "all", then home and
+ * mirai as they apply. One rule for counting and for
+ * tt_counters_prefetch_sets(), asked in loops unrolled over the variants,
+ * so each test folds to what a hand-written one would be (a loop over the
+ * set bits of a mask measured worse on the mixed 2,000-frame loop).
+ */
+static inline bool
+sets_variant(const struct tt_count_pkt *p, unsigned int variant)
+{
+	bool mirai = p->klass == TT_CLASS_MIRAI;
+
+	switch (variant) {
+	case TT_HLL_ALL:
+		return true;
+	case TT_HLL_HOME:
+		return p->home;
+	case TT_HLL_MIRAI:
+		return mirai;
+	default:                       /* TT_HLL_HOME_MIRAI */
+		return mirai && p->home;
+	}
+}
+
 static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		const struct tt_count_pkt *p)
 {
 	uint64_t *v = find_or_add_hashed(&s->hll, k, h, false);
 	struct tt_hll_slots *g;
-	bool mirai = p->klass == TT_CLASS_MIRAI;
+	unsigned int i;
 
 	if (v == NULL) {
 		s->hll_dropped++;
 		return;
 	}
 	g = (struct tt_hll_slots *)v;
-	tt_hll_pool_add(s->pool, &g->h[TT_HLL_ALL], p->hll_index, p->hll_rank);
-	if (p->home)
-		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME], p->hll_index, p->hll_rank);
-	if (mirai)
-		tt_hll_pool_add(s->pool, &g->h[TT_HLL_MIRAI], p->hll_index, p->hll_rank);
-	if (mirai && p->home)
-		tt_hll_pool_add(s->pool, &g->h[TT_HLL_HOME_MIRAI], p->hll_index, p->hll_rank);
+#pragma GCC unroll 4
+	for (i = 0; i < TT_HLL_VARIANTS; i++)
+		if (sets_variant(p, i))
+			tt_hll_pool_add(s->pool, &g->h[i], p->hll_index, p->hll_rank);
 }
 
 /* At most half of a pool: a fresh shard is never under pressure. */
@@ -177,18 +197,15 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 		.minute = p->minute, .sensor = p->sensor, .item = tt_counters_group_item(p),
 	};
 	const struct tt_hll_slots *g;
-	bool mirai = p->klass == TT_CLASS_MIRAI;
+	unsigned int i;
 
 	if (!c->used || !key_equal(c, &k))
 		return;
 	g = (const struct tt_hll_slots *)cell_values(t, slot);
-	tt_hll_pool_prefetch(s->pool, g->h[TT_HLL_ALL], p->hll_index);
-	if (p->home)
-		tt_hll_pool_prefetch(s->pool, g->h[TT_HLL_HOME], p->hll_index);
-	if (mirai)
-		tt_hll_pool_prefetch(s->pool, g->h[TT_HLL_MIRAI], p->hll_index);
-	if (mirai && p->home)
-		tt_hll_pool_prefetch(s->pool, g->h[TT_HLL_HOME_MIRAI], p->hll_index);
+#pragma GCC unroll 4
+	for (i = 0; i < TT_HLL_VARIANTS; i++)
+		if (sets_variant(p, i))
+			tt_hll_pool_prefetch(s->pool, g->h[i], p->hll_index);
 }
 
 bool
