@@ -261,31 +261,89 @@ block_len(uint32_t start, uint32_t end)
 	return len;
 }
 
-/* Ranges -> CIDR routes in the DIR-24-8 FIB, next hop = country + 1. */
-static struct rte_fib *
-build_fib4(struct builder *b, int socket_id, uint32_t *routes, uint64_t *memory)
-{
-	struct rte_fib_conf conf = { .type = RTE_FIB_DIR24_8, .default_nh = 0 };
-	uint32_t i, n = 0, tbl8 = 0, last24 = UINT32_MAX;
-	struct rte_fib *fib;
-	static unsigned int serial;
-	char name[32];
+/* A CIDR block of one range, for the FIB. */
+struct route4 {
+	uint32_t start;
+	uint8_t len;
+	uint16_t country;
+};
 
-	/* Count routes and the /24 blocks that need a tbl8 group. */
+/* Does the block of @p len bits at @p start touch a /24 of several countries? */
+static bool
+touches_mixed(const uint16_t *by24, uint32_t start, unsigned int len)
+{
+	uint32_t x, last = len >= 24 ? start >> 8 : (start >> 8) + (1u << (24 - len)) - 1;
+
+	for (x = start >> 8; x <= last; x++)
+		if (by24[x] == TT_GEO_MIXED)
+			return true;
+	return false;
+}
+
+/*
+ * The routes the FIB needs: the CIDR blocks of the ranges that touch a /24
+ * of several countries, the only addresses tt_geo_country_v4() asks it
+ * about (build_levels() first). Blocks of ZZ are left out: it is the
+ * default next hop. Every /24 is read once, as the blocks are disjoint.
+ * @return 0, or -ENOMEM.
+ */
+static int
+collect_routes(const struct builder *b, const uint16_t *by24, struct route4 **routes,
+		uint32_t *n_routes)
+{
+	struct route4 *r = NULL;
+	uint32_t i, n = 0, cap = 0;
+
 	for (i = 0; i < b->n_v4; i++) {
 		uint32_t s = be32_at(b->v4[i].start + 12), e = be32_at(b->v4[i].end + 12);
 
+		if (b->v4[i].country == TT_COUNTRY_ZZ)
+			continue;
 		for (;;) {
 			unsigned int len = block_len(s, e);
 
-			n++;
-			if (len > 24 && (s >> 8) != last24) {
-				tbl8++;
-				last24 = s >> 8;
+			if (touches_mixed(by24, s, len)) {
+				if (n == cap) {
+					struct route4 *grown;
+
+					cap = cap ? 2 * cap : 4096;
+					grown = realloc(r, cap * sizeof(*r));
+					if (grown == NULL) {
+						free(r);
+						return -ENOMEM;
+					}
+					r = grown;
+				}
+				r[n].start = s;
+				r[n].len = (uint8_t)len;
+				r[n++].country = b->v4[i].country;
 			}
 			if (len == 0 || (uint64_t)s + ((uint64_t)1 << (32 - len)) > e)
 				break;
 			s += 1u << (32 - len);
+		}
+	}
+	*routes = r;
+	*n_routes = n;
+	return 0;
+}
+
+/* Routes -> the DIR-24-8 FIB, next hop = country + 1. */
+static struct rte_fib *
+build_fib4(struct builder *b, const struct route4 *r, uint32_t n, uint64_t *memory,
+		int socket_id)
+{
+	struct rte_fib_conf conf = { .type = RTE_FIB_DIR24_8, .default_nh = 0 };
+	uint32_t i, tbl8 = 0, last24 = UINT32_MAX;
+	struct rte_fib *fib;
+	static unsigned int serial;
+	char name[32];
+
+	/* The /24 blocks that need a tbl8 group (the routes are in address order). */
+	for (i = 0; i < n; i++) {
+		if (r[i].len > 24 && (r[i].start >> 8) != last24) {
+			tbl8++;
+			last24 = r[i].start >> 8;
 		}
 	}
 	conf.max_routes = (int)RTE_MAX(n, 1u);
@@ -306,25 +364,14 @@ build_fib4(struct builder *b, int socket_id, uint32_t *routes, uint64_t *memory)
 	}
 	*memory += ((uint64_t)1 << 24) * (conf.dir24_8.nh_sz == RTE_FIB_DIR24_8_2B ? 2 : 4) +
 		(uint64_t)conf.dir24_8.num_tbl8 * 256 * 4 + (uint64_t)n * 128;
-	for (i = 0; i < b->n_v4; i++) {
-		uint32_t s = be32_at(b->v4[i].start + 12), e = be32_at(b->v4[i].end + 12);
+	for (i = 0; i < n; i++) {
+		int rc = rte_fib_add(fib, r[i].start, r[i].len, r[i].country + 1u);
 
-		if (b->v4[i].country == TT_COUNTRY_ZZ)
-			continue;               /* the default next hop is ZZ already */
-		for (;;) {
-			unsigned int len = block_len(s, e);
-			int rc = rte_fib_add(fib, s, (uint8_t)len, b->v4[i].country + 1u);
-
-			if (rc != 0) {
-				snprintf(b->err, b->errlen, "IPv4 FIB add: %s", rte_strerror(-rc));
-				rte_fib_free(fib);
-				rte_errno = -rc;
-				return NULL;
-			}
-			(*routes)++;
-			if (len == 0 || (uint64_t)s + ((uint64_t)1 << (32 - len)) > e)
-				break;
-			s += 1u << (32 - len);
+		if (rc != 0) {
+			snprintf(b->err, b->errlen, "IPv4 FIB add: %s", rte_strerror(-rc));
+			rte_fib_free(fib);
+			rte_errno = -rc;
+			return NULL;
 		}
 	}
 	return fib;
@@ -369,6 +416,7 @@ struct tt_geo *
 tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 {
 	struct builder b = { .err = err, .errlen = errlen };
+	struct route4 *routes = NULL;
 	uint16_t *by16, *by24;
 	struct tt_geo *g = NULL;
 	int status, rc;
@@ -405,11 +453,6 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto err_free;
 	}
-	g->fib4 = build_fib4(&b, socket_id, &g->stats.v4_routes, &g->stats.memory);
-	if (g->fib4 == NULL) {
-		rc = -ENOMEM;
-		goto err_free;
-	}
 	by16 = rte_malloc_socket("tt_geo16", BLOCKS16 * sizeof(*by16), RTE_CACHE_LINE_SIZE,
 		socket_id);
 	by24 = rte_malloc_socket("tt_geo24", BLOCKS24 * sizeof(*by24), RTE_CACHE_LINE_SIZE,
@@ -425,6 +468,17 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 	}
 	build_levels(&b, by16, by24, &g->stats.v4_uniform16, &g->stats.v4_uniform24);
 	g->stats.memory += (BLOCKS16 + BLOCKS24) * sizeof(*by16);
+	if (collect_routes(&b, by24, &routes, &g->stats.v4_routes) != 0) {
+		snprintf(err, errlen, "out of memory for the IPv4 routes");
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	g->fib4 = build_fib4(&b, routes, g->stats.v4_routes, &g->stats.memory, socket_id);
+	free(routes);
+	if (g->fib4 == NULL) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
 	if (b.n_v6 != 0) {
 		g->v6 = rte_malloc_socket("tt_geo6", b.n_v6 * sizeof(*g->v6), RTE_CACHE_LINE_SIZE,
 			socket_id);

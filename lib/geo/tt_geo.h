@@ -52,7 +52,7 @@ struct tt_geo_v4_levels {
 
 struct tt_geo_stats {
 	uint32_t v4_prefixes;          /* in the database */
-	uint32_t v4_routes;            /* in the FIB, after merging */
+	uint32_t v4_routes;            /* in the FIB: the blocks that touch a /24 of several countries */
 	uint32_t v4_uniform16;         /* /16 blocks of one country, answered without the FIB */
 	uint32_t v4_uniform24;         /* /24 blocks of one country */
 	uint32_t v6_prefixes;
