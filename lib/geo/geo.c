@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <maxminddb.h>
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_fib.h>
@@ -46,6 +47,58 @@ struct alias {
 	uint8_t depth;                 /* the IPv4 address follows these bits */
 };
 
+/*
+ * An IPv6 address as two host-order halves, so the per-packet search
+ * compares integers. It used to memcmp() the 16 bytes at each step of the
+ * binary search and test alias prefixes bit by bit: on a capture of IPv6
+ * probes alone, 35% of the worker's samples were there (memcmp 27%).
+ */
+struct addr6 {
+	uint64_t hi, lo;
+};
+
+struct alias6 {
+	struct addr6 prefix;           /* masked */
+	struct addr6 mask;
+	uint8_t depth;
+};
+
+struct range6_tail {
+	struct addr6 end;
+	uint16_t country;
+};
+
+static inline struct addr6
+addr6_of(const uint8_t *bytes)
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, bytes, 8);
+	memcpy(&lo, bytes + 8, 8);
+	return (struct addr6){ rte_be_to_cpu_64(hi), rte_be_to_cpu_64(lo) };
+}
+
+static inline bool
+addr6_le(struct addr6 a, struct addr6 b)
+{
+	return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo);
+}
+
+/* Depth <= 96 (the builder's rule), so the IPv4 address fits below it. */
+static struct alias6
+alias6_of(const struct alias *al)
+{
+	struct alias6 r = { .depth = al->depth };
+	unsigned __int128 mask = al->depth == 0 ? 0 : ~(unsigned __int128)0 << (128 - al->depth);
+
+	r.mask.hi = (uint64_t)(mask >> 64);
+	r.mask.lo = (uint64_t)mask;
+	r.prefix = addr6_of(al->prefix);
+	r.prefix.hi &= r.mask.hi;
+	r.prefix.lo &= r.mask.lo;
+	return r;
+}
+
 struct tt_geo {
 	/*
 	 * First: the prefetches in tt_geo.h read it through the header. In
@@ -54,9 +107,11 @@ struct tt_geo {
 	 */
 	struct tt_geo_v4_levels v4;
 	struct rte_fib *fib4;          /* the /24s of several countries */
-	struct range6 *v6;
+	/* The IPv6 ranges, sorted: starts alone, so the search reads 16 bytes a step. */
+	struct addr6 *v6_start;
+	struct range6_tail *v6_tail;   /* in the same allocation */
 	uint32_t n_v6;
-	struct alias aliases[MAX_ALIASES];
+	struct alias6 aliases[MAX_ALIASES];
 	uint32_t n_aliases;
 	struct tt_geo_stats stats;
 };
@@ -420,6 +475,7 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 	uint16_t *by16, *by24;
 	struct tt_geo *g = NULL;
 	int status, rc;
+	uint32_t i;
 
 	err[0] = '\0';
 	status = MMDB_open(path, MMDB_MODE_MMAP, &b.db);
@@ -480,23 +536,31 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 		goto err_free;
 	}
 	if (b.n_v6 != 0) {
-		g->v6 = rte_malloc_socket("tt_geo6", b.n_v6 * sizeof(*g->v6), RTE_CACHE_LINE_SIZE,
-			socket_id);
-		if (g->v6 == NULL) {
+		size_t starts = RTE_ALIGN_CEIL(b.n_v6 * sizeof(*g->v6_start), RTE_CACHE_LINE_SIZE);
+
+		g->v6_start = rte_malloc_socket("tt_geo6",
+			starts + b.n_v6 * sizeof(*g->v6_tail), RTE_CACHE_LINE_SIZE, socket_id);
+		if (g->v6_start == NULL) {
 			snprintf(err, errlen, "out of memory for %u IPv6 ranges", b.n_v6);
 			rc = -ENOMEM;
 			goto err_free;
 		}
-		memcpy(g->v6, b.v6, b.n_v6 * sizeof(*g->v6));
+		g->v6_tail = (struct range6_tail *)((uint8_t *)g->v6_start + starts);
+		for (i = 0; i < b.n_v6; i++) {
+			g->v6_start[i] = addr6_of(b.v6[i].start);
+			g->v6_tail[i].end = addr6_of(b.v6[i].end);
+			g->v6_tail[i].country = b.v6[i].country;
+		}
 		g->n_v6 = b.n_v6;
+		g->stats.memory += starts + (uint64_t)b.n_v6 * sizeof(*g->v6_tail);
 	}
-	memcpy(g->aliases, b.aliases, sizeof(b.aliases));
+	for (i = 0; i < b.n_aliases; i++)
+		g->aliases[i] = alias6_of(&b.aliases[i]);
 	g->n_aliases = b.n_aliases;
 	g->stats.v4_prefixes = b.v4_prefixes;
 	g->stats.v6_prefixes = b.v6_prefixes;
 	g->stats.v6_ranges = b.n_v6;
 	g->stats.aliases = b.n_aliases;
-	g->stats.memory += (uint64_t)b.n_v6 * sizeof(*g->v6);
 	GEO_LOG(INFO, "%s: %u IPv4 prefixes in %u FIB routes (%u of 65536 /16s and %u of "
 		"2^24 /24s one country), %u IPv6 prefixes in %u ranges, %u IPv4 aliases, "
 		"%" PRIu64 " MiB", path, g->stats.v4_prefixes, g->stats.v4_routes,
@@ -528,7 +592,7 @@ tt_geo_free(struct tt_geo *g)
 	rte_fib_free(g->fib4);
 	rte_free((void *)(uintptr_t)g->v4.by16);
 	rte_free((void *)(uintptr_t)g->v4.by24);
-	rte_free(g->v6);
+	rte_free(g->v6_start);
 	rte_free(g);
 }
 
@@ -569,50 +633,36 @@ tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country
 	}
 }
 
-static bool
-in_prefix(const uint8_t *addr, const uint8_t *prefix, unsigned int depth)
-{
-	unsigned int i;
-
-	for (i = 0; i < depth; i++)
-		if ((addr[i / 8] ^ prefix[i / 8]) & (0x80 >> (i % 8)))
-			return false;
-	return true;
-}
-
 uint16_t
 tt_geo_country_v6(const struct tt_geo *g, const uint8_t *src)
 {
-	uint32_t lo = 0, hi = g->n_v6, i;
+	struct addr6 a = addr6_of(src);
+	uint32_t base = 0, n = g->n_v6, i;
 
 	for (i = 0; i < g->n_aliases; i++) {
-		const struct alias *a = &g->aliases[i];
+		const struct alias6 *al = &g->aliases[i];
 
-		if (in_prefix(src, a->prefix, a->depth)) {
-			uint32_t v4 = 0, bit;
+		if ((a.hi & al->mask.hi) == al->prefix.hi && (a.lo & al->mask.lo) == al->prefix.lo) {
+			unsigned __int128 whole = (unsigned __int128)a.hi << 64 | a.lo;
+			uint32_t v4 = (uint32_t)(whole >> (96 - al->depth));
 			uint16_t cc;
 
-			for (bit = 0; bit < 32; bit++) {
-				uint32_t at = a->depth + bit;
-
-				v4 = v4 << 1 | ((src[at / 8] >> (7 - at % 8)) & 1u);
-			}
 			tt_geo_country_v4(g, &v4, &cc, 1);
 			return cc;
 		}
 	}
-	/* the last range starting at or before src */
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (memcmp(g->v6[mid].start, src, 16) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || memcmp(src, g->v6[lo - 1].end, 16) > 0)
+	if (n == 0 || !addr6_le(g->v6_start[0], a))
 		return TT_COUNTRY_ZZ;
-	return g->v6[lo - 1].country;
+	/* the last range starting at or before src; branch-free steps */
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		base = addr6_le(g->v6_start[base + half], a) ? base + half : base;
+		n -= half;
+	}
+	if (!addr6_le(a, g->v6_tail[base].end))
+		return TT_COUNTRY_ZZ;
+	return g->v6_tail[base].country;
 }
 
 void

@@ -2,8 +2,10 @@
 /*
  * Country tables against libmaxminddb itself, on the real RIR-derived
  * database: every one of 1M random IPv4 and 100k IPv6 addresses (global
- * unicast, and the IPv4 aliases ::ffff:0:0/96 and 2002::/16) must get the
- * country MMDB_lookup_sockaddr() gives. Skipped when the database is absent.
+ * unicast, the IPv4 tree at ::/96, and ::ffff:0:0/96 and 2002::/16) must get
+ * the country MMDB_lookup_sockaddr() gives, and so must the first and last
+ * address of the networks it answers from, and the ones just outside.
+ * Skipped when the database is absent.
  *
  * With --sweep A.B.C.D/LEN, every address of that block instead: for a small
  * database written by scripts/teiten-mkmmdb whose countries start and end
@@ -184,63 +186,144 @@ test_sweep(void)
 	CU_ASSERT(t.known > 0);
 }
 
+/* A random IPv6 address; @p i picks the kind (one in ten of each of the first six). */
+static void
+random_v6(uint8_t *a, uint32_t i)
+{
+	uint64_t hi = rnd(), lo = rnd();
+
+	memcpy(a, &hi, 8);
+	memcpy(a + 8, &lo, 8);
+	switch (i % 10) {
+	case 0:                 /* ::ffff:a.b.c.d */
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+		break;
+	case 1:                 /* 2002:a.b.c.d::/48 (6to4) */
+		a[0] = 0x20;
+		a[1] = 0x02;
+		break;
+	case 2:                 /* near allocated space: 2001:0-ff:: and 2400::/8 */
+		a[0] = 0x20;
+		a[1] = 0x01;
+		a[2] = 0;
+		break;
+	case 3:
+		a[0] = 0x24;
+		break;
+	case 4:                 /* 2000::/3 */
+		a[0] = (uint8_t)(0x20 | (a[0] & 0x1f));
+		break;
+	case 5:                 /* ::a.b.c.d, where the database keeps its IPv4 tree */
+		memset(a, 0, 12);
+		break;
+	default: {              /* the RIRs' blocks, 2400::/12 ... 2c00::/12 */
+		static const uint8_t rir[5] = { 0x24, 0x26, 0x28, 0x2a, 0x2c };
+
+		a[0] = rir[lo % 5];
+		a[1] &= 0x0f;
+		break;
+	}
+	}
+}
+
+/* Our country of @p a beside libmaxminddb's, tallied. */
+static void
+compare_v6(const uint8_t *a, struct tally *t)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	uint16_t ours, want;
+
+	memcpy(sa.sin6_addr.s6_addr, a, 16);
+	ours = tt_geo_country_v6(geo, a);
+	want = reference((struct sockaddr *)&sa);
+	t->mismatches += ours != want;
+	t->known += want != TT_COUNTRY_ZZ;
+	if (ours != want && t->mismatches < 5) {
+		char s[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, a, s, sizeof(s));
+		fprintf(stderr, "\n    %s: ours %u, libmaxminddb %u", s, ours, want);
+	}
+}
+
 static void
 test_ipv6_agrees(void)
 {
 	enum { N = 100000 };
-	uint32_t mismatches = 0, known = 0, i;
+	struct tally t = { 0 };
+	uint8_t a[16];
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
+	for (i = 0; i < N; i++) {
+		random_v6(a, i);
+		compare_v6(a, &t);
+	}
+	printf("\n    %u of %u IPv6 addresses in an allocation", t.known, N);
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	CU_ASSERT(t.known > N / 50);     /* allocations are sparse even in RIR blocks */
+}
+
+static unsigned __int128
+v6_number(const uint8_t *a)
+{
+	unsigned __int128 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void
+v6_bytes(unsigned __int128 v, uint8_t *a)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 8)
+		a[i] = (uint8_t)v;
+}
+
+/*
+ * As test_ipv4_edges, for IPv6: the first and last address of the network
+ * libmaxminddb answers each random address from, and the ones just
+ * outside, where the range search's comparisons must be exact.
+ */
+static void
+test_ipv6_edges(void)
+{
+	enum { N = 50000 };
+	struct tally t = { 0 };
+	uint8_t a[16], probe[16];
+	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(geo);
 	for (i = 0; i < N; i++) {
 		struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
-		uint8_t *a = sa.sin6_addr.s6_addr;
-		uint64_t hi = rnd(), lo = rnd();
-		uint16_t ours, want;
+		MMDB_lookup_result_s r;
+		unsigned __int128 v, host, start, end;
+		int err;
 
-		memcpy(a, &hi, 8);
-		memcpy(a + 8, &lo, 8);
-		switch (i % 10) {
-		case 0:                 /* ::ffff:a.b.c.d */
-			memset(a, 0, 10);
-			a[10] = a[11] = 0xff;
-			break;
-		case 1:                 /* 2002:a.b.c.d::/48 (6to4) */
-			a[0] = 0x20;
-			a[1] = 0x02;
-			break;
-		case 2:                 /* near allocated space: 2001:0-ff:: and 2400::/8 */
-			a[0] = 0x20;
-			a[1] = 0x01;
-			a[2] = 0;
-			break;
-		case 3:
-			a[0] = 0x24;
-			break;
-		case 4:                 /* 2000::/3 */
-			a[0] = (uint8_t)(0x20 | (a[0] & 0x1f));
-			break;
-		default: {              /* the RIRs' blocks, 2400::/12 ... 2c00::/12 */
-			static const uint8_t rir[5] = { 0x24, 0x26, 0x28, 0x2a, 0x2c };
-
-			a[0] = rir[lo % 5];
-			a[1] &= 0x0f;
-			break;
-		}
-		}
-		ours = tt_geo_country_v6(geo, a);
-		want = reference((struct sockaddr *)&sa);
-		mismatches += ours != want;
-		known += want != TT_COUNTRY_ZZ;
-		if (ours != want && mismatches < 5) {
-			char s[INET6_ADDRSTRLEN];
-
-			inet_ntop(AF_INET6, a, s, sizeof(s));
-			fprintf(stderr, "\n    %s: ours %u, libmaxminddb %u", s, ours, want);
-		}
+		random_v6(a, i);
+		memcpy(sa.sin6_addr.s6_addr, a, 16);
+		r = MMDB_lookup_sockaddr(&mmdb, (struct sockaddr *)&sa, &err);
+		CU_ASSERT_EQUAL_FATAL(err, MMDB_SUCCESS);
+		v = v6_number(a);
+		host = r.netmask >= 128 ? 0 : ~(unsigned __int128)0 >> r.netmask;
+		start = v & ~host;
+		end = start | host;
+		v6_bytes(start, probe);
+		compare_v6(probe, &t);
+		v6_bytes(end, probe);
+		compare_v6(probe, &t);
+		v6_bytes(start - 1, probe);
+		compare_v6(probe, &t);
+		v6_bytes(end + 1, probe);
+		compare_v6(probe, &t);
 	}
-	printf("\n    %u of %u IPv6 addresses in an allocation", known, N);
-	CU_ASSERT_EQUAL(mismatches, 0);
-	CU_ASSERT(known > N / 50);       /* allocations are sparse even in RIR blocks */
+	printf("\n    %u of %u edge addresses in an allocation", t.known, 4 * N);
+	CU_ASSERT_EQUAL(t.mismatches, 0);
 }
 
 static void
@@ -295,6 +378,7 @@ main(int argc, char **argv)
 		{ "1M random IPv4 agree with libmaxminddb", test_ipv4_agrees },
 		{ "the edges of 200k IPv4 networks agree with libmaxminddb", test_ipv4_edges },
 		{ "100k IPv6 (and IPv4 aliases) agree with libmaxminddb", test_ipv6_agrees },
+		{ "the edges of 50k IPv6 networks agree with libmaxminddb", test_ipv6_edges },
 		{ "table sizes", test_stats },
 		{ NULL, NULL },
 	};
