@@ -467,12 +467,47 @@ build_levels(const struct builder *b, uint16_t *by16, uint16_t *by24,
 	}
 }
 
+/*
+ * The tables the workers read: each mixed /16 gets a block of its 256 /24
+ * entries, in address order. @return 0, or -ENOMEM.
+ */
+static int
+keep_levels(struct tt_geo *g, const uint16_t *by16, const uint16_t *by24, int socket_id)
+{
+	uint32_t *keep16;
+	uint16_t *blocks;
+	uint32_t x, n = 0;
+
+	for (x = 0; x < BLOCKS16; x++)
+		n += by16[x] == TT_GEO_MIXED;
+	keep16 = rte_malloc_socket("tt_geo16", BLOCKS16 * sizeof(*keep16), RTE_CACHE_LINE_SIZE,
+		socket_id);
+	blocks = rte_malloc_socket("tt_geo24", RTE_MAX(n, 1u) * 256 * sizeof(*blocks),
+		RTE_CACHE_LINE_SIZE, socket_id);
+	if (keep16 == NULL || blocks == NULL) {
+		rte_free(keep16);
+		rte_free(blocks);
+		return -ENOMEM;
+	}
+	for (x = 0, n = 0; x < BLOCKS16; x++) {
+		keep16[x] = by16[x];
+		if (by16[x] != TT_GEO_MIXED)
+			continue;
+		memcpy(&blocks[n << 8], &by24[x << 8], 256 * sizeof(*blocks));
+		keep16[x] = TT_GEO_BLOCK + n++;
+	}
+	g->v4.by16 = keep16;
+	g->v4.blocks = blocks;
+	g->stats.memory += BLOCKS16 * sizeof(*keep16) + (uint64_t)n * 256 * sizeof(*blocks);
+	return 0;
+}
+
 struct tt_geo *
 tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 {
 	struct builder b = { .err = err, .errlen = errlen };
 	struct route4 *routes = NULL;
-	uint16_t *by16, *by24;
+	uint16_t *by16 = NULL, *by24 = NULL;
 	struct tt_geo *g = NULL;
 	int status, rc;
 	uint32_t i;
@@ -509,26 +544,29 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto err_free;
 	}
-	by16 = rte_malloc_socket("tt_geo16", BLOCKS16 * sizeof(*by16), RTE_CACHE_LINE_SIZE,
-		socket_id);
-	by24 = rte_malloc_socket("tt_geo24", BLOCKS24 * sizeof(*by24), RTE_CACHE_LINE_SIZE,
-		socket_id);
-	g->v4.by16 = by16;
-	g->v4.by24 = by24;
+	/* Flat while building: the blocks are cut from it, the routes chosen by it. */
+	by16 = malloc(BLOCKS16 * sizeof(*by16));
+	by24 = malloc(BLOCKS24 * sizeof(*by24));
 	if (by16 == NULL || by24 == NULL) {
-		snprintf(err, errlen, "out of memory for the IPv4 /16 and /24 tables (%u MiB of "
-			"DPDK memory; raise -m)", (unsigned int)((BLOCKS16 + BLOCKS24) *
-			sizeof(*by16) >> 20));
+		snprintf(err, errlen, "out of memory for the IPv4 /16 and /24 tables");
 		rc = -ENOMEM;
 		goto err_free;
 	}
 	build_levels(&b, by16, by24, &g->stats.v4_uniform16, &g->stats.v4_uniform24);
-	g->stats.memory += (BLOCKS16 + BLOCKS24) * sizeof(*by16);
+	rc = keep_levels(g, by16, by24, socket_id);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory for the IPv4 /16 table and /24 blocks "
+			"(raise -m)");
+		goto err_free;
+	}
 	if (collect_routes(&b, by24, &routes, &g->stats.v4_routes) != 0) {
 		snprintf(err, errlen, "out of memory for the IPv4 routes");
 		rc = -ENOMEM;
 		goto err_free;
 	}
+	free(by16);
+	free(by24);
+	by16 = by24 = NULL;
 	g->fib4 = build_fib4(&b, routes, g->stats.v4_routes, &g->stats.memory, socket_id);
 	free(routes);
 	if (g->fib4 == NULL) {
@@ -575,6 +613,8 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 
 err_free:
 	tt_geo_free(g);
+	free(by16);
+	free(by24);
 	free(b.v4);
 	free(b.v6);
 	free(b.cache_off);
@@ -591,7 +631,7 @@ tt_geo_free(struct tt_geo *g)
 		return;
 	rte_fib_free(g->fib4);
 	rte_free((void *)(uintptr_t)g->v4.by16);
-	rte_free((void *)(uintptr_t)g->v4.by24);
+	rte_free((void *)(uintptr_t)g->v4.blocks);
 	rte_free(g->v6_start);
 	rte_free(g);
 }
@@ -614,11 +654,9 @@ tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country
 		 * by their /24; the FIB answers the few left in bulk.
 		 */
 		for (i = 0, m = 0; i < k; i++) {
-			uint32_t ip = src[done + i];
-			uint16_t c = g->v4.by16[ip >> 16];
+			uint32_t ip = src[done + i], v = g->v4.by16[ip >> 16];
+			uint16_t c = v < TT_GEO_BLOCK ? (uint16_t)v : *tt_geo_v4_entry24(&g->v4, v, ip);
 
-			if (c == TT_GEO_MIXED)
-				c = g->v4.by24[ip >> 8];
 			country[done + i] = c;
 			if (c == TT_GEO_MIXED) {
 				mixed[m] = ip;
