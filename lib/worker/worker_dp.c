@@ -39,6 +39,20 @@ enum {
 	EARLY_SWAP_PACKETS = 1 << 24,
 };
 
+#ifdef TT_BENCH_STAGES
+#include <stdlib.h>
+/*
+ * Benchmark builds only (meson -Dbench_stages=true): each burst stops after
+ * the stage the environment's TT_BENCH_STAGE names (0: receive and free
+ * only; 1, 2, 3: after that stage), so scripts/bench --stages can measure
+ * what every stage adds. Deployed builds compile the checks away.
+ */
+static int bench_last_stage = -1;
+#define BENCH_STOP_AFTER(stage) do { if (bench_last_stage == (stage)) return; } while (0)
+#else
+#define BENCH_STOP_AFTER(stage) do { } while (0)
+#endif
+
 /* Per-burst scratch, on the worker's stack. */
 struct burst {
 	struct tt_pkt pkt[TT_WORKER_BURST];
@@ -101,6 +115,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 	unsigned int n4 = 0, n6 = 0, n_dark = 0, i, d;
 	bool spread;
 
+	BENCH_STOP_AFTER(0);
 	/* Stage 1: parse, time, gather destinations. */
 	for (i = 0; i < n; i++) {
 		struct tt_pkt *p = &b->pkt[i];
@@ -138,6 +153,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		}
 	}
 
+	BENCH_STOP_AFTER(1);
 	/* Stage 2: bulk sensor and country lookups. */
 	if (n4 != 0) {
 		/*
@@ -162,6 +178,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
 	}
 
+	BENCH_STOP_AFTER(2);
 	/*
 	 * Stage 3: account every packet, and build what the counters see of
 	 * the dark ones.
@@ -210,6 +227,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		tt_counters_hash(cp);
 	}
 	acc->dark_pkts += n_dark;
+	BENCH_STOP_AFTER(3);
 
 	/*
 	 * Stage 4: count, prefetching PREFETCH_AHEAD packets ahead: their
@@ -323,6 +341,10 @@ tt_worker_main(void *arg)
 	bool has_live = false, asked_early = false;
 	uint16_t q;
 
+#ifdef TT_BENCH_STAGES
+	if (getenv("TT_BENCH_STAGE") != NULL)
+		bench_last_stage = atoi(getenv("TT_BENCH_STAGE"));
+#endif
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wc.base_sec = (uint64_t)ts.tv_sec;
 	wc.base_tsc = rte_rdtsc();
