@@ -10,6 +10,9 @@
 
 #include <string.h>
 #include <arpa/inet.h>
+#ifdef TT_BENCH_STAGES
+#include <stdlib.h>
+#endif
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -40,7 +43,6 @@ enum {
 };
 
 #ifdef TT_BENCH_STAGES
-#include <stdlib.h>
 /*
  * Benchmark builds only (meson -Dbench_stages=true): each burst stops after
  * the stage the environment's TT_BENCH_STAGE names (0: receive and free
