@@ -338,7 +338,7 @@ touches_mixed(const uint16_t *by24, uint32_t start, unsigned int len)
 /*
  * The routes the FIB needs: the CIDR blocks of the ranges that touch a /24
  * of several countries, the only addresses tt_geo_country_v4() asks it
- * about (build_levels() first). Blocks of ZZ are left out: it is the
+ * about (build_by24() first). Blocks of ZZ are left out: it is the
  * default next hop. Every /24 is read once, as the blocks are disjoint.
  * @return 0, or -ENOMEM.
  */
@@ -433,16 +433,15 @@ build_fib4(struct builder *b, const struct route4 *r, uint32_t n, uint64_t *memo
 }
 
 /*
- * Which /24s, then which /16s, are one country throughout. The ranges are
- * sorted and disjoint, addresses in none of them are ZZ, and adjacent
- * ranges of one country were merged (push_range()): a /24 is one country
- * exactly when one range covers it whole or none touches it.
+ * Which /24s are one country throughout. The ranges are sorted and
+ * disjoint, addresses in none of them are ZZ, and adjacent ranges of one
+ * country were merged (push_range()): a /24 is one country exactly when one
+ * range covers it whole or none touches it.
  */
 static void
-build_levels(const struct builder *b, uint16_t *by16, uint16_t *by24,
-		uint32_t *uniform16, uint32_t *uniform24)
+build_by24(const struct builder *b, uint16_t *by24)
 {
-	uint32_t i, x, y;
+	uint32_t i, x;
 
 	for (x = 0; x < BLOCKS24; x++)
 		by24[x] = TT_COUNTRY_ZZ;
@@ -453,52 +452,52 @@ build_levels(const struct builder *b, uint16_t *by16, uint16_t *by24,
 			by24[x] = (x << 8 >= s && (x << 8 | 0xff) <= e) ?
 				b->v4[i].country : TT_GEO_MIXED;
 	}
-	*uniform16 = *uniform24 = 0;
-	for (x = 0; x < BLOCKS16; x++) {
-		const uint16_t *blocks = &by24[x << 8];
-
-		by16[x] = blocks[0];
-		for (y = 0; y < 256; y++) {
-			*uniform24 += blocks[y] != TT_GEO_MIXED;
-			if (blocks[y] != blocks[0])
-				by16[x] = TT_GEO_MIXED;
-		}
-		*uniform16 += by16[x] != TT_GEO_MIXED;
-	}
 }
 
 /*
- * The tables the workers read: each mixed /16 gets a block of its 256 /24
- * entries, in address order. @return 0, or -ENOMEM.
+ * The tables the workers read, from the /24s: a /16 whose /24s are one
+ * country is that country, any other gets a block of its 256 /24 entries,
+ * in address order. @return 0, or -ENOMEM.
  */
 static int
-keep_levels(struct tt_geo *g, const uint16_t *by16, const uint16_t *by24, int socket_id)
+keep_levels(struct tt_geo *g, const uint16_t *by24, int socket_id)
 {
-	uint32_t *keep16;
+	uint32_t *by16;
 	uint16_t *blocks;
-	uint32_t x, n = 0;
+	uint32_t x, y, n = 0;
 
-	for (x = 0; x < BLOCKS16; x++)
-		n += by16[x] == TT_GEO_MIXED;
-	keep16 = rte_malloc_socket("tt_geo16", BLOCKS16 * sizeof(*keep16), RTE_CACHE_LINE_SIZE,
+	by16 = rte_malloc_socket("tt_geo16", BLOCKS16 * sizeof(*by16), RTE_CACHE_LINE_SIZE,
 		socket_id);
+	if (by16 == NULL)
+		return -ENOMEM;
+	g->stats.v4_uniform24 = 0;
+	for (x = 0; x < BLOCKS16; x++) {
+		const uint16_t *of16 = &by24[x << 8];
+
+		by16[x] = of16[0];
+		for (y = 0; y < 256; y++) {
+			g->stats.v4_uniform24 += of16[y] != TT_GEO_MIXED;
+			if (of16[y] != of16[0])
+				by16[x] = TT_GEO_MIXED;
+		}
+		n += by16[x] == TT_GEO_MIXED;
+	}
+	g->stats.v4_uniform16 = BLOCKS16 - n;
 	blocks = rte_malloc_socket("tt_geo24", RTE_MAX(n, 1u) * 256 * sizeof(*blocks),
 		RTE_CACHE_LINE_SIZE, socket_id);
-	if (keep16 == NULL || blocks == NULL) {
-		rte_free(keep16);
-		rte_free(blocks);
+	if (blocks == NULL) {
+		rte_free(by16);
 		return -ENOMEM;
 	}
 	for (x = 0, n = 0; x < BLOCKS16; x++) {
-		keep16[x] = by16[x];
 		if (by16[x] != TT_GEO_MIXED)
 			continue;
 		memcpy(&blocks[n << 8], &by24[x << 8], 256 * sizeof(*blocks));
-		keep16[x] = TT_GEO_BLOCK + n++;
+		by16[x] = TT_GEO_BLOCK + n++;
 	}
-	g->v4.by16 = keep16;
+	g->v4.by16 = by16;
 	g->v4.blocks = blocks;
-	g->stats.memory += BLOCKS16 * sizeof(*keep16) + (uint64_t)n * 256 * sizeof(*blocks);
+	g->stats.memory += BLOCKS16 * sizeof(*by16) + (uint64_t)n * 256 * sizeof(*blocks);
 	return 0;
 }
 
@@ -507,7 +506,7 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 {
 	struct builder b = { .err = err, .errlen = errlen };
 	struct route4 *routes = NULL;
-	uint16_t *by16 = NULL, *by24 = NULL;
+	uint16_t *by24 = NULL;
 	struct tt_geo *g = NULL;
 	int status, rc;
 	uint32_t i;
@@ -545,15 +544,14 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 		goto err_free;
 	}
 	/* Flat while building: the blocks are cut from it, the routes chosen by it. */
-	by16 = malloc(BLOCKS16 * sizeof(*by16));
 	by24 = malloc(BLOCKS24 * sizeof(*by24));
-	if (by16 == NULL || by24 == NULL) {
-		snprintf(err, errlen, "out of memory for the IPv4 /16 and /24 tables");
+	if (by24 == NULL) {
+		snprintf(err, errlen, "out of memory for the IPv4 /24 table");
 		rc = -ENOMEM;
 		goto err_free;
 	}
-	build_levels(&b, by16, by24, &g->stats.v4_uniform16, &g->stats.v4_uniform24);
-	rc = keep_levels(g, by16, by24, socket_id);
+	build_by24(&b, by24);
+	rc = keep_levels(g, by24, socket_id);
 	if (rc != 0) {
 		snprintf(err, errlen, "out of memory for the IPv4 /16 table and /24 blocks "
 			"(raise -m)");
@@ -564,9 +562,8 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 		rc = -ENOMEM;
 		goto err_free;
 	}
-	free(by16);
 	free(by24);
-	by16 = by24 = NULL;
+	by24 = NULL;
 	g->fib4 = build_fib4(&b, routes, g->stats.v4_routes, &g->stats.memory, socket_id);
 	free(routes);
 	if (g->fib4 == NULL) {
@@ -613,7 +610,6 @@ tt_geo_create(const char *path, int socket_id, char *err, size_t errlen)
 
 err_free:
 	tt_geo_free(g);
-	free(by16);
 	free(by24);
 	free(b.v4);
 	free(b.v6);

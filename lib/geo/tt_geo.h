@@ -7,9 +7,10 @@
  *
  * At start the MaxMind DB's search tree is walked (libmaxminddb
  * MMDB_read_node) into ranges; adjacent ranges of one country are merged.
- * IPv4 goes into DPDK's DIR-24-8 FIB (a few nanoseconds, bulk), behind two
- * flat tables of the /16s and the /24s that are one country throughout,
- * which answer all but a few sources without the FIB (tt_geo_v4_levels).
+ * IPv4 goes into DPDK's DIR-24-8 FIB (a few nanoseconds, bulk), behind a
+ * table of the /16s and blocks of the /24s of the /16s that are not one
+ * country, which answer all but a few sources without the FIB
+ * (tt_geo_v4_levels).
  * IPv6 goes into a sorted range array searched by halving: the RIR tables
  * hold ~500k IPv6 prefixes down to /128, which DPDK's FIB6 would need hundreds of
  * MB of tbl8 groups for, while the array takes ~10 MB, and IPv6 is a small

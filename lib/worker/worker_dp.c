@@ -160,8 +160,9 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 	if (n4 != 0) {
 		/*
 		 * A random source's country entries are random lines of a
-		 * 128 KiB and a 32 MiB table: start loading the /16s while the
-		 * burst is parsed, the /24s (tt_geo.h) before the sensor lookup.
+		 * 256 KiB table and of 4.4 MiB of /24 blocks: start loading the
+		 * /16s while the burst is parsed, the /24s (tt_geo.h) before the
+		 * sensor lookup.
 		 */
 		if (c->geo != NULL)
 			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, n4);
