@@ -553,7 +553,7 @@ static const struct key_rule appliance_keys[] = {
 static const struct key_rule redis_keys[] = {
 	{ "enabled", false }, { "host", false }, { "unix", false }, { "port", false }, { "user", false },
 	{ "password_file", false }, { "prefix", false }, { "flush_interval_ms", false },
-	{ "backlog_max_mb", false }, { NULL, false },
+	{ "backlog_max_mb", false }, { "final_flush_s", false }, { NULL, false },
 };
 static const struct key_rule retention_keys[] = {
 	{ "minute", false }, { "hour", false }, { "day", false }, { "sources", false },
@@ -719,6 +719,9 @@ apply_redis(struct loader *ld, const char *k, const char *v, uint32_t line)
 	} else if (strcmp(k, "backlog_max_mb") == 0) {
 		if (parse_u32(v, 1, 1 << 20, &cfg->backlog_max_mb) != 0)
 			BAD("expected MiB from 1 to %d", 1 << 20);
+	} else if (strcmp(k, "final_flush_s") == 0) {
+		if (parse_u32(v, 1, 86400, &cfg->final_flush_s) != 0)
+			BAD("expected seconds from 1 to 86400");
 	}
 	return 0;
 }
@@ -867,6 +870,7 @@ set_defaults(struct tt_config *cfg)
 	cfg->redis_port = TT_DEFAULT_REDIS_PORT;
 	cfg->flush_interval_ms = TT_DEFAULT_FLUSH_INTERVAL_MS;
 	cfg->backlog_max_mb = TT_DEFAULT_BACKLOG_MAX_MB;
+	cfg->final_flush_s = TT_DEFAULT_FINAL_FLUSH_S;
 	cfg->retention_minute = TT_DEFAULT_RETENTION_MINUTE_S;
 	cfg->retention_hour = TT_DEFAULT_RETENTION_HOUR_S;
 	cfg->retention_day = TT_DEFAULT_RETENTION_DAY_S;

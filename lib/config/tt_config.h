@@ -20,6 +20,8 @@ enum {
 	TT_DEFAULT_REDIS_PORT = 6379,
 	TT_DEFAULT_FLUSH_INTERVAL_MS = 1000,
 	TT_DEFAULT_BACKLOG_MAX_MB = 256,
+	/* A Redis restart that reloads a large dataset takes a minute or two. */
+	TT_DEFAULT_FINAL_FLUSH_S = 180,
 	TT_DEFAULT_MIRAI_MIN_PORTS = 2,
 	TT_DEFAULT_RETENTION_MINUTE_S = 2 * 86400,
 	TT_DEFAULT_RETENTION_HOUR_S = 90 * 86400,
@@ -119,6 +121,7 @@ struct tt_config {
 	char *redis_prefix;
 	uint32_t flush_interval_ms;
 	uint32_t backlog_max_mb;
+	uint32_t final_flush_s;        /* how long the final flush keeps trying */
 
 	/* [retention], seconds */
 	uint32_t retention_minute;

@@ -172,6 +172,8 @@ test_redis_values(void)
 		"flush_interval_ms = 5", NULL);
 	expect_problem(HEAD "[redis]\nbacklog_max_mb = lots\n" SENSOR, 5,
 		"backlog_max_mb = lots", NULL);
+	expect_problem(HEAD "[redis]\nfinal_flush_s = 0\n" SENSOR, 5,
+		"final_flush_s = 0", NULL);
 }
 
 static void
