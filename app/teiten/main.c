@@ -54,7 +54,6 @@ enum {
 	TICK_MS = 10,                  /* control loop period */
 	SWAP_TIMEOUT_MS = 1000,
 	SAMPLE_MS = 1000,              /* rates for the console */
-	FINAL_FLUSH_MIN_MS = 5000,     /* Redis gets at least this long at exit */
 	TOP_N = 5,
 	MAX_WORKERS = RTE_MAX_LCORE,
 };
@@ -79,6 +78,7 @@ struct appliance {
 	struct tt_live *live;          /* run, hour and day views; rates */
 	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
 	bool delivered;                /* the final flush committed everything */
+	bool redis_refused;            /* Redis refused for good: exit 2 */
 	bool packet_clock;
 	bool all_replay;
 	uint64_t started_tsc;
@@ -436,10 +436,12 @@ any_wants_swap(const struct appliance *a)
 }
 
 /*
- * A replay can outrun Redis. While Redis is connected and the backlog passes
- * half of backlog_max_mb, stop taking shards: the replaying workers then wait
- * on their files (they lose nothing), instead of minute data being shed.
- * Only an outage sheds. Live ports are never held back.
+ * A replay can outrun Redis. While the publisher is behind (a batch in flight
+ * and the next one waiting), disconnected, or retrying after a refusal, or
+ * the backlog passes half of backlog_max_mb, stop taking shards: the
+ * replaying workers then wait on their files and lose nothing, so a replay
+ * of any length delivers everything. Live ports are never held back: there
+ * only an outage past backlog_max_mb sheds, and says so.
  */
 static bool
 replay_throttled(struct appliance *a)
@@ -449,7 +451,10 @@ replay_throttled(struct appliance *a)
 	if (!a->all_replay || a->pub == NULL)
 		return false;
 	tt_publisher_get_stats(a->pub, &ps);
-	return ps.connected && ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
+	if (ps.failed)
+		return false;
+	return !ps.connected || ps.retrying || ps.behind ||
+		ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
 }
 
 /* Cumulative worker figures into the live view, for per-second rates. */
@@ -488,6 +493,11 @@ control_loop(struct appliance *a)
 		if (deadline != 0 && now >= deadline) {
 			MAIN_LOG(NOTICE, "duration of %" PRIu64 " s reached: stopping",
 				a->opt.duration_s);
+			break;
+		}
+		if (a->pub != NULL && tt_publisher_failed(a->pub, NULL, 0)) {
+			MAIN_LOG(ERR, "Redis refused the appliance's writes for good: stopping");
+			a->redis_refused = true;
 			break;
 		}
 		if (a->all_replay && !a->opt.duration_s && all_drained(a)) {
@@ -559,6 +569,14 @@ fill_report(const struct appliance *a, struct tt_report_input *in,
 		in->redis_errors = ps.errors;
 		in->redis_shed_minute_cells = ps.shed_minute_cells;
 		in->redis_shed_minute_bytes = ps.shed_minute_bytes;
+		in->redis_shed_minute_packets = ps.shed_minute_packets;
+		in->redis_shed_hour_cells = ps.shed_hour_cells;
+		in->redis_shed_hour_packets = ps.shed_hour_packets;
+		in->redis_shed_source_keys = ps.shed_source_keys;
+		in->redis_refusals = ps.refusals;
+		in->redis_data_lost = ps.data_lost;
+		in->redis_undelivered_packets = ps.undelivered_packets;
+		in->redis_failed = ps.failed;
 	}
 }
 
@@ -702,8 +720,12 @@ main(int argc, char **argv)
 		}
 		rc = tt_publisher_start(a.pub);
 		if (rc != 0) {
-			/* Wrong credentials are a config problem: fix and restart. */
-			code = rc == -EACCES ? EXIT_USAGE : EXIT_RUNTIME;
+			char why[512];
+
+			/* Wrong credentials, an id in use: config problems, fix and restart. */
+			if (tt_publisher_failed(a.pub, why, sizeof(why)))
+				fprintf(stderr, "teiten: %s\n", why);
+			code = rc == -EACCES || rc == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
 			goto err_free_publisher;
 		}
 	} else {
@@ -741,18 +763,36 @@ main(int argc, char **argv)
 	/* The workers have returned: the last swap takes what they wrote. */
 	rc = collect(&a);
 	if (a.pub != NULL) {
-		unsigned int wait_ms = RTE_MAX((unsigned int)FINAL_FLUSH_MIN_MS,
-			5 * a.cfg.flush_interval_ms);
+		char why[512];
+		int prc = tt_publisher_stop(a.pub, a.cfg.final_flush_s * 1000u);
 
-		a.delivered = tt_publisher_stop(a.pub, wait_ms) == 0;
+		struct tt_publisher_stats ps;
+
+		tt_publisher_get_stats(a.pub, &ps);
+		/* Delivered means all of it: shed buckets or source keys are not. */
+		a.delivered = prc == 0 && ps.shed_minute_cells == 0 && ps.shed_hour_cells == 0 &&
+			ps.shed_source_keys == 0;
 		if (a.delivered)
 			MAIN_LOG(NOTICE, "final flush to Redis done");
 		else
 			rc = rc != 0 ? rc : -EIO;
+		if (prc == 0 && !a.delivered)
+			MAIN_LOG(ERR, "final flush done, but not everything reached Redis: shed past "
+				"backlog_max_mb: minute buckets of %" PRIu64 " packets, hour buckets of %"
+				PRIu64 " packets, %" PRIu64 " source keys", ps.shed_minute_packets,
+				ps.shed_hour_packets, ps.shed_source_keys);
+		if (ps.data_lost != 0)
+			MAIN_LOG(ERR, "Redis lost data this run had delivered (%" PRIu64 " times; "
+				"see the log above)", ps.data_lost);
+		if (tt_publisher_failed(a.pub, why, sizeof(why))) {
+			fprintf(stderr, "teiten: %s\n", why);
+			a.redis_refused = true;
+		}
 	}
 	if (write_outputs(&a) != 0 && rc == 0)
 		rc = -EIO;
-	code = rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
+	/* A permanent refusal is the config's or Redis's to fix, like bad credentials. */
+	code = a.redis_refused ? EXIT_USAGE : rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
 
 err_free_publisher:
 	tt_publisher_free(a.pub);

@@ -739,6 +739,14 @@ cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reconnects", ps.reconnects);
 	rte_tel_data_add_dict_u64(d, "shed_minute_cells", ps.shed_minute_cells);
 	rte_tel_data_add_dict_u64(d, "shed_minute_bytes", ps.shed_minute_bytes);
+	rte_tel_data_add_dict_u64(d, "shed_minute_packets", ps.shed_minute_packets);
+	rte_tel_data_add_dict_u64(d, "shed_hour_cells", ps.shed_hour_cells);
+	rte_tel_data_add_dict_u64(d, "shed_hour_packets", ps.shed_hour_packets);
+	rte_tel_data_add_dict_u64(d, "shed_source_keys", ps.shed_source_keys);
+	rte_tel_data_add_dict_string(d, "state", ps.failed ? "failed" : !ps.connected ?
+		"disconnected" : ps.retrying ? "retrying" : ps.behind ? "behind" : "ok");
+	rte_tel_data_add_dict_u64(d, "refusals", ps.refusals);
+	rte_tel_data_add_dict_u64(d, "data_lost", ps.data_lost);
 	rte_tel_data_add_dict_u64(d, "tags_resent_skipped", ps.tags_resent_skipped);
 	rte_tel_data_add_dict_u64(d, "commands", ps.commands);
 	sources_release();

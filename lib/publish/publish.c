@@ -11,6 +11,21 @@
  * runs a client's buffered MULTI...EXEC whole or not at all, so after the
  * kill it has either committed or vanished), then reads `flushed` back: a
  * tag whose field equals the in-flight seq is committed; the rest is re-sent.
+ *
+ * Refusals: a transaction Redis refuses is never dropped. Transient answers
+ * (LOADING, BUSY, OOM, ...) leave the batch in flight and retry it with
+ * back-off; a permanent one (NOPERM, WRONGTYPE, ...) fails the publisher,
+ * which then sends nothing more and says why (tt_publisher_failed()).
+ *
+ * Redis losing data: the flushed record of a tag that this run committed to
+ * must still be there. HSET answering 1 (a new field) or a read-back finding
+ * it missing or older means Redis lost what it had taken; that is logged as
+ * an error and counted (data_lost), since the counts cannot be sent again.
+ *
+ * One id, one appliance: each run claims <p>:appliance:<id>:instance with a
+ * token of its own (SET NX, refreshed with the health key). Another live run
+ * under the same id would break the read-back (both write the same flushed
+ * field), so finding the key held by another token fails the publisher.
  */
 #define _GNU_SOURCE
 #include "tt_publish.h"
@@ -18,9 +33,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -29,6 +46,7 @@
 
 #include <hiredis/hiredis.h>
 #include <maxminddb.h>
+#include <rte_common.h>
 #include <rte_log.h>
 
 #include "publish_internal.h"
@@ -42,10 +60,21 @@ RTE_LOG_REGISTER(tt_logtype_publish, tt.publish, NOTICE);
 enum {
 	CONNECT_TIMEOUT_MS = 1000,
 	COMMAND_TIMEOUT_MS = 2000,
+	/*
+	 * A transaction's replies may take this much more per command: EXEC runs
+	 * them all before it answers. Redis 7 on the 2-core machine runs a
+	 * ZINCRBY in ~1 us and a PFMERGE of a dense HLL in ~20 us; 100 us a
+	 * command leaves room for a loaded host without letting a dead one hang.
+	 */
+	COMMAND_TIMEOUT_PER_CMD_US = 100,
 	BACKOFF_MIN_MS = 100,
 	BACKOFF_MAX_MS = 5000,
 	SHED_LOG_INTERVAL_MS = 60000,
 	HEALTH_INTERVALS = 3,          /* the health key lives 3 flush intervals */
+	SENSOR_META_INTERVAL_MS = 60000,
+	/* A merged shard past this keeps no capacity once emptied: memory goes back. */
+	SHRINK_BYTES = 16u << 20,
+	WHY_MAX = 512,
 };
 
 struct tt_publisher {
@@ -75,6 +104,9 @@ struct tt_publisher {
 	struct tt_publisher_stats stats;
 	uint64_t inflight_bytes;           /* written by the publisher */
 	uint64_t inflight_cells;
+	uint64_t inflight_packets;
+	bool inflight_locked;              /* the publisher's `inflight`, for readers */
+	char why[WHY_MAX];                 /* set once with stats.failed */
 
 	/* publisher thread only */
 	redisContext *rc;
@@ -87,12 +119,21 @@ struct tt_publisher {
 	struct tt_shard *inflight_hour;
 	uint8_t *has;                      /* [tag]: the in-flight batch writes it */
 	uint8_t *done;                     /* [tag]: committed */
+	uint64_t *committed;               /* [tag]: this run's last committed seq, 0 none */
 	uint64_t seq_next;
 	uint64_t backoff_ms;
 	uint64_t next_connect_ms;
+	uint64_t retry_ms;                 /* after a transient refusal: not before */
+	uint64_t retry_backoff_ms;
+	uint64_t refused_since_ms;         /* the refusal episode's start, 0 none */
+	uint64_t next_sensor_meta_ms;
 	bool down_logged;
-	/* commands of the tag transaction being written */
+	char token[33];                    /* this run's instance token */
+	bool claimed;                      /* the instance key was ours once */
+	/* the tag transaction being written: its commands' names, for errors */
 	uint32_t cur_commands;
+	const char **cur_names;
+	uint32_t cur_names_cap;
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
 };
@@ -190,16 +231,27 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
 	p->has = calloc(p->n_tags, 1);
 	p->done = calloc(p->n_tags, 1);
+	p->committed = calloc(p->n_tags, sizeof(*p->committed));
 	p->pending_min = new_merged_shard(false);
 	p->pending_hour = new_merged_shard(true);
 	p->inflight_min = new_merged_shard(false);
 	p->inflight_hour = new_merged_shard(true);
-	if (p->sensor_names == NULL || p->has == NULL || p->done == NULL ||
+	if (p->sensor_names == NULL || p->has == NULL || p->done == NULL || p->committed == NULL ||
 			p->pending_min == NULL || p->pending_hour == NULL ||
 			p->inflight_min == NULL || p->inflight_hour == NULL)
 		goto err_free;
 	for (i = 0; i < cfg->n_sensors; i++)
 		p->sensor_names[i] = cfg->sensors[i].name;
+	{
+		uint8_t rnd[16];
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			err = errno;
+			goto err_free;
+		}
+		for (i = 0; i < sizeof(rnd); i++)
+			snprintf(p->token + 2 * i, 3, "%02x", rnd[i]);
+	}
 	if (cfg->redis_password_file != NULL) {
 		p->password = read_password(cfg->redis_password_file, &err);
 		if (p->password == NULL) {
@@ -247,6 +299,155 @@ redis_where(const struct tt_publisher *p, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Redis's answers that retrying cures: it is loading its data, busy with a
+ * script, out of memory until something expires, or a cluster or replica
+ * that is failing over. Everything else (NOPERM, WRONGTYPE, a script error,
+ * a syntax error) fails again however often it is sent.
+ */
+static bool
+is_transient(const char *err)
+{
+	static const char *const codes[] = {
+		"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "OOM",
+		"NOREPLICAS", "MISCONF", "READONLY",
+	};
+	size_t i, n;
+
+	for (i = 0; i < RTE_DIM(codes); i++) {
+		n = strlen(codes[i]);
+		if (strncmp(err, codes[i], n) == 0 && (err[n] == ' ' || err[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* What fixes a permanent refusal, for the one line that reports it. */
+static void
+refusal_hint(const struct tt_publisher *p, const char *err, char *buf, size_t len)
+{
+	const char *q = strchr(err, '\'');
+	const char *user = p->cfg->redis_user ? p->cfg->redis_user : "default";
+
+	if (strncmp(err, "NOPERM", 6) == 0 && strstr(err, "keys") != NULL)
+		snprintf(buf, len, "; the ACL user '%s' needs the key pattern ~%s:* "
+			"(config/redis-acl.conf lists every rule teiten needs)", user,
+			p->cfg->redis_prefix);
+	else if (strncmp(err, "NOPERM", 6) == 0 && q != NULL)
+		snprintf(buf, len, "; the ACL user '%s' needs +%.*s (config/redis-acl.conf "
+			"lists every rule teiten needs)", user, (int)strcspn(q + 1, "'"), q + 1);
+	else if (strncmp(err, "WRONGTYPE", 9) == 0)
+		snprintf(buf, len, "; a key under the prefix '%s' holds another type: "
+			"another program writes there, or give teiten a prefix of its own",
+			p->cfg->redis_prefix);
+	else
+		buf[0] = '\0';
+}
+
+/* Refused for good: log it once, stop sending, let the control thread know. */
+static void
+fail(struct tt_publisher *p, const char *fmt, ...)
+{
+	char why[WHY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&p->lock);
+	if (!p->stats.failed) {
+		p->stats.failed = true;
+		snprintf(p->why, sizeof(p->why), "%s", why);
+		PUB_LOG(ERR, "%s; publishing stops", why);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The tag's name as it appears in keys, for messages. */
+static const char *
+tag_label(const struct tt_publisher *p, uint32_t tag)
+{
+	return tag < p->cfg->n_sensors ? p->sensor_names[tag] :
+		tag == p->cfg->n_sensors ? "all" : "src";
+}
+
+/*
+ * A refused command. Transient: the batch stays in flight and is retried
+ * with back-off (the first refusal of an episode is logged). Permanent: the
+ * publisher fails. @p where names the key's tag ("{all}", "the health key").
+ * @return -EAGAIN or -EPERM.
+ */
+static int
+refused(struct tt_publisher *p, const char *where, const char *cmd, const char *err)
+{
+	char hint[256];
+
+	if (is_transient(err)) {
+		uint64_t now = now_ms();
+
+		if (p->refused_since_ms == 0) {
+			p->refused_since_ms = now;
+			PUB_LOG(WARNING, "redis refused %s for %s: %s; retrying with back-off, "
+				"the counts wait in memory", cmd, where, err);
+		}
+		p->retry_backoff_ms = p->retry_backoff_ms ?
+			RTE_MIN(p->retry_backoff_ms * 2, (uint64_t)BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
+		p->retry_ms = now + p->retry_backoff_ms;
+		pthread_mutex_lock(&p->lock);
+		p->stats.refusals++;
+		p->stats.errors++;
+		p->stats.retrying = true;
+		pthread_mutex_unlock(&p->lock);
+		return -EAGAIN;
+	}
+	refusal_hint(p, err, hint, sizeof(hint));
+	pthread_mutex_lock(&p->lock);
+	p->stats.errors++;
+	pthread_mutex_unlock(&p->lock);
+	fail(p, "redis refused %s for %s: %s%s", cmd, where, err, hint);
+	return -EPERM;
+}
+
+/* A transaction went through after refusals: say so once. */
+static void
+accepted(struct tt_publisher *p)
+{
+	if (p->refused_since_ms == 0)
+		return;
+	PUB_LOG(NOTICE, "redis takes writes again after %" PRIu64 " ms of refusals",
+		now_ms() - p->refused_since_ms);
+	p->refused_since_ms = 0;
+	p->retry_backoff_ms = 0;
+	p->retry_ms = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.retrying = false;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Redis no longer has a flush it took: the counts of it are gone. */
+static void
+data_lost(struct tt_publisher *p, uint32_t tag, const char *what)
+{
+	PUB_LOG(ERR, "redis lost data: the flushed record of {%s} %s (this run committed "
+		"flush %" PRIu64 " there): Redis restarted without its data, or the key was "
+		"removed; what it had taken before is gone and cannot be sent again",
+		tag_label(p, tag), what, p->committed[tag]);
+	pthread_mutex_lock(&p->lock);
+	p->stats.data_lost++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static bool
+failed(struct tt_publisher *p)
+{
+	bool f;
+
+	pthread_mutex_lock(&p->lock);
+	f = p->stats.failed;
+	pthread_mutex_unlock(&p->lock);
+	return f;
+}
+
 static void
 drop_connection(struct tt_publisher *p, const char *why)
 {
@@ -257,7 +458,8 @@ drop_connection(struct tt_publisher *p, const char *why)
 	PUB_LOG(WARNING, "redis %s: %s; reconnecting", redis_where(p, where, sizeof(where)),
 		why);
 	p->old_client_id = p->client_id;
-	p->need_readback = p->inflight;
+	/* What the broken connection committed, and what Redis still has. */
+	p->need_readback = true;
 	redisFree(p->rc);
 	p->rc = NULL;
 	p->backoff_ms = BACKOFF_MIN_MS;
@@ -280,6 +482,113 @@ command(struct tt_publisher *p, int argc, const char **argv)
 }
 
 /*
+ * Replies to @p commands pipelined commands may take this long: EXEC runs a
+ * whole transaction before it answers, so a fixed timeout would turn a big
+ * interval into a reconnect loop.
+ */
+static void
+set_reply_timeout(redisContext *rc, uint64_t commands)
+{
+	uint64_t us = (uint64_t)COMMAND_TIMEOUT_MS * 1000 + commands * COMMAND_TIMEOUT_PER_CMD_US;
+	struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (long)(us % 1000000) };
+
+	redisSetTimeout(rc, tv);
+}
+
+static void
+instance_key(const struct tt_publisher *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:appliance:%s:instance", p->cfg->redis_prefix, p->cfg->id);
+}
+
+static uint64_t
+instance_ttl_ms(const struct tt_publisher *p)
+{
+	return (uint64_t)HEALTH_INTERVALS * p->cfg->flush_interval_ms;
+}
+
+static void
+id_in_use(struct tt_publisher *p, const char *other)
+{
+	fail(p, "appliance id '%s' is in use: another teiten (instance %s) publishes into "
+		"this Redis under it, and two would corrupt each other's exactly-once "
+		"record; give each appliance its own [appliance] id", p->cfg->id, other);
+}
+
+/*
+ * Claim the appliance id for this run (SET NX with the health key's life).
+ * A key left by a run that just ended expires within HEALTH_INTERVALS flush
+ * intervals, so the first claim waits that long before it calls the id taken.
+ * @return 0 claimed, -EEXIST taken (the publisher failed), -EAGAIN Redis did
+ *   not answer it now (claimed at the next health write), -EIO connection lost.
+ */
+static int
+claim_instance(struct tt_publisher *p)
+{
+	char key[300], ttl[24];
+	unsigned int waits = 0;
+
+	instance_key(p, key, sizeof(key));
+	snprintf(ttl, sizeof(ttl), "%" PRIu64, instance_ttl_ms(p));
+	for (;;) {
+		const char *set[6] = { "SET", key, p->token, "PX", ttl, "NX" };
+		const char *get[2] = { "GET", key };
+		const char *pttl[2] = { "PTTL", key };
+		redisReply *r = command(p, 6, set);
+		long long left;
+
+		if (r == NULL)
+			return -EIO;
+		if (r->type == REDIS_REPLY_ERROR) {
+			int rc = is_transient(r->str) ? -EAGAIN : refused(p, "the instance key",
+				"SET", r->str);
+
+			freeReplyObject(r);
+			return rc;
+		}
+		if (r->type == REDIS_REPLY_STATUS) {
+			freeReplyObject(r);
+			p->claimed = true;
+			return 0;
+		}
+		freeReplyObject(r);
+		r = command(p, 2, get);
+		if (r == NULL)
+			return -EIO;
+		if (r->type != REDIS_REPLY_STRING || strcmp(r->str, p->token) == 0) {
+			/* ours already, or gone since the SET: claim again */
+			bool ours = r->type == REDIS_REPLY_STRING;
+
+			freeReplyObject(r);
+			if (ours)
+				return 0;
+			continue;
+		}
+		if (p->claimed || waits++ == 2) {
+			id_in_use(p, r->str);
+			freeReplyObject(r);
+			return -EEXIST;
+		}
+		freeReplyObject(r);
+		r = command(p, 2, pttl);
+		if (r == NULL)
+			return -EIO;
+		left = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+		freeReplyObject(r);
+		if (left > 0) {
+			struct timespec ts;
+
+			left = RTE_MIN(left, (long long)instance_ttl_ms(p)) + 50;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			PUB_LOG(NOTICE, "appliance id '%s': the instance key of another run lives "
+				"%lld ms more; waiting for it to expire", p->cfg->id, left);
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/*
  * @return 0 connected, -EACCES credentials rejected, -ECONNREFUSED (or
  *   another error) when Redis cannot be reached.
  */
@@ -288,7 +597,6 @@ connect_redis(struct tt_publisher *p)
 {
 	const struct tt_config *cfg = p->cfg;
 	struct timeval ctv = { 0, CONNECT_TIMEOUT_MS * 1000 };
-	struct timeval ctm = { COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000 };
 	char where[300];
 	redisContext *rc;
 	redisReply *r;
@@ -305,7 +613,7 @@ connect_redis(struct tt_publisher *p)
 		redisFree(rc);
 		return -ECONNREFUSED;
 	}
-	redisSetTimeout(rc, ctm);
+	set_reply_timeout(rc, 0);
 	if (p->password != NULL || cfg->redis_user != NULL) {
 		r = cfg->redis_user ?
 			redisCommand(rc, "AUTH %s %s", cfg->redis_user, p->password ? p->password : "") :
@@ -343,6 +651,9 @@ connect_redis(struct tt_publisher *p)
 	p->stats.connected = true;
 	p->stats.reconnects++;
 	pthread_mutex_unlock(&p->lock);
+	p->next_sensor_meta_ms = 0;
+	if (claim_instance(p) == -EIO)
+		return -EIO;
 	return 0;
 
 err_free:
@@ -368,86 +679,156 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 {
 	struct tt_publisher *p = ctx;
 
+	if (p->cur_commands == p->cur_names_cap) {
+		uint32_t cap = p->cur_names_cap ? 2 * p->cur_names_cap : 1024;
+		const char **n = realloc(p->cur_names, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		p->cur_names = n;
+		p->cur_names_cap = cap;
+	}
 	if (redisAppendCommandArgv(p->rc, argc, argv, lens) != REDIS_OK)
 		return -ENOMEM;
-	p->cur_commands++;
+	/* The plan's command names are string literals: they outlive the flush. */
+	p->cur_names[p->cur_commands++] = argv[0];
 	p->flush_commands++;
 	return 0;
 }
 
-/* Read the transaction's replies: +OK, +QUEUED..., then EXEC's array. */
+/*
+ * Read the transaction's replies: +OK, +QUEUED..., then EXEC's. An array is
+ * a commit; anything else is a refusal whose cause is the first command
+ * Redis refused to queue (NOPERM, OOM, LOADING...), else EXEC's own error.
+ */
 static int
 sink_end(void *ctx, uint32_t tag)
 {
 	struct tt_publisher *p = ctx;
+	char where[64], err[WHY_MAX] = "";
+	const char *cmd = NULL;
+	bool committed = false, lost = false;
 	redisReply *r = NULL;
-	uint32_t i, queue_errors = 0;
+	uint32_t i;
 	size_t e;
-	int ret = 0;
 
+	set_reply_timeout(p->rc, p->cur_commands);
 	for (i = 0; i < p->cur_commands; i++) {
 		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
 			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
 			return -EIO;
 		}
 		if (i + 1 < p->cur_commands) {
-			if (r->type == REDIS_REPLY_ERROR && queue_errors++ == 0)
-				PUB_LOG(ERR, "tag %u: command %u refused: %s", tag, i, r->str);
-			freeReplyObject(r);
-			continue;
-		}
-		if (r->type == REDIS_REPLY_ARRAY) {
-			for (e = 0; e < r->elements; e++)
-				if (r->element[e]->type == REDIS_REPLY_ERROR && queue_errors++ == 0)
-					PUB_LOG(ERR, "tag %u: command failed in EXEC: %s", tag,
-						r->element[e]->str);
-			p->done[tag] = 1;
-		} else {
-			PUB_LOG(ERR, "tag %u: transaction not committed: %s", tag,
-				r->type == REDIS_REPLY_ERROR ? r->str : "no EXEC reply");
-			ret = -EPROTO;
+			if (r->type == REDIS_REPLY_ERROR && cmd == NULL) {
+				cmd = p->cur_names[i];
+				snprintf(err, sizeof(err), "%s", r->str);
+			}
+		} else if (r->type == REDIS_REPLY_ARRAY) {
+			committed = true;
+			/* EXEC's elements answer the commands between MULTI and EXEC. */
+			for (e = 0; e < r->elements && cmd == NULL; e++)
+				if (r->element[e]->type == REDIS_REPLY_ERROR) {
+					cmd = p->cur_names[e + 1];
+					snprintf(err, sizeof(err), "%s", r->element[e]->str);
+				}
+			/* The flushed HSET, second last: 1 is a new field. */
+			lost = r->elements >= 2 && p->committed[tag] != 0 &&
+				r->element[r->elements - 2]->type == REDIS_REPLY_INTEGER &&
+				r->element[r->elements - 2]->integer == 1;
+		} else if (cmd == NULL) {
+			cmd = "EXEC";
+			snprintf(err, sizeof(err), "%s", r->type == REDIS_REPLY_ERROR ? r->str :
+				"no EXEC reply");
 		}
 		freeReplyObject(r);
 	}
-	if (queue_errors != 0) {
-		pthread_mutex_lock(&p->lock);
-		p->stats.errors += queue_errors;
-		pthread_mutex_unlock(&p->lock);
+	set_reply_timeout(p->rc, 0);
+	snprintf(where, sizeof(where), "{%s}", tag_label(p, tag));
+	if (!committed)
+		return refused(p, where, cmd, err);
+	p->done[tag] = 1;
+	if (lost)
+		data_lost(p, tag, "had vanished");
+	p->committed[tag] = p->inflight_seq;
+	if (cmd != NULL) {
+		/* Applied but for the failed commands: resending would double the rest. */
+		char hint[256];
+
+		refusal_hint(p, err, hint, sizeof(hint));
+		fail(p, "redis ran the %s transaction of flush %" PRIu64 " but %s failed in it: "
+			"%s%s", where, p->inflight_seq, cmd, err, hint);
+		return -EPERM;
 	}
-	/* A refused transaction is not retried forever: it would fail again. */
-	if (ret == -EPROTO)
-		p->done[tag] = 1;
 	return 0;
 }
 
-/* After a broken connection: which tags of the in-flight batch committed? */
+/* Does the in-flight batch still owe this tag a commit? */
+static bool
+owed(const struct tt_publisher *p, uint32_t tag)
+{
+	return p->inflight && p->has[tag] && !p->done[tag];
+}
+
+/*
+ * After a broken connection, pipelined HGETs of every tag's flushed record:
+ * a tag the in-flight batch owes is committed if it holds the batch's seq;
+ * a tag this run committed to must hold at least that commit, or Redis has
+ * lost data.
+ */
 static int
 read_back(struct tt_publisher *p)
 {
-	char key[300], seq[24];
-	uint32_t tag;
+	char key[300];
+	uint32_t tag, n = 0;
+	int ret = 0;
 
-	snprintf(seq, sizeof(seq), "%" PRIu64, p->inflight_seq);
 	for (tag = 0; tag < p->n_tags; tag++) {
-		const char *argv[3] = { "HGET", key, p->cfg->id };
-		redisReply *r;
-
-		if (!p->has[tag] || p->done[tag])
+		if (!owed(p, tag) && p->committed[tag] == 0)
 			continue;
 		tt_plan_flushed_key(&p->plan, tag, key, sizeof(key));
-		r = command(p, 3, argv);
-		if (r == NULL)
+		if (redisAppendCommand(p->rc, "HGET %s %s", key, p->cfg->id) != REDIS_OK)
+			return -ENOMEM;
+		n++;
+	}
+	set_reply_timeout(p->rc, n);
+	for (tag = 0; tag < p->n_tags; tag++) {
+		redisReply *r;
+		uint64_t v;
+
+		if (!owed(p, tag) && p->committed[tag] == 0)
+			continue;
+		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
+			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
 			return -EIO;
-		if (r->type == REDIS_REPLY_STRING && strcmp(r->str, seq) == 0) {
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			char where[64];
+
+			snprintf(where, sizeof(where), "{%s}", tag_label(p, tag));
+			if (ret == 0)
+				ret = refused(p, where, "HGET", r->str);
+			freeReplyObject(r);
+			continue;
+		}
+		v = r->type == REDIS_REPLY_STRING ? strtoull(r->str, NULL, 10) : 0;
+		freeReplyObject(r);
+		if (owed(p, tag) && v == p->inflight_seq) {
 			p->done[tag] = 1;
+			p->committed[tag] = v;
 			pthread_mutex_lock(&p->lock);
 			p->stats.tags_resent_skipped++;
 			pthread_mutex_unlock(&p->lock);
+		} else if (p->committed[tag] != 0 && v < p->committed[tag]) {
+			data_lost(p, tag, v == 0 ? "is missing" : "is older than this run's");
+			/* Reported once: later checks hold Redis to what it has now. */
+			p->committed[tag] = 0;
 		}
-		freeReplyObject(r);
 	}
-	p->need_readback = false;
-	return 0;
+	if (p->rc != NULL)
+		set_reply_timeout(p->rc, 0);
+	if (ret == 0)
+		p->need_readback = false;
+	return ret;
 }
 
 static uint64_t
@@ -461,7 +842,46 @@ shard_cells(const struct tt_shard *s)
 static bool
 shard_empty(const struct tt_shard *s)
 {
-	return shard_cells(s) == 0;
+	return shard_cells(s) == 0 && tt_src_deltas_count(tt_counters_src_deltas(s)) == 0;
+}
+
+/* Packets a merged shard counts: its port cells of the "all" scope. */
+static uint64_t
+shard_packets(const struct tt_shard *s)
+{
+	const struct tt_table *t = tt_counters_port_table(s);
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < tt_table_cells(t); i++)
+		if (tt_table_key(t, i)->sensor == TT_SCOPE_ALL)
+			n += tt_table_values(t, i)[TT_PV_PKTS];
+	return n;
+}
+
+static uint32_t
+shard_sources(const struct tt_shard *s)
+{
+	return tt_src_deltas_count(tt_counters_src_deltas(s));
+}
+
+/*
+ * Empty a merged shard. One that grew past @p keep_bytes (an outage, a flood
+ * of sources) is replaced by a new small one, so its memory goes back
+ * instead of staying held at its peak.
+ */
+static void
+empty_shard(struct tt_shard **s, bool keep_sources, uint64_t keep_bytes)
+{
+	struct tt_shard *fresh;
+
+	if (tt_counters_memory(*s) > keep_bytes &&
+			(fresh = new_merged_shard(keep_sources)) != NULL) {
+		tt_counters_free(*s);
+		*s = fresh;
+		return;
+	}
+	tt_counters_reset(*s);
 }
 
 /*
@@ -480,7 +900,7 @@ backlog_locked(const struct tt_publisher *p, uint64_t *bytes, uint64_t *cells)
 	}
 	if (!shard_empty(p->pending_hour)) {
 		*bytes += tt_counters_memory(p->pending_hour);
-		*cells += shard_cells(p->pending_hour);
+		*cells += shard_cells(p->pending_hour) + shard_sources(p->pending_hour);
 	}
 }
 
@@ -502,7 +922,8 @@ take_pending(struct tt_publisher *p)
 	p->inflight_min = m;
 	p->inflight_hour = h;
 	p->inflight_bytes = tt_counters_memory(m) + tt_counters_memory(h);
-	p->inflight_cells = shard_cells(m) + shard_cells(h);
+	p->inflight_cells = shard_cells(m) + shard_cells(h) + shard_sources(h);
+	p->inflight_locked = true;
 	pthread_mutex_unlock(&p->lock);
 	p->inflight = true;
 	p->inflight_seq = ++p->seq_next;
@@ -519,10 +940,11 @@ finish_inflight(struct tt_publisher *p)
 {
 	uint64_t took = now_us() - p->flush_started_us;
 
-	tt_counters_reset(p->inflight_min);
-	tt_counters_reset(p->inflight_hour);
+	empty_shard(&p->inflight_min, false, SHRINK_BYTES);
+	empty_shard(&p->inflight_hour, true, SHRINK_BYTES);
 	p->inflight = false;
 	pthread_mutex_lock(&p->lock);
+	p->inflight_locked = false;
 	p->stats.commands += p->flush_commands;
 	p->stats.last_flush_us = took;
 	if (took > p->stats.max_flush_us)
@@ -544,8 +966,6 @@ flush_inflight(struct tt_publisher *p)
 	uint32_t tag;
 	int rc;
 
-	if (p->need_readback && read_back(p) != 0)
-		return -EIO;
 	rc = tt_plan_flush(&p->plan, p->inflight_min, p->inflight_hour, p->inflight_seq,
 		p->done, &sink);
 	if (rc != 0)
@@ -553,20 +973,60 @@ flush_inflight(struct tt_publisher *p)
 	for (tag = 0; tag < p->n_tags; tag++)
 		if (p->has[tag] && !p->done[tag])
 			return -EAGAIN;
+	accepted(p);
 	finish_inflight(p);
 	return 0;
 }
 
+/*
+ * Each sensor's metadata (DESIGN.md section 5, operations), so a consumer
+ * needs no config: at every connection and once a minute. It lives as long
+ * as the day buckets it describes.
+ */
+static void
+append_sensor_meta(struct tt_publisher *p, uint32_t *n)
+{
+	const struct tt_config *cfg = p->cfg;
+	char key[300], port[8], ttl[16];
+	uint32_t i;
+
+	snprintf(ttl, sizeof(ttl), "%u", cfg->retention_day);
+	for (i = 0; i < cfg->n_sensors; i++) {
+		const struct tt_sensor_conf *sc = &cfg->sensors[i];
+		const char *hset[10] = {
+			"HSET", key, "label", sc->label, "location",
+			sc->location == TT_LOCATION_DOMESTIC ? "domestic" : "overseas",
+			"port", port, "appliance", cfg->id,
+		};
+		const char *expire[3] = { "EXPIRE", key, ttl };
+
+		snprintf(key, sizeof(key), "%s:sensor:%s", cfg->redis_prefix, sc->name);
+		snprintf(port, sizeof(port), "%u", sc->port);
+		redisAppendCommandArgv(p->rc, 10, hset, NULL);
+		redisAppendCommandArgv(p->rc, 3, expire, NULL);
+		*n += 2;
+	}
+}
+
+/*
+ * The health hash (DESIGN.md section 5), the instance key's refresh (SET
+ * ... GET: Redis >= 6.2) and, now and then, the sensors' metadata, as one
+ * pipeline. A transient refusal is left for the next interval; a permanent
+ * one, or the instance key held by another run, fails the publisher.
+ */
 static void
 write_health(struct tt_publisher *p)
 {
 	const struct tt_config *cfg = p->cfg;
 	struct tt_publisher_health h;
 	struct tt_publisher_stats st;
-	char key[300], v[12][24], ttl[24];
-	const char *argv[2 + 2 * 14];
-	redisReply *r;
-	int n = 0, i;
+	char key[300], ikey[300], ttl[24];
+	const char *argv[64];
+	char v[24][24];
+	uint32_t n_cmds = 0, i;
+	int n = 0, k = 0;
+	uint64_t now = now_ms();
+	bool meta = now >= p->next_sensor_meta_ms;
 
 	pthread_mutex_lock(&p->lock);
 	h = p->health;
@@ -574,64 +1034,100 @@ write_health(struct tt_publisher *p)
 	backlog_locked(p, &st.backlog_bytes, &st.backlog_cells);
 	pthread_mutex_unlock(&p->lock);
 	snprintf(key, sizeof(key), "%s:appliance:%s", cfg->redis_prefix, cfg->id);
-	snprintf(v[0], sizeof(v[0]), "%" PRIu64, p->started_s);
-	snprintf(v[1], sizeof(v[1]), "%" PRIu64, st.last_flush_ms / 1000);
-	snprintf(v[2], sizeof(v[2]), "%" PRIu64, st.flush_seq);
-	snprintf(v[3], sizeof(v[3]), "%" PRIu64, h.rx_pkts);
-	snprintf(v[4], sizeof(v[4]), "%" PRIu64, h.rx_missed);
-	snprintf(v[5], sizeof(v[5]), "%" PRIu64, h.not_dark);
-	snprintf(v[6], sizeof(v[6]), "%" PRIu64, h.malformed);
-	snprintf(v[7], sizeof(v[7]), "%" PRIu64, st.backlog_bytes);
-	snprintf(v[8], sizeof(v[8]), "%u", p->n_workers);
-	snprintf(v[9], sizeof(v[9]), "%" PRIu64, st.shed_minute_cells);
-	snprintf(v[10], sizeof(v[10]), "%" PRIu64, st.shed_minute_bytes);
-	snprintf(v[11], sizeof(v[11]), "%" PRIu64, st.errors);
 	argv[n++] = "HSET";
 	argv[n++] = key;
 	argv[n++] = "version";
 	argv[n++] = TT_VERSION;
-	{
-		static const char *const names[12] = {
-			"started", "last_flush", "flush_seq", "rx_pkts", "rx_missed", "not_dark",
-			"malformed", "redis_backlog_bytes", "workers", "shed_minute_cells",
-			"shed_minute_bytes", "redis_errors",
-		};
-
-		for (i = 0; i < 12; i++) {
-			argv[n++] = names[i];
-			argv[n++] = v[i];
-		}
-	}
-	r = command(p, n, argv);
-	if (r == NULL)
-		return;
-	freeReplyObject(r);
-	snprintf(ttl, sizeof(ttl), "%u", HEALTH_INTERVALS * cfg->flush_interval_ms);
+	argv[n++] = "instance";
+	argv[n++] = p->token;
+#define FIELD(name, fmt, val) do { \
+		snprintf(v[k], sizeof(v[k]), fmt, val); \
+		argv[n++] = name; \
+		argv[n++] = v[k++]; \
+	} while (0)
+	FIELD("started", "%" PRIu64, p->started_s);
+	FIELD("last_flush", "%" PRIu64, st.last_flush_ms / 1000);
+	FIELD("flush_seq", "%" PRIu64, st.flush_seq);
+	FIELD("rx_pkts", "%" PRIu64, h.rx_pkts);
+	FIELD("rx_missed", "%" PRIu64, h.rx_missed);
+	FIELD("not_dark", "%" PRIu64, h.not_dark);
+	FIELD("malformed", "%" PRIu64, h.malformed);
+	FIELD("redis_backlog_bytes", "%" PRIu64, st.backlog_bytes);
+	FIELD("workers", "%u", p->n_workers);
+	FIELD("shed_minute_cells", "%" PRIu64, st.shed_minute_cells);
+	FIELD("shed_minute_bytes", "%" PRIu64, st.shed_minute_bytes);
+	FIELD("shed_minute_packets", "%" PRIu64, st.shed_minute_packets);
+	FIELD("shed_hour_cells", "%" PRIu64, st.shed_hour_cells);
+	FIELD("shed_hour_packets", "%" PRIu64, st.shed_hour_packets);
+	FIELD("shed_source_keys", "%" PRIu64, st.shed_source_keys);
+	FIELD("redis_errors", "%" PRIu64, st.errors);
+	FIELD("redis_refusals", "%" PRIu64, st.refusals);
+	FIELD("redis_data_lost", "%" PRIu64, st.data_lost);
+#undef FIELD
+	redisAppendCommandArgv(p->rc, n, argv, NULL);
+	snprintf(ttl, sizeof(ttl), "%" PRIu64, instance_ttl_ms(p));
 	{
 		const char *px[3] = { "PEXPIRE", key, ttl };
+		const char *set[6] = { "SET", ikey, p->token, "PX", ttl, "GET" };
 
-		r = command(p, 3, px);
+		instance_key(p, ikey, sizeof(ikey));
+		redisAppendCommandArgv(p->rc, 3, px, NULL);
+		redisAppendCommandArgv(p->rc, 6, set, NULL);
+	}
+	n_cmds = 3;
+	if (meta) {
+		append_sensor_meta(p, &n_cmds);
+		p->next_sensor_meta_ms = now + SENSOR_META_INTERVAL_MS;
+	}
+	set_reply_timeout(p->rc, n_cmds);
+	for (i = 0; i < n_cmds; i++) {
+		redisReply *r;
+
+		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
+			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+			return;
+		}
+		if (r->type == REDIS_REPLY_ERROR && !is_transient(r->str))
+			refused(p, i < 3 ? "the health key" : "a sensor's metadata",
+				i == 0 ? "HSET" : i == 1 ? "PEXPIRE" : i == 2 ? "SET" :
+				i % 2 ? "HSET" : "EXPIRE", r->str);
+		else if (i == 2 && r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) != 0)
+			id_in_use(p, r->str);
 		freeReplyObject(r);
 	}
+	set_reply_timeout(p->rc, 0);
+}
+
+/* How long the publisher thread may sleep: an interval, or less to a retry. */
+static uint64_t
+sleep_ms(const struct tt_publisher *p, uint64_t now)
+{
+	uint64_t ms = p->cfg->flush_interval_ms;
+
+	if (p->rc == NULL && p->next_connect_ms > now)
+		ms = RTE_MIN(ms, p->next_connect_ms - now);
+	if (p->rc != NULL && p->retry_ms > now)
+		ms = RTE_MIN(ms, p->retry_ms - now);
+	return ms;
 }
 
 static void *
 publisher_main(void *arg)
 {
 	struct tt_publisher *p = arg;
-	uint64_t interval = p->cfg->flush_interval_ms;
+	uint64_t now = now_ms();
 
 	for (;;) {
 		struct timespec until;
+		uint64_t wait = sleep_ms(p, now);
 		bool stopping;
-		uint64_t now;
 		int rc;
 
 		pthread_mutex_lock(&p->lock);
 		if (!p->stopping && !p->kicked) {
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += (time_t)(interval / 1000);
-			until.tv_nsec += (long)(interval % 1000) * 1000000;
+			until.tv_sec += (time_t)(wait / 1000);
+			until.tv_nsec += (long)(wait % 1000) * 1000000;
 			if (until.tv_nsec >= 1000000000) {
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000;
@@ -643,6 +1139,11 @@ publisher_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		now = now_ms();
 
+		if (failed(p)) {
+			if (stopping)
+				break;
+			continue;
+		}
 		if (p->rc == NULL && now >= p->next_connect_ms) {
 			rc = connect_redis(p);
 			if (rc != 0) {
@@ -654,13 +1155,16 @@ publisher_main(void *arg)
 				p->backoff_ms = 0;
 			}
 		}
+		if (p->rc != NULL && p->need_readback && now >= p->retry_ms)
+			read_back(p);
 		/* Drain: each round commits the in-flight batch, then takes the next. */
-		while (p->rc != NULL && (p->inflight || take_pending(p))) {
+		while (p->rc != NULL && !p->need_readback && !failed(p) && now_ms() >= p->retry_ms &&
+				(p->inflight || take_pending(p))) {
 			rc = flush_inflight(p);
 			if (rc != 0)
 				break;
 		}
-		if (p->rc != NULL)
+		if (p->rc != NULL && !failed(p))
 			write_health(p);
 
 		if (stopping) {
@@ -672,13 +1176,14 @@ publisher_main(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			if (empty || now_ms() >= p->stop_deadline_ms)
 				break;
-			/* Redis away at the end: keep trying until the deadline. */
-			if (p->rc == NULL) {
+			/* Redis away or refusing at the end: keep trying until the deadline. */
+			if (p->rc == NULL || p->retry_ms > now_ms()) {
 				struct timespec ts = { 0, 50 * 1000000 };
 
 				nanosleep(&ts, NULL);
 			}
 		}
+		now = now_ms();
 	}
 	return NULL;
 }
@@ -690,6 +1195,8 @@ tt_publisher_start(struct tt_publisher *p)
 
 	if (rc == -EACCES)
 		return rc;
+	if (failed(p))
+		return -EEXIST;
 	if (rc != 0)
 		p->next_connect_ms = now_ms() + BACKOFF_MIN_MS;
 	rc = pthread_create(&p->thread, NULL, publisher_main, p);
@@ -700,37 +1207,74 @@ tt_publisher_start(struct tt_publisher *p)
 	return 0;
 }
 
+static uint64_t
+held_locked(const struct tt_publisher *p)
+{
+	uint64_t bytes, cells;
+
+	backlog_locked(p, &bytes, &cells);
+	return bytes;
+}
+
+/*
+ * Past backlog_max_mb, with p->lock held: shed minute buckets first (hours
+ * and days carry the same counts), then the source deltas (host records and
+ * rolling sets), then hour buckets, until what is held fits. What is shed is
+ * freed, not kept as capacity. Each step is counted in packets or keys, and
+ * logged at most once a minute.
+ */
+static void
+shed_locked(struct tt_publisher *p, uint64_t cap)
+{
+	struct tt_publisher_stats *st = &p->stats;
+	uint64_t now = now_ms();
+
+	if (!shard_empty(p->pending_min)) {
+		st->shed_minute_cells += shard_cells(p->pending_min);
+		st->shed_minute_bytes += tt_counters_memory(p->pending_min);
+		st->shed_minute_packets += shard_packets(p->pending_min);
+		empty_shard(&p->pending_min, false, 0);
+	}
+	if (held_locked(p) > cap && shard_sources(p->pending_hour) != 0) {
+		/* Rebuilt without them, so their table's memory goes back too. */
+		struct tt_shard *fresh = new_merged_shard(true);
+
+		st->shed_source_keys += shard_sources(p->pending_hour);
+		tt_src_deltas_reset(tt_counters_src_deltas(p->pending_hour));
+		if (fresh != NULL && tt_counters_merge(fresh, p->pending_hour, 1, false) == 0) {
+			tt_counters_free(p->pending_hour);
+			p->pending_hour = fresh;
+		} else {
+			tt_counters_free(fresh);
+		}
+	}
+	if (held_locked(p) > cap && !shard_empty(p->pending_hour)) {
+		st->shed_hour_cells += shard_cells(p->pending_hour);
+		st->shed_hour_packets += shard_packets(p->pending_hour);
+		empty_shard(&p->pending_hour, true, 0);
+	}
+	if (now - p->last_shed_log_ms >= SHED_LOG_INTERVAL_MS) {
+		PUB_LOG(WARNING, "backlog over backlog_max_mb = %u: shed so far: minute buckets "
+			"(%" PRIu64 " cells, %" PRIu64 " packets), source keys %" PRIu64
+			", hour buckets (%" PRIu64 " cells, %" PRIu64 " packets)",
+			p->cfg->backlog_max_mb, st->shed_minute_cells, st->shed_minute_packets,
+			st->shed_source_keys, st->shed_hour_cells, st->shed_hour_packets);
+		p->last_shed_log_ms = now;
+	}
+}
+
 int
 tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s)
 {
-	uint64_t held, cap = (uint64_t)p->cfg->backlog_max_mb << 20;
+	uint64_t cap = (uint64_t)p->cfg->backlog_max_mb << 20;
 	int rc;
 
 	pthread_mutex_lock(&p->lock);
 	rc = tt_counters_merge(p->pending_min, s, 1, true);
 	if (rc == 0)
 		rc = tt_counters_merge(p->pending_hour, s, 60, true);
-	held = tt_counters_memory(p->pending_min) + tt_counters_memory(p->pending_hour) +
-		p->inflight_bytes;
-	if (held > cap && !shard_empty(p->pending_min)) {
-		/* Shed minute data first: hours and days are kept whole. */
-		uint64_t bytes = tt_counters_memory(p->pending_min);
-		uint64_t cells = shard_cells(p->pending_min);
-		uint64_t now = now_ms();
-
-		tt_counters_reset(p->pending_min);
-		p->stats.shed_minute_cells += cells;
-		p->stats.shed_minute_bytes += bytes;
-		held = tt_counters_memory(p->pending_min) + tt_counters_memory(p->pending_hour) +
-			p->inflight_bytes;
-		if (now - p->last_shed_log_ms >= SHED_LOG_INTERVAL_MS) {
-			PUB_LOG(WARNING, "backlog over backlog_max_mb = %u: shed minute buckets "
-				"(%" PRIu64 " cells, %" PRIu64 " bytes so far); hours and days kept",
-				p->cfg->backlog_max_mb, p->stats.shed_minute_cells,
-				p->stats.shed_minute_bytes);
-			p->last_shed_log_ms = now;
-		}
-	}
+	if (held_locked(p) > cap)
+		shed_locked(p, cap);
 	pthread_mutex_unlock(&p->lock);
 	return rc;
 }
@@ -758,12 +1302,28 @@ tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out)
 	pthread_mutex_lock(&p->lock);
 	*out = p->stats;
 	backlog_locked(p, &out->backlog_bytes, &out->backlog_cells);
+	out->behind = p->inflight_locked &&
+		!(shard_empty(p->pending_min) && shard_empty(p->pending_hour));
 	pthread_mutex_unlock(&p->lock);
+}
+
+bool
+tt_publisher_failed(struct tt_publisher *p, char *why, size_t len)
+{
+	bool f;
+
+	pthread_mutex_lock(&p->lock);
+	f = p->stats.failed;
+	if (f && why != NULL)
+		snprintf(why, len, "%s", p->why);
+	pthread_mutex_unlock(&p->lock);
+	return f;
 }
 
 int
 tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 {
+	uint64_t pkts, keys;
 	bool undelivered;
 
 	if (!p->thread_started)
@@ -777,12 +1337,18 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	p->thread_started = false;
 	undelivered = p->inflight || !shard_empty(p->pending_min) ||
 		!shard_empty(p->pending_hour);
-	if (undelivered)
-		PUB_LOG(ERR, "final flush: Redis did not take everything within %u ms; "
-			"%" PRIu64 " bytes of counts not delivered", timeout_ms,
-			tt_counters_memory(p->pending_min) + tt_counters_memory(p->pending_hour) +
-			(p->inflight ? p->inflight_bytes : 0));
-	return undelivered ? -EIO : 0;
+	if (!undelivered)
+		return failed(p) ? -EPERM : 0;
+	/* Hours hold every packet (minutes are the same ones, finer). */
+	pkts = shard_packets(p->pending_hour) + (p->inflight ? shard_packets(p->inflight_hour) : 0);
+	keys = shard_sources(p->pending_hour) + (p->inflight ? shard_sources(p->inflight_hour) : 0);
+	pthread_mutex_lock(&p->lock);
+	p->stats.undelivered_packets = pkts;
+	pthread_mutex_unlock(&p->lock);
+	PUB_LOG(ERR, "final flush: %s: the counts of %" PRIu64 " packets and %" PRIu64
+		" source keys were not delivered", failed(p) ? "publishing had stopped" :
+		"Redis did not take everything in time ([redis] final_flush_s)", pkts, keys);
+	return failed(p) ? -EPERM : -EIO;
 }
 
 void
@@ -801,6 +1367,8 @@ tt_publisher_free(struct tt_publisher *p)
 	free(p->sensor_names);
 	free(p->has);
 	free(p->done);
+	free(p->committed);
+	free(p->cur_names);
 	if (p->password != NULL) {
 		memset(p->password, 0, strlen(p->password));
 		free(p->password);

@@ -6,14 +6,18 @@
  * The Redis publisher (DESIGN.md section 5): merged per-core deltas are
  * written exactly once, one MULTI/EXEC per hash tag, from a thread of its own
  * so a slow or absent Redis never delays the workers or the collection of
- * their shards. While Redis is away the deltas keep merging in memory; past
- * backlog_max_mb the minute buckets are shed first (hours and days never),
- * and the amount is reported.
+ * their shards. While Redis is away, or refuses writes for a while (LOADING,
+ * BUSY, OOM, ...), the deltas keep merging in memory and the transaction is
+ * retried with back-off; past backlog_max_mb minute buckets are shed first,
+ * then source deltas, then hours, each counted in packets or keys. A refusal
+ * that retrying cannot cure (NOPERM, WRONGTYPE, a script error) fails the
+ * publisher: nothing more is sent, and tt_publisher_failed() says why.
  *
  * Backed module (hiredis). Thread of each function as stated.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tt_config;
@@ -45,6 +49,16 @@ struct tt_publisher_stats {
 	uint64_t reconnects;
 	uint64_t shed_minute_cells;    /* minute cells dropped past backlog_max_mb */
 	uint64_t shed_minute_bytes;
+	uint64_t shed_minute_packets;  /* the packets those cells counted (scope all) */
+	uint64_t shed_hour_cells;      /* hour cells dropped when minutes were not enough */
+	uint64_t shed_hour_packets;
+	uint64_t shed_source_keys;     /* source deltas ({src} host and set updates) dropped */
+	bool retrying;                 /* Redis refused for a while: retrying with back-off */
+	bool behind;                   /* a batch in flight and another one waiting */
+	bool failed;                   /* a permanent refusal: nothing more is sent */
+	uint64_t refusals;             /* transactions Redis refused and that were retried */
+	uint64_t data_lost;            /* times Redis was found without flushes it had taken */
+	uint64_t undelivered_packets;  /* held, not committed (scope all): 0 once delivered */
 	uint64_t tags_resent_skipped;  /* tags found committed after a lost reply */
 	uint64_t commands;             /* data commands sent (increments, merges, EXPIREs) */
 	uint64_t last_flush_us;        /* how long the last committed flush took */
@@ -75,10 +89,17 @@ void tt_publisher_set_health(struct tt_publisher *p, const struct tt_publisher_h
 void tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out);
 
 /**
+ * Has Redis refused something for good? Then @p why (if not NULL) gets one
+ * line naming the command, Redis's answer and what fixes it. Any thread.
+ */
+bool tt_publisher_failed(struct tt_publisher *p, char *why, size_t len);
+
+/**
  * Final flush, then stop the thread. Control thread, after the last submit.
- * Keeps trying for @p timeout_ms.
- * @return 0 when everything was committed, -EIO otherwise (the log says what
- *   was not delivered).
+ * Keeps trying for @p timeout_ms while Redis is away or refuses for a while.
+ * @return 0 when everything was committed, -EIO otherwise (the log says how
+ *   many packets and source keys were not delivered), -EPERM after a
+ *   permanent refusal.
  */
 int tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms);
 

@@ -109,6 +109,14 @@ struct tt_report_input {
 	uint64_t redis_errors;
 	uint64_t redis_shed_minute_cells;
 	uint64_t redis_shed_minute_bytes;
+	uint64_t redis_shed_minute_packets;
+	uint64_t redis_shed_hour_cells;
+	uint64_t redis_shed_hour_packets;
+	uint64_t redis_shed_source_keys;
+	uint64_t redis_refusals;       /* transactions refused for a while, then retried */
+	uint64_t redis_data_lost;      /* times Redis was found without flushes it took */
+	uint64_t redis_undelivered_packets;
+	bool redis_failed;             /* refused for good: publishing stopped */
 };
 
 /** Write the summary JSON. @return 0, -ENOMEM, or -EIO if the stream failed. */

@@ -1,5 +1,6 @@
 -- Every key teiten writes, one line per field or member, for diffing two
--- Redis servers; HyperLogLogs as their PFCOUNT. The health hash and the
+-- Redis servers; HyperLogLogs as their PFCOUNT. The health hash, the
+-- instance key, the sensors' metadata (they name the appliance) and the
 -- flush bookkeeping (flushed, tmp) differ between runs by design; left out.
 local out = {}
 local cursor = '0'
@@ -8,6 +9,7 @@ repeat
   cursor = r[1]
   for _, k in ipairs(r[2]) do
     if not (string.find(k, ':appliance:', 1, true) or string.find(k, ':flushed', 1, true)
+        or string.find(k, ':sensor:', 1, true)
         or string.find(k, ':tmp:', 1, true)) then
       local t = redis.call('TYPE', k)['ok']
       if t == 'hash' then

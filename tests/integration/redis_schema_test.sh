@@ -89,7 +89,10 @@ for _ in $(seq 1 100); do
 done
 sleep 0.5
 check "health: fields" "$(rcli main hkeys teiten:appliance:live-1 | sort | tr '\n' ' ')" \
-    "flush_seq last_flush malformed not_dark redis_backlog_bytes redis_errors rx_missed rx_pkts shed_minute_bytes shed_minute_cells started version workers "
+    "flush_seq instance last_flush malformed not_dark redis_backlog_bytes redis_data_lost redis_errors redis_refusals rx_missed rx_pkts shed_hour_cells shed_hour_packets shed_minute_bytes shed_minute_cells shed_minute_packets shed_source_keys started version workers "
+check "sensor metadata: a hash per sensor, no config needed" \
+    "$(rcli main hmget teiten:sensor:everything location port appliance | paste -sd' ')" \
+    "domestic 0 live-1"
 check "health: packets counted" "$([ "$(rcli main hget teiten:appliance:live-1 rx_pkts)" -gt 0 ] && echo yes)" yes
 ttl=$(rcli main pttl teiten:appliance:live-1)
 check "health: expires within 3 flush intervals ($ttl ms)" \
