@@ -107,6 +107,9 @@ write_config() {
         if [ -n "${TT_REDIS_PORT:-}" ]; then
             printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n%s' \
                 "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}" "${TT_REDIS_EXTRA:-}"
+            # the least-privilege user of config/redis-acl.conf (start_redis)
+            [ "${TT_REDIS_ACL:-yes}" = yes ] &&
+                printf 'user = teiten\npassword_file = %s\n' "$TT_TMP/teiten.pass"
         else
             printf '[redis]\nenabled = no\n'
         fi
@@ -121,13 +124,36 @@ write_config() {
 
 declare -A REDIS_PORT REDIS_PID REDIS_ARGS
 
+# The password of the ACL user teiten (config/redis-acl.conf) in every test
+# Redis; the default user stays open for redis-cli's checks.
+TT_REDIS_PASS=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+(umask 077 && printf '%s\n' "$TT_REDIS_PASS" >"$TT_TMP/teiten.pass")
+
+# write_acl FILE [RULE-EDIT]: default user open, teiten as shipped; a sed
+# expression edits teiten's line (a test of a missing rule).
+write_acl() {
+    local hash
+    hash=$(printf %s "$TT_REDIS_PASS" | sha256sum | cut -d' ' -f1)
+    {
+        echo 'user default on nopass ~* &* +@all'
+        grep '^user teiten ' "$TT_SOURCE_ROOT/config/redis-acl.conf" |
+            sed -e "s/#HASH/#$hash/" -e "${2:-}"
+    } >"$1"
+}
+
 # start_redis NAME [redis-server options...]: a throwaway redis-server on
-# 127.0.0.1 and a spare port, its files in $TT_TMP/redis-NAME; sets
-# TT_REDIS_PORT. restart_redis NAME starts it again on the same port and dir.
+# 127.0.0.1 and a spare port, its files in $TT_TMP/redis-NAME, with the ACL
+# of config/redis-acl.conf (TT_REDIS_ACL=no: none); sets TT_REDIS_PORT.
+# restart_redis NAME starts it again on the same port and dir.
 start_redis() {
-    local name=$1 port attempt
+    local name=$1 port attempt dir=$TT_TMP/redis-$1
     shift
     REDIS_ARGS[$name]="$*"
+    if [ "${TT_REDIS_ACL:-yes}" = yes ]; then
+        mkdir -p "$dir"
+        [ -f "$dir/users.acl" ] || write_acl "$dir/users.acl"
+        REDIS_ARGS[$name]="--aclfile $dir/users.acl $*"
+    fi
     for attempt in $(seq 1 20); do
         port=$((20000 + (RANDOM * 7 + attempt) % 20000))
         redis-cli -p "$port" ping >/dev/null 2>&1 && continue

@@ -15,17 +15,20 @@
     --out "$TT_TMP/h2.pcap" --truth "$TT_TMP/h2.truth" >/dev/null
 SENSORS=("a:0:192.0.2.0/24, 2001:db8:1::/64" "b:0:198.51.100.0/24")
 
-# --- credentials ---
+# --- credentials (users of its own, not config/redis-acl.conf's) ---
+umask 077
 printf 'adminpass\n' >"$TT_TMP/admin.pass"
 printf 'sensorpass\n' >"$TT_TMP/sensor.pass"
 printf 'wrong\n' >"$TT_TMP/wrong.pass"
-start_redis acl --requirepass adminpass || exit 1
+umask 022
+TT_REDIS_ACL=no start_redis acl --requirepass adminpass || exit 1
 redis-cli -p "${REDIS_PORT[acl]}" -a adminpass --no-auth-warning ACL SETUSER teiten on \
     '>sensorpass' '~teiten:*' '+@all' >/dev/null
 
 auth_run() {
     local name=$1 extra=$2
-    TT_REDIS_EXTRA=$extra write_config "$TT_TMP/$name.conf" "auth-$name" "${SENSORS[@]}"
+    TT_REDIS_ACL=no TT_REDIS_EXTRA=$extra write_config "$TT_TMP/$name.conf" "auth-$name" \
+        "${SENSORS[@]}"
     run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/h1.pcap" -- \
         --config "$TT_TMP/$name.conf" --summary "$TT_TMP/$name.json"
 }
