@@ -72,6 +72,7 @@ enum {
 	SHED_LOG_INTERVAL_MS = 60000,
 	HEALTH_INTERVALS = 3,          /* the health key lives 3 flush intervals */
 	SENSOR_META_INTERVAL_MS = 60000,
+	INSTANCE_TTL_MIN_MS = 15000,
 	/* A merged shard past this keeps no capacity once emptied: memory goes back. */
 	SHRINK_BYTES = 16u << 20,
 	WHY_MAX = 512,
@@ -501,10 +502,16 @@ instance_key(const struct tt_publisher *p, char *buf, size_t len)
 	snprintf(buf, len, "%s:appliance:%s:instance", p->cfg->redis_prefix, p->cfg->id);
 }
 
+/*
+ * The instance key outlives many health writes, so a run that is slow for a
+ * while (a long flush, a loaded host) does not lose its claim; a run that
+ * died frees the id after this long at most.
+ */
 static uint64_t
 instance_ttl_ms(const struct tt_publisher *p)
 {
-	return (uint64_t)HEALTH_INTERVALS * p->cfg->flush_interval_ms;
+	return RTE_MAX((uint64_t)HEALTH_INTERVALS * p->cfg->flush_interval_ms,
+		(uint64_t)INSTANCE_TTL_MIN_MS);
 }
 
 static void
@@ -515,27 +522,50 @@ id_in_use(struct tt_publisher *p, const char *other)
 		"record; give each appliance its own [appliance] id", p->cfg->id, other);
 }
 
+static void
+sleep_for_ms(long long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The instance key's remaining life, or -1 when Redis did not answer. */
+static long long
+instance_pttl(struct tt_publisher *p, const char *key)
+{
+	const char *pttl[2] = { "PTTL", key };
+	redisReply *r = command(p, 2, pttl);
+	long long left;
+
+	if (r == NULL)
+		return -1;
+	left = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	return left;
+}
+
 /*
- * Claim the appliance id for this run (SET NX with the health key's life).
- * A key left by a run that just ended expires within HEALTH_INTERVALS flush
- * intervals, so the first claim waits that long before it calls the id taken.
+ * Claim the appliance id for this run (SET NX). A key held by another token
+ * is watched for a few health intervals: a live run refreshes it (its life
+ * goes back up), a run that ended lets it expire, and then it is ours.
  * @return 0 claimed, -EEXIST taken (the publisher failed), -EAGAIN Redis did
  *   not answer it now (claimed at the next health write), -EIO connection lost.
  */
 static int
 claim_instance(struct tt_publisher *p)
 {
+	long long watch = (long long)(HEALTH_INTERVALS + 1) * p->cfg->flush_interval_ms + 200;
 	char key[300], ttl[24];
-	unsigned int waits = 0;
 
 	instance_key(p, key, sizeof(key));
 	snprintf(ttl, sizeof(ttl), "%" PRIu64, instance_ttl_ms(p));
 	for (;;) {
 		const char *set[6] = { "SET", key, p->token, "PX", ttl, "NX" };
 		const char *get[2] = { "GET", key };
-		const char *pttl[2] = { "PTTL", key };
 		redisReply *r = command(p, 6, set);
-		long long left;
+		long long before, after;
+		bool ours;
 
 		if (r == NULL)
 			return -EIO;
@@ -555,36 +585,39 @@ claim_instance(struct tt_publisher *p)
 		r = command(p, 2, get);
 		if (r == NULL)
 			return -EIO;
-		if (r->type != REDIS_REPLY_STRING || strcmp(r->str, p->token) == 0) {
+		ours = r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) == 0;
+		if (r->type != REDIS_REPLY_STRING || ours) {
 			/* ours already, or gone since the SET: claim again */
-			bool ours = r->type == REDIS_REPLY_STRING;
-
 			freeReplyObject(r);
 			if (ours)
 				return 0;
 			continue;
 		}
-		if (p->claimed || waits++ == 2) {
+		if (p->claimed) {
+			/* This run held it before: another took it over since. */
 			id_in_use(p, r->str);
 			freeReplyObject(r);
 			return -EEXIST;
 		}
-		freeReplyObject(r);
-		r = command(p, 2, pttl);
-		if (r == NULL)
-			return -EIO;
-		left = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-		freeReplyObject(r);
-		if (left > 0) {
-			struct timespec ts;
+		before = instance_pttl(p, key);
+		if (before > 0) {
+			long long wait = RTE_MIN(before + 50, watch);
 
-			left = RTE_MIN(left, (long long)instance_ttl_ms(p)) + 50;
-			ts.tv_sec = left / 1000;
-			ts.tv_nsec = (left % 1000) * 1000000;
-			PUB_LOG(NOTICE, "appliance id '%s': the instance key of another run lives "
-				"%lld ms more; waiting for it to expire", p->cfg->id, left);
-			nanosleep(&ts, NULL);
+			sleep_for_ms(wait);
+			after = instance_pttl(p, key);
+			if (after > before - wait + 50) {
+				/* refreshed while we watched: a live run holds the id */
+				id_in_use(p, r->str);
+				freeReplyObject(r);
+				return -EEXIST;
+			}
+			if (after > 0) {
+				PUB_LOG(NOTICE, "appliance id '%s': the instance key of a run that "
+					"ended lives %lld ms more; waiting for it", p->cfg->id, after);
+				sleep_for_ms(after + 50);
+			}
 		}
+		freeReplyObject(r);
 	}
 }
 
@@ -618,10 +651,19 @@ connect_redis(struct tt_publisher *p)
 		r = cfg->redis_user ?
 			redisCommand(rc, "AUTH %s %s", cfg->redis_user, p->password ? p->password : "") :
 			redisCommand(rc, "AUTH %s", p->password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		if (r == NULL) {
+			/* No answer (a Redis still loading its data may give none): retried. */
+			if (!p->down_logged)
+				PUB_LOG(WARNING, "redis %s: AUTH: %s; backing up in memory and "
+					"retrying", where, rc->errstr);
+			p->down_logged = true;
+			ret = -EIO;
+			goto err_free;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
 			PUB_LOG(ERR, "redis %s: AUTH%s%s: %s", where, cfg->redis_user ? " as " : "",
-				cfg->redis_user ? cfg->redis_user : "", r ? r->str : rc->errstr);
-			ret = r ? -EACCES : -EIO;
+				cfg->redis_user ? cfg->redis_user : "", r->str);
+			ret = -EACCES;
 			goto err_free;
 		}
 		freeReplyObject(r);
@@ -631,7 +673,12 @@ connect_redis(struct tt_publisher *p)
 		bool denied = r && r->type == REDIS_REPLY_ERROR &&
 			(strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "NOPERM", 6) == 0);
 
-		PUB_LOG(ERR, "redis %s: CLIENT ID: %s", where, r ? r->str : rc->errstr);
+		if (denied)
+			PUB_LOG(ERR, "redis %s: CLIENT ID: %s", where, r->str);
+		else if (!p->down_logged)
+			PUB_LOG(WARNING, "redis %s: CLIENT ID: %s; retrying", where,
+				r ? r->str : rc->errstr);
+		p->down_logged = !denied;
 		ret = denied ? -EACCES : -EIO;
 		goto err_free;
 	}
