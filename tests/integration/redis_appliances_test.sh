@@ -19,6 +19,7 @@ SENSORS=("a:0:192.0.2.0/24, 2001:db8:1::/64" "b:0:198.51.100.0/24")
 printf 'adminpass\n' >"$TT_TMP/admin.pass"
 printf 'sensorpass\n' >"$TT_TMP/sensor.pass"
 printf 'wrong\n' >"$TT_TMP/wrong.pass"
+chmod 600 "$TT_TMP"/*.pass
 start_redis acl --requirepass adminpass || exit 1
 redis-cli -p "${REDIS_PORT[acl]}" -a adminpass --no-auth-warning ACL SETUSER teiten on \
     '>sensorpass' '~teiten:*' '+@all' >/dev/null
