@@ -112,4 +112,57 @@ checked password "$TT_TMP/pw.conf"
 check "empty password_file: exit" "$TT_RC" 2
 check_grep "empty password_file: says so" "$TT_ERR" "password_file = empty.pass: .*empty"
 
+# --- pcap files: a corrupt record mid-file, a capture cut off ---
+"$TEITEN_GEN" --sensor a=10.0.0.0/8 --packets 2000 --seed 5 --out "$TT_TMP/good.pcap" \
+    --truth "$TT_TMP/good.truth" >/dev/null
+# pcap_edit IN OUT corrupt K | cut: record K (1-based) gets captured length
+# 0xffffffff, or the file loses the last half of its last record; prints the
+# records in the file and the byte offset of the record edited.
+pcap_edit() {
+    python3 - "$@" <<'PY'
+import struct, sys
+src, dst, how = sys.argv[1:4]
+data = bytearray(open(src, "rb").read())
+end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+offsets, off = [], 24
+while off < len(data):
+    offsets.append(off)
+    off += 16 + struct.unpack_from(end + "I", data, off + 8)[0]
+if how == "corrupt":
+    at = offsets[int(sys.argv[4]) - 1]
+    struct.pack_into(end + "I", data, at + 8, 0xffffffff)
+else:
+    at = offsets[-1]
+    caplen = struct.unpack_from(end + "I", data, at + 8)[0]
+    data = data[:at + 16 + caplen // 2]
+open(dst, "wb").write(data)
+print(len(offsets), at)
+PY
+}
+read -r records offset < <(pcap_edit "$TT_TMP/good.pcap" "$TT_TMP/corrupt.pcap" corrupt 1500)
+check "crafted pcap: records" "$records" 2000
+write_config "$TT_TMP/replay.conf" replay "a:0:10.0.0.0/8"
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/corrupt.pcap" -- \
+    --config "$TT_TMP/replay.conf" --summary "$TT_TMP/corrupt.json"
+check "corrupt record mid-file: exit" "$TT_RC" 2
+check_grep "corrupt record mid-file: names file, record and offset" "$TT_ERR" \
+    "$TT_TMP/corrupt.pcap: record 1500 at byte $offset: captured length 4294967295 .*never read"
+
+read -r records offset < <(pcap_edit "$TT_TMP/good.pcap" "$TT_TMP/cut.pcap" cut)
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/cut.pcap" -- \
+    --config "$TT_TMP/replay.conf" --summary "$TT_TMP/cut.json"
+check "capture cut off: exit" "$TT_RC" 0
+check_grep "capture cut off: a warning names the file and the frame lost" "$TT_ERR" \
+    "$TT_TMP/cut.pcap: record 2000 at byte $offset: the file ends inside it.*one frame is lost"
+check "capture cut off: every whole record replayed" "$(sj "$TT_TMP/cut.json" .packets)" 1999
+
+# an undamaged file: no word about it
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/good.pcap" -- \
+    --config "$TT_TMP/replay.conf" --summary "$TT_TMP/good.json"
+check "whole capture: exit" "$TT_RC" 0
+check "whole capture: packets" "$(sj "$TT_TMP/good.json" .packets)" 2000
+if grep -q 'good.pcap' "$TT_ERR"; then
+    check "whole capture: nothing said about the file" "$(grep good.pcap "$TT_ERR")" ""
+fi
+
 finish
