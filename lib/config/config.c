@@ -239,6 +239,8 @@ slurp(const char *path, uint64_t max, struct stat *st, char **text, size_t *len,
 	if (fd < 0)
 		return fd;
 	rc = read_whole(fd, max, text, len, why, whylen);
+	if (rc == -ENOMEM)
+		snprintf(why, whylen, "%s", strerror(ENOMEM));
 	close(fd);
 	return rc;
 }
@@ -667,8 +669,8 @@ config_relative(const struct loader *ld, const char *value, char *path, size_t l
 static int
 load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32_t line)
 {
-	char path[4096], why[160];
-	const char *file, *p, *end;
+	char path[4096], why[160], *p, *end;
+	const char *file;
 	uint32_t lineno = 0, before = ld->cfg->n_prefixes;
 	unsigned int problems = ld->problems;
 	struct stat st;
@@ -691,10 +693,10 @@ load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32
 		return -ENOMEM;
 	}
 	for (p = text, end = text + len; p < end && rc == 0; ) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *nul = memchr(p, '\0', n);
-		char *l = (char *)p, *hash, *s;
+		char *nul = memchr(p, '\0', n);
+		char *l = p, *hash, *s;
 		struct tt_prefix pfx;
 
 		lineno++;

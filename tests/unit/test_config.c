@@ -470,6 +470,17 @@ test_password_file(void)
 		"password_file = newline.pass", "empty", NULL);
 	expect_problem(HEAD "[redis]\npassword_file = .\n" SENSOR, 5,
 		"password_file = .", "is a directory", NULL);
+	write_bytes("nul.pass", "sec\0ret\n", 8, 0600);
+	expect_problem(HEAD "[redis]\npassword_file = nul.pass\n" SENSOR, 5,
+		"password_file = nul.pass", "NUL byte", NULL);
+	{
+		char long_pass[600];
+
+		memset(long_pass, 'p', sizeof(long_pass));
+		write_bytes("long.pass", long_pass, sizeof(long_pass), 0600);
+		expect_problem(HEAD "[redis]\npassword_file = long.pass\n" SENSOR, 5,
+			"password_file = long.pass", "600 bytes, longer than 511", NULL);
+	}
 	write_bytes("good.pass", "secret\n", 7, 0600);
 	CU_ASSERT_EQUAL(load(HEAD "[redis]\npassword_file = good.pass\n" SENSOR, &cfg), 0);
 	CU_ASSERT_EQUAL(n_problems, 0);
