@@ -2,22 +2,33 @@
 /*
  * Config loader and validator. Control thread only; needs no EAL.
  *
- * rte_cfgfile parses the INI layer. It keeps no line numbers, so a small
- * scanner walks the same file with the same rules (';' starts a comment,
- * sections and entries in file order) and remembers where each section and
- * entry stands: section i of rte_cfgfile is the i-th header in the file, and
- * entry j of it is the j-th entry under that header.
+ * rte_cfgfile parses the INI layer, but it keeps no line numbers and has
+ * limits it does not report well (a line over 322 bytes fails the whole
+ * load, a value over 255 or a name over 63 is cut silently, a NUL byte ends
+ * a value, a byte order mark hides the first section). So the loader reads
+ * the file once, whole, and a scanner walks it with rte_cfgfile's rules
+ * (';' starts a comment unless escaped, sections and entries in file order),
+ * reports what rte_cfgfile would misread, with its line, and remembers where
+ * each section and entry stands: section i of rte_cfgfile is the i-th header
+ * in the file, and entry j of it is the j-th entry under that header.
+ * rte_cfgfile then parses the scanner's copy of those same bytes (byte order
+ * mark and comments dropped, a memfd), so the two can never disagree and a
+ * comment may be of any length.
  */
+#define _GNU_SOURCE                    /* memfd_create */
 #include "tt_config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <rte_cfgfile.h>
 #include <rte_common.h>
@@ -26,13 +37,27 @@
 #include "tt_classify.h"
 
 enum {
-	CFG_LINE_MAX = 255,           /* rte_cfgfile fails the whole load past it */
+	/* rte_cfgfile 22.11 reads a line with fgets() into CFG_NAME_LEN +
+	 * CFG_VALUE_LEN + 4 bytes and fails the load if no newline fits. */
+	CFG_LINE_MAX = CFG_NAME_LEN + CFG_VALUE_LEN + 2,    /* 322, without '\n' */
+	CFG_KEY_MAX = CFG_NAME_LEN - 1,                     /* 63: cut past it */
+	CFG_VALUE_MAX = CFG_VALUE_LEN - 1,                  /* 255: cut past it */
 	NAME_MAX_LEN = 64,
 	MIN_CELLS = 1 << 10,
 	MAX_CELLS = 1 << 24,
 	MIN_RETENTION_S = 60,
 	MAX_RX_MBUFS = 1 << 24,
+	/* what the publisher reads of a password file (one line, fgets) */
+	PASSWORD_MAX = 511,
+	PASSWORD_FILE_MAX = 4096,
 };
+
+/*
+ * Files read whole are bounded: 65534 sensors fit in a few MiB of config,
+ * and ten million prefixes in a 256 MiB prefixes_file.
+ */
+#define CONFIG_FILE_MAX ((uint64_t)64 << 20)
+#define PREFIXES_FILE_MAX ((uint64_t)256 << 20)
 
 struct line_index {
 	uint32_t n_sections;
@@ -61,7 +86,9 @@ struct loader {
 	bool country_cells_seen;
 	bool home_country_seen;
 	bool port_seen;
-	bool prefixes_seen;
+	unsigned int prefix_problems;  /* reported by this sensor's prefix keys */
+	uint32_t empty_file_line;      /* this sensor's last prefixes_file without one */
+	const char *empty_file_value;
 	uint32_t sensor_sections;
 };
 
@@ -93,109 +120,318 @@ trim(char *s)
 	return s;
 }
 
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "is a directory";
+	if (S_ISCHR(mode))
+		return "not a regular file (a character device)";
+	if (S_ISBLK(mode))
+		return "not a regular file (a block device)";
+	if (S_ISFIFO(mode))
+		return "not a regular file (a FIFO)";
+	if (S_ISSOCK(mode))
+		return "not a regular file (a socket)";
+	return "not a regular file";
+}
+
 /*
- * Walk the file as rte_cfgfile will. Also reports what makes rte_cfgfile
- * reject a file, with its line, since rte_cfgfile itself only says "failed".
- * @return 0, -errno if the file cannot be read, -ENOMEM.
+ * Opens a file the loader reads: a regular file of at most @p max bytes.
+ * Devices and FIFOs are refused before a byte is read (/dev/zero never
+ * ends; a FIFO without a writer never starts, and O_NONBLOCK keeps even the
+ * open from waiting for one).
+ * @return an fd, or -errno (-EINVAL: not regular or too large) with @p why
+ *   saying what is wrong.
  */
 static int
-index_lines(struct loader *ld)
+open_regular(const char *path, uint64_t max, struct stat *st, char *why, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(why, len, "%s", strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, st) != 0) {
+		rc = -errno;
+		snprintf(why, len, "%s", strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(why, len, "%s", file_kind(st->st_mode));
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st->st_size > max) {
+		snprintf(why, len, "%llu bytes, larger than the %llu MiB a file of this kind may hold",
+			(unsigned long long)st->st_size, (unsigned long long)(max >> 20));
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/*
+ * Reads a file opened by open_regular() whole, up to @p max bytes (it may
+ * grow while read). The text is NUL-terminated for convenience; it may hold
+ * NUL bytes of its own, which the scanners report.
+ * @return 0, -EINVAL (grew past max), -errno, with @p why set.
+ */
+static int
+read_whole(int fd, uint64_t max, char **text, size_t *len, char *why, size_t whylen)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - used < 2) {
+			char *b = realloc(buf, cap * 2);
+
+			if (b == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = -errno;
+
+			snprintf(why, whylen, "%s", strerror(errno));
+			free(buf);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max) {
+			snprintf(why, whylen, "larger than the %llu MiB a file of this kind may hold",
+				(unsigned long long)(max >> 20));
+			free(buf);
+			return -EINVAL;
+		}
+	}
+	buf[used] = '\0';
+	*text = buf;
+	*len = used;
+	return 0;
+}
+
+/* open_regular() and read_whole() together. */
+static int
+slurp(const char *path, uint64_t max, struct stat *st, char **text, size_t *len,
+		char *why, size_t whylen)
+{
+	int fd = open_regular(path, max, st, why, whylen);
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	rc = read_whole(fd, max, text, len, why, whylen);
+	if (rc == -ENOMEM)
+		snprintf(why, whylen, "%s", strerror(ENOMEM));
+	close(fd);
+	return rc;
+}
+
+static int
+index_grow(struct line_index *x, uint32_t *cap_s, uint32_t *cap_e)
+{
+	if (x->n_sections == *cap_s) {
+		uint32_t *a, *b, *d;
+
+		*cap_s *= 2;
+		a = realloc(x->section_line, *cap_s * sizeof(uint32_t));
+		if (a != NULL)
+			x->section_line = a;
+		b = realloc(x->first_entry, *cap_s * sizeof(uint32_t));
+		if (b != NULL)
+			x->first_entry = b;
+		d = realloc(x->n_entries, *cap_s * sizeof(uint32_t));
+		if (d != NULL)
+			x->n_entries = d;
+		if (a == NULL || b == NULL || d == NULL)
+			return -ENOMEM;
+	}
+	if (x->n_entries_total == *cap_e) {
+		uint32_t *a;
+
+		*cap_e *= 2;
+		a = realloc(x->entry_line, *cap_e * sizeof(uint32_t));
+		if (a == NULL)
+			return -ENOMEM;
+		x->entry_line = a;
+	}
+	return 0;
+}
+
+/* A long value in a message: its start is enough to find it. */
+#define SHOWN_VALUE 48
+
+/*
+ * Walk the config text as rte_cfgfile will, one pass: index sections and
+ * entries, report what rte_cfgfile would reject or misread with its line,
+ * and append to @p out what rte_cfgfile is to parse (each line up to its
+ * comment, so a comment of any length passes).
+ * @return 0 or -ENOMEM; problems are counted in ld->problems.
+ */
+static int
+scan_config(struct loader *ld, const char *text, size_t len, char *out, size_t *out_len)
 {
 	struct line_index *x = &ld->idx;
+	const char *p = text, *end = text + len;
 	uint32_t cap_s = 16, cap_e = 64, lineno = 0;
-	char buf[4096];
-	FILE *f;
+	char section[CFG_NAME_LEN] = "";
+	size_t cap_line = 512, o = 0;
+	char *lbuf = malloc(cap_line);
 	int rc = 0;
 
-	f = fopen(ld->file, "r");
-	if (f == NULL)
-		return -errno;
 	x->section_line = malloc(cap_s * sizeof(uint32_t));
 	x->first_entry = malloc(cap_s * sizeof(uint32_t));
 	x->n_entries = malloc(cap_s * sizeof(uint32_t));
 	x->entry_line = malloc(cap_e * sizeof(uint32_t));
-	if (!x->section_line || !x->first_entry || !x->n_entries || !x->entry_line) {
+	if (!lbuf || !x->section_line || !x->first_entry || !x->n_entries || !x->entry_line) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		size_t len = strlen(buf);
-		char *s, *c;
+	/* Editors on some systems start UTF-8 text with a byte order mark. */
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	for (; p < end && rc == 0; ) {
+		const char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *nul = memchr(p, '\0', n), *semi = memchr(p, ';', n);
+		size_t content = n;
+		char *s, *eq;
 
 		lineno++;
-		if (len > 0 && buf[len - 1] != '\n' && !feof(f)) {
-			int ch;
+		/* rte_cfgfile: the first ';' starts a comment unless it is "\;" */
+		if (semi != NULL && (semi == p || semi[-1] != '\\'))
+			content = (size_t)(semi - p);
+		if (content + 1 > cap_line) {
+			char *b = realloc(lbuf, content + 1);
 
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
-				len++;
+			if (b == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			lbuf = b;
+			cap_line = content + 1;
 		}
-		if (len > CFG_LINE_MAX) {
-			problem(ld, ld->file, lineno, "line is %zu characters, longer than %d "
-				"(split long lists over several lines or use prefixes_file)",
-				len, CFG_LINE_MAX);
+		memcpy(lbuf, p, content);
+		lbuf[content] = '\0';
+		memcpy(out + o, p, content);
+		o += content;
+		out[o++] = '\n';
+		p += n + (nl != NULL);
+
+		s = trim(lbuf);              /* stops at a NUL byte, as rte_cfgfile does */
+		if (content > CFG_LINE_MAX) {
+			problem(ld, ld->file, lineno, "line is %zu characters (without its "
+				"comment), longer than %d: rte_cfgfile refuses it (split long lists "
+				"over several lines or use prefixes_file)", content, CFG_LINE_MAX);
 			continue;
 		}
-		c = strchr(buf, ';');
-		if (c != NULL)
-			*c = '\0';
-		s = trim(buf);
-		if (*s == '\0')
-			continue;
 		if (*s == '[') {
-			if (s[strlen(s) - 1] != ']') {
+			char *close = strchr(s, ']'), *name;
+
+			if (nul != NULL) {
+				problem(ld, ld->file, lineno, "%s: NUL byte at column %zu (a text "
+					"file holds none)", s, (size_t)(nul - line) + 1);
+				continue;
+			}
+			if (close == NULL) {
 				problem(ld, ld->file, lineno, "%s: section header without ']'", s);
 				continue;
 			}
-			if (x->n_sections == cap_s) {
-				uint32_t *a, *b, *d;
-
-				cap_s *= 2;
-				a = realloc(x->section_line, cap_s * sizeof(uint32_t));
-				if (a != NULL)
-					x->section_line = a;
-				b = realloc(x->first_entry, cap_s * sizeof(uint32_t));
-				if (b != NULL)
-					x->first_entry = b;
-				d = realloc(x->n_entries, cap_s * sizeof(uint32_t));
-				if (d != NULL)
-					x->n_entries = d;
-				if (a == NULL || b == NULL || d == NULL) {
-					rc = -ENOMEM;
-					goto out;
-				}
+			if (close[1] != '\0') {
+				problem(ld, ld->file, lineno, "%s: text after the closing ']' (a "
+					"section header is [NAME] alone on its line)", s);
+				continue;
 			}
+			*close = '\0';
+			name = trim(s + 1);
+			if (strlen(name) > CFG_KEY_MAX) {
+				problem(ld, ld->file, lineno, "[%.*s...]: section name is %zu "
+					"characters, longer than %d", SHOWN_VALUE, name, strlen(name),
+					CFG_KEY_MAX);
+				continue;
+			}
+			snprintf(section, sizeof(section), "%s", name);
+			rc = index_grow(x, &cap_s, &cap_e);
+			if (rc != 0)
+				break;
 			x->section_line[x->n_sections] = lineno;
 			x->first_entry[x->n_sections] = x->n_entries_total;
 			x->n_entries[x->n_sections] = 0;
 			x->n_sections++;
 			continue;
 		}
+		if (*s == '\0' && nul == NULL)
+			continue;
 		if (x->n_sections == 0) {
 			problem(ld, ld->file, lineno, "%s: entry outside any [section]", s);
 			continue;
 		}
-		if (strchr(s, '=') == NULL) {
-			problem(ld, ld->file, lineno, "%s: expected 'key = value'", s);
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			if (nul != NULL)
+				problem(ld, ld->file, lineno, "[%s] %s: NUL byte at column %zu (a text "
+					"file holds none)", section, s, (size_t)(nul - line) + 1);
+			else
+				problem(ld, ld->file, lineno, "%s: expected 'key = value'", s);
 			continue;
 		}
-		if (x->n_entries_total == cap_e) {
-			uint32_t *a;
+		{
+			char *key = s, *value = trim(eq + 1);
+			size_t vlen = strlen(value);
+			const char *esc;
 
-			cap_e *= 2;
-			a = realloc(x->entry_line, cap_e * sizeof(uint32_t));
-			if (a == NULL) {
-				rc = -ENOMEM;
-				goto out;
+			*eq = '\0';
+			key = trim(key);
+			/* "\;" reaches the value as ';' */
+			for (esc = strstr(value, "\\;"); esc != NULL; esc = strstr(esc + 2, "\\;"))
+				vlen--;
+			if (nul != NULL) {
+				problem(ld, ld->file, lineno, "[%s] %s = %s: NUL byte at column %zu "
+					"(a text file holds none; the value would end there)", section,
+					key, value, (size_t)(nul - line) + 1);
+				continue;
 			}
-			x->entry_line = a;
+			if (strlen(key) > CFG_KEY_MAX) {
+				problem(ld, ld->file, lineno, "[%s] %.*s...: key is %zu characters, "
+					"longer than %d", section, SHOWN_VALUE, key, strlen(key),
+					CFG_KEY_MAX);
+				continue;
+			}
+			if (vlen > CFG_VALUE_MAX) {
+				problem(ld, ld->file, lineno, "[%s] %s = %.*s...: value is %zu "
+					"characters, longer than %d: rte_cfgfile would cut it (repeat "
+					"the key, or use prefixes_file)", section, key, SHOWN_VALUE, value,
+					vlen, CFG_VALUE_MAX);
+				continue;
+			}
 		}
+		rc = index_grow(x, &cap_s, &cap_e);
+		if (rc != 0)
+			break;
 		x->entry_line[x->n_entries_total++] = lineno;
 		x->n_entries[x->n_sections - 1]++;
 	}
-	if (ferror(f))
-		rc = -EIO;
+	*out_len = o;
 out:
-	fclose(f);
+	free(lbuf);
 	return rc;
 }
 
@@ -426,48 +662,72 @@ config_relative(const struct loader *ld, const char *value, char *path, size_t l
 		snprintf(path, len, "%s", value);
 }
 
+/*
+ * One prefix per line, '#' to the end of the line is a comment; lines of
+ * any length (the file is read whole, never in pieces).
+ */
 static int
 load_prefixes_file(struct loader *ld, const char *value, uint16_t sensor, uint32_t line)
 {
-	char path[4096], buf[1024];
+	char path[4096], why[160], *p, *end;
 	const char *file;
-	uint32_t lineno = 0;
-	FILE *f;
-	int rc = 0;
+	uint32_t lineno = 0, before = ld->cfg->n_prefixes;
+	unsigned int problems = ld->problems;
+	struct stat st;
+	char *text;
+	size_t len;
+	int rc;
 
 	config_relative(ld, value, path, sizeof(path));
-	f = fopen(path, "r");
-	if (f == NULL) {
-		problem(ld, ld->file, line, "[%s] prefixes_file = %s: cannot open %s: %s",
-			ld->section, value, path, strerror(errno));
+	rc = slurp(path, PREFIXES_FILE_MAX, &st, &text, &len, why, sizeof(why));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0) {
+		problem(ld, ld->file, line, "[%s] prefixes_file = %s: cannot read %s: %s",
+			ld->section, value, path, why);
 		return 0;
 	}
 	file = add_file_name(ld->cfg, path);
 	if (file == NULL) {
-		fclose(f);
+		free(text);
 		return -ENOMEM;
 	}
-	while (rc == 0 && fgets(buf, sizeof(buf), f) != NULL) {
-		char *hash = strchr(buf, '#'), *s;
-		struct tt_prefix p;
+	for (p = text, end = text + len; p < end && rc == 0; ) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		char *nul = memchr(p, '\0', n);
+		char *l = p, *hash, *s;
+		struct tt_prefix pfx;
 
 		lineno++;
+		l[n] = '\0';                 /* its '\n', or the text's terminating NUL */
+		p += n + 1;
+		hash = memchr(l, '#', n);
+		if (nul != NULL && (hash == NULL || nul < hash)) {
+			problem(ld, file, lineno, "prefix = %s: NUL byte at column %zu (a text "
+				"file holds none)", trim(l), (size_t)(nul - l) + 1);
+			continue;
+		}
 		if (hash != NULL)
 			*hash = '\0';
-		s = trim(buf);
+		s = trim(l);
 		if (*s == '\0')
 			continue;
-		if (tt_config_parse_prefix(s, &p) != 0) {
+		if (tt_config_parse_prefix(s, &pfx) != 0) {
 			problem(ld, file, lineno, "prefix = %s: not a prefix "
 				"(address/length, host bits zero)", s);
 			continue;
 		}
-		p.sensor = sensor;
-		p.line = lineno;
-		p.file = file;
-		rc = add_prefix(ld, &p);
+		pfx.sensor = sensor;
+		pfx.line = lineno;
+		pfx.file = file;
+		rc = add_prefix(ld, &pfx);
 	}
-	fclose(f);
+	free(text);
+	if (rc == 0 && ld->cfg->n_prefixes == before && ld->problems == problems) {
+		ld->empty_file_line = line;
+		ld->empty_file_value = value;
+	}
 	return rc;
 }
 
@@ -475,17 +735,20 @@ static void
 check_mmdb(struct loader *ld, uint32_t line, const char *key, const char *value,
 		const char *path)
 {
+	/* name the resolved path only when it differs from what was written */
+	bool relative = strcmp(path, value) != 0;
+	char why[160];
+	struct stat st;
 	MMDB_s db;
-	int status;
+	int fd, status;
 
-	if (access(path, R_OK) != 0) {
-		/* name the resolved path only when it differs from what was written */
-		bool relative = strcmp(path, value) != 0;
-
+	fd = open_regular(path, UINT64_MAX, &st, why, sizeof(why));
+	if (fd < 0) {
 		problem(ld, ld->file, line, "[%s] %s = %s: %s%s%s", ld->section, key, value,
-			relative ? path : "", relative ? ": " : "", strerror(errno));
+			relative ? path : "", relative ? ": " : "", why);
 		return;
 	}
+	close(fd);
 	status = MMDB_open(path, MMDB_MODE_MMAP, &db);
 	if (status != MMDB_SUCCESS) {
 		problem(ld, ld->file, line, "[%s] %s = %s: not a MaxMind DB: %s",
@@ -493,6 +756,48 @@ check_mmdb(struct loader *ld, uint32_t line, const char *key, const char *value,
 		return;
 	}
 	MMDB_close(&db);
+}
+
+/*
+ * The Redis password: like ssh with a private key, refuse a file others
+ * may read (or write), and one that holds no password (it would fail later
+ * as WRONGPASS, far from the cause).
+ */
+static void
+check_password_file(struct loader *ld, uint32_t line, const char *k, const char *v,
+		const char *path)
+{
+	bool relative = strcmp(path, v) != 0;
+	char why[4352];         /* holds the path */
+	struct stat st;
+	char *text;
+	size_t len, n;
+	int rc;
+
+	rc = slurp(path, PASSWORD_FILE_MAX, &st, &text, &len, why, sizeof(why));
+	if (rc != 0)
+		goto bad;
+	n = strcspn(text, "\r\n");         /* stops at a NUL byte too */
+	if ((st.st_mode & 077) != 0)
+		snprintf(why, sizeof(why), "permissions %04o are too open (others than its owner "
+			"may read or change it): chmod 600 %s", (unsigned int)(st.st_mode & 07777),
+			path);
+	else if (n < len && text[n] == '\0')
+		snprintf(why, sizeof(why), "NUL byte in the password");
+	else if (n == 0)
+		snprintf(why, sizeof(why), "empty: its first line is the password");
+	else if (n > PASSWORD_MAX)
+		snprintf(why, sizeof(why), "the password is %zu bytes, longer than %d", n,
+			PASSWORD_MAX);
+	else
+		why[0] = '\0';
+	memset(text, 0, len);
+	free(text);
+	if (why[0] == '\0')
+		return;
+bad:
+	problem(ld, ld->file, line, "[%s] %s = %s: %s%s%s", ld->section, k, v,
+		relative ? path : "", relative ? ": " : "", why);
 }
 
 static void
@@ -705,8 +1010,7 @@ apply_redis(struct loader *ld, const char *k, const char *v, uint32_t line)
 		if (*v == '\0')
 			return set_optional_string(&cfg->redis_password_file, v);
 		config_relative(ld, v, path, sizeof(path));
-		if (access(path, R_OK) != 0)
-			BAD("%s: %s", path, strerror(errno));
+		check_password_file(ld, line, k, v, path);
 		return set_string(&cfg->redis_password_file, path);
 	} else if (strcmp(k, "prefix") == 0) {
 		if (!is_name(v, NAME_MAX_LEN, true))
@@ -762,10 +1066,8 @@ apply_sensor(struct loader *ld, struct tt_sensor_conf *sc, uint16_t index,
 		else
 			sc->port = (uint16_t)n;
 	} else if (strcmp(k, "prefixes") == 0) {
-		ld->prefixes_seen |= *v != '\0';
 		return add_prefix_list(ld, v, index, ld->file, line, k);
 	} else if (strcmp(k, "prefixes_file") == 0) {
-		ld->prefixes_seen |= *v != '\0';
 		if (*v != '\0')
 			return load_prefixes_file(ld, v, index, line);
 	} else if (strcmp(k, "label") == 0) {
@@ -933,7 +1235,8 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 
 			ld->sensor_sections++;
 			ld->port_seen = false;
-			ld->prefixes_seen = false;
+			ld->prefix_problems = 0;
+			ld->empty_file_line = 0;
 
 			if (!is_name(sname, TT_SENSOR_NAME_MAX, false) ||
 					strcmp(sname, "all") == 0 || strcmp(sname, "src") == 0) {
@@ -995,9 +1298,13 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 			} else if (rules == retention_keys) {
 				rc = apply_retention(ld, k, v, eline);
 			} else if (rules == sensor_keys) {
+				unsigned int before = ld->problems;
+
 				/* re-take: realloc above may have moved the array */
 				sc = &cfg->sensors[sensor_index];
 				rc = apply_sensor(ld, sc, sensor_index, k, v, eline);
+				if (strncmp(k, "prefixes", 8) == 0)
+					ld->prefix_problems += ld->problems - before;
 			}
 		}
 		if (sc != NULL) {
@@ -1009,7 +1316,12 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 			if (!ld->port_seen)
 				problem(ld, ld->file, line, "[%s] port: missing (the DPDK port id "
 					"that receives this sensor)", name);
-			if (count == 0 && !ld->prefixes_seen)
+			/* a bad prefix was reported already; an empty file names itself */
+			if (count == 0 && ld->prefix_problems == 0 && ld->empty_file_line != 0)
+				problem(ld, ld->file, ld->empty_file_line, "[%s] prefixes_file = %s: "
+					"no prefix in it (empty, or only comments), and the sensor has "
+					"no other", name, ld->empty_file_value);
+			else if (count == 0 && ld->prefix_problems == 0)
 				problem(ld, ld->file, line, "[%s] prefixes: missing (no darknet "
 					"prefix for this sensor)", name);
 			if (sc->label == NULL)
@@ -1042,6 +1354,70 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 	return rc;
 }
 
+/*
+ * Read the config whole (a regular file, bounded), scan it, and hand
+ * rte_cfgfile the scanner's copy through a memfd.
+ * @return 0, -EINVAL (problems reported), -errno when it cannot be read.
+ */
+static int
+read_config(struct loader *ld, struct rte_cfgfile **file)
+{
+	char why[160], fd_path[64];
+	struct stat st;
+	char *text, *out;
+	size_t len, out_len = 0, done = 0;
+	int rc, fd;
+
+	rc = slurp(ld->file, CONFIG_FILE_MAX, &st, &text, &len, why, sizeof(why));
+	if (rc != 0) {
+		if (rc != -ENOMEM)
+			problem(ld, ld->file, 0, "cannot read: %s", why);
+		return rc;
+	}
+	/* each line's text up to its comment, and a '\n' the last may lack */
+	out = malloc(len + 2);
+	if (out == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = scan_config(ld, text, len, out, &out_len);
+	free(text);
+	/* what the scanner found, rte_cfgfile would reject or misread */
+	if (rc == 0 && ld->problems != 0)
+		rc = -EINVAL;
+	if (rc != 0)
+		goto out;
+	fd = memfd_create("teiten.conf", MFD_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		problem(ld, ld->file, 0, "cannot read: memfd: %s", strerror(errno));
+		goto out;
+	}
+	while (done < out_len) {
+		ssize_t n = write(fd, out + done, out_len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			problem(ld, ld->file, 0, "cannot read: memfd: %s", strerror(errno));
+			close(fd);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	*file = rte_cfgfile_load(fd_path, CFG_FLAG_EMPTY_VALUES);
+	if (*file == NULL) {
+		problem(ld, ld->file, 0, "rte_cfgfile cannot read it back from %s", fd_path);
+		rc = -EINVAL;
+	}
+	close(fd);
+out:
+	free(out);
+	return rc;
+}
+
 /* The larger of a pool's default and @p each a sensor (a power of two for cells). */
 static uint32_t
 per_sensor(uint32_t fallback, uint32_t n_sensors, uint32_t each, bool power_of_two)
@@ -1071,24 +1447,9 @@ tt_config_load(struct tt_config *cfg, const char *path,
 		rc = -ENOMEM;
 		goto err_free_config;
 	}
-	rc = index_lines(&ld);
-	if (rc != 0) {
-		if (rc != -ENOMEM)
-			problem(&ld, path, 0, "cannot read: %s", strerror(-rc));
+	rc = read_config(&ld, &file);
+	if (rc != 0)
 		goto err_free_index;
-	}
-	/* Syntax problems found by the scanner: rte_cfgfile would reject the
-	 * file or misread it, so stop here with the precise lines. */
-	if (ld.problems != 0) {
-		rc = -EINVAL;
-		goto err_free_index;
-	}
-	file = rte_cfgfile_load(path, CFG_FLAG_EMPTY_VALUES);
-	if (file == NULL) {
-		problem(&ld, path, 0, "not a valid INI file");
-		rc = -EINVAL;
-		goto err_free_index;
-	}
 	rc = apply_sections(&ld, file);
 	if (rc == 0 && ld.problems != 0)
 		rc = -EINVAL;

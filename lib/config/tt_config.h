@@ -146,8 +146,11 @@ typedef void (*tt_config_report_cb)(void *ctx, const char *line);
 /**
  * Load and validate a config file. Control thread only; no EAL needed.
  * Every problem found is passed to @p report (which may be NULL).
+ * Every file it names is read whole and must be a regular file of bounded
+ * size: a device or FIFO is a problem, never a wait.
  * @return 0 when the config is valid, -EINVAL when any problem was
- *   reported, -ENOENT/-EACCES/... when the file cannot be read, -ENOMEM.
+ *   reported (a config that is no regular file too), -ENOENT/-EACCES/...
+ *   when the file cannot be read, -ENOMEM.
  *   On error @p cfg is left empty (tt_config_free() is still safe).
  */
 int tt_config_load(struct tt_config *cfg, const char *path,

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -13,6 +14,8 @@
 #include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+
+#include "tt_pcapfile.h"
 
 RTE_LOG_REGISTER(tt_logtype_port, tt.port, NOTICE);
 #define PORT_LOG(level, fmt, ...) \
@@ -24,6 +27,50 @@ enum { TX_DESC = 64 };
 /* Steer by source address only, so one source's state lives on one core. */
 #define RSS_WANTED (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | \
 	RTE_ETH_RSS_L3_SRC_ONLY)
+
+/*
+ * Each rx_pcap file of a net_pcap port, checked before it is replayed:
+ * net_pcap ends a file quietly at the first record libpcap refuses, so a
+ * corrupt record mid-file would lose the rest of it without a word.
+ * @return 0, or -ENODEV when a file has a corrupt record (logged).
+ */
+static int
+check_pcap_files(uint16_t port_id, const char *driver, const char *args)
+{
+	char *copy = strdup(args), *save = NULL, *kv;
+	int rc = 0;
+
+	if (copy == NULL)
+		return 0;       /* the check is a courtesy; the replay works without it */
+	for (kv = strtok_r(copy, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+		struct tt_pcapfile_check c;
+		const char *path;
+		char err[512];
+		int r;
+
+		if (strncmp(kv, "rx_pcap=", 8) != 0)
+			continue;
+		path = kv + 8;
+		r = tt_pcapfile_check(path, &c, err, sizeof(err));
+		if (r != 0) {
+			PORT_LOG(INFO, "port %u (%s): %s: not checked: %s", port_id, driver, path,
+				r == -EPROTONOSUPPORT ? "not a classic pcap file" : strerror(-r));
+			continue;
+		}
+		if (c.state == TT_PCAPFILE_CORRUPT) {
+			PORT_LOG(ERR, "port %u (%s): %s: %s (repair it, e.g. with editcap or "
+				"pcapfix, or cut it before that record)", port_id, driver, path, err);
+			rc = -ENODEV;
+		} else if (c.state == TT_PCAPFILE_TRUNCATED || c.over_snaplen != 0) {
+			PORT_LOG(WARNING, "port %u (%s): %s: %s", port_id, driver, path, err);
+		} else {
+			PORT_LOG(INFO, "port %u (%s): %s: %llu records, each whole", port_id,
+				driver, path, (unsigned long long)c.records);
+		}
+	}
+	free(copy);
+	return rc;
+}
 
 int
 tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info)
@@ -48,6 +95,9 @@ tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info)
 	if (strcmp(dev.driver_name, "net_pcap") == 0 && strstr(args, "rx_pcap=") != NULL) {
 		info->looping = strstr(args, "infinite_rx=1") != NULL;
 		info->replay = !info->looping;
+		rc = check_pcap_files(port_id, info->driver, args);
+		if (rc != 0)
+			return rc;
 	}
 	/* A pcap port has one queue per file: all must be read. */
 	if (strcmp(dev.driver_name, "net_pcap") == 0)

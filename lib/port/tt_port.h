@@ -26,7 +26,10 @@ struct tt_port_info {
 /**
  * How many rx queues a port gets for @p n_workers workers: one per worker up
  * to what the device has; every queue of a pcap replay port (each is a file).
- * @return 0, or -ENODEV.
+ * Each rx_pcap file is checked record by record first (tt_pcapfile.h): a
+ * capture cut off in its last record is a warning, a corrupt record an error.
+ * @return 0, or -ENODEV (no such port, or a pcap file it would replay has a
+ *   corrupt record; the log names file, record and byte offset).
  */
 int tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info);
 

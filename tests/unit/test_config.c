@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cunit_main.h"
 #include "tt_classify.h"
@@ -41,12 +42,36 @@ write_file(const char *name, const char *text)
 	return path;
 }
 
+/* Like write_file(), for text holding NUL bytes; sets the mode. */
+static const char *
+write_bytes(const char *name, const char *bytes, size_t len, mode_t mode)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+	CU_ASSERT_EQUAL(chmod(path, mode), 0);
+	return path;
+}
+
 /* Load `text`; return the loader's result with problems[] filled. */
 static int
 load(const char *text, struct tt_config *cfg)
 {
 	const char *path = write_file("t.conf", text);
 
+	problems[0] = '\0';
+	n_problems = 0;
+	return tt_config_load(cfg, path, collect, NULL);
+}
+
+static int
+load_path(const char *path, struct tt_config *cfg)
+{
 	problems[0] = '\0';
 	n_problems = 0;
 	return tt_config_load(cfg, path, collect, NULL);
@@ -59,6 +84,7 @@ expect_problem(const char *text, unsigned int line, ...)
 	struct tt_config cfg;
 	char where[300];
 	const char *frag;
+	bool missing = false;
 	va_list ap;
 	int rc = load(text, &cfg);
 
@@ -67,11 +93,32 @@ expect_problem(const char *text, unsigned int line, ...)
 	snprintf(where, sizeof(where), "%s/t.conf:%u: ", dir, line);
 	CU_ASSERT_PTR_NOT_NULL(strstr(problems, where));
 	va_start(ap, line);
-	while ((frag = va_arg(ap, const char *)) != NULL)
+	while ((frag = va_arg(ap, const char *)) != NULL) {
 		CU_ASSERT_PTR_NOT_NULL(strstr(problems, frag));
+		missing |= strstr(problems, frag) == NULL;
+	}
 	va_end(ap);
-	if (n_problems != 1 || strstr(problems, where) == NULL)
+	if (n_problems != 1 || strstr(problems, where) == NULL || missing)
 		fprintf(stderr, "\n    expected line %u, got: %s", line, problems);
+	tt_config_free(&cfg);
+}
+
+/* expect_problem() for a file of `len` bytes (NULs and all). */
+static void
+expect_problem_bytes(const char *bytes, size_t len, unsigned int line, const char *frag)
+{
+	struct tt_config cfg;
+	char where[300];
+	int rc;
+
+	rc = load_path(write_bytes("t.conf", bytes, len, 0644), &cfg);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_EQUAL(n_problems, 1);
+	snprintf(where, sizeof(where), "%s/t.conf:%u: ", dir, line);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, where));
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, frag));
+	if (n_problems != 1 || strstr(problems, where) == NULL || strstr(problems, frag) == NULL)
+		fprintf(stderr, "\n    expected line %u and '%s', got: %s", line, frag, problems);
 	tt_config_free(&cfg);
 }
 
@@ -90,15 +137,28 @@ test_missing_file(void)
 	tt_config_free(NULL);
 }
 
+/* HEAD, then line 4 = `key = ` and a value of `n` bytes of `c`, then SENSOR. */
+static const char *
+with_value(const char *key, size_t n, char c)
+{
+	static char text[1024];
+	size_t used = (size_t)snprintf(text, sizeof(text), HEAD "%s = ", key);
+
+	memset(text + used, c, n);
+	snprintf(text + used + n, sizeof(text) - used - n, "\n" SENSOR);
+	return text;
+}
+
 static void
 test_syntax(void)
 {
-	char long_line[400];
-
-	memset(long_line, 'x', sizeof(long_line));
-	memcpy(long_line, HEAD "label = ", strlen(HEAD "label = "));
-	strcpy(long_line + 300, "\n" SENSOR);
-	expect_problem(long_line, 4, "longer than 255", NULL);
+	expect_problem(with_value("id", 256, 'x'), 4, "[appliance] id = xxx",
+		"value is 256 characters, longer than 255", NULL);
+	expect_problem(with_value("id                                                         "
+		"                                                                         ", 200, 'x'),
+		4, "characters (without its comment), longer than 322", NULL);
+	expect_problem(with_value("k23456789012345678901234567890123456789012345678901234567890"
+		"1234", 1, 'x'), 4, "key is 64 characters, longer than 63", NULL);
 	expect_problem("id = x\n" HEAD SENSOR, 1, "outside any [section]", NULL);
 	expect_problem(HEAD "just words\n" SENSOR, 4, "expected 'key = value'", NULL);
 	expect_problem(HEAD "[sensor a\n", 4, "without ']'", NULL);
@@ -224,12 +284,209 @@ test_prefixes_file(void)
 	struct tt_config cfg;
 
 	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = missing.txt\n", 6,
-		"prefixes_file = missing.txt", "cannot open", NULL);
+		"prefixes_file = missing.txt", "cannot read", "No such file", NULL);
 	write_file("p.txt", "# darknet A\n203.0.113.0/24\n\n2001:db8:5::/48  # v6\nnonsense\n");
 	CU_ASSERT_EQUAL(load(HEAD "[sensor a]\nport = 0\nprefixes_file = p.txt\n", &cfg),
 		-EINVAL);
 	CU_ASSERT_EQUAL(n_problems, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "/p.txt:5: prefix = nonsense"));
+	tt_config_free(&cfg);
+}
+
+/* A prefixes_file line is read whole, however long: a comment is a comment. */
+static void
+test_prefixes_file_long_lines(void)
+{
+	static const char nul[] = "192.0.2.0/24\n198.51.100.0/24\0 10.0.0.0/8\n";
+	struct tt_config cfg;
+	char text[1100];
+
+	/* 1,023 bytes is where a 1 KiB fgets() buffer ends: the tail of the
+	 * comment would start a line of its own */
+	memset(text, 'x', sizeof(text));
+	text[0] = '#';
+	memcpy(text + 1023, "10.0.0.0/8\n203.0.113.0/24\n", 26);
+	write_bytes("long.txt", text, 1023 + 26, 0644);
+	CU_ASSERT_EQUAL_FATAL(load(HEAD "[sensor a]\nport = 0\nprefixes_file = long.txt\n",
+		&cfg), 0);
+	CU_ASSERT_EQUAL_FATAL(cfg.n_prefixes, 1);
+	CU_ASSERT_EQUAL(cfg.prefixes[0].len, 24);
+	CU_ASSERT_EQUAL(cfg.prefixes[0].line, 2);
+	tt_config_free(&cfg);
+	/* a NUL byte in it is an error, not the end of the line */
+	write_bytes("nul.txt", nul, sizeof(nul) - 1, 0644);
+	CU_ASSERT_EQUAL(load(HEAD "[sensor a]\nport = 0\nprefixes_file = nul.txt\n", &cfg),
+		-EINVAL);
+	CU_ASSERT_EQUAL(n_problems, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "/nul.txt:2: prefix = 198.51.100.0/24: NUL byte"));
+	if (n_problems != 1)
+		fprintf(stderr, "\n    got: %s", problems);
+	tt_config_free(&cfg);
+}
+
+/* The config file itself: lengths as rte_cfgfile really limits them. */
+static void
+test_config_line_lengths(void)
+{
+	struct tt_config cfg;
+	char text[1024];
+	size_t used;
+
+	/* a label of 255 characters in a line of 263 */
+	used = (size_t)snprintf(text, sizeof(text), HEAD SENSOR "label = ");
+	memset(text + used, 'y', 255);
+	strcpy(text + used + 255, "\n");
+	CU_ASSERT_EQUAL_FATAL(load(text, &cfg), 0);
+	CU_ASSERT_EQUAL(strlen(cfg.sensors[0].label), 255);
+	tt_config_free(&cfg);
+	/* a line of exactly 255 characters */
+	used = (size_t)snprintf(text, sizeof(text), HEAD SENSOR "label = ");
+	memset(text + used, 'y', 255 - 8);
+	strcpy(text + used + 255 - 8, "\n");
+	CU_ASSERT_EQUAL_FATAL(load(text, &cfg), 0);
+	CU_ASSERT_EQUAL(strlen(cfg.sensors[0].label), 247);
+	tt_config_free(&cfg);
+	/* a comment of any length is a comment, alone or after a value */
+	used = (size_t)snprintf(text, sizeof(text), HEAD SENSOR "; ");
+	memset(text + used, 'c', 600);
+	used += 600;
+	used += (size_t)snprintf(text + used, sizeof(text) - used, "\nlocation = overseas ; ");
+	memset(text + used, 'c', 300);
+	strcpy(text + used + 300, "\n");
+	CU_ASSERT_EQUAL_FATAL(load(text, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.sensors[0].location, TT_LOCATION_OVERSEAS);
+	tt_config_free(&cfg);
+}
+
+static void
+test_bytes_and_headers(void)
+{
+	static const char bom[] = "\xef\xbb\xbf" HEAD SENSOR;
+	static const char nul[] = HEAD "[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\0, "
+		"10.0.0.0/8\n";
+	struct tt_config cfg;
+
+	/* a UTF-8 byte order mark, as some editors write, is not text */
+	CU_ASSERT_EQUAL(load_path(write_bytes("t.conf", bom, sizeof(bom) - 1, 0644), &cfg), 0);
+	CU_ASSERT_EQUAL(n_problems, 0);
+	CU_ASSERT_EQUAL(cfg.n_sensors, 1);
+	tt_config_free(&cfg);
+	/* a NUL byte would end the value where it stands */
+	expect_problem_bytes(nul, sizeof(nul) - 1, 6, "[sensor a] prefixes = 192.0.2.0/25: "
+		"NUL byte at column 24");
+	expect_problem(HEAD "[sensor a]]\nport = 0\nprefixes = 192.0.2.0/25\n", 4,
+		"[sensor a]]", "after the closing ']'", NULL);
+	expect_problem(HEAD "[sensor a] x\nport = 0\nprefixes = 192.0.2.0/25\n", 4,
+		"[sensor a] x", "after the closing ']'", NULL);
+}
+
+/* A sensor must end up with at least one prefix, whatever its keys say. */
+static void
+test_sensor_without_prefixes(void)
+{
+	write_file("empty.txt", "");
+	write_file("comments.txt", "# nothing yet\n\n   # really\n");
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = empty.txt\n", 6,
+		"[sensor a] prefixes_file = empty.txt", "no prefix in it", NULL);
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = comments.txt\nprefixes =\n", 6,
+		"[sensor a] prefixes_file = comments.txt", "no prefix in it", NULL);
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes =\n", 4,
+		"[sensor a] prefixes: missing", NULL);
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = .\n", 6,
+		"[sensor a] prefixes_file = .", "is a directory", NULL);
+}
+
+/* Run fn with an alarm: a loader that blocks or loops fails instead of hanging. */
+static void
+within(unsigned int seconds, void (*fn)(void))
+{
+	alarm(seconds);
+	fn();
+	alarm(0);
+}
+
+static void
+special_files(void)
+{
+	struct tt_config cfg;
+	char fifo[256], text[512];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	CU_ASSERT_EQUAL(load_path("/dev/zero", &cfg), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "/dev/zero:0: cannot read: not a regular file "
+		"(a character device)"));
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL(load_path("/dev/urandom", &cfg), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "/dev/urandom:0: cannot read: not a regular"));
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL(load_path(fifo, &cfg), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, "/fifo:0: cannot read: not a regular file "
+		"(a FIFO)"));
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL(load_path(dir, &cfg), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(problems, ":0: cannot read: is a directory"));
+	tt_config_free(&cfg);
+
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = /dev/zero\n", 6,
+		"[sensor a] prefixes_file = /dev/zero", "not a regular file", NULL);
+	expect_problem(HEAD "[sensor a]\nport = 0\nprefixes_file = fifo\n", 6,
+		"[sensor a] prefixes_file = fifo", "not a regular file (a FIFO)", NULL);
+	snprintf(text, sizeof(text), HEAD "geoip_db = %s\n" SENSOR, fifo);
+	expect_problem(text, 4, "geoip_db = ", "not a regular file (a FIFO)", NULL);
+	expect_problem(HEAD "asn_db = /dev/zero\n" SENSOR, 4, "asn_db = /dev/zero",
+		"not a regular file", NULL);
+	expect_problem(HEAD "asn_db = .\n" SENSOR, 4, "asn_db = .", "is a directory", NULL);
+	expect_problem(HEAD "[redis]\npassword_file = fifo\n" SENSOR, 5, "password_file = fifo",
+		"not a regular file (a FIFO)", NULL);
+	expect_problem(HEAD "[redis]\npassword_file = /dev/zero\n" SENSOR, 5,
+		"password_file = /dev/zero", "not a regular file", NULL);
+	unlink(fifo);
+}
+
+static void
+test_special_files(void)
+{
+	within(20, special_files);
+}
+
+/* The Redis password: a regular file only its owner can read, not empty. */
+static void
+test_password_file(void)
+{
+	struct tt_config cfg;
+
+	write_bytes("open.pass", "secret\n", 7, 0644);
+	expect_problem(HEAD "[redis]\npassword_file = open.pass\n" SENSOR, 5,
+		"[redis] password_file = open.pass", "permissions 0644", "chmod 600", NULL);
+	write_bytes("group.pass", "secret\n", 7, 0640);
+	expect_problem(HEAD "[redis]\npassword_file = group.pass\n" SENSOR, 5,
+		"password_file = group.pass", "permissions 0640", NULL);
+	write_bytes("empty.pass", "", 0, 0600);
+	expect_problem(HEAD "[redis]\npassword_file = empty.pass\n" SENSOR, 5,
+		"password_file = empty.pass", "empty", NULL);
+	write_bytes("newline.pass", "\n", 1, 0600);
+	expect_problem(HEAD "[redis]\npassword_file = newline.pass\n" SENSOR, 5,
+		"password_file = newline.pass", "empty", NULL);
+	expect_problem(HEAD "[redis]\npassword_file = .\n" SENSOR, 5,
+		"password_file = .", "is a directory", NULL);
+	write_bytes("nul.pass", "sec\0ret\n", 8, 0600);
+	expect_problem(HEAD "[redis]\npassword_file = nul.pass\n" SENSOR, 5,
+		"password_file = nul.pass", "NUL byte", NULL);
+	{
+		char long_pass[600];
+
+		memset(long_pass, 'p', sizeof(long_pass));
+		write_bytes("long.pass", long_pass, sizeof(long_pass), 0600);
+		expect_problem(HEAD "[redis]\npassword_file = long.pass\n" SENSOR, 5,
+			"password_file = long.pass", "600 bytes, longer than 511", NULL);
+	}
+	write_bytes("good.pass", "secret\n", 7, 0600);
+	CU_ASSERT_EQUAL(load(HEAD "[redis]\npassword_file = good.pass\n" SENSOR, &cfg), 0);
+	CU_ASSERT_EQUAL(n_problems, 0);
+	tt_config_free(&cfg);
+	write_bytes("owner.pass", "secret\n", 7, 0400);
+	CU_ASSERT_EQUAL(load(HEAD "[redis]\npassword_file = owner.pass\n" SENSOR, &cfg), 0);
 	tt_config_free(&cfg);
 }
 
@@ -415,6 +672,12 @@ main(int argc, char **argv)
 		{ "[sensor] values", test_sensor_values },
 		{ "overlapping prefixes", test_overlaps },
 		{ "prefixes_file errors name that file's line", test_prefixes_file },
+		{ "prefixes_file lines are read whole", test_prefixes_file_long_lines },
+		{ "config lines as long as rte_cfgfile takes them", test_config_line_lengths },
+		{ "byte order mark, NUL bytes, section headers", test_bytes_and_headers },
+		{ "a sensor without prefixes", test_sensor_without_prefixes },
+		{ "special files are refused at once", test_special_files },
+		{ "password_file: private, regular, not empty", test_password_file },
 		{ "a valid config, every key read", test_valid_config },
 		{ "default watch_ports", test_default_watch_ports },
 		{ "worker pools scale with the sensors unless given",
