@@ -240,7 +240,8 @@ setup_ports(struct appliance *a)
 		}
 		rc = tt_port_probe(p, (uint16_t)a->n_workers, pi);
 		if (rc != 0) {
-			MAIN_LOG(ERR, "port %u: %s", p, rte_strerror(-rc));
+			if (rc != -EBADMSG)     /* a corrupt pcap record: logged with its file */
+				MAIN_LOG(ERR, "port %u: %s", p, rte_strerror(-rc));
 			return rc;
 		}
 		a->all_replay &= pi->replay;
@@ -691,7 +692,7 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 	rc = setup_ports(&a);
 	if (rc != 0) {
-		code = rc == -ENODEV ? EXIT_USAGE : EXIT_RUNTIME;
+		code = rc == -ENODEV || rc == -EBADMSG ? EXIT_USAGE : EXIT_RUNTIME;
 		goto err_stop_ports;
 	}
 	a.sensors = tt_sensor_create(&a.cfg, (int)rte_socket_id());

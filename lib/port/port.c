@@ -32,7 +32,7 @@ enum { TX_DESC = 64 };
  * Each rx_pcap file of a net_pcap port, checked before it is replayed:
  * net_pcap ends a file quietly at the first record libpcap refuses, so a
  * corrupt record mid-file would lose the rest of it without a word.
- * @return 0, or -ENODEV when a file has a corrupt record (logged).
+ * @return 0, or -EBADMSG when a file has a corrupt record (logged).
  */
 static int
 check_pcap_files(uint16_t port_id, const char *driver, const char *args)
@@ -60,7 +60,7 @@ check_pcap_files(uint16_t port_id, const char *driver, const char *args)
 		if (c.state == TT_PCAPFILE_CORRUPT) {
 			PORT_LOG(ERR, "port %u (%s): %s: %s (repair it, e.g. with editcap or "
 				"pcapfix, or cut it before that record)", port_id, driver, path, err);
-			rc = -ENODEV;
+			rc = -EBADMSG;
 		} else if (c.state == TT_PCAPFILE_TRUNCATED || c.over_snaplen != 0) {
 			PORT_LOG(WARNING, "port %u (%s): %s: %s", port_id, driver, path, err);
 		} else {

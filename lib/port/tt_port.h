@@ -28,8 +28,8 @@ struct tt_port_info {
  * to what the device has; every queue of a pcap replay port (each is a file).
  * Each rx_pcap file is checked record by record first (tt_pcapfile.h): a
  * capture cut off in its last record is a warning, a corrupt record an error.
- * @return 0, or -ENODEV (no such port, or a pcap file it would replay has a
- *   corrupt record; the log names file, record and byte offset).
+ * @return 0, -ENODEV (no such port), or -EBADMSG (a pcap file it would
+ *   replay has a corrupt record; the log names file, record and byte offset).
  */
 int tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info);
 

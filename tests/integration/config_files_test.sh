@@ -147,6 +147,8 @@ run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/corrupt.pcap" --
 check "corrupt record mid-file: exit" "$TT_RC" 2
 check_grep "corrupt record mid-file: names file, record and offset" "$TT_ERR" \
     "$TT_TMP/corrupt.pcap: record 1500 at byte $offset: captured length 4294967295 .*never read"
+check "corrupt record mid-file: no misleading device error" \
+    "$(grep -c 'No such device' "$TT_ERR")" 0
 
 read -r records offset < <(pcap_edit "$TT_TMP/good.pcap" "$TT_TMP/cut.pcap" cut)
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/cut.pcap" -- \
