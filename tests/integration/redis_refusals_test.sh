@@ -10,7 +10,10 @@
 #  5. restarted empty mid-run: the loss is detected and reported;
 #  6. a second appliance under an id in use: refused, exit 2;
 #  7. a week of three sensors with events, replayed: no reconnect loop,
-#     nothing shed, Redis equals the summary.
+#     nothing shed, Redis equals the summary;
+#  8. a live flood of Mirai-type sources while Redis is away: the source
+#     deltas are shed past backlog_max_mb, counted in keys, and resident
+#     memory stops growing.
 . "$(dirname "$0")/lib.sh"
 
 "$TEITEN_GEN" --sensor a=192.0.2.0/24+2001:db8:1::/64 --sensor b=198.51.100.0/24 \
@@ -160,5 +163,44 @@ check "week: minute buckets hold every packet" "$(rcli week --raw EVAL "local n 
     for _, k in ipairs(redis.call('KEYS', 'teiten:{all}:m:*:totals')) do
     n = n + tonumber(redis.call('HGET', k, 'pkts')) end return n" 0)" \
     "$(jq .scopes.all.totals.pkts "$TT_TMP/week.json")"
+
+# 8. a flood of spoofed Mirai-type sources on a live port, Redis away
+"$TEITEN_GEN" --sensor a=100.64.0.0/10 --packets 100000 --flood-mirai \
+    --out "$TT_TMP/mflood.pcap" --truth "$TT_TMP/mflood.truth" >/dev/null
+start_redis gone || exit 1
+stop_redis gone
+TT_REDIS_EXTRA=$'backlog_max_mb = 16\nfinal_flush_s = 1\n' \
+    write_config "$TT_TMP/gone.conf" id-gone "a:0:100.64.0.0/10"
+sed -i 's/^clock = auto$/clock = auto\nrx_mbufs = 110000/' "$TT_TMP/gone.conf"
+PREFIX=it_$$_flood
+"$TEITEN" --no-huge -m 512 --no-pci --file-prefix=$PREFIX --log-level=lib.eal:error -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/mflood.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/gone.conf" --summary "$TT_TMP/gone.json" \
+    >"$TT_TMP/gone.out" 2>"$TT_TMP/gone.err" &
+TEITEN_PID=$!
+TT_PIDS+=("$TEITEN_PID")
+shed_keys() {
+    echo /teiten/redis | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
+        jq -r '.["/teiten/redis"].shed_source_keys // 0' 2>/dev/null
+}
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$TEITEN_PID/status"; }
+more_shed_than() { [ "$(shed_keys)" -gt "$1" ]; }
+wait_for 60 more_shed_than 0
+first=$(shed_keys)
+rss1=$(rss_kib)
+# three more rounds of shedding: the deltas keep coming, the memory does not grow
+wait_for 60 more_shed_than $((first * 4))
+rss2=$(rss_kib)
+check "flood: source deltas shed past backlog_max_mb ($(shed_keys) keys)" \
+    "$([ "$(shed_keys)" -gt $((first * 4)) ] && echo yes)" yes
+check "flood: resident memory flat while shedding (${rss1} -> ${rss2} KiB)" \
+    "$([ "$rss2" -le $((rss1 + 32768)) ] && echo yes)" yes
+kill -TERM "$TEITEN_PID"
+wait "$TEITEN_PID"
+check "flood: exit 1, not everything delivered" "$?" 1
+check "flood: the summary names the keys shed" \
+    "$(jq '.redis.shed_source_keys > 0 and .redis.delivered == false' "$TT_TMP/gone.json")" true
+check_grep "flood: the final flush says what it could not deliver" "$TT_TMP/gone.err" \
+    'final flush: .*: the counts of [0-9]+ packets and [0-9]+ source keys were not delivered'
 
 finish
