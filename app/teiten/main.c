@@ -451,10 +451,21 @@ replay_throttled(struct appliance *a)
 
 	if (!a->all_replay || a->pub == NULL)
 		return false;
+	static bool waiting_for_redis;
+	bool away;
+
 	tt_publisher_get_stats(a->pub, &ps);
 	if (ps.failed)
 		return false;
-	return !ps.connected || ps.retrying || ps.behind ||
+	/* Said once an episode: a replay into a Redis that is down waits for it. */
+	away = !ps.connected || ps.retrying;
+	if (away && !waiting_for_redis)
+		MAIN_LOG(NOTICE, "the replay waits for Redis (%s)", ps.connected ?
+			"it refuses writes for now" : "not connected");
+	else if (!away && waiting_for_redis)
+		MAIN_LOG(NOTICE, "Redis takes writes: the replay goes on");
+	waiting_for_redis = away;
+	return away || ps.behind ||
 		ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
 }
 

@@ -112,7 +112,7 @@ cur_key(const struct sorted *s)
 	return tt_table_key(s->t, s->idx[s->pos]);
 }
 
-enum { MAX_ARGS = 16 };
+enum { MAX_ARGS = 48 };     /* an alert's XADD: 6 + 2 fields a value */
 
 static int
 emit(struct plan *p, int argc, const char **argv, const size_t *lens)
@@ -367,7 +367,53 @@ tag_name(const struct tt_plan_conf *c, uint32_t tag)
 int
 tt_plan_flushed_key(const struct tt_plan_conf *c, uint32_t tag, char *buf, size_t len)
 {
+	/* The stream's key has no tag: "{<p>:alerts}" hashes to its slot. */
+	if (tag == TT_PLAN_TAG_ALERTS(c))
+		return snprintf(buf, len, "{%s:alerts}:flushed", c->prefix);
 	return snprintf(buf, len, "%s:{%s}:flushed", c->prefix, tag_name(c, tag));
+}
+
+/* The alerts of a flush: XADD and PUBLISH each, in one transaction. */
+static int
+alerts_flush(struct plan *p, const struct tt_plan_alerts *alerts, const char *seq_s)
+{
+	const struct tt_plan_conf *c = p->c;
+	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
+	char key[256], flushed[256], ttl_s[16];
+	const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
+	const char *expire[3] = { "EXPIRE", flushed, ttl_s };
+	uint32_t i, f;
+	int rc;
+
+	snprintf(key, sizeof(key), "%s:alerts", c->prefix);
+	tt_plan_flushed_key(c, TT_PLAN_TAG_ALERTS(c), flushed, sizeof(flushed));
+	snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
+	rc = p->sink->begin_tag(p->sink->ctx, TT_PLAN_TAG_ALERTS(c));
+	if (rc == 0)
+		rc = emit(p, 1, multi, NULL);
+	for (i = 0; rc == 0 && i < alerts->n; i++) {
+		const struct tt_plan_alert *a = &alerts->e[i];
+		const char *argv[MAX_ARGS] = { "XADD", key, "MAXLEN", "~", "100000", "*" };
+		const char *pub[3] = { "PUBLISH", key, a->json };
+		int n = 6;
+
+		if (6 + 2 * a->n_fields > MAX_ARGS)
+			return -E2BIG;
+		for (f = 0; f < 2 * a->n_fields; f++)
+			argv[n++] = a->fields[f];
+		rc = emit(p, n, argv, NULL);
+		if (rc == 0)
+			rc = emit(p, 3, pub, NULL);
+	}
+	if (rc == 0)
+		rc = emit(p, 4, hset, NULL);
+	if (rc == 0)
+		rc = emit(p, 3, expire, NULL);
+	if (rc == 0)
+		rc = emit(p, 1, exec, NULL);
+	if (rc == 0)
+		rc = p->sink->end_tag(p->sink->ctx, TT_PLAN_TAG_ALERTS(c));
+	return rc;
 }
 
 /* --- the {src} tag: who is scanning --- */
@@ -594,8 +640,8 @@ skip_tag(struct plan *p, struct sorted *s)
 
 int
 tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
-		const struct tt_shard *hours, uint64_t seq, const uint8_t *done,
-		const struct tt_plan_sink *sink)
+		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint64_t seq,
+		const uint8_t *done, const struct tt_plan_sink *sink)
 {
 	struct tt_shard *days;
 	struct sorted s[B_KINDS][3];
@@ -696,6 +742,10 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		if (rc == 0)
 			rc = sink->end_tag(sink->ctx, p->tag);
 	}
+	/* Alerts last: their buckets' counts are committed before them. */
+	if (rc == 0 && alerts != NULL && alerts->n != 0 &&
+			!(done != NULL && done[TT_PLAN_TAG_ALERTS(c)]))
+		rc = alerts_flush(p, alerts, seq_s);
 out:
 	for (k = 0; k < B_KINDS; k++)
 		for (j = 0; j < 3; j++)
@@ -707,7 +757,7 @@ out:
 
 void
 tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minutes,
-		const struct tt_shard *hours, uint8_t *has)
+		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint8_t *has)
 {
 	const struct tt_shard *src[2] = { minutes, hours };
 	unsigned int k, j;
@@ -725,4 +775,6 @@ tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minu
 	}
 	if (tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0)
 		has[c->n_sensors + 1] = 1;
+	if (alerts != NULL && alerts->n != 0)
+		has[TT_PLAN_TAG_ALERTS(c)] = 1;
 }

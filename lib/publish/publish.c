@@ -73,10 +73,38 @@ enum {
 	HEALTH_INTERVALS = 3,          /* the health key lives 3 flush intervals */
 	SENSOR_META_INTERVAL_MS = 60000,
 	INSTANCE_TTL_MIN_MS = 15000,
+	/* Alerts held while Redis is away: a day of a busy appliance's. */
+	ALERTS_PENDING_MAX = 100000,
 	/* A merged shard past this keeps no capacity once emptied: memory goes back. */
 	SHRINK_BYTES = 16u << 20,
 	WHY_MAX = 512,
 };
+
+/* Stream entries: each one allocation holding its field pointers and strings. */
+struct alert_list {
+	struct tt_plan_alert *e;
+	uint32_t n;
+	uint32_t cap;
+};
+
+static void
+alert_list_clear(struct alert_list *l)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->n; i++)
+		free((void *)l->e[i].fields);
+	l->n = 0;
+}
+
+static void
+alert_list_free(struct alert_list *l)
+{
+	alert_list_clear(l);
+	free(l->e);
+	l->e = NULL;
+	l->cap = 0;
+}
 
 struct tt_publisher {
 	const struct tt_config *cfg;
@@ -105,8 +133,9 @@ struct tt_publisher {
 	struct tt_publisher_stats stats;
 	uint64_t inflight_bytes;           /* written by the publisher */
 	uint64_t inflight_cells;
-	uint64_t inflight_packets;
 	bool inflight_locked;              /* the publisher's `inflight`, for readers */
+	struct alert_list pending_alerts;  /* entries for <prefix>:alerts */
+	uint64_t inflight_alert_count;
 	char why[WHY_MAX];                 /* set once with stats.failed */
 
 	/* publisher thread only */
@@ -118,6 +147,7 @@ struct tt_publisher {
 	uint64_t inflight_seq;
 	struct tt_shard *inflight_min;
 	struct tt_shard *inflight_hour;
+	struct alert_list inflight_alerts;
 	uint8_t *has;                      /* [tag]: the in-flight batch writes it */
 	uint8_t *done;                     /* [tag]: committed */
 	uint64_t *committed;               /* [tag]: this run's last committed seq, 0 none */
@@ -226,7 +256,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 		return NULL;
 	p->cfg = cfg;
 	p->n_workers = conf->n_workers;
-	p->n_tags = cfg->n_sensors + 2;     /* sensors, all, src */
+	p->n_tags = cfg->n_sensors + 3;     /* sensors, all, src, alerts (TT_PLAN_TAGS) */
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
@@ -369,7 +399,7 @@ static const char *
 tag_label(const struct tt_publisher *p, uint32_t tag)
 {
 	return tag < p->cfg->n_sensors ? p->sensor_names[tag] :
-		tag == p->cfg->n_sensors ? "all" : "src";
+		tag == p->cfg->n_sensors ? "all" : tag == p->cfg->n_sensors + 1 ? "src" : "alerts";
 }
 
 /*
@@ -873,8 +903,10 @@ read_back(struct tt_publisher *p)
 	}
 	if (p->rc != NULL)
 		set_reply_timeout(p->rc, 0);
-	if (ret == 0)
+	if (ret == 0) {
 		p->need_readback = false;
+		accepted(p);
+	}
 	return ret;
 }
 
@@ -958,9 +990,16 @@ take_pending(struct tt_publisher *p)
 	struct tt_shard *m, *h;
 
 	pthread_mutex_lock(&p->lock);
-	if (shard_empty(p->pending_min) && shard_empty(p->pending_hour)) {
+	if (shard_empty(p->pending_min) && shard_empty(p->pending_hour) &&
+			p->pending_alerts.n == 0) {
 		pthread_mutex_unlock(&p->lock);
 		return false;
+	}
+	{
+		struct alert_list l = p->inflight_alerts;    /* empty: finished */
+
+		p->inflight_alerts = p->pending_alerts;
+		p->pending_alerts = l;
 	}
 	m = p->pending_min;
 	h = p->pending_hour;
@@ -978,7 +1017,8 @@ take_pending(struct tt_publisher *p)
 	p->flush_started_us = now_us();
 	memset(p->has, 0, p->n_tags);
 	memset(p->done, 0, p->n_tags);
-	tt_plan_tags_with_data(&p->plan, m, h, p->has);
+	tt_plan_tags_with_data(&p->plan, m, h, &(struct tt_plan_alerts){ p->inflight_alerts.e,
+		p->inflight_alerts.n }, p->has);
 	return true;
 }
 
@@ -989,6 +1029,8 @@ finish_inflight(struct tt_publisher *p)
 
 	empty_shard(&p->inflight_min, false, SHRINK_BYTES);
 	empty_shard(&p->inflight_hour, true, SHRINK_BYTES);
+	p->inflight_alert_count = p->inflight_alerts.n;
+	alert_list_clear(&p->inflight_alerts);
 	p->inflight = false;
 	pthread_mutex_lock(&p->lock);
 	p->inflight_locked = false;
@@ -999,6 +1041,7 @@ finish_inflight(struct tt_publisher *p)
 	p->inflight_bytes = 0;
 	p->inflight_cells = 0;
 	p->stats.flushes++;
+	p->stats.alerts += p->inflight_alert_count;
 	p->stats.flush_seq = p->inflight_seq;
 	p->stats.last_flush_ms = now_ms();
 	pthread_mutex_unlock(&p->lock);
@@ -1013,8 +1056,9 @@ flush_inflight(struct tt_publisher *p)
 	uint32_t tag;
 	int rc;
 
-	rc = tt_plan_flush(&p->plan, p->inflight_min, p->inflight_hour, p->inflight_seq,
-		p->done, &sink);
+	rc = tt_plan_flush(&p->plan, p->inflight_min, p->inflight_hour,
+		&(struct tt_plan_alerts){ p->inflight_alerts.e, p->inflight_alerts.n },
+		p->inflight_seq, p->done, &sink);
 	if (rc != 0)
 		return rc;
 	for (tag = 0; tag < p->n_tags; tag++)
@@ -1067,7 +1111,8 @@ write_health(struct tt_publisher *p)
 	const struct tt_config *cfg = p->cfg;
 	struct tt_publisher_health h;
 	struct tt_publisher_stats st;
-	char key[300], ikey[300], ttl[24];
+	char key[300], ikey[300], ttl[24], ittl[24];
+	redisReply *other = NULL;
 	const char *argv[64];
 	char v[24][24];
 	uint32_t n_cmds = 0, i;
@@ -1112,10 +1157,11 @@ write_health(struct tt_publisher *p)
 	FIELD("redis_data_lost", "%" PRIu64, st.data_lost);
 #undef FIELD
 	redisAppendCommandArgv(p->rc, n, argv, NULL);
-	snprintf(ttl, sizeof(ttl), "%" PRIu64, instance_ttl_ms(p));
+	snprintf(ttl, sizeof(ttl), "%u", HEALTH_INTERVALS * cfg->flush_interval_ms);
+	snprintf(ittl, sizeof(ittl), "%" PRIu64, instance_ttl_ms(p));
 	{
 		const char *px[3] = { "PEXPIRE", key, ttl };
-		const char *set[6] = { "SET", ikey, p->token, "PX", ttl, "GET" };
+		const char *set[6] = { "SET", ikey, p->token, "PX", ittl, "GET" };
 
 		instance_key(p, ikey, sizeof(ikey));
 		redisAppendCommandArgv(p->rc, 3, px, NULL);
@@ -1139,10 +1185,22 @@ write_health(struct tt_publisher *p)
 				i == 0 ? "HSET" : i == 1 ? "PEXPIRE" : i == 2 ? "SET" :
 				i % 2 ? "HSET" : "EXPIRE", r->str);
 		else if (i == 2 && r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) != 0)
-			id_in_use(p, r->str);
-		freeReplyObject(r);
+			other = r;      /* another run took the id while this one was silent */
+		else if (i == 2 && r->type != REDIS_REPLY_ERROR)
+			p->claimed = true;
+		if (r != other)
+			freeReplyObject(r);
 	}
 	set_reply_timeout(p->rc, 0);
+	if (other != NULL) {
+		/* The newer run keeps the id: its token goes back, this run stops. */
+		const char *back[4] = { "SET", ikey, other->str, "KEEPTTL" };
+		redisReply *r = command(p, 4, back);
+
+		id_in_use(p, other->str);
+		freeReplyObject(r);
+		freeReplyObject(other);
+	}
 }
 
 /* How long the publisher thread may sleep: an interval, or less to a retry. */
@@ -1219,7 +1277,7 @@ publisher_main(void *arg)
 
 			pthread_mutex_lock(&p->lock);
 			empty = !p->inflight && shard_empty(p->pending_min) &&
-				shard_empty(p->pending_hour);
+				shard_empty(p->pending_hour) && p->pending_alerts.n == 0;
 			pthread_mutex_unlock(&p->lock);
 			if (empty || now_ms() >= p->stop_deadline_ms)
 				break;
@@ -1326,6 +1384,53 @@ tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s)
 	return rc;
 }
 
+int
+tt_publisher_submit_alert(struct tt_publisher *p, uint32_t n_fields,
+		const char *const *fields, const char *json)
+{
+	struct alert_list *l = &p->pending_alerts;
+	size_t size = 2 * n_fields * sizeof(char *) + strlen(json) + 1;
+	const char **block;
+	char *at;
+	uint32_t f;
+
+	for (f = 0; f < 2 * n_fields; f++)
+		size += strlen(fields[f]) + 1;
+	block = malloc(size);
+	if (block == NULL)
+		return -ENOMEM;
+	at = (char *)(block + 2 * n_fields);
+	for (f = 0; f < 2 * n_fields; f++) {
+		block[f] = at;
+		at = stpcpy(at, fields[f]) + 1;
+	}
+	strcpy(at, json);
+	pthread_mutex_lock(&p->lock);
+	if (l->n == ALERTS_PENDING_MAX) {
+		/* Redis away for long: the oldest goes, counted. */
+		free((void *)l->e[0].fields);
+		memmove(l->e, l->e + 1, (l->n - 1) * sizeof(*l->e));
+		l->n--;
+		p->stats.shed_alerts++;
+	}
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? 2 * l->cap : 64;
+		struct tt_plan_alert *e = realloc(l->e, cap * sizeof(*e));
+
+		if (e == NULL) {
+			pthread_mutex_unlock(&p->lock);
+			free(block);
+			return -ENOMEM;
+		}
+		l->e = e;
+		l->cap = cap;
+	}
+	l->e[l->n++] = (struct tt_plan_alert){ .n_fields = n_fields, .fields = block,
+		.json = at };
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 void
 tt_publisher_kick(struct tt_publisher *p)
 {
@@ -1351,6 +1456,7 @@ tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out)
 	backlog_locked(p, &out->backlog_bytes, &out->backlog_cells);
 	out->behind = p->inflight_locked &&
 		!(shard_empty(p->pending_min) && shard_empty(p->pending_hour));
+	out->alerts_pending = p->pending_alerts.n;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -1365,6 +1471,25 @@ tt_publisher_failed(struct tt_publisher *p, char *why, size_t len)
 		snprintf(why, len, "%s", p->why);
 	pthread_mutex_unlock(&p->lock);
 	return f;
+}
+
+/* A clean stop frees the id at once, so a restart need not wait for it. */
+static void
+release_instance(struct tt_publisher *p)
+{
+	char key[300];
+	const char *get[2] = { "GET", key }, *del[2] = { "DEL", key };
+	redisReply *r;
+
+	if (p->rc == NULL || !p->claimed || failed(p))
+		return;
+	instance_key(p, key, sizeof(key));
+	r = command(p, 2, get);
+	if (r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) == 0) {
+		freeReplyObject(r);
+		r = command(p, 2, del);
+	}
+	freeReplyObject(r);
 }
 
 int
@@ -1382,10 +1507,14 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
 	p->thread_started = false;
+	release_instance(p);
 	undelivered = p->inflight || !shard_empty(p->pending_min) ||
-		!shard_empty(p->pending_hour);
+		!shard_empty(p->pending_hour) || p->pending_alerts.n != 0;
 	if (!undelivered)
 		return failed(p) ? -EPERM : 0;
+	if (p->pending_alerts.n + (p->inflight ? p->inflight_alerts.n : 0) != 0)
+		PUB_LOG(ERR, "final flush: %u alerts were not delivered",
+			p->pending_alerts.n + (p->inflight ? p->inflight_alerts.n : 0));
 	/* Hours hold every packet (minutes are the same ones, finer). */
 	pkts = shard_packets(p->pending_hour) + (p->inflight ? shard_packets(p->inflight_hour) : 0);
 	keys = shard_sources(p->pending_hour) + (p->inflight ? shard_sources(p->inflight_hour) : 0);
@@ -1409,6 +1538,8 @@ tt_publisher_free(struct tt_publisher *p)
 	tt_counters_free(p->pending_hour);
 	tt_counters_free(p->inflight_min);
 	tt_counters_free(p->inflight_hour);
+	alert_list_free(&p->pending_alerts);
+	alert_list_free(&p->inflight_alerts);
 	if (p->asn_open)
 		MMDB_close(&p->asn_db);
 	free(p->sensor_names);

@@ -18,7 +18,7 @@ struct tt_plan_conf {
 	const char *prefix;
 	const char *appliance_id;
 	const char *const *sensor_names;
-	uint32_t n_sensors;            /* tags: sensors 0..n-1, "all" n, "src" n + 1 */
+	uint32_t n_sensors;            /* tags: see TT_PLAN_TAGS */
 	uint32_t ttl_minute;           /* seconds */
 	uint32_t ttl_hour;
 	uint32_t ttl_day;
@@ -29,7 +29,21 @@ struct tt_plan_conf {
 	void *asn_ctx;
 };
 
-#define TT_PLAN_TAGS(conf) ((conf)->n_sensors + 2)
+/* Tags: sensors 0..n-1, "all" n, "src" n + 1, the alerts stream n + 2. */
+#define TT_PLAN_TAGS(conf) ((conf)->n_sensors + 3)
+#define TT_PLAN_TAG_ALERTS(conf) ((conf)->n_sensors + 2)
+
+/* One entry of the <prefix>:alerts stream: field names and values, alternating. */
+struct tt_plan_alert {
+	uint32_t n_fields;
+	const char *const *fields;     /* 2 * n_fields strings */
+	const char *json;              /* the same entry for PUBLISH */
+};
+
+struct tt_plan_alerts {
+	const struct tt_plan_alert *e;
+	uint32_t n;
+};
 
 struct tt_plan_sink {
 	/* A tag's transaction starts; commands follow, then end_tag. */
@@ -41,19 +55,21 @@ struct tt_plan_sink {
 
 /**
  * Emit the flush of @p minutes (cells keyed by minute) and @p hours (cells
- * keyed by their hour's first minute; days are derived from them). Tags
- * whose done[tag] is set are skipped (already committed).
+ * keyed by their hour's first minute; days are derived from them), and of
+ * @p alerts (may be NULL): one transaction that XADDs and PUBLISHes each to
+ * <prefix>:alerts and records the flush in {<prefix>:alerts}:flushed, the
+ * stream's own slot. Tags whose done[tag] is set are skipped (committed).
  * @return 0, or the first negative value a sink callback returned, or -ENOMEM.
  */
 int tt_plan_flush(const struct tt_plan_conf *conf, const struct tt_shard *minutes,
-		const struct tt_shard *hours, uint64_t seq, const uint8_t *done,
-		const struct tt_plan_sink *sink);
+		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint64_t seq,
+		const uint8_t *done, const struct tt_plan_sink *sink);
 
 /** "<prefix>:{<tag>}:flushed", the hash whose field <id> holds the last committed seq. */
 int tt_plan_flushed_key(const struct tt_plan_conf *conf, uint32_t tag, char *buf, size_t len);
 
 /** Does a tag have anything to write? Sets has[tag] for every tag with cells. */
 void tt_plan_tags_with_data(const struct tt_plan_conf *conf, const struct tt_shard *minutes,
-		const struct tt_shard *hours, uint8_t *has);
+		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint8_t *has);
 
 #endif /* TT_PUBLISH_INTERNAL_H */

@@ -59,6 +59,9 @@ struct tt_publisher_stats {
 	uint64_t refusals;             /* transactions Redis refused and that were retried */
 	uint64_t data_lost;            /* times Redis was found without flushes it had taken */
 	uint64_t undelivered_packets;  /* held, not committed (scope all): 0 once delivered */
+	uint64_t alerts;               /* stream entries committed */
+	uint64_t alerts_pending;       /* waiting for the next flush */
+	uint64_t shed_alerts;          /* dropped: more than 100,000 waited for Redis */
 	uint64_t tags_resent_skipped;  /* tags found committed after a lost reply */
 	uint64_t commands;             /* data commands sent (increments, merges, EXPIREs) */
 	uint64_t last_flush_us;        /* how long the last committed flush took */
@@ -81,6 +84,16 @@ int tt_publisher_start(struct tt_publisher *p);
 
 /** Merge a worker's retired shard into the backlog. Control thread. @return 0 or -ENOMEM. */
 int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s);
+
+/**
+ * Queue an entry of the <prefix>:alerts stream (DESIGN.md section 7): @p n_fields
+ * name/value pairs in @p fields, and @p json for PUBLISH <prefix>:alerts. It goes
+ * with the next flush, in a transaction of its own that records the flush, so a
+ * lost reply or an outage delays it and never loses or doubles it. Copied.
+ * Control thread. @return 0 or -ENOMEM.
+ */
+int tt_publisher_submit_alert(struct tt_publisher *p, uint32_t n_fields,
+		const char *const *fields, const char *json);
 
 /** Ask for a flush now (after a submit). Control thread. */
 void tt_publisher_kick(struct tt_publisher *p);
