@@ -5,7 +5,9 @@
 # few lcores each fail at once with a clear message.
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLE=$TT_SOURCE_ROOT/config/teiten.conf.example
+# The example as installed names /var/lib/teiten/country.mmdb; meson makes
+# a copy that names the database of data/ instead (config/meson.build).
+EXAMPLE=${TT_EXAMPLE:-$TT_SOURCE_ROOT/build/config/teiten.conf.test}
 
 run_teiten -- --config "$EXAMPLE" --check-config
 check "example: --check-config exit" "$TT_RC" 0
