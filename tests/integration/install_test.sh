@@ -31,7 +31,8 @@ for f in teiten teiten-gen teiten-console teiten-mkmmdb teiten-exporter; do
     check "installed: $BINDIR/$f, executable" "$([ -x "$DEST$BINDIR/$f" ] && echo yes)" yes
 done
 for f in "$SYSCONFDIR/teiten/teiten.conf.example" "$SYSCONFDIR/teiten/teiten.env.example" \
-    "$UNITDIR/teiten.service" "$PREFIX/lib/sysusers.d/teiten.conf" \
+    "$UNITDIR/teiten.service" "$UNITDIR/teiten-exporter.service" \
+    "$PREFIX/lib/sysusers.d/teiten.conf" \
     "$DATADIR/doc/teiten/design.md" "$DATADIR/doc/teiten/operations.md" \
     "$DATADIR/doc/teiten/redis-schema.md" "$DATADIR/teiten/grafana-teiten.json"; do
     check "installed: $f" "$([ -s "$DEST$f" ] && echo yes)" yes
@@ -72,11 +73,13 @@ check_grep "installed example: valid as installed" "$TT_TMP/check.out" \
 # DESTDIR's copy is verified with its paths under the DESTDIR.
 UNIT=$DEST$UNITDIR/teiten.service
 if command -v systemd-analyze >/dev/null; then
-    sed "s|$PREFIX/|$DEST$PREFIX/|g" "$UNIT" >"$TT_TMP/teiten.service"
-    systemd-analyze verify "$TT_TMP/teiten.service" >"$TT_TMP/verify.out" 2>&1
-    check "systemd-analyze verify teiten.service: exit, no complaint" \
-        "$?:$(wc -l <"$TT_TMP/verify.out")" "0:0"
-    sed 's/^/     | /' "$TT_TMP/verify.out"
+    for u in teiten.service teiten-exporter.service; do
+        sed "s|$PREFIX/|$DEST$PREFIX/|g" "$DEST$UNITDIR/$u" >"$TT_TMP/$u"
+        systemd-analyze verify "$TT_TMP/$u" >"$TT_TMP/verify.out" 2>&1
+        check "systemd-analyze verify $u: exit, no complaint" \
+            "$?:$(wc -l <"$TT_TMP/verify.out")" "0:0"
+        sed 's/^/     | /' "$TT_TMP/verify.out"
+    done
 fi
 unit() { sed -n "s/^$1=//p" "$UNIT"; }
 check "unit: Restart" "$(unit Restart)" on-failure
