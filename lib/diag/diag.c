@@ -111,8 +111,8 @@ tt_diag_eal_init(int eal_errno, char *buf, size_t len)
 			"hugepages (%ld of the default size reserved)", hugepages_total());
 		break;
 	case EINVAL:
-		snprintf(buf, len, "invalid EAL options (the EAL lines above say which); "
-			"teiten -h lists them");
+		snprintf(buf, len, "invalid EAL options: the EAL lines above say which "
+			"(teiten [EAL options] -- --config FILE)");
 		break;
 	case ENODEV:
 		snprintf(buf, len, "a device failed to probe (the EAL lines above name it): "

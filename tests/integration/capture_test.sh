@@ -19,6 +19,7 @@ give_back() {
         wait "$pid" 2>/dev/null
     done
     rm -f /dev/hugepages/it_$$_*
+    rm -rf /dev/hugepages/it_$$_sub
     [ -n "$MOUNTED_HERE" ] && umount /dev/hugepages
     echo "$PAGES_BEFORE" >$NR
     cleanup
@@ -120,5 +121,21 @@ check "a clean exit leaves hugepage map files (what the unit cleans up)" \
 rm -f /dev/hugepages/${PREFIX}map_*
 check "... and removing them as the unit does leaves none" \
     "$(ls /dev/hugepages/ | grep -c "^${PREFIX}map_")" 0
+
+# teiten.service gives EAL a folder of its own on the mount (--huge-dir):
+# DPDK 22.11 takes a sub-folder of a hugetlbfs mount, and the map files of
+# the run land there, where the unit's ExecStopPost finds them.
+SUB=/dev/hugepages/it_$$_sub
+install -d -m 0770 "$SUB"
+"$TEITEN" -m 256 --no-pci --file-prefix="${PREFIX}s" --huge-dir="$SUB" \
+    --log-level=lib.eal:error -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/c.pcap" -- \
+    --config "$TT_TMP/c.conf" --summary "$TT_TMP/sub.json" >"$TT_TMP/sub.out" 2>&1
+check "--huge-dir on a sub-folder (as the unit runs it): exit" "$?" 0
+check "--huge-dir on a sub-folder: the replay counted" "$(sj "$TT_TMP/sub.json" .packets)" 2000
+check "--huge-dir on a sub-folder: the map files are there" \
+    "$([ "$(ls "$SUB" | grep -c "^${PREFIX}smap_")" -gt 0 ] && echo yes)" yes
+rm -f "$SUB/${PREFIX}smap_"*
+rmdir "$SUB"
+check "--huge-dir on a sub-folder: removed as the unit does" "$([ -e "$SUB" ] && echo left || echo gone)" gone
 
 finish
