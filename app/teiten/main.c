@@ -654,8 +654,9 @@ main(int argc, char **argv)
 	}
 
 	/* Every log line marked with its level, and its time unless journald's. */
-	if (tt_log_init() != 0)
-		fprintf(stderr, "teiten: log stream: %s; logging unmarked\n", strerror(errno));
+	rc = tt_log_init();
+	if (rc != 0)
+		fprintf(stderr, "teiten: log stream: %s; logging unmarked\n", strerror(-rc));
 	rc = rte_eal_init(sep, argv);
 	if (rc < 0) {
 		char why[512];

@@ -74,6 +74,10 @@ tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info)
  * half a second ahead of it, so its delta is positive and below a second and
  * the base stays as taken. Costs two mbufs for a moment, once per process.
  * (dumpcap's own closing statistics block has the same flaw, in dumpcap.)
+ * DPDK moves the base on once a second without a lock; with several
+ * workers capturing at once, a burst whose TSC predates another worker's
+ * move can still wrap it. That is rare (the move must land within the
+ * bursts' skew of a whole second) and DPDK's to fix.
  */
 static void
 pcapng_clock_init(uint16_t port, struct rte_mempool *pool)
