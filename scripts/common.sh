@@ -28,6 +28,9 @@ TT_PACKAGES=(
     tcpdump
     time
     tmux
+    curl
+    prometheus
+    systemd
 )
 
 tt_log() {

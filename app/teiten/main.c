@@ -28,8 +28,10 @@
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
+#include "tt_diag.h"
 #include "tt_geo.h"
 #include "tt_live.h"
+#include "tt_log.h"
 #include "tt_port.h"
 #include "tt_publish.h"
 #include "tt_report.h"
@@ -256,12 +258,20 @@ setup_ports(struct appliance *a)
 	a->pool = rte_pktmbuf_pool_create("tt_rx", n_mbufs, MBUF_CACHE, 0,
 		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (a->pool == NULL) {
-		MAIN_LOG(ERR, "mbuf pool of %u: %s (raise -m, or set [appliance] rx_mbufs)",
-			n_mbufs, rte_strerror(rte_errno));
+		char why[256];
+
+		MAIN_LOG(ERR, "mbuf pool of %u buffers: %s; %s, or lower [appliance] rx_mbufs",
+			n_mbufs, rte_strerror(rte_errno), tt_diag_memory(why, sizeof(why)));
 		return -ENOMEM;
 	}
 	for (i = 0; i < a->n_ports; i++) {
 		rc = tt_port_start(&a->ports[i], a->pool, RX_DESC);
+		if (rc == -EINVAL && a->ports[i].looping)
+			MAIN_LOG(ERR, "port %u loops a pcap file (infinite_rx=1), which keeps every "
+				"packet of it in a buffer: set [appliance] rx_mbufs (now %u) to the "
+				"file's packets (the net_pcap line above) plus %u", a->ports[i].port_id,
+				n_mbufs, total_rxq * (RX_DESC + TT_WORKER_BURST) +
+				(a->n_workers + 1) * (MBUF_CACHE + TT_WORKER_BURST));
 		if (rc != 0)
 			return rc;
 	}
@@ -350,8 +360,10 @@ setup_workers(struct appliance *a)
 		}
 		a->workers[w] = tt_worker_create(&wc);
 		if (a->workers[w] == NULL) {
-			MAIN_LOG(ERR, "worker %u on lcore %u: %s", w, lcore,
-				rte_strerror(rte_errno));
+			char why[256];
+
+			MAIN_LOG(ERR, "worker %u on lcore %u: %s; %s", w, lcore,
+				rte_strerror(rte_errno), tt_diag_memory(why, sizeof(why)));
 			return -rte_errno;
 		}
 		MAIN_LOG(INFO, "worker %u: lcore %u, %u rx queues", w, lcore, wc.n_rxq);
@@ -671,10 +683,16 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* Every log line marked with its level, and its time unless journald's. */
+	rc = tt_log_init();
+	if (rc != 0)
+		fprintf(stderr, "teiten: log stream: %s; logging unmarked\n", strerror(-rc));
 	rc = rte_eal_init(sep, argv);
 	if (rc < 0) {
-		fprintf(stderr, "teiten: EAL init failed: %s (check the EAL options: "
-			"lcores, memory, --vdev files)\n", rte_strerror(rte_errno));
+		char why[512];
+
+		fprintf(stderr, "teiten: EAL init failed: %s\n",
+			tt_diag_eal_init(rte_errno, why, sizeof(why)));
 		tt_config_free(&a.cfg);
 		return EXIT_USAGE;
 	}
@@ -708,7 +726,10 @@ main(int argc, char **argv)
 	}
 	a.sensors = tt_sensor_create(&a.cfg, (int)rte_socket_id());
 	if (a.sensors == NULL) {
-		MAIN_LOG(ERR, "sensor tables: %s", rte_strerror(rte_errno));
+		char why[256];
+
+		MAIN_LOG(ERR, "sensor tables: %s; %s", rte_strerror(rte_errno),
+			tt_diag_memory(why, sizeof(why)));
 		goto err_stop_ports;
 	}
 	if (a.cfg.geoip_db != NULL) {

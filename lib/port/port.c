@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_pcapng.h>
 
 #include "tt_pcapfile.h"
 
@@ -109,6 +112,46 @@ tt_port_probe(uint16_t port_id, uint16_t n_workers, struct tt_port_info *info)
 	return 0;
 }
 
+/*
+ * dpdk-dumpcap's timestamps. In DPDK 22.11 the capture is stamped here, in
+ * the primary: rte_pdump reads the burst's TSC, then rte_pcapng_copy()
+ * turns it into wall time from a base (TSC, CLOCK_REALTIME) that
+ * pcapng_tsc_to_ns() takes on its first call, after the TSC was read. That
+ * first delta is negative; it wraps to ~2^64 cycles, and the base is moved
+ * on by as many whole seconds, for good: every packet captured while the
+ * process lives is stamped 2^64 / tsc_hz seconds ahead (the year 2251 at
+ * 2.6 GHz, 2305 at 2.07 GHz). One copy at start takes the base with a TSC
+ * half a second ahead of it, so its delta is positive and below a second and
+ * the base stays as taken. Costs two mbufs for a moment, once per process.
+ * (dumpcap's own closing statistics block has the same flaw, in dumpcap.)
+ * DPDK moves the base on once a second without a lock; with several
+ * workers capturing at once, a burst whose TSC predates another worker's
+ * move can still wrap it. That is rare (the move must land within the
+ * bursts' skew of a whole second) and DPDK's to fix.
+ */
+static void
+pcapng_clock_init(uint16_t port, struct rte_mempool *pool)
+{
+	static bool done;
+	struct rte_mbuf *m, *c;
+
+	if (done)
+		return;
+	m = rte_pktmbuf_alloc(pool);
+	if (m == NULL || rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN) == NULL) {
+		PORT_LOG(WARNING, "port %u: no mbuf to set dpdk-dumpcap's clock; captures may "
+			"carry wrong timestamps", port);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memset(rte_pktmbuf_mtod(m, void *), 0, RTE_ETHER_MIN_LEN);
+	c = rte_pcapng_copy(port, 0, m, pool, RTE_ETHER_MIN_LEN,
+		rte_get_tsc_cycles() + rte_get_tsc_hz() / 2, RTE_PCAPNG_DIRECTION_IN);
+	rte_pktmbuf_free(c);
+	rte_pktmbuf_free(m);
+	done = c != NULL;
+}
+
 int
 tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_rxd)
 {
@@ -122,6 +165,7 @@ tt_port_start(struct tt_port_info *info, struct rte_mempool *pool, uint16_t nb_r
 	rc = rte_eth_dev_info_get(port, &dev);
 	if (rc != 0)
 		return rc;
+	pcapng_clock_init(port, pool);
 	if (info->n_rxq > 1 && dev.flow_type_rss_offloads != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = RSS_WANTED & dev.flow_type_rss_offloads;

@@ -19,6 +19,7 @@ give_back() {
         wait "$pid" 2>/dev/null
     done
     rm -f /dev/hugepages/it_$$_*
+    rm -rf /dev/hugepages/it_$$_sub
     [ -n "$MOUNTED_HERE" ] && umount /dev/hugepages
     echo "$PAGES_BEFORE" >$NR
     cleanup
@@ -54,9 +55,31 @@ wait_for 20 receiving
 check "the appliance runs on hugepages and receives" "$?" 0
 
 # The README's command: capture 50 packets of port 0 into a pcapng file.
+BEFORE_S=$(date +%s.%N)
 timeout 30 dpdk-dumpcap --file-prefix="$PREFIX" -i 0 -c 50 -w "$TT_TMP/live.pcapng" \
     >"$TT_TMP/dumpcap.out" 2>&1
 check "dpdk-dumpcap: exit" "$?" 0
+AFTER_S=$(date +%s.%N)
+# Each packet's pcapng timestamp (ns since 1970), read from the file itself:
+# tcpdump folds times past 2106 into 32 bits and would hide a wrong year.
+pcapng_times() {
+    python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off = 0
+while off + 8 <= len(d):
+    kind, length = struct.unpack_from("<II", d, off)
+    if kind == 6:                       # enhanced packet block
+        hi, lo = struct.unpack_from("<II", d, off + 12)
+        print("%.6f" % (((hi << 32) | lo) / 1e9))
+    off += length
+PY
+}
+pcapng_times "$TT_TMP/live.pcapng" >"$TT_TMP/times.txt"
+check "dpdk-dumpcap: timestamps read" "$([ "$(wc -l <"$TT_TMP/times.txt")" -ge 50 ] && echo yes)" yes
+check "dpdk-dumpcap: every timestamp within the capture's wall time ($BEFORE_S .. $AFTER_S)" \
+    "$(awk -v a="$BEFORE_S" -v b="$AFTER_S" '$1 < a - 1 || $1 > b + 1' "$TT_TMP/times.txt" |
+        head -3 | paste -sd' ')" ""
 CAPTURED=$(tcpdump -nr "$TT_TMP/live.pcapng" 2>/dev/null | wc -l)
 check "dpdk-dumpcap: at least 50 packets read back" "$([ "$CAPTURED" -ge 50 ] && echo yes)" yes
 # Every captured frame is one of the replayed file's (timestamps left out).
@@ -77,8 +100,42 @@ BEFORE=$(rx_pkts)
 sleep 1
 check "the appliance keeps counting after the captures" \
     "$([ "$(rx_pkts)" -gt "$BEFORE" ] && echo yes)" yes
+# A later capture in the same run is stamped right too.
+BEFORE_S=$(date +%s.%N)
+timeout 30 dpdk-dumpcap --file-prefix="$PREFIX" -i 0 -c 10 -w "$TT_TMP/later.pcapng" \
+    >"$TT_TMP/dumpcap3.out" 2>&1
+AFTER_S=$(date +%s.%N)
+check "dpdk-dumpcap, a later capture: timestamps within its wall time" \
+    "$(pcapng_times "$TT_TMP/later.pcapng" |
+        awk -v a="$BEFORE_S" -v b="$AFTER_S" '$1 < a - 1 || $1 > b + 1 { n++ } END { print (NR > 0 && n == 0) ? 1 : 0 }')" 1
 kill -INT "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "teiten: exit after SIGINT" "$?" 0
+# DPDK 22.11 leaves the run's hugepage map files behind on a clean exit,
+# holding their pages; teiten.service removes them after every stop with
+# the command below (its ExecStopPost, for its own --huge-dir).
+LEFT=$(ls /dev/hugepages/ | grep -c "^${PREFIX}map_")
+echo "     after a clean exit: $LEFT hugepage map files left by DPDK"
+check "a clean exit leaves hugepage map files (what the unit cleans up)" \
+    "$([ "$LEFT" -gt 0 ] && echo yes)" yes
+rm -f /dev/hugepages/${PREFIX}map_*
+check "... and removing them as the unit does leaves none" \
+    "$(ls /dev/hugepages/ | grep -c "^${PREFIX}map_")" 0
+
+# teiten.service gives EAL a folder of its own on the mount (--huge-dir):
+# DPDK 22.11 takes a sub-folder of a hugetlbfs mount, and the map files of
+# the run land there, where the unit's ExecStopPost finds them.
+SUB=/dev/hugepages/it_$$_sub
+install -d -m 0770 "$SUB"
+"$TEITEN" -m 256 --no-pci --file-prefix="${PREFIX}s" --huge-dir="$SUB" \
+    --log-level=lib.eal:error -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/c.pcap" -- \
+    --config "$TT_TMP/c.conf" --summary "$TT_TMP/sub.json" >"$TT_TMP/sub.out" 2>&1
+check "--huge-dir on a sub-folder (as the unit runs it): exit" "$?" 0
+check "--huge-dir on a sub-folder: the replay counted" "$(sj "$TT_TMP/sub.json" .packets)" 2000
+check "--huge-dir on a sub-folder: the map files are there" \
+    "$([ "$(ls "$SUB" | grep -c "^${PREFIX}smap_")" -gt 0 ] && echo yes)" yes
+rm -f "$SUB/${PREFIX}smap_"*
+rmdir "$SUB"
+check "--huge-dir on a sub-folder: removed as the unit does" "$([ -e "$SUB" ] && echo left || echo gone)" gone
 
 finish

@@ -5,7 +5,9 @@
 # few lcores each fail at once with a clear message.
 . "$(dirname "$0")/lib.sh"
 
-EXAMPLE=$TT_SOURCE_ROOT/config/teiten.conf.example
+# The example as installed names /var/lib/teiten/country.mmdb; meson makes
+# a copy that names the database of data/ instead (config/meson.build).
+EXAMPLE=${TT_EXAMPLE:-$TT_SOURCE_ROOT/build/config/teiten.conf.test}
 
 run_teiten -- --config "$EXAMPLE" --check-config
 check "example: --check-config exit" "$TT_RC" 0
@@ -75,6 +77,56 @@ run_teiten $(eal_opts) -l 0 --vdev "net_pcap0,rx_pcap=$TT_TMP/empty.pcap" -- \
     --config "$TT_TMP/one.conf"
 check "one lcore: exit" "$TT_RC" 2
 check_grep "one lcore: says why" "$TT_ERR" 'no worker lcore'
+
+# Start-up failures DPDK reports as a bare errno name what fixes them.
+"$TEITEN_GEN" --sensor a=192.0.2.0/24 --packets 5000 --seed 4 --out "$TT_TMP/loop.pcap" \
+    --truth "$TT_TMP/loop.json" --config "$TT_TMP/loop.conf" >/dev/null
+printf '[redis]\nenabled = no\n' >>"$TT_TMP/loop.conf"
+sed 's/^\[appliance\]/[appliance]\nrx_mbufs = 16384/' "$TT_TMP/loop.conf" >"$TT_TMP/loop-big.conf"
+# A --file-prefix another appliance holds: which process, and the option.
+BUSY=it_$$_busy
+"$TEITEN" --no-huge -m 256 --no-pci --file-prefix=$BUSY --log-level=lib.eal:error -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/loop-big.conf" --duration 60 >"$TT_TMP/holder.out" 2>&1 &
+HOLDER=$!
+TT_PIDS+=("$HOLDER")
+wait_for 30 grep -q ': running' "$TT_TMP/holder.out"
+check "busy --file-prefix: the first appliance runs" "$?" 0
+run_teiten --no-huge -m 256 --no-pci --file-prefix=$BUSY --log-level=lib.eal:error -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap" -- --config "$TT_TMP/loop.conf"
+check "busy --file-prefix: exit" "$TT_RC" 2
+check_grep "busy --file-prefix: names the holder and the option" "$TT_ERR" \
+    "^teiten: EAL init failed: --file-prefix=$BUSY is in use by process $HOLDER .*another --file-prefix"
+check "busy --file-prefix: not 'Success'" "$(grep -c 'Success' "$TT_ERR")" 0
+kill -INT "$HOLDER"
+wait "$HOLDER"
+check "busy --file-prefix: the first appliance stops cleanly" "$?" 0
+
+# infinite_rx keeps the whole file in buffers: 5000 frames, 2656 buffers.
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/loop.conf" --duration 5
+check "infinite_rx, too few buffers: fails" "$([ "$TT_RC" -ne 0 ] && echo yes)" yes
+check_grep "infinite_rx, too few buffers: names [appliance] rx_mbufs" "$TT_ERR" \
+    "port 0 loops a pcap file \(infinite_rx=1\).*set \[appliance\] rx_mbufs \(now [0-9]+\)"
+run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/loop-big.conf" --duration 1
+check "infinite_rx, rx_mbufs raised as told: runs" "$TT_RC" 0
+
+# -m too small: the sensor tables (DPDK FIB) fail first; the message names -m.
+TT_MEM=32 run_teiten $(TT_MEM=32 eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap" \
+    -- --config "$EXAMPLE"
+check "-m 32: fails" "$([ "$TT_RC" -ne 0 ] && echo yes)" yes
+check_grep "-m 32: names -m and the heap" "$TT_ERR" \
+    "sensor tables: .*DPDK memory: [0-9]+ of [0-9]+ MiB free.*raise -m"
+
+# Hugepages asked for where there are none (a --huge-dir that is no
+# hugetlbfs, so the machine's own reservations play no part).
+run_teiten -m 64 --no-pci --file-prefix=it_$$_huge --huge-dir="$TT_TMP" \
+    --log-level=lib.eal:error -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap" -- \
+    --config "$TT_TMP/loop.conf"
+check "no usable hugepages: exit" "$TT_RC" 2
+check_grep "no usable hugepages: says what to do" "$TT_ERR" \
+    "^teiten: EAL init failed: no (usable )?hugepages: .*--no-huge"
 
 # An empty capture is a clean, empty run.
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/empty.pcap" -- \

@@ -34,7 +34,7 @@ tq() {
 
 "$TEITEN" --no-huge -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
     -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- --config "$TT_TMP/g.conf" \
-    --duration 40 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
+    --duration 300 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 
@@ -162,13 +162,14 @@ check_grep "console: and says where it looked" "$TT_TMP/absent.txt" \
 
 # teiten-console live, in a detached tmux of its own
 TMUX_SOCK=tt_$$
-trap 'tmux -L "$TMUX_SOCK" kill-server 2>/dev/null; tmux -L "${TMUX_SOCK}_2" kill-server 2>/dev/null
+trap 'for s in "" _2 _3; do tmux -L "$TMUX_SOCK$s" kill-server 2>/dev/null; done
     rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SOCK"*; cleanup' EXIT
 tmux -L "$TMUX_SOCK" new-session -d -x 180 -y 60 \
     "$CONSOLE --file-prefix $PREFIX --interval 0.5; sleep 30"
 screen_has() { tmux -L "$TMUX_SOCK" capture-pane -p | grep -qE -- "$1"; }
-# the pane of the second console, on a tmux server of its own
+# the panes of the second and third consoles, on tmux servers of their own
 screen2_has() { tmux -L "${TMUX_SOCK}_2" capture-pane -p | grep -qE -- "$1"; }
+screen3_has() { tmux -L "${TMUX_SOCK}_3" capture-pane -p | grep -qE -- "$1"; }
 wait_for 10 screen_has "^  $FIRST +[0-9]+"
 check "console: the screen shows the top service $FIRST" "$?" 0
 wait_for 5 screen_has "^  $BUSIEST +0 "
@@ -184,22 +185,60 @@ wait_for 5 bash -c "! tmux -L $TMUX_SOCK capture-pane -p | grep -q 'TOP THIS HOU
 check "console: q quits" "$?" 0
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
-# A live console watching while the appliance stops exits 1 and says why.
+# A terminal too small for the screen says what it hides.
+tmux -L "${TMUX_SOCK}_3" new-session -d -x 80 -y 20 \
+    "$CONSOLE --file-prefix $PREFIX --interval 0.5; sleep 30"
+wait_for 10 screen3_has "^[0-9]+ lines hidden: .*REDIS"
+check "console, 80x20: names the hidden sections" "$?" 0
+wait_for 5 screen3_has "[0-9]+ lines? cut at 80 columns"
+check "console, 80x20: says lines are cut at its width" "$?" 0
+tmux -L "${TMUX_SOCK}_3" capture-pane -p >"$TT_TMP/small.txt"
+sed 's/^/     | /' "$TT_TMP/small.txt" | tail -4
+tmux -L "${TMUX_SOCK}_3" kill-server 2>/dev/null
+
+# + and - take effect at once: the refresh is 16 s away, the screen shows
+# the new interval within a few seconds.
 tmux -L "${TMUX_SOCK}_2" new-session -d -x 180 -y 60 \
-    "$CONSOLE --file-prefix $PREFIX --interval 0.5 2>$TT_TMP/gone.err; echo \$? >$TT_TMP/gone.rc; sleep 30"
+    "$CONSOLE --file-prefix $PREFIX --interval 16 2>$TT_TMP/gone.err; echo \$? >$TT_TMP/gone.rc; sleep 60"
 wait_for 20 screen2_has "^  $FIRST +[0-9]+"
 check "console: watching again" "$?" 0
+tmux -L "${TMUX_SOCK}_2" send-keys +
+wait_for 4 screen2_has "refresh 32 s"
+check "console: + redraws at once" "$?" 0
+for _ in 1 2 3 4 5 6; do tmux -L "${TMUX_SOCK}_2" send-keys -- -; done
+wait_for 4 screen2_has "refresh 0.5 s"
+check "console: - redraws at once" "$?" 0
 
 # After the stop: the summary agrees with what telemetry said of the run.
 RUN_MIRAI=$(tq /teiten/classes .run.mirai)
 kill -INT "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "teiten: exit after SIGINT" "$?" 0
-wait_for 15 test -s "$TT_TMP/gone.rc"
-check "console: exits 1 when the appliance stops" "$(cat "$TT_TMP/gone.rc" 2>/dev/null)" 1
-check_grep "console: and says so" "$TT_TMP/gone.err" "teiten stopped\?"
-tmux -L "${TMUX_SOCK}_2" kill-server 2>/dev/null
 check "summary: run mirai = telemetry" "$(sj "$TT_TMP/s.json" .scopes.all.totals.mirai)" \
     "$RUN_MIRAI"
+
+# The console watching it waits for the appliance instead of exiting...
+wait_for 15 screen2_has "waiting for teiten"
+check "console: says it waits when the appliance stops" "$?" 0
+check_grep "console: and why" <(tmux -L "${TMUX_SOCK}_2" capture-pane -p) \
+    "^teiten is not answering on /var/run/dpdk/$PREFIX/dpdk_telemetry.v2"
+check "console: still running" "$([ -s "$TT_TMP/gone.rc" ] && echo exited || echo running)" running
+# ... and picks it up again when it returns.
+"$TEITEN" --no-huge -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
+    -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- --config "$TT_TMP/g.conf" \
+    --duration 300 >"$TT_TMP/run2.out" 2>&1 &
+TEITEN_PID=$!
+TT_PIDS+=("$TEITEN_PID")
+wait_for 20 screen2_has "teiten restarted \(pid $TEITEN_PID\)"
+check "console: reconnects to the restarted appliance" "$?" 0
+wait_for 20 screen2_has "^  $FIRST +[0-9]+"
+check "console: and shows it again" "$?" 0
+tmux -L "${TMUX_SOCK}_2" send-keys q
+wait_for 5 test -s "$TT_TMP/gone.rc"
+check "console: q quits after a reconnect, exit 0" "$(cat "$TT_TMP/gone.rc" 2>/dev/null)" 0
+tmux -L "${TMUX_SOCK}_2" kill-server 2>/dev/null
+kill -INT "$TEITEN_PID"
+wait "$TEITEN_PID"
+check "teiten, second run: exit after SIGINT" "$?" 0
 
 finish
