@@ -65,8 +65,11 @@ enum {
 	 * them all before it answers. Redis 7 on the 2-core machine runs a
 	 * ZINCRBY in ~1 us and a PFMERGE of a dense HLL in ~20 us; 100 us a
 	 * command leaves room for a loaded host without letting a dead one hang.
+	 * A reply that still times out doubles it (up to 1 ms), so the resend of
+	 * the same transaction is given the time the first one lacked.
 	 */
 	COMMAND_TIMEOUT_PER_CMD_US = 100,
+	COMMAND_TIMEOUT_PER_CMD_MAX_US = 1000,
 	BACKOFF_MIN_MS = 100,
 	BACKOFF_MAX_MS = 5000,
 	SHED_LOG_INTERVAL_MS = 60000,
@@ -155,6 +158,7 @@ struct tt_publisher {
 	uint64_t backoff_ms;
 	uint64_t next_connect_ms;
 	uint64_t retry_ms;                 /* after a transient refusal: not before */
+	uint64_t per_cmd_us;               /* reply time allowed a command (grows on timeouts) */
 	uint64_t retry_backoff_ms;
 	uint64_t refused_since_ms;         /* the refusal episode's start, 0 none */
 	uint64_t next_sensor_meta_ms;
@@ -259,6 +263,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->n_tags = cfg->n_sensors + 3;     /* sensors, all, src, alerts (TT_PLAN_TAGS) */
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
+	p->per_cmd_us = COMMAND_TIMEOUT_PER_CMD_US;
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
 	p->has = calloc(p->n_tags, 1);
 	p->done = calloc(p->n_tags, 1);
@@ -486,6 +491,13 @@ drop_connection(struct tt_publisher *p, const char *why)
 
 	if (p->rc == NULL)
 		return;
+	/* A reply timed out (SO_RCVTIMEO): Redis may only be slow; give it more. */
+	if (p->rc->err == REDIS_ERR_IO && strstr(p->rc->errstr, "temporarily unavailable") &&
+			p->per_cmd_us < COMMAND_TIMEOUT_PER_CMD_MAX_US) {
+		p->per_cmd_us = RTE_MIN(2 * p->per_cmd_us, (uint64_t)COMMAND_TIMEOUT_PER_CMD_MAX_US);
+		PUB_LOG(NOTICE, "a reply timed out: each command of a transaction may take "
+			"%" PRIu64 " us from now on", p->per_cmd_us);
+	}
 	PUB_LOG(WARNING, "redis %s: %s; reconnecting", redis_where(p, where, sizeof(where)),
 		why);
 	p->old_client_id = p->client_id;
@@ -518,9 +530,9 @@ command(struct tt_publisher *p, int argc, const char **argv)
  * interval into a reconnect loop.
  */
 static void
-set_reply_timeout(redisContext *rc, uint64_t commands)
+set_reply_timeout(redisContext *rc, uint64_t commands, uint64_t per_cmd_us)
 {
-	uint64_t us = (uint64_t)COMMAND_TIMEOUT_MS * 1000 + commands * COMMAND_TIMEOUT_PER_CMD_US;
+	uint64_t us = (uint64_t)COMMAND_TIMEOUT_MS * 1000 + commands * per_cmd_us;
 	struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (long)(us % 1000000) };
 
 	redisSetTimeout(rc, tv);
@@ -676,7 +688,7 @@ connect_redis(struct tt_publisher *p)
 		redisFree(rc);
 		return -ECONNREFUSED;
 	}
-	set_reply_timeout(rc, 0);
+	set_reply_timeout(rc, 0, 0);
 	if (p->password != NULL || cfg->redis_user != NULL) {
 		r = cfg->redis_user ?
 			redisCommand(rc, "AUTH %s %s", cfg->redis_user, p->password ? p->password : "") :
@@ -789,7 +801,7 @@ sink_end(void *ctx, uint32_t tag)
 	uint32_t i;
 	size_t e;
 
-	set_reply_timeout(p->rc, p->cur_commands);
+	set_reply_timeout(p->rc, p->cur_commands, p->per_cmd_us);
 	for (i = 0; i < p->cur_commands; i++) {
 		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
 			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
@@ -819,7 +831,7 @@ sink_end(void *ctx, uint32_t tag)
 		}
 		freeReplyObject(r);
 	}
-	set_reply_timeout(p->rc, 0);
+	set_reply_timeout(p->rc, 0, 0);
 	snprintf(where, sizeof(where), "{%s}", tag_label(p, tag));
 	if (!committed)
 		return refused(p, where, cmd, err);
@@ -867,7 +879,7 @@ read_back(struct tt_publisher *p)
 			return -ENOMEM;
 		n++;
 	}
-	set_reply_timeout(p->rc, n);
+	set_reply_timeout(p->rc, n, p->per_cmd_us);
 	for (tag = 0; tag < p->n_tags; tag++) {
 		redisReply *r;
 		uint64_t v;
@@ -902,7 +914,7 @@ read_back(struct tt_publisher *p)
 		}
 	}
 	if (p->rc != NULL)
-		set_reply_timeout(p->rc, 0);
+		set_reply_timeout(p->rc, 0, 0);
 	if (ret == 0) {
 		p->need_readback = false;
 		accepted(p);
@@ -1172,7 +1184,7 @@ write_health(struct tt_publisher *p)
 		append_sensor_meta(p, &n_cmds);
 		p->next_sensor_meta_ms = now + SENSOR_META_INTERVAL_MS;
 	}
-	set_reply_timeout(p->rc, n_cmds);
+	set_reply_timeout(p->rc, n_cmds, p->per_cmd_us);
 	for (i = 0; i < n_cmds; i++) {
 		redisReply *r;
 
@@ -1191,7 +1203,7 @@ write_health(struct tt_publisher *p)
 		if (r != other)
 			freeReplyObject(r);
 	}
-	set_reply_timeout(p->rc, 0);
+	set_reply_timeout(p->rc, 0, 0);
 	if (other != NULL) {
 		/* The newer run keeps the id: its token goes back, this run stops. */
 		const char *back[4] = { "SET", ikey, other->str, "KEEPTTL" };
