@@ -21,6 +21,8 @@
  * --dos has hosts under attack send backscatter for a while. The truth's
  * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
  * minute) to every backscatter sender, the attacked ones and the others.
+ * Per UTC day and sensor, "days" has the day buckets' service and country
+ * rankings, for the tables and daily series of a report.
  *
  * Offline tool: plain C and libmaxminddb, no DPDK.
  */
@@ -1163,6 +1165,88 @@ victim_note(const uint8_t *addr, uint8_t family, uint32_t sec)
 	return 0;
 }
 
+/*
+ * Per UTC day and sensor, the day buckets' rankings: services (all, home,
+ * Mirai-type, home Mirai-type) and countries. A report's tables and daily
+ * series come from these; the "all" scope is the sum of the sensors'.
+ */
+enum day_dim { DD_PORT, DD_PORT_HOME, DD_PORT_MIRAI, DD_PORT_HOME_MIRAI, DD_COUNTRY, DD_COUNT };
+static const char *const day_dim_names[DD_COUNT] = {
+	"port", "port:home", "port:mirai", "port:home:mirai", "country",
+};
+
+struct day_cell {
+	uint32_t day;                  /* UTC day number; 0: empty */
+	uint16_t sensor;
+	uint8_t dim;
+	uint32_t member;               /* service index or country index */
+	uint64_t pkts;
+};
+
+static struct day_cell *day_cells;
+static uint64_t day_mask, day_used;
+
+static struct day_cell *
+day_slot(struct day_cell *t, uint64_t mask, uint32_t day, uint16_t sensor, uint8_t dim,
+		uint32_t member)
+{
+	uint64_t h = ((uint64_t)day << 40 ^ (uint64_t)sensor << 32 ^ (uint64_t)dim << 29 ^ member) *
+		0x9e3779b97f4a7c15ull;
+	uint64_t i = (h ^ (h >> 31)) & mask;
+
+	while (t[i].day != 0 && !(t[i].day == day && t[i].sensor == sensor &&
+			t[i].dim == dim && t[i].member == member))
+		i = (i + 1) & mask;
+	return &t[i];
+}
+
+/* Count one packet in a day cell, growing the table at half full. @return 0 or -ENOMEM. */
+static int
+day_add(uint32_t day, uint16_t sensor, uint8_t dim, uint32_t member)
+{
+	struct day_cell *c;
+
+	if (day_used * 2 >= day_mask) {
+		uint64_t mask = day_mask ? day_mask * 2 + 1 : 65535, k;
+		struct day_cell *t = calloc(mask + 1, sizeof(*t));
+
+		if (t == NULL)
+			return -ENOMEM;
+		for (k = 0; day_cells != NULL && k <= day_mask; k++)
+			if (day_cells[k].day != 0)
+				*day_slot(t, mask, day_cells[k].day, day_cells[k].sensor,
+					day_cells[k].dim, day_cells[k].member) = day_cells[k];
+		free(day_cells);
+		day_cells = t;
+		day_mask = mask;
+	}
+	c = day_slot(day_cells, day_mask, day, sensor, dim, member);
+	if (c->day == 0) {
+		c->day = day;
+		c->sensor = sensor;
+		c->dim = dim;
+		c->member = member;
+		day_used++;
+	}
+	c->pkts++;
+	return 0;
+}
+
+/* A packet's day cells: its service in the rankings it belongs to, its country. */
+static int
+day_note(uint64_t sec, uint16_t sensor, uint32_t service, int country, bool home, bool mirai)
+{
+	uint32_t day = (uint32_t)(sec / 86400) + 1;   /* + 1: 0 marks an empty cell */
+
+	if (day_add(day, sensor, DD_PORT, service) != 0 ||
+			(home && day_add(day, sensor, DD_PORT_HOME, service) != 0) ||
+			(mirai && day_add(day, sensor, DD_PORT_MIRAI, service) != 0) ||
+			(home && mirai && day_add(day, sensor, DD_PORT_HOME_MIRAI, service) != 0) ||
+			day_add(day, sensor, DD_COUNTRY, (uint32_t)country) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 account(struct truth *t, const struct built *f, uint64_t sec)
 {
@@ -1203,6 +1287,8 @@ account(struct truth *t, const struct built *f, uint64_t sec)
 		return -ENOMEM;
 	hour_add(sec, 0, f, home);
 	hour_add(sec, (unsigned int)f->sensor + 1, f, home);
+	if (day_note(sec, (uint16_t)f->sensor, f->service, country, home, mirai) != 0)
+		return -ENOMEM;
 	s->pkts++;
 	s->bytes += f->len;
 	s->v6 += f->v6;
@@ -1737,6 +1823,72 @@ json_buckets(FILE *out)
 	fprintf(out, "\n  }");
 }
 
+static int
+day_cell_cmp(const void *a, const void *b)
+{
+	const struct day_cell *x = a, *y = b;
+
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (x->sensor != y->sensor)
+		return x->sensor < y->sensor ? -1 : 1;
+	if (x->dim != y->dim)
+		return x->dim < y->dim ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+/*
+ * "days": per UTC day (d:YYYYMMDD, as Redis names the buckets), per sensor,
+ * the rankings of day_dim_names, member: packets.
+ */
+static int
+json_days(FILE *out)
+{
+	struct day_cell *v = calloc(day_used + 1, sizeof(*v));
+	uint64_t k, n = 0;
+	char name[16];
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (k = 0; day_cells != NULL && k <= day_mask; k++)
+		if (day_cells[k].day != 0)
+			v[n++] = day_cells[k];
+	qsort(v, n, sizeof(*v), day_cell_cmp);
+	fprintf(out, ",\n  \"days\": {");
+	for (k = 0; k < n; k++) {
+		const struct day_cell *c = &v[k], *p = k ? &v[k - 1] : NULL;
+		bool new_day = p == NULL || p->day != c->day;
+		bool new_sensor = new_day || p->sensor != c->sensor;
+		bool new_dim = new_sensor || p->dim != c->dim;
+
+		if (new_dim && p != NULL)
+			fprintf(out, "}");
+		if (new_sensor && p != NULL)
+			fprintf(out, "}");
+		if (new_day) {
+			time_t t = (time_t)(c->day - 1) * 86400;
+			struct tm tm;
+			char key[16];
+
+			gmtime_r(&t, &tm);
+			strftime(key, sizeof(key), "d:%Y%m%d", &tm);
+			fprintf(out, "%s\n    \"%s\": {", p != NULL ? "}," : "", key);
+		}
+		if (new_sensor)
+			fprintf(out, "%s\"%s\": {", new_day ? "" : ", ", sensors[c->sensor].name);
+		if (new_dim)
+			fprintf(out, "%s\"%s\": {", new_sensor ? "" : ", ", day_dim_names[c->dim]);
+		if (c->dim == DD_COUNTRY)
+			snprintf(name, sizeof(name), "%c%c", 'A' + c->member / 26, 'A' + c->member % 26);
+		else
+			service_name(c->member, name, sizeof(name));
+		fprintf(out, "%s\"%s\": %" PRIu64, new_dim ? "" : ", ", name, c->pkts);
+	}
+	fprintf(out, "%s\n  }", n != 0 ? "}}}" : "");
+	free(v);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1957,6 +2109,10 @@ main(int argc, char **argv)
 	json_sources(tj, &all);
 	json_victims(tj);
 	json_buckets(tj);
+	if (json_days(tj) != 0) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 	fprintf(tj, "\n}\n");
 	if (fclose(tj) != 0)
 		return 1;
