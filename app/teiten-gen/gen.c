@@ -22,7 +22,8 @@
  * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
  * minute) to every backscatter sender, the attacked ones and the others.
  * Per UTC day and sensor, "days" has the day buckets' service and country
- * rankings, for the tables and daily series of a report.
+ * rankings, for the tables and daily series of a report; "day_sources" the
+ * day's distinct sources over every sensor.
  *
  * Offline tool: plain C and libmaxminddb, no DPDK.
  */
@@ -1232,6 +1233,27 @@ day_add(uint32_t day, uint16_t sensor, uint8_t dim, uint32_t member)
 	return 0;
 }
 
+/*
+ * Distinct sources per UTC day over every sensor, [day - first day]: all of
+ * them, and those with a 23/TCP packet (the Telnet figures' unique sources).
+ */
+static struct source_set **day_srcs, **day_telnet;
+static uint64_t n_days, first_day;
+
+static int
+day_sources_note(uint64_t sec, const uint8_t *src, uint8_t family, bool home, bool mirai,
+		uint32_t service)
+{
+	uint64_t d = sec / 86400 - first_day;
+
+	if (d >= n_days)
+		return 0;
+	if (source_note(&day_srcs[d], src, family, home, mirai) != 0 ||
+			(service == 23 && source_note(&day_telnet[d], src, family, home, mirai) != 0))
+		return -ENOMEM;
+	return 0;
+}
+
 /* A packet's day cells: its service in the rankings it belongs to, its country. */
 static int
 day_note(uint64_t sec, uint16_t sensor, uint32_t service, int country, bool home, bool mirai)
@@ -1287,7 +1309,8 @@ account(struct truth *t, const struct built *f, uint64_t sec)
 		return -ENOMEM;
 	hour_add(sec, 0, f, home);
 	hour_add(sec, (unsigned int)f->sensor + 1, f, home);
-	if (day_note(sec, (uint16_t)f->sensor, f->service, country, home, mirai) != 0)
+	if (day_note(sec, (uint16_t)f->sensor, f->service, country, home, mirai) != 0 ||
+			day_sources_note(sec, src, f->src_family, home, mirai, f->service) != 0)
 		return -ENOMEM;
 	s->pkts++;
 	s->bytes += f->len;
@@ -1823,6 +1846,61 @@ json_buckets(FILE *out)
 	fprintf(out, "\n  }");
 }
 
+/* A set's distinct sources: all, home, Mirai-type, home and Mirai-type. */
+static void
+source_counts(const struct source_set *set, uint64_t n[4])
+{
+	uint64_t k;
+
+	n[0] = n[1] = n[2] = n[3] = 0;
+	for (k = 0; set != NULL && k <= set->mask; k++) {
+		const struct source_entry *e = &set->e[k];
+
+		if (e->family == 0)
+			continue;
+		n[0]++;
+		n[1] += e->home;
+		n[2] += e->mirai;
+		n[3] += e->home && e->mirai;
+	}
+}
+
+/*
+ * "day_sources": per UTC day, every sensor's distinct sources, exact, as the
+ * day buckets' HyperLogLogs of the all scope estimate them (srcs, and
+ * srcs:tcp/23 for 23/TCP), and as {src}:d:YYYYMMDD:mirai counts them.
+ */
+static void
+json_day_sources(FILE *out)
+{
+	static const char *const v[4] = { "", ":home", ":mirai", ":home:mirai" };
+	uint64_t d, n[4], t[4];
+	unsigned int i;
+	bool first = true;
+
+	fprintf(out, ",\n  \"day_sources\": {");
+	for (d = 0; d < n_days; d++) {
+		time_t when = (time_t)(first_day + d) * 86400;
+		struct tm tm;
+		char key[16];
+
+		if (day_srcs[d] == NULL)
+			continue;
+		gmtime_r(&when, &tm);
+		strftime(key, sizeof(key), "d:%Y%m%d", &tm);
+		source_counts(day_srcs[d], n);
+		source_counts(day_telnet[d], t);
+		fprintf(out, "%s\n    \"%s\": {", first ? "" : ",", key);
+		for (i = 0; i < 4; i++)
+			fprintf(out, "%s\"srcs%s\": %" PRIu64, i ? ", " : "", v[i], n[i]);
+		for (i = 0; i < 4; i++)
+			fprintf(out, ", \"srcs:tcp/23%s\": %" PRIu64, v[i], t[i]);
+		fprintf(out, "}");
+		first = false;
+	}
+	fprintf(out, "\n  }");
+}
+
 static int
 day_cell_cmp(const void *a, const void *b)
 {
@@ -2047,6 +2125,14 @@ main(int argc, char **argv)
 	}
 	first_hour = start - start % 3600;
 	n_hours = (start + span - first_hour + 3599) / 3600;
+	first_day = start / 86400;
+	n_days = (start + span + 86399) / 86400 - first_day;
+	day_srcs = calloc(n_days, sizeof(*day_srcs));
+	day_telnet = calloc(n_days, sizeof(*day_telnet));
+	if (day_srcs == NULL || day_telnet == NULL) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 	hours = calloc(n_hours * (n_sensors + 1), sizeof(*hours));
 	if (hours == NULL) {
 		fprintf(stderr, "teiten-gen: out of memory\n");
@@ -2109,6 +2195,7 @@ main(int argc, char **argv)
 	json_sources(tj, &all);
 	json_victims(tj);
 	json_buckets(tj);
+	json_day_sources(tj);
 	if (json_days(tj) != 0) {
 		fprintf(stderr, "teiten-gen: out of memory\n");
 		return 1;
