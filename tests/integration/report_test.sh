@@ -3,7 +3,8 @@
 # The quarterly report. teiten-gen writes four captures at four sensors (two
 # domestic, two overseas): 2024Q1 (13 weeks, 7862400 s) with a local surge
 # (21318/TCP at tokyo-b for six hours), a broad one (53/UDP at every sensor
-# for a day), a new Mirai-type port and a ramping country; a two-minute DoS
+# for a day), a new service in the top five (37215/TCP for two weeks), a new
+# Mirai-type port and a ramping country; a two-minute DoS
 # attack inside it whose victims' backscatter passes the DoS rule; 2023Q4 for
 # the previous ranks and 2023Q1 for the months a year earlier. teiten replays
 # them (packet clock) into a throwaway Redis, and teiten-report writes the
@@ -40,7 +41,8 @@ gen previous --seed 12 --packets 40000 --start 1696118400 --span $((92 * DAY)) \
 gen quarter --seed 13 --packets 60000 --start $Q1 --span 7862400 \
     --sources 1500 --home-share 200 --ramp BG:2:60 --mirai-port 22:$((60 * DAY)) \
     --surge tokyo-b:tcp/21318:$((20 * DAY + 10800)):21600:500 \
-    --surge all:udp/53:$((50 * DAY)):$DAY:700
+    --surge all:udp/53:$((50 * DAY)):$DAY:700 \
+    --surge all:tcp/37215:$((70 * DAY)):$((14 * DAY)):400
 # 2024-02-15 12:00 UTC: six hosts under attack, each sending 100 backscatter
 # packets in two minutes (the DoS rule: >= 25 packets, >= 60 s, >= 30 a minute)
 gen attack --seed 14 --packets 600 --start $((Q1 + 45 * DAY + 43200)) --span 120 \
@@ -134,10 +136,15 @@ check "T6: victims at home and abroad" \
     "$(jq -c '[.tables.T6[].location] | unique' "$Q")" '["abroad","home"]'
 check "T2: BG's share grows (its daily series ends higher than it starts)" \
     "$(jq '.figures.F2.series.BG // [0] | (.[-7:] | add) > 3 * (.[:7] | add)' "$Q")" true
-check "T1/T4: operators' names (tcp/3389 rdp, tcp/445 smb, tcp/23 telnet)" \
-    "$(jq -c '[.tables.T4[] | select(.service == "tcp/3389" or .service == "tcp/445"
-        or .service == "tcp/23") | "\(.service)=\(.name)"] | unique' "$Q")" \
-    '["tcp/23=telnet","tcp/3389=rdp","tcp/445=smb"]'
+check "T1: 37215/TCP, new this quarter, has no previous rank" \
+    "$(jq -c '.tables.T1[] | select(.service == "tcp/37215") | [.name, .prev_rank]' "$Q")" \
+    '["huawei-upnp",null]'
+check "T1: 23/TCP is telnet" "$(jq -r '.tables.T1[0] | "\(.service) \(.name)"' "$Q")" "tcp/23 telnet"
+check "service names as operators know them" \
+    "$(/usr/bin/python3 -c 'import sys, importlib.machinery as m
+r = m.SourceFileLoader("r", sys.argv[1]).load_module()
+print(*(r.service_name(s) for s in sys.argv[2:]))' "$REPORT" tcp/3389 tcp/445 tcp/2323 udp/123 \
+        tcp/37215 tcp/993 ip/47)" "rdp smb telnet-alt ntp huawei-upnp imaps gre"
 check "labels and locations come from the config, and the report says so" \
     "$(jq -r '[.sensors[].from] | unique | join(",")' "$Q") $(grep -c 'come from' "$OUT/quarter/report.md")" \
     "config 1"
