@@ -87,6 +87,7 @@ check "config: two domestic and two overseas sensors" \
 TT_MEM=512 run_teiten $(TT_MEM=512 eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/all.pcap" \
     -- --config "$CONF" --summary "$TT_TMP/s.json"
 check "teiten: exit" "$TT_RC" 0
+[ "$TT_RC" -eq 0 ] || tail -20 "$TT_ERR" | sed 's/^/     | /'
 truths=("$TT_TMP"/{earlier,previous,quarter,attack}.json)
 check "every packet replayed" "$(jq .packets "$TT_TMP/s.json")" \
     "$(jq -s 'map(.packets) | add' "${truths[@]}")"
