@@ -21,9 +21,9 @@
  * --dos has hosts under attack send backscatter for a while. The truth's
  * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
  * minute) to every backscatter sender, the attacked ones and the others.
- * Per UTC day and sensor, "days" has the day buckets' service and country
- * rankings, for the tables and daily series of a report; "day_sources" the
- * day's distinct sources over every sensor.
+ * With --day-truth, "days" has per UTC day and sensor the day buckets'
+ * service and country rankings, for the tables and daily series of a
+ * report, and "day_sources" the day's distinct sources over every sensor.
  *
  * Offline tool: plain C and libmaxminddb, no DPDK.
  */
@@ -1184,6 +1184,7 @@ struct day_cell {
 	uint64_t pkts;
 };
 
+static bool day_truth;             /* --day-truth: write "days" and "day_sources" */
 static struct day_cell *day_cells;
 static uint64_t day_mask, day_used;
 
@@ -1246,7 +1247,7 @@ day_sources_note(uint64_t sec, const uint8_t *src, uint8_t family, bool home, bo
 {
 	uint64_t d = sec / 86400 - first_day;
 
-	if (d >= n_days)
+	if (!day_truth || d >= n_days)
 		return 0;
 	if (source_note(&day_srcs[d], src, family, home, mirai) != 0 ||
 			(service == 23 && source_note(&day_telnet[d], src, family, home, mirai) != 0))
@@ -1260,6 +1261,8 @@ day_note(uint64_t sec, uint16_t sensor, uint32_t service, int country, bool home
 {
 	uint32_t day = (uint32_t)(sec / 86400) + 1;   /* + 1: 0 marks an empty cell */
 
+	if (!day_truth)
+		return 0;
 	if (day_add(day, sensor, DD_PORT, service) != 0 ||
 			(home && day_add(day, sensor, DD_PORT_HOME, service) != 0) ||
 			(mirai && day_add(day, sensor, DD_PORT_MIRAI, service) != 0) ||
@@ -1520,7 +1523,7 @@ usage(void)
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
 		"                  [--dos VICTIMS:FROM:SECONDS:PERMILLE ...]\n"
-		"                  [--flood | --flood-mirai]\n"
+		"                  [--flood | --flood-mirai] [--day-truth]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
 		"sensors' prefixes, and the exact truth of what was written. Each sensor\n"
@@ -1544,7 +1547,10 @@ usage(void)
 		"                     truth's \"victims\" are every sender that passes the DoS rule\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
 		"                     own (a spoofed flood)\n"
-		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n");
+		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n"
+		"  --day-truth        add to the truth, per UTC day, each sensor's service and\n"
+		"                     country rankings (\"days\") and the distinct sources of\n"
+		"                     every sensor (\"day_sources\"), for a report's tables\n");
 }
 
 static const char *const population_names[P_COUNT] = {
@@ -1990,6 +1996,7 @@ main(int argc, char **argv)
 		{ "dos", required_argument, NULL, 'D' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "flood-mirai", no_argument, NULL, 'F' },
+		{ "day-truth", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -2060,6 +2067,7 @@ main(int argc, char **argv)
 		case 'D': rc = parse_dos(optarg); break;
 		case 'f': flood = true; break;
 		case 'F': flood = flood_mirai = true; break;
+		case 'y': day_truth = true; break;
 		default:
 			usage();
 			return 2;
@@ -2195,8 +2203,9 @@ main(int argc, char **argv)
 	json_sources(tj, &all);
 	json_victims(tj);
 	json_buckets(tj);
-	json_day_sources(tj);
-	if (json_days(tj) != 0) {
+	if (day_truth)
+		json_day_sources(tj);
+	if (day_truth && json_days(tj) != 0) {
 		fprintf(stderr, "teiten-gen: out of memory\n");
 		return 1;
 	}

@@ -28,7 +28,7 @@ SENSORS=(--sensor tokyo-a=192.0.2.0/25+2001:db8:1::/64 --sensor tokyo-b=198.51.1
 gen() {  # gen NAME ARGS...: a capture and its truth in $TT_TMP
     local name=$1
     shift
-    "$TEITEN_GEN" "${SENSORS[@]}" --geoip "$TT_GEOIP_DB" --home JP "$@" \
+    "$TEITEN_GEN" "${SENSORS[@]}" --geoip "$TT_GEOIP_DB" --home JP --day-truth "$@" \
         --out "$TT_TMP/$name.pcap" --truth "$TT_TMP/$name.json" --config "$TT_TMP/$name.conf"
     check "teiten-gen $name: exit" "$?" 0
 }
