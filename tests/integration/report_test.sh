@@ -167,6 +167,24 @@ check "a sensor's label and location from its Redis hash" \
         "$TT_TMP/meta/report.json" | paste -sd' ')" '["Tokyo A (Redis)","redis"] ["tokyo-a","tokyo-b"]'
 rcli main DEL teiten:sensor:tokyo-a >/dev/null
 
+# An ACL user with a password file, as the appliance's config names them.
+rcli main ACL SETUSER reporter on '>s3cret' '~*' '+@all' >/dev/null
+printf 's3cret\n' >"$TT_TMP/reporter.pass"
+printf 'wrong\n' >"$TT_TMP/wrong.pass"
+for pass in reporter wrong; do
+    sed "s/^\[redis\]/[redis]\nuser = reporter\npassword_file = $pass.pass/" "$CONF" \
+        >"$TT_TMP/acl.conf"
+    "$REPORT" --config "$TT_TMP/acl.conf" --week 2024-W07 --out "$TT_TMP/acl-$pass" \
+        >"$TT_TMP/acl.out" 2>&1
+    check "ACL user reporter, password file $pass.pass: exit" "$?" \
+        "$([ $pass = reporter ] && echo 0 || echo 1)"
+done
+check_grep "a wrong password is an error naming the problem" "$TT_TMP/acl.out" \
+    '^teiten-report: .*(WRONGPASS|invalid username-password)'
+check "a bad quarter is an error before any connection" \
+    "$("$REPORT" --quarter 2024Q5 --port 1 --out "$TT_TMP/bad" 2>&1)" \
+    "teiten-report: --quarter 2024Q5: expected YYYYQn"
+
 # Every recipe of docs/redis-schema.md against this Redis.
 /usr/bin/python3 "$CHECK" recipes "$TT_SOURCE_ROOT/docs/redis-schema.md" \
     --truth "${truths[@]}" --conf "$CONF" --geoip "$TT_GEOIP_DB" --port "$TT_REDIS_PORT" \
