@@ -124,7 +124,7 @@ SURGE_FACTOR, SURGE_MIN, SURGE_SIGMAS, SURGE_BASELINE_DAYS = 4.0, 50, 6.0, 14
 
 def expected_surges(truth, names, in_scope, days):
     """T5's stated rule, applied to the truth's day counts."""
-    hits = defaultdict(list)
+    hits, seen = defaultdict(list), defaultdict(set)
     for s in names:
         for d in days:
             window = [d - dt.timedelta(days=k) for k in range(1, SURGE_BASELINE_DAYS + 1)]
@@ -136,12 +136,15 @@ def expected_surges(truth, names, in_scope, days):
                 if n >= SURGE_MIN and n >= SURGE_FACTOR * b and \
                         n - b >= SURGE_SIGMAS * math.sqrt(max(b, 1.0)):
                     hits[(d, m)].append((s, n, b))
+                if n >= 2 * b and n - b >= 3 * math.sqrt(max(b, 1.0)):
+                    seen[(d, m)].add(s)
     rows = []
     for (d, m), who in sorted(hits.items()):
         if not any(s in in_scope for s, _, _ in who):
             continue
-        k = len(who)
+        k = len(seen[(d, m)])
         rows.append({"day": d.isoformat(), "service": m, "sensors": sorted(s for s, _, _ in who),
+                     "seen_at": sorted(seen[(d, m)]),
                      "breadth": "local" if k == 1 else "broad" if 2 * k >= len(names)
                      else "partial", "packets": sum(n for _, n, _ in who),
                      "baseline": round(sum(b for _, _, b in who), 2)})
@@ -193,8 +196,8 @@ def check_report(a, truth, sensors, r):
           [{k: row[k] for k in ("sensor", "rank", "service", "packets")} for row in t["T4"]], want)
     want = expected_surges(truth, names, in_scope, days)
     check(f"{tag}: T5 = the rule on the truth ({len(want)} surges)",
-          [{k: (sorted(row[k]) if k == "sensors" else row[k])
-            for k in ("day", "service", "sensors", "breadth", "packets", "baseline")}
+          [{k: (sorted(row[k]) if k in ("sensors", "seen_at") else row[k])
+            for k in ("day", "service", "sensors", "seen_at", "breadth", "packets", "baseline")}
            for row in t["T5"]], want)
     tot, vd = Counter(), Counter()
     for d in days:

@@ -137,6 +137,9 @@ check "T5: 21318/TCP on 2024-01-21 at tokyo-b alone, local" \
 check "T5: 53/UDP on 2024-02-20 at every sensor, broad" \
     "$(jq -c '.tables.T5[] | select(.service == "udp/53") | [.day, (.sensors | length), .breadth]' "$Q")" \
     '["2024-02-20",4,"broad"]'
+check "T5: 37215/TCP, rising at every sensor, is broad even on days it passes the rule at one" \
+    "$(jq -c '[.tables.T5[] | select(.service == "tcp/37215") | .breadth] | unique' "$Q")" \
+    '["broad"]'
 check "T6: victims at home and abroad" \
     "$(jq -c '[.tables.T6[].location] | unique' "$Q")" '["abroad","home"]'
 check "T2: BG's share grows (its daily series ends higher than it starts)" \
