@@ -25,6 +25,12 @@ TT_PACKAGES=(
     redis-server
     redis-tools
     jq
+    # scripts/teiten-report (Debian's Python, /usr/bin/python3), its
+    # Japanese labels, and the browser its test renders the HTML in
+    python3-redis
+    python3-matplotlib
+    fonts-noto-cjk
+    chromium
     tcpdump
     time
     tmux

@@ -21,6 +21,9 @@
  * --dos has hosts under attack send backscatter for a while. The truth's
  * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
  * minute) to every backscatter sender, the attacked ones and the others.
+ * With --day-truth, "days" has per UTC day and sensor the day buckets'
+ * service and country rankings, for the tables and daily series of a
+ * report, and "day_sources" the day's distinct sources over every sensor.
  *
  * Offline tool: plain C and libmaxminddb, no DPDK.
  */
@@ -1163,6 +1166,112 @@ victim_note(const uint8_t *addr, uint8_t family, uint32_t sec)
 	return 0;
 }
 
+/*
+ * Per UTC day and sensor, the day buckets' rankings: services (all, home,
+ * Mirai-type, home Mirai-type) and countries. A report's tables and daily
+ * series come from these; the "all" scope is the sum of the sensors'.
+ */
+enum day_dim { DD_PORT, DD_PORT_HOME, DD_PORT_MIRAI, DD_PORT_HOME_MIRAI, DD_COUNTRY, DD_COUNT };
+static const char *const day_dim_names[DD_COUNT] = {
+	"port", "port:home", "port:mirai", "port:home:mirai", "country",
+};
+
+struct day_cell {
+	uint32_t day;                  /* UTC day number; 0: empty */
+	uint16_t sensor;
+	uint8_t dim;
+	uint32_t member;               /* service index or country index */
+	uint64_t pkts;
+};
+
+static bool day_truth;             /* --day-truth: write "days" and "day_sources" */
+static struct day_cell *day_cells;
+static uint64_t day_mask, day_used;
+
+static struct day_cell *
+day_slot(struct day_cell *t, uint64_t mask, uint32_t day, uint16_t sensor, uint8_t dim,
+		uint32_t member)
+{
+	uint64_t h = ((uint64_t)day << 40 ^ (uint64_t)sensor << 32 ^ (uint64_t)dim << 29 ^ member) *
+		0x9e3779b97f4a7c15ull;
+	uint64_t i = (h ^ (h >> 31)) & mask;
+
+	while (t[i].day != 0 && !(t[i].day == day && t[i].sensor == sensor &&
+			t[i].dim == dim && t[i].member == member))
+		i = (i + 1) & mask;
+	return &t[i];
+}
+
+/* Count one packet in a day cell, growing the table at half full. @return 0 or -ENOMEM. */
+static int
+day_add(uint32_t day, uint16_t sensor, uint8_t dim, uint32_t member)
+{
+	struct day_cell *c;
+
+	if (day_used * 2 >= day_mask) {
+		uint64_t mask = day_mask ? day_mask * 2 + 1 : 65535, k;
+		struct day_cell *t = calloc(mask + 1, sizeof(*t));
+
+		if (t == NULL)
+			return -ENOMEM;
+		for (k = 0; day_cells != NULL && k <= day_mask; k++)
+			if (day_cells[k].day != 0)
+				*day_slot(t, mask, day_cells[k].day, day_cells[k].sensor,
+					day_cells[k].dim, day_cells[k].member) = day_cells[k];
+		free(day_cells);
+		day_cells = t;
+		day_mask = mask;
+	}
+	c = day_slot(day_cells, day_mask, day, sensor, dim, member);
+	if (c->day == 0) {
+		c->day = day;
+		c->sensor = sensor;
+		c->dim = dim;
+		c->member = member;
+		day_used++;
+	}
+	c->pkts++;
+	return 0;
+}
+
+/*
+ * Distinct sources per UTC day over every sensor, [day - first day]: all of
+ * them, and those with a 23/TCP packet (the Telnet figures' unique sources).
+ */
+static struct source_set **day_srcs, **day_telnet;
+static uint64_t n_days, first_day;
+
+static int
+day_sources_note(uint64_t sec, const uint8_t *src, uint8_t family, bool home, bool mirai,
+		uint32_t service)
+{
+	uint64_t d = sec / 86400 - first_day;
+
+	if (!day_truth || d >= n_days)
+		return 0;
+	if (source_note(&day_srcs[d], src, family, home, mirai) != 0 ||
+			(service == 23 && source_note(&day_telnet[d], src, family, home, mirai) != 0))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A packet's day cells: its service in the rankings it belongs to, its country. */
+static int
+day_note(uint64_t sec, uint16_t sensor, uint32_t service, int country, bool home, bool mirai)
+{
+	uint32_t day = (uint32_t)(sec / 86400) + 1;   /* + 1: 0 marks an empty cell */
+
+	if (!day_truth)
+		return 0;
+	if (day_add(day, sensor, DD_PORT, service) != 0 ||
+			(home && day_add(day, sensor, DD_PORT_HOME, service) != 0) ||
+			(mirai && day_add(day, sensor, DD_PORT_MIRAI, service) != 0) ||
+			(home && mirai && day_add(day, sensor, DD_PORT_HOME_MIRAI, service) != 0) ||
+			day_add(day, sensor, DD_COUNTRY, (uint32_t)country) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 account(struct truth *t, const struct built *f, uint64_t sec)
 {
@@ -1203,6 +1312,9 @@ account(struct truth *t, const struct built *f, uint64_t sec)
 		return -ENOMEM;
 	hour_add(sec, 0, f, home);
 	hour_add(sec, (unsigned int)f->sensor + 1, f, home);
+	if (day_note(sec, (uint16_t)f->sensor, f->service, country, home, mirai) != 0 ||
+			day_sources_note(sec, src, f->src_family, home, mirai, f->service) != 0)
+		return -ENOMEM;
 	s->pkts++;
 	s->bytes += f->len;
 	s->v6 += f->v6;
@@ -1411,7 +1523,7 @@ usage(void)
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
 		"                  [--dos VICTIMS:FROM:SECONDS:PERMILLE ...]\n"
-		"                  [--flood | --flood-mirai]\n"
+		"                  [--flood | --flood-mirai] [--day-truth]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
 		"sensors' prefixes, and the exact truth of what was written. Each sensor\n"
@@ -1435,7 +1547,10 @@ usage(void)
 		"                     truth's \"victims\" are every sender that passes the DoS rule\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
 		"                     own (a spoofed flood)\n"
-		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n");
+		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n"
+		"  --day-truth        add to the truth, per UTC day, each sensor's service and\n"
+		"                     country rankings (\"days\") and the distinct sources of\n"
+		"                     every sensor (\"day_sources\"), for a report's tables\n");
 }
 
 static const char *const population_names[P_COUNT] = {
@@ -1737,6 +1852,127 @@ json_buckets(FILE *out)
 	fprintf(out, "\n  }");
 }
 
+/* A set's distinct sources: all, home, Mirai-type, home and Mirai-type. */
+static void
+source_counts(const struct source_set *set, uint64_t n[4])
+{
+	uint64_t k;
+
+	n[0] = n[1] = n[2] = n[3] = 0;
+	for (k = 0; set != NULL && k <= set->mask; k++) {
+		const struct source_entry *e = &set->e[k];
+
+		if (e->family == 0)
+			continue;
+		n[0]++;
+		n[1] += e->home;
+		n[2] += e->mirai;
+		n[3] += e->home && e->mirai;
+	}
+}
+
+/*
+ * "day_sources": per UTC day, every sensor's distinct sources, exact, as the
+ * day buckets' HyperLogLogs of the all scope estimate them (srcs, and
+ * srcs:tcp/23 for 23/TCP), and as {src}:d:YYYYMMDD:mirai counts them.
+ */
+static void
+json_day_sources(FILE *out)
+{
+	static const char *const v[4] = { "", ":home", ":mirai", ":home:mirai" };
+	uint64_t d, n[4], t[4];
+	unsigned int i;
+	bool first = true;
+
+	fprintf(out, ",\n  \"day_sources\": {");
+	for (d = 0; d < n_days; d++) {
+		time_t when = (time_t)(first_day + d) * 86400;
+		struct tm tm;
+		char key[16];
+
+		if (day_srcs[d] == NULL)
+			continue;
+		gmtime_r(&when, &tm);
+		strftime(key, sizeof(key), "d:%Y%m%d", &tm);
+		source_counts(day_srcs[d], n);
+		source_counts(day_telnet[d], t);
+		fprintf(out, "%s\n    \"%s\": {", first ? "" : ",", key);
+		for (i = 0; i < 4; i++)
+			fprintf(out, "%s\"srcs%s\": %" PRIu64, i ? ", " : "", v[i], n[i]);
+		for (i = 0; i < 4; i++)
+			fprintf(out, ", \"srcs:tcp/23%s\": %" PRIu64, v[i], t[i]);
+		fprintf(out, "}");
+		first = false;
+	}
+	fprintf(out, "\n  }");
+}
+
+static int
+day_cell_cmp(const void *a, const void *b)
+{
+	const struct day_cell *x = a, *y = b;
+
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (x->sensor != y->sensor)
+		return x->sensor < y->sensor ? -1 : 1;
+	if (x->dim != y->dim)
+		return x->dim < y->dim ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+/*
+ * "days": per UTC day (d:YYYYMMDD, as Redis names the buckets), per sensor,
+ * the rankings of day_dim_names, member: packets.
+ */
+static int
+json_days(FILE *out)
+{
+	struct day_cell *v = calloc(day_used + 1, sizeof(*v));
+	uint64_t k, n = 0;
+	char name[16];
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (k = 0; day_cells != NULL && k <= day_mask; k++)
+		if (day_cells[k].day != 0)
+			v[n++] = day_cells[k];
+	qsort(v, n, sizeof(*v), day_cell_cmp);
+	fprintf(out, ",\n  \"days\": {");
+	for (k = 0; k < n; k++) {
+		const struct day_cell *c = &v[k], *p = k ? &v[k - 1] : NULL;
+		bool new_day = p == NULL || p->day != c->day;
+		bool new_sensor = new_day || p->sensor != c->sensor;
+		bool new_dim = new_sensor || p->dim != c->dim;
+
+		if (new_dim && p != NULL)
+			fprintf(out, "}");
+		if (new_sensor && p != NULL)
+			fprintf(out, "}");
+		if (new_day) {
+			time_t t = (time_t)(c->day - 1) * 86400;
+			struct tm tm;
+			char key[16];
+
+			gmtime_r(&t, &tm);
+			strftime(key, sizeof(key), "d:%Y%m%d", &tm);
+			fprintf(out, "%s\n    \"%s\": {", p != NULL ? "}," : "", key);
+		}
+		if (new_sensor)
+			fprintf(out, "%s\"%s\": {", new_day ? "" : ", ", sensors[c->sensor].name);
+		if (new_dim)
+			fprintf(out, "%s\"%s\": {", new_sensor ? "" : ", ", day_dim_names[c->dim]);
+		if (c->dim == DD_COUNTRY)
+			snprintf(name, sizeof(name), "%c%c", 'A' + c->member / 26, 'A' + c->member % 26);
+		else
+			service_name(c->member, name, sizeof(name));
+		fprintf(out, "%s\"%s\": %" PRIu64, new_dim ? "" : ", ", name, c->pkts);
+	}
+	fprintf(out, "%s\n  }", n != 0 ? "}}}" : "");
+	free(v);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1760,6 +1996,7 @@ main(int argc, char **argv)
 		{ "dos", required_argument, NULL, 'D' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "flood-mirai", no_argument, NULL, 'F' },
+		{ "day-truth", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1830,6 +2067,7 @@ main(int argc, char **argv)
 		case 'D': rc = parse_dos(optarg); break;
 		case 'f': flood = true; break;
 		case 'F': flood = flood_mirai = true; break;
+		case 'y': day_truth = true; break;
 		default:
 			usage();
 			return 2;
@@ -1895,6 +2133,14 @@ main(int argc, char **argv)
 	}
 	first_hour = start - start % 3600;
 	n_hours = (start + span - first_hour + 3599) / 3600;
+	first_day = start / 86400;
+	n_days = (start + span + 86399) / 86400 - first_day;
+	day_srcs = calloc(n_days, sizeof(*day_srcs));
+	day_telnet = calloc(n_days, sizeof(*day_telnet));
+	if (day_srcs == NULL || day_telnet == NULL) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 	hours = calloc(n_hours * (n_sensors + 1), sizeof(*hours));
 	if (hours == NULL) {
 		fprintf(stderr, "teiten-gen: out of memory\n");
@@ -1957,6 +2203,12 @@ main(int argc, char **argv)
 	json_sources(tj, &all);
 	json_victims(tj);
 	json_buckets(tj);
+	if (day_truth)
+		json_day_sources(tj);
+	if (day_truth && json_days(tj) != 0) {
+		fprintf(stderr, "teiten-gen: out of memory\n");
+		return 1;
+	}
 	fprintf(tj, "\n}\n");
 	if (fclose(tj) != 0)
 		return 1;

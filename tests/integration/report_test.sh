@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The quarterly report. teiten-gen writes four captures at four sensors (two
+# domestic, two overseas): 2024Q1 (13 weeks, 7862400 s) with a local surge
+# (21318/TCP at tokyo-b for eight hours), a broad one (53/UDP at every sensor
+# for a day), a new service in the top five (37215/TCP for two weeks), a new
+# Mirai-type port and a ramping country; a two-minute DoS
+# attack inside it whose victims' backscatter passes the DoS rule; 2023Q4 for
+# the previous ranks and 2023Q1 for the months a year earlier. teiten replays
+# them (packet clock) into a throwaway Redis, and teiten-report writes the
+# quarter's report (all sensors; domestic ones in Japanese, absolute) and a
+# week's. report_check.py holds every table to the generators' truth,
+# computed there independently, every figure's series to the day buckets,
+# and runs every recipe of docs/redis-schema.md against the same Redis.
+# The reports and a headless Chromium screenshot of each stay in
+# build/report_test/.
+. "$(dirname "$0")/lib.sh"
+need_geoip
+command -v chromium >/dev/null || skip "no chromium (scripts/common.sh installs it)"
+
+OUT=$(cd "$(dirname "$TEITEN")/../.." && pwd)/report_test
+rm -rf "$OUT"
+mkdir -p "$OUT"
+REPORT=$TT_SOURCE_ROOT/scripts/teiten-report
+CHECK=$(dirname "$0")/report_check.py
+SENSORS=(--sensor tokyo-a=192.0.2.0/25+2001:db8:1::/64 --sensor tokyo-b=198.51.100.0/24
+    --sensor sg=203.0.113.0/24 --sensor fra=100.64.0.0/24+2001:db8:2::/48)
+gen() {  # gen NAME ARGS...: a capture and its truth in $TT_TMP
+    local name=$1
+    shift
+    "$TEITEN_GEN" "${SENSORS[@]}" --geoip "$TT_GEOIP_DB" --home JP --day-truth "$@" \
+        --out "$TT_TMP/$name.pcap" --truth "$TT_TMP/$name.json" --config "$TT_TMP/$name.conf"
+    check "teiten-gen $name: exit" "$?" 0
+}
+Q1=1704067200       # 2024-01-01 00:00 UTC
+DAY=86400
+gen earlier --seed 11 --packets 12000 --start 1672531200 --span $((90 * DAY)) \
+    --sources 1500 --home-share 200
+gen previous --seed 12 --packets 30000 --start 1696118400 --span $((92 * DAY)) \
+    --sources 1500 --home-share 200
+gen quarter --seed 13 --packets 45000 --start $Q1 --span 7862400 \
+    --sources 1500 --home-share 200 --ramp BG:2:60 --mirai-port 22:$((60 * DAY)) \
+    --surge tokyo-b:tcp/21318:$((20 * DAY + 10800)):28800:500 \
+    --surge all:udp/53:$((50 * DAY)):$DAY:700 \
+    --surge all:tcp/37215:$((70 * DAY)):$((14 * DAY)):400
+# 2024-02-15 12:00 UTC: six hosts under attack, each sending 100 backscatter
+# packets in two minutes (the DoS rule: >= 25 packets, >= 60 s, >= 30 a minute)
+gen attack --seed 14 --packets 600 --start $((Q1 + 45 * DAY + 43200)) --span 120 \
+    --sources 8 --home-share 500 --dos 6:0:120:1000
+
+# One capture in time order: the attack's packets merged into the quarter's.
+/usr/bin/python3 - "$TT_TMP"/{earlier,previous,quarter,attack,all}.pcap <<'EOF'
+import heapq, struct, sys
+def records(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return
+            sec, usec, cap, _ = struct.unpack("<IIII", h)
+            yield (sec, usec), h + f.read(cap)
+*ins, out = sys.argv[1:]
+with open(ins[0], "rb") as f:
+    head = f.read(24)
+with open(out, "wb") as f:
+    f.write(head)
+    for _, rec in heapq.merge(*(records(p) for p in ins), key=lambda r: r[0]):
+        f.write(rec)
+EOF
+check "captures merged" "$?" 0
+
+# The config: the generator's sensors, with labels and locations.
+CONF=$TT_TMP/report.conf
+start_redis main || exit 1
+sed -e 's/^clock = auto/clock = packet/' \
+    -e '/^\[sensor tokyo-a\]/a label = 東京センサー1\nlocation = domestic' \
+    -e '/^\[sensor tokyo-b\]/a label = 東京センサー2\nlocation = domestic' \
+    -e '/^\[sensor sg\]/a label = Singapore 1\nlocation = overseas' \
+    -e '/^\[sensor fra\]/a label = Frankfurt 1\nlocation = overseas' \
+    "$TT_TMP/quarter.conf" >"$CONF"
+# A quarter's replay writes minute buckets far faster than Redis takes
+# them: a small backlog makes the replay wait for Redis early, so the final
+# flush is short even on a busy machine (the report reads day buckets, which
+# are never shed).
+printf '\n[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = 100\nbacklog_max_mb = 16\nfinal_flush_s = 120\n' \
+    "$TT_REDIS_PORT" >>"$CONF"
+check "config: two domestic and two overseas sensors" \
+    "$(grep -c '^location = domestic' "$CONF") $(grep -c '^location = overseas' "$CONF")" "2 2"
+
+TT_MEM=512 run_teiten $(TT_MEM=512 eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/all.pcap" \
+    -- --config "$CONF" --summary "$TT_TMP/s.json"
+check "teiten: exit" "$TT_RC" 0
+[ "$TT_RC" -eq 0 ] || tail -20 "$TT_ERR" | sed 's/^/     | /'
+truths=("$TT_TMP"/{earlier,previous,quarter,attack}.json)
+check "every packet replayed" "$(jq .packets "$TT_TMP/s.json")" \
+    "$(jq -s 'map(.packets) | add' "${truths[@]}")"
+check "the sensors' packets = the truth's" "$(jq .scopes.all.totals.pkts "$TT_TMP/s.json")" \
+    "$(jq -s 'map(.scopes.all.totals.pkts) | add' "${truths[@]}")"
+
+# report NAME ARGS...: a report into $OUT/NAME, checked against the truth.
+report() {
+    local name=$1 scope=all a prev=
+    shift
+    for a in "$@"; do [ "${prev:-}" = --scope ] && scope=$a; prev=$a; done
+    "$REPORT" --config "$CONF" --out "$OUT/$name" "$@" >"$TT_TMP/report.out" 2>&1
+    check "teiten-report $name: exit" "$?" 0
+    check "teiten-report $name: prints where the report is" "$(cat "$TT_TMP/report.out")" \
+        "$OUT/$name/report.html"
+    /usr/bin/python3 "$CHECK" report "$OUT/$name/report.json" --scope "$scope" \
+        --truth "${truths[@]}" --conf "$CONF" --geoip "$TT_GEOIP_DB" --port "$TT_REDIS_PORT" \
+        >"$TT_TMP/check.out" 2>&1
+    tally "$TT_TMP/check.out"
+}
+
+# tally FILE: the checker's "ok"/"FAIL" lines into this script's counts
+# (a checker that crashed counts as a failure).
+tally() {
+    cat "$1"
+    TT_PASSED=$((TT_PASSED + $(grep -c '^ok ' "$1")))
+    TT_FAILED=$((TT_FAILED + $(grep -c '^FAIL' "$1")))
+    if grep -q '^Traceback' "$1" || ! grep -q '^ok ' "$1"; then
+        TT_FAILED=$((TT_FAILED + 1))
+        echo "FAIL the checker did not finish"
+    fi
+}
+
+report quarter --quarter 2024Q1
+report quarter-domestic-ja --quarter 2024Q1 --scope domestic --lang ja --absolute
+report week --week 2024-W07 --absolute
+
+# The events where the report shows them.
+Q=$OUT/quarter/report.json
+check "T5: 21318/TCP on 2024-01-21 at tokyo-b alone, local" \
+    "$(jq -c '.tables.T5[] | select(.service == "tcp/21318") | [.day, .sensors, .breadth]' "$Q")" \
+    '["2024-01-21",["tokyo-b"],"local"]'
+check "T5: 53/UDP on 2024-02-20 at every sensor, broad" \
+    "$(jq -c '.tables.T5[] | select(.service == "udp/53") | [.day, (.sensors | length), .breadth]' "$Q")" \
+    '["2024-02-20",4,"broad"]'
+check "T5: 37215/TCP, rising at every sensor, is broad even on days it passes the rule at one" \
+    "$(jq -c '[.tables.T5[] | select(.service == "tcp/37215") | .breadth] | unique' "$Q")" \
+    '["broad"]'
+check "T6: victims at home and abroad" \
+    "$(jq -c '[.tables.T6[].location] | unique' "$Q")" '["abroad","home"]'
+check "T2: BG's share grows (its daily series ends higher than it starts)" \
+    "$(jq '.figures.F2.series.BG // [0] | (.[-7:] | add) > 3 * (.[:7] | add)' "$Q")" true
+check "T1: 37215/TCP, new this quarter, has no previous rank" \
+    "$(jq -c '.tables.T1[] | select(.service == "tcp/37215") | [.name, .prev_rank]' "$Q")" \
+    '["huawei-upnp",null]'
+check "T1: 23/TCP is telnet" "$(jq -r '.tables.T1[0] | "\(.service) \(.name)"' "$Q")" "tcp/23 telnet"
+check "service names as operators know them" \
+    "$(/usr/bin/python3 -c 'import sys, importlib.machinery as m
+r = m.SourceFileLoader("r", sys.argv[1]).load_module()
+print(*(r.service_name(s) for s in sys.argv[2:]))' "$REPORT" tcp/3389 tcp/445 tcp/2323 udp/123 \
+        tcp/37215 tcp/993 ip/47)" "rdp smb telnet-alt ntp huawei-upnp imaps gre"
+check "labels and locations come from the config, and the report says so" \
+    "$(jq -r '[.sensors[].from] | unique | join(",")' "$Q") $(grep -c 'come from' "$OUT/quarter/report.md")" \
+    "config 1"
+check "the Japanese report is in Japanese" \
+    "$(grep -c '宛先ポート別パケット数' "$OUT/quarter-domestic-ja/report.html")" 1
+
+# The appliance's sensor hashes (DESIGN section 5), when Redis has them,
+# take the config's place.
+rcli main HSET teiten:sensor:tokyo-a label "Tokyo A (Redis)" location domestic port 0 \
+    appliance gen-1 >/dev/null
+"$REPORT" --port "$TT_REDIS_PORT" --scope domestic --week 2024-W07 \
+    --config "$CONF" --out "$TT_TMP/meta" >/dev/null
+check "a sensor's label and location from its Redis hash" \
+    "$(jq -c '[.sensors[] | select(.name == "tokyo-a") | .label, .from], .scope_sensors' \
+        "$TT_TMP/meta/report.json" | paste -sd' ')" '["Tokyo A (Redis)","redis"] ["tokyo-a","tokyo-b"]'
+rcli main DEL teiten:sensor:tokyo-a >/dev/null
+
+# An ACL user with a password file, as the appliance's config names them.
+rcli main ACL SETUSER reporter on '>s3cret' '~*' '+@all' >/dev/null
+printf 's3cret\n' >"$TT_TMP/reporter.pass"
+printf 'wrong\n' >"$TT_TMP/wrong.pass"
+for pass in reporter wrong; do
+    sed "s/^\[redis\]/[redis]\nuser = reporter\npassword_file = $pass.pass/" "$CONF" \
+        >"$TT_TMP/acl.conf"
+    "$REPORT" --config "$TT_TMP/acl.conf" --week 2024-W07 --out "$TT_TMP/acl-$pass" \
+        >"$TT_TMP/acl.out" 2>&1
+    check "ACL user reporter, password file $pass.pass: exit" "$?" \
+        "$([ $pass = reporter ] && echo 0 || echo 1)"
+done
+check_grep "a wrong password is an error naming the problem" "$TT_TMP/acl.out" \
+    '^teiten-report: .*(WRONGPASS|invalid username-password)'
+check "a bad quarter is an error before any connection" \
+    "$("$REPORT" --quarter 2024Q5 --port 1 --out "$TT_TMP/bad" 2>&1)" \
+    "teiten-report: --quarter 2024Q5: expected YYYYQn"
+
+# Every recipe of docs/redis-schema.md against this Redis.
+/usr/bin/python3 "$CHECK" recipes "$TT_SOURCE_ROOT/docs/redis-schema.md" \
+    --truth "${truths[@]}" --conf "$CONF" --geoip "$TT_GEOIP_DB" --port "$TT_REDIS_PORT" \
+    --end $((Q1 + 7862400)) >"$TT_TMP/check.out" 2>&1
+tally "$TT_TMP/check.out"
+
+# The HTML as a browser shows it.
+for name in quarter quarter-domestic-ja; do
+    profile=$(mktemp -d "$TT_TMP/chromium.XXXXXX")
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$profile" --screenshot="$OUT/$name.png" --window-size=1280,4000 \
+        "file://$OUT/$name/report.html" >"$TT_TMP/chromium.log" 2>&1
+    check "chromium: a screenshot of $name/report.html" \
+        "$(head -c 8 "$OUT/$name.png" 2>/dev/null | od -An -tx1 | tr -d ' ')" 89504e470d0a1a0a
+done
+echo "reports and screenshots: $OUT"
+
+finish
