@@ -71,7 +71,8 @@ struct entry {
 	uint64_t born;              /* first bucket (eviction tie-break) */
 	struct res_state r[TT_ALERTS_RES_COUNT];
 	/* rank */
-	uint64_t near_h, near_d;    /* latest hour / day near the top-N */
+	uint64_t in_h, in_d;        /* latest hour / day in the top-N */
+	uint64_t far_h, far_d;      /* latest hour / day beyond top-N + margin, or absent */
 	uint64_t day_ts, day_pkts;  /* this UTC day's packets, from hours */
 	/* new_mirai_port */
 	uint64_t mirai_seen;
@@ -682,7 +683,7 @@ entry_init(struct entry *e, uint32_t dim, uint32_t subject, uint64_t ts)
 	e->subject = subject;
 	e->last_seen = NEVER;
 	e->born = ts;
-	e->near_h = e->near_d = e->day_ts = e->mirai_seen = NEVER;
+	e->in_h = e->in_d = e->far_h = e->far_d = e->day_ts = e->mirai_seen = NEVER;
 	for (r = 0; r < TT_ALERTS_RES_COUNT; r++)
 		e->r[r].cur_ts = e->r[r].hot_ts = e->r[r].cool_ts = NEVER;
 }
@@ -1095,17 +1096,29 @@ rank_key_cmp(const void *x, const void *y)
 	return a->subject < b->subject ? -1 : a->subject > b->subject;
 }
 
+static bool
+within(uint64_t then, uint64_t now, uint64_t span)
+{
+	return then != NEVER && then <= now && now - then <= span;
+}
+
 /*
- * rank: hourly, and daily from the hours at the last hour of a UTC day.
- * Only the top_n + margin matter, so a partial selection would do; a sort
- * of the subjects with packets this hour is cheap next to the bucket.
+ * rank: hourly, and daily from the hours at the last hour of a UTC day. A
+ * subject in the top-N alerts when it was not in it within the lookback
+ * but was far from it (beyond top-N + margin, or absent) within it: a
+ * climber alerts once, a subject that hovers just below the top-N and
+ * steps in does not (churn at the edge), nor one that was always there.
  */
 static int
 judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 {
 	struct table *t = &a->tables[sidx];
-	uint64_t dayts = a->ts - a->ts % 86400;
+	uint64_t dayts = a->ts - a->ts % 86400, now = day ? dayts : a->ts;
+	uint64_t look = day ? (uint64_t)a->conf.rank_lookback_days * 86400 :
+		(uint64_t)a->conf.rank_lookback_hours * 3600;
+	uint64_t step = day ? 86400 : 3600;
 	uint32_t i, n = 0, near = a->conf.rank_top_n + a->conf.rank_margin;
+	bool ready = day ? a->first_ts[TT_ALERTS_RES_HOUR] + 86400 <= dayts : warm(a);
 	int rc;
 
 	if (t->cap > a->order_cap) {
@@ -1117,34 +1130,44 @@ judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 		a->order_cap = t->cap;
 	}
 	for (i = 0; i < t->cap; i++) {
-		const struct entry *e = &t->e[i];
+		struct entry *e = &t->e[i];
+		uint64_t pkts;
 
 		if (e->dim != dim)
 			continue;
-		if (day ? e->day_ts == dayts && e->day_pkts > 0 :
-				e->r[TT_ALERTS_RES_HOUR].cur_ts == a->ts &&
-				e->r[TT_ALERTS_RES_HOUR].pkts > 0) {
-			a->order[n].pkts = day ? e->day_pkts : e->r[TT_ALERTS_RES_HOUR].pkts;
-			a->order[n].subject = e->subject;
-			a->order[n].idx = i;
-			n++;
+		/* new in this bucket, after an earlier ranking: absent from that one */
+		if (e->born >= now && a->first_ts[TT_ALERTS_RES_HOUR] + step <= now) {
+			if (day && e->far_d == NEVER && e->in_d == NEVER)
+				e->far_d = now - step;
+			if (!day && e->far_h == NEVER && e->in_h == NEVER)
+				e->far_h = now - step;
 		}
+		pkts = day ? (e->day_ts == dayts ? e->day_pkts : 0) :
+			(e->r[TT_ALERTS_RES_HOUR].cur_ts == a->ts ? e->r[TT_ALERTS_RES_HOUR].pkts : 0);
+		if (pkts == 0) {
+			*(day ? &e->far_d : &e->far_h) = now;
+			continue;
+		}
+		a->order[n].pkts = pkts;
+		a->order[n].subject = e->subject;
+		a->order[n].idx = i;
+		n++;
 	}
 	qsort(a->order, n, sizeof(*a->order), rank_key_cmp);
-	for (i = 0; i < n && i < near; i++) {
+	for (i = 0; i < n; i++) {
 		struct entry *e = &t->e[a->order[i].idx];
-		uint64_t pkts = day ? e->day_pkts : e->r[TT_ALERTS_RES_HOUR].pkts;
-		uint64_t *last = day ? &e->near_d : &e->near_h;
-		uint64_t now = day ? dayts : a->ts;
-		uint64_t look = day ? (uint64_t)a->conf.rank_lookback_days * 86400 :
-			(uint64_t)a->conf.rank_lookback_hours * 3600;
-		bool away = *last == NEVER || (now > *last && now - *last > look);
-		bool ready = day ? a->first_ts[TT_ALERTS_RES_HOUR] + 86400 <= dayts : warm(a);
+		uint64_t pkts = a->order[i].pkts;
+		uint64_t *in = day ? &e->in_d : &e->in_h, *far = day ? &e->far_d : &e->far_h;
+		bool alert = i < a->conf.rank_top_n && ready && pkts >= a->conf.rank_min_pkts &&
+			!within(*in, now - step, look) && within(*far, now - step, look);
 		struct tt_alert al;
 		double base;
 
-		*last = now;
-		if (i >= a->conf.rank_top_n || !away || !ready || pkts < a->conf.rank_min_pkts)
+		if (i >= near)
+			*far = now;
+		if (i < a->conf.rank_top_n)
+			*in = now;
+		if (!alert)
 			continue;
 		base = day ? a->conf.baseline_min :
 			predict(a, &e->r[TT_ALERTS_RES_HOUR].b[M_PKTS], TT_ALERTS_RES_HOUR,
@@ -1154,7 +1177,7 @@ judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 		al.baseline = base;
 		al.score = tt_alerts_poisson_score(pkts, base);
 		snprintf(al.message, sizeof(al.message), "%s entered the %s top-%u %s at %s: "
-			"#%u with %" PRIu64 " packets, not in the top-%u in the last %u %s",
+			"#%u with %" PRIu64 " packets, below the top-%u within the last %u %s",
 			al.subject_name, day ? "daily" : "hourly", a->conf.rank_top_n,
 			dim == TT_ALERTS_DIM_SERVICE ? "services" : "countries", al.scope_name,
 			i + 1, pkts, near, day ? a->conf.rank_lookback_days :
@@ -1257,7 +1280,7 @@ entry_idle(const struct tt_alerts *a, const struct entry *e)
 	unsigned int r, m, k;
 
 	if ((e->dim != TT_ALERTS_DIM_SERVICE && e->dim != TT_ALERTS_DIM_COUNTRY) ||
-			e->near_h != NEVER || e->near_d != NEVER ||
+			e->in_h != NEVER || e->in_d != NEVER ||
 			(e->last_seen != NEVER && a->ts < e->last_seen + 3600))
 		return false;
 	for (r = 0; r < TT_ALERTS_RES_COUNT; r++) {

@@ -138,10 +138,15 @@ struct tt_alerts_conf {
 	double realert_gain;           /* inside the cool-down, only a score this many times larger */
 	/* rank */
 	uint32_t rank_top_n;
-	uint32_t rank_margin;          /* "near" the top-N: rank <= top_n + margin */
+	/*
+	 * A subject in the top-N alerts when, within the lookback, it was not
+	 * in the top-N and was at some point far: beyond top_n + margin, or
+	 * absent. A climber alerts once; one hovering at the edge does not.
+	 */
+	uint32_t rank_margin;
 	uint32_t rank_min_pkts;        /* packets in the hour (or day) */
-	uint32_t rank_lookback_hours;  /* hourly: not near within this many hours */
-	uint32_t rank_lookback_days;   /* daily: not near within this many days */
+	uint32_t rank_lookback_hours;  /* hourly ranking */
+	uint32_t rank_lookback_days;   /* daily ranking (from the hours, at 23:00 UTC) */
 	/* new_mirai_port */
 	uint32_t new_mirai_port_min_pkts;   /* either this many packets ... */
 	uint32_t new_mirai_port_min_srcs;   /* ... or this many sources */
