@@ -18,9 +18,13 @@
  * Events on the timeline (offsets from --start): --surge puts a share of the
  * packets on one service at one sensor (or all), --ramp grows one country's
  * share over the span, --mirai-port adds a Mirai-type port from a moment on,
- * --dos has hosts under attack send backscatter for a while. The truth's
- * DoS victims apply DESIGN.md's rule (>= 25 packets, >= 60 s, >= 30 a
- * minute) to every backscatter sender, the attacked ones and the others.
+ * --dos has hosts under attack send backscatter for a while,
+ * --home-mirai-surge has extra home-country Mirai-type bots probe for a
+ * while. The truth's DoS victims apply DESIGN.md's rule (>= 25 packets,
+ * >= 60 s, >= 30 a minute) to every backscatter sender, the attacked ones and
+ * the others. The truth's "events" list each injected event as the alert it
+ * should raise (kind, scope, subject, breadth) with its start and end, so a
+ * test holds teiten's alerts against them.
  * With --day-truth, "days" has per UTC day and sensor the day buckets'
  * service and country rankings, for the tables and daily series of a
  * report, and "day_sources" the day's distinct sources over every sensor.
@@ -49,6 +53,7 @@ enum {
 	COUNTRIES = 26 * 26,           /* AA..ZZ; ZZ is "unknown" */
 	COUNTRY_ZZ = COUNTRIES - 1,
 	RAMP_BOTS = 32,
+	HOME_SURGE_BOTS = 2048,        /* --home-mirai-surge: extra home Mirai-type bots */
 	SOURCE_TRIES = 1000000,        /* random addresses tried for one country */
 	MAX_PREFIXES = 8,
 	SVC_KINDS = 6,                 /* tcp, udp, bare tcp, bare udp, icmp, icmp6 */
@@ -559,6 +564,11 @@ struct ramp {
 static struct ramp ramp = { .country = -1 };
 static uint32_t ramp_now;          /* permille for the packet being built */
 
+/* --home-mirai-surge: home-country Mirai-type bots join for a while */
+static struct window home_surge;
+static bool home_surge_set;
+static struct bot *home_bots;
+
 static int mirai_new_port = -1;    /* --mirai-port: port, or -1 */
 static uint64_t mirai_new_from;
 static bool mirai_new_now;         /* in effect for the packet being built */
@@ -987,6 +997,24 @@ build_surge(const struct surge *e, struct built *f)
 		build_udp4(f, b, d4, e->port, 1, false);
 	else
 		build_plain_syn4(f, b, d4, e->port, NULL, 0, false);
+}
+
+/* A Mirai-type SYN from one of the home bots of --home-mirai-surge. */
+static void
+build_home_mirai(struct built *f)
+{
+	const struct bot *b = &home_bots[rnd_below(HOME_SURGE_BOTS)];
+	bool vlan = rnd_below(10) == 0;
+	uint8_t dst[16];
+	uint32_t d4;
+	uint16_t dport;
+
+	memset(f, 0, sizeof(*f));
+	f->sensor = dark_destination(4, dst);
+	d4 = be32(dst);
+	dport = rnd_below(10) == 0 ? 2323 : 23;
+	build_syn4(f, b, d4, dport, d4, (uint16_t)rnd(), b->window, NULL, 0, b->ttl, vlan);
+	f->klass = C_MIRAI;
 }
 
 /* A packet of an attack: backscatter from one of its victims. */
@@ -1523,6 +1551,7 @@ usage(void)
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
 		"                  [--dos VICTIMS:FROM:SECONDS:PERMILLE ...]\n"
+		"                  [--home-mirai-surge FROM:SECONDS:PERMILLE]\n"
 		"                  [--flood | --flood-mirai] [--day-truth]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
@@ -1545,12 +1574,18 @@ usage(void)
 		"  --dos V:F:D:M      from F to F+D seconds after --start, M permille of the\n"
 		"                     packets are backscatter from V hosts under attack; the\n"
 		"                     truth's \"victims\" are every sender that passes the DoS rule\n"
+		"  --home-mirai-surge F:D:M  from F to F+D seconds after --start, M permille of\n"
+		"                     the packets are Mirai-type SYNs from %d extra bots in the\n"
+		"                     home country (needs --geoip)\n"
+		"The truth's \"events\" list each injected event as the alert it should raise:\n"
+		"kind, scope, subject, breadth, start and end (epoch seconds).\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
 		"                     own (a spoofed flood)\n"
 		"  --flood-mirai      the same, Mirai-type SYNs to 23/TCP (seq = destination)\n"
 		"  --day-truth        add to the truth, per UTC day, each sensor's service and\n"
 		"                     country rankings (\"days\") and the distinct sources of\n"
-		"                     every sensor (\"day_sources\"), for a report's tables\n");
+		"                     every sensor (\"day_sources\"), for a report's tables\n",
+		HOME_SURGE_BOTS);
 }
 
 static const char *const population_names[P_COUNT] = {
@@ -1671,6 +1706,19 @@ parse_dos(const char *arg)
 	return 0;
 }
 
+/* FROM:SECONDS:PERMILLE */
+static int
+parse_home_mirai_surge(const char *arg)
+{
+	char buf[96], *f[3];
+
+	if (home_surge_set || split_fields(arg, buf, sizeof(buf), f, 3) != 0 ||
+			parse_window(f, &home_surge) != 0)
+		return -EINVAL;
+	home_surge_set = true;
+	return 0;
+}
+
 /* CC:FROM:TO */
 static int
 parse_ramp(const char *arg)
@@ -1737,12 +1785,13 @@ window_takes(const struct window *w, uint64_t sec)
 /* The events in effect at @p sec seconds after --start (no draws outside events). */
 static void
 events_at(uint64_t sec, uint64_t span, const struct surge **surge,
-		const struct attack **attack)
+		const struct attack **attack, bool *home_mirai)
 {
 	unsigned int e;
 
 	*surge = NULL;
 	*attack = NULL;
+	*home_mirai = false;
 	for (e = 0; e < n_surges; e++)
 		if (window_takes(&surges[e].when, sec)) {
 			*surge = &surges[e];
@@ -1753,6 +1802,9 @@ events_at(uint64_t sec, uint64_t span, const struct surge **surge,
 			*attack = &attacks[e];
 			break;
 		}
+	/* no draw unless the option is given, so other scenarios stay as they were */
+	if (home_surge_set && *surge == NULL && *attack == NULL)
+		*home_mirai = window_takes(&home_surge, sec);
 	if (ramp.country >= 0)
 		ramp_now = (uint32_t)(ramp.from + ((int64_t)ramp.to - ramp.from) *
 			(int64_t)sec / (int64_t)span);
@@ -1825,6 +1877,88 @@ json_victims(FILE *out)
 		fprintf(out, "\"%s\": %" PRIu64, a, r->pkts);
 	}
 	fprintf(out, "%s\n  }", day == UINT32_MAX ? "" : "}");
+}
+
+static void
+json_event(FILE *out, bool *first, const char *kind, const char *scope, const char *subject,
+		const char *breadth, uint64_t from, uint64_t to)
+{
+	fprintf(out, "%s\n    {\"kind\": \"%s\", \"scope\": \"%s\", \"subject\": \"%s\", "
+		"\"breadth\": \"%s\", \"start\": %" PRIu64 ", \"end\": %" PRIu64 "}",
+		*first ? "" : ",", kind, scope, subject, breadth, from, to);
+	*first = false;
+}
+
+/* Did @p b pass the DoS rule (is it among the truth's victims)? */
+static bool
+is_victim(const struct bot *b)
+{
+	uint8_t a[4] = {
+		(uint8_t)(b->src >> 24), (uint8_t)(b->src >> 16), (uint8_t)(b->src >> 8),
+		(uint8_t)b->src,
+	};
+	uint64_t i;
+
+	for (i = 0; i < n_victim_recs; i++)
+		if (victim_recs[i].family == 4 && memcmp(victim_recs[i].addr, a, 4) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * "events": each injected event as the alert it should raise. A surge at
+ * one sensor is local, at every sensor broad (with two sensors or more); a
+ * ramp is a country entering the top-N (rank); --mirai-port a
+ * new_mirai_port; --dos one dos_victim per attacked host that passes the
+ * rule ("home" when it is in the home country); --home-mirai-surge a
+ * mirai_home_surge of the home country.
+ */
+static void
+json_events(FILE *out, uint64_t start, uint64_t span)
+{
+	const char *spread = n_sensors > 1 ? "broad" : "local";
+	char subject[INET6_ADDRSTRLEN];
+	bool first = true;
+	unsigned int e, v;
+
+	fprintf(out, ",\n  \"events\": [");
+	for (e = 0; e < n_surges; e++) {
+		const struct surge *x = &surges[e];
+
+		snprintf(subject, sizeof(subject), "%s/%u", x->udp ? "udp" : "tcp", x->port);
+		json_event(out, &first, "surge", x->sensor >= 0 ? sensors[x->sensor].name : "all",
+			subject, x->sensor >= 0 ? "local" : spread, start + x->when.from,
+			start + x->when.to);
+	}
+	if (ramp.country >= 0) {
+		snprintf(subject, sizeof(subject), "%c%c", 'A' + ramp.country / 26,
+			'A' + ramp.country % 26);
+		json_event(out, &first, "rank", "all", subject, "", start, start + span);
+	}
+	if (mirai_new_port >= 0) {
+		snprintf(subject, sizeof(subject), "tcp/%d", mirai_new_port);
+		json_event(out, &first, "new_mirai_port", "all", subject, "",
+			start + mirai_new_from, start + span);
+	}
+	for (e = 0; e < n_attacks; e++)
+		for (v = 0; v < attacks[e].n_victims; v++) {
+			const struct bot *b = &attacks[e].victims[v];
+			uint8_t a[16] = {
+				(uint8_t)(b->src >> 24), (uint8_t)(b->src >> 16),
+				(uint8_t)(b->src >> 8), (uint8_t)b->src,
+			};
+
+			if (!is_victim(b))
+				continue;
+			inet_ntop(AF_INET, a, subject, sizeof(subject));
+			json_event(out, &first, "dos_victim", "all", subject,
+				have_geo && country_of(4, a) == country_index(home_cc) ? "home" : "",
+				start + attacks[e].when.from, start + attacks[e].when.to);
+		}
+	if (home_surge_set)
+		json_event(out, &first, "mirai_home_surge", "all", home_cc, spread,
+			start + home_surge.from, start + home_surge.to);
+	fprintf(out, "%s]", first ? "" : "\n  ");
 }
 
 /* "buckets": per UTC hour (h:YYYYMMDDHH, as Redis names them) and scope. */
@@ -1994,6 +2128,7 @@ main(int argc, char **argv)
 		{ "ramp", required_argument, NULL, 'r' },
 		{ "mirai-port", required_argument, NULL, 'M' },
 		{ "dos", required_argument, NULL, 'D' },
+		{ "home-mirai-surge", required_argument, NULL, 'E' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "flood-mirai", no_argument, NULL, 'F' },
 		{ "day-truth", no_argument, NULL, 'y' },
@@ -2065,6 +2200,7 @@ main(int argc, char **argv)
 		case 'r': rc = parse_ramp(optarg); break;
 		case 'M': rc = parse_mirai_port(optarg); break;
 		case 'D': rc = parse_dos(optarg); break;
+		case 'E': rc = parse_home_mirai_surge(optarg); break;
 		case 'f': flood = true; break;
 		case 'F': flood = flood_mirai = true; break;
 		case 'y': day_truth = true; break;
@@ -2086,8 +2222,9 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if ((home_share != 0 || ramp.country >= 0) && !have_geo) {
-		fprintf(stderr, "teiten-gen: --home-share and --ramp need --geoip\n");
+	if ((home_share != 0 || ramp.country >= 0 || home_surge_set) && !have_geo) {
+		fprintf(stderr, "teiten-gen: --home-share, --ramp and --home-mirai-surge need "
+			"--geoip\n");
 		return 2;
 	}
 	rng_state = seed;
@@ -2131,6 +2268,20 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	/* after every other draw, so scenarios without it stay as they were */
+	if (home_surge_set) {
+		home_bots = calloc(HOME_SURGE_BOTS, sizeof(*home_bots));
+		if (home_bots == NULL) {
+			fprintf(stderr, "teiten-gen: out of memory\n");
+			return 1;
+		}
+		for (s = 0; s < HOME_SURGE_BOTS; s++)
+			if (init_bot(&home_bots[s], country_index(home_cc)) != 0) {
+				fprintf(stderr, "teiten-gen: --home-mirai-surge: no %s source found "
+					"in %s\n", home_cc, geoip_path);
+				return 1;
+			}
+	}
 	first_hour = start - start % 3600;
 	n_hours = (start + span - first_hour + 3599) / 3600;
 	first_day = start / 86400;
@@ -2156,9 +2307,10 @@ main(int argc, char **argv)
 		uint64_t usec = start * 1000000 + i * (span * 1000000 / packets);
 		const struct surge *surge;
 		const struct attack *attack;
+		bool home_mirai;
 		uint32_t r;
 
-		events_at(usec / 1000000 - start, span, &surge, &attack);
+		events_at(usec / 1000000 - start, span, &surge, &attack, &home_mirai);
 		r = rnd_below(weight_total);
 		for (p = 0; r >= weights[p]; p++)
 			r -= weights[p];
@@ -2168,6 +2320,8 @@ main(int argc, char **argv)
 			build_surge(surge, &f);
 		else if (attack != NULL)
 			build_attack(attack, &f);
+		else if (home_mirai)
+			build_home_mirai(&f);
 		else
 			build((enum population)p, &f);
 		if (pcap_record(pcap, usec, &f) != 0 || account(&truth, &f, usec / 1000000) != 0) {
@@ -2202,6 +2356,7 @@ main(int argc, char **argv)
 	fprintf(tj, "  }");
 	json_sources(tj, &all);
 	json_victims(tj);
+	json_events(tj, start, span);
 	json_buckets(tj);
 	if (day_truth)
 		json_day_sources(tj);

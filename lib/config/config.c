@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -868,8 +869,53 @@ static const struct key_rule sensor_keys[] = {
 	{ "port", false }, { "prefixes", true }, { "prefixes_file", true },
 	{ "label", false }, { "location", false }, { NULL, false },
 };
-/* Alert thresholds arrive with the detectors; until then the section is empty. */
+/* [alerts]: each key a field of struct tt_alerts_conf, with its range. */
+static const struct alerts_key {
+	const char *key;
+	size_t off;
+	bool real;                     /* double; else uint32_t */
+	double lo, hi;
+	const char *unit;
+} alerts_fields[] = {
+#define AK(k, f, real, lo, hi, unit) { k, offsetof(struct tt_alerts_conf, f), real, lo, hi, unit }
+	AK("surge_min_score", min_score, true, 1, 300, "a score (-log10 of a probability)"),
+	AK("surge_min_ratio", min_ratio, true, 1, 1000, "a ratio to the baseline"),
+	AK("surge_min_pkts", min_pkts, false, 1, 1e9, "packets in a bucket"),
+	AK("surge_min_srcs", min_srcs, false, 1, 1e9, "sources in a bucket"),
+	AK("home_mirai_min_srcs", home_mirai_min_srcs, false, 1, 1e9, "sources in a bucket"),
+	AK("broad_share", broad_share, true, 0.01, 1, "a share of the sensors"),
+	AK("baseline_min", baseline_min, true, 0.01, 1e6, "packets or sources in a bucket"),
+	AK("baseline_days", baseline_days, false, 1, 90, "days"),
+	AK("level_minutes", level_minutes, false, 2, 1440, "minutes"),
+	AK("level_hours", level_hours, false, 2, 168, "hours"),
+	AK("warmup_hours", warmup_hours, false, 0, 720, "hours"),
+	AK("cooldown_minutes", cooldown_minutes, false, 0, 43200, "minutes"),
+	AK("realert_gain", realert_gain, true, 1, 1000, "a factor of the last score"),
+	AK("rank_top_n", rank_top_n, false, 1, 1000, "places"),
+	AK("rank_margin", rank_margin, false, 0, 1000, "places"),
+	AK("rank_min_pkts", rank_min_pkts, false, 1, 1e9, "packets in the hour"),
+	AK("rank_lookback_hours", rank_lookback_hours, false, 1, 720, "hours"),
+	AK("rank_lookback_days", rank_lookback_days, false, 1, 90, "days"),
+	AK("new_mirai_port_min_pkts", new_mirai_port_min_pkts, false, 1, 1e9,
+		"packets in a bucket"),
+	AK("new_mirai_port_min_srcs", new_mirai_port_min_srcs, false, 1, 1e9,
+		"sources in a bucket"),
+	AK("new_mirai_port_horizon_days", new_mirai_port_horizon_days, false, 1, 90, "days"),
+	AK("max_subjects", max_subjects, false, 16, 1 << 20, "subjects a scope"),
+	AK("max_victims", max_victims, false, 1, 1 << 20, "victims a day"),
+#undef AK
+};
 static const struct key_rule alerts_keys[] = {
+	{ "enabled", false },
+	{ "surge_min_score", false }, { "surge_min_ratio", false }, { "surge_min_pkts", false },
+	{ "surge_min_srcs", false }, { "home_mirai_min_srcs", false }, { "broad_share", false },
+	{ "baseline_min", false }, { "baseline_days", false }, { "level_minutes", false },
+	{ "level_hours", false }, { "warmup_hours", false }, { "cooldown_minutes", false },
+	{ "realert_gain", false }, { "rank_top_n", false }, { "rank_margin", false },
+	{ "rank_min_pkts", false }, { "rank_lookback_hours", false },
+	{ "rank_lookback_days", false }, { "new_mirai_port_min_pkts", false },
+	{ "new_mirai_port_min_srcs", false }, { "new_mirai_port_horizon_days", false },
+	{ "max_subjects", false }, { "max_victims", false },
 	{ NULL, false },
 };
 
@@ -1083,7 +1129,70 @@ apply_sensor(struct loader *ld, struct tt_sensor_conf *sc, uint16_t index,
 	return 0;
 }
 
+static int
+apply_alerts(struct loader *ld, const char *k, const char *v, uint32_t line)
+{
+	struct tt_config *cfg = ld->cfg;
+	const struct alerts_key *ak;
+	unsigned int i;
+
+	if (strcmp(k, "enabled") == 0) {
+		if (strcmp(v, "yes") == 0)
+			cfg->alerts_enabled = true;
+		else if (strcmp(v, "no") == 0)
+			cfg->alerts_enabled = false;
+		else
+			BAD("expected yes or no");
+		return 0;
+	}
+	for (i = 0; i < RTE_DIM(alerts_fields); i++)
+		if (strcmp(alerts_fields[i].key, k) == 0)
+			break;
+	if (i == RTE_DIM(alerts_fields))
+		return 0;                 /* key_allowed() let through only known keys */
+	ak = &alerts_fields[i];
+	if (ak->real) {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		/* digits only: no "inf", "nan" or hex floats */
+		if (*v < '0' || *v > '9' || errno != 0 || *end != '\0' || end == v ||
+				!(d >= ak->lo && d <= ak->hi))
+			BAD("expected %s from %g to %g", ak->unit, ak->lo, ak->hi);
+		else
+			*(double *)((char *)&cfg->alerts + ak->off) = d;
+	} else {
+		uint32_t n;
+
+		if (parse_u32(v, (uint32_t)ak->lo, (uint32_t)ak->hi, &n) != 0)
+			BAD("expected a whole number of %s from %u to %u", ak->unit,
+				(uint32_t)ak->lo, (uint32_t)ak->hi);
+		else
+			*(uint32_t *)((char *)&cfg->alerts + ak->off) = n;
+	}
+	return 0;
+}
+
 #undef BAD
+
+int
+tt_config_alerts_conf(const struct tt_config *cfg, struct tt_alerts_conf *conf,
+		const char **names)
+{
+	char err[128];
+	uint32_t i;
+	int cc = tt_classify_country_index(cfg->home_country);
+
+	*conf = cfg->alerts;
+	conf->home_country = (uint16_t)(cc >= 0 ? cc : TT_COUNTRY_ZZ);
+	conf->n_sensors = cfg->n_sensors;
+	for (i = 0; i < cfg->n_sensors; i++)
+		names[i] = cfg->sensors[i].name;
+	conf->sensor_names = names;
+	return tt_alerts_conf_check(conf, err, sizeof(err));
+}
 
 /* --- cross checks --- */
 
@@ -1177,6 +1286,8 @@ set_defaults(struct tt_config *cfg)
 	cfg->retention_hour = TT_DEFAULT_RETENTION_HOUR_S;
 	cfg->retention_day = TT_DEFAULT_RETENTION_DAY_S;
 	cfg->retention_sources = TT_DEFAULT_RETENTION_SOURCES_S;
+	cfg->alerts_enabled = true;
+	tt_alerts_conf_default(&cfg->alerts);
 }
 
 static int
@@ -1297,6 +1408,8 @@ apply_sections(struct loader *ld, struct rte_cfgfile *file)
 				rc = apply_redis(ld, k, v, eline);
 			} else if (rules == retention_keys) {
 				rc = apply_retention(ld, k, v, eline);
+			} else if (rules == alerts_keys) {
+				rc = apply_alerts(ld, k, v, eline);
 			} else if (rules == sensor_keys) {
 				unsigned int before = ld->problems;
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tt_alerts.h"
+
 /* Defaults, one place (DESIGN.md section 3). */
 enum {
 	TT_DEFAULT_REDIS_PORT = 6379,
@@ -135,6 +137,10 @@ struct tt_config {
 	struct tt_prefix *prefixes;    /* all sensors' prefixes */
 	uint32_t n_prefixes;
 
+	/* [alerts]: thresholds only (tt_config_alerts_conf() adds the sensors) */
+	bool alerts_enabled;
+	struct tt_alerts_conf alerts;
+
 };
 
 /**
@@ -158,6 +164,14 @@ int tt_config_load(struct tt_config *cfg, const char *path,
 
 /** Release everything tt_config_load() allocated. NULL is a no-op. */
 void tt_config_free(struct tt_config *cfg);
+
+/**
+ * The detectors' conf: [alerts] thresholds, the home country and the
+ * sensors, whose names @p names (n_sensors slots, the caller's) points into
+ * @p cfg. @return 0, or -EINVAL when the result fails tt_alerts_conf_check().
+ */
+int tt_config_alerts_conf(const struct tt_config *cfg, struct tt_alerts_conf *conf,
+		const char **names);
 
 /** Parse a duration "90", "90s", "15m", "2h", "7d" into seconds. @return 0 or -EINVAL. */
 int tt_config_parse_duration(const char *s, uint32_t *seconds);

@@ -657,6 +657,78 @@ suite_fini(void)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static void
+test_alerts_keys(void)
+{
+	struct tt_config cfg;
+	struct tt_alerts_conf ac;
+	const char *names[2];
+
+	/* bad values first: each names file:line, key and value */
+	expect_problem(HEAD SENSOR "[alerts]\nsurge_min_score = 0.5\n", 8,
+		"[alerts] surge_min_score = 0.5", "from 1 to 300", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nsurge_min_score = nan\n", 8,
+		"surge_min_score = nan", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nbroad_share = 1.5\n", 8, "broad_share = 1.5",
+		NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nsurge_min_pkts = 0\n", 8, "surge_min_pkts = 0",
+		"whole number", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nrank_top_n = 10x\n", 8, "rank_top_n = 10x", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nmax_subjects = 8\n", 8, "max_subjects = 8", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nenabled = maybe\n", 8, "enabled = maybe",
+		"yes or no", NULL);
+	expect_problem(HEAD SENSOR "[alerts]\nwarmup_hours = 1\nwarmup_hours = 2\n", 9,
+		"duplicate key", NULL);
+
+	/* no section: the detectors' defaults */
+	CU_ASSERT_EQUAL_FATAL(load(HEAD SENSOR, &cfg), 0);
+	CU_ASSERT(cfg.alerts_enabled);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.min_score, TT_ALERTS_DEFAULT_MIN_SCORE, 0);
+	CU_ASSERT_EQUAL(cfg.alerts.warmup_hours, TT_ALERTS_DEFAULT_WARMUP_HOURS);
+	CU_ASSERT_EQUAL(tt_config_alerts_conf(&cfg, &ac, names), 0);
+	CU_ASSERT_EQUAL(ac.n_sensors, 1);
+	CU_ASSERT_STRING_EQUAL(ac.sensor_names[0], "a");
+	CU_ASSERT_EQUAL(ac.home_country, tt_classify_country_index("JP"));
+	tt_config_free(&cfg);
+
+	CU_ASSERT_EQUAL_FATAL(load(HEAD SENSOR "[alerts]\nenabled = no\n"
+		"surge_min_score = 6.5\nsurge_min_ratio = 2\nsurge_min_pkts = 40\n"
+		"surge_min_srcs = 12\nhome_mirai_min_srcs = 7\nbroad_share = 0.6\n"
+		"baseline_min = 0.5\nbaseline_days = 14\nlevel_minutes = 60\nlevel_hours = 12\n"
+		"warmup_hours = 24\ncooldown_minutes = 30\nrealert_gain = 3\nrank_top_n = 20\n"
+		"rank_margin = 4\nrank_min_pkts = 500\nrank_lookback_hours = 48\n"
+		"rank_lookback_days = 14\nnew_mirai_port_min_pkts = 25\n"
+		"new_mirai_port_min_srcs = 3\nnew_mirai_port_horizon_days = 30\n"
+		"max_subjects = 1024\nmax_victims = 100\n", &cfg), 0);
+	CU_ASSERT_EQUAL(n_problems, 0);
+	CU_ASSERT(!cfg.alerts_enabled);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.min_score, 6.5, 0);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.min_ratio, 2, 0);
+	CU_ASSERT_EQUAL(cfg.alerts.min_pkts, 40);
+	CU_ASSERT_EQUAL(cfg.alerts.min_srcs, 12);
+	CU_ASSERT_EQUAL(cfg.alerts.home_mirai_min_srcs, 7);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.broad_share, 0.6, 0);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.baseline_min, 0.5, 0);
+	CU_ASSERT_EQUAL(cfg.alerts.baseline_days, 14);
+	CU_ASSERT_EQUAL(cfg.alerts.level_minutes, 60);
+	CU_ASSERT_EQUAL(cfg.alerts.level_hours, 12);
+	CU_ASSERT_EQUAL(cfg.alerts.warmup_hours, 24);
+	CU_ASSERT_EQUAL(cfg.alerts.cooldown_minutes, 30);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.realert_gain, 3, 0);
+	CU_ASSERT_EQUAL(cfg.alerts.rank_top_n, 20);
+	CU_ASSERT_EQUAL(cfg.alerts.rank_margin, 4);
+	CU_ASSERT_EQUAL(cfg.alerts.rank_min_pkts, 500);
+	CU_ASSERT_EQUAL(cfg.alerts.rank_lookback_hours, 48);
+	CU_ASSERT_EQUAL(cfg.alerts.rank_lookback_days, 14);
+	CU_ASSERT_EQUAL(cfg.alerts.new_mirai_port_min_pkts, 25);
+	CU_ASSERT_EQUAL(cfg.alerts.new_mirai_port_min_srcs, 3);
+	CU_ASSERT_EQUAL(cfg.alerts.new_mirai_port_horizon_days, 30);
+	CU_ASSERT_EQUAL(cfg.alerts.max_subjects, 1024);
+	CU_ASSERT_EQUAL(cfg.alerts.max_victims, 100);
+	CU_ASSERT_EQUAL(tt_config_alerts_conf(&cfg, &ac, names), 0);
+	tt_config_free(&cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -682,6 +754,7 @@ main(int argc, char **argv)
 		{ "default watch_ports", test_default_watch_ports },
 		{ "worker pools scale with the sensors unless given",
 			test_pools_scale_with_sensors },
+		{ "[alerts] keys: ranges, defaults, the detectors' conf", test_alerts_keys },
 		{ "config/teiten.conf.example is valid", test_example_config },
 		{ "duration and prefix parsers", test_parsers },
 		{ NULL, NULL },
