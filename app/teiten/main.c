@@ -25,6 +25,8 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_pdump.h>
 
+#include "tt_alerts.h"
+#include "tt_alerts_feed.h"
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
@@ -79,6 +81,9 @@ struct appliance {
 	unsigned int n_workers;
 	struct tt_live *live;          /* run, hour and day views; rates */
 	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
+	struct tt_alerts *alerts;      /* NULL with [alerts] enabled = no */
+	struct tt_alerts_feed *feed;   /* complete buckets into the detectors */
+	const char **alert_sensor_names;
 	bool delivered;                /* the final flush committed everything */
 	bool redis_refused;            /* Redis refused for good: exit 2 */
 	bool packet_clock;
@@ -395,18 +400,83 @@ update_health(struct appliance *a)
 }
 
 /*
- * Take every worker's current shard: the one function that feeds both the
- * publisher and the live view the telemetry commands read.
+ * An alert: into the stream with the next flush (exactly once, like the
+ * counts), into /teiten/alerts, and one log line.
  */
 static int
-collect(struct appliance *a)
+on_alert(void *ctx, const struct tt_alert *al)
 {
-	uint32_t now_minute = a->packet_clock ? 0 : (uint32_t)(time(NULL) / 60);
+	struct appliance *a = ctx;
+	const char *fields[2 * TT_ALERTS_FIELDS];
+	struct tt_alerts_fields f;
+	char json[1024];
+	unsigned int i;
+
+	tt_telemetry_alert(al);
+	MAIN_LOG(INFO, "alert: %s", al->message);
+	if (a->pub == NULL)
+		return 0;
+	tt_alerts_fields(al, &f);
+	for (i = 0; i < TT_ALERTS_FIELDS; i++) {
+		fields[2 * i] = f.name[i];
+		fields[2 * i + 1] = f.value[i];
+	}
+	tt_alerts_format_json(al, json, sizeof(json));
+	return tt_publisher_submit_alert(a->pub, TT_ALERTS_FIELDS, fields, json);
+}
+
+/*
+ * The minute before which every bucket is complete, from what the clock
+ * said before the shards were taken (@p seen_sec, @p drained: per worker,
+ * read before its swap, so its retired shard holds every packet up to it).
+ * Live, the wall clock's, less one: a packet stamped just before a swap is
+ * counted in the next shard. Under the packet clock, the newest packet of
+ * the slowest worker still replaying, less one; once every replay is
+ * consumed (@p final), all of it: no packet will come, as for a live
+ * appliance whose darknet falls silent.
+ */
+static uint32_t
+complete_minute(const struct appliance *a, const uint64_t *seen_sec, const bool *drained,
+		uint64_t now_sec, bool final)
+{
+	uint64_t slowest = UINT64_MAX, newest = 0;
+	unsigned int w;
+
+	if (!a->packet_clock)
+		return (uint32_t)(now_sec / 60) - 1;
+	for (w = 0; w < a->n_workers; w++) {
+		newest = RTE_MAX(newest, seen_sec[w]);
+		if (!drained[w])
+			slowest = RTE_MIN(slowest, seen_sec[w]);
+	}
+	if (final || slowest == UINT64_MAX)
+		return newest == 0 ? 0 : (uint32_t)(newest / 60) + 1;
+	return slowest / 60 > 0 ? (uint32_t)(slowest / 60) - 1 : 0;
+}
+
+/*
+ * Take every worker's current shard: the one function that feeds the
+ * publisher, the live view the telemetry commands read, and the alerts.
+ */
+static int
+collect(struct appliance *a, bool final)
+{
+	static uint64_t seen_sec[MAX_WORKERS];
+	static bool drained[MAX_WORKERS];
+	uint64_t now_sec = (uint64_t)time(NULL);
+	uint32_t now_minute = a->packet_clock ? 0 : (uint32_t)(now_sec / 60);
 	unsigned int w;
 	int rc = 0;
 
 	for (w = 0; w < a->n_workers; w++) {
-		struct tt_shard *s = tt_worker_swap(a->workers[w], SWAP_TIMEOUT_MS);
+		struct tt_worker_stats st;
+		struct tt_shard *s;
+
+		/* Before the swap: the retired shard holds every packet up to this. */
+		tt_worker_read_stats(a->workers[w], &st);
+		seen_sec[w] = st.last_sec;
+		drained[w] = tt_worker_drained(a->workers[w]);
+		s = tt_worker_swap(a->workers[w], SWAP_TIMEOUT_MS);
 
 		if (s == NULL) {
 			MAIN_LOG(WARNING, "worker %u did not hand over its counters; "
@@ -417,7 +487,16 @@ collect(struct appliance *a)
 			rc = -ENOMEM;
 		if (a->pub != NULL && tt_publisher_submit(a->pub, s) != 0)
 			rc = -ENOMEM;
+		if (a->feed != NULL && tt_alerts_feed_add(a->feed, s, on_alert, a) != 0)
+			rc = -ENOMEM;
 		tt_counters_reset(s);
+	}
+	if (a->feed != NULL) {
+		uint32_t complete = complete_minute(a, seen_sec, drained, now_sec, final);
+
+		MAIN_LOG(DEBUG, "alerts: buckets before minute %u are complete", complete);
+		if (tt_alerts_feed_advance(a->feed, complete, on_alert, a) != 0)
+			rc = -ENOMEM;
 	}
 	if (a->pub != NULL) {
 		update_health(a);
@@ -533,7 +612,7 @@ control_loop(struct appliance *a)
 			next_sample = now + hz * SAMPLE_MS / 1000;
 		}
 		if ((now >= next_flush || any_wants_swap(a)) && !replay_throttled(a)) {
-			if (collect(a) != 0)
+			if (collect(a, false) != 0)
 				MAIN_LOG(ERR, "out of memory merging counters");
 			next_flush = now + hz * a->cfg.flush_interval_ms / 1000;
 		}
@@ -744,12 +823,24 @@ main(int argc, char **argv)
 	}
 	if (setup_workers(&a) != 0)
 		goto err_free_workers;
+	if (a.cfg.alerts_enabled) {
+		struct tt_alerts_conf ac;
+
+		a.alert_sensor_names = calloc(a.cfg.n_sensors, sizeof(*a.alert_sensor_names));
+		if (a.alert_sensor_names == NULL ||
+				tt_config_alerts_conf(&a.cfg, &ac, a.alert_sensor_names) != 0 ||
+				(a.alerts = tt_alerts_create(&ac)) == NULL ||
+				(a.feed = tt_alerts_feed_create(a.alerts, a.cfg.n_sensors)) == NULL) {
+			MAIN_LOG(ERR, "alert detectors: %s", strerror(errno ? errno : EINVAL));
+			goto err_free_alerts;
+		}
+	}
 	if (a.cfg.redis_enabled) {
 		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
 			.n_workers = a.n_workers, .wall_clock = !a.packet_clock });
 		if (a.pub == NULL) {
 			code = errno == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-			goto err_free_workers;
+			goto err_free_alerts;
 		}
 		rc = tt_publisher_start(a.pub);
 		if (rc != 0) {
@@ -794,7 +885,7 @@ main(int argc, char **argv)
 		tt_worker_stop(a.workers[w]);
 	rte_eal_mp_wait_lcore();
 	/* The workers have returned: the last swap takes what they wrote. */
-	rc = collect(&a);
+	rc = collect(&a, a.all_replay && all_drained(&a));
 	if (a.pub != NULL) {
 		char why[512];
 		int prc = tt_publisher_stop(a.pub, a.cfg.final_flush_s * 1000u);
@@ -829,6 +920,10 @@ main(int argc, char **argv)
 
 err_free_publisher:
 	tt_publisher_free(a.pub);
+err_free_alerts:
+	tt_alerts_feed_free(a.feed);
+	tt_alerts_free(a.alerts);
+	free(a.alert_sensor_names);
 err_free_workers:
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_free(a.workers[w]);

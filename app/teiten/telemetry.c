@@ -25,6 +25,7 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
+#include "tt_alerts.h"
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
@@ -45,7 +46,14 @@ enum {
 	REPLY_BUDGET = 12 * 1024,
 	/* Bytes of JSON one u64 field costs at most: "name": 20 digits, */
 	U64_FIELD = 48,
+	ALERTS_KEPT = 128,             /* the latest alerts /teiten/alerts shows */
+	ALERTS_DEFAULT = 10,
 };
+
+/* The latest alerts, a ring: written by the control thread, read by telemetry's. */
+static pthread_mutex_t alerts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tt_alert alerts_ring[ALERTS_KEPT];
+static uint64_t alerts_seen;          /* ever; the newest is at (seen - 1) % KEPT */
 
 /* Guards src: callbacks run on telemetry threads, close() on the control thread. */
 static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -698,6 +706,81 @@ cmd_mirai(const char *cmd, const char *params, struct rte_tel_data *d)
 	return cmd_scope_views(params, d, true);
 }
 
+void
+tt_telemetry_alert(const struct tt_alert *al)
+{
+	pthread_mutex_lock(&alerts_lock);
+	alerts_ring[alerts_seen % ALERTS_KEPT] = *al;
+	alerts_seen++;
+	pthread_mutex_unlock(&alerts_lock);
+}
+
+/*
+ * The latest alerts, newest first, as parallel arrays of the stream's fields
+ * (DESIGN.md section 7). A message longer than a telemetry string is cut
+ * with "..." at its end; alerts past the reply's budget are counted in "more".
+ */
+static int
+cmd_alerts(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *col[TT_ALERTS_FIELDS];
+	struct tt_alerts_fields f;
+	unsigned long n = ALERTS_DEFAULT;
+	uint64_t seen, i, shown = 0, budget = REPLY_BUDGET;
+	unsigned int k;
+	char *end;
+
+	(void)cmd;
+	if (params != NULL && *params != '\0') {
+		errno = 0;
+		n = strtoul(params, &end, 10);
+		if (errno != 0 || *end != '\0' || n == 0 || n > ALERTS_KEPT)
+			return reply_error(d, "/teiten/alerts[,<n>]: n from 1 to %d", ALERTS_KEPT);
+	}
+	for (k = 0; k < TT_ALERTS_FIELDS; k++) {
+		col[k] = rte_tel_data_alloc();
+		if (col[k] == NULL) {
+			while (k-- > 0)
+				rte_tel_data_free(col[k]);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(col[k], RTE_TEL_STRING_VAL);
+	}
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&alerts_lock);
+	seen = alerts_seen;
+	for (i = 0; i < n && i < seen && i < ALERTS_KEPT; i++) {
+		const struct tt_alert *al = &alerts_ring[(seen - 1 - i) % ALERTS_KEPT];
+		uint64_t cost = 0;
+
+		tt_alerts_fields(al, &f);
+		for (k = 0; k < TT_ALERTS_FIELDS; k++)
+			cost += strlen(f.value[k]) + 4;
+		if (cost > budget)
+			break;
+		budget -= cost;
+		for (k = 0; k < TT_ALERTS_FIELDS; k++) {
+			char v[RTE_TEL_MAX_STRING_LEN];
+
+			if (strlen(f.value[k]) >= sizeof(v))
+				snprintf(v, sizeof(v), "%.*s...", (int)sizeof(v) - 4, f.value[k]);
+			else
+				snprintf(v, sizeof(v), "%s", f.value[k]);
+			rte_tel_data_add_array_string(col[k], v);
+		}
+		shown++;
+	}
+	pthread_mutex_unlock(&alerts_lock);
+	rte_tel_data_add_dict_u64(d, "raised", seen);
+	rte_tel_data_add_dict_u64(d, "shown", shown);
+	rte_tel_data_add_dict_u64(d, "more", (seen < ALERTS_KEPT ? seen : ALERTS_KEPT) > shown &&
+		n > shown ? RTE_MIN((uint64_t)n, RTE_MIN(seen, (uint64_t)ALERTS_KEPT)) - shown : 0);
+	tt_alerts_fields(&(struct tt_alert){ 0 }, &f);
+	for (k = 0; k < TT_ALERTS_FIELDS; k++)
+		rte_tel_data_add_dict_container(d, f.name[k], col[k], 0);
+	return 0;
+}
+
 static int
 cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -775,6 +858,8 @@ tt_telemetry_open(const struct tt_telemetry_src *src)
 			"confirmed sources, the hour's top ports. Parameter: scope." },
 		{ "/teiten/redis", cmd_redis, "Publisher: connection, flushes, backlog, errors, "
 			"shed data. No parameters." },
+		{ "/teiten/alerts", cmd_alerts, "The latest alerts, newest first: the stream's "
+			"fields. Parameter: how many (10, at most 128)." },
 	};
 	unsigned int i;
 	int rc;

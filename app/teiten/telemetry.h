@@ -33,6 +33,14 @@ struct tt_telemetry_src {
 	uint64_t started_sec;          /* UTC */
 };
 
+struct tt_alert;
+
+/**
+ * Keep an alert for /teiten/alerts (the latest TT_TELEMETRY_ALERTS). Control
+ * thread, any time, also before tt_telemetry_open().
+ */
+void tt_telemetry_alert(const struct tt_alert *al);
+
 /**
  * Register the commands; they answer from @p src until tt_telemetry_close().
  * Control thread, after EAL init. @return 0 or a negative errno.

@@ -193,7 +193,7 @@ bucket_of(uint32_t minute, uint32_t bucket_minutes)
 
 static int
 merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_minutes,
-		bool with_all)
+		bool with_all, uint32_t from_minute)
 {
 	uint32_t i, j, pass;
 
@@ -202,6 +202,8 @@ merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_mi
 		struct tt_cell_key k = *cell_key(src, slot);
 		const uint64_t *v = cell_values(src, slot);
 
+		if (k.minute < from_minute)
+			continue;
 		k.minute = bucket_of(k.minute, bucket_minutes);
 		for (pass = 0; pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
 			uint64_t *d;
@@ -242,7 +244,7 @@ merge_group(struct tt_hll *d, const struct tt_shard *src, const uint64_t *sv)
  */
 static int
 merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minutes,
-		bool with_all)
+		bool with_all, uint32_t from_minute)
 {
 	const struct tt_table *t = &src->hll;
 	uint32_t i, n_items, n_sensors, a, b;
@@ -258,6 +260,8 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 		uint16_t sensors[2] = { sk->sensor, TT_SCOPE_ALL };
 		struct tt_cell_key k = *sk;
 
+		if (k.minute < from_minute)
+			continue;
 		k.minute = bucket_of(k.minute, bucket_minutes);
 		n_items = !src->growable && sk->item != 0 ? 2 : 1;
 		n_sensors = with_all && sk->sensor != TT_SCOPE_ALL ? 2 : 1;
@@ -278,16 +282,17 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 }
 
 int
-tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
-		uint32_t bucket_minutes, bool with_all)
+tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
+		uint32_t bucket_minutes, bool with_all, uint32_t from_minute)
 {
 	int rc;
 
-	rc = merge_table(&dst->port, &src->port, bucket_minutes, with_all);
+	rc = merge_table(&dst->port, &src->port, bucket_minutes, with_all, from_minute);
 	if (rc == 0)
-		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all);
+		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all,
+			from_minute);
 	if (rc == 0)
-		rc = merge_hll(dst, src, bucket_minutes, with_all);
+		rc = merge_hll(dst, src, bucket_minutes, with_all, from_minute);
 	if (rc == 0 && dst->keep_sources)
 		rc = tt_src_deltas_merge(dst->src, src->src);
 	dst->src_dropped += src->src_dropped + tt_src_deltas_dropped(src->src);
@@ -295,6 +300,13 @@ tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 	dst->lost += src->lost;
 	dst->hll_dropped += src->hll_dropped + (src->pool ? tt_hll_pool_dropped(src->pool) : 0);
 	return rc;
+}
+
+int
+tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
+		uint32_t bucket_minutes, bool with_all)
+{
+	return tt_counters_merge_since(dst, src, bucket_minutes, with_all, 0);
 }
 
 const struct tt_table *

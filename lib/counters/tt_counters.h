@@ -206,6 +206,14 @@ void tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p);
  */
 int tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 		uint32_t bucket_minutes, bool with_all);
+/**
+ * tt_counters_merge() of the cells of minute @p from_minute and later only
+ * (the counters of a source's packets before it, and its overflow and drop
+ * figures, still go along). Control thread: the alert feed keeps the
+ * buckets not yet complete this way.
+ */
+int tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
+		uint32_t bucket_minutes, bool with_all, uint32_t from_minute);
 
 /** The tables of a shard, for reading. */
 const struct tt_table *tt_counters_port_table(const struct tt_shard *s);

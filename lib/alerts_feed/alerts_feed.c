@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The detectors' input (tt_alerts_feed.h). Control thread only; pure.
+ *
+ * Two open shards hold what is not yet judged: cells keyed by minute, and
+ * the same cells keyed by hour. Advancing the clock sorts each shard's cells
+ * by bucket once, feeds the complete buckets in order, and keeps the rest
+ * (tt_counters_merge_since()). A live appliance holds a minute or two here;
+ * a replay at most what one collection brings.
+ */
+#define _GNU_SOURCE
+#define _GNU_SOURCE
+#include "tt_alerts_feed.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_classify.h"
+#include "tt_counters.h"
+#include "tt_hll.h"
+#include "tt_sources.h"
+
+enum {
+	MINUTES_A_DAY = 1440,
+	/* A gap of silence longer than this is an outage or a restart: skipped. */
+	MAX_SILENT_MINUTES = MINUTES_A_DAY,
+};
+
+struct scope_sums {
+	uint64_t pkts;
+	uint64_t srcs;
+	uint64_t home_mirai_pkts;
+	uint64_t home_mirai_srcs;
+	bool seen;
+};
+
+struct tt_alerts_feed {
+	struct tt_alerts *det;
+	uint32_t n_sensors;
+	struct tt_shard *open[TT_ALERTS_RES_COUNT];    /* keyed by minute, by hour */
+	uint32_t next[TT_ALERTS_RES_COUNT];            /* first bucket not judged; 0: none yet */
+	struct scope_sums *sums;                       /* [n_sensors + 1]: all last */
+};
+
+/* A table's cells of the complete buckets, sorted by bucket. */
+struct run {
+	const struct tt_table *t;
+	uint32_t *idx;
+	uint32_t n;
+	uint32_t pos;
+};
+
+static uint32_t
+bucket_minutes(enum tt_alerts_res res)
+{
+	return res == TT_ALERTS_RES_MINUTE ? 1 : 60;
+}
+
+static struct tt_shard *
+open_shard(void)
+{
+	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1 << 10,
+		.country_cells = 1 << 8, .hll_cells = 1 << 8, .src_cells = 64,
+		.growable = true });
+}
+
+struct tt_alerts_feed *
+tt_alerts_feed_create(struct tt_alerts *detectors, uint32_t n_sensors)
+{
+	struct tt_alerts_feed *f = calloc(1, sizeof(*f));
+	unsigned int r;
+
+	if (f == NULL)
+		return NULL;
+	f->det = detectors;
+	f->n_sensors = n_sensors;
+	f->sums = calloc(n_sensors + 1, sizeof(*f->sums));
+	for (r = 0; r < TT_ALERTS_RES_COUNT; r++)
+		f->open[r] = open_shard();
+	if (f->sums == NULL || f->open[0] == NULL || f->open[1] == NULL) {
+		tt_alerts_feed_free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f;
+}
+
+void
+tt_alerts_feed_free(struct tt_alerts_feed *f)
+{
+	unsigned int r;
+
+	if (f == NULL)
+		return;
+	for (r = 0; r < TT_ALERTS_RES_COUNT; r++)
+		tt_counters_free(f->open[r]);
+	free(f->sums);
+	free(f);
+}
+
+int
+tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
+		tt_alerts_emit_cb emit, void *ctx)
+{
+	const struct tt_src_deltas *d = tt_counters_src_deltas(s);
+	uint32_t i, n = tt_src_deltas_count(d);
+	int rc;
+
+	rc = tt_counters_merge(f->open[TT_ALERTS_RES_MINUTE], s, 1, true);
+	if (rc == 0)
+		rc = tt_counters_merge(f->open[TT_ALERTS_RES_HOUR], s, 60, true);
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct tt_src_delta *v = tt_src_deltas_get(d, i);
+
+		if (!(v->flags & TT_SRC_VICTIM) || v->victim_pkts == 0)
+			continue;
+		rc = tt_alerts_victim(f->det, (uint64_t)v->last_seen / 60 * 60, v->addr,
+			v->family, v->victim_pkts, v->flags & TT_SRC_HOME, emit, ctx);
+		rc = rc > 0 ? 0 : rc;
+	}
+	return rc;
+}
+
+static int
+by_minute(const void *a, const void *b, void *arg)
+{
+	const struct tt_table *t = arg;
+	uint32_t x = tt_table_key(t, *(const uint32_t *)a)->minute;
+	uint32_t y = tt_table_key(t, *(const uint32_t *)b)->minute;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The cells of buckets before @p end, sorted by bucket. */
+static int
+make_run(const struct tt_table *t, uint32_t end, struct run *r)
+{
+	uint32_t i, cells = tt_table_cells(t);
+
+	r->t = t;
+	r->n = 0;
+	r->pos = 0;
+	r->idx = malloc((cells ? cells : 1) * sizeof(*r->idx));
+	if (r->idx == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cells; i++)
+		if (tt_table_key(t, i)->minute < end)
+			r->idx[r->n++] = i;
+	qsort_r(r->idx, r->n, sizeof(*r->idx), by_minute, (void *)t);
+	return 0;
+}
+
+static bool
+at_bucket(const struct run *r, uint32_t bucket)
+{
+	return r->pos < r->n && tt_table_key(r->t, r->idx[r->pos])->minute == bucket;
+}
+
+static uint32_t
+scope_of(const struct tt_alerts_feed *f, uint16_t sensor, uint32_t *slot)
+{
+	*slot = sensor == TT_SCOPE_ALL ? f->n_sensors : sensor;
+	return sensor == TT_SCOPE_ALL ? TT_ALERTS_ALL : sensor;
+}
+
+/* Every figure of one bucket (its cells at the runs' cursors) to the detectors. */
+static int
+observe_bucket(struct tt_alerts_feed *f, struct run *runs, uint32_t bucket)
+{
+	struct run *port = &runs[0], *country = &runs[1], *hll = &runs[2];
+	uint32_t slot, scope, i;
+	int rc = 0;
+
+	memset(f->sums, 0, (f->n_sensors + 1) * sizeof(*f->sums));
+	for (; rc == 0 && at_bucket(port, bucket); port->pos++) {
+		uint32_t c = port->idx[port->pos];
+		const struct tt_cell_key *k = tt_table_key(port->t, c);
+		const uint64_t *v = tt_table_values(port->t, c);
+		uint64_t mirai = v[TT_PV_CLASS(TT_CLASS_MIRAI)];
+
+		scope = scope_of(f, k->sensor, &slot);
+		f->sums[slot].seen = true;
+		f->sums[slot].pkts += v[TT_PV_PKTS];
+		f->sums[slot].home_mirai_pkts += v[TT_PV_HOME_MIRAI];
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, k->item, v[TT_PV_PKTS], 0);
+		if (rc == 0 && mirai != 0)
+			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, k->item,
+				mirai, 0);
+	}
+	for (; rc == 0 && at_bucket(country, bucket); country->pos++) {
+		uint32_t c = country->idx[country->pos];
+		const struct tt_cell_key *k = tt_table_key(country->t, c);
+
+		scope = scope_of(f, k->sensor, &slot);
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_COUNTRY, k->item,
+			tt_table_values(country->t, c)[TT_CV_PKTS], 0);
+	}
+	/* Group 0 of a merged shard is the whole scope's sources; others a watched service's. */
+	for (; rc == 0 && at_bucket(hll, bucket); hll->pos++) {
+		uint32_t c = hll->idx[hll->pos];
+		const struct tt_cell_key *k = tt_table_key(hll->t, c);
+		const struct tt_hll *h = tt_counters_hll_values(hll->t, c);
+		uint64_t mirai;
+
+		scope = scope_of(f, k->sensor, &slot);
+		if (k->item == 0) {
+			f->sums[slot].seen = true;
+			f->sums[slot].srcs = tt_hll_estimate(&h[TT_HLL_ALL]);
+			f->sums[slot].home_mirai_srcs = tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]);
+			continue;
+		}
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, k->item, 0,
+			tt_hll_estimate(&h[TT_HLL_ALL]));
+		mirai = tt_hll_empty(&h[TT_HLL_MIRAI]) ? 0 : tt_hll_estimate(&h[TT_HLL_MIRAI]);
+		if (rc == 0 && mirai != 0)
+			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, k->item,
+				0, mirai);
+	}
+	for (i = 0; rc == 0 && i <= f->n_sensors; i++) {
+		const struct scope_sums *s = &f->sums[i];
+
+		if (!s->seen)
+			continue;
+		scope = i == f->n_sensors ? TT_ALERTS_ALL : i;
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_TOTAL, 0, s->pkts, s->srcs);
+		if (rc == 0 && (s->home_mirai_pkts != 0 || s->home_mirai_srcs != 0))
+			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_HOME_MIRAI, 0,
+				s->home_mirai_pkts, s->home_mirai_srcs);
+	}
+	return rc;
+}
+
+static int
+judge(struct tt_alerts_feed *f, enum tt_alerts_res res, struct run *runs, uint32_t bucket,
+		tt_alerts_emit_cb emit, void *ctx)
+{
+	int rc = tt_alerts_begin(f->det, res, (uint64_t)bucket * 60);
+
+	if (rc == -EALREADY) {
+		/* late cells of a bucket judged already: counted in Redis, not judged again */
+		unsigned int j;
+
+		for (j = 0; j < 3; j++)
+			while (at_bucket(&runs[j], bucket))
+				runs[j].pos++;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	rc = observe_bucket(f, runs, bucket);
+	if (rc != 0) {
+		tt_alerts_end(f->det, NULL, NULL);
+		return rc;
+	}
+	return tt_alerts_end(f->det, emit, ctx);
+}
+
+/* The earliest bucket among the runs' cursors, or UINT32_MAX. */
+static uint32_t
+next_data(const struct run *runs)
+{
+	uint32_t m = UINT32_MAX;
+	unsigned int j;
+
+	for (j = 0; j < 3; j++)
+		if (runs[j].pos < runs[j].n) {
+			uint32_t b = tt_table_key(runs[j].t, runs[j].idx[runs[j].pos])->minute;
+
+			m = b < m ? b : m;
+		}
+	return m;
+}
+
+static int
+advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
+		tt_alerts_emit_cb emit, void *ctx)
+{
+	const struct tt_shard *s = f->open[res];
+	const struct tt_table *tables[3] = {
+		tt_counters_port_table(s), tt_counters_country_table(s), tt_counters_hll_table(s),
+	};
+	uint32_t step = bucket_minutes(res), b, data;
+	struct run runs[3];
+	struct tt_shard *kept;
+	unsigned int j;
+	int rc = 0;
+
+	memset(runs, 0, sizeof(runs));
+	for (j = 0; rc == 0 && j < 3; j++)
+		rc = make_run(tables[j], end, &runs[j]);
+	for (b = f->next[res]; rc == 0; b += step) {
+		data = next_data(runs);
+		if (b == 0 || (data != UINT32_MAX && data - b > MAX_SILENT_MINUTES))
+			b = data;       /* the first bucket seen, or after an outage */
+		if (b == UINT32_MAX || b + step > end)
+			break;
+		rc = judge(f, res, runs, b, emit, ctx);
+		f->next[res] = b + step;
+	}
+	if (f->next[res] != 0 && end - f->next[res] > MAX_SILENT_MINUTES && end >= step)
+		f->next[res] = end / step * step;
+	for (j = 0; j < 3; j++)
+		free(runs[j].idx);
+	if (rc != 0)
+		return rc;
+	/* Keep the buckets not judged yet; what was judged goes. */
+	kept = open_shard();
+	if (kept == NULL || tt_counters_merge_since(kept, s, 1, false,
+			f->next[res] ? f->next[res] : 0) != 0) {
+		tt_counters_free(kept);
+		return -ENOMEM;
+	}
+	tt_counters_free(f->open[res]);
+	f->open[res] = kept;
+	return 0;
+}
+
+int
+tt_alerts_feed_advance(struct tt_alerts_feed *f, uint32_t complete_minute,
+		tt_alerts_emit_cb emit, void *ctx)
+{
+	int rc = advance_res(f, TT_ALERTS_RES_MINUTE, complete_minute, emit, ctx);
+
+	if (rc == 0)
+		rc = advance_res(f, TT_ALERTS_RES_HOUR, complete_minute, emit, ctx);
+	return rc;
+}
