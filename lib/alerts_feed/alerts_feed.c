@@ -114,9 +114,10 @@ tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 	for (i = 0; rc == 0 && i < n; i++) {
 		const struct tt_src_delta *v = tt_src_deltas_get(d, i);
 
-		if (!(v->flags & TT_SRC_VICTIM) || v->victim_pkts == 0)
+		/* the interval in which it passed the rule: its minute is the alert's */
+		if (!(v->flags & TT_SRC_VICTIM) || v->victim_since == 0)
 			continue;
-		rc = tt_alerts_victim(f->det, (uint64_t)v->last_seen / 60 * 60, v->addr,
+		rc = tt_alerts_victim(f->det, (uint64_t)v->victim_since / 60 * 60, v->addr,
 			v->family, v->victim_pkts, v->flags & TT_SRC_HOME, emit, ctx);
 		rc = rc > 0 ? 0 : rc;
 	}

@@ -173,6 +173,8 @@ tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src)
 		c->pkts += s->pkts;
 		c->mirai_pkts += s->mirai_pkts;
 		c->victim_pkts += s->victim_pkts;
+		if (s->victim_since != 0 && (c->victim_since == 0 || s->victim_since < c->victim_since))
+			c->victim_since = s->victim_since;
 		c->class_mask |= s->class_mask;
 		for (k = 0; k < TT_CLASS_COUNT; k++)
 			if (s->class_last[k] > c->class_last[k])

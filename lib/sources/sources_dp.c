@@ -200,6 +200,9 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	c->pkts++;
 	c->mirai_pkts += p->klass == TT_CLASS_MIRAI;
 	c->victim_pkts += victim;
+	/* note_backscatter() gives more than one only at the packet that passes the rule */
+	if (victim > 1)
+		c->victim_since = p->sec;
 	c->class_mask |= 1u << p->klass;
 	if (p->sec > c->class_last[p->klass])
 		c->class_last[p->klass] = p->sec;

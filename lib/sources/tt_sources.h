@@ -75,6 +75,7 @@ struct tt_src_delta {
 	uint32_t pkts;
 	uint32_t mirai_pkts;
 	uint32_t victim_pkts;          /* backscatter counted toward the victims set */
+	uint32_t victim_since;         /* the packet that passed the DoS rule, if in this interval */
 	uint32_t class_mask;           /* 1 << enum tt_class of the packets */
 	uint32_t class_last[8];        /* latest packet of each class (the rolling sets' score) */
 	uint32_t ports[TT_SRC_PORTS];      /* service keys */

@@ -144,6 +144,7 @@ test_dos_victim(void)
 	}
 	CU_ASSERT_FALSE(delta_of(d, slow)->flags & TT_SRC_VICTIM);
 	CU_ASSERT_EQUAL(delta_of(d, slow)->victim_pkts, 0);
+	CU_ASSERT_EQUAL(delta_of(d, slow)->victim_since, 0);
 	/* 100 packets over 99 s: a victim once past 60 s, then every packet counts */
 	for (i = 0; i < 100; i++) {
 		p = pkt(fast, TT_CLASS_BACKSCATTER, (uint16_t)(40000 + i), 20000 + i);
@@ -152,6 +153,8 @@ test_dos_victim(void)
 	}
 	CU_ASSERT_TRUE(delta_of(d, fast)->flags & TT_SRC_VICTIM);
 	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_pkts, 100);
+	/* the packet 60 s after the first passed the rule: the alert's time */
+	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_since, 20060);
 	CU_ASSERT_EQUAL(delta_of(d, fast)->n_attacked, 2);
 	tt_src_deltas_free(d);
 	tt_src_table_free(t);
