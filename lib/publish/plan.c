@@ -373,24 +373,51 @@ tt_plan_flushed_key(const struct tt_plan_conf *c, uint32_t tag, char *buf, size_
 	return snprintf(buf, len, "%s:{%s}:flushed", c->prefix, tag_name(c, tag));
 }
 
+/* A tag's transaction starts. */
+static int
+open_tag(struct plan *p, uint32_t tag)
+{
+	const char *multi[1] = { "MULTI" };
+	int rc = p->sink->begin_tag(p->sink->ctx, tag);
+
+	return rc == 0 ? emit(p, 1, multi, NULL) : rc;
+}
+
+/*
+ * A tag's transaction ends by recording the flush: HSET <flushed> <id> <seq>,
+ * kept as long as the longest buckets (a stale entry is harmless), EXEC.
+ */
+static int
+close_tag(struct plan *p, uint32_t tag, const char *seq_s)
+{
+	const struct tt_plan_conf *c = p->c;
+	char flushed[256], ttl_s[16];
+	const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
+	const char *expire[3] = { "EXPIRE", flushed, ttl_s };
+	const char *exec[1] = { "EXEC" };
+	int rc;
+
+	tt_plan_flushed_key(c, tag, flushed, sizeof(flushed));
+	snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
+	rc = emit(p, 4, hset, NULL);
+	if (rc == 0)
+		rc = emit(p, 3, expire, NULL);
+	if (rc == 0)
+		rc = emit(p, 1, exec, NULL);
+	return rc == 0 ? p->sink->end_tag(p->sink->ctx, tag) : rc;
+}
+
 /* The alerts of a flush: XADD and PUBLISH each, in one transaction. */
 static int
 alerts_flush(struct plan *p, const struct tt_plan_alerts *alerts, const char *seq_s)
 {
 	const struct tt_plan_conf *c = p->c;
-	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
-	char key[256], flushed[256], ttl_s[16];
-	const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
-	const char *expire[3] = { "EXPIRE", flushed, ttl_s };
+	char key[256];
 	uint32_t i, f;
 	int rc;
 
 	snprintf(key, sizeof(key), "%s:alerts", c->prefix);
-	tt_plan_flushed_key(c, TT_PLAN_TAG_ALERTS(c), flushed, sizeof(flushed));
-	snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
-	rc = p->sink->begin_tag(p->sink->ctx, TT_PLAN_TAG_ALERTS(c));
-	if (rc == 0)
-		rc = emit(p, 1, multi, NULL);
+	rc = open_tag(p, TT_PLAN_TAG_ALERTS(c));
 	for (i = 0; rc == 0 && i < alerts->n; i++) {
 		const struct tt_plan_alert *a = &alerts->e[i];
 		const char *argv[MAX_ARGS] = { "XADD", key, "MAXLEN", "~", "100000", "*" };
@@ -405,15 +432,7 @@ alerts_flush(struct plan *p, const struct tt_plan_alerts *alerts, const char *se
 		if (rc == 0)
 			rc = emit(p, 3, pub, NULL);
 	}
-	if (rc == 0)
-		rc = emit(p, 4, hset, NULL);
-	if (rc == 0)
-		rc = emit(p, 3, expire, NULL);
-	if (rc == 0)
-		rc = emit(p, 1, exec, NULL);
-	if (rc == 0)
-		rc = p->sink->end_tag(p->sink->ctx, TT_PLAN_TAG_ALERTS(c));
-	return rc;
+	return rc == 0 ? close_tag(p, TT_PLAN_TAG_ALERTS(c), seq_s) : rc;
 }
 
 /* --- the {src} tag: who is scanning --- */
@@ -646,8 +665,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 	struct tt_shard *days;
 	struct sorted s[B_KINDS][3];
 	struct plan *p;
-	char flushed[256], seq_s[24], ttl_s[16];
-	const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
+	char seq_s[24];
 	unsigned int k, j;
 	int rc = -ENOMEM;
 
@@ -687,9 +705,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		snprintf(p->tmp_key, sizeof(p->tmp_key), "%s:{%s}:tmp:%s", c->prefix,
 			p->tag_name, c->appliance_id);
 		p->tmp_used = false;
-		rc = sink->begin_tag(sink->ctx, p->tag);
-		if (rc == 0)
-			rc = emit(p, 1, multi, NULL);
+		rc = open_tag(p, p->tag);
 		for (k = 0; rc == 0 && k < B_KINDS; k++) {
 			rc = port_runs(p, k, &s[k][0]);
 			if (rc == 0)
@@ -702,45 +718,18 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 
 			rc = emit(p, 2, del, NULL);
 		}
-		if (rc == 0) {
-			const char *hset[4] = { "HSET", flushed, c->appliance_id, seq_s };
-			const char *expire[3] = { "EXPIRE", flushed, ttl_s };
-
-			/* Kept as long as the longest buckets: a stale entry is harmless. */
-			tt_plan_flushed_key(c, p->tag, flushed, sizeof(flushed));
-			snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
-			rc = emit(p, 4, hset, NULL);
-			if (rc == 0)
-				rc = emit(p, 3, expire, NULL);
-		}
 		if (rc == 0)
-			rc = emit(p, 1, exec, NULL);
-		if (rc == 0)
-			rc = sink->end_tag(sink->ctx, p->tag);
+			rc = close_tag(p, p->tag, seq_s);
 	}
 	/* The {src} tag: source deltas ride with the hours. */
 	p->tag = c->n_sensors + 1;
 	if (rc == 0 && tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0 &&
 			!(done != NULL && done[p->tag])) {
-		char flushed_key[256];
-		const char *hset[4] = { "HSET", flushed_key, c->appliance_id, seq_s };
-		const char *expire[3] = { "EXPIRE", flushed_key, ttl_s };
-
-		rc = sink->begin_tag(sink->ctx, p->tag);
-		if (rc == 0)
-			rc = emit(p, 1, multi, NULL);
+		rc = open_tag(p, p->tag);
 		if (rc == 0)
 			rc = src_flush(p, tt_counters_src_deltas(hours));
-		tt_plan_flushed_key(c, p->tag, flushed_key, sizeof(flushed_key));
-		snprintf(ttl_s, sizeof(ttl_s), "%u", c->ttl_day);
 		if (rc == 0)
-			rc = emit(p, 4, hset, NULL);
-		if (rc == 0)
-			rc = emit(p, 3, expire, NULL);
-		if (rc == 0)
-			rc = emit(p, 1, exec, NULL);
-		if (rc == 0)
-			rc = sink->end_tag(sink->ctx, p->tag);
+			rc = close_tag(p, p->tag, seq_s);
 	}
 	/* Alerts last: their buckets' counts are committed before them. */
 	if (rc == 0 && alerts != NULL && alerts->n != 0 &&

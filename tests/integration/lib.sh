@@ -205,6 +205,11 @@ rcli() {
     redis-cli -p "${REDIS_PORT[$name]}" "$@"
 }
 
+# flushed_seen NAME: one appliance's flush has committed to {all} in Redis NAME
+flushed_seen() {
+    [ "$(rcli "$1" hlen 'teiten:{all}:flushed' 2>/dev/null)" = 1 ]
+}
+
 # redis_dump NAME: every schema key's content, sorted (see redis_dump.lua).
 redis_dump() {
     rcli "$1" --raw --eval "$(dirname "${BASH_SOURCE[0]}")/redis_dump.lua" | LC_ALL=C sort

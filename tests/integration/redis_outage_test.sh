@@ -32,10 +32,6 @@ start_teiten() {
     TT_PIDS+=("$TEITEN_PID")
 }
 
-flushed_seen() {
-    [ "$(rcli "$1" hlen 'teiten:{all}:flushed' 2>/dev/null)" = 1 ]
-}
-
 # 0. undisturbed
 start_redis base || exit 1
 start_teiten base

@@ -33,10 +33,6 @@ start_teiten() {
     TT_PIDS+=("$TEITEN_PID")
 }
 
-flushed_seen() {
-    [ "$(rcli "$1" hlen 'teiten:{all}:flushed' 2>/dev/null)" = 1 ]
-}
-
 # same_as_summary NAME KIND: the summary's scopes against Redis's KIND buckets
 same_as_summary() {
     redis_scopes "$1" "$2" >"$TT_TMP/$1.$2.json"
