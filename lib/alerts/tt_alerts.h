@@ -93,6 +93,7 @@ enum tt_alerts_breadth {
 #define TT_ALERTS_DEFAULT_REALERT_GAIN 2.0       /* score that many times the last */
 #define TT_ALERTS_DEFAULT_BROAD_SHARE 0.5        /* of the sensors with a baseline */
 #define TT_ALERTS_DEFAULT_BASELINE_MIN 1.0       /* packets or sources per bucket */
+#define TT_ALERTS_DEFAULT_RANK_MIN_SCORE 6.0     /* against its own baseline */
 enum {
 	TT_ALERTS_DEFAULT_MIN_PKTS = 20,         /* in the bucket */
 	TT_ALERTS_DEFAULT_MIN_SRCS = 10,
@@ -145,6 +146,7 @@ struct tt_alerts_conf {
 	 */
 	uint32_t rank_margin;
 	uint32_t rank_min_pkts;        /* packets in the hour (or day) */
+	double rank_min_score;         /* and this far above its own hour (or yesterday) */
 	uint32_t rank_lookback_hours;  /* hourly ranking */
 	uint32_t rank_lookback_days;   /* daily ranking (from the hours, at 23:00 UTC) */
 	/* new_mirai_port */
