@@ -41,7 +41,7 @@
 #define MAX_SCORE 999.0
 #define CLIP_SD 4.0
 #define CLIP_AFTER 3
-#define MAX_OBS (1u << 24)
+#define MAX_OBS (1u << 22)        /* a bucket's observations: 128 MiB */
 
 enum { M_PKTS, M_SRCS, METRICS };
 
@@ -776,7 +776,7 @@ tt_alerts_observe(struct tt_alerts *a, uint32_t scope, enum tt_alerts_dim dim,
 		uint32_t cap = a->obs_cap == 0 ? 1024 : a->obs_cap * 2;
 
 		if (cap > MAX_OBS)
-			return -ENOMEM;
+			return -ENOSPC;
 		o = realloc(a->obs, cap * sizeof(*o));
 		if (o == NULL)
 			return -ENOMEM;
