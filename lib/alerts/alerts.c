@@ -1068,23 +1068,27 @@ breadth_of(const struct tt_alerts *a, uint32_t dim, uint32_t subject)
 }
 
 static void
-surge_message(const struct tt_alerts *a, struct tt_alert *al)
+surge_message(struct tt_alert *al)
 {
 	const char *what = al->metric == TT_ALERTS_METRIC_SRCS ? "sources" : "packets";
 	const char *in = al->res == TT_ALERTS_RES_HOUR ? "hour" : "minute";
 
 	if (al->kind == TT_ALERTS_MIRAI_HOME_SURGE)
 		snprintf(al->message, sizeof(al->message), "home (%s) Mirai-type sources at %s: "
-			"%" PRIu64 " %s in the %s against %.1f expected (score %.1f, %s)",
-			al->subject_name, al->scope_name, al->observed, what, in, al->baseline,
+			"%" PRIu64 " in the %s against %.1f expected (score %.1f, %s)",
+			al->subject_name, al->scope_name, al->observed, in, al->baseline,
 			al->score, tt_alerts_breadth_name(al->breadth));
+	else if (al->dim == TT_ALERTS_DIM_TOTAL)
+		snprintf(al->message, sizeof(al->message), "all traffic at %s surges: %" PRIu64
+			" %s in the %s against %.1f expected (score %.1f, %s)", al->scope_name,
+			al->observed, what, in, al->baseline, al->score,
+			tt_alerts_breadth_name(al->breadth));
 	else
 		snprintf(al->message, sizeof(al->message), "%s surges at %s: %" PRIu64 " %s in "
 			"the %s against %.1f expected (score %.1f, %s%s)", al->subject_name,
 			al->scope_name, al->observed, what, in, al->baseline, al->score,
 			tt_alerts_breadth_name(al->breadth),
 			al->breadth == TT_ALERTS_BREADTH_LOCAL ? ", not widespread" : "");
-	(void)a;
 }
 
 struct rank_key {
@@ -1416,7 +1420,7 @@ tt_alerts_end(struct tt_alerts *a, tt_alerts_emit_cb emit, void *ctx)
 
 		if (al->kind == TT_ALERTS_SURGE || al->kind == TT_ALERTS_MIRAI_HOME_SURGE) {
 			al->breadth = breadth_of(a, al->dim, al->subject);
-			surge_message(a, al);
+			surge_message(al);
 		}
 		a->st.alerts[al->kind]++;
 		if (emit != NULL) {
