@@ -41,7 +41,7 @@
 #define MAX_SCORE 999.0
 #define CLIP_SD 4.0
 #define CLIP_AFTER 3
-#define MAX_OBS (1u << 24)
+#define MAX_OBS (1u << 22)        /* a bucket's observations: 128 MiB */
 
 enum { M_PKTS, M_SRCS, METRICS };
 
@@ -74,6 +74,7 @@ struct entry {
 	uint64_t in_h, in_d;        /* latest hour / day in the top-N */
 	uint64_t far_h, far_d;      /* latest hour / day beyond top-N + margin, or absent */
 	uint64_t day_ts, day_pkts;  /* this UTC day's packets, from hours */
+	uint64_t prev_day_pkts;     /* the day before's */
 	/* new_mirai_port */
 	uint64_t mirai_seen;
 };
@@ -416,6 +417,7 @@ tt_alerts_conf_default(struct tt_alerts_conf *c)
 	c->rank_top_n = TT_ALERTS_DEFAULT_RANK_TOP_N;
 	c->rank_margin = TT_ALERTS_DEFAULT_RANK_MARGIN;
 	c->rank_min_pkts = TT_ALERTS_DEFAULT_RANK_MIN_PKTS;
+	c->rank_min_score = TT_ALERTS_DEFAULT_RANK_MIN_SCORE;
 	c->rank_lookback_hours = TT_ALERTS_DEFAULT_RANK_LOOKBACK_HOURS;
 	c->rank_lookback_days = TT_ALERTS_DEFAULT_RANK_LOOKBACK_DAYS;
 	c->new_mirai_port_min_pkts = TT_ALERTS_DEFAULT_NEW_MIRAI_PORT_MIN_PKTS;
@@ -449,6 +451,7 @@ tt_alerts_conf_check(const struct tt_alerts_conf *c, char *err, size_t errlen)
 		{ "rank_top_n", c->rank_top_n, 1, 1000 },
 		{ "rank_margin", c->rank_margin, 0, 1000 },
 		{ "rank_min_pkts", c->rank_min_pkts, 1, 1e9 },
+		{ "rank_min_score", c->rank_min_score, 0, 300 },
 		{ "rank_lookback_hours", c->rank_lookback_hours, 1, 720 },
 		{ "rank_lookback_days", c->rank_lookback_days, 1, 90 },
 		{ "new_mirai_port_min_pkts", c->new_mirai_port_min_pkts, 1, 1e9 },
@@ -773,7 +776,7 @@ tt_alerts_observe(struct tt_alerts *a, uint32_t scope, enum tt_alerts_dim dim,
 		uint32_t cap = a->obs_cap == 0 ? 1024 : a->obs_cap * 2;
 
 		if (cap > MAX_OBS)
-			return -ENOMEM;
+			return -ENOSPC;
 		o = realloc(a->obs, cap * sizeof(*o));
 		if (o == NULL)
 			return -ENOMEM;
@@ -843,6 +846,12 @@ score_of(uint64_t x, double pred, const struct base *b)
 	return tt_alerts_negbin_score(x, pred, b->var > pred ? b->var : pred);
 }
 
+static bool
+warm(const struct tt_alerts *a)
+{
+	return a->ts >= a->first_ts[a->res] + (uint64_t)a->conf.warmup_hours * 3600;
+}
+
 /* The baseline takes bucket value @p x, clipped (inpainting). */
 static void
 base_update(const struct tt_alerts *a, struct base *b, enum tt_alerts_res res,
@@ -852,8 +861,12 @@ base_update(const struct tt_alerts *a, struct base *b, enum tt_alerts_res res,
 	double sd = sqrt(b->var > pred ? b->var : pred);
 	double xc = (double)x, level_n, alpha, sa, r;
 
-	/* clip once the series has a few buckets of its own (a new one has none) */
-	if (b->n >= CLIP_AFTER && xc > pred + CLIP_SD * sd)
+	/*
+	 * Clip once the series has a few buckets of its own, or once the
+	 * detectors are warm: a subject new then starts at the floor, so a
+	 * partial first minute of an event does not become its baseline.
+	 */
+	if ((b->n >= CLIP_AFTER || warm(a)) && xc > pred + CLIP_SD * sd)
 		xc = pred + CLIP_SD * sd;
 	level_n = res == TT_ALERTS_RES_HOUR ? a->conf.level_hours : a->conf.level_minutes;
 	/* a running mean until the window is full, then an EWMA */
@@ -933,12 +946,6 @@ alert_head(const struct tt_alerts *a, struct tt_alert *al, enum tt_alerts_kind k
 	al->res = a->res;
 	snprintf(al->scope_name, sizeof(al->scope_name), "%s", a->names[sidx]);
 	subject_name(a, sidx, e->dim, e->subject, al->subject_name, sizeof(al->subject_name));
-}
-
-static bool
-warm(const struct tt_alerts *a)
-{
-	return a->ts >= a->first_ts[a->res] + (uint64_t)a->conf.warmup_hours * 3600;
 }
 
 /*
@@ -1061,23 +1068,27 @@ breadth_of(const struct tt_alerts *a, uint32_t dim, uint32_t subject)
 }
 
 static void
-surge_message(const struct tt_alerts *a, struct tt_alert *al)
+surge_message(struct tt_alert *al)
 {
 	const char *what = al->metric == TT_ALERTS_METRIC_SRCS ? "sources" : "packets";
 	const char *in = al->res == TT_ALERTS_RES_HOUR ? "hour" : "minute";
 
 	if (al->kind == TT_ALERTS_MIRAI_HOME_SURGE)
 		snprintf(al->message, sizeof(al->message), "home (%s) Mirai-type sources at %s: "
-			"%" PRIu64 " %s in the %s against %.1f expected (score %.1f, %s)",
-			al->subject_name, al->scope_name, al->observed, what, in, al->baseline,
+			"%" PRIu64 " in the %s against %.1f expected (score %.1f, %s)",
+			al->subject_name, al->scope_name, al->observed, in, al->baseline,
 			al->score, tt_alerts_breadth_name(al->breadth));
+	else if (al->dim == TT_ALERTS_DIM_TOTAL)
+		snprintf(al->message, sizeof(al->message), "all traffic at %s surges: %" PRIu64
+			" %s in the %s against %.1f expected (score %.1f, %s)", al->scope_name,
+			al->observed, what, in, al->baseline, al->score,
+			tt_alerts_breadth_name(al->breadth));
 	else
 		snprintf(al->message, sizeof(al->message), "%s surges at %s: %" PRIu64 " %s in "
 			"the %s against %.1f expected (score %.1f, %s%s)", al->subject_name,
 			al->scope_name, al->observed, what, in, al->baseline, al->score,
 			tt_alerts_breadth_name(al->breadth),
 			al->breadth == TT_ALERTS_BREADTH_LOCAL ? ", not widespread" : "");
-	(void)a;
 }
 
 struct rank_key {
@@ -1160,8 +1171,9 @@ judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 		uint64_t *in = day ? &e->in_d : &e->in_h, *far = day ? &e->far_d : &e->far_h;
 		bool alert = i < a->conf.rank_top_n && ready && pkts >= a->conf.rank_min_pkts &&
 			!within(*in, now - step, look) && within(*far, now - step, look);
+		const struct base *b = &e->r[TT_ALERTS_RES_HOUR].b[M_PKTS];
 		struct tt_alert al;
-		double base;
+		double base, score;
 
 		if (i >= near)
 			*far = now;
@@ -1169,13 +1181,27 @@ judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 			*in = now;
 		if (!alert)
 			continue;
-		base = day ? a->conf.baseline_min :
-			predict(a, &e->r[TT_ALERTS_RES_HOUR].b[M_PKTS], TT_ALERTS_RES_HOUR,
-				slot_of(a->ts));
+		/*
+		 * Where many subjects have about the same count, ranks churn far
+		 * past any margin: the subject must also be clearly above its own
+		 * baseline (the hour's, or yesterday's count for the day).
+		 */
+		if (day) {
+			base = (double)e->prev_day_pkts;
+			if (base < a->conf.baseline_min)
+				base = a->conf.baseline_min;
+			score = tt_alerts_poisson_score(pkts, base);
+		} else {
+			/* Poisson: a climber's own trend inflates its variance */
+			base = predict(a, b, TT_ALERTS_RES_HOUR, slot_of(a->ts));
+			score = tt_alerts_poisson_score(pkts, base);
+		}
+		if (score < a->conf.rank_min_score)
+			continue;
 		alert_head(a, &al, TT_ALERTS_RANK, sidx, e);
 		al.observed = pkts;
 		al.baseline = base;
-		al.score = tt_alerts_poisson_score(pkts, base);
+		al.score = score;
 		snprintf(al.message, sizeof(al.message), "%s entered the %s top-%u %s at %s: "
 			"#%u with %" PRIu64 " packets, below the top-%u within the last %u %s",
 			al.subject_name, day ? "daily" : "hourly", a->conf.rank_top_n,
@@ -1346,6 +1372,8 @@ tt_alerts_end(struct tt_alerts *a, tt_alerts_emit_cb emit, void *ctx)
 				if (e->dim == DIM_FREE || e->r[TT_ALERTS_RES_HOUR].cur_ts != a->ts)
 					continue;
 				if (e->day_ts != day) {
+					e->prev_day_pkts = e->day_ts != NEVER &&
+						e->day_ts + 86400 == day ? e->day_pkts : 0;
 					e->day_ts = day;
 					e->day_pkts = 0;
 				}
@@ -1392,7 +1420,7 @@ tt_alerts_end(struct tt_alerts *a, tt_alerts_emit_cb emit, void *ctx)
 
 		if (al->kind == TT_ALERTS_SURGE || al->kind == TT_ALERTS_MIRAI_HOME_SURGE) {
 			al->breadth = breadth_of(a, al->dim, al->subject);
-			surge_message(a, al);
+			surge_message(al);
 		}
 		a->st.alerts[al->kind]++;
 		if (emit != NULL) {

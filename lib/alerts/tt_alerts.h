@@ -27,9 +27,11 @@
  * over the last level_minutes or level_hours buckets) and, to know the time
  * of day, one EWMA per UTC hour-of-day slot over baseline_days days. The
  * prediction is the larger of the two (and at least baseline_min), so a
- * busy hour is not news and a slow trend still is. Updates are clipped to
- * the prediction plus four standard deviations (inpainting: an ongoing
- * event does not become its own baseline within minutes). The score is
+ * busy hour is not news and a slow trend still is. Once warm (or after a
+ * series' third bucket), updates are clipped to the prediction plus four
+ * standard deviations (inpainting: an ongoing event does not become its
+ * own baseline within minutes; a lasting shift is taken in over some
+ * dozen buckets as the variance grows). The score is
  * -log10 of the exact upper tail, Poisson, or negative binomial when the
  * series' residual variance is above its mean (bursty services), computed
  * in log space.
@@ -39,6 +41,19 @@
  * raised, a (kind, scope, subject, resolution) stays quiet while the
  * subject is still hot (score >= min_score / 2: hysteresis) and for
  * cooldown_minutes after, unless its score grows by realert_gain times.
+ * A surge's breadth is decided at tt_alerts_end() from every sensor's
+ * verdict on the same (dim, subject) in the same bucket, for the sensor
+ * scopes' alerts and the all scope's alike.
+ *
+ * What to feed (the caller's wiring): every complete minute, then, after the
+ * minute that completes an hour, that hour; per scope (each sensor and
+ * TT_ALERTS_ALL) the services and countries (packets, and sources where a
+ * HyperLogLog holds them), the total, the home Mirai-type traffic (sources
+ * are what mirai_home_surge judges) and the Mirai-type packets per service
+ * (with sources where known). DoS victims go to tt_alerts_victim() as the
+ * rule passes them. An hour's alerts come after its last minute's and carry
+ * the hour's start as ts, earlier than those: a stream ID derived from ts
+ * alone would go backwards (derive it from the flush, e.g. its sequence).
  */
 
 #include <stdbool.h>
@@ -93,6 +108,7 @@ enum tt_alerts_breadth {
 #define TT_ALERTS_DEFAULT_REALERT_GAIN 2.0       /* score that many times the last */
 #define TT_ALERTS_DEFAULT_BROAD_SHARE 0.5        /* of the sensors with a baseline */
 #define TT_ALERTS_DEFAULT_BASELINE_MIN 1.0       /* packets or sources per bucket */
+#define TT_ALERTS_DEFAULT_RANK_MIN_SCORE 6.0     /* against its own baseline */
 enum {
 	TT_ALERTS_DEFAULT_MIN_PKTS = 20,         /* in the bucket */
 	TT_ALERTS_DEFAULT_MIN_SRCS = 10,
@@ -145,6 +161,7 @@ struct tt_alerts_conf {
 	 */
 	uint32_t rank_margin;
 	uint32_t rank_min_pkts;        /* packets in the hour (or day) */
+	double rank_min_score;         /* and this far above its own hour (or yesterday) */
 	uint32_t rank_lookback_hours;  /* hourly ranking */
 	uint32_t rank_lookback_days;   /* daily ranking (from the hours, at 23:00 UTC) */
 	/* new_mirai_port */
@@ -211,7 +228,7 @@ int tt_alerts_begin(struct tt_alerts *a, enum tt_alerts_res res, uint64_t ts);
 /**
  * One figure of the open bucket. @p srcs is a unique-source estimate, 0
  * where not known. @return 0; -EINVAL (no open bucket, bad scope or dim);
- * -ENOMEM.
+ * -ENOSPC (past 4M observations in one bucket: dropped); -ENOMEM.
  */
 int tt_alerts_observe(struct tt_alerts *a, uint32_t scope, enum tt_alerts_dim dim,
 		uint32_t subject, uint64_t pkts, uint64_t srcs);

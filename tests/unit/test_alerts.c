@@ -843,6 +843,35 @@ test_deterministic(void)
 	world_free(&w2);
 }
 
+static int
+refuse(void *ctx, const struct tt_alert *al)
+{
+	(void)al;
+	(*(unsigned int *)ctx)++;
+	return -EIO;
+}
+
+/* An emit error comes back from tt_alerts_end(); the bucket's other alerts still go out. */
+static void
+test_emit_error(void)
+{
+	struct tt_alerts_conf c;
+	struct tt_alerts *a;
+	unsigned int calls = 0;
+
+	tt_alerts_conf_default(&c);
+	c.warmup_hours = 0;
+	a = make(&c);
+	CU_ASSERT_EQUAL_FATAL(tt_alerts_begin(a, TT_ALERTS_RES_MINUTE, T0), 0);
+	CU_ASSERT_EQUAL(tt_alerts_observe(a, 0, TT_ALERTS_DIM_SERVICE, TT_SVC(TT_SVC_TCP, 7), 500,
+		0), 0);
+	CU_ASSERT_EQUAL(tt_alerts_observe(a, ALL, TT_ALERTS_DIM_SERVICE, TT_SVC(TT_SVC_TCP, 7),
+		500, 0), 0);
+	CU_ASSERT_EQUAL(tt_alerts_end(a, refuse, &calls), -EIO);
+	CU_ASSERT_EQUAL(calls, 2);
+	tt_alerts_free(a);
+}
+
 static void
 test_fields(void)
 {
@@ -899,6 +928,7 @@ main(void)
 		{ "cool-down and re-alert", test_cooldown },
 		{ "memory cap", test_memory_cap },
 		{ "deterministic", test_deterministic },
+		{ "emit error", test_emit_error },
 		{ "fields", test_fields },
 		{ NULL, NULL },
 	};

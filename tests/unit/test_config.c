@@ -696,7 +696,7 @@ test_alerts_keys(void)
 		"surge_min_srcs = 12\nhome_mirai_min_srcs = 7\nbroad_share = 0.6\n"
 		"baseline_min = 0.5\nbaseline_days = 14\nlevel_minutes = 60\nlevel_hours = 12\n"
 		"warmup_hours = 24\ncooldown_minutes = 30\nrealert_gain = 3\nrank_top_n = 20\n"
-		"rank_margin = 4\nrank_min_pkts = 500\nrank_lookback_hours = 48\n"
+		"rank_margin = 4\nrank_min_pkts = 500\nrank_min_score = 2.5\nrank_lookback_hours = 48\n"
 		"rank_lookback_days = 14\nnew_mirai_port_min_pkts = 25\n"
 		"new_mirai_port_min_srcs = 3\nnew_mirai_port_horizon_days = 30\n"
 		"max_subjects = 1024\nmax_victims = 100\n", &cfg), 0);
@@ -718,6 +718,7 @@ test_alerts_keys(void)
 	CU_ASSERT_EQUAL(cfg.alerts.rank_top_n, 20);
 	CU_ASSERT_EQUAL(cfg.alerts.rank_margin, 4);
 	CU_ASSERT_EQUAL(cfg.alerts.rank_min_pkts, 500);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.alerts.rank_min_score, 2.5, 0);
 	CU_ASSERT_EQUAL(cfg.alerts.rank_lookback_hours, 48);
 	CU_ASSERT_EQUAL(cfg.alerts.rank_lookback_days, 14);
 	CU_ASSERT_EQUAL(cfg.alerts.new_mirai_port_min_pkts, 25);
