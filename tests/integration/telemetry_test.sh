@@ -34,7 +34,7 @@ tq() {
 
 "$TEITEN" --no-huge -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
     -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- --config "$TT_TMP/g.conf" \
-    --duration 40 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
+    --duration 240 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 
