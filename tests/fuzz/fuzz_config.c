@@ -66,6 +66,19 @@ violation(const char *invariant, const uint8_t *data, size_t size)
 }
 
 static void
+remove_dir(void)
+{
+	char path[96];
+
+	if (dir[0] == '\0')
+		return;
+	unlink(conf_path);
+	snprintf(path, sizeof(path), "%s/prefixes.txt", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 setup_dir(void)
 {
 	static const char prefixes[] =
@@ -80,6 +93,8 @@ setup_dir(void)
 		perror("mkdtemp");
 		abort();
 	}
+	/* libFuzzer ends a bounded run with exit() */
+	atexit(remove_dir);
 	snprintf(conf_path, sizeof(conf_path), "%s/teiten.conf", dir);
 	snprintf(path, sizeof(path), "%s/prefixes.txt", dir);
 	f = fopen(path, "w");
@@ -88,19 +103,6 @@ setup_dir(void)
 		perror(path);
 		abort();
 	}
-}
-
-static void
-remove_dir(void)
-{
-	char path[96];
-
-	if (dir[0] == '\0')
-		return;
-	unlink(conf_path);
-	snprintf(path, sizeof(path), "%s/prefixes.txt", dir);
-	unlink(path);
-	rmdir(dir);
 }
 
 static void
@@ -296,7 +298,6 @@ main(int argc, char **argv)
 		free(seed.b);
 	}
 	free(out.b);
-	remove_dir();
 	printf("%lu mutated configs loaded, %lu invariant violations\n", it, violations);
 	printf("checks: %d passed, %d failed\n", violations == 0, violations != 0);
 	return violations == 0 ? 0 : 1;
