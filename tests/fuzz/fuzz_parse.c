@@ -5,8 +5,10 @@
  * the end of an exactly-sized heap buffer, under AddressSanitizer and
  * UndefinedBehaviorSanitizer. Any read past the frame aborts the run.
  * Invariants checked on every result: a frame too short for Ethernet is
- * malformed; ports are never claimed without an address; a non-first
- * fragment has no L4 header. Each frame is parsed twice: whole, and with only
+ * malformed; an address comes with family 4 or 6, ports and an L4 header
+ * only with an address, ports only for TCP and UDP, an MSS only from a whole
+ * TCP header; a non-first fragment has no L4 header; the class has a name,
+ * the service a watch bit, and its published name parses back to it. Each frame is parsed twice: whole, and with only
  * its first half contiguous (as a multi-segment mbuf's first segment), where
  * the parser must not read past the contiguous part either.
  *
@@ -53,21 +55,47 @@ static void
 parse_checked(const uint8_t *data, uint32_t data_len, uint32_t frame_len)
 {
 	uint8_t *copy = malloc(data_len ? data_len : 1);
+	enum tt_class klass;
+	uint32_t svc, back;
 	struct tt_pkt p;
+	char name[32];
 
 	if (copy == NULL)
 		abort();
 	memcpy(copy, data, data_len);
 	tt_parse_frame(copy, data_len, frame_len, &p);
-	(void)tt_classify_class(&p);
-	(void)tt_classify_service(&p);
+	free(copy);
+	klass = tt_classify_class(&p);
+	svc = tt_classify_service(&p);
 	if (frame_len < 14 && !(p.flags & TT_PKT_MALFORMED))
 		violation("a frame shorter than Ethernet is malformed", data, data_len, frame_len);
 	if ((p.flags & TT_PKT_HAS_PORTS) && !(p.flags & TT_PKT_HAS_ADDR))
 		violation("ports only with an address", data, data_len, frame_len);
 	if ((p.flags & TT_PKT_FRAGMENT) && (p.flags & (TT_PKT_HAS_L4 | TT_PKT_HAS_PORTS)))
 		violation("a non-first fragment has no L4 header", data, data_len, frame_len);
-	free(copy);
+	if (!(p.flags & TT_PKT_HAS_ADDR) != (p.family == 0) ||
+			(p.family != 0 && p.family != 4 && p.family != 6))
+		violation("an address exactly with family 4 or 6", data, data_len, frame_len);
+	if ((p.flags & TT_PKT_HAS_L4) && !(p.flags & TT_PKT_HAS_ADDR))
+		violation("an L4 header only with an address", data, data_len, frame_len);
+	if ((p.flags & TT_PKT_HAS_PORTS) && p.l4 != TT_L4_TCP && p.l4 != TT_L4_UDP)
+		violation("ports only for TCP and UDP", data, data_len, frame_len);
+	if ((p.flags & TT_PKT_ONE_MSS) &&
+			(p.l4 != TT_L4_TCP || !(p.flags & TT_PKT_HAS_L4)))
+		violation("an MSS only from a whole TCP header", data, data_len, frame_len);
+	if ((unsigned int)klass >= TT_CLASS_COUNT || tt_classify_class_name(klass) == NULL)
+		violation("a class that has a name", data, data_len, frame_len);
+	if (tt_classify_watch_bit(svc) >= TT_WATCH_BITS)
+		violation("a service's watch bit fits the bitmap", data, data_len, frame_len);
+	/* The service as published ("tcp/23") reads back as the same key. */
+	if (p.l4 != TT_L4_NONE) {
+		int n = tt_classify_service_format(svc, name, sizeof(name));
+
+		if (n <= 0 || (size_t)n >= sizeof(name) ||
+				tt_classify_service_parse(name, &back) != 0 || back != svc)
+			violation("a service's name reads back as the service", data, data_len,
+				frame_len);
+	}
 }
 
 static void
