@@ -2365,6 +2365,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(tj, "\n}\n");
+	/* what merge_all() allocated for the whole; srcs is all_srcs, still in use */
+	free(all.country_pkts);
+	free(all.country_mirai);
+	free(all.slot);
+	free(all.services);
 	if (fclose(tj) != 0)
 		return 1;
 	if (config_path != NULL && write_config(config_path, "gen-1", geoip_path) != 0) {

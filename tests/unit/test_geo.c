@@ -143,7 +143,7 @@ test_ipv4_edges(void)
 	for (i = 0; i < N; i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET };
 		MMDB_lookup_result_s r;
-		uint32_t ip = (uint32_t)rnd(), start, end, probe[4];
+		uint32_t ip = (uint32_t)rnd(), host, start, end, probe[4];
 		unsigned int len;
 		int err;
 
@@ -154,8 +154,10 @@ test_ipv4_edges(void)
 		len = r.netmask;
 		if (mmdb.metadata.ip_version == 6)
 			len = len >= 96 ? len - 96 : 0;
-		start = len == 0 ? 0 : ip & ~(UINT32_MAX >> len);
-		end = len == 0 ? UINT32_MAX : start | (UINT32_MAX >> len);
+		/* host bits, shifted in 64 bits: a /32 shifts by 32 */
+		host = (uint32_t)((uint64_t)UINT32_MAX >> len);
+		start = ip & ~host;
+		end = start | host;
 		short_nets += len > 24;
 		probe[0] = start;
 		probe[1] = end;
@@ -403,7 +405,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: test_geo [--sweep A.B.C.D/LEN (8-32)] DB\n");
 			return 2;
 		}
-		sweep_start = ntohl(a.s_addr) & ~(UINT32_MAX >> len);
+		sweep_start = ntohl(a.s_addr) & ~(uint32_t)((uint64_t)UINT32_MAX >> len);
 		sweep_len = 1u << (32 - len);
 		argv += 2;
 		argc -= 2;
