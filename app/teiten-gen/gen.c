@@ -33,6 +33,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -931,6 +932,7 @@ build(enum population pop, struct built *f)
  * sees during a DoS attack on someone else.
  */
 static bool flood_mirai;           /* --flood-mirai: the flood's SYNs are Mirai-type */
+static double diurnal;             /* --diurnal: the day's swing of the packet rate, 0..0.9 */
 
 static void
 build_flood(uint64_t i, struct built *f)
@@ -1551,7 +1553,7 @@ usage(void)
 		"                  [--weight POPULATION=W ...] [--surge SCOPE:PROTO/PORT:FROM:SECONDS:PERMILLE ...]\n"
 		"                  [--ramp CC:FROM-PERMILLE:TO-PERMILLE] [--mirai-port PORT:FROM]\n"
 		"                  [--dos VICTIMS:FROM:SECONDS:PERMILLE ...]\n"
-		"                  [--home-mirai-surge FROM:SECONDS:PERMILLE]\n"
+		"                  [--home-mirai-surge FROM:SECONDS:PERMILLE] [--diurnal PERMILLE]\n"
 		"                  [--flood | --flood-mirai] [--day-truth]\n"
 		"Writes N frames of darknet traffic (Mirai bots, scanners, backscatter,\n"
 		"UDP probes, IPv6, not-dark, non-IP and malformed frames) towards the\n"
@@ -1577,6 +1579,8 @@ usage(void)
 		"  --home-mirai-surge F:D:M  from F to F+D seconds after --start, M permille of\n"
 		"                     the packets are Mirai-type SYNs from %d extra bots in the\n"
 		"                     home country (needs --geoip)\n"
+		"  --diurnal A        the packet rate swings A permille (up to 900) over each\n"
+		"                     UTC day, highest at 12:00, lowest at 00:00\n"
 		"The truth's \"events\" list each injected event as the alert it should raise:\n"
 		"kind, scope, subject, breadth, start and end (epoch seconds).\n"
 		"  --flood            only 64-byte SYNs to 80/TCP, each from a source of its\n"
@@ -2107,6 +2111,34 @@ json_days(FILE *out)
 	return 0;
 }
 
+/*
+ * --diurnal: the packet rate follows the day, 1 + a sin(...) with its peak
+ * at 12:00 UTC and its trough at 00:00. Packet i of n is sent at the time
+ * where the cumulative rate reaches i / n (found by bisection: the
+ * cumulative rate is increasing for a < 1), so packets stay in time order.
+ */
+static double
+swing_seconds(uint64_t start, uint64_t span, double u)
+{
+	const double w = 2 * M_PI / 86400;
+	const double phase = w * ((double)(start % 86400) - 21600);
+	double lo = 0, hi = (double)span, target;
+	int k;
+
+#define CUMULATIVE(t) ((t) - diurnal / w * (cos(phase + w * (t)) - cos(phase)))
+	target = u * CUMULATIVE((double)span);
+	for (k = 0; k < 48; k++) {
+		double mid = (lo + hi) / 2;
+
+		if (CUMULATIVE(mid) < target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+#undef CUMULATIVE
+	return lo;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2129,6 +2161,7 @@ main(int argc, char **argv)
 		{ "mirai-port", required_argument, NULL, 'M' },
 		{ "dos", required_argument, NULL, 'D' },
 		{ "home-mirai-surge", required_argument, NULL, 'E' },
+		{ "diurnal", required_argument, NULL, 'J' },
 		{ "flood", no_argument, NULL, 'f' },
 		{ "flood-mirai", no_argument, NULL, 'F' },
 		{ "day-truth", no_argument, NULL, 'y' },
@@ -2201,6 +2234,12 @@ main(int argc, char **argv)
 		case 'M': rc = parse_mirai_port(optarg); break;
 		case 'D': rc = parse_dos(optarg); break;
 		case 'E': rc = parse_home_mirai_surge(optarg); break;
+		case 'J':
+			rc = parse_u64(optarg, &v);
+			if (rc == 0 && v > 900)
+				rc = -1;
+			diurnal = (double)v / 1000;
+			break;
 		case 'f': flood = true; break;
 		case 'F': flood = flood_mirai = true; break;
 		case 'y': day_truth = true; break;
@@ -2304,7 +2343,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < packets; i++) {
-		uint64_t usec = start * 1000000 + i * (span * 1000000 / packets);
+		uint64_t usec = start * 1000000 + (diurnal > 0 ?
+			(uint64_t)(swing_seconds(start, span, (double)i / (double)packets) * 1e6) :
+			i * (span * 1000000 / packets));
 		const struct surge *surge;
 		const struct attack *attack;
 		bool home_mirai;

@@ -10,7 +10,10 @@
 #  2. the stream and its pub/sub copy carry the same entries;
 #  3. Redis killed in the middle of the replay: the stream afterwards equals
 #     the undisturbed run's, entry for entry; /teiten/alerts shows them while
-#     the appliance waits for Redis.
+#     the appliance waits for Redis;
+#  4. a steady week (the rate swinging 40% over each day, a long tail of
+#     ports and sources, no event) raises at most one alert an appliance-day
+#     after its first day.
 . "$(dirname "$0")/lib.sh"
 need_geoip
 
@@ -119,5 +122,24 @@ check "cut: exit" "$?" 0
 stream cut >"$TT_TMP/cut.alerts"
 check "cut: the stream equals the undisturbed run's" \
     "$(diff "$TT_TMP/s11.alerts" "$TT_TMP/cut.alerts" | head -5)" ""
+
+# 4. a steady week
+"$TEITEN_GEN" --sensor tokyo-a=192.0.2.0/25 --sensor tokyo-b=198.51.100.0/24 \
+    --sensor osaka=203.0.113.0/24 --packets 600000 --seed 13 --start $S0 --span 604800 \
+    --sources 3000 --geoip "$TT_GEOIP_DB" --home JP --home-share 150 --diurnal 400 \
+    --out "$TT_TMP/week.pcap" --truth "$TT_TMP/week.truth" --config "$TT_TMP/week.base" >/dev/null
+check "steady week: no event injected" "$(jq -c .events "$TT_TMP/week.truth")" "[]"
+start_redis week || exit 1
+{ cat "$TT_TMP/week.base"
+  printf '[redis]\nport = %s\nflush_interval_ms = 200\nuser = teiten\npassword_file = %s\n' \
+      "$TT_REDIS_PORT" "$TT_TMP/teiten.pass"; } >"$TT_TMP/week.conf"
+replay week "$TT_TMP/week.pcap"
+check "steady week: exit" "$TT_RC" 0
+stream week >"$TT_TMP/week.alerts"
+after=$(jq -s --argjson from $((S0 + 86400)) '[.[] | select((.ts | tonumber) >= $from)] | length' \
+    "$TT_TMP/week.alerts")
+sed 's/^/     /' "$TT_TMP/week.alerts" | head -10
+check "steady week: $after alerts on days 2-7, at most one a day" \
+    "$([ "$after" -le 6 ] && echo yes)" yes
 
 finish
