@@ -36,6 +36,8 @@ TT_PACKAGES=(
     tmux
     curl
     prometheus
+    # scripts/teiten-alerts forwards to it (alerts_consumer test)
+    prometheus-alertmanager
     systemd
 )
 

@@ -27,7 +27,7 @@ DATADIR=$(abs "$(option datadir)")
 UNITDIR=$(option systemdunitdir)
 UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
 
-for f in teiten teiten-gen teiten-console teiten-mkmmdb teiten-exporter; do
+for f in teiten teiten-gen teiten-console teiten-alerts teiten-mkmmdb teiten-exporter; do
     check "installed: $BINDIR/$f, executable" "$([ -x "$DEST$BINDIR/$f" ] && echo yes)" yes
 done
 for f in "$SYSCONFDIR/teiten/teiten.conf.example" "$SYSCONFDIR/teiten/teiten.env.example" \
