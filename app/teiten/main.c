@@ -94,14 +94,46 @@ struct appliance {
 	bool pdump;                    /* rte_pdump serves dpdk-dumpcap */
 };
 
-/* Set by the signal handler (release), read by the control loop (acquire). */
+/* Set by the signal handlers (release), read by the control loop (acquire). */
 static uint32_t stop_requested;
+static uint32_t reload_requested;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
+}
+
+static void
+on_hangup(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
+}
+
+static void print_problem(void *ctx, const char *line);
+
+/*
+ * SIGHUP (systemctl reload, a log rotation) must never end the sensor. The
+ * config is read and checked again, its problems printed as --check-config
+ * prints them; applying a new one while running is not built yet, so the
+ * running config stays either way and the log says so.
+ */
+static void
+check_reload(const struct appliance *a)
+{
+	struct tt_config cfg;
+	int rc = tt_config_load(&cfg, a->opt.config, print_problem, NULL);
+
+	if (rc != 0) {
+		MAIN_LOG(ERR, "SIGHUP: %s is not valid (%s); the running config stays",
+			a->opt.config, rc == -EINVAL ? "the problems above" : strerror(-rc));
+		return;
+	}
+	tt_config_free(&cfg);
+	MAIN_LOG(WARNING, "SIGHUP: %s is valid, but this version applies a config only at "
+		"start: the running config stays; restart teiten to apply it", a->opt.config);
 }
 
 static void
@@ -593,6 +625,8 @@ control_loop(struct appliance *a)
 			MAIN_LOG(NOTICE, "signal: stopping");
 			break;
 		}
+		if (__atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE))
+			check_reload(a);
 		if (deadline != 0 && now >= deadline) {
 			MAIN_LOG(NOTICE, "duration of %" PRIu64 " s reached: stopping",
 				a->opt.duration_s);
@@ -778,6 +812,7 @@ main(int argc, char **argv)
 	log_config(&a.cfg);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hangup);
 	/* A Redis that dies mid-write must cost a reconnect (EPIPE), not the process. */
 	signal(SIGPIPE, SIG_IGN);
 

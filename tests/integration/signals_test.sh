@@ -35,6 +35,32 @@ for sig in TERM INT; do
         "$((attributed + nonip))" "$pkts"
 done
 
+# SIGHUP never ends the sensor: the config is checked again, and kept
+# (not under timeout(1), which passes on one SIGHUP but not the next)
+cp "$TT_TMP/loop.conf" "$TT_TMP/hup.conf"
+"$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$H,infinite_rx=1" -- \
+    --config "$TT_TMP/hup.conf" --summary "$TT_TMP/hup.json" \
+    >"$TT_TMP/hup.out" 2>"$TT_TMP/hup.err" &
+pid=$!
+TT_PIDS+=("$pid")
+wait_for 10 grep -q ': running' "$TT_TMP/hup.err"
+kill -HUP "$pid"
+wait_for 10 grep -q 'SIGHUP: ' "$TT_TMP/hup.err"
+check_grep "SIGHUP: a valid config is checked and the running one kept" "$TT_TMP/hup.err" \
+    "SIGHUP: $TT_TMP/hup.conf is valid, .*the running config stays"
+printf '[sensor b]\nport = 0\nprefixes = 10.0.0.0/33\n' >>"$TT_TMP/hup.conf"
+kill -HUP "$pid"
+wait_for 10 grep -q 'is not valid' "$TT_TMP/hup.err"
+check_grep "SIGHUP: a broken config's problem is named" "$TT_TMP/hup.err" \
+    "^$TT_TMP/hup.conf:[0-9]+: \[sensor b\] prefixes = 10.0.0.0/33"
+check "SIGHUP: still running" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
+kill -TERM "$pid"
+wait "$pid"
+check "SIGHUP: then SIGTERM stops it cleanly" "$?" 0
+check "SIGHUP: nothing lost: every frame accounted" \
+    "$(($(sj "$TT_TMP/hup.json" .scopes.all.totals.pkts) + $(sj "$TT_TMP/hup.json" .non_ip)))" \
+    "$(sj "$TT_TMP/hup.json" .packets)"
+
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$H,infinite_rx=1" -- \
     --config "$TT_TMP/loop.conf" --duration 2 --summary "$TT_TMP/dur.json"
 check "--duration: exit status" "$TT_RC" 0
