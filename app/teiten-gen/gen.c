@@ -33,6 +33,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -2169,6 +2170,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_path = NULL, *truth_path = NULL, *config_path = NULL;
+	static char geoip_buf[PATH_MAX];
 	char *geoip_path = NULL;
 	uint64_t packets = 10000, seed = 1, start = 1704067200, span = 3600, i, v;
 	unsigned int weights[P_COUNT];
@@ -2205,7 +2207,8 @@ main(int argc, char **argv)
 			n_bots = (uint32_t)v;
 			break;
 		case 'g':
-			geoip_path = realpath(optarg, NULL);
+			/* a buffer of its own: every exit path leaves it behind freely */
+			geoip_path = realpath(optarg, geoip_buf);
 			if (geoip_path == NULL || MMDB_open(geoip_path, MMDB_MODE_MMAP, &geo) !=
 					MMDB_SUCCESS) {
 				fprintf(stderr, "teiten-gen: --geoip %s: not a readable MaxMind DB\n",
@@ -2419,6 +2422,5 @@ main(int argc, char **argv)
 	}
 	if (have_geo)
 		MMDB_close(&geo);
-	free(geoip_path);
 	return 0;
 }

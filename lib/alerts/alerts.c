@@ -1413,7 +1413,8 @@ tt_alerts_end(struct tt_alerts *a, tt_alerts_emit_cb emit, void *ctx)
 	update_baselines(a);
 	if (a->res == TT_ALERTS_RES_HOUR)
 		expire_idle(a);
-	qsort(a->pend, a->n_pend, sizeof(*a->pend), pend_cmp);
+	if (a->n_pend > 1)
+		qsort(a->pend, a->n_pend, sizeof(*a->pend), pend_cmp);
 	a->st.buckets[a->res]++;
 	for (i = 0; i < a->n_pend; i++) {
 		struct tt_alert *al = &a->pend[i].al;

@@ -128,14 +128,23 @@ tt_log_under_journald(int fd)
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
+/*
+ * The process's stream lives until exit, and a process may leave by many
+ * paths: its cookie is static, so no exit path owes a free.
+ */
 int
 tt_log_init(void)
 {
-	FILE *f = tt_log_stream_open(stderr, tt_log_under_journald(STDERR_FILENO) ?
-		TT_LOG_JOURNAL : TT_LOG_TIMESTAMP);
+	static const cookie_io_functions_t fns = { .write = write_marked };
+	static struct log_cookie process;
+	FILE *f;
 
+	process = (struct log_cookie){ .out = stderr, .at_line_start = true,
+		.style = tt_log_under_journald(STDERR_FILENO) ? TT_LOG_JOURNAL : TT_LOG_TIMESTAMP };
+	f = fopencookie(&process, "w", fns);
 	if (f == NULL)
 		return -errno;
+	setvbuf(f, NULL, _IONBF, 0);
 	if (rte_openlog_stream(f) != 0) {
 		fclose(f);
 		return -EINVAL;
