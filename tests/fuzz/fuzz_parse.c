@@ -118,16 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef TT_LIBFUZZER
-static uint64_t state = 42;
-
-static uint32_t
-rnd(void)
-{
-	state ^= state << 13;
-	state ^= state >> 7;
-	state ^= state << 17;
-	return (uint32_t)state;
-}
+#include "fuzz_rnd.h"
 
 static void
 seed_frame(unsigned int kind, struct frame *f)
