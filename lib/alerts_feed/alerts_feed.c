@@ -134,9 +134,13 @@ by_minute(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-/* The cells of buckets before @p end, sorted by bucket. */
+/*
+ * The cells of buckets from @p from to before @p end, sorted by bucket.
+ * Cells before @p from came late, for a bucket judged already: they are
+ * counted in Redis, not judged again.
+ */
 static int
-make_run(const struct tt_table *t, uint32_t end, struct run *r)
+make_run(const struct tt_table *t, uint32_t from, uint32_t end, struct run *r)
 {
 	uint32_t i, cells = tt_table_cells(t);
 
@@ -146,9 +150,12 @@ make_run(const struct tt_table *t, uint32_t end, struct run *r)
 	r->idx = malloc((cells ? cells : 1) * sizeof(*r->idx));
 	if (r->idx == NULL)
 		return -ENOMEM;
-	for (i = 0; i < cells; i++)
-		if (tt_table_key(t, i)->minute < end)
+	for (i = 0; i < cells; i++) {
+		uint32_t m = tt_table_key(t, i)->minute;
+
+		if (m >= from && m < end)
 			r->idx[r->n++] = i;
+	}
 	qsort_r(r->idx, r->n, sizeof(*r->idx), by_minute, (void *)t);
 	return 0;
 }
@@ -290,17 +297,17 @@ advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
 
 	memset(runs, 0, sizeof(runs));
 	for (j = 0; rc == 0 && j < 3; j++)
-		rc = make_run(tables[j], end, &runs[j]);
+		rc = make_run(tables[j], f->next[res], end, &runs[j]);
 	for (b = f->next[res]; rc == 0; b += step) {
 		data = next_data(runs);
-		if (b == 0 || (data != UINT32_MAX && data - b > MAX_SILENT_MINUTES))
+		if (b == 0 || (data != UINT32_MAX && data > b && data - b > MAX_SILENT_MINUTES))
 			b = data;       /* the first bucket seen, or after an outage */
 		if (b == UINT32_MAX || b + step > end)
 			break;
 		rc = judge(f, res, runs, b, emit, ctx);
 		f->next[res] = b + step;
 	}
-	if (f->next[res] != 0 && end - f->next[res] > MAX_SILENT_MINUTES && end >= step)
+	if (f->next[res] != 0 && end > f->next[res] && end - f->next[res] > MAX_SILENT_MINUTES)
 		f->next[res] = end / step * step;
 	for (j = 0; j < 3; j++)
 		free(runs[j].idx);

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The detectors' feed: which buckets are judged, when, in what order; late
+ * cells; silence and outages; DoS victims and their minute.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "tt_alerts_feed.h"
+#include "tt_classify.h"
+#include "tt_counters.h"
+#include "tt_sources.h"
+
+#define M0 28401120u           /* 2024-01-01 00:00 UTC, in minutes */
+
+static const char *const names[2] = { "tokyo", "osaka" };
+
+static struct tt_alerts *
+detectors(void)
+{
+	struct tt_alerts_conf c;
+
+	tt_alerts_conf_default(&c);
+	c.n_sensors = 2;
+	c.sensor_names = names;
+	c.home_country = (uint16_t)tt_classify_country_index("JP");
+	return tt_alerts_create(&c);
+}
+
+static struct tt_shard *
+worker_shard(void)
+{
+	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1024,
+		.country_cells = 256, .hll_cells = 256, .hll_sparse = 64, .hll_dense = 8,
+		.src_cells = 64 });
+}
+
+/* @p n packets to 23/TCP at sensor @p sensor in minute @p minute */
+static void
+add(struct tt_shard *s, uint32_t minute, uint16_t sensor, unsigned int n)
+{
+	struct tt_count_pkt p = {
+		.minute = minute, .svc = TT_SVC(TT_SVC_TCP, 23), .bytes = 60, .sensor = sensor,
+		.country = (uint16_t)tt_classify_country_index("US"), .klass = TT_CLASS_OTHER,
+		.watched = true,
+	};
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p.hll_index = (uint16_t)(i * 7919 % 16384);
+		p.hll_rank = 1;
+		tt_counters_add(s, &p);
+	}
+}
+
+struct seen {
+	unsigned int n;
+	struct tt_alert last;
+};
+
+static int
+record(void *ctx, const struct tt_alert *al)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->last = *al;
+	return 0;
+}
+
+static uint64_t
+judged(const struct tt_alerts *a, enum tt_alerts_res res)
+{
+	struct tt_alerts_stats st;
+
+	tt_alerts_stats_get(a, &st);
+	return st.buckets[res];
+}
+
+static void
+test_create_invalid(void)
+{
+	tt_alerts_feed_free(NULL);
+}
+
+/* Minutes before the complete one are judged once each, silent ones too; hours when whole. */
+static void
+test_buckets_in_order(void)
+{
+	struct tt_alerts *a = detectors();
+	struct tt_alerts_feed *f;
+	struct tt_shard *s = worker_shard();
+	struct seen seen = { 0 };
+	uint32_t m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	f = tt_alerts_feed_create(a, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (m = M0; m < M0 + 5; m++)
+		add(s, m, 0, 10);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	tt_counters_reset(s);
+	/* before the first packet: nothing to judge */
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 3);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_HOUR), 0);
+	/* a late cell of a judged minute is left out; minutes 3 and 4, then silence */
+	add(s, M0 + 1, 0, 10);
+	add(s, M0 + 7, 1, 10);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	tt_counters_reset(s);
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 10, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 10);
+	/* the hour once its last minute is complete */
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 59, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_HOUR), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 60, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 60);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_HOUR), 1);
+	/* the clock going back judges nothing again */
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 30, record, &seen), 0);
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 60);
+	tt_alerts_feed_free(f);
+	tt_alerts_free(a);
+	tt_counters_free(s);
+}
+
+/* More than a day without a packet is an outage: skipped, not judged silent. */
+static void
+test_outage_skipped(void)
+{
+	struct tt_alerts *a = detectors();
+	struct tt_alerts_feed *f = tt_alerts_feed_create(a, 2);
+	struct tt_shard *s = worker_shard();
+	struct seen seen = { 0 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	add(s, M0, 0, 5);
+	add(s, M0 + 3 * 1440, 0, 5);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3 * 1440 + 2, record, &seen), 0);
+	/* the first minute, then from the next data on: 1 + 2, not three days */
+	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 3);
+	tt_alerts_feed_free(f);
+	tt_alerts_free(a);
+	tt_counters_free(s);
+}
+
+/* A DoS victim alerts once, stamped with the minute it passed the rule. */
+static void
+test_victim(void)
+{
+	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = 604800 };
+	struct tt_src_table *t = tt_src_table_create(&sc);
+	struct tt_alerts *a = detectors();
+	struct tt_alerts_feed *f = tt_alerts_feed_create(a, 2);
+	struct tt_shard *s = worker_shard();
+	static const uint8_t victim[4] = { 198, 51, 100, 9 };
+	struct seen seen = { 0 };
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (i = 0; i < 120; i++) {
+		struct tt_src_pkt p = {
+			.addr = victim, .family = 4, .klass = TT_CLASS_BACKSCATTER, .sport = 443,
+			.dport = (uint16_t)(40000 + i), .svc = TT_SVC(TT_SVC_TCP, 40000 + i),
+			.sec = M0 * 60 + 30 + i,
+		};
+
+		tt_src_update(t, tt_counters_src_deltas(s), &p);
+	}
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(seen.n, 1);
+	CU_ASSERT_EQUAL(seen.last.kind, TT_ALERTS_DOS_VICTIM);
+	CU_ASSERT_STRING_EQUAL(seen.last.subject_name, "198.51.100.9");
+	/* first packet at :30, the rule passed 60 s later: the next minute */
+	CU_ASSERT_EQUAL(seen.last.ts, (uint64_t)(M0 + 1) * 60);
+	/* the same victim in the next interval: not again the same day */
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(seen.n, 1);
+	tt_alerts_feed_free(f);
+	tt_alerts_free(a);
+	tt_counters_free(s);
+	tt_src_table_free(t);
+}
+
+int
+main(void)
+{
+	static const struct test_case tests[] = {
+		{ "free NULL", test_create_invalid },
+		{ "buckets judged once, in order, when complete", test_buckets_in_order },
+		{ "a gap of days is an outage", test_outage_skipped },
+		{ "a DoS victim at the minute it passed the rule", test_victim },
+		{ NULL, NULL },
+	};
+
+	return run_suite("alerts_feed", tests, NULL, NULL);
+}
