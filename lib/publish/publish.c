@@ -476,12 +476,7 @@ data_lost(struct tt_publisher *p, uint32_t tag, const char *what)
 static bool
 failed(struct tt_publisher *p)
 {
-	bool f;
-
-	pthread_mutex_lock(&p->lock);
-	f = p->stats.failed;
-	pthread_mutex_unlock(&p->lock);
-	return f;
+	return tt_publisher_failed(p, NULL, 0);
 }
 
 static void
@@ -511,6 +506,18 @@ drop_connection(struct tt_publisher *p, const char *why)
 	p->stats.connected = false;
 	p->stats.errors++;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* The next pipelined reply; NULL means the connection broke (and was dropped). */
+static redisReply *
+next_reply(struct tt_publisher *p)
+{
+	redisReply *r = NULL;
+
+	if (redisGetReply(p->rc, (void **)&r) == REDIS_OK)
+		return r;
+	drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+	return NULL;
 }
 
 /* A command on the connection; NULL reply means the connection broke. */
@@ -803,10 +810,9 @@ sink_end(void *ctx, uint32_t tag)
 
 	set_reply_timeout(p->rc, p->cur_commands, p->per_cmd_us);
 	for (i = 0; i < p->cur_commands; i++) {
-		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
-			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+		r = next_reply(p);
+		if (r == NULL)
 			return -EIO;
-		}
 		if (i + 1 < p->cur_commands) {
 			if (r->type == REDIS_REPLY_ERROR && cmd == NULL) {
 				cmd = p->cur_names[i];
@@ -886,10 +892,9 @@ read_back(struct tt_publisher *p)
 
 		if (!owed(p, tag) && p->committed[tag] == 0)
 			continue;
-		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
-			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+		r = next_reply(p);
+		if (r == NULL)
 			return -EIO;
-		}
 		if (r->type == REDIS_REPLY_ERROR) {
 			char where[64];
 
@@ -1188,10 +1193,9 @@ write_health(struct tt_publisher *p)
 	for (i = 0; i < n_cmds; i++) {
 		redisReply *r;
 
-		if (redisGetReply(p->rc, (void **)&r) != REDIS_OK) {
-			drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+		r = next_reply(p);
+		if (r == NULL)
 			return;
-		}
 		if (r->type == REDIS_REPLY_ERROR && !is_transient(r->str))
 			refused(p, i < 3 ? "the health key" : "a sensor's metadata",
 				i == 0 ? "HSET" : i == 1 ? "PEXPIRE" : i == 2 ? "SET" :
