@@ -314,34 +314,35 @@ row_cmp(const void *a, const void *b)
 static void
 fill_sensor_rows(struct tt_live *live, struct sensor_row *rows, uint32_t n)
 {
+	const struct tt_shard *hs, *ds;
+	struct tt_counters_row row;
 	uint32_t hour, day, i;
-	const struct tt_table *pt = tt_counters_port_table(tt_live_hour(live, &hour));
-	const struct tt_table *ht = tt_counters_hll_table(tt_live_day(live, &day));
 
+	hs = tt_live_hour(live, &hour);
+	ds = tt_live_day(live, &day);
 	for (i = 0; i < n; i++) {
 		rows[i].sensor = i;
 		rows[i].pkts = tt_live_sensor_pkts(live, i);
 		rows[i].pps = tt_live_sensor_pps(live, i);
 	}
-	for (i = 0; hour != 0 && i < tt_table_cells(pt); i++) {
-		const struct tt_cell_key *k = tt_table_key(pt, i);
-		uint64_t c = tt_table_values(pt, i)[TT_PV_PKTS];
+	for (i = 0; hour != 0 && i < tt_counters_rows(hs, TT_COUNTERS_PORT); i++) {
+		uint64_t c;
 		struct sensor_row *r;
 
-		if (k->minute != hour || k->sensor >= n)
+		tt_counters_row(hs, TT_COUNTERS_PORT, i, &row);
+		if (row.minute != hour || row.sensor >= n)
 			continue;
-		r = &rows[k->sensor];
-		if (c > r->top_pkts || (c == r->top_pkts && k->item < r->top_svc)) {
+		c = row.counts[TT_PORT_COL_PKTS];
+		r = &rows[row.sensor];
+		if (c > r->top_pkts || (c == r->top_pkts && row.item < r->top_svc)) {
 			r->top_pkts = c;
-			r->top_svc = k->item;
+			r->top_svc = row.item;
 		}
 	}
-	for (i = 0; day != 0 && i < tt_table_cells(ht); i++) {
-		const struct tt_cell_key *k = tt_table_key(ht, i);
-
-		if (k->minute == day && k->sensor < n && k->item == 0)
-			rows[k->sensor].srcs_today =
-				tt_hll_estimate(&tt_counters_hll_values(ht, i)[TT_HLL_ALL]);
+	for (i = 0; day != 0 && i < tt_counters_rows(ds, TT_COUNTERS_SRCS); i++) {
+		tt_counters_row(ds, TT_COUNTERS_SRCS, i, &row);
+		if (row.minute == day && row.sensor < n && row.item == 0)
+			rows[row.sensor].srcs_today = tt_hll_estimate(&row.srcs[TT_HLL_ALL]);
 	}
 }
 

@@ -8,8 +8,6 @@
  * (tt_counters_merge_since()). A live appliance holds a minute or two here;
  * a replay at most what one collection brings.
  */
-#define _GNU_SOURCE
-#define _GNU_SOURCE
 #include "tt_alerts_feed.h"
 
 #include <errno.h>
@@ -44,11 +42,9 @@ struct tt_alerts_feed {
 	struct scope_sums *sums;                       /* [n_sensors + 1]: all last */
 };
 
-/* A table's cells of the complete buckets, sorted by bucket. */
+/* A table's rows of the complete buckets, by bucket, and the one to read next. */
 struct run {
-	const struct tt_table *t;
-	uint32_t *idx;
-	uint32_t n;
+	struct tt_counters_rows rows;
 	uint32_t pos;
 };
 
@@ -124,46 +120,16 @@ tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 	return rc;
 }
 
-static int
-by_minute(const void *a, const void *b, void *arg)
+static const struct tt_counters_row *
+cur_row(const struct run *r)
 {
-	const struct tt_table *t = arg;
-	uint32_t x = tt_table_key(t, *(const uint32_t *)a)->minute;
-	uint32_t y = tt_table_key(t, *(const uint32_t *)b)->minute;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * The cells of buckets from @p from to before @p end, sorted by bucket.
- * Cells before @p from came late, for a bucket judged already: they are
- * counted in Redis, not judged again.
- */
-static int
-make_run(const struct tt_table *t, uint32_t from, uint32_t end, struct run *r)
-{
-	uint32_t i, cells = tt_table_cells(t);
-
-	r->t = t;
-	r->n = 0;
-	r->pos = 0;
-	r->idx = malloc((cells ? cells : 1) * sizeof(*r->idx));
-	if (r->idx == NULL)
-		return -ENOMEM;
-	for (i = 0; i < cells; i++) {
-		uint32_t m = tt_table_key(t, i)->minute;
-
-		if (m >= from && m < end)
-			r->idx[r->n++] = i;
-	}
-	qsort_r(r->idx, r->n, sizeof(*r->idx), by_minute, (void *)t);
-	return 0;
+	return &r->rows.row[r->pos];
 }
 
 static bool
 at_bucket(const struct run *r, uint32_t bucket)
 {
-	return r->pos < r->n && tt_table_key(r->t, r->idx[r->pos])->minute == bucket;
+	return r->pos < r->rows.n && cur_row(r)->minute == bucket;
 }
 
 static uint32_t
@@ -183,47 +149,44 @@ observe_bucket(struct tt_alerts_feed *f, struct run *runs, uint32_t bucket)
 
 	memset(f->sums, 0, (f->n_sensors + 1) * sizeof(*f->sums));
 	for (; rc == 0 && at_bucket(port, bucket); port->pos++) {
-		uint32_t c = port->idx[port->pos];
-		const struct tt_cell_key *k = tt_table_key(port->t, c);
-		const uint64_t *v = tt_table_values(port->t, c);
-		uint64_t mirai = v[TT_PV_CLASS(TT_CLASS_MIRAI)];
+		const struct tt_counters_row *r = cur_row(port);
+		uint64_t pkts = r->counts[TT_PORT_COL_PKTS];
+		uint64_t mirai = r->counts[tt_schema_class_col(TT_CLASS_MIRAI)];
 
-		scope = scope_of(f, k->sensor, &slot);
+		scope = scope_of(f, r->sensor, &slot);
 		f->sums[slot].seen = true;
-		f->sums[slot].pkts += v[TT_PV_PKTS];
-		f->sums[slot].home_mirai_pkts += v[TT_PV_HOME_MIRAI];
-		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, k->item, v[TT_PV_PKTS], 0);
+		f->sums[slot].pkts += pkts;
+		f->sums[slot].home_mirai_pkts += r->counts[TT_PORT_COL_HOME_MIRAI];
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, r->item, pkts, 0);
 		if (rc == 0 && mirai != 0)
-			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, k->item,
+			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, r->item,
 				mirai, 0);
 	}
 	for (; rc == 0 && at_bucket(country, bucket); country->pos++) {
-		uint32_t c = country->idx[country->pos];
-		const struct tt_cell_key *k = tt_table_key(country->t, c);
+		const struct tt_counters_row *r = cur_row(country);
 
-		scope = scope_of(f, k->sensor, &slot);
-		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_COUNTRY, k->item,
-			tt_table_values(country->t, c)[TT_CV_PKTS], 0);
+		scope = scope_of(f, r->sensor, &slot);
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_COUNTRY, r->item,
+			r->counts[TT_COUNTRY_COL_PKTS], 0);
 	}
-	/* Group 0 of a merged shard is the whole scope's sources; others a watched service's. */
+	/* Row 0 of a scope in a merged shard is all its sources; others a watched service's. */
 	for (; rc == 0 && at_bucket(hll, bucket); hll->pos++) {
-		uint32_t c = hll->idx[hll->pos];
-		const struct tt_cell_key *k = tt_table_key(hll->t, c);
-		const struct tt_hll *h = tt_counters_hll_values(hll->t, c);
+		const struct tt_counters_row *r = cur_row(hll);
+		const struct tt_hll *h = r->srcs;
 		uint64_t mirai;
 
-		scope = scope_of(f, k->sensor, &slot);
-		if (k->item == 0) {
+		scope = scope_of(f, r->sensor, &slot);
+		if (r->item == 0) {
 			f->sums[slot].seen = true;
 			f->sums[slot].srcs = tt_hll_estimate(&h[TT_HLL_ALL]);
 			f->sums[slot].home_mirai_srcs = tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]);
 			continue;
 		}
-		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, k->item, 0,
+		rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_SERVICE, r->item, 0,
 			tt_hll_estimate(&h[TT_HLL_ALL]));
 		mirai = tt_hll_empty(&h[TT_HLL_MIRAI]) ? 0 : tt_hll_estimate(&h[TT_HLL_MIRAI]);
 		if (rc == 0 && mirai != 0)
-			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, k->item,
+			rc = tt_alerts_observe(f->det, scope, TT_ALERTS_DIM_MIRAI_SERVICE, r->item,
 				0, mirai);
 	}
 	for (i = 0; rc == 0 && i <= f->n_sensors; i++) {
@@ -250,7 +213,7 @@ judge(struct tt_alerts_feed *f, enum tt_alerts_res res, struct run *runs, uint32
 		/* late cells of a bucket judged already: counted in Redis, not judged again */
 		unsigned int j;
 
-		for (j = 0; j < 3; j++)
+		for (j = 0; j < TT_COUNTERS_TABLES; j++)
 			while (at_bucket(&runs[j], bucket))
 				runs[j].pos++;
 		return 0;
@@ -272,9 +235,9 @@ next_data(const struct run *runs)
 	uint32_t m = UINT32_MAX;
 	unsigned int j;
 
-	for (j = 0; j < 3; j++)
-		if (runs[j].pos < runs[j].n) {
-			uint32_t b = tt_table_key(runs[j].t, runs[j].idx[runs[j].pos])->minute;
+	for (j = 0; j < TT_COUNTERS_TABLES; j++)
+		if (runs[j].pos < runs[j].rows.n) {
+			uint32_t b = cur_row(&runs[j])->minute;
 
 			m = b < m ? b : m;
 		}
@@ -286,18 +249,20 @@ advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
 		tt_alerts_emit_cb emit, void *ctx)
 {
 	const struct tt_shard *s = f->open[res];
-	const struct tt_table *tables[3] = {
-		tt_counters_port_table(s), tt_counters_country_table(s), tt_counters_hll_table(s),
-	};
 	uint32_t step = bucket_minutes(res), b, data;
-	struct run runs[3];
+	struct run runs[TT_COUNTERS_TABLES];
 	struct tt_shard *kept;
 	unsigned int j;
 	int rc = 0;
 
 	memset(runs, 0, sizeof(runs));
-	for (j = 0; rc == 0 && j < 3; j++)
-		rc = make_run(tables[j], f->next[res], end, &runs[j]);
+	/*
+	 * Cells before next[res] came late, for a bucket judged already: they
+	 * are counted in Redis, not judged again.
+	 */
+	for (j = 0; rc == 0 && j < TT_COUNTERS_TABLES; j++)
+		rc = tt_counters_sorted(s, j, TT_COUNTERS_BY_MINUTE, f->next[res], end,
+			&runs[j].rows);
 	for (b = f->next[res]; rc == 0; b += step) {
 		data = next_data(runs);
 		if (b == 0 || (data != UINT32_MAX && data > b && data - b > MAX_SILENT_MINUTES))
@@ -309,8 +274,8 @@ advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
 	}
 	if (f->next[res] != 0 && end > f->next[res] && end - f->next[res] > MAX_SILENT_MINUTES)
 		f->next[res] = end / step * step;
-	for (j = 0; j < 3; j++)
-		free(runs[j].idx);
+	for (j = 0; j < TT_COUNTERS_TABLES; j++)
+		tt_counters_rows_free(&runs[j].rows);
 	if (rc != 0)
 		return rc;
 	/* Keep the buckets not judged yet; what was judged goes. */

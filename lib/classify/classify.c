@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const class_names[TT_CLASS_COUNT] = {
-	[TT_CLASS_OTHER] = "other",
-	[TT_CLASS_BACKSCATTER] = "backscatter",
-	[TT_CLASS_MIRAI] = "mirai",
-	[TT_CLASS_MASSCAN] = "masscan",
-	[TT_CLASS_ZMAP] = "zmap",
-	[TT_CLASS_NMAP] = "nmap",
-	[TT_CLASS_UNICORN] = "unicorn",
-};
-
 /* ISO 3166-1 alpha-2, officially assigned codes (249). */
 static const char assigned_countries[] =
 	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ "
@@ -35,12 +25,6 @@ static const char assigned_countries[] =
 	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ "
 	"TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ "
 	"UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW ";
-
-const char *
-tt_classify_class_name(enum tt_class c)
-{
-	return (unsigned int)c < TT_CLASS_COUNT ? class_names[c] : "?";
-}
 
 int
 tt_classify_service_format(uint32_t svc, char *buf, size_t len)

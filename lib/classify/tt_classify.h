@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #include "tt_parse.h"
+#include "tt_schema.h"
+
+/* Transitional: callers not yet moved to tt_schema_class_name(). */
+#define tt_classify_class_name tt_schema_class_name
 
 /*
  * A service key is (kind << 16 | value): value is the destination port for
@@ -38,16 +42,7 @@ enum tt_svc_kind {
 /* Longest formatted service key, "ip/255" or "udp/65535", plus NUL. */
 #define TT_SVC_STR_MAX 16
 
-enum tt_class {
-	TT_CLASS_OTHER,
-	TT_CLASS_BACKSCATTER,
-	TT_CLASS_MIRAI,
-	TT_CLASS_MASSCAN,
-	TT_CLASS_ZMAP,
-	TT_CLASS_NMAP,
-	TT_CLASS_UNICORN,
-	TT_CLASS_COUNT,
-};
+/* enum tt_class and the class names: tt_schema.h */
 
 /*
  * Countries are two upper-case letters packed into 0..675; TT_COUNTRY_ZZ is
@@ -110,8 +105,6 @@ int tt_classify_service_format(uint32_t svc, char *buf, size_t len);
 /** Parse "tcp/23", "udp/53", "icmp", "icmp6", "ip/47", "tcp", "udp". @return 0 or -EINVAL. */
 int tt_classify_service_parse(const char *s, uint32_t *svc);
 
-/** Class name as published ("mirai"). */
-const char *tt_classify_class_name(enum tt_class c);
 
 /** Pack "JP" into 0..675. @return the index, or -EINVAL if not two A-Z letters. */
 int tt_classify_country_index(const char *cc);

@@ -58,7 +58,7 @@ table_reset(struct tt_table *t)
 
 /* Double the capacity, re-inserting in the old insertion order. */
 int
-tt_table_grow(struct tt_table *t)
+table_grow(struct tt_table *t)
 {
 	struct tt_table n;
 	uint32_t i;
@@ -69,7 +69,7 @@ tt_table_grow(struct tt_table *t)
 		return rc;
 	for (i = 0; i < t->used; i++) {
 		uint32_t slot = t->order[i];
-		uint64_t *v = tt_table_find_or_add(&n, cell_key(t, slot), false);
+		uint64_t *v = table_find_or_add(&n, cell_key(t, slot), false);
 
 		memcpy(v, cell_values(t, slot), t->width * sizeof(*v));
 	}
@@ -88,10 +88,10 @@ tt_counters_create(const struct tt_counters_conf *conf)
 		return NULL;
 	s->growable = conf->growable;
 	s->keep_sources = !conf->growable || conf->keep_sources;
-	rc = table_init(&s->port, conf->port_cells, TT_PV_COUNT, conf->growable);
+	rc = table_init(&s->port, conf->port_cells, TT_PORT_COLS, conf->growable);
 	if (rc != 0)
 		goto err_free_shard;
-	rc = table_init(&s->country, conf->country_cells, TT_CV_COUNT, conf->growable);
+	rc = table_init(&s->country, conf->country_cells, TT_COUNTRY_COLS, conf->growable);
 	if (rc != 0)
 		goto err_fini_port;
 	rc = table_init(&s->hll, conf->hll_cells,
@@ -179,8 +179,8 @@ dst_cell(struct tt_table *dst, const struct tt_cell_key *k)
 	uint64_t *d;
 
 	for (;;) {
-		d = tt_table_find_or_add(dst, k, !dst->growable);
-		if (d != NULL || !dst->growable || tt_table_grow(dst) != 0)
+		d = table_find_or_add(dst, k, !dst->growable);
+		if (d != NULL || !dst->growable || table_grow(dst) != 0)
 			return d;
 	}
 }
@@ -309,34 +309,10 @@ tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 	return tt_counters_merge_since(dst, src, bucket_minutes, with_all, 0);
 }
 
-const struct tt_table *
-tt_counters_port_table(const struct tt_shard *s)
-{
-	return &s->port;
-}
-
-const struct tt_table *
-tt_counters_country_table(const struct tt_shard *s)
-{
-	return &s->country;
-}
-
 struct tt_src_deltas *
 tt_counters_src_deltas(const struct tt_shard *s)
 {
 	return s->src;
-}
-
-const struct tt_table *
-tt_counters_hll_table(const struct tt_shard *s)
-{
-	return &s->hll;
-}
-
-const struct tt_hll *
-tt_counters_hll_values(const struct tt_table *t, uint32_t i)
-{
-	return (const struct tt_hll *)tt_table_values(t, i);
 }
 
 uint64_t
@@ -363,24 +339,6 @@ tt_counters_lost(const struct tt_shard *s)
 	return s->lost;
 }
 
-uint32_t
-tt_table_cells(const struct tt_table *t)
-{
-	return t->used;
-}
-
-const struct tt_cell_key *
-tt_table_key(const struct tt_table *t, uint32_t i)
-{
-	return cell_key(t, t->order[i]);
-}
-
-const uint64_t *
-tt_table_values(const struct tt_table *t, uint32_t i)
-{
-	return cell_values(t, t->order[i]);
-}
-
 static uint64_t
 table_memory(const struct tt_table *t)
 {
@@ -401,7 +359,7 @@ tt_counters_memory(const struct tt_shard *s)
 	m += tt_src_deltas_memory(s->src);
 	if (s->growable) {
 		for (i = 0; i < s->hll.used; i++) {
-			const struct tt_hll *h = tt_counters_hll_values(&s->hll, i);
+			const struct tt_hll *h = (const struct tt_hll *)cell_values(&s->hll, s->hll.order[i]);
 
 			for (v = 0; v < TT_HLL_VARIANTS; v++)
 				m += tt_hll_memory(&h[v]);
@@ -410,47 +368,163 @@ tt_counters_memory(const struct tt_shard *s)
 	return m;
 }
 
-static const char *const total_names[TT_T_COUNT] = {
-	"pkts", "bytes", "tcp", "udp", "icmp", "other", "v6", "home", "abroad",
-	"malformed", "backscatter", "mirai", "masscan", "zmap", "nmap", "unicorn",
-	"home_mirai",
-};
-
-const char *
-tt_counters_total_name(enum tt_total t)
-{
-	return (unsigned int)t < TT_T_COUNT ? total_names[t] : "?";
-}
-
+/* A port cell into a totals array, by the schema's rule for each field. */
 void
 tt_counters_totals_add(uint64_t *t, uint32_t svc, const uint64_t *v)
 {
-	unsigned int c;
+	enum tt_svc_kind kind = TT_SVC_KIND(svc);
+	bool tcp = kind == TT_SVC_TCP || kind == TT_SVC_TCP_BARE;
+	bool udp = kind == TT_SVC_UDP || kind == TT_SVC_UDP_BARE;
+	bool icmp = kind == TT_SVC_ICMP || kind == TT_SVC_ICMP6;
+	unsigned int f;
 
-	t[TT_T_PKTS] += v[TT_PV_PKTS];
-	t[TT_T_BYTES] += v[TT_PV_BYTES];
-	switch (TT_SVC_KIND(svc)) {
-	case TT_SVC_TCP:
-	case TT_SVC_TCP_BARE:
-		t[TT_T_TCP] += v[TT_PV_PKTS];
-		break;
-	case TT_SVC_UDP:
-	case TT_SVC_UDP_BARE:
-		t[TT_T_UDP] += v[TT_PV_PKTS];
-		break;
-	case TT_SVC_ICMP:
-	case TT_SVC_ICMP6:
-		t[TT_T_ICMP] += v[TT_PV_PKTS];
-		break;
-	default:
-		t[TT_T_OTHER] += v[TT_PV_PKTS];
-		break;
+	for (f = 0; f < TT_T_COUNT; f++) {
+		uint64_t n = v[tt_schema_total_col(f)];
+
+		switch (tt_schema_total_rule(f)) {
+		case TT_TOTAL_SUM:
+			break;
+		case TT_TOTAL_TCP:
+			n = tcp ? n : 0;
+			break;
+		case TT_TOTAL_UDP:
+			n = udp ? n : 0;
+			break;
+		case TT_TOTAL_ICMP:
+			n = icmp ? n : 0;
+			break;
+		case TT_TOTAL_OTHER_PROTO:
+			n = tcp || udp || icmp ? 0 : n;
+			break;
+		case TT_TOTAL_ABROAD:
+			n -= v[TT_PORT_COL_HOME];
+			break;
+		}
+		t[f] += n;
 	}
-	t[TT_T_V6] += v[TT_PV_V6];
-	t[TT_T_HOME] += v[TT_PV_HOME];
-	t[TT_T_ABROAD] += v[TT_PV_PKTS] - v[TT_PV_HOME];
-	t[TT_T_MALFORMED] += v[TT_PV_MALFORMED];
-	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++)
-		t[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER] += v[TT_PV_CLASS(c)];
-	t[TT_T_HOME_MIRAI] += v[TT_PV_HOME_MIRAI];
+}
+
+/* --- reading: rows --- */
+
+static const struct tt_table *
+table_of(const struct tt_shard *s, enum tt_counters_table t)
+{
+	return t == TT_COUNTERS_PORT ? &s->port : t == TT_COUNTERS_COUNTRY ? &s->country : &s->hll;
+}
+
+uint32_t
+tt_counters_rows(const struct tt_shard *s, enum tt_counters_table t)
+{
+	return table_of(s, t)->used;
+}
+
+static void
+row_of(const struct tt_table *tab, enum tt_counters_table t, uint32_t i,
+		struct tt_counters_row *out)
+{
+	const struct tt_cell_key *k = cell_key(tab, tab->order[i]);
+	const uint64_t *v = cell_values(tab, tab->order[i]);
+
+	out->minute = k->minute;
+	out->sensor = k->sensor;
+	out->item = k->item;
+	out->order = i;
+	out->counts = t == TT_COUNTERS_SRCS ? NULL : v;
+	out->srcs = t == TT_COUNTERS_SRCS ? (const struct tt_hll *)v : NULL;
+}
+
+void
+tt_counters_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
+		struct tt_counters_row *out)
+{
+	row_of(table_of(s, t), t, i, out);
+}
+
+static int
+by_scope(const void *a, const void *b)
+{
+	const struct tt_counters_row *x = a, *y = b;
+
+	if (x->sensor != y->sensor)
+		return x->sensor < y->sensor ? -1 : 1;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+static int
+by_sensor(const void *a, const void *b)
+{
+	const struct tt_counters_row *x = a, *y = b;
+
+	if (x->sensor != y->sensor)
+		return x->sensor < y->sensor ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
+by_minute(const void *a, const void *b)
+{
+	const struct tt_counters_row *x = a, *y = b;
+
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int
+tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
+		enum tt_counters_order o, uint32_t from_minute, uint32_t end_minute,
+		struct tt_counters_rows *out)
+{
+	static int (*const cmp[])(const void *, const void *) = {
+		[TT_COUNTERS_BY_SCOPE] = by_scope,
+		[TT_COUNTERS_BY_SENSOR] = by_sensor,
+		[TT_COUNTERS_BY_MINUTE] = by_minute,
+	};
+	const struct tt_table *tab = table_of(s, t);
+	uint32_t i;
+
+	out->n = 0;
+	out->row = malloc((tab->used ? tab->used : 1) * sizeof(*out->row));
+	if (out->row == NULL)
+		return -ENOMEM;
+	for (i = 0; i < tab->used; i++) {
+		uint32_t m = cell_key(tab, tab->order[i])->minute;
+
+		if (m >= from_minute && m < end_minute)
+			row_of(tab, t, i, &out->row[out->n++]);
+	}
+	/* Every order ends in a unique key, so an unstable sort gives one result. */
+	qsort(out->row, out->n, sizeof(*out->row), cmp[o]);
+	return 0;
+}
+
+void
+tt_counters_rows_free(struct tt_counters_rows *r)
+{
+	free(r->row);
+	r->row = NULL;
+	r->n = 0;
+}
+
+uint64_t
+tt_counters_scope_pkts(const struct tt_shard *s, uint16_t sensor)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->port.used; i++) {
+		uint32_t slot = s->port.order[i];
+
+		if (cell_key(&s->port, slot)->sensor == sensor)
+			n += cell_values(&s->port, slot)[TT_PORT_COL_PKTS];
+	}
+	return n;
+}
+
+uint32_t
+tt_counters_cells(const struct tt_shard *s)
+{
+	return s->port.used + s->country.used + s->hll.used;
 }

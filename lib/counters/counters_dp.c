@@ -66,7 +66,7 @@ find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, 
 }
 
 uint64_t *
-tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
+table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
 {
 	return find_or_add_hashed(t, k, key_hash(k), reserve);
 }
@@ -79,7 +79,7 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
 	if (v != NULL)
 		return v;
 	k->item = TT_SVC(TT_SVC_OVERFLOW, 0);
-	v = tt_table_find_or_add(t, k, true);
+	v = table_find_or_add(t, k, true);
 	if (v != NULL)
 		s->overflowed++;
 	else
@@ -226,20 +226,20 @@ tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 
 	v = find_or_overflow(s, &s->port, &k, p->hash[TT_CELL_PORT]);
 	if (v != NULL) {
-		v[TT_PV_PKTS]++;
-		v[TT_PV_BYTES] += p->bytes;
-		v[TT_PV_HOME] += p->home;
-		v[TT_PV_V6] += p->v6;
-		v[TT_PV_MALFORMED] += p->malformed;
-		v[TT_PV_HOME_MIRAI] += p->home && mirai;
+		v[TT_PORT_COL_PKTS]++;
+		v[TT_PORT_COL_BYTES] += p->bytes;
+		v[TT_PORT_COL_HOME] += p->home;
+		v[TT_PORT_COL_V6] += p->v6;
+		v[TT_PORT_COL_MALFORMED] += p->malformed;
+		v[TT_PORT_COL_HOME_MIRAI] += p->home && mirai;
 		if (p->klass != TT_CLASS_OTHER)
-			v[TT_PV_CLASS(p->klass)]++;
+			v[tt_schema_class_col(p->klass)]++;
 	}
 	k.item = p->country;
 	v = find_or_overflow(s, &s->country, &k, p->hash[TT_CELL_COUNTRY]);
 	if (v != NULL) {
-		v[TT_CV_PKTS]++;
-		v[TT_CV_MIRAI] += mirai;
+		v[TT_COUNTRY_COL_PKTS]++;
+		v[TT_COUNTRY_COL_MIRAI] += mirai;
 	}
 	k.item = tt_counters_group_item(p);
 	count_source(s, &k, p->hash[TT_CELL_GROUP], p);

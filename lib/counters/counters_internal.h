@@ -4,6 +4,15 @@
 
 #include "tt_counters.h"
 
+/* A cell's key; readers outside counters see rows (struct tt_counters_row). */
+struct tt_cell_key {
+	uint32_t minute;               /* UTC minutes since the epoch; 0 once collapsed */
+	uint16_t sensor;               /* sensor index, or TT_SCOPE_ALL */
+	uint16_t used;                 /* 1 in an occupied slot */
+	uint32_t item;                 /* service key, or country index */
+	uint32_t reserved;
+};
+
 /*
  * Open addressing with linear probing. A cell is its key followed by its
  * values, padded to a power of two and aligned, so finding and counting a
@@ -65,8 +74,8 @@ struct tt_shard {
 #define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))
 #define HLL_SET_WORDS (sizeof(struct tt_hll) * TT_HLL_VARIANTS / sizeof(uint64_t))
 
-uint64_t *tt_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
+uint64_t *table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
 		bool reserve);
-int tt_table_grow(struct tt_table *t);
+int table_grow(struct tt_table *t);
 
 #endif /* TT_COUNTERS_INTERNAL_H */

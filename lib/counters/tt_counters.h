@@ -34,37 +34,28 @@
 #include <stdint.h>
 
 #include "tt_classify.h"
+#include "tt_schema.h"
 #include "tt_hll.h"
 #include "tt_sources.h"
 
-enum tt_port_val {
-	TT_PV_PKTS,
-	TT_PV_BYTES,
-	TT_PV_HOME,
-	TT_PV_V6,
-	TT_PV_MALFORMED,
-	TT_PV_HOME_MIRAI,
-	TT_PV_CLASS0,                  /* + class - 1, for backscatter..unicorn */
-	TT_PV_COUNT = TT_PV_CLASS0 + TT_CLASS_COUNT - 1,
-};
-#define TT_PV_CLASS(c) (TT_PV_CLASS0 + (c) - 1)
+/*
+ * Cell columns (enum tt_port_col, enum tt_country_col) and the totals
+ * (enum tt_total) are the schema's: tt_schema.h.
+ */
 
-enum tt_country_val {
-	TT_CV_PKTS,
-	TT_CV_MIRAI,
-	TT_CV_COUNT,
-};
-
-/* The totals hash of a scope (DESIGN.md section 5), in that order. */
-enum tt_total {
-	TT_T_PKTS, TT_T_BYTES, TT_T_TCP, TT_T_UDP, TT_T_ICMP, TT_T_OTHER, TT_T_V6,
-	TT_T_HOME, TT_T_ABROAD, TT_T_MALFORMED, TT_T_BACKSCATTER, TT_T_MIRAI,
-	TT_T_MASSCAN, TT_T_ZMAP, TT_T_NMAP, TT_T_UNICORN, TT_T_HOME_MIRAI,
-	TT_T_COUNT,
-};
-
-/** Field name of a totals entry ("pkts", "home_mirai", ...). */
-const char *tt_counters_total_name(enum tt_total t);
+/* Transitional spellings, until every reader uses the schema's names. */
+#define TT_PV_PKTS TT_PORT_COL_PKTS
+#define TT_PV_BYTES TT_PORT_COL_BYTES
+#define TT_PV_HOME TT_PORT_COL_HOME
+#define TT_PV_V6 TT_PORT_COL_V6
+#define TT_PV_MALFORMED TT_PORT_COL_MALFORMED
+#define TT_PV_HOME_MIRAI TT_PORT_COL_HOME_MIRAI
+#define TT_PV_COUNT TT_PORT_COLS
+#define TT_PV_CLASS(c) (TT_PORT_COL_BACKSCATTER + (c) - TT_CLASS_BACKSCATTER)
+#define TT_CV_PKTS TT_COUNTRY_COL_PKTS
+#define TT_CV_MIRAI TT_COUNTRY_COL_MIRAI
+#define TT_CV_COUNT TT_COUNTRY_COLS
+#define tt_counters_total_name tt_schema_total_name
 
 /** Add a port cell (service @p svc, values @p v) into a totals array. */
 void tt_counters_totals_add(uint64_t *totals, uint32_t svc, const uint64_t *v);
@@ -72,15 +63,7 @@ void tt_counters_totals_add(uint64_t *totals, uint32_t svc, const uint64_t *v);
 /* The sensor index under which the merged "all" scope is kept. */
 #define TT_SCOPE_ALL UINT16_MAX
 
-struct tt_cell_key {
-	uint32_t minute;               /* UTC minutes since the epoch; 0 once collapsed */
-	uint16_t sensor;               /* sensor index, or TT_SCOPE_ALL */
-	uint16_t used;                 /* 1 in an occupied slot */
-	uint32_t item;                 /* service key, or country index */
-	uint32_t reserved;
-};
 
-struct tt_table;
 struct tt_shard;
 
 struct tt_counters_conf {
@@ -215,13 +198,65 @@ int tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
 int tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
 		uint32_t bucket_minutes, bool with_all, uint32_t from_minute);
 
-/** The tables of a shard, for reading. */
-const struct tt_table *tt_counters_port_table(const struct tt_shard *s);
-const struct tt_table *tt_counters_country_table(const struct tt_shard *s);
-const struct tt_table *tt_counters_hll_table(const struct tt_shard *s);
+/*
+ * Reading a shard. Control plane. Readers see rows, never cells: where a
+ * count belongs (bucket, scope, item) and its values, in the schema's
+ * columns. The port and country tables read alike in every shard; the srcs
+ * table only in a merged one (a worker's holds handles into its pool). A
+ * row is valid while the shard is unchanged.
+ */
+enum tt_counters_table {
+	TT_COUNTERS_PORT,              /* item: a service key */
+	TT_COUNTERS_COUNTRY,           /* item: a country index, or an overflow key */
+	TT_COUNTERS_SRCS,              /* item: 0 for the whole scope, or a watched service */
+	TT_COUNTERS_TABLES,
+};
 
-/** The four HLLs of cell i of a growable shard's hll table. */
-const struct tt_hll *tt_counters_hll_values(const struct tt_table *t, uint32_t i);
+struct tt_counters_row {
+	uint32_t minute;               /* the bucket's first minute; 0 in a run total */
+	uint16_t sensor;               /* sensor index, or TT_SCOPE_ALL */
+	uint32_t item;
+	uint32_t order;                /* position in the table's insertion order */
+	const uint64_t *counts;        /* port: [TT_PORT_COLS], country: [TT_COUNTRY_COLS] */
+	const struct tt_hll *srcs;     /* srcs: [TT_HLL_VARIANTS]; NULL for the others */
+};
+
+/** Rows of a table. */
+uint32_t tt_counters_rows(const struct tt_shard *s, enum tt_counters_table t);
+
+/** Row @p i, in insertion order. */
+void tt_counters_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
+		struct tt_counters_row *out);
+
+enum tt_counters_order {
+	TT_COUNTERS_BY_SCOPE,          /* sensor (TT_SCOPE_ALL last), minute, item */
+	TT_COUNTERS_BY_SENSOR,         /* sensor; insertion order within one */
+	TT_COUNTERS_BY_MINUTE,         /* minute; insertion order within one */
+};
+
+/* Rows in an order: the flush plan walks scopes, the alert feed buckets. */
+struct tt_counters_rows {
+	struct tt_counters_row *row;
+	uint32_t n;
+};
+
+/**
+ * The rows of table @p t whose minute is in [@p from_minute, @p end_minute),
+ * in order @p o. Cost: a copy of their keys and a sort.
+ * @return 0, or -ENOMEM (nothing to free then).
+ */
+int tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
+		enum tt_counters_order o, uint32_t from_minute, uint32_t end_minute,
+		struct tt_counters_rows *out);
+
+/** Free what tt_counters_sorted() made; a zeroed list is a no-op. */
+void tt_counters_rows_free(struct tt_counters_rows *r);
+
+/** Packets of the shard's cells under @p sensor (TT_SCOPE_ALL: the all scope's). */
+uint64_t tt_counters_scope_pkts(const struct tt_shard *s, uint16_t sensor);
+
+/** Cells of every table (what a flush writes, roughly one command each). */
+uint32_t tt_counters_cells(const struct tt_shard *s);
 
 /** The shard's per-interval source deltas (fed by tt_src_update()). */
 struct tt_src_deltas *tt_counters_src_deltas(const struct tt_shard *s);
@@ -234,11 +269,6 @@ uint64_t tt_counters_src_dropped(const struct tt_shard *s);
 
 /** HLL register updates a worker shard could not keep (pools or table full). */
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
-
-/* Reading a table: cells in insertion order, i in [0, tt_table_cells()). */
-uint32_t tt_table_cells(const struct tt_table *t);
-const struct tt_cell_key *tt_table_key(const struct tt_table *t, uint32_t i);
-const uint64_t *tt_table_values(const struct tt_table *t, uint32_t i);
 
 /** Bytes of memory a shard holds (benchmarks, telemetry). */
 uint64_t tt_counters_memory(const struct tt_shard *s);

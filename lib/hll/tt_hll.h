@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tt_schema.h"
+
 enum {
 	TT_HLL_P = 14,
 	TT_HLL_REGISTERS = 1 << TT_HLL_P,
@@ -33,14 +35,7 @@ enum {
 	TT_HLL_POOL_SPARSE_MAX = 32,   /* registers a worker keeps before going dense */
 };
 
-/* The four variants of a srcs key (DESIGN.md section 5). */
-enum tt_hll_variant {
-	TT_HLL_ALL,                    /* srcs, srcs:<svc> */
-	TT_HLL_HOME,                   /* srcs:home */
-	TT_HLL_MIRAI,                  /* srcs:mirai */
-	TT_HLL_HOME_MIRAI,             /* srcs:home:mirai */
-	TT_HLL_VARIANTS,
-};
+/* The variants of a srcs key, enum tt_hll_variant: tt_schema.h. */
 
 /*
  * MurmurHash2, 64-bit, reading little-endian words as Redis does. Inline:

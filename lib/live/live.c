@@ -112,20 +112,19 @@ static void
 scan_shard(struct tt_live *l, const struct tt_shard *s, uint32_t *min_minute,
 		uint32_t *max_minute)
 {
-	const struct tt_table *pt = tt_counters_port_table(s);
-	uint32_t i, n = tt_table_cells(pt);
+	uint32_t i, n = tt_counters_rows(s, TT_COUNTERS_PORT);
+	struct tt_counters_row r;
 
 	*min_minute = UINT32_MAX;
 	*max_minute = 0;
 	for (i = 0; i < n; i++) {
-		const struct tt_cell_key *k = tt_table_key(pt, i);
-
-		if (k->minute < *min_minute)
-			*min_minute = k->minute;
-		if (k->minute > *max_minute)
-			*max_minute = k->minute;
-		if (k->sensor < l->conf.n_sensors)
-			l->sensor_pkts[k->sensor] += tt_table_values(pt, i)[TT_PV_PKTS];
+		tt_counters_row(s, TT_COUNTERS_PORT, i, &r);
+		if (r.minute < *min_minute)
+			*min_minute = r.minute;
+		if (r.minute > *max_minute)
+			*max_minute = r.minute;
+		if (r.sensor < l->conf.n_sensors)
+			l->sensor_pkts[r.sensor] += r.counts[TT_PORT_COL_PKTS];
 	}
 }
 

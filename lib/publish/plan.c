@@ -26,21 +26,13 @@
 
 enum bucket_kind { B_MINUTE, B_HOUR, B_DAY, B_KINDS };
 
-/* Keys a bucket run may touch, for EXPIRE: a bit each. */
-enum metric {
-	M_TOTALS, M_PORT, M_PORT_HOME, M_PORT_CLASS0,
-	M_PORT_HOME_MIRAI = M_PORT_CLASS0 + TT_CLASS_COUNT - 1,
-	M_COUNTRY, M_COUNTRY_MIRAI, M_COUNT,
-};
-
-static const char *const variant_suffix[TT_HLL_VARIANTS] = {
-	"", ":home", ":mirai", ":home:mirai",
-};
-
+/*
+ * The rows of one table of one bucket kind, in the order the tags are
+ * written: sensors by index, then all (TT_SCOPE_ALL sorts last); within a
+ * tag by bucket, then item.
+ */
 struct sorted {
-	const struct tt_table *t;
-	uint32_t *idx;
-	uint32_t n;
+	struct tt_counters_rows rows;
 	uint32_t pos;
 };
 
@@ -61,55 +53,16 @@ tag_of(const struct tt_plan_conf *c, uint16_t sensor)
 	return sensor == TT_SCOPE_ALL ? c->n_sensors : sensor;
 }
 
-struct sort_ctx {
-	const struct tt_plan_conf *c;
-	const struct tt_table *t;
-};
-
-static int
-cell_cmp(const void *a, const void *b, void *arg)
+static const struct tt_counters_row *
+cur_row(const struct sorted *s)
 {
-	const struct sort_ctx *ctx = arg;
-	const struct tt_cell_key *x = tt_table_key(ctx->t, *(const uint32_t *)a);
-	const struct tt_cell_key *y = tt_table_key(ctx->t, *(const uint32_t *)b);
-	uint32_t tx = tag_of(ctx->c, x->sensor), ty = tag_of(ctx->c, y->sensor);
-
-	if (tx != ty)
-		return tx < ty ? -1 : 1;
-	if (x->minute != y->minute)
-		return x->minute < y->minute ? -1 : 1;
-	return x->item < y->item ? -1 : x->item > y->item;
-}
-
-static int
-sort_table(const struct tt_plan_conf *c, const struct tt_table *t, struct sorted *s)
-{
-	struct sort_ctx ctx = { .c = c, .t = t };
-	uint32_t i;
-
-	s->t = t;
-	s->n = tt_table_cells(t);
-	s->pos = 0;
-	s->idx = malloc((s->n ? s->n : 1) * sizeof(*s->idx));
-	if (s->idx == NULL)
-		return -ENOMEM;
-	for (i = 0; i < s->n; i++)
-		s->idx[i] = i;
-	qsort_r(s->idx, s->n, sizeof(*s->idx), cell_cmp, &ctx);
-	return 0;
+	return &s->rows.row[s->pos];
 }
 
 static bool
 at_tag(const struct plan *p, const struct sorted *s)
 {
-	return s->pos < s->n &&
-		tag_of(p->c, tt_table_key(s->t, s->idx[s->pos])->sensor) == p->tag;
-}
-
-static const struct tt_cell_key *
-cur_key(const struct sorted *s)
-{
-	return tt_table_key(s->t, s->idx[s->pos]);
+	return s->pos < s->rows.n && tag_of(p->c, cur_row(s)->sensor) == p->tag;
 }
 
 enum { MAX_ARGS = 48 };     /* an alert's XADD: 6 + 2 fields a value */
@@ -151,23 +104,6 @@ make_key(const struct plan *p, enum bucket_kind k, uint32_t minute, const char *
 	snprintf(buf, len, "%s:{%s}:%s:%s", p->c->prefix, p->tag_name, bucket, metric);
 }
 
-static void
-metric_name(enum metric m, char *buf, size_t len)
-{
-	switch (m) {
-	case M_TOTALS: snprintf(buf, len, "totals"); break;
-	case M_PORT: snprintf(buf, len, "port"); break;
-	case M_PORT_HOME: snprintf(buf, len, "port:home"); break;
-	case M_PORT_HOME_MIRAI: snprintf(buf, len, "port:home:mirai"); break;
-	case M_COUNTRY: snprintf(buf, len, "country"); break;
-	case M_COUNTRY_MIRAI: snprintf(buf, len, "country:mirai"); break;
-	default:
-		snprintf(buf, len, "port:%s",
-			tt_classify_class_name((enum tt_class)(m - M_PORT_CLASS0 + 1)));
-		break;
-	}
-}
-
 static uint32_t
 ttl_of(const struct plan *p, enum bucket_kind k)
 {
@@ -185,47 +121,76 @@ expire_nx(struct plan *p, const char *key, enum bucket_kind k)
 }
 
 static int
-zincrby(struct plan *p, enum bucket_kind k, uint32_t minute, enum metric m,
+zincrby(struct plan *p, enum bucket_kind k, uint32_t minute, enum tt_metric m,
 		uint64_t by, const char *member)
 {
-	char key[256], metric[32], n[24];
+	char key[256], n[24];
 	const char *argv[4] = { "ZINCRBY", key, n, member };
 
 	if (by == 0)
 		return 0;
-	metric_name(m, metric, sizeof(metric));
-	make_key(p, k, minute, metric, key, sizeof(key));
+	make_key(p, k, minute, tt_schema_metric_name(m), key, sizeof(key));
 	snprintf(n, sizeof(n), "%" PRIu64, by);
 	return emit(p, 4, argv, NULL);
 }
 
-/* Once per bucket run: the totals hash and an EXPIRE NX for each key written. */
+/*
+ * Once per bucket run: the totals hash and an EXPIRE NX for each key
+ * written, @p used holding a bit per enum tt_metric.
+ */
 static int
 close_run(struct plan *p, enum bucket_kind k, uint32_t minute, const uint64_t *totals,
 		uint32_t used)
 {
-	char key[256], metric[32], n[24];
+	char key[256], n[24];
+	bool totals_written = false;
 	unsigned int t, m;
 	int rc = 0;
 
 	if (totals != NULL) {
 		make_key(p, k, minute, "totals", key, sizeof(key));
 		for (t = 0; rc == 0 && t < TT_T_COUNT; t++) {
-			const char *argv[4] = { "HINCRBY", key, tt_counters_total_name(t), n };
+			const char *argv[4] = { "HINCRBY", key, tt_schema_total_name(t), n };
 
 			if (totals[t] == 0)
 				continue;
 			snprintf(n, sizeof(n), "%" PRIu64, totals[t]);
 			rc = emit(p, 4, argv, NULL);
-			used |= 1u << M_TOTALS;
+			totals_written = true;
 		}
+		if (rc == 0 && totals_written)
+			rc = expire_nx(p, key, k);
 	}
-	for (m = 0; rc == 0 && m < M_COUNT; m++) {
+	for (m = 0; rc == 0 && m < TT_M_COUNT; m++) {
 		if (!(used & (1u << m)))
 			continue;
-		metric_name(m, metric, sizeof(metric));
-		make_key(p, k, minute, metric, key, sizeof(key));
+		make_key(p, k, minute, tt_schema_metric_name(m), key, sizeof(key));
 		rc = expire_nx(p, key, k);
+	}
+	return rc;
+}
+
+/*
+ * The metrics of table @p t in one row: ZINCRBY each non-zero column the
+ * bucket kind carries. Sets a bit per metric in *used for close_run().
+ */
+static int
+row_metrics(struct plan *p, enum bucket_kind k, enum tt_schema_table t,
+		const struct tt_counters_row *r, const char *member, uint32_t *used)
+{
+	unsigned int m;
+	int rc = 0;
+
+	for (m = 0; rc == 0 && m < TT_M_COUNT; m++) {
+		uint64_t n;
+
+		if (tt_schema_metric_table(m) != t ||
+				(k == B_MINUTE && !tt_schema_metric_in_minutes(m)))
+			continue;
+		n = r->counts[tt_schema_metric_col(m)];
+		rc = zincrby(p, k, r->minute, m, n, member);
+		if (n != 0 || tt_schema_metric_in_minutes(m))
+			*used |= 1u << m;
 	}
 	return rc;
 }
@@ -237,35 +202,15 @@ port_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
 	int rc = 0;
 
 	while (rc == 0 && at_tag(p, s)) {
-		uint32_t minute = cur_key(s)->minute, used = 0;
+		uint32_t minute = cur_row(s)->minute, used = 0;
 		uint64_t totals[TT_T_COUNT] = { 0 };
 
-		while (rc == 0 && at_tag(p, s) && cur_key(s)->minute == minute) {
-			const struct tt_cell_key *key = cur_key(s);
-			const uint64_t *v = tt_table_values(s->t, s->idx[s->pos]);
-			unsigned int c;
+		while (rc == 0 && at_tag(p, s) && cur_row(s)->minute == minute) {
+			const struct tt_counters_row *r = cur_row(s);
 
-			tt_counters_totals_add(totals, key->item, v);
-			tt_classify_service_format(key->item, member, sizeof(member));
-			rc = zincrby(p, k, minute, M_PORT, v[TT_PV_PKTS], member);
-			used |= 1u << M_PORT;
-			if (k != B_MINUTE) {
-				if (rc == 0 && v[TT_PV_HOME])
-					rc = zincrby(p, k, minute, M_PORT_HOME, v[TT_PV_HOME], member);
-				if (rc == 0 && v[TT_PV_HOME_MIRAI])
-					rc = zincrby(p, k, minute, M_PORT_HOME_MIRAI,
-						v[TT_PV_HOME_MIRAI], member);
-				used |= (v[TT_PV_HOME] ? 1u << M_PORT_HOME : 0) |
-					(v[TT_PV_HOME_MIRAI] ? 1u << M_PORT_HOME_MIRAI : 0);
-				for (c = TT_CLASS_BACKSCATTER; rc == 0 && c < TT_CLASS_COUNT; c++) {
-					enum metric m = (enum metric)(M_PORT_CLASS0 + c - 1);
-
-					if (v[TT_PV_CLASS(c)] == 0)
-						continue;
-					rc = zincrby(p, k, minute, m, v[TT_PV_CLASS(c)], member);
-					used |= 1u << m;
-				}
-			}
+			tt_counters_totals_add(totals, r->item, r->counts);
+			tt_classify_service_format(r->item, member, sizeof(member));
+			rc = row_metrics(p, k, TT_SCHEMA_PORT, r, member, &used);
 			s->pos++;
 		}
 		if (rc == 0)
@@ -281,22 +226,16 @@ country_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
 	int rc = 0;
 
 	while (rc == 0 && at_tag(p, s)) {
-		uint32_t minute = cur_key(s)->minute, used = 0;
+		uint32_t minute = cur_row(s)->minute, used = 0;
 
-		while (rc == 0 && at_tag(p, s) && cur_key(s)->minute == minute) {
-			const struct tt_cell_key *key = cur_key(s);
-			const uint64_t *v = tt_table_values(s->t, s->idx[s->pos]);
+		while (rc == 0 && at_tag(p, s) && cur_row(s)->minute == minute) {
+			const struct tt_counters_row *r = cur_row(s);
 
-			if (key->item < TT_COUNTRY_COUNT)
-				tt_classify_country_code((uint16_t)key->item, member);
+			if (r->item < TT_COUNTRY_COUNT)
+				tt_classify_country_code((uint16_t)r->item, member);
 			else
 				snprintf(member, sizeof(member), "overflow");
-			rc = zincrby(p, k, minute, M_COUNTRY, v[TT_CV_PKTS], member);
-			used |= 1u << M_COUNTRY;
-			if (rc == 0 && k != B_MINUTE && v[TT_CV_MIRAI]) {
-				rc = zincrby(p, k, minute, M_COUNTRY_MIRAI, v[TT_CV_MIRAI], member);
-				used |= 1u << M_COUNTRY_MIRAI;
-			}
+			rc = row_metrics(p, k, TT_SCHEMA_COUNTRY, r, member, &used);
 			s->pos++;
 		}
 		if (rc == 0)
@@ -337,21 +276,21 @@ hll_runs(struct plan *p, enum bucket_kind k, struct sorted *s)
 	int rc = 0;
 
 	while (rc == 0 && at_tag(p, s)) {
-		const struct tt_cell_key *key = cur_key(s);
-		const struct tt_hll *h = tt_counters_hll_values(s->t, s->idx[s->pos]);
+		const struct tt_counters_row *r = cur_row(s);
 		unsigned int v;
 
 		/* Minute buckets carry the plain srcs key only. */
 		for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
-			if (k == B_MINUTE && (v != TT_HLL_ALL || key->item != 0))
+			if (k == B_MINUTE && (v != TT_HLL_ALL || r->item != 0))
 				continue;
-			if (key->item == 0) {
-				snprintf(metric, sizeof(metric), "srcs%s", variant_suffix[v]);
+			if (r->item == 0) {
+				snprintf(metric, sizeof(metric), "srcs%s", tt_schema_variant_suffix(v));
 			} else {
-				tt_classify_service_format(key->item, svc, sizeof(svc));
-				snprintf(metric, sizeof(metric), "srcs:%s%s", svc, variant_suffix[v]);
+				tt_classify_service_format(r->item, svc, sizeof(svc));
+				snprintf(metric, sizeof(metric), "srcs:%s%s", svc,
+					tt_schema_variant_suffix(v));
 			}
-			rc = pfmerge(p, k, key->minute, metric, &h[v]);
+			rc = pfmerge(p, k, r->minute, metric, &r->srcs[v]);
 		}
 		s->pos++;
 	}
@@ -487,23 +426,14 @@ static const char host_script[] =
 	"redis.call('EXPIRE', k, ARGV[11]) "
 	"return 1";
 
-/* The fingerprinted scanners with a rolling set of their own. */
-static const uint8_t scanner_classes[] = {
-	TT_CLASS_MASSCAN, TT_CLASS_ZMAP, TT_CLASS_NMAP, TT_CLASS_UNICORN,
-};
-
-enum rolling { R_MIRAI, R_MIRAI_HOME, R_SCANNER0, R_COUNT = R_SCANNER0 + 4 };
-
 static void
-rolling_key(const struct tt_plan_conf *c, enum rolling r, char *buf, size_t len)
+rolling_key(const struct tt_plan_conf *c, enum tt_rolling r, char *buf, size_t len)
 {
-	if (r == R_MIRAI)
-		snprintf(buf, len, "%s:{src}:mirai", c->prefix);
-	else if (r == R_MIRAI_HOME)
-		snprintf(buf, len, "%s:{src}:mirai:home", c->prefix);
-	else
-		snprintf(buf, len, "%s:{src}:%s", c->prefix,
-			tt_classify_class_name(scanner_classes[r - R_SCANNER0]));
+	enum tt_class klass;
+	const char *name = "?";
+
+	tt_schema_rolling(r, &name, &klass);
+	snprintf(buf, len, "%s:{src}:%s", c->prefix, name);
 }
 
 static void
@@ -529,7 +459,7 @@ src_host(struct plan *p, const struct tt_src_delta *d, const char *ip, const cha
 	snprintf(first, sizeof(first), "%u", d->first_seen);
 	for (k = 0; k < TT_CLASS_COUNT; k++)
 		if (d->class_mask & (1u << k))
-			csv_append(classes, sizeof(classes), tt_classify_class_name(k));
+			csv_append(classes, sizeof(classes), tt_schema_class_name(k));
 	tt_classify_country_code(d->country, cc);
 	if (c->asn_of != NULL) {
 		uint32_t n = c->asn_of(c->asn_ctx, d->addr, d->family);
@@ -604,27 +534,27 @@ src_flush(struct plan *p, const struct tt_src_deltas *deltas)
 			const char *za[5] = { "ZADD", key, "GT", when, ip };
 
 			snprintf(when, sizeof(when), "%u", d->class_last[TT_CLASS_MIRAI]);
-			rolling_key(c, R_MIRAI, key, sizeof(key));
+			rolling_key(c, TT_ROLLING_MIRAI, key, sizeof(key));
 			rc = emit(p, 5, za, NULL);
-			used |= 1u << R_MIRAI;
+			used |= 1u << TT_ROLLING_MIRAI;
 			if (rc == 0 && (d->flags & TT_SRC_HOME)) {
-				rolling_key(c, R_MIRAI_HOME, key, sizeof(key));
+				rolling_key(c, TT_ROLLING_MIRAI_HOME, key, sizeof(key));
 				rc = emit(p, 5, za, NULL);
-				used |= 1u << R_MIRAI_HOME;
+				used |= 1u << TT_ROLLING_MIRAI_HOME;
 			}
 			if (rc == 0)
 				rc = src_daily(p, d->day, "mirai", d->mirai_pkts, ip);
 		}
-		for (k = 0; rc == 0 && k < sizeof(scanner_classes); k++) {
+		for (k = 0; rc == 0 && k < TT_CLASS_COUNT; k++) {
 			char when[16];
 			const char *za[5] = { "ZADD", key, "GT", when, ip };
 
-			if (!(d->class_mask & (1u << scanner_classes[k])))
+			if (!tt_schema_class_rolling(k) || !(d->class_mask & (1u << k)))
 				continue;
-			snprintf(when, sizeof(when), "%u", d->class_last[scanner_classes[k]]);
-			rolling_key(c, R_SCANNER0 + k, key, sizeof(key));
+			snprintf(when, sizeof(when), "%u", d->class_last[k]);
+			rolling_key(c, TT_ROLLING_CLASS(k), key, sizeof(key));
 			rc = emit(p, 5, za, NULL);
-			used |= 1u << (R_SCANNER0 + k);
+			used |= 1u << TT_ROLLING_CLASS(k);
 		}
 		if (rc == 0 && d->victim_pkts != 0)
 			rc = src_daily(p, d->day, "victims", d->victim_pkts, ip);
@@ -636,7 +566,7 @@ src_flush(struct plan *p, const struct tt_src_deltas *deltas)
 		newest = (uint32_t)time(NULL);
 	snprintf(cutoff, sizeof(cutoff), "(%" PRId64, (int64_t)newest - c->horizon);
 	snprintf(horizon, sizeof(horizon), "%u", c->horizon);
-	for (k = 0; rc == 0 && k < R_COUNT; k++) {
+	for (k = 0; rc == 0 && k < TT_ROLLING_MAX; k++) {
 		const char *trim[4] = { "ZREMRANGEBYSCORE", key, "-inf", cutoff };
 		const char *expire[3] = { "EXPIRE", key, horizon };
 
@@ -663,7 +593,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		const uint8_t *done, const struct tt_plan_sink *sink)
 {
 	struct tt_shard *days;
-	struct sorted s[B_KINDS][3];
+	struct sorted s[B_KINDS][TT_COUNTERS_TABLES];
 	struct plan *p;
 	char seq_s[24];
 	unsigned int k, j;
@@ -680,10 +610,10 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 	for (k = 0; k < B_KINDS; k++) {
 		const struct tt_shard *src = k == B_MINUTE ? minutes : k == B_HOUR ? hours : days;
 
-		if (sort_table(c, tt_counters_port_table(src), &s[k][0]) != 0 ||
-				sort_table(c, tt_counters_country_table(src), &s[k][1]) != 0 ||
-				sort_table(c, tt_counters_hll_table(src), &s[k][2]) != 0)
-			goto out;
+		for (j = 0; j < TT_COUNTERS_TABLES; j++)
+			if (tt_counters_sorted(src, j, TT_COUNTERS_BY_SCOPE, 0, UINT32_MAX,
+					&s[k][j].rows) != 0)
+				goto out;
 	}
 	snprintf(seq_s, sizeof(seq_s), "%" PRIu64, seq);
 	rc = 0;
@@ -692,13 +622,13 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 
 		p->tag_name = tag_name(c, p->tag);
 		for (k = 0; k < B_KINDS; k++)
-			for (j = 0; j < 3; j++)
+			for (j = 0; j < TT_COUNTERS_TABLES; j++)
 				any |= at_tag(p, &s[k][j]);
 		if (!any)
 			continue;
 		if (done != NULL && done[p->tag]) {
 			for (k = 0; k < B_KINDS; k++)
-				for (j = 0; j < 3; j++)
+				for (j = 0; j < TT_COUNTERS_TABLES; j++)
 					skip_tag(p, &s[k][j]);
 			continue;
 		}
@@ -707,11 +637,11 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		p->tmp_used = false;
 		rc = open_tag(p, p->tag);
 		for (k = 0; rc == 0 && k < B_KINDS; k++) {
-			rc = port_runs(p, k, &s[k][0]);
+			rc = port_runs(p, k, &s[k][TT_COUNTERS_PORT]);
 			if (rc == 0)
-				rc = country_runs(p, k, &s[k][1]);
+				rc = country_runs(p, k, &s[k][TT_COUNTERS_COUNTRY]);
 			if (rc == 0)
-				rc = hll_runs(p, k, &s[k][2]);
+				rc = hll_runs(p, k, &s[k][TT_COUNTERS_SRCS]);
 		}
 		if (rc == 0 && p->tmp_used) {
 			const char *del[2] = { "DEL", p->tmp_key };
@@ -737,8 +667,8 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		rc = alerts_flush(p, alerts, seq_s);
 out:
 	for (k = 0; k < B_KINDS; k++)
-		for (j = 0; j < 3; j++)
-			free(s[k][j].idx);
+		for (j = 0; j < TT_COUNTERS_TABLES; j++)
+			tt_counters_rows_free(&s[k][j].rows);
 	tt_counters_free(days);
 	free(p);
 	return rc;
@@ -749,19 +679,16 @@ tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minu
 		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint8_t *has)
 {
 	const struct tt_shard *src[2] = { minutes, hours };
+	struct tt_counters_row r;
 	unsigned int k, j;
 	uint32_t i;
 
-	for (k = 0; k < 2; k++) {
-		const struct tt_table *t[3] = {
-			tt_counters_port_table(src[k]), tt_counters_country_table(src[k]),
-			tt_counters_hll_table(src[k]),
-		};
-
-		for (j = 0; j < 3; j++)
-			for (i = 0; i < tt_table_cells(t[j]); i++)
-				has[tag_of(c, tt_table_key(t[j], i)->sensor)] = 1;
-	}
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < TT_COUNTERS_TABLES; j++)
+			for (i = 0; i < tt_counters_rows(src[k], j); i++) {
+				tt_counters_row(src[k], j, i, &r);
+				has[tag_of(c, r.sensor)] = 1;
+			}
 	if (tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0)
 		has[c->n_sensors + 1] = 1;
 	if (alerts != NULL && alerts->n != 0)

@@ -930,9 +930,7 @@ read_back(struct tt_publisher *p)
 static uint64_t
 shard_cells(const struct tt_shard *s)
 {
-	return tt_table_cells(tt_counters_port_table(s)) +
-		tt_table_cells(tt_counters_country_table(s)) +
-		tt_table_cells(tt_counters_hll_table(s));
+	return tt_counters_cells(s);
 }
 
 static bool
@@ -945,14 +943,7 @@ shard_empty(const struct tt_shard *s)
 static uint64_t
 shard_packets(const struct tt_shard *s)
 {
-	const struct tt_table *t = tt_counters_port_table(s);
-	uint64_t n = 0;
-	uint32_t i;
-
-	for (i = 0; i < tt_table_cells(t); i++)
-		if (tt_table_key(t, i)->sensor == TT_SCOPE_ALL)
-			n += tt_table_values(t, i)[TT_PV_PKTS];
-	return n;
+	return tt_counters_scope_pkts(s, TT_SCOPE_ALL);
 }
 
 static uint32_t

@@ -15,8 +15,6 @@
 #include "tt_classify.h"
 #include "tt_counters.h"
 
-static const char *const variant_suffix[TT_HLL_VARIANTS] = { "", ":home", ":mirai", ":home:mirai" };
-
 int
 tt_member_cmp(const void *a, const void *b)
 {
@@ -32,9 +30,9 @@ tt_scope_free(struct tt_scope *v)
 {
 	unsigned int m;
 
-	for (m = 0; m < TT_PV_COUNT; m++)
+	for (m = 0; m < TT_PORT_COLS; m++)
 		free(v->port[m]);
-	for (m = 0; m < TT_CV_COUNT; m++)
+	for (m = 0; m < TT_COUNTRY_COLS; m++)
 		free(v->country[m]);
 	for (m = 0; m < TT_HLL_VARIANTS; m++)
 		free(v->srcs_svc[m]);
@@ -42,36 +40,26 @@ tt_scope_free(struct tt_scope *v)
 }
 
 static bool
-in_minute(const struct tt_cell_key *k, uint32_t minute)
+in_minute(const struct tt_counters_row *r, uint32_t minute)
 {
-	return minute == TT_SCOPE_ANY_MINUTE || k->minute == minute;
+	return minute == TT_SCOPE_ANY_MINUTE || r->minute == minute;
 }
 
-/* The three tables of a shard, in the order the scope lists follow. */
-enum { T_PORT, T_COUNTRY, T_HLL, T_TABLES };
-
-static const struct tt_table *
-table_of(const struct tt_shard *s, unsigned int t)
-{
-	return t == T_PORT ? tt_counters_port_table(s) :
-		t == T_COUNTRY ? tt_counters_country_table(s) : tt_counters_hll_table(s);
-}
-
-/* One scope's cells in one table (indexes for tt_table_key()), in table order. */
-struct cell_list {
-	const uint32_t *idx;
+/* One scope's rows in one table, in the table's insertion order. */
+struct row_list {
+	const struct tt_counters_row *row;
 	uint32_t n;
 };
 
 /*
- * Every table's cells grouped by scope, so building every scope of a shard
+ * Every table's rows grouped by scope, so building every scope of a shard
  * costs one pass over its cells instead of one per scope: the summary of a
  * 4096-sensor flood took 46 s to write with a pass per scope and metric.
  */
 struct tt_scope_index {
 	uint32_t n_sensors;                /* slot n_sensors is TT_SCOPE_ALL */
-	uint32_t *first[T_TABLES];         /* slot's cells: cells[first[slot] .. first[slot + 1]) */
-	uint32_t *cells[T_TABLES];
+	struct tt_counters_rows rows[TT_COUNTERS_TABLES];      /* by sensor */
+	uint32_t *first[TT_COUNTERS_TABLES];   /* a slot's first row; slot_end() its end */
 };
 
 /* Whether @p sensor has a slot: a configured sensor, or the all scope. */
@@ -94,9 +82,9 @@ tt_scope_index_free(struct tt_scope_index *x)
 
 	if (x == NULL)
 		return;
-	for (t = 0; t < T_TABLES; t++) {
+	for (t = 0; t < TT_COUNTERS_TABLES; t++) {
+		tt_counters_rows_free(&x->rows[t]);
 		free(x->first[t]);
-		free(x->cells[t]);
 	}
 	free(x);
 }
@@ -110,47 +98,53 @@ tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors)
 	if (x == NULL)
 		return NULL;
 	x->n_sensors = n_sensors;
-	for (t = 0; t < T_TABLES; t++) {
-		const struct tt_table *tab = table_of(s, t);
-		uint32_t i, cells = tt_table_cells(tab), *fill;
+	for (t = 0; t < TT_COUNTERS_TABLES; t++) {
+		const struct tt_counters_rows *r = &x->rows[t];
+		uint32_t i, slot;
 
-		x->first[t] = calloc((size_t)n_sensors + 2, sizeof(uint32_t));
-		x->cells[t] = malloc((cells ? cells : 1) * sizeof(uint32_t));
-		fill = calloc((size_t)n_sensors + 1, sizeof(uint32_t));
-		if (x->first[t] == NULL || x->cells[t] == NULL || fill == NULL) {
-			free(fill);
+		x->first[t] = calloc((size_t)n_sensors + 1, sizeof(uint32_t));
+		if (x->first[t] == NULL || tt_counters_sorted(s, t, TT_COUNTERS_BY_SENSOR, 0,
+				UINT32_MAX, &x->rows[t]) != 0) {
 			tt_scope_index_free(x);
 			return NULL;
 		}
-		/* A counting sort by scope; a cell of no configured scope is left out. */
-		for (i = 0; i < cells; i++) {
-			uint16_t sensor = tt_table_key(tab, i)->sensor;
+		/*
+		 * Rows run by sensor, TT_SCOPE_ALL last: a slot starts at its
+		 * sensor's first row; rows of no configured scope fall between
+		 * the last sensor and all, and are left out.
+		 */
+		for (i = 0, slot = 0; slot <= n_sensors; slot++) {
+			uint16_t sensor = slot == n_sensors ? TT_SCOPE_ALL : (uint16_t)slot;
 
-			if (in_index(x, sensor))
-				x->first[t][slot_of(x, sensor) + 1]++;
+			while (i < r->n && r->row[i].sensor < sensor)
+				i++;
+			x->first[t][slot] = i;
+			while (i < r->n && r->row[i].sensor == sensor)
+				i++;
 		}
-		for (i = 1; i <= n_sensors + 1; i++)
-			x->first[t][i] += x->first[t][i - 1];
-		for (i = 0; i < cells; i++) {
-			uint16_t sensor = tt_table_key(tab, i)->sensor;
-			uint32_t slot;
-
-			if (!in_index(x, sensor))
-				continue;
-			slot = slot_of(x, sensor);
-			x->cells[t][x->first[t][slot] + fill[slot]++] = i;
-		}
-		free(fill);
 	}
 	return x;
 }
 
+/* The end of a slot's rows: where they stop being its sensor's. */
+static uint32_t
+slot_end(const struct tt_scope_index *x, unsigned int t, uint32_t slot)
+{
+	const struct tt_counters_rows *r = &x->rows[t];
+	uint16_t sensor = slot == x->n_sensors ? TT_SCOPE_ALL : (uint16_t)slot;
+	uint32_t i = x->first[t][slot];
+
+	while (i < r->n && r->row[i].sensor == sensor)
+		i++;
+	return i;
+}
+
 /*
- * Gather one metric column of a scope's cells into a sorted member array
+ * Gather one metric column of a scope's rows into a sorted member array
  * (zero counts left out, as Redis keeps no zero-score member).
  */
 static int
-collect(const struct tt_table *t, const struct cell_list *l, uint32_t minute, unsigned int col,
+collect(const struct row_list *l, uint32_t minute, unsigned int col,
 		struct tt_member **out, uint32_t *n_out)
 {
 	uint32_t i, n = 0;
@@ -159,13 +153,12 @@ collect(const struct tt_table *t, const struct cell_list *l, uint32_t minute, un
 	if (m == NULL)
 		return -ENOMEM;
 	for (i = 0; i < l->n; i++) {
-		const struct tt_cell_key *k = tt_table_key(t, l->idx[i]);
-		const uint64_t *v = tt_table_values(t, l->idx[i]);
+		const struct tt_counters_row *r = &l->row[i];
 
-		if (!in_minute(k, minute) || v[col] == 0)
+		if (!in_minute(r, minute) || r->counts[col] == 0)
 			continue;
-		m[n].item = k->item;
-		m[n].count = v[col];
+		m[n].item = r->item;
+		m[n].count = r->counts[col];
 		n++;
 	}
 	qsort(m, n, sizeof(*m), tt_member_cmp);
@@ -174,10 +167,9 @@ collect(const struct tt_table *t, const struct cell_list *l, uint32_t minute, un
 	return 0;
 }
 
-/* Estimates of the scope's srcs HLLs; watched services in service order. */
+/* Estimates of the scope's srcs HLLs; watched services in the order their rows came. */
 static int
-collect_srcs(struct tt_scope *v, const struct tt_table *t, const struct cell_list *l,
-		uint32_t minute)
+collect_srcs(struct tt_scope *v, const struct row_list *l, uint32_t minute)
 {
 	uint32_t i, n = 0, var;
 
@@ -187,49 +179,43 @@ collect_srcs(struct tt_scope *v, const struct tt_table *t, const struct cell_lis
 			return -ENOMEM;
 	}
 	for (i = 0; i < l->n; i++) {
-		const struct tt_cell_key *k = tt_table_key(t, l->idx[i]);
-		const struct tt_hll *h = tt_counters_hll_values(t, l->idx[i]);
+		const struct tt_counters_row *r = &l->row[i];
 
-		if (!in_minute(k, minute))
+		if (!in_minute(r, minute))
 			continue;
 		for (var = 0; var < TT_HLL_VARIANTS; var++) {
-			if (k->item == 0) {
-				v->srcs[var] = tt_hll_estimate(&h[var]);
+			if (r->item == 0) {
+				v->srcs[var] = tt_hll_estimate(&r->srcs[var]);
 			} else {
-				v->srcs_svc[var][n].item = k->item;
-				v->srcs_svc[var][n].count = tt_hll_estimate(&h[var]);
+				v->srcs_svc[var][n].item = r->item;
+				v->srcs_svc[var][n].count = tt_hll_estimate(&r->srcs[var]);
 			}
 		}
-		n += k->item != 0;
+		n += r->item != 0;
 	}
 	v->n_srcs_svc = n;
 	return 0;
 }
 
 static int
-scope_fill(struct tt_scope *v, const struct tt_shard *s, const struct cell_list *l,
-		uint16_t sensor, uint32_t minute)
+scope_fill(struct tt_scope *v, const struct row_list *l, uint16_t sensor, uint32_t minute)
 {
-	const struct tt_table *pt = tt_counters_port_table(s);
-	const struct tt_table *ct = tt_counters_country_table(s);
+	const struct row_list *port = &l[TT_COUNTERS_PORT], *country = &l[TT_COUNTERS_COUNTRY];
 	uint32_t i;
 	unsigned int m;
 
 	memset(v, 0, sizeof(*v));
 	v->sensor = sensor;
-	for (i = 0; i < l[T_PORT].n; i++) {
-		const struct tt_cell_key *k = tt_table_key(pt, l[T_PORT].idx[i]);
-
-		if (in_minute(k, minute))
-			tt_counters_totals_add(v->totals, k->item, tt_table_values(pt, l[T_PORT].idx[i]));
-	}
-	for (m = 0; m < TT_PV_COUNT; m++)
-		if (collect(pt, &l[T_PORT], minute, m, &v->port[m], &v->n_port[m]) != 0)
+	for (i = 0; i < port->n; i++)
+		if (in_minute(&port->row[i], minute))
+			tt_counters_totals_add(v->totals, port->row[i].item, port->row[i].counts);
+	for (m = 0; m < TT_PORT_COLS; m++)
+		if (collect(port, minute, m, &v->port[m], &v->n_port[m]) != 0)
 			goto err_free_scope;
-	for (m = 0; m < TT_CV_COUNT; m++)
-		if (collect(ct, &l[T_COUNTRY], minute, m, &v->country[m], &v->n_country[m]) != 0)
+	for (m = 0; m < TT_COUNTRY_COLS; m++)
+		if (collect(country, minute, m, &v->country[m], &v->n_country[m]) != 0)
 			goto err_free_scope;
-	if (collect_srcs(v, tt_counters_hll_table(s), &l[T_HLL], minute) != 0)
+	if (collect_srcs(v, &l[TT_COUNTERS_SRCS], minute) != 0)
 		goto err_free_scope;
 	return 0;
 
@@ -242,48 +228,48 @@ int
 tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
 		const struct tt_scope_index *x, uint16_t sensor, uint32_t minute)
 {
-	struct cell_list l[T_TABLES];
+	struct row_list l[TT_COUNTERS_TABLES];
 	uint32_t slot;
 	unsigned int t;
 
+	(void)s;
 	if (!in_index(x, sensor)) {
 		memset(v, 0, sizeof(*v));
 		return -EINVAL;
 	}
 	slot = slot_of(x, sensor);
-	for (t = 0; t < T_TABLES; t++) {
-		l[t].idx = x->cells[t] + x->first[t][slot];
-		l[t].n = x->first[t][slot + 1] - x->first[t][slot];
+	for (t = 0; t < TT_COUNTERS_TABLES; t++) {
+		l[t].row = x->rows[t].row + x->first[t][slot];
+		l[t].n = slot_end(x, t, slot) - x->first[t][slot];
 	}
-	return scope_fill(v, s, l, sensor, minute);
+	return scope_fill(v, l, sensor, minute);
 }
 
 int
 tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor, uint32_t minute)
 {
-	struct cell_list l[T_TABLES];
-	uint32_t *idx[T_TABLES] = { NULL };
+	struct tt_counters_rows rows[TT_COUNTERS_TABLES] = { { NULL, 0 } };
+	struct row_list l[TT_COUNTERS_TABLES];
 	unsigned int t;
 	int rc = -ENOMEM;
 
 	memset(v, 0, sizeof(*v));
-	for (t = 0; t < T_TABLES; t++) {
-		const struct tt_table *tab = table_of(s, t);
-		uint32_t i, n = 0, cells = tt_table_cells(tab);
+	for (t = 0; t < TT_COUNTERS_TABLES; t++) {
+		uint32_t i = 0;
 
-		idx[t] = malloc((cells ? cells : 1) * sizeof(uint32_t));
-		if (idx[t] == NULL)
+		if (tt_counters_sorted(s, t, TT_COUNTERS_BY_SENSOR, 0, UINT32_MAX, &rows[t]) != 0)
 			goto out;
-		for (i = 0; i < cells; i++)
-			if (tt_table_key(tab, i)->sensor == sensor)
-				idx[t][n++] = i;
-		l[t].idx = idx[t];
-		l[t].n = n;
+		while (i < rows[t].n && rows[t].row[i].sensor < sensor)
+			i++;
+		l[t].row = rows[t].row + i;
+		while (i < rows[t].n && rows[t].row[i].sensor == sensor)
+			i++;
+		l[t].n = (uint32_t)(rows[t].row + i - l[t].row);
 	}
-	rc = scope_fill(v, s, l, sensor, minute);
+	rc = scope_fill(v, l, sensor, minute);
 out:
-	for (t = 0; t < T_TABLES; t++)
-		free(idx[t]);
+	for (t = 0; t < TT_COUNTERS_TABLES; t++)
+		tt_counters_rows_free(&rows[t]);
 	return rc;
 }
 
@@ -317,41 +303,31 @@ json_members(FILE *f, const char *key, const struct tt_member *m, uint32_t n,
 static void
 json_scope(FILE *f, const struct tt_scope *v, const char *name, bool last)
 {
-	static const struct { const char *key; unsigned int col; } port_metrics[] = {
-		{ "port", TT_PV_PKTS },
-		{ "port:home", TT_PV_HOME },
-		{ "port:backscatter", TT_PV_CLASS(TT_CLASS_BACKSCATTER) },
-		{ "port:mirai", TT_PV_CLASS(TT_CLASS_MIRAI) },
-		{ "port:masscan", TT_PV_CLASS(TT_CLASS_MASSCAN) },
-		{ "port:zmap", TT_PV_CLASS(TT_CLASS_ZMAP) },
-		{ "port:nmap", TT_PV_CLASS(TT_CLASS_NMAP) },
-		{ "port:unicorn", TT_PV_CLASS(TT_CLASS_UNICORN) },
-		{ "port:home:mirai", TT_PV_HOME_MIRAI },
-	};
 	bool first = false;
 	unsigned int t, m;
 
 	fprintf(f, "    \"%s\": {\n      \"totals\": {", name);
 	for (t = 0; t < TT_T_COUNT; t++)
-		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_counters_total_name(t),
+		fprintf(f, "%s\"%s\": %" PRIu64, t ? ", " : "", tt_schema_total_name(t),
 			v->totals[t]);
 	fprintf(f, "}");
-	for (m = 0; m < sizeof(port_metrics) / sizeof(port_metrics[0]); m++)
-		json_members(f, port_metrics[m].key, v->port[port_metrics[m].col],
-			v->n_port[port_metrics[m].col], false, &first);
-	json_members(f, "country", v->country[TT_CV_PKTS], v->n_country[TT_CV_PKTS],
-		true, &first);
-	json_members(f, "country:mirai", v->country[TT_CV_MIRAI],
-		v->n_country[TT_CV_MIRAI], true, &first);
+	/* Every ZSET metric of the schema, in its order, as Redis names them. */
+	for (m = 0; m < TT_M_COUNT; m++) {
+		unsigned int col = tt_schema_metric_col(m);
+		bool country = tt_schema_metric_table(m) == TT_SCHEMA_COUNTRY;
+
+		json_members(f, tt_schema_metric_name(m), country ? v->country[col] : v->port[col],
+			country ? v->n_country[col] : v->n_port[col], country, &first);
+	}
 	/* HyperLogLog metrics as estimated counts, as PFCOUNT would give them */
 	for (m = 0; m < TT_HLL_VARIANTS; m++)
-		fprintf(f, ",\n      \"srcs%s\": %" PRIu64, variant_suffix[m], v->srcs[m]);
+		fprintf(f, ",\n      \"srcs%s\": %" PRIu64, tt_schema_variant_suffix(m), v->srcs[m]);
 	for (t = 0; t < v->n_srcs_svc; t++) {
 		char svc[TT_SVC_STR_MAX];
 
 		tt_classify_service_format(v->srcs_svc[0][t].item, svc, sizeof(svc));
 		for (m = 0; m < TT_HLL_VARIANTS; m++)
-			fprintf(f, ",\n      \"srcs:%s%s\": %" PRIu64, svc, variant_suffix[m],
+			fprintf(f, ",\n      \"srcs:%s%s\": %" PRIu64, svc, tt_schema_variant_suffix(m),
 				v->srcs_svc[m][t].count);
 	}
 	fprintf(f, "\n    }%s\n", last ? "" : ",");
@@ -491,10 +467,10 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 		fprintf(f, "  %-12s ~%" PRIu64 " (home ~%" PRIu64 "), Mirai-type ~%" PRIu64
 			" (home ~%" PRIu64 ")\n", "sources", v.srcs[TT_HLL_ALL], v.srcs[TT_HLL_HOME],
 			v.srcs[TT_HLL_MIRAI], v.srcs[TT_HLL_HOME_MIRAI]);
-		table_row(f, "services", v.port[TT_PV_PKTS], v.n_port[TT_PV_PKTS], top_n,
+		table_row(f, "services", v.port[TT_PORT_COL_PKTS], v.n_port[TT_PORT_COL_PKTS], top_n,
 			v.totals[TT_T_PKTS], false);
-		table_row(f, "mirai-type", v.port[TT_PV_CLASS(TT_CLASS_MIRAI)],
-			v.n_port[TT_PV_CLASS(TT_CLASS_MIRAI)], top_n, v.totals[TT_T_MIRAI], false);
+		table_row(f, "mirai-type", v.port[tt_schema_class_col(TT_CLASS_MIRAI)],
+			v.n_port[tt_schema_class_col(TT_CLASS_MIRAI)], top_n, v.totals[TT_T_MIRAI], false);
 		for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++) {
 			uint64_t n = v.totals[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
 
@@ -508,11 +484,11 @@ tt_report_table(FILE *f, const struct tt_report_input *in, unsigned int top_n)
 		if (nc == 0)
 			fprintf(f, " -");
 		for (c = 0; c < nc; c++)
-			fprintf(f, " %s %" PRIu64 " (%.1f%%)%s", tt_classify_class_name(cls[c].item),
+			fprintf(f, " %s %" PRIu64 " (%.1f%%)%s", tt_schema_class_name(cls[c].item),
 				cls[c].count, 100.0 * (double)cls[c].count / (double)v.totals[TT_T_PKTS],
 				c + 1 < nc ? "," : "");
 		fputc('\n', f);
-		table_row(f, "countries", v.country[TT_CV_PKTS], v.n_country[TT_CV_PKTS],
+		table_row(f, "countries", v.country[TT_COUNTRY_COL_PKTS], v.n_country[TT_COUNTRY_COL_PKTS],
 			top_n, v.totals[TT_T_PKTS], true);
 		tt_scope_free(&v);
 	}

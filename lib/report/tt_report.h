@@ -38,10 +38,10 @@ int tt_member_cmp(const void *a, const void *b);
 struct tt_scope {
 	uint16_t sensor;               /* or TT_SCOPE_ALL */
 	uint64_t totals[TT_T_COUNT];
-	struct tt_member *port[TT_PV_COUNT];       /* ranked, zero counts left out */
-	uint32_t n_port[TT_PV_COUNT];
-	struct tt_member *country[TT_CV_COUNT];
-	uint32_t n_country[TT_CV_COUNT];
+	struct tt_member *port[TT_PORT_COLS];       /* ranked, zero counts left out */
+	uint32_t n_port[TT_PORT_COLS];
+	struct tt_member *country[TT_COUNTRY_COLS];
+	uint32_t n_country[TT_COUNTRY_COLS];
 	uint64_t srcs[TT_HLL_VARIANTS];            /* sensor-wide estimates */
 	struct tt_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, by service */
 	uint32_t n_srcs_svc;

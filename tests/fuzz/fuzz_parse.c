@@ -83,7 +83,7 @@ parse_checked(const uint8_t *data, uint32_t data_len, uint32_t frame_len)
 	if ((p.flags & TT_PKT_ONE_MSS) &&
 			(p.l4 != TT_L4_TCP || !(p.flags & TT_PKT_HAS_L4)))
 		violation("an MSS only from a whole TCP header", data, data_len, frame_len);
-	if ((unsigned int)klass >= TT_CLASS_COUNT || tt_classify_class_name(klass) == NULL)
+	if ((unsigned int)klass >= TT_CLASS_COUNT || tt_schema_class_name(klass) == NULL)
 		violation("a class that has a name", data, data_len, frame_len);
 	if (tt_classify_watch_bit(svc) >= TT_WATCH_BITS)
 		violation("a service's watch bit fits the bitmap", data, data_len, frame_len);

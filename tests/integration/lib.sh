@@ -51,11 +51,13 @@ eal_opts() {
 }
 
 # teiten EAL-ARGS... -- APP-ARGS...: runs in the foreground, output in
-# $TT_TMP/out.N and err.N; sets TT_RC, TT_OUT and TT_ERR.
+# $TT_TMP/out.N and err.N; sets TT_RC, TT_OUT and TT_ERR. The timeout only
+# ends a run that hangs: a replay on a loaded two-core host has taken over
+# 120 s, so it is far above any run's length (exit 124 when it fires).
 run_teiten() {
     TT_RUN=$((TT_RUN + 1))
     local out="$TT_TMP/out.$TT_RUN" err="$TT_TMP/err.$TT_RUN"
-    timeout 120 "$TEITEN" "$@" >"$out" 2>"$err"
+    timeout "${TT_RUN_TIMEOUT:-600}" "$TEITEN" "$@" >"$out" 2>"$err"
     TT_RC=$?
     TT_OUT=$out
     TT_ERR=$err

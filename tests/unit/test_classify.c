@@ -244,7 +244,7 @@ test_countries(void)
 	CU_ASSERT_FALSE(tt_classify_country_is_assigned("ZZ"));
 	CU_ASSERT_FALSE(tt_classify_country_is_assigned("XX"));
 	CU_ASSERT_FALSE(tt_classify_country_is_assigned("UK"));
-	CU_ASSERT_STRING_EQUAL(tt_classify_class_name(TT_CLASS_MIRAI), "mirai");
+	CU_ASSERT_STRING_EQUAL(tt_schema_class_name(TT_CLASS_MIRAI), "mirai");
 }
 
 int

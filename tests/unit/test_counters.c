@@ -7,6 +7,58 @@
 #include "cunit_main.h"
 #include "tt_counters.h"
 
+
+/* The tables of a shard read through its rows, as every reader does. */
+struct table {
+	const struct tt_shard *s;
+	enum tt_counters_table t;
+};
+
+static struct table
+port_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_PORT };
+}
+
+static inline struct table
+country_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_COUNTRY };
+}
+
+static inline struct table
+hll_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_SRCS };
+}
+
+static uint32_t
+cells(struct table t)
+{
+	return tt_counters_rows(t.s, t.t);
+}
+
+static struct tt_counters_row
+key(struct table t, uint32_t i)
+{
+	struct tt_counters_row r;
+
+	tt_counters_row(t.s, t.t, i, &r);
+	return r;
+}
+
+static const uint64_t *
+values(struct table t, uint32_t i)
+{
+	return key(t, i).counts;
+}
+
+static inline const struct tt_hll *
+hll_values(struct table t, uint32_t i)
+{
+	return key(t, i).srcs;
+}
+
 static struct tt_shard *
 worker_shard(uint32_t port_cells, uint32_t country_cells)
 {
@@ -42,14 +94,14 @@ add(struct tt_shard *s, uint32_t minute, uint16_t sensor, uint32_t svc, uint16_t
 }
 
 static uint64_t
-sum_column(const struct tt_table *t, unsigned int col, uint16_t sensor)
+sum_column(struct table t, unsigned int col, uint16_t sensor)
 {
 	uint64_t sum = 0;
 	uint32_t i;
 
-	for (i = 0; i < tt_table_cells(t); i++)
-		if (tt_table_key(t, i)->sensor == sensor)
-			sum += tt_table_values(t, i)[col];
+	for (i = 0; i < cells(t); i++)
+		if (key(t, i).sensor == sensor)
+			sum += values(t, i)[col];
 	return sum;
 }
 
@@ -68,7 +120,7 @@ static void
 test_add_and_read(void)
 {
 	struct tt_shard *s = worker_shard(1024, 1024);
-	const struct tt_table *pt, *ct;
+	struct table pt, ct;
 	const uint64_t *v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -78,25 +130,25 @@ test_add_and_read(void)
 		TT_CLASS_OTHER, 74);
 	add(s, 101, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, false, false,
 		TT_CLASS_NMAP, 60);
-	pt = tt_counters_port_table(s);
-	ct = tt_counters_country_table(s);
-	CU_ASSERT_EQUAL_FATAL(tt_table_cells(pt), 2);      /* minutes 100 and 101 */
-	v = tt_table_values(pt, 0);
-	CU_ASSERT_EQUAL(tt_table_key(pt, 0)->minute, 100);
-	CU_ASSERT_EQUAL(v[TT_PV_PKTS], 2);
-	CU_ASSERT_EQUAL(v[TT_PV_BYTES], 134);
-	CU_ASSERT_EQUAL(v[TT_PV_HOME], 1);
-	CU_ASSERT_EQUAL(v[TT_PV_V6], 1);
-	CU_ASSERT_EQUAL(v[TT_PV_MALFORMED], 1);
-	CU_ASSERT_EQUAL(v[TT_PV_HOME_MIRAI], 1);
-	CU_ASSERT_EQUAL(v[TT_PV_CLASS(TT_CLASS_MIRAI)], 1);
-	CU_ASSERT_EQUAL(v[TT_PV_CLASS(TT_CLASS_NMAP)], 0);
-	CU_ASSERT_EQUAL(tt_table_values(pt, 1)[TT_PV_CLASS(TT_CLASS_NMAP)], 1);
-	CU_ASSERT_EQUAL(tt_table_cells(ct), 3);
-	CU_ASSERT_EQUAL(sum_column(ct, TT_CV_MIRAI, 0), 1);
+	pt = port_table(s);
+	ct = country_table(s);
+	CU_ASSERT_EQUAL_FATAL(cells(pt), 2);      /* minutes 100 and 101 */
+	v = values(pt, 0);
+	CU_ASSERT_EQUAL(key(pt, 0).minute, 100);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_PKTS], 2);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_BYTES], 134);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_HOME], 1);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_V6], 1);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_MALFORMED], 1);
+	CU_ASSERT_EQUAL(v[TT_PORT_COL_HOME_MIRAI], 1);
+	CU_ASSERT_EQUAL(v[tt_schema_class_col(TT_CLASS_MIRAI)], 1);
+	CU_ASSERT_EQUAL(v[tt_schema_class_col(TT_CLASS_NMAP)], 0);
+	CU_ASSERT_EQUAL(values(pt, 1)[tt_schema_class_col(TT_CLASS_NMAP)], 1);
+	CU_ASSERT_EQUAL(cells(ct), 3);
+	CU_ASSERT_EQUAL(sum_column(ct, TT_COUNTRY_COL_MIRAI, 0), 1);
 	tt_counters_reset(s);
-	CU_ASSERT_EQUAL(tt_table_cells(pt), 0);
-	CU_ASSERT_EQUAL(tt_table_cells(ct), 0);
+	CU_ASSERT_EQUAL(cells(pt), 0);
+	CU_ASSERT_EQUAL(cells(ct), 0);
 	tt_counters_free(s);
 }
 
@@ -105,20 +157,20 @@ static void
 test_overflow_is_counted(void)
 {
 	struct tt_shard *s = worker_shard(16, 16);
-	const struct tt_table *pt;
+	struct table pt;
 	uint32_t i, overflow_cells = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	for (i = 0; i < 20; i++)
 		add(s, 1, 0, TT_SVC(TT_SVC_UDP, i), 0, false, false, false,
 			TT_CLASS_OTHER, 64);
-	pt = tt_counters_port_table(s);
-	CU_ASSERT_EQUAL(tt_table_cells(pt), 12 + 1);        /* 3/4 of 16, plus overflow */
-	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_PKTS, 0), 20);
-	for (i = 0; i < tt_table_cells(pt); i++)
-		if (tt_table_key(pt, i)->item == TT_SVC(TT_SVC_OVERFLOW, 0)) {
+	pt = port_table(s);
+	CU_ASSERT_EQUAL(cells(pt), 12 + 1);        /* 3/4 of 16, plus overflow */
+	CU_ASSERT_EQUAL(sum_column(pt, TT_PORT_COL_PKTS, 0), 20);
+	for (i = 0; i < cells(pt); i++)
+		if (key(pt, i).item == TT_SVC(TT_SVC_OVERFLOW, 0)) {
 			overflow_cells++;
-			CU_ASSERT_EQUAL(tt_table_values(pt, i)[TT_PV_PKTS], 8);
+			CU_ASSERT_EQUAL(values(pt, i)[TT_PORT_COL_PKTS], 8);
 		}
 	CU_ASSERT_EQUAL(overflow_cells, 1);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(s), 8);
@@ -130,7 +182,7 @@ test_overflow_is_counted(void)
 	for (i = 0; i < 5; i++)
 		add(s, 2 + i, 0, TT_SVC(TT_SVC_UDP, 1000), 0, false, false, false,
 			TT_CLASS_OTHER, 64);
-	CU_ASSERT_EQUAL(tt_table_cells(pt), 14);
+	CU_ASSERT_EQUAL(cells(pt), 14);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(s), 8 + 1);
 	CU_ASSERT_EQUAL(tt_counters_lost(s), 4);
 	tt_counters_free(s);
@@ -141,7 +193,7 @@ test_merge_collapse_and_all(void)
 {
 	struct tt_shard *a = worker_shard(16, 16);
 	struct tt_shard *run = merged_shard(16);
-	const struct tt_table *pt;
+	struct table pt;
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
@@ -151,12 +203,12 @@ test_merge_collapse_and_all(void)
 			false, false, TT_CLASS_MIRAI, 60);
 	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 0, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 0, true), 0);
-	pt = tt_counters_port_table(run);
-	CU_ASSERT_EQUAL(tt_table_cells(pt), 3);             /* sensor 0, 1 and all */
-	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_PKTS, 0), 10);
-	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_PKTS, 1), 10);
-	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_PKTS, TT_SCOPE_ALL), 20);
-	CU_ASSERT_EQUAL(sum_column(pt, TT_PV_CLASS(TT_CLASS_MIRAI), TT_SCOPE_ALL), 20);
+	pt = port_table(run);
+	CU_ASSERT_EQUAL(cells(pt), 3);             /* sensor 0, 1 and all */
+	CU_ASSERT_EQUAL(sum_column(pt, TT_PORT_COL_PKTS, 0), 10);
+	CU_ASSERT_EQUAL(sum_column(pt, TT_PORT_COL_PKTS, 1), 10);
+	CU_ASSERT_EQUAL(sum_column(pt, TT_PORT_COL_PKTS, TT_SCOPE_ALL), 20);
+	CU_ASSERT_EQUAL(sum_column(pt, tt_schema_class_col(TT_CLASS_MIRAI), TT_SCOPE_ALL), 20);
 	tt_counters_free(a);
 	tt_counters_free(run);
 }
@@ -174,8 +226,8 @@ test_growable_merge_keeps_everything(void)
 		add(a, 7, 0, TT_SVC(TT_SVC_TCP, i), 0, false, false, false,
 			TT_CLASS_OTHER, 60);
 	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 1, false), 0);
-	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_port_table(run)), 3000);
-	CU_ASSERT_EQUAL(sum_column(tt_counters_port_table(run), TT_PV_BYTES, 0), 3000 * 60);
+	CU_ASSERT_EQUAL(cells(port_table(run)), 3000);
+	CU_ASSERT_EQUAL(sum_column(port_table(run), TT_PORT_COL_BYTES, 0), 3000 * 60);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(run), 0);
 	CU_ASSERT(tt_counters_memory(run) > 3000 * 16);
 	tt_counters_free(a);
@@ -192,7 +244,7 @@ test_unique_sources(void)
 		.hll_dense = 64,
 	};
 	struct tt_shard *w = tt_counters_create(&wc), *hours = merged_shard(16);
-	const struct tt_table *t;
+	struct table t;
 	uint32_t i, cells_all_svc = 0, sensor0_groups = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
@@ -211,13 +263,13 @@ test_unique_sources(void)
 	}
 	CU_ASSERT_EQUAL(tt_counters_hll_dropped(w), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(hours, w, 60, true), 0);
-	t = tt_counters_hll_table(hours);
-	for (i = 0; i < tt_table_cells(t); i++) {
-		const struct tt_cell_key *k = tt_table_key(t, i);
-		const struct tt_hll *h = tt_counters_hll_values(t, i);
+	t = hll_table(hours);
+	for (i = 0; i < cells(t); i++) {
+		struct tt_counters_row k = key(t, i);
+		const struct tt_hll *h = hll_values(t, i);
 
-		CU_ASSERT_EQUAL(k->minute % 60, 0);         /* keyed by the hour's first minute */
-		if (k->sensor == TT_SCOPE_ALL && k->item == 0) {
+		CU_ASSERT_EQUAL(k.minute % 60, 0);         /* keyed by the hour's first minute */
+		if (k.sensor == TT_SCOPE_ALL && k.item == 0) {
 			/* 3000 sources over two hours: ~1500 per hour */
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 1450 &&
 				tt_hll_estimate(&h[TT_HLL_ALL]) < 1550);
@@ -226,13 +278,13 @@ test_unique_sources(void)
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) > 90 &&
 				tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) < 110);
 		}
-		if (k->sensor == TT_SCOPE_ALL && k->item == TT_SVC(TT_SVC_TCP, 23)) {
+		if (k.sensor == TT_SCOPE_ALL && k.item == TT_SVC(TT_SVC_TCP, 23)) {
 			cells_all_svc++;
 			/* only even i are watched, and even i all go to sensor 0 */
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 720 &&
 				tt_hll_estimate(&h[TT_HLL_ALL]) < 780);
 		}
-		if (k->sensor == 0 && k->item == 0) {
+		if (k.sensor == 0 && k.item == 0) {
 			/*
 			 * Sensor 0 saw watched packets only: its worker group 0 is
 			 * empty, and the merge folds the watched group into it.
@@ -241,14 +293,14 @@ test_unique_sources(void)
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_ALL]) > 720 &&
 				tt_hll_estimate(&h[TT_HLL_ALL]) < 780);
 		}
-		if (k->sensor == 1)
-			CU_ASSERT_NOT_EQUAL(k->item, TT_SVC(TT_SVC_TCP, 23));
+		if (k.sensor == 1)
+			CU_ASSERT_NOT_EQUAL(k.item, TT_SVC(TT_SVC_TCP, 23));
 	}
 	CU_ASSERT_EQUAL(cells_all_svc, 2);
 	CU_ASSERT_EQUAL(sensor0_groups, 2);
 	CU_ASSERT(tt_counters_memory(hours) > 4 * TT_HLL_REGISTERS);
 	tt_counters_reset(hours);
-	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_hll_table(hours)), 0);
+	CU_ASSERT_EQUAL(cells(hll_table(hours)), 0);
 	tt_counters_free(w);
 	tt_counters_free(hours);
 }
@@ -268,7 +320,7 @@ test_stepwise_path_and_spread(void)
 	};
 	struct tt_shard *plain = tt_counters_create(&wc), *steps = tt_counters_create(&wc);
 	struct tt_shard *run_plain = merged_shard(16), *run_steps = merged_shard(16);
-	const struct tt_table *a, *b;
+	struct table a, b;
 	uint32_t i, j, spread_at = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
@@ -296,20 +348,20 @@ test_stepwise_path_and_spread(void)
 	CU_ASSERT_EQUAL(tt_counters_hll_dropped(steps), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_plain, plain, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_steps, steps, 1, true), 0);
-	a = tt_counters_hll_table(run_plain);
-	b = tt_counters_hll_table(run_steps);
-	CU_ASSERT_EQUAL_FATAL(tt_table_cells(a), tt_table_cells(b));
-	CU_ASSERT(tt_table_cells(a) > SENSORS);     /* each sensor, the all scope, the folds */
-	for (i = 0; i < tt_table_cells(a); i++) {
-		const struct tt_hll *ha = tt_counters_hll_values(a, i);
-		const struct tt_hll *hb = tt_counters_hll_values(b, i);
+	a = hll_table(run_plain);
+	b = hll_table(run_steps);
+	CU_ASSERT_EQUAL_FATAL(cells(a), cells(b));
+	CU_ASSERT(cells(a) > SENSORS);     /* each sensor, the all scope, the folds */
+	for (i = 0; i < cells(a); i++) {
+		const struct tt_hll *ha = hll_values(a, i);
+		const struct tt_hll *hb = hll_values(b, i);
 
-		CU_ASSERT_EQUAL(tt_table_key(a, i)->sensor, tt_table_key(b, i)->sensor);
+		CU_ASSERT_EQUAL(key(a, i).sensor, key(b, i).sensor);
 		for (j = 0; j < TT_HLL_VARIANTS; j++)
 			CU_ASSERT_EQUAL(tt_hll_estimate(&ha[j]), tt_hll_estimate(&hb[j]));
 	}
 	for (i = 0; i < SENSORS; i++)
-		CU_ASSERT_EQUAL(sum_column(tt_counters_port_table(run_steps), TT_PV_PKTS, (uint16_t)i),
+		CU_ASSERT_EQUAL(sum_column(port_table(run_steps), TT_PORT_COL_PKTS, (uint16_t)i),
 			SOURCES);
 	tt_counters_free(plain);
 	tt_counters_free(steps);

@@ -29,6 +29,58 @@
 #include "tt_sensor.h"
 #include "tt_worker.h"
 
+
+/* The tables of a shard read through its rows, as every reader does. */
+struct table {
+	const struct tt_shard *s;
+	enum tt_counters_table t;
+};
+
+static struct table
+port_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_PORT };
+}
+
+static inline struct table
+country_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_COUNTRY };
+}
+
+static inline struct table
+hll_table(const struct tt_shard *s)
+{
+	return (struct table){ s, TT_COUNTERS_SRCS };
+}
+
+static uint32_t
+cells(struct table t)
+{
+	return tt_counters_rows(t.s, t.t);
+}
+
+static struct tt_counters_row
+key(struct table t, uint32_t i)
+{
+	struct tt_counters_row r;
+
+	tt_counters_row(t.s, t.t, i, &r);
+	return r;
+}
+
+static const uint64_t *
+values(struct table t, uint32_t i)
+{
+	return key(t, i).counts;
+}
+
+static inline const struct tt_hll *
+hll_values(struct table t, uint32_t i)
+{
+	return key(t, i).srcs;
+}
+
 static struct tt_prefix prefixes[6];
 static struct tt_sensor_conf sensors[2] = {
 	{ .name = "a", .port = 0 },
@@ -330,15 +382,15 @@ collect_all(struct tt_shard *run, unsigned int timeout_ms)
 static uint64_t
 cell_sum(const struct tt_shard *run, uint16_t sensor, unsigned int col, uint32_t svc)
 {
-	const struct tt_table *t = tt_counters_port_table(run);
+	struct table t = port_table(run);
 	uint64_t sum = 0;
 	uint32_t i;
 
-	for (i = 0; i < tt_table_cells(t); i++) {
-		const struct tt_cell_key *k = tt_table_key(t, i);
+	for (i = 0; i < cells(t); i++) {
+		struct tt_counters_row k = key(t, i);
 
-		if (k->sensor == sensor && (svc == 0 || k->item == svc))
-			sum += tt_table_values(t, i)[col];
+		if (k.sensor == sensor && (svc == 0 || k.item == svc))
+			sum += values(t, i)[col];
 	}
 	return sum;
 }
@@ -448,15 +500,15 @@ test_workers_count_exactly_while_swapped(void)
 		CU_ASSERT_EQUAL(total.non_ip, other);
 		CU_ASSERT_EQUAL(total.malformed, other);
 		CU_ASSERT_EQUAL(total.dark_pkts, mirai + nmap6 + other);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_PKTS, 0), mirai + nmap6 + other);
-		CU_ASSERT_EQUAL(cell_sum(run, TT_SCOPE_ALL, TT_PV_PKTS, 0), mirai + nmap6 + other);
-		CU_ASSERT_EQUAL(cell_sum(run, 1, TT_PV_PKTS, 0), 0);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_CLASS(TT_CLASS_MIRAI), 0), mirai);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_PKTS, TT_SVC(TT_SVC_TCP, 23)), mirai / 2);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_CLASS(TT_CLASS_NMAP), 0), nmap6);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_V6, 0), nmap6);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_MALFORMED, TT_SVC(TT_SVC_TCP, 80)), other);
-		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PV_HOME, 0), 0);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_PKTS, 0), mirai + nmap6 + other);
+		CU_ASSERT_EQUAL(cell_sum(run, TT_SCOPE_ALL, TT_PORT_COL_PKTS, 0), mirai + nmap6 + other);
+		CU_ASSERT_EQUAL(cell_sum(run, 1, TT_PORT_COL_PKTS, 0), 0);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, tt_schema_class_col(TT_CLASS_MIRAI), 0), mirai);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_PKTS, TT_SVC(TT_SVC_TCP, 23)), mirai / 2);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, tt_schema_class_col(TT_CLASS_NMAP), 0), nmap6);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_V6, 0), nmap6);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_MALFORMED, TT_SVC(TT_SVC_TCP, 80)), other);
+		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_HOME, 0), 0);
 		CU_ASSERT_EQUAL(tt_counters_overflowed(run) + tt_counters_lost(run), 0);
 	}
 	CU_ASSERT(swaps == ROUNDS);
@@ -569,7 +621,7 @@ test_live_worker_asks_for_early_swap(void)
 	retired = tt_worker_swap(w, 1000);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(retired);
 	/* tcp/23 and 47 services in cells of their own, the last 3 under the overflow key */
-	CU_ASSERT_EQUAL(tt_table_cells(tt_counters_port_table(retired)), 48 + 1);
+	CU_ASSERT_EQUAL(cells(port_table(retired)), 48 + 1);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(retired), 1 + SERVICES + 10 - 48);
 	CU_ASSERT(tt_src_deltas_dropped(tt_counters_src_deltas(retired)) > 0);
 	/* the fresh shard is empty: the request ends with the swap */

@@ -52,9 +52,9 @@ pkts_of(const struct tt_shard *s, uint16_t sensor, uint32_t minute, uint32_t svc
 	uint32_t i;
 
 	CU_ASSERT_EQUAL_FATAL(tt_scope_build(&v, s, sensor, minute), 0);
-	for (i = 0; i < v.n_port[TT_PV_PKTS]; i++)
-		if (v.port[TT_PV_PKTS][i].item == svc)
-			n = v.port[TT_PV_PKTS][i].count;
+	for (i = 0; i < v.n_port[TT_PORT_COL_PKTS]; i++)
+		if (v.port[TT_PORT_COL_PKTS][i].item == svc)
+			n = v.port[TT_PORT_COL_PKTS][i].count;
 	tt_scope_free(&v);
 	return n;
 }
@@ -262,9 +262,9 @@ test_scope_index_matches_scan(void)
 			CU_ASSERT_EQUAL_FATAL(tt_scope_build_indexed(&b, run, x, sensor, want), 0);
 			CU_ASSERT_EQUAL(memcmp(a.totals, b.totals, sizeof(a.totals)), 0);
 			CU_ASSERT_EQUAL(memcmp(a.srcs, b.srcs, sizeof(a.srcs)), 0);
-			for (m = 0; m < TT_PV_COUNT; m++)
+			for (m = 0; m < TT_PORT_COLS; m++)
 				assert_same_members(a.port[m], a.n_port[m], b.port[m], b.n_port[m]);
-			for (m = 0; m < TT_CV_COUNT; m++)
+			for (m = 0; m < TT_COUNTRY_COLS; m++)
 				assert_same_members(a.country[m], a.n_country[m], b.country[m],
 					b.n_country[m]);
 			for (var = 0; var < TT_HLL_VARIANTS; var++)
