@@ -517,9 +517,10 @@ collect(struct appliance *a, bool final)
 		}
 		if (tt_live_add(a->live, s, now_minute) != 0)
 			rc = -ENOMEM;
-		if (a->pub != NULL && tt_publisher_submit(a->pub, s) != 0)
+		if (a->pub != NULL && tt_publisher_submit(a->pub, s, tt_counters_src_deltas(s)) != 0)
 			rc = -ENOMEM;
-		if (a->feed != NULL && tt_alerts_feed_add(a->feed, s, on_alert, a) != 0)
+		if (a->feed != NULL && tt_alerts_feed_add(a->feed, s, tt_counters_src_deltas(s),
+				on_alert, a) != 0)
 			rc = -ENOMEM;
 		tt_counters_reset(s);
 	}

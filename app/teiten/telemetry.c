@@ -314,7 +314,7 @@ row_cmp(const void *a, const void *b)
 static void
 fill_sensor_rows(struct tt_live *live, struct sensor_row *rows, uint32_t n)
 {
-	const struct tt_shard *hs, *ds;
+	const struct tt_merged *hs, *ds;
 	struct tt_counters_row row;
 	uint32_t hour, day, i;
 
@@ -432,7 +432,7 @@ static int
 build_view(struct tt_live *live, enum view v, uint16_t sensor, struct tt_scope *out,
 		uint32_t *first_minute)
 {
-	const struct tt_shard *s;
+	const struct tt_merged *s;
 
 	switch (v) {
 	case VIEW_HOUR:
@@ -519,7 +519,7 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	tt_live_lock(src->live);
 	rc = build_view(src->live, VIEW_HOUR, sensor, &cur, &hour);
 	if (rc == 0) {
-		const struct tt_shard *ps = tt_live_prev_hour(src->live, &prev_hour);
+		const struct tt_merged *ps = tt_live_prev_hour(src->live, &prev_hour);
 
 		rc = tt_scope_build(&prev, ps, sensor, prev_hour);
 		if (rc != 0)

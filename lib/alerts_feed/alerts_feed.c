@@ -5,7 +5,7 @@
  * Two open shards hold what is not yet judged: cells keyed by minute, and
  * the same cells keyed by hour. Advancing the clock sorts each shard's cells
  * by bucket once, feeds the complete buckets in order, and keeps the rest
- * (tt_counters_merge_since()). A live appliance holds a minute or two here;
+ * (tt_counters_merge_merged()). A live appliance holds a minute or two here;
  * a replay at most what one collection brings.
  */
 #include "tt_alerts_feed.h"
@@ -37,7 +37,7 @@ struct scope_sums {
 struct tt_alerts_feed {
 	struct tt_alerts *det;
 	uint32_t n_sensors;
-	struct tt_shard *open[TT_ALERTS_RES_COUNT];    /* keyed by minute, by hour */
+	struct tt_merged *open[TT_ALERTS_RES_COUNT];   /* keyed by minute, by hour */
 	uint32_t next[TT_ALERTS_RES_COUNT];            /* first bucket not judged; 0: none yet */
 	struct scope_sums *sums;                       /* [n_sensors + 1]: all last */
 };
@@ -54,12 +54,10 @@ bucket_minutes(enum tt_alerts_res res)
 	return res == TT_ALERTS_RES_MINUTE ? 1 : 60;
 }
 
-static struct tt_shard *
+static struct tt_merged *
 open_shard(void)
 {
-	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1 << 10,
-		.country_cells = 1 << 8, .hll_cells = 1 << 8, .src_cells = 64,
-		.growable = true });
+	return tt_counters_merged_create(1 << 10);
 }
 
 struct tt_alerts_feed *
@@ -91,16 +89,15 @@ tt_alerts_feed_free(struct tt_alerts_feed *f)
 	if (f == NULL)
 		return;
 	for (r = 0; r < TT_ALERTS_RES_COUNT; r++)
-		tt_counters_free(f->open[r]);
+		tt_counters_merged_free(f->open[r]);
 	free(f->sums);
 	free(f);
 }
 
 int
 tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		tt_alerts_emit_cb emit, void *ctx)
+		const struct tt_src_deltas *d, tt_alerts_emit_cb emit, void *ctx)
 {
-	const struct tt_src_deltas *d = tt_counters_src_deltas(s);
 	uint32_t i, n = tt_src_deltas_count(d);
 	int rc;
 
@@ -248,10 +245,10 @@ static int
 advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
 		tt_alerts_emit_cb emit, void *ctx)
 {
-	const struct tt_shard *s = f->open[res];
+	const struct tt_merged *s = f->open[res];
 	uint32_t step = bucket_minutes(res), b, data;
 	struct run runs[TT_COUNTERS_TABLES];
-	struct tt_shard *kept;
+	struct tt_merged *kept;
 	unsigned int j;
 	int rc = 0;
 
@@ -280,12 +277,12 @@ advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
 		return rc;
 	/* Keep the buckets not judged yet; what was judged goes. */
 	kept = open_shard();
-	if (kept == NULL || tt_counters_merge_since(kept, s, 1, false,
+	if (kept == NULL || tt_counters_merge_merged(kept, s, 1, false,
 			f->next[res] ? f->next[res] : 0) != 0) {
-		tt_counters_free(kept);
+		tt_counters_merged_free(kept);
 		return -ENOMEM;
 	}
-	tt_counters_free(f->open[res]);
+	tt_counters_merged_free(f->open[res]);
 	f->open[res] = kept;
 	return 0;
 }

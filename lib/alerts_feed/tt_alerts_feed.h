@@ -27,6 +27,7 @@
 #include "tt_alerts.h"
 
 struct tt_shard;
+struct tt_src_deltas;
 struct tt_alerts_feed;
 
 /**
@@ -37,12 +38,13 @@ struct tt_alerts_feed *tt_alerts_feed_create(struct tt_alerts *detectors, uint32
 void tt_alerts_feed_free(struct tt_alerts_feed *f);     /* NULL is a no-op */
 
 /**
- * Take a worker's retired shard (cells keyed by minute): its cells wait in
- * the open buckets; the DoS victims its source deltas flag go to @p emit
- * at once. @return 0, -ENOMEM, or the first error @p emit returned.
+ * Take a worker's retired shard (cells keyed by minute) and the source
+ * deltas of its interval: the cells wait in the open buckets; the DoS
+ * victims the deltas flag go to @p emit at once.
+ * @return 0, -ENOMEM, or the first error @p emit returned.
  */
 int tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		tt_alerts_emit_cb emit, void *ctx);
+		const struct tt_src_deltas *sources, tt_alerts_emit_cb emit, void *ctx);
 
 /**
  * Judge every minute before @p complete_minute (UTC minutes since the

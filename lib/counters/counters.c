@@ -86,26 +86,21 @@ tt_counters_create(const struct tt_counters_conf *conf)
 
 	if (s == NULL)
 		return NULL;
-	s->growable = conf->growable;
-	s->keep_sources = !conf->growable || conf->keep_sources;
-	rc = table_init(&s->port, conf->port_cells, TT_PORT_COLS, conf->growable);
+	rc = table_init(&s->port, conf->port_cells, TT_PORT_COLS, false);
 	if (rc != 0)
 		goto err_free_shard;
-	rc = table_init(&s->country, conf->country_cells, TT_COUNTRY_COLS, conf->growable);
+	rc = table_init(&s->country, conf->country_cells, TT_COUNTRY_COLS, false);
 	if (rc != 0)
 		goto err_fini_port;
-	rc = table_init(&s->hll, conf->hll_cells,
-		conf->growable ? HLL_SET_WORDS : HLL_SLOT_WORDS, conf->growable);
+	rc = table_init(&s->hll, conf->hll_cells, HLL_SLOT_WORDS, false);
 	if (rc != 0)
 		goto err_fini_country;
-	if (!conf->growable) {
-		s->pool = tt_hll_pool_create(conf->hll_sparse, conf->hll_dense);
-		if (s->pool == NULL) {
-			rc = -errno;
-			goto err_fini_hll;
-		}
+	s->pool = tt_hll_pool_create(conf->hll_sparse, conf->hll_dense);
+	if (s->pool == NULL) {
+		rc = -errno;
+		goto err_fini_hll;
 	}
-	s->src = tt_src_deltas_create(conf->src_cells ? conf->src_cells : 64, conf->growable);
+	s->src = tt_src_deltas_create(conf->src_cells ? conf->src_cells : 64, false);
 	if (s->src == NULL) {
 		rc = -errno;
 		goto err_free_pool;
@@ -126,28 +121,11 @@ err_free_shard:
 	return NULL;
 }
 
-/* A growable shard's HLL cells own memory: release it before forgetting them. */
-static void
-hll_cells_fini(struct tt_shard *s)
-{
-	uint32_t i, v;
-
-	if (!s->growable)
-		return;
-	for (i = 0; i < s->hll.used; i++) {
-		struct tt_hll *h = (struct tt_hll *)cell_values(&s->hll, s->hll.order[i]);
-
-		for (v = 0; v < TT_HLL_VARIANTS; v++)
-			tt_hll_fini(&h[v]);
-	}
-}
-
 void
 tt_counters_free(struct tt_shard *s)
 {
 	if (s == NULL)
 		return;
-	hll_cells_fini(s);
 	table_fini(&s->port);
 	table_fini(&s->country);
 	table_fini(&s->hll);
@@ -159,17 +137,86 @@ tt_counters_free(struct tt_shard *s)
 void
 tt_counters_reset(struct tt_shard *s)
 {
-	hll_cells_fini(s);
 	table_reset(&s->port);
 	table_reset(&s->country);
 	table_reset(&s->hll);
-	if (s->pool != NULL)
-		tt_hll_pool_reset(s->pool);
+	tt_hll_pool_reset(s->pool);
 	tt_src_deltas_reset(s->src);
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
-	s->src_dropped = 0;
+}
+
+/*
+ * Every merged shard starts with the same proportions: a port cell for
+ * each service seen, a quarter as many country and srcs cells (measured
+ * on the mixed scenario: ~4 services a country). They grow from there, so
+ * the first size only decides how soon.
+ */
+struct tt_merged *
+tt_counters_merged_create(uint32_t port_cells)
+{
+	struct tt_merged *m = calloc(1, sizeof(*m));
+	uint32_t quarter = port_cells / 4 < 16 ? 16 : port_cells / 4;
+	int rc;
+
+	if (m == NULL)
+		return NULL;
+	rc = table_init(&m->port, port_cells, TT_PORT_COLS, true);
+	if (rc != 0)
+		goto err_free;
+	rc = table_init(&m->country, quarter, TT_COUNTRY_COLS, true);
+	if (rc != 0)
+		goto err_fini_port;
+	rc = table_init(&m->hll, quarter, HLL_SET_WORDS, true);
+	if (rc != 0)
+		goto err_fini_country;
+	return m;
+
+err_fini_country:
+	table_fini(&m->country);
+err_fini_port:
+	table_fini(&m->port);
+err_free:
+	free(m);
+	errno = -rc;
+	return NULL;
+}
+
+/* A merged shard's HLL cells own memory: release it before forgetting them. */
+static void
+hll_cells_fini(struct tt_merged *m)
+{
+	uint32_t i, v;
+
+	for (i = 0; i < m->hll.used; i++) {
+		struct tt_hll *h = (struct tt_hll *)cell_values(&m->hll, m->hll.order[i]);
+
+		for (v = 0; v < TT_HLL_VARIANTS; v++)
+			tt_hll_fini(&h[v]);
+	}
+}
+
+void
+tt_counters_merged_free(struct tt_merged *m)
+{
+	if (m == NULL)
+		return;
+	hll_cells_fini(m);
+	table_fini(&m->port);
+	table_fini(&m->country);
+	table_fini(&m->hll);
+	free(m);
+}
+
+void
+tt_counters_merged_reset(struct tt_merged *m)
+{
+	hll_cells_fini(m);
+	table_reset(&m->port);
+	table_reset(&m->country);
+	table_reset(&m->hll);
+	memset(&m->losses, 0, sizeof(m->losses));
 }
 
 /* A cell of dst for key k, growing dst as needed. */
@@ -220,38 +267,19 @@ merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_mi
 	return 0;
 }
 
-/* One HLL cell of @p src (its values @p sv) into @p d. */
-static int
-merge_group(struct tt_hll *d, const struct tt_shard *src, const uint64_t *sv)
-{
-	uint32_t v;
-	int rc = 0;
-
-	for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
-		if (src->growable)
-			rc = tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
-		else
-			rc = tt_hll_pool_merge_into(src->pool,
-				((const struct tt_hll_slots *)sv)->h[v], &d[v]);
-	}
-	return rc;
-}
-
 /*
- * HLL cells: a union of registers, from a worker's pool or a merged shard.
- * A worker shard's watched group also goes into its sensor's group 0, which
- * there holds only the unwatched services (tt_counters.h).
+ * HLL cells: a union of registers, from a worker's pool (@p pool) or a
+ * merged shard's sets (@p pool NULL). A worker shard's watched group also
+ * goes into its sensor's group 0, which there holds only the unwatched
+ * services (tt_counters.h).
  */
 static int
-merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minutes,
-		bool with_all, uint32_t from_minute)
+merge_hll(struct tt_merged *dst, const struct tt_table *t, const struct tt_hll_pool *pool,
+		uint32_t bucket_minutes, bool with_all, uint32_t from_minute)
 {
-	const struct tt_table *t = &src->hll;
-	uint32_t i, n_items, n_sensors, a, b;
+	uint32_t i, n_items, n_sensors, a, b, v;
 	int rc = 0;
 
-	if (!dst->growable)
-		return -EINVAL;
 	for (i = 0; i < t->used && rc == 0; i++) {
 		uint32_t slot = t->order[i];
 		const struct tt_cell_key *sk = cell_key(t, slot);
@@ -263,7 +291,7 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 		if (k.minute < from_minute)
 			continue;
 		k.minute = bucket_of(k.minute, bucket_minutes);
-		n_items = !src->growable && sk->item != 0 ? 2 : 1;
+		n_items = pool != NULL && sk->item != 0 ? 2 : 1;
 		n_sensors = with_all && sk->sensor != TT_SCOPE_ALL ? 2 : 1;
 		for (a = 0; a < n_items && rc == 0; a++) {
 			for (b = 0; b < n_sensors && rc == 0; b++) {
@@ -274,7 +302,11 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 				d = (struct tt_hll *)dst_cell(&dst->hll, &k);
 				if (d == NULL)
 					return -ENOMEM;
-				rc = merge_group(d, src, sv);
+				for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++)
+					rc = pool != NULL ?
+						tt_hll_pool_merge_into(pool,
+							((const struct tt_hll_slots *)sv)->h[v], &d[v]) :
+						tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
 			}
 		}
 	}
@@ -282,7 +314,25 @@ merge_hll(struct tt_shard *dst, const struct tt_shard *src, uint32_t bucket_minu
 }
 
 int
-tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
+tt_counters_merge(struct tt_merged *dst, const struct tt_shard *src,
+		uint32_t bucket_minutes, bool with_all)
+{
+	int rc;
+
+	rc = merge_table(&dst->port, &src->port, bucket_minutes, with_all, 0);
+	if (rc == 0)
+		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all, 0);
+	if (rc == 0)
+		rc = merge_hll(dst, &src->hll, src->pool, bucket_minutes, with_all, 0);
+	dst->losses.src_dropped += tt_src_deltas_dropped(src->src);
+	dst->losses.overflowed += src->overflowed;
+	dst->losses.lost += src->lost;
+	dst->losses.hll_dropped += src->hll_dropped + tt_hll_pool_dropped(src->pool);
+	return rc;
+}
+
+int
+tt_counters_merge_merged(struct tt_merged *dst, const struct tt_merged *src,
 		uint32_t bucket_minutes, bool with_all, uint32_t from_minute)
 {
 	int rc;
@@ -292,33 +342,18 @@ tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
 		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all,
 			from_minute);
 	if (rc == 0)
-		rc = merge_hll(dst, src, bucket_minutes, with_all, from_minute);
-	if (rc == 0 && dst->keep_sources)
-		rc = tt_src_deltas_merge(dst->src, src->src);
-	dst->src_dropped += src->src_dropped + tt_src_deltas_dropped(src->src);
-	dst->overflowed += src->overflowed;
-	dst->lost += src->lost;
-	dst->hll_dropped += src->hll_dropped + (src->pool ? tt_hll_pool_dropped(src->pool) : 0);
+		rc = merge_hll(dst, &src->hll, NULL, bucket_minutes, with_all, from_minute);
+	dst->losses.src_dropped += src->losses.src_dropped;
+	dst->losses.overflowed += src->losses.overflowed;
+	dst->losses.lost += src->losses.lost;
+	dst->losses.hll_dropped += src->losses.hll_dropped;
 	return rc;
-}
-
-int
-tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
-		uint32_t bucket_minutes, bool with_all)
-{
-	return tt_counters_merge_since(dst, src, bucket_minutes, with_all, 0);
 }
 
 struct tt_src_deltas *
 tt_counters_src_deltas(const struct tt_shard *s)
 {
 	return s->src;
-}
-
-uint64_t
-tt_counters_src_dropped(const struct tt_shard *s)
-{
-	return s->src_dropped;
 }
 
 uint64_t
@@ -339,6 +374,12 @@ tt_counters_lost(const struct tt_shard *s)
 	return s->lost;
 }
 
+void
+tt_counters_merged_losses(const struct tt_merged *m, struct tt_counters_losses *out)
+{
+	*out = m->losses;
+}
+
 static uint64_t
 table_memory(const struct tt_table *t)
 {
@@ -350,22 +391,25 @@ table_memory(const struct tt_table *t)
 uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
-	uint64_t m = sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
-		table_memory(&s->hll);
+	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
+		table_memory(&s->hll) + tt_hll_pool_memory(s->pool) + tt_src_deltas_memory(s->src);
+}
+
+uint64_t
+tt_counters_merged_memory(const struct tt_merged *m)
+{
+	uint64_t n = sizeof(*m) + table_memory(&m->port) + table_memory(&m->country) +
+		table_memory(&m->hll);
 	uint32_t i, v;
 
-	if (s->pool != NULL)
-		m += tt_hll_pool_memory(s->pool);
-	m += tt_src_deltas_memory(s->src);
-	if (s->growable) {
-		for (i = 0; i < s->hll.used; i++) {
-			const struct tt_hll *h = (const struct tt_hll *)cell_values(&s->hll, s->hll.order[i]);
+	for (i = 0; i < m->hll.used; i++) {
+		const struct tt_hll *h = (const struct tt_hll *)cell_values(&m->hll,
+			m->hll.order[i]);
 
-			for (v = 0; v < TT_HLL_VARIANTS; v++)
-				m += tt_hll_memory(&h[v]);
-		}
+		for (v = 0; v < TT_HLL_VARIANTS; v++)
+			n += tt_hll_memory(&h[v]);
 	}
-	return m;
+	return n;
 }
 
 /* A port cell into a totals array, by the schema's rule for each field. */
@@ -407,15 +451,15 @@ tt_counters_totals_add(uint64_t *t, uint32_t svc, const uint64_t *v)
 /* --- reading: rows --- */
 
 static const struct tt_table *
-table_of(const struct tt_shard *s, enum tt_counters_table t)
+table_of(const struct tt_merged *m, enum tt_counters_table t)
 {
-	return t == TT_COUNTERS_PORT ? &s->port : t == TT_COUNTERS_COUNTRY ? &s->country : &s->hll;
+	return t == TT_COUNTERS_PORT ? &m->port : t == TT_COUNTERS_COUNTRY ? &m->country : &m->hll;
 }
 
 uint32_t
-tt_counters_rows(const struct tt_shard *s, enum tt_counters_table t)
+tt_counters_rows(const struct tt_merged *m, enum tt_counters_table t)
 {
-	return table_of(s, t)->used;
+	return table_of(m, t)->used;
 }
 
 static void
@@ -434,10 +478,23 @@ row_of(const struct tt_table *tab, enum tt_counters_table t, uint32_t i,
 }
 
 void
-tt_counters_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
+tt_counters_row(const struct tt_merged *m, enum tt_counters_table t, uint32_t i,
 		struct tt_counters_row *out)
 {
-	row_of(table_of(s, t), t, i, out);
+	row_of(table_of(m, t), t, i, out);
+}
+
+uint32_t
+tt_counters_shard_rows(const struct tt_shard *s, enum tt_counters_table t)
+{
+	return t == TT_COUNTERS_PORT ? s->port.used : t == TT_COUNTERS_COUNTRY ? s->country.used : 0;
+}
+
+void
+tt_counters_shard_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
+		struct tt_counters_row *out)
+{
+	row_of(t == TT_COUNTERS_PORT ? &s->port : &s->country, t, i, out);
 }
 
 static int
@@ -473,7 +530,7 @@ by_minute(const void *a, const void *b)
 }
 
 int
-tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
+tt_counters_sorted(const struct tt_merged *m, enum tt_counters_table t,
 		enum tt_counters_order o, uint32_t from_minute, uint32_t end_minute,
 		struct tt_counters_rows *out)
 {
@@ -482,7 +539,7 @@ tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
 		[TT_COUNTERS_BY_SENSOR] = by_sensor,
 		[TT_COUNTERS_BY_MINUTE] = by_minute,
 	};
-	const struct tt_table *tab = table_of(s, t);
+	const struct tt_table *tab = table_of(m, t);
 	uint32_t i;
 
 	out->n = 0;
@@ -509,22 +566,22 @@ tt_counters_rows_free(struct tt_counters_rows *r)
 }
 
 uint64_t
-tt_counters_scope_pkts(const struct tt_shard *s, uint16_t sensor)
+tt_counters_scope_pkts(const struct tt_merged *m, uint16_t sensor)
 {
 	uint64_t n = 0;
 	uint32_t i;
 
-	for (i = 0; i < s->port.used; i++) {
-		uint32_t slot = s->port.order[i];
+	for (i = 0; i < m->port.used; i++) {
+		uint32_t slot = m->port.order[i];
 
-		if (cell_key(&s->port, slot)->sensor == sensor)
-			n += cell_values(&s->port, slot)[TT_PORT_COL_PKTS];
+		if (cell_key(&m->port, slot)->sensor == sensor)
+			n += cell_values(&m->port, slot)[TT_PORT_COL_PKTS];
 	}
 	return n;
 }
 
 uint32_t
-tt_counters_cells(const struct tt_shard *s)
+tt_counters_cells(const struct tt_merged *m)
 {
-	return s->port.used + s->country.used + s->hll.used;
+	return m->port.used + m->country.used + m->hll.used;
 }

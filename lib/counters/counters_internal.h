@@ -53,22 +53,24 @@ cell_values(const struct tt_table *t, uint32_t slot)
 		sizeof(struct tt_cell_key));
 }
 
+/* A worker's shard: fixed capacity, HLL groups as handles into its pool. */
 struct tt_shard {
 	struct tt_table port;
 	struct tt_table country;
-	/*
-	 * Worker shards: values are struct tt_hll_slots (handles into pool);
-	 * growable shards: values are struct tt_hll[TT_HLL_VARIANTS].
-	 */
-	struct tt_table hll;
-	struct tt_hll_pool *pool;      /* worker shards only */
+	struct tt_table hll;           /* values: struct tt_hll_slots */
+	struct tt_hll_pool *pool;
 	struct tt_src_deltas *src;
-	bool growable;
-	bool keep_sources;
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */
-	uint64_t src_dropped;          /* merged shards: source deltas workers could not keep */
+};
+
+/* The control plane's merged shard: tables that grow, HLLs as struct tt_hll. */
+struct tt_merged {
+	struct tt_table port;
+	struct tt_table country;
+	struct tt_table hll;           /* values: struct tt_hll[TT_HLL_VARIANTS] */
+	struct tt_counters_losses losses;       /* summed over what was merged in */
 };
 
 #define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))

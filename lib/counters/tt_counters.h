@@ -64,28 +64,32 @@ void tt_counters_totals_add(uint64_t *totals, uint32_t svc, const uint64_t *v);
 #define TT_SCOPE_ALL UINT16_MAX
 
 
+/*
+ * Two kinds of shard. A worker's (struct tt_shard) has fixed capacity, set
+ * once, and keeps its HLLs in a pool; past its tables it counts under the
+ * "overflow" key or drops and counts. A merged shard (struct tt_merged),
+ * the control plane's, grows instead and keeps each HLL as a struct
+ * tt_hll; the publisher's backlog, the live views, the alert feed's open
+ * buckets and the flush plan's days are merged shards.
+ */
 struct tt_shard;
+struct tt_merged;
 
 struct tt_counters_conf {
 	uint32_t port_cells;           /* capacities, powers of two >= 16 */
 	uint32_t country_cells;
 	uint32_t hll_cells;
-	uint32_t hll_sparse;           /* worker shards: HLL sets in the pools */
+	uint32_t hll_sparse;           /* HLL sets in the pools */
 	uint32_t hll_dense;
 	uint32_t src_cells;            /* per-interval source deltas (tt_sources.h) */
-	/*
-	 * Growable shards: whether merges bring source deltas along. Only the
-	 * publisher's hour backlog wants them (a run total or a minute backlog
-	 * would hold every spoofed source of a flood for nothing).
-	 */
-	bool keep_sources;
-	/*
-	 * false for worker shards: fixed memory, excess counted (under the
-	 * "overflow" service key, or as dropped HLL updates); true for the
-	 * control plane's merged shards, which grow instead and hold their
-	 * HLLs as struct tt_hll.
-	 */
-	bool growable;
+};
+
+/* What the worker shards merged into a merged shard could not keep. */
+struct tt_counters_losses {
+	uint64_t overflowed;           /* packets counted under the "overflow" key */
+	uint64_t lost;                 /* packets whose cell was lost even so */
+	uint64_t hll_dropped;          /* HLL register updates not kept */
+	uint64_t src_dropped;          /* source deltas not kept */
 };
 
 /* The cells a packet touches, in tt_count_pkt.hash[]. */
@@ -121,10 +125,21 @@ tt_counters_group_item(const struct tt_count_pkt *p)
 }
 
 /**
- * Create a shard. Control thread.
+ * Create a worker shard. Control thread.
  * @return the shard, or NULL with errno set (EINVAL, ENOMEM).
  */
 struct tt_shard *tt_counters_create(const struct tt_counters_conf *conf);
+
+/**
+ * Create a merged shard of @p port_cells port cells to begin with (a power
+ * of two >= 16; a quarter as many country and srcs cells), growing as cells
+ * come. Control thread. @return it, or NULL with errno set.
+ */
+struct tt_merged *tt_counters_merged_create(uint32_t port_cells);
+/** Free a merged shard; NULL is a no-op. */
+void tt_counters_merged_free(struct tt_merged *m);
+/** Forget every cell of a merged shard, keeping its tables' memory. */
+void tt_counters_merged_reset(struct tt_merged *m);
 
 /** Free a shard; NULL is a no-op. Control thread. */
 void tt_counters_free(struct tt_shard *s);
@@ -180,30 +195,27 @@ bool tt_counters_sets_spread(const struct tt_shard *s);
 void tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p);
 
 /**
- * Add every cell of @p src into @p dst (which must be growable).
+ * Add every cell of worker shard @p src into @p dst, and its losses.
  * @param bucket_minutes  0: sum all minutes into minute 0 (run totals);
  *                        1: keep minutes; 60: hours; 1440: days (UTC), each
  *                        bucket keyed by its first minute
  * @param with_all        also add each cell under TT_SCOPE_ALL
  * @return 0, or -ENOMEM (dst is then partly merged).
  */
-int tt_counters_merge(struct tt_shard *dst, const struct tt_shard *src,
+int tt_counters_merge(struct tt_merged *dst, const struct tt_shard *src,
 		uint32_t bucket_minutes, bool with_all);
 /**
- * tt_counters_merge() of the cells of minute @p from_minute and later only
- * (the counters of a source's packets before it, and its overflow and drop
- * figures, still go along). Control thread: the alert feed keeps the
- * buckets not yet complete this way.
+ * The same from a merged shard, of the cells of minute @p from_minute and
+ * later only (the losses all go along). The alert feed keeps the buckets
+ * not yet complete this way; the flush plan makes days of hours.
  */
-int tt_counters_merge_since(struct tt_shard *dst, const struct tt_shard *src,
+int tt_counters_merge_merged(struct tt_merged *dst, const struct tt_merged *src,
 		uint32_t bucket_minutes, bool with_all, uint32_t from_minute);
 
 /*
- * Reading a shard. Control plane. Readers see rows, never cells: where a
- * count belongs (bucket, scope, item) and its values, in the schema's
- * columns. The port and country tables read alike in every shard; the srcs
- * table only in a merged one (a worker's holds handles into its pool). A
- * row is valid while the shard is unchanged.
+ * Reading a merged shard. Control plane. Readers see rows, never cells:
+ * where a count belongs (bucket, scope, item) and its values, in the
+ * schema's columns. A row is valid while the shard is unchanged.
  */
 enum tt_counters_table {
 	TT_COUNTERS_PORT,              /* item: a service key */
@@ -222,10 +234,19 @@ struct tt_counters_row {
 };
 
 /** Rows of a table. */
-uint32_t tt_counters_rows(const struct tt_shard *s, enum tt_counters_table t);
+uint32_t tt_counters_rows(const struct tt_merged *m, enum tt_counters_table t);
 
 /** Row @p i, in insertion order. */
-void tt_counters_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
+void tt_counters_row(const struct tt_merged *m, enum tt_counters_table t, uint32_t i,
+		struct tt_counters_row *out);
+
+/**
+ * The same of a worker shard handed over, for its port and country tables
+ * (its srcs table holds pool handles, not sets: no rows). The live view's
+ * per-sensor packets.
+ */
+uint32_t tt_counters_shard_rows(const struct tt_shard *s, enum tt_counters_table t);
+void tt_counters_shard_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
 		struct tt_counters_row *out);
 
 enum tt_counters_order {
@@ -245,7 +266,7 @@ struct tt_counters_rows {
  * in order @p o. Cost: a copy of their keys and a sort.
  * @return 0, or -ENOMEM (nothing to free then).
  */
-int tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
+int tt_counters_sorted(const struct tt_merged *m, enum tt_counters_table t,
 		enum tt_counters_order o, uint32_t from_minute, uint32_t end_minute,
 		struct tt_counters_rows *out);
 
@@ -253,24 +274,26 @@ int tt_counters_sorted(const struct tt_shard *s, enum tt_counters_table t,
 void tt_counters_rows_free(struct tt_counters_rows *r);
 
 /** Packets of the shard's cells under @p sensor (TT_SCOPE_ALL: the all scope's). */
-uint64_t tt_counters_scope_pkts(const struct tt_shard *s, uint16_t sensor);
+uint64_t tt_counters_scope_pkts(const struct tt_merged *m, uint16_t sensor);
 
 /** Cells of every table (what a flush writes, roughly one command each). */
-uint32_t tt_counters_cells(const struct tt_shard *s);
+uint32_t tt_counters_cells(const struct tt_merged *m);
+
+/** What the merged worker shards could not keep. */
+void tt_counters_merged_losses(const struct tt_merged *m, struct tt_counters_losses *out);
 
 /** The shard's per-interval source deltas (fed by tt_src_update()). */
 struct tt_src_deltas *tt_counters_src_deltas(const struct tt_shard *s);
 
-/** Cells counted under the "overflow" key, and cells lost when even that was full. */
+/** A worker shard's cells counted under the "overflow" key, and those lost when even that was full. */
 uint64_t tt_counters_overflowed(const struct tt_shard *s);
 uint64_t tt_counters_lost(const struct tt_shard *s);
-/** Source deltas a worker shard could not keep (its table was full). */
-uint64_t tt_counters_src_dropped(const struct tt_shard *s);
 
 /** HLL register updates a worker shard could not keep (pools or table full). */
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
 
-/** Bytes of memory a shard holds (benchmarks, telemetry). */
+/** Bytes of memory a shard holds (benchmarks, telemetry, the publisher's backlog). */
 uint64_t tt_counters_memory(const struct tt_shard *s);
+uint64_t tt_counters_merged_memory(const struct tt_merged *m);
 
 #endif /* TT_COUNTERS_H */

@@ -28,10 +28,10 @@ struct live_sample {
 struct tt_live {
 	struct tt_live_conf conf;
 	pthread_mutex_t lock;
-	struct tt_shard *run;
-	struct tt_shard *hour;
-	struct tt_shard *prev_hour;
-	struct tt_shard *day;
+	struct tt_merged *run;
+	struct tt_merged *hour;
+	struct tt_merged *prev_hour;
+	struct tt_merged *day;
 	uint32_t hour_minute;          /* first minute of each view; 0: empty */
 	uint32_t prev_hour_minute;
 	uint32_t day_minute;
@@ -41,12 +41,10 @@ struct tt_live {
 	uint64_t *sensor_pps;
 };
 
-static struct tt_shard *
+static struct tt_merged *
 view_create(void)
 {
-	return tt_counters_create(&(struct tt_counters_conf){
-		.port_cells = 1 << 12, .country_cells = 1 << 10, .hll_cells = 1 << 10,
-		.src_cells = 1 << 10, .growable = true });
+	return tt_counters_merged_create(1 << 12);
 }
 
 struct tt_live *
@@ -90,10 +88,10 @@ tt_live_free(struct tt_live *l)
 {
 	if (l == NULL)
 		return;
-	tt_counters_free(l->run);
-	tt_counters_free(l->hour);
-	tt_counters_free(l->prev_hour);
-	tt_counters_free(l->day);
+	tt_counters_merged_free(l->run);
+	tt_counters_merged_free(l->hour);
+	tt_counters_merged_free(l->prev_hour);
+	tt_counters_merged_free(l->day);
 	free(l->sensor_pkts);
 	free(l->sensor_pps);
 	free(l->last.sensor_pkts);
@@ -112,13 +110,13 @@ static void
 scan_shard(struct tt_live *l, const struct tt_shard *s, uint32_t *min_minute,
 		uint32_t *max_minute)
 {
-	uint32_t i, n = tt_counters_rows(s, TT_COUNTERS_PORT);
+	uint32_t i, n = tt_counters_shard_rows(s, TT_COUNTERS_PORT);
 	struct tt_counters_row r;
 
 	*min_minute = UINT32_MAX;
 	*max_minute = 0;
 	for (i = 0; i < n; i++) {
-		tt_counters_row(s, TT_COUNTERS_PORT, i, &r);
+		tt_counters_shard_row(s, TT_COUNTERS_PORT, i, &r);
 		if (r.minute < *min_minute)
 			*min_minute = r.minute;
 		if (r.minute > *max_minute)
@@ -132,15 +130,15 @@ scan_shard(struct tt_live *l, const struct tt_shard *s, uint32_t *min_minute,
 static void
 roll_hour(struct tt_live *l, uint32_t hour_minute)
 {
-	struct tt_shard *t = l->prev_hour;
+	struct tt_merged *t = l->prev_hour;
 
-	tt_counters_reset(t);
+	tt_counters_merged_reset(t);
 	if (l->hour_minute != 0 && l->hour_minute + HOUR_MINUTES == hour_minute) {
 		l->prev_hour = l->hour;
 		l->prev_hour_minute = l->hour_minute;
 		l->hour = t;
 	} else {
-		tt_counters_reset(l->hour);
+		tt_counters_merged_reset(l->hour);
 		l->prev_hour_minute = hour_minute - HOUR_MINUTES;
 	}
 	l->hour_minute = hour_minute;
@@ -160,7 +158,7 @@ tt_live_add(struct tt_live *l, const struct tt_shard *s, uint32_t now_minute)
 	if (newest != 0 && hour > l->hour_minute)
 		roll_hour(l, hour);
 	if (newest != 0 && day > l->day_minute) {
-		tt_counters_reset(l->day);
+		tt_counters_merged_reset(l->day);
 		l->day_minute = day;
 	}
 	rc = tt_counters_merge(l->run, s, 0, true);
@@ -222,27 +220,27 @@ tt_live_unlock(struct tt_live *l)
 	pthread_mutex_unlock(&l->lock);
 }
 
-const struct tt_shard *
+const struct tt_merged *
 tt_live_run(const struct tt_live *l)
 {
 	return l->run;
 }
 
-const struct tt_shard *
+const struct tt_merged *
 tt_live_hour(const struct tt_live *l, uint32_t *first_minute)
 {
 	*first_minute = l->hour_minute;
 	return l->hour;
 }
 
-const struct tt_shard *
+const struct tt_merged *
 tt_live_prev_hour(const struct tt_live *l, uint32_t *first_minute)
 {
 	*first_minute = l->hour_minute != 0 ? l->prev_hour_minute : 0;
 	return l->prev_hour;
 }
 
-const struct tt_shard *
+const struct tt_merged *
 tt_live_day(const struct tt_live *l, uint32_t *first_minute)
 {
 	*first_minute = l->day_minute;

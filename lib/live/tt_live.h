@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct tt_shard;
+struct tt_merged;
 struct tt_live;
 
 struct tt_live_conf {
@@ -68,10 +69,10 @@ void tt_live_unlock(struct tt_live *l);
  * *first_minute is the bucket's first minute, the key its cells carry
  * (tt_scope_build()); 0 when nothing has been merged yet.
  */
-const struct tt_shard *tt_live_run(const struct tt_live *l);           /* minute 0 */
-const struct tt_shard *tt_live_hour(const struct tt_live *l, uint32_t *first_minute);
-const struct tt_shard *tt_live_prev_hour(const struct tt_live *l, uint32_t *first_minute);
-const struct tt_shard *tt_live_day(const struct tt_live *l, uint32_t *first_minute);
+const struct tt_merged *tt_live_run(const struct tt_live *l);           /* minute 0 */
+const struct tt_merged *tt_live_hour(const struct tt_live *l, uint32_t *first_minute);
+const struct tt_merged *tt_live_prev_hour(const struct tt_live *l, uint32_t *first_minute);
+const struct tt_merged *tt_live_day(const struct tt_live *l, uint32_t *first_minute);
 
 /** A worker's rates over the last sample interval. */
 void tt_live_worker_rate(const struct tt_live *l, uint32_t worker, struct tt_live_rate *out);

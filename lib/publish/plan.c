@@ -588,11 +588,12 @@ skip_tag(struct plan *p, struct sorted *s)
 }
 
 int
-tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
-		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint64_t seq,
-		const uint8_t *done, const struct tt_plan_sink *sink)
+tt_plan_flush(const struct tt_plan_conf *c, const struct tt_merged *minutes,
+		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_plan_alerts *alerts, uint64_t seq, const uint8_t *done,
+		const struct tt_plan_sink *sink)
 {
-	struct tt_shard *days;
+	struct tt_merged *days;
 	struct sorted s[B_KINDS][TT_COUNTERS_TABLES];
 	struct plan *p;
 	char seq_s[24];
@@ -601,14 +602,13 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 
 	memset(s, 0, sizeof(s));
 	p = calloc(1, sizeof(*p));
-	days = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 64,
-		.country_cells = 64, .hll_cells = 64, .growable = true });
-	if (p == NULL || days == NULL || tt_counters_merge(days, hours, 1440, false) != 0)
+	days = tt_counters_merged_create(64);
+	if (p == NULL || days == NULL || tt_counters_merge_merged(days, hours, 1440, false, 0) != 0)
 		goto out;
 	p->c = c;
 	p->sink = sink;
 	for (k = 0; k < B_KINDS; k++) {
-		const struct tt_shard *src = k == B_MINUTE ? minutes : k == B_HOUR ? hours : days;
+		const struct tt_merged *src = k == B_MINUTE ? minutes : k == B_HOUR ? hours : days;
 
 		for (j = 0; j < TT_COUNTERS_TABLES; j++)
 			if (tt_counters_sorted(src, j, TT_COUNTERS_BY_SCOPE, 0, UINT32_MAX,
@@ -651,13 +651,13 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_shard *minutes,
 		if (rc == 0)
 			rc = close_tag(p, p->tag, seq_s);
 	}
-	/* The {src} tag: source deltas ride with the hours. */
+	/* The {src} tag: who is scanning. */
 	p->tag = c->n_sensors + 1;
-	if (rc == 0 && tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0 &&
+	if (rc == 0 && sources != NULL && tt_src_deltas_count(sources) != 0 &&
 			!(done != NULL && done[p->tag])) {
 		rc = open_tag(p, p->tag);
 		if (rc == 0)
-			rc = src_flush(p, tt_counters_src_deltas(hours));
+			rc = src_flush(p, sources);
 		if (rc == 0)
 			rc = close_tag(p, p->tag, seq_s);
 	}
@@ -669,16 +669,17 @@ out:
 	for (k = 0; k < B_KINDS; k++)
 		for (j = 0; j < TT_COUNTERS_TABLES; j++)
 			tt_counters_rows_free(&s[k][j].rows);
-	tt_counters_free(days);
+	tt_counters_merged_free(days);
 	free(p);
 	return rc;
 }
 
 void
-tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minutes,
-		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint8_t *has)
+tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_merged *minutes,
+		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_plan_alerts *alerts, uint8_t *has)
 {
-	const struct tt_shard *src[2] = { minutes, hours };
+	const struct tt_merged *src[2] = { minutes, hours };
 	struct tt_counters_row r;
 	unsigned int k, j;
 	uint32_t i;
@@ -689,7 +690,7 @@ tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_shard *minu
 				tt_counters_row(src[k], j, i, &r);
 				has[tag_of(c, r.sensor)] = 1;
 			}
-	if (tt_src_deltas_count(tt_counters_src_deltas(hours)) != 0)
+	if (sources != NULL && tt_src_deltas_count(sources) != 0)
 		has[c->n_sensors + 1] = 1;
 	if (alerts != NULL && alerts->n != 0)
 		has[TT_PLAN_TAG_ALERTS(c)] = 1;

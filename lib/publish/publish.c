@@ -78,8 +78,11 @@ enum {
 	INSTANCE_TTL_MIN_MS = 15000,
 	/* Alerts held while Redis is away: a day of a busy appliance's. */
 	ALERTS_PENDING_MAX = 100000,
-	/* A merged shard past this keeps no capacity once emptied: memory goes back. */
+	/* A backlog part past this keeps no capacity once emptied: memory goes back. */
 	SHRINK_BYTES = 16u << 20,
+	/* A backlog's first size; it grows with what an interval brings. */
+	BACKLOG_PORT_CELLS = 1 << 10,
+	BACKLOG_SOURCE_CELLS = 1 << 8,
 	WHY_MAX = 512,
 };
 
@@ -109,6 +112,18 @@ alert_list_free(struct alert_list *l)
 	l->cap = 0;
 }
 
+/*
+ * What a flush writes: the counts keyed by minute and by hour (days derive
+ * from hours), and the source deltas of the {src} tag. One is pending
+ * (filled by the control thread under the lock), one in flight (the
+ * publisher thread's); a flush swaps them.
+ */
+struct backlog {
+	struct tt_merged *min;
+	struct tt_merged *hour;
+	struct tt_src_deltas *src;
+};
+
 struct tt_publisher {
 	const struct tt_config *cfg;
 	struct tt_plan_conf plan;
@@ -126,8 +141,7 @@ struct tt_publisher {
 	pthread_cond_t wake;
 
 	/* under lock: written by the control thread, taken by the publisher */
-	struct tt_shard *pending_min;      /* cells keyed by minute */
-	struct tt_shard *pending_hour;     /* cells keyed by hour */
+	struct backlog pending;
 	bool stopping;
 	bool kicked;
 	uint64_t stop_deadline_ms;
@@ -148,8 +162,7 @@ struct tt_publisher {
 	bool need_readback;
 	bool inflight;
 	uint64_t inflight_seq;
-	struct tt_shard *inflight_min;
-	struct tt_shard *inflight_hour;
+	struct backlog inflight_batch;
 	struct alert_list inflight_alerts;
 	uint8_t *has;                      /* [tag]: the in-flight batch writes it */
 	uint8_t *done;                     /* [tag]: committed */
@@ -191,13 +204,34 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Source deltas ride with the hour backlog: never shed, like hours and days. */
-static struct tt_shard *
-new_merged_shard(bool keep_sources)
+static struct tt_merged *
+backlog_counts_create(void)
 {
-	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1 << 10,
-		.country_cells = 1 << 8, .hll_cells = 1 << 8, .src_cells = 1 << 8,
-		.growable = true, .keep_sources = keep_sources });
+	return tt_counters_merged_create(BACKLOG_PORT_CELLS);
+}
+
+static struct tt_src_deltas *
+backlog_sources_create(void)
+{
+	return tt_src_deltas_create(BACKLOG_SOURCE_CELLS, true);
+}
+
+static int
+backlog_init(struct backlog *b)
+{
+	b->min = backlog_counts_create();
+	b->hour = backlog_counts_create();
+	b->src = backlog_sources_create();
+	return b->min != NULL && b->hour != NULL && b->src != NULL ? 0 : -ENOMEM;
+}
+
+static void
+backlog_fini(struct backlog *b)
+{
+	tt_counters_merged_free(b->min);
+	tt_counters_merged_free(b->hour);
+	tt_src_deltas_free(b->src);
+	memset(b, 0, sizeof(*b));
 }
 
 static char *
@@ -268,13 +302,8 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->has = calloc(p->n_tags, 1);
 	p->done = calloc(p->n_tags, 1);
 	p->committed = calloc(p->n_tags, sizeof(*p->committed));
-	p->pending_min = new_merged_shard(false);
-	p->pending_hour = new_merged_shard(true);
-	p->inflight_min = new_merged_shard(false);
-	p->inflight_hour = new_merged_shard(true);
 	if (p->sensor_names == NULL || p->has == NULL || p->done == NULL || p->committed == NULL ||
-			p->pending_min == NULL || p->pending_hour == NULL ||
-			p->inflight_min == NULL || p->inflight_hour == NULL)
+			backlog_init(&p->pending) != 0 || backlog_init(&p->inflight_batch) != 0)
 		goto err_free;
 	for (i = 0; i < cfg->n_sensors; i++)
 		p->sensor_names[i] = cfg->sensors[i].name;
@@ -927,48 +956,82 @@ read_back(struct tt_publisher *p)
 	return ret;
 }
 
-static uint64_t
-shard_cells(const struct tt_shard *s)
-{
-	return tt_counters_cells(s);
-}
-
 static bool
-shard_empty(const struct tt_shard *s)
+counts_empty(const struct tt_merged *m)
 {
-	return shard_cells(s) == 0 && tt_src_deltas_count(tt_counters_src_deltas(s)) == 0;
+	return tt_counters_cells(m) == 0;
 }
 
 /* Packets a merged shard counts: its port cells of the "all" scope. */
 static uint64_t
-shard_packets(const struct tt_shard *s)
+counts_packets(const struct tt_merged *m)
 {
-	return tt_counters_scope_pkts(s, TT_SCOPE_ALL);
+	return tt_counters_scope_pkts(m, TT_SCOPE_ALL);
 }
 
 static uint32_t
-shard_sources(const struct tt_shard *s)
+sources_held(const struct backlog *b)
 {
-	return tt_src_deltas_count(tt_counters_src_deltas(s));
+	return tt_src_deltas_count(b->src);
+}
+
+static bool
+backlog_empty(const struct backlog *b)
+{
+	return counts_empty(b->min) && counts_empty(b->hour) && sources_held(b) == 0;
+}
+
+/* Memory and cells held by the hours and the sources (which go together). */
+static bool
+hours_empty(const struct backlog *b)
+{
+	return counts_empty(b->hour) && sources_held(b) == 0;
+}
+
+static uint64_t
+hours_bytes(const struct backlog *b)
+{
+	return tt_counters_merged_memory(b->hour) + tt_src_deltas_memory(b->src);
 }
 
 /*
- * Empty a merged shard. One that grew past @p keep_bytes (an outage, a flood
- * of sources) is replaced by a new small one, so its memory goes back
+ * Empty a backlog's part. One that grew past @p keep_bytes (an outage, a
+ * flood of sources) is replaced by a new small one, so its memory goes back
  * instead of staying held at its peak.
  */
 static void
-empty_shard(struct tt_shard **s, bool keep_sources, uint64_t keep_bytes)
+empty_counts(struct tt_merged **m, uint64_t keep_bytes)
 {
-	struct tt_shard *fresh;
+	struct tt_merged *fresh;
 
-	if (tt_counters_memory(*s) > keep_bytes &&
-			(fresh = new_merged_shard(keep_sources)) != NULL) {
-		tt_counters_free(*s);
-		*s = fresh;
+	if (tt_counters_merged_memory(*m) > keep_bytes &&
+			(fresh = backlog_counts_create()) != NULL) {
+		tt_counters_merged_free(*m);
+		*m = fresh;
 		return;
 	}
-	tt_counters_reset(*s);
+	tt_counters_merged_reset(*m);
+}
+
+static void
+empty_sources(struct tt_src_deltas **d, uint64_t keep_bytes)
+{
+	struct tt_src_deltas *fresh;
+
+	if (tt_src_deltas_memory(*d) > keep_bytes && (fresh = backlog_sources_create()) != NULL) {
+		tt_src_deltas_free(*d);
+		*d = fresh;
+		return;
+	}
+	tt_src_deltas_reset(*d);
+}
+
+static void
+empty_backlog(struct backlog *b, uint64_t keep_bytes)
+{
+	empty_counts(&b->min, keep_bytes);
+	empty_counts(&b->hour, keep_bytes);
+	empty_sources(&b->src, keep_bytes);
 }
 
 /*
@@ -979,15 +1042,17 @@ empty_shard(struct tt_shard **s, bool keep_sources, uint64_t keep_bytes)
 static void
 backlog_locked(const struct tt_publisher *p, uint64_t *bytes, uint64_t *cells)
 {
+	const struct backlog *b = &p->pending;
+
 	*bytes = p->inflight_bytes;
 	*cells = p->inflight_cells;
-	if (!shard_empty(p->pending_min)) {
-		*bytes += tt_counters_memory(p->pending_min);
-		*cells += shard_cells(p->pending_min);
+	if (!counts_empty(b->min)) {
+		*bytes += tt_counters_merged_memory(b->min);
+		*cells += tt_counters_cells(b->min);
 	}
-	if (!shard_empty(p->pending_hour)) {
-		*bytes += tt_counters_memory(p->pending_hour);
-		*cells += shard_cells(p->pending_hour) + shard_sources(p->pending_hour);
+	if (!hours_empty(b)) {
+		*bytes += hours_bytes(b);
+		*cells += tt_counters_cells(b->hour) + sources_held(b);
 	}
 }
 
@@ -995,11 +1060,10 @@ backlog_locked(const struct tt_publisher *p, uint64_t *bytes, uint64_t *cells)
 static bool
 take_pending(struct tt_publisher *p)
 {
-	struct tt_shard *m, *h;
+	struct backlog *b = &p->inflight_batch, taken;
 
 	pthread_mutex_lock(&p->lock);
-	if (shard_empty(p->pending_min) && shard_empty(p->pending_hour) &&
-			p->pending_alerts.n == 0) {
+	if (backlog_empty(&p->pending) && p->pending_alerts.n == 0) {
 		pthread_mutex_unlock(&p->lock);
 		return false;
 	}
@@ -1009,14 +1073,12 @@ take_pending(struct tt_publisher *p)
 		p->inflight_alerts = p->pending_alerts;
 		p->pending_alerts = l;
 	}
-	m = p->pending_min;
-	h = p->pending_hour;
-	p->pending_min = p->inflight_min;
-	p->pending_hour = p->inflight_hour;
-	p->inflight_min = m;
-	p->inflight_hour = h;
-	p->inflight_bytes = tt_counters_memory(m) + tt_counters_memory(h);
-	p->inflight_cells = shard_cells(m) + shard_cells(h) + shard_sources(h);
+	taken = p->pending;
+	p->pending = *b;
+	*b = taken;
+	p->inflight_bytes = tt_counters_merged_memory(b->min) + hours_bytes(b);
+	p->inflight_cells = tt_counters_cells(b->min) + tt_counters_cells(b->hour) +
+		sources_held(b);
 	p->inflight_locked = true;
 	pthread_mutex_unlock(&p->lock);
 	p->inflight = true;
@@ -1025,8 +1087,8 @@ take_pending(struct tt_publisher *p)
 	p->flush_started_us = now_us();
 	memset(p->has, 0, p->n_tags);
 	memset(p->done, 0, p->n_tags);
-	tt_plan_tags_with_data(&p->plan, m, h, &(struct tt_plan_alerts){ p->inflight_alerts.e,
-		p->inflight_alerts.n }, p->has);
+	tt_plan_tags_with_data(&p->plan, b->min, b->hour, b->src,
+		&(struct tt_plan_alerts){ p->inflight_alerts.e, p->inflight_alerts.n }, p->has);
 	return true;
 }
 
@@ -1035,8 +1097,7 @@ finish_inflight(struct tt_publisher *p)
 {
 	uint64_t took = now_us() - p->flush_started_us;
 
-	empty_shard(&p->inflight_min, false, SHRINK_BYTES);
-	empty_shard(&p->inflight_hour, true, SHRINK_BYTES);
+	empty_backlog(&p->inflight_batch, SHRINK_BYTES);
 	p->inflight_alert_count = p->inflight_alerts.n;
 	alert_list_clear(&p->inflight_alerts);
 	p->inflight = false;
@@ -1064,7 +1125,8 @@ flush_inflight(struct tt_publisher *p)
 	uint32_t tag;
 	int rc;
 
-	rc = tt_plan_flush(&p->plan, p->inflight_min, p->inflight_hour,
+	rc = tt_plan_flush(&p->plan, p->inflight_batch.min, p->inflight_batch.hour,
+		p->inflight_batch.src,
 		&(struct tt_plan_alerts){ p->inflight_alerts.e, p->inflight_alerts.n },
 		p->inflight_seq, p->done, &sink);
 	if (rc != 0)
@@ -1283,8 +1345,8 @@ publisher_main(void *arg)
 			bool empty;
 
 			pthread_mutex_lock(&p->lock);
-			empty = !p->inflight && shard_empty(p->pending_min) &&
-				shard_empty(p->pending_hour) && p->pending_alerts.n == 0;
+			empty = !p->inflight && backlog_empty(&p->pending) &&
+				p->pending_alerts.n == 0;
 			pthread_mutex_unlock(&p->lock);
 			if (empty || now_ms() >= p->stop_deadline_ms)
 				break;
@@ -1339,31 +1401,23 @@ static void
 shed_locked(struct tt_publisher *p, uint64_t cap)
 {
 	struct tt_publisher_stats *st = &p->stats;
+	struct backlog *b = &p->pending;
 	uint64_t now = now_ms();
 
-	if (!shard_empty(p->pending_min)) {
-		st->shed_minute_cells += shard_cells(p->pending_min);
-		st->shed_minute_bytes += tt_counters_memory(p->pending_min);
-		st->shed_minute_packets += shard_packets(p->pending_min);
-		empty_shard(&p->pending_min, false, 0);
+	if (!counts_empty(b->min)) {
+		st->shed_minute_cells += tt_counters_cells(b->min);
+		st->shed_minute_bytes += tt_counters_merged_memory(b->min);
+		st->shed_minute_packets += counts_packets(b->min);
+		empty_counts(&b->min, 0);
 	}
-	if (held_locked(p) > cap && shard_sources(p->pending_hour) != 0) {
-		/* Rebuilt without them, so their table's memory goes back too. */
-		struct tt_shard *fresh = new_merged_shard(true);
-
-		st->shed_source_keys += shard_sources(p->pending_hour);
-		tt_src_deltas_reset(tt_counters_src_deltas(p->pending_hour));
-		if (fresh != NULL && tt_counters_merge(fresh, p->pending_hour, 1, false) == 0) {
-			tt_counters_free(p->pending_hour);
-			p->pending_hour = fresh;
-		} else {
-			tt_counters_free(fresh);
-		}
+	if (held_locked(p) > cap && sources_held(b) != 0) {
+		st->shed_source_keys += sources_held(b);
+		empty_sources(&b->src, 0);
 	}
-	if (held_locked(p) > cap && !shard_empty(p->pending_hour)) {
-		st->shed_hour_cells += shard_cells(p->pending_hour);
-		st->shed_hour_packets += shard_packets(p->pending_hour);
-		empty_shard(&p->pending_hour, true, 0);
+	if (held_locked(p) > cap && !counts_empty(b->hour)) {
+		st->shed_hour_cells += tt_counters_cells(b->hour);
+		st->shed_hour_packets += counts_packets(b->hour);
+		empty_counts(&b->hour, 0);
 	}
 	if (now - p->last_shed_log_ms >= SHED_LOG_INTERVAL_MS) {
 		PUB_LOG(WARNING, "backlog over backlog_max_mb = %u: shed so far: minute buckets "
@@ -1376,15 +1430,18 @@ shed_locked(struct tt_publisher *p, uint64_t cap)
 }
 
 int
-tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s)
+tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
+		const struct tt_src_deltas *sources)
 {
 	uint64_t cap = (uint64_t)p->cfg->backlog_max_mb << 20;
 	int rc;
 
 	pthread_mutex_lock(&p->lock);
-	rc = tt_counters_merge(p->pending_min, s, 1, true);
+	rc = tt_counters_merge(p->pending.min, s, 1, true);
 	if (rc == 0)
-		rc = tt_counters_merge(p->pending_hour, s, 60, true);
+		rc = tt_counters_merge(p->pending.hour, s, 60, true);
+	if (rc == 0)
+		rc = tt_src_deltas_merge(p->pending.src, sources);
 	if (held_locked(p) > cap)
 		shed_locked(p, cap);
 	pthread_mutex_unlock(&p->lock);
@@ -1461,8 +1518,7 @@ tt_publisher_get_stats(struct tt_publisher *p, struct tt_publisher_stats *out)
 	pthread_mutex_lock(&p->lock);
 	*out = p->stats;
 	backlog_locked(p, &out->backlog_bytes, &out->backlog_cells);
-	out->behind = p->inflight_locked &&
-		!(shard_empty(p->pending_min) && shard_empty(p->pending_hour));
+	out->behind = p->inflight_locked && !backlog_empty(&p->pending);
 	out->alerts_pending = p->pending_alerts.n;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -1515,16 +1571,16 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	pthread_join(p->thread, NULL);
 	p->thread_started = false;
 	release_instance(p);
-	undelivered = p->inflight || !shard_empty(p->pending_min) ||
-		!shard_empty(p->pending_hour) || p->pending_alerts.n != 0;
+	undelivered = p->inflight || !backlog_empty(&p->pending) || p->pending_alerts.n != 0;
 	if (!undelivered)
 		return failed(p) ? -EPERM : 0;
 	if (p->pending_alerts.n + (p->inflight ? p->inflight_alerts.n : 0) != 0)
 		PUB_LOG(ERR, "final flush: %u alerts were not delivered",
 			p->pending_alerts.n + (p->inflight ? p->inflight_alerts.n : 0));
 	/* Hours hold every packet (minutes are the same ones, finer). */
-	pkts = shard_packets(p->pending_hour) + (p->inflight ? shard_packets(p->inflight_hour) : 0);
-	keys = shard_sources(p->pending_hour) + (p->inflight ? shard_sources(p->inflight_hour) : 0);
+	pkts = counts_packets(p->pending.hour) +
+		(p->inflight ? counts_packets(p->inflight_batch.hour) : 0);
+	keys = sources_held(&p->pending) + (p->inflight ? sources_held(&p->inflight_batch) : 0);
 	pthread_mutex_lock(&p->lock);
 	p->stats.undelivered_packets = pkts;
 	pthread_mutex_unlock(&p->lock);
@@ -1541,10 +1597,8 @@ tt_publisher_free(struct tt_publisher *p)
 		return;
 	if (p->rc != NULL)
 		redisFree(p->rc);
-	tt_counters_free(p->pending_min);
-	tt_counters_free(p->pending_hour);
-	tt_counters_free(p->inflight_min);
-	tt_counters_free(p->inflight_hour);
+	backlog_fini(&p->pending);
+	backlog_fini(&p->inflight_batch);
 	alert_list_free(&p->pending_alerts);
 	alert_list_free(&p->inflight_alerts);
 	if (p->asn_open)

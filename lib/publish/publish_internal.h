@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tt_shard;
+struct tt_merged;
+struct tt_src_deltas;
 
 struct tt_plan_conf {
 	const char *prefix;
@@ -55,21 +56,24 @@ struct tt_plan_sink {
 
 /**
  * Emit the flush of @p minutes (cells keyed by minute) and @p hours (cells
- * keyed by their hour's first minute; days are derived from them), and of
+ * keyed by their hour's first minute; days are derived from them), of the
+ * source deltas @p sources (the {src} tag; may be NULL), and of
  * @p alerts (may be NULL): one transaction that XADDs and PUBLISHes each to
  * <prefix>:alerts and records the flush in {<prefix>:alerts}:flushed, the
  * stream's own slot. Tags whose done[tag] is set are skipped (committed).
  * @return 0, or the first negative value a sink callback returned, or -ENOMEM.
  */
-int tt_plan_flush(const struct tt_plan_conf *conf, const struct tt_shard *minutes,
-		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint64_t seq,
-		const uint8_t *done, const struct tt_plan_sink *sink);
+int tt_plan_flush(const struct tt_plan_conf *conf, const struct tt_merged *minutes,
+		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_plan_alerts *alerts, uint64_t seq, const uint8_t *done,
+		const struct tt_plan_sink *sink);
 
 /** "<prefix>:{<tag>}:flushed", the hash whose field <id> holds the last committed seq. */
 int tt_plan_flushed_key(const struct tt_plan_conf *conf, uint32_t tag, char *buf, size_t len);
 
 /** Does a tag have anything to write? Sets has[tag] for every tag with cells. */
-void tt_plan_tags_with_data(const struct tt_plan_conf *conf, const struct tt_shard *minutes,
-		const struct tt_shard *hours, const struct tt_plan_alerts *alerts, uint8_t *has);
+void tt_plan_tags_with_data(const struct tt_plan_conf *conf, const struct tt_merged *minutes,
+		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_plan_alerts *alerts, uint8_t *has);
 
 #endif /* TT_PUBLISH_INTERNAL_H */

@@ -22,6 +22,7 @@
 
 struct tt_config;
 struct tt_shard;
+struct tt_src_deltas;
 struct tt_publisher;
 
 struct tt_publisher_conf {
@@ -82,8 +83,12 @@ struct tt_publisher *tt_publisher_create(const struct tt_publisher_conf *conf);
  */
 int tt_publisher_start(struct tt_publisher *p);
 
-/** Merge a worker's retired shard into the backlog. Control thread. @return 0 or -ENOMEM. */
-int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s);
+/**
+ * Merge a worker's retired shard and the source deltas of its interval into
+ * the backlog. Control thread. @return 0 or -ENOMEM.
+ */
+int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
+		const struct tt_src_deltas *sources);
 
 /**
  * Queue an entry of the <prefix>:alerts stream (DESIGN.md section 7): @p n_fields

@@ -90,7 +90,7 @@ tt_scope_index_free(struct tt_scope_index *x)
 }
 
 struct tt_scope_index *
-tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors)
+tt_scope_index_create(const struct tt_merged *s, uint32_t n_sensors)
 {
 	struct tt_scope_index *x = calloc(1, sizeof(*x));
 	unsigned int t;
@@ -225,7 +225,7 @@ err_free_scope:
 }
 
 int
-tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
+tt_scope_build_indexed(struct tt_scope *v, const struct tt_merged *s,
 		const struct tt_scope_index *x, uint16_t sensor, uint32_t minute)
 {
 	struct row_list l[TT_COUNTERS_TABLES];
@@ -246,7 +246,7 @@ tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
 }
 
 int
-tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor, uint32_t minute)
+tt_scope_build(struct tt_scope *v, const struct tt_merged *s, uint16_t sensor, uint32_t minute)
 {
 	struct tt_counters_rows rows[TT_COUNTERS_TABLES] = { { NULL, 0 } };
 	struct row_list l[TT_COUNTERS_TABLES];
@@ -352,9 +352,11 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 	struct tt_scope_index *x;
 	struct tt_scope v;
 	char first[32], last[32];
+	struct tt_counters_losses lost;
 	uint32_t s;
 	int rc;
 
+	tt_counters_merged_losses(in->run, &lost);
 	format_time(in->first_sec, first, sizeof(first));
 	format_time(in->last_sec, last, sizeof(last));
 	fprintf(f, "{\n  \"appliance\": \"%s\", \"clock\": \"%s\",\n"
@@ -364,8 +366,8 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		", \"hll_dropped\": %" PRIu64 ",\n"
 		"  \"first_packet\": %s, \"last_packet\": %s, \"duration_ms\": %" PRIu64 ",\n",
 		in->appliance_id, in->clock, in->packets, in->not_dark, in->malformed,
-		in->non_ip, tt_counters_overflowed(in->run), tt_counters_lost(in->run),
-		tt_counters_hll_dropped(in->run), first, last, in->duration_ms);
+		in->non_ip, lost.overflowed, lost.lost, lost.hll_dropped, first, last,
+		in->duration_ms);
 	fprintf(f, "  \"workers\": {\"busy_cycles\": %" PRIu64 ", \"cycles_per_packet\": %.1f, "
 		"\"tsc_hz\": %" PRIu64 ", \"run_ms\": %" PRIu64 "},\n", in->busy_cycles,
 		in->packets ? (double)in->busy_cycles / (double)in->packets : 0.0, in->tsc_hz,
@@ -374,8 +376,7 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		", \"evicted\": %" PRIu64 ", \"confirmed_mirai\": %" PRIu64
 		", \"memory_bytes\": %" PRIu64 ", \"deltas_dropped\": %" PRIu64 "},\n",
 		in->sources_tracked, in->sources_inserted, in->sources_evicted,
-		in->sources_confirmed, in->sources_memory,
-		tt_counters_src_dropped(in->run));
+		in->sources_confirmed, in->sources_memory, lost.src_dropped);
 	if (in->redis_enabled)
 		fprintf(f, "  \"redis\": {\"delivered\": %s, \"failed\": %s, \"flushes\": %" PRIu64
 			", \"errors\": %" PRIu64 ", \"refusals\": %" PRIu64

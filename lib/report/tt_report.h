@@ -17,7 +17,7 @@
 #include "tt_counters.h"
 #include "tt_hll.h"
 
-struct tt_shard;
+struct tt_merged;
 struct tt_scope_index;
 
 /* One member of a ZSET-like metric: a service key or a country index. */
@@ -56,7 +56,7 @@ struct tt_scope {
  * Cost: a pass over the shard's cells, and a sort per metric.
  * @return 0, or -ENOMEM (nothing to free then).
  */
-int tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor,
+int tt_scope_build(struct tt_scope *v, const struct tt_merged *s, uint16_t sensor,
 		uint32_t minute);
 
 /**
@@ -65,11 +65,11 @@ int tt_scope_build(struct tt_scope *v, const struct tt_shard *s, uint16_t sensor
  * all, where tt_scope_build() makes one per call.
  * @return the index, or NULL (ENOMEM). It is valid while the shard is unchanged.
  */
-struct tt_scope_index *tt_scope_index_create(const struct tt_shard *s, uint32_t n_sensors);
+struct tt_scope_index *tt_scope_index_create(const struct tt_merged *s, uint32_t n_sensors);
 void tt_scope_index_free(struct tt_scope_index *x);
 
 /** tt_scope_build() through an index of @p s. @return 0, -ENOMEM, or -EINVAL (no such scope). */
-int tt_scope_build_indexed(struct tt_scope *v, const struct tt_shard *s,
+int tt_scope_build_indexed(struct tt_scope *v, const struct tt_merged *s,
 		const struct tt_scope_index *x, uint16_t sensor, uint32_t minute);
 
 /** Free what tt_scope_build() allocated. */
@@ -85,7 +85,7 @@ struct tt_report_input {
 	const uint16_t *sensor_ports;
 	uint32_t n_sensors;
 	/* A shard merged with collapse_minutes and with_all. */
-	const struct tt_shard *run;
+	const struct tt_merged *run;
 	uint64_t packets;
 	uint64_t not_dark;
 	uint64_t malformed;

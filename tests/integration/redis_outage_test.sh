@@ -25,7 +25,7 @@ SENSORS=("a:0:192.0.2.0/24, 2001:db8:1::/64" "b:0:198.51.100.0/24")
 # start_teiten NAME: in the background on the capture; pid in TEITEN_PID
 start_teiten() {
     write_config "$TT_TMP/$1.conf" "out-$1" "${SENSORS[@]}"
-    timeout 120 "$TEITEN" $(eal_opts) -l 0-1 --vdev "$VDEV" -- \
+    timeout 600 "$TEITEN" $(eal_opts) -l 0-1 --vdev "$VDEV" -- \
         --config "$TT_TMP/$1.conf" --summary "$TT_TMP/$1.json" \
         >"$TT_TMP/$1.out" 2>"$TT_TMP/$1.err" &
     TEITEN_PID=$!
@@ -45,7 +45,7 @@ check "undisturbed: several flushes ($flushes)" "$([ "$flushes" -ge 3 ] && echo 
 # 1. SIGKILL and restart from the AOF, mid-replay
 start_redis kill --appendonly yes --appendfsync always || exit 1
 start_teiten kill
-wait_for 30 flushed_seen kill
+wait_for 300 flushed_seen kill
 check "kill: first flush landed before the kill" "$(flushed_seen kill && echo yes)" yes
 kill -9 "${REDIS_PID[kill]}"
 wait "${REDIS_PID[kill]}" 2>/dev/null
@@ -63,10 +63,10 @@ check "kill: Redis equals the undisturbed run" \
 # 2. SIGSTOP past the reply timeout (2 s and more for a big transaction)
 start_redis stop || exit 1
 start_teiten stop
-wait_for 30 flushed_seen stop
+wait_for 300 flushed_seen stop
 kill -STOP "${REDIS_PID[stop]}"
 check "stop: the replay was still running" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo yes)" yes
-wait_for 60 grep -q reconnecting "$TT_TMP/stop.err"
+wait_for 300 grep -q reconnecting "$TT_TMP/stop.err"
 kill -CONT "${REDIS_PID[stop]}"
 wait "$TEITEN_PID"
 check "stop: exit" "$?" 0
@@ -82,17 +82,17 @@ check "stop: Redis equals the undisturbed run" \
 start_redis late || exit 1
 stop_redis late
 write_config "$TT_TMP/late.conf" out-late "a:0:0.0.0.0/0"
-timeout 60 "$TEITEN" $(eal_opts) -l 0-1 \
+timeout 600 "$TEITEN" $(eal_opts) -l 0-1 \
     --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
     --config "$TT_TMP/late.conf" --summary "$TT_TMP/late.json" \
     >"$TT_TMP/late.out" 2>"$TT_TMP/late.err" &
 pid=$!
 TT_PIDS+=("$pid")
-sleep 2
+wait_for 300 grep -q 'backing up in memory and retrying' "$TT_TMP/late.err"
 check "late: still running without Redis" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 check_grep "late: says it backs up" "$TT_TMP/late.err" 'backing up in memory and retrying'
 restart_redis late
-wait_for 20 flushed_seen late
+wait_for 300 flushed_seen late
 check "late: data arrives once Redis is up" "$(flushed_seen late && echo yes)" yes
 kill -TERM "$pid"
 wait "$pid"
@@ -109,7 +109,7 @@ start_redis shed || exit 1
 stop_redis shed
 TT_FLUSH_MS=2000 TT_REDIS_EXTRA=$'backlog_max_mb = 8\n' \
     write_config "$TT_TMP/shed.conf" out-shed "a:0:192.0.2.0/24"
-timeout 60 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/week.pcap" -- \
+timeout 600 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/week.pcap" -- \
     --config "$TT_TMP/shed.conf" --summary "$TT_TMP/shed.json" \
     >"$TT_TMP/shed.out" 2>"$TT_TMP/shed.err" &
 pid=$!

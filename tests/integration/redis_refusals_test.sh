@@ -26,7 +26,7 @@ SENSORS=("a:0:192.0.2.0/24, 2001:db8:1::/64" "b:0:198.51.100.0/24")
 # start_teiten NAME VDEV: in the background; pid in TEITEN_PID
 start_teiten() {
     write_config "$TT_TMP/$1.conf" "id-$1" "${SENSORS[@]}"
-    timeout 250 "$TEITEN" $(eal_opts) -l 0-1 --vdev "$2" -- \
+    timeout 900 "$TEITEN" $(eal_opts) -l 0-1 --vdev "$2" -- \
         --config "$TT_TMP/$1.conf" --summary "$TT_TMP/$1.json" \
         >"$TT_TMP/$1.out" 2>"$TT_TMP/$1.err" &
     TEITEN_PID=$!
@@ -42,7 +42,7 @@ same_as_summary() {
 # 1. maxmemory, noeviction: refused with OOM until the limit is lifted
 start_redis oom --maxmemory 3mb --maxmemory-policy noeviction || exit 1
 start_teiten oom "net_pcap0,rx_pcap=$TT_TMP/day.pcap"
-wait_for 60 grep -q 'refused .*OOM' "$TT_TMP/oom.err"
+wait_for 300 grep -q 'refused .*OOM' "$TT_TMP/oom.err"
 check_grep "oom: the refusal is logged as retried" "$TT_TMP/oom.err" \
     'redis refused [A-Z]+ for .*: OOM .*retrying with back-off'
 check "oom: the replay waits meanwhile" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo yes)" yes
@@ -59,16 +59,16 @@ check "oom: the day's packets" "$(rcli oom hget 'teiten:{all}:d:20240401:totals'
 start_redis load --enable-debug-command yes || exit 1
 rcli load debug populate 300000 filler 8 >/dev/null
 start_teiten load "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1"
-wait_for 60 flushed_seen load
+wait_for 300 flushed_seen load
 rcli load shutdown save >/dev/null 2>&1
 wait "${REDIS_PID[load]}" 2>/dev/null
 # Slow enough to last seconds, answering LOADING between keys.
 REDIS_ARGS[load]="${REDIS_ARGS[load]} --key-load-delay 20 --loading-process-events-interval-bytes 4096"
 restart_redis load
-wait_for 60 grep -q 'LOADING' "$TT_TMP/load.err"
+wait_for 300 grep -q 'LOADING' "$TT_TMP/load.err"
 check_grep "loading: LOADING was met and retried" "$TT_TMP/load.err" \
     'redis refused [A-Z]+ for .*: LOADING .*retrying with back-off'
-wait_for 60 grep -q 'redis takes writes again' "$TT_TMP/load.err"
+wait_for 300 grep -q 'redis takes writes again' "$TT_TMP/load.err"
 check_grep "loading: then accepted" "$TT_TMP/load.err" 'redis takes writes again after'
 kill -TERM "$TEITEN_PID"
 wait "$TEITEN_PID"
@@ -92,11 +92,11 @@ check "no +eval: not delivered" "$(jq .redis.delivered "$TT_TMP/noeval.json")" f
 # 4. stopped while Redis is away: the final flush waits, then delivers
 start_redis away --appendonly yes --appendfsync always || exit 1
 start_teiten away "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1"
-wait_for 30 flushed_seen away
+wait_for 300 flushed_seen away
 kill -9 "${REDIS_PID[away]}"
 wait "${REDIS_PID[away]}" 2>/dev/null
 kill -TERM "$TEITEN_PID"
-wait_for 30 grep -q 'signal: stopping' "$TT_TMP/away.err"
+wait_for 300 grep -q 'signal: stopping' "$TT_TMP/away.err"
 # Longer than the 5 s the final flush used to allow.
 sleep 6
 check "away: still waiting for Redis" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo yes)" yes
@@ -109,14 +109,14 @@ check "away: summary = Redis" "$(same_as_summary away d)" ""
 # 5. restarted empty mid-run: what it had taken is gone, and that is said
 start_redis empty || exit 1
 start_teiten empty "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1"
-wait_for 30 flushed_seen empty
+wait_for 300 flushed_seen empty
 kill -9 "${REDIS_PID[empty]}"
 wait "${REDIS_PID[empty]}" 2>/dev/null
 restart_redis empty
-wait_for 30 grep -q 'redis lost data' "$TT_TMP/empty.err"
+wait_for 300 grep -q 'redis lost data' "$TT_TMP/empty.err"
 check_grep "empty: the loss is logged" "$TT_TMP/empty.err" \
     'redis lost data: the flushed record of \{[a-z]+\} (is missing|had vanished)'
-wait_for 30 [ "$(rcli empty hget teiten:appliance:id-empty redis_data_lost)" -ge 1 ]
+wait_for 300 [ "$(rcli empty hget teiten:appliance:id-empty redis_data_lost)" -ge 1 ]
 check "empty: the health hash says so" \
     "$([ "$(rcli empty hget teiten:appliance:id-empty redis_data_lost)" -ge 1 ] && echo yes)" yes
 kill -TERM "$TEITEN_PID"
@@ -127,7 +127,7 @@ check "empty: the summary says so" "$(jq '.redis.data_lost >= 1' "$TT_TMP/empty.
 # 6. one id, two appliances: the second is refused
 start_redis dup || exit 1
 start_teiten dup "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1"
-wait_for 30 flushed_seen dup
+wait_for 300 flushed_seen dup
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap" -- \
     --config "$TT_TMP/dup.conf"
 check "same id: the second exits 2" "$TT_RC" 2
@@ -181,11 +181,11 @@ shed_keys() {
 }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$TEITEN_PID/status"; }
 more_shed_than() { [ "$(shed_keys)" -gt "$1" ]; }
-wait_for 60 more_shed_than 0
+wait_for 300 more_shed_than 0
 first=$(shed_keys)
 rss1=$(rss_kib)
 # three more rounds of shedding: the deltas keep coming, the memory does not grow
-wait_for 60 more_shed_than $((first * 4))
+wait_for 300 more_shed_than $((first * 4))
 rss2=$(rss_kib)
 check "flood: source deltas shed past backlog_max_mb ($(shed_keys) keys)" \
     "$([ "$(shed_keys)" -gt $((first * 4)) ] && echo yes)" yes

@@ -100,7 +100,7 @@ test_buckets_in_order(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (m = M0; m < M0 + 5; m++)
 		add(s, m, 0, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
 	tt_counters_reset(s);
 	/* before the first packet: nothing to judge */
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0, record, &seen), 0);
@@ -111,7 +111,7 @@ test_buckets_in_order(void)
 	/* a late cell of a judged minute is left out; minutes 3 and 4, then silence */
 	add(s, M0 + 1, 0, 10);
 	add(s, M0 + 7, 1, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
 	tt_counters_reset(s);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 10, record, &seen), 0);
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 10);
@@ -142,7 +142,7 @@ test_outage_skipped(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	add(s, M0, 0, 5);
 	add(s, M0 + 3 * 1440, 0, 5);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3 * 1440 + 2, record, &seen), 0);
 	/* the first minute, then from the next data on: 1 + 2, not three days */
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 3);
@@ -176,14 +176,14 @@ test_victim(void)
 
 		tt_src_update(t, tt_counters_src_deltas(s), &p);
 	}
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
 	CU_ASSERT_EQUAL(seen.last.kind, TT_ALERTS_DOS_VICTIM);
 	CU_ASSERT_STRING_EQUAL(seen.last.subject_name, "198.51.100.9");
 	/* first packet at :30, the rule passed 60 s later: the next minute */
 	CU_ASSERT_EQUAL(seen.last.ts, (uint64_t)(M0 + 1) * 60);
 	/* the same victim in the next interval: not again the same day */
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
 	tt_alerts_feed_free(f);
 	tt_alerts_free(a);

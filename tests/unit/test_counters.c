@@ -8,34 +8,38 @@
 #include "tt_counters.h"
 
 
-/* The tables of a shard read through its rows, as every reader does. */
+/*
+ * The tables of a shard read through its rows, as every reader does: a
+ * worker shard's (port and country) or a merged shard's.
+ */
 struct table {
-	const struct tt_shard *s;
+	const struct tt_shard *s;      /* or */
+	const struct tt_merged *m;
 	enum tt_counters_table t;
 };
 
-static struct table
-port_table(const struct tt_shard *s)
+static inline struct table
+shard_table(const struct tt_shard *s, enum tt_counters_table t)
 {
-	return (struct table){ s, TT_COUNTERS_PORT };
+	return (struct table){ s, NULL, t };
 }
 
 static inline struct table
-country_table(const struct tt_shard *s)
+merged_table(const struct tt_merged *m, enum tt_counters_table t)
 {
-	return (struct table){ s, TT_COUNTERS_COUNTRY };
+	return (struct table){ NULL, m, t };
 }
 
-static inline struct table
-hll_table(const struct tt_shard *s)
-{
-	return (struct table){ s, TT_COUNTERS_SRCS };
-}
+#define TABLE_OF(x, t) _Generic((x), struct tt_shard *: shard_table, \
+	const struct tt_shard *: shard_table, default: merged_table)((x), (t))
+#define port_table(x) TABLE_OF(x, TT_COUNTERS_PORT)
+#define country_table(x) TABLE_OF(x, TT_COUNTERS_COUNTRY)
+#define hll_table(x) TABLE_OF(x, TT_COUNTERS_SRCS)
 
 static uint32_t
 cells(struct table t)
 {
-	return tt_counters_rows(t.s, t.t);
+	return t.s != NULL ? tt_counters_shard_rows(t.s, t.t) : tt_counters_rows(t.m, t.t);
 }
 
 static struct tt_counters_row
@@ -43,7 +47,10 @@ key(struct table t, uint32_t i)
 {
 	struct tt_counters_row r;
 
-	tt_counters_row(t.s, t.t, i, &r);
+	if (t.s != NULL)
+		tt_counters_shard_row(t.s, t.t, i, &r);
+	else
+		tt_counters_row(t.m, t.t, i, &r);
 	return r;
 }
 
@@ -70,14 +77,19 @@ worker_shard(uint32_t port_cells, uint32_t country_cells)
 	return tt_counters_create(&c);
 }
 
-static struct tt_shard *
-merged_shard(uint32_t cells)
+static struct tt_counters_losses
+losses(const struct tt_merged *m)
 {
-	struct tt_counters_conf c = {
-		.port_cells = cells, .country_cells = cells, .hll_cells = cells, .growable = true,
-	};
+	struct tt_counters_losses l;
 
-	return tt_counters_create(&c);
+	tt_counters_merged_losses(m, &l);
+	return l;
+}
+
+static struct tt_merged *
+merged_shard(uint32_t n)
+{
+	return tt_counters_merged_create(n);
 }
 
 static void
@@ -114,6 +126,7 @@ test_create_invalid(void)
 	CU_ASSERT_PTR_NULL(worker_shard(1024, 8));
 	CU_ASSERT_PTR_NULL(merged_shard(0));
 	tt_counters_free(NULL);
+	tt_counters_merged_free(NULL);
 }
 
 static void
@@ -192,7 +205,7 @@ static void
 test_merge_collapse_and_all(void)
 {
 	struct tt_shard *a = worker_shard(16, 16);
-	struct tt_shard *run = merged_shard(16);
+	struct tt_merged *run = merged_shard(16);
 	struct table pt;
 	uint32_t i;
 
@@ -210,14 +223,14 @@ test_merge_collapse_and_all(void)
 	CU_ASSERT_EQUAL(sum_column(pt, TT_PORT_COL_PKTS, TT_SCOPE_ALL), 20);
 	CU_ASSERT_EQUAL(sum_column(pt, tt_schema_class_col(TT_CLASS_MIRAI), TT_SCOPE_ALL), 20);
 	tt_counters_free(a);
-	tt_counters_free(run);
+	tt_counters_merged_free(run);
 }
 
 static void
 test_growable_merge_keeps_everything(void)
 {
 	struct tt_shard *a = worker_shard(1 << 12, 16);
-	struct tt_shard *run = merged_shard(16);
+	struct tt_merged *run = merged_shard(16);
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
@@ -228,10 +241,10 @@ test_growable_merge_keeps_everything(void)
 	CU_ASSERT_EQUAL(tt_counters_merge(run, a, 1, false), 0);
 	CU_ASSERT_EQUAL(cells(port_table(run)), 3000);
 	CU_ASSERT_EQUAL(sum_column(port_table(run), TT_PORT_COL_BYTES, 0), 3000 * 60);
-	CU_ASSERT_EQUAL(tt_counters_overflowed(run), 0);
-	CU_ASSERT(tt_counters_memory(run) > 3000 * 16);
+	CU_ASSERT_EQUAL(losses(run).overflowed, 0);
+	CU_ASSERT(tt_counters_merged_memory(run) > 3000 * 16);
 	tt_counters_free(a);
-	tt_counters_free(run);
+	tt_counters_merged_free(run);
 }
 
 /* Unique sources: registers set on the worker, merged per bucket and scope. */
@@ -243,7 +256,8 @@ test_unique_sources(void)
 		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 2048,
 		.hll_dense = 64,
 	};
-	struct tt_shard *w = tt_counters_create(&wc), *hours = merged_shard(16);
+	struct tt_shard *w = tt_counters_create(&wc);
+	struct tt_merged *hours = merged_shard(16);
 	struct table t;
 	uint32_t i, cells_all_svc = 0, sensor0_groups = 0;
 
@@ -298,11 +312,11 @@ test_unique_sources(void)
 	}
 	CU_ASSERT_EQUAL(cells_all_svc, 2);
 	CU_ASSERT_EQUAL(sensor0_groups, 2);
-	CU_ASSERT(tt_counters_memory(hours) > 4 * TT_HLL_REGISTERS);
-	tt_counters_reset(hours);
+	CU_ASSERT(tt_counters_merged_memory(hours) > 4 * TT_HLL_REGISTERS);
+	tt_counters_merged_reset(hours);
 	CU_ASSERT_EQUAL(cells(hll_table(hours)), 0);
 	tt_counters_free(w);
-	tt_counters_free(hours);
+	tt_counters_merged_free(hours);
 }
 
 /*
@@ -319,7 +333,7 @@ test_stepwise_path_and_spread(void)
 		.hll_dense = 256,
 	};
 	struct tt_shard *plain = tt_counters_create(&wc), *steps = tt_counters_create(&wc);
-	struct tt_shard *run_plain = merged_shard(16), *run_steps = merged_shard(16);
+	struct tt_merged *run_plain = merged_shard(16), *run_steps = merged_shard(16);
 	struct table a, b;
 	uint32_t i, j, spread_at = 0;
 
@@ -365,8 +379,8 @@ test_stepwise_path_and_spread(void)
 			SOURCES);
 	tt_counters_free(plain);
 	tt_counters_free(steps);
-	tt_counters_free(run_plain);
-	tt_counters_free(run_steps);
+	tt_counters_merged_free(run_plain);
+	tt_counters_merged_free(run_steps);
 }
 
 /* Exhausted HLL pools are counted, never silent. */
@@ -377,7 +391,8 @@ test_hll_exhaustion_counted(void)
 		.port_cells = 1024, .country_cells = 1024, .hll_cells = 16, .hll_sparse = 1,
 		.hll_dense = 0,
 	};
-	struct tt_shard *w = tt_counters_create(&wc), *run = merged_shard(16);
+	struct tt_shard *w = tt_counters_create(&wc);
+	struct tt_merged *run = merged_shard(16);
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
@@ -390,9 +405,9 @@ test_hll_exhaustion_counted(void)
 	}
 	/* 12 group cells fit (3/4 of 16); one sparse set of 32 registers */
 	CU_ASSERT_EQUAL(tt_counters_merge(run, w, 0, false), 0);
-	CU_ASSERT_EQUAL(tt_counters_hll_dropped(run), 100 - 1);
+	CU_ASSERT_EQUAL(losses(run).hll_dropped, 100 - 1);
 	tt_counters_free(w);
-	tt_counters_free(run);
+	tt_counters_merged_free(run);
 }
 
 int

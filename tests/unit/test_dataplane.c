@@ -30,34 +30,38 @@
 #include "tt_worker.h"
 
 
-/* The tables of a shard read through its rows, as every reader does. */
+/*
+ * The tables of a shard read through its rows, as every reader does: a
+ * worker shard's (port and country) or a merged shard's.
+ */
 struct table {
-	const struct tt_shard *s;
+	const struct tt_shard *s;      /* or */
+	const struct tt_merged *m;
 	enum tt_counters_table t;
 };
 
-static struct table
-port_table(const struct tt_shard *s)
+static inline struct table
+shard_table(const struct tt_shard *s, enum tt_counters_table t)
 {
-	return (struct table){ s, TT_COUNTERS_PORT };
+	return (struct table){ s, NULL, t };
 }
 
 static inline struct table
-country_table(const struct tt_shard *s)
+merged_table(const struct tt_merged *m, enum tt_counters_table t)
 {
-	return (struct table){ s, TT_COUNTERS_COUNTRY };
+	return (struct table){ NULL, m, t };
 }
 
-static inline struct table
-hll_table(const struct tt_shard *s)
-{
-	return (struct table){ s, TT_COUNTERS_SRCS };
-}
+#define TABLE_OF(x, t) _Generic((x), struct tt_shard *: shard_table, \
+	const struct tt_shard *: shard_table, default: merged_table)((x), (t))
+#define port_table(x) TABLE_OF(x, TT_COUNTERS_PORT)
+#define country_table(x) TABLE_OF(x, TT_COUNTERS_COUNTRY)
+#define hll_table(x) TABLE_OF(x, TT_COUNTERS_SRCS)
 
 static uint32_t
 cells(struct table t)
 {
-	return tt_counters_rows(t.s, t.t);
+	return t.s != NULL ? tt_counters_shard_rows(t.s, t.t) : tt_counters_rows(t.m, t.t);
 }
 
 static struct tt_counters_row
@@ -65,7 +69,10 @@ key(struct table t, uint32_t i)
 {
 	struct tt_counters_row r;
 
-	tt_counters_row(t.s, t.t, i, &r);
+	if (t.s != NULL)
+		tt_counters_shard_row(t.s, t.t, i, &r);
+	else
+		tt_counters_row(t.m, t.t, i, &r);
 	return r;
 }
 
@@ -366,7 +373,7 @@ make_frame(enum kind k, uint32_t i, struct frame *f)
 static struct tt_worker *workers[N_QUEUES];
 
 static void
-collect_all(struct tt_shard *run, unsigned int timeout_ms)
+collect_all(struct tt_merged *run, unsigned int timeout_ms)
 {
 	unsigned int w;
 
@@ -380,7 +387,7 @@ collect_all(struct tt_shard *run, unsigned int timeout_ms)
 }
 
 static uint64_t
-cell_sum(const struct tt_shard *run, uint16_t sensor, unsigned int col, uint32_t svc)
+cell_sum(const struct tt_merged *run, uint16_t sensor, unsigned int col, uint32_t svc)
 {
 	struct table t = port_table(run);
 	uint64_t sum = 0;
@@ -402,7 +409,8 @@ test_workers_count_exactly_while_swapped(void)
 	struct rte_mempool *pool;
 	struct tt_sensor_table *table;
 	struct tt_port_info port;
-	struct tt_shard *run;
+	struct tt_merged *run;
+	struct tt_counters_losses lost;
 	struct tt_worker_stats st, total = { 0 };
 	struct frame f;
 	unsigned int lcore, w = 0, q, r, swaps = 0;
@@ -451,8 +459,7 @@ test_workers_count_exactly_while_swapped(void)
 		w++;
 	}
 	CU_ASSERT_EQUAL_FATAL(w, N_QUEUES);
-	run = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 64,
-		.country_cells = 64, .hll_cells = 64, .growable = true });
+	run = tt_counters_merged_create(64);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
 
 	/* Feed while swapping: every round enqueues, then takes the shards. */
@@ -509,12 +516,13 @@ test_workers_count_exactly_while_swapped(void)
 		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_V6, 0), nmap6);
 		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_MALFORMED, TT_SVC(TT_SVC_TCP, 80)), other);
 		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_HOME, 0), 0);
-		CU_ASSERT_EQUAL(tt_counters_overflowed(run) + tt_counters_lost(run), 0);
+		tt_counters_merged_losses(run, &lost);
+		CU_ASSERT_EQUAL(lost.overflowed + lost.lost, 0);
 	}
 	CU_ASSERT(swaps == ROUNDS);
 	for (w = 0; w < N_QUEUES; w++)
 		tt_worker_free(workers[w]);
-	tt_counters_free(run);
+	tt_counters_merged_free(run);
 	tt_port_stop(&port);
 	tt_sensor_free(table);
 	rte_mempool_free(pool);

@@ -45,7 +45,7 @@ live_create(void)
 
 /* Packets of @p svc in @p sensor's view of one bucket; 0 when absent. */
 static uint64_t
-pkts_of(const struct tt_shard *s, uint16_t sensor, uint32_t minute, uint32_t svc)
+pkts_of(const struct tt_merged *s, uint16_t sensor, uint32_t minute, uint32_t svc)
 {
 	struct tt_scope v;
 	uint64_t n = 0;
@@ -92,7 +92,7 @@ test_hour_rolls_with_packets(void)
 {
 	struct tt_live *l = live_create();
 	struct tt_shard *w = worker_shard();
-	const struct tt_shard *h, *p, *d;
+	const struct tt_merged *h, *p, *d;
 	uint32_t hm, pm, dm;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
@@ -158,7 +158,7 @@ test_wall_clock_moves_the_hour(void)
 	struct tt_live *l = live_create();
 	struct tt_shard *w = worker_shard();
 	struct tt_shard *empty = worker_shard();
-	const struct tt_shard *h, *p;
+	const struct tt_merged *h, *p;
 	uint32_t hm, pm;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
@@ -229,8 +229,7 @@ test_scope_index_matches_scan(void)
 {
 	enum { SENSORS = 5 };
 	struct tt_shard *w = worker_shard();
-	struct tt_shard *run = tt_counters_create(&(struct tt_counters_conf){ .port_cells = 16,
-		.country_cells = 16, .hll_cells = 16, .growable = true });
+	struct tt_merged *run = tt_counters_merged_create(16);
 	struct tt_scope_index *x;
 	uint32_t i, s, minute, m, var, checked = 0;
 
@@ -285,7 +284,7 @@ test_scope_index_matches_scan(void)
 	}
 	tt_scope_index_free(x);
 	tt_scope_index_free(NULL);
-	tt_counters_free(run);
+	tt_counters_merged_free(run);
 	tt_counters_free(w);
 }
 

@@ -126,8 +126,9 @@ static const struct tt_plan_conf conf = {
 };
 
 struct fixture {
-	struct tt_shard *minutes;
-	struct tt_shard *hours;
+	struct tt_merged *minutes;
+	struct tt_merged *hours;
+	struct tt_src_deltas *sources;
 };
 
 /*
@@ -141,10 +142,6 @@ fixture_make(struct fixture *f)
 	struct tt_counters_conf wc = {
 		.port_cells = 64, .country_cells = 64, .hll_cells = 64, .hll_sparse = 16,
 		.hll_dense = 4, .src_cells = 64,
-	};
-	struct tt_counters_conf mc = {
-		.port_cells = 64, .country_cells = 64, .hll_cells = 64, .src_cells = 64,
-		.growable = true,
 	};
 	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = 604800 };
 	static const uint8_t bot[4] = { 203, 0, 113, 7 };
@@ -171,13 +168,15 @@ fixture_make(struct fixture *f)
 	tt_counters_add(w, &mirai);
 	tt_counters_add(w, &dns);
 	tt_src_update(src, tt_counters_src_deltas(w), &sp);
-	f->minutes = tt_counters_create(&mc);
-	mc.keep_sources = true;
-	f->hours = tt_counters_create(&mc);
+	f->minutes = tt_counters_merged_create(64);
+	f->hours = tt_counters_merged_create(64);
+	f->sources = tt_src_deltas_create(64, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->minutes);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->hours);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->sources);
 	CU_ASSERT_EQUAL(tt_counters_merge(f->minutes, w, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(f->hours, w, 60, true), 0);
+	CU_ASSERT_EQUAL(tt_src_deltas_merge(f->sources, tt_counters_src_deltas(w)), 0);
 	tt_counters_free(w);
 	tt_src_table_free(src);
 }
@@ -185,8 +184,9 @@ fixture_make(struct fixture *f)
 static void
 fixture_free(struct fixture *f)
 {
-	tt_counters_free(f->minutes);
-	tt_counters_free(f->hours);
+	tt_counters_merged_free(f->minutes);
+	tt_counters_merged_free(f->hours);
+	tt_src_deltas_free(f->sources);
 }
 
 static const char *const alert_fields[] = {
@@ -205,8 +205,8 @@ flush(struct record *r, const struct fixture *f, const uint8_t *done, bool with_
 		.json = "{\"kind\":\"surge\"}" };
 	const struct tt_plan_alerts alerts = { .e = &a, .n = 1 };
 
-	return tt_plan_flush(&conf, f->minutes, f->hours, with_alert ? &alerts : NULL, 42,
-		done, &sink);
+	return tt_plan_flush(&conf, f->minutes, f->hours, f->sources,
+		with_alert ? &alerts : NULL, 42, done, &sink);
 }
 
 static void
@@ -365,7 +365,7 @@ test_alerts_stream(void)
 	CU_ASSERT(has(&r, "PUBLISH teiten:alerts {\"kind\":\"surge\"}"));
 	CU_ASSERT(has(&r, "HSET {teiten:alerts}:flushed box-1 42"));
 	CU_ASSERT_STRING_EQUAL(r.line[r.n - 1], "END 3");
-	tt_plan_tags_with_data(&conf, f.minutes, f.hours,
+	tt_plan_tags_with_data(&conf, f.minutes, f.hours, f.sources,
 		&(struct tt_plan_alerts){ .e = NULL, .n = 1 }, has_tag);
 	CU_ASSERT(has_tag[0] && has_tag[1] && has_tag[2] && has_tag[3]);
 	rec_free(&r);
