@@ -429,28 +429,18 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 		stat_set(&s->last_sec, acc->last_sec);
 }
 
-/* Ask for a swap and take the fresh shard (or return the old one on stop). */
+/*
+ * Ask for a swap and wait for it (a replay's shard is nearly full); @return
+ * the shard to write: the fresh one, or the old one when asked to stop.
+ */
 static struct tt_shard *
 wait_for_swap(struct tt_worker *w, uint32_t *ack)
 {
-	struct tt_shard *shard = w->shard[*ack & 1];
-
 	__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
-	for (;;) {
-		uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
-
-		if ((int32_t)(req - *ack) > 0) {
-			*ack = req;
-			shard = w->shard[*ack & 1];
-			__atomic_store_n(&w->swap_ack, *ack, __ATOMIC_RELEASE);
-			break;
-		}
-		if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
-			break;
+	while (!swap_take_request(w, ack) && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 		rte_pause();
-	}
 	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
-	return shard;
+	return swap_written_shard(w, *ack);
 }
 
 int
@@ -482,7 +472,7 @@ tt_worker_main(void *arg)
 		has_live |= !c->rxq[q].replay;
 
 	ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
-	shard = w->shard[ack & 1];
+	shard = swap_written_shard(w, ack);
 	if (c->n_rxq == 0)
 		__atomic_store_n(&w->drained, 1, __ATOMIC_RELEASE);
 
@@ -534,15 +524,9 @@ tt_worker_main(void *arg)
 		}
 
 		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
-			uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
-
 			loop = 0;
-			/* Move forward only: a request the control plane took back
-			 * (it is then behind our ack) is ignored. */
-			if ((int32_t)(req - ack) > 0) {
-				ack = req;
-				shard = w->shard[ack & 1];
-				__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
+			if (swap_take_request(w, &ack)) {
+				shard = swap_written_shard(w, ack);
 				if (asked_early) {
 					asked_early = false;
 					__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
