@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Building the country tables (control thread) and looking up (workers).
+ * Building the country tables. Control thread only; the lookups, run by
+ * every worker on the finished tables, are in geo_dp.c.
  */
 #include "tt_geo.h"
 
@@ -22,15 +23,14 @@
 #include <rte_malloc.h>
 
 #include "tt_classify.h"
+#include "geo_internal.h"
 
 RTE_LOG_REGISTER(tt_logtype_geo, tt.geo, NOTICE);
 #define GEO_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, tt_logtype_geo, "geo: " fmt "\n", ##__VA_ARGS__)
 
 enum {
-	MAX_ALIASES = 8,
 	CC_CACHE = 1 << 16,            /* distinct data records remembered */
-	LOOKUP_CHUNK = 64,
 	FIB_NH_2B_MAX = (1 << 15) - 1,
 	BLOCKS16 = 1 << 16,
 	BLOCKS24 = 1 << 24,
@@ -47,43 +47,6 @@ struct alias {
 	uint8_t depth;                 /* the IPv4 address follows these bits */
 };
 
-/*
- * An IPv6 address as two host-order halves, so the per-packet search
- * compares integers. It used to memcmp() the 16 bytes at each step of the
- * binary search and test alias prefixes bit by bit: on a capture of IPv6
- * probes alone, 35% of the worker's samples were there (memcmp 27%).
- */
-struct addr6 {
-	uint64_t hi, lo;
-};
-
-struct alias6 {
-	struct addr6 prefix;           /* masked */
-	struct addr6 mask;
-	uint8_t depth;
-};
-
-struct range6_tail {
-	struct addr6 end;
-	uint16_t country;
-};
-
-static inline struct addr6
-addr6_of(const uint8_t *bytes)
-{
-	uint64_t hi, lo;
-
-	memcpy(&hi, bytes, 8);
-	memcpy(&lo, bytes + 8, 8);
-	return (struct addr6){ rte_be_to_cpu_64(hi), rte_be_to_cpu_64(lo) };
-}
-
-static inline bool
-addr6_le(struct addr6 a, struct addr6 b)
-{
-	return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo);
-}
-
 /* Depth <= 96 (the builder's rule), so the IPv4 address fits below it. */
 static struct alias6
 alias6_of(const struct alias *al)
@@ -98,28 +61,6 @@ alias6_of(const struct alias *al)
 	r.prefix.lo &= r.mask.lo;
 	return r;
 }
-
-struct tt_geo {
-	/*
-	 * First: the prefetches in tt_geo.h read it through the header. In
-	 * the RIR-derived database 56,474 of the 65,536 /16s and all but
-	 * 15,876 of the 2^24 /24s are one country.
-	 */
-	struct tt_geo_v4_levels v4;
-	struct rte_fib *fib4;          /* the /24s of several countries */
-	/* The IPv6 ranges, sorted: starts alone, so the search reads 16 bytes a step. */
-	struct addr6 *v6_start;
-	struct range6_tail *v6_tail;   /* in the same allocation */
-	uint32_t n_v6;
-	struct alias6 aliases[MAX_ALIASES];
-	uint32_t n_aliases;
-	struct tt_geo_stats stats;
-};
-
-_Static_assert(offsetof(struct tt_geo, v4) == 0,
-	"tt_geo_prefetch_v4() reads the levels at the start of struct tt_geo");
-
-/* --- building (control thread) --- */
 
 struct builder {
 	MMDB_s db;
@@ -630,73 +571,6 @@ tt_geo_free(struct tt_geo *g)
 	rte_free((void *)(uintptr_t)g->v4.blocks);
 	rte_free(g->v6_start);
 	rte_free(g);
-}
-
-/* --- lookups (workers) --- */
-
-void
-tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country,
-		unsigned int n)
-{
-	uint32_t mixed[LOOKUP_CHUNK];
-	uint8_t at[LOOKUP_CHUNK];
-	uint64_t nh[LOOKUP_CHUNK];
-	unsigned int done, k, i, m;
-
-	for (done = 0; done < n; done += k) {
-		k = RTE_MIN(n - done, (unsigned int)LOOKUP_CHUNK);
-		/*
-		 * Most sources are settled by their /16, nearly all the rest
-		 * by their /24; the FIB answers the few left in bulk.
-		 */
-		for (i = 0, m = 0; i < k; i++) {
-			uint32_t ip = src[done + i], v = g->v4.by16[ip >> 16];
-			uint16_t c = v < TT_GEO_BLOCK ? (uint16_t)v : *tt_geo_v4_entry24(&g->v4, v, ip);
-
-			country[done + i] = c;
-			if (c == TT_GEO_MIXED) {
-				mixed[m] = ip;
-				at[m++] = (uint8_t)i;
-			}
-		}
-		if (m == 0)
-			continue;
-		rte_fib_lookup_bulk(g->fib4, mixed, nh, (int)m);
-		for (i = 0; i < m; i++)
-			country[done + at[i]] = nh[i] == 0 ? TT_COUNTRY_ZZ : (uint16_t)(nh[i] - 1);
-	}
-}
-
-uint16_t
-tt_geo_country_v6(const struct tt_geo *g, const uint8_t *src)
-{
-	struct addr6 a = addr6_of(src);
-	uint32_t base = 0, n = g->n_v6, i;
-
-	for (i = 0; i < g->n_aliases; i++) {
-		const struct alias6 *al = &g->aliases[i];
-
-		if ((a.hi & al->mask.hi) == al->prefix.hi && (a.lo & al->mask.lo) == al->prefix.lo) {
-			unsigned __int128 whole = (unsigned __int128)a.hi << 64 | a.lo;
-			uint32_t v4 = (uint32_t)(whole >> (96 - al->depth));
-			uint16_t cc;
-
-			tt_geo_country_v4(g, &v4, &cc, 1);
-			return cc;
-		}
-	}
-	if (n == 0 || !addr6_le(g->v6_start[0], a))
-		return TT_COUNTRY_ZZ;
-	/* the last range starting at or before src; branch-free steps */
-	while (n > 1) {
-		uint32_t half = n / 2;
-
-		base = addr6_le(g->v6_start[base + half], a) ? base + half : base;
-		n -= half;
-	}
-	if (!addr6_le(a, g->v6_tail[base].end))
-		return TT_COUNTRY_ZZ;
-	return g->v6_tail[base].country;
 }
 
 void

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Redis-compatible HyperLogLog: hash, estimator, encoding (any thread), and
- * the control plane's growable HLL.
+ * Redis-compatible HyperLogLog: hash, estimator, encoding (any thread), the
+ * control plane's growable HLL, and the control side of the workers' pools
+ * (their per-packet side is hll_dp.c).
  */
 #include "tt_hll.h"
 
@@ -13,6 +14,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hll_internal.h"
 
 enum {
 	SPARSE_LIMIT = 2048,           /* past it a control-plane HLL goes dense (16 KiB) */
@@ -402,4 +405,94 @@ tt_hll_fini(struct tt_hll *h)
 	free(h->sparse);
 	free(h->dense);
 	memset(h, 0, sizeof(*h));
+}
+
+/* --- the workers' pools: control side --- */
+
+struct tt_hll_pool *
+tt_hll_pool_create(uint32_t n_sparse, uint32_t n_dense)
+{
+	struct tt_hll_pool *p;
+
+	if (n_sparse == 0 || n_sparse >= DENSE_BIT || n_dense >= DENSE_BIT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->n_sparse = n_sparse;
+	p->n_dense = n_dense;
+	p->sparse = calloc(n_sparse, sizeof(*p->sparse));
+	p->dense = n_dense ? calloc(n_dense, TT_HLL_REGISTERS) : NULL;
+	if (p->sparse == NULL || (n_dense != 0 && p->dense == NULL)) {
+		tt_hll_pool_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+void
+tt_hll_pool_free(struct tt_hll_pool *p)
+{
+	if (p == NULL)
+		return;
+	free(p->sparse);
+	free(p->dense);
+	free(p);
+}
+
+void
+tt_hll_pool_reset(struct tt_hll_pool *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->used_sparse; i++)
+		p->sparse[i].n = 0;
+	memset(p->dense, 0, (size_t)p->used_dense * TT_HLL_REGISTERS);
+	p->used_sparse = 0;
+	p->used_dense = 0;
+	p->dropped = 0;
+}
+
+int
+tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
+{
+	uint32_t sorted[TT_HLL_POOL_SPARSE_MAX];
+	struct tt_hll view = { 0 };
+	const struct sparse_set *s;
+	uint32_t i;
+
+	if (handle == 0)
+		return 0;
+	if (handle & DENSE_BIT) {
+		view.dense = dense_of(p, handle);
+		return tt_hll_merge(dst, &view);
+	}
+	/* In index order, for one linear merge into dst. */
+	s = &p->sparse[handle - 1];
+	for (i = 0; i < s->n; i++) {
+		uint32_t e = (uint32_t)s->index[i] << 8 | s->rank[i], k = i;
+
+		for (; k > 0 && (sorted[k - 1] >> 8) > s->index[i]; k--)
+			sorted[k] = sorted[k - 1];
+		sorted[k] = e;
+	}
+	view.sparse = sorted;
+	view.n = s->n;
+	return tt_hll_merge(dst, &view);
+}
+
+uint64_t
+tt_hll_pool_dropped(const struct tt_hll_pool *p)
+{
+	return p->dropped;
+}
+
+uint64_t
+tt_hll_pool_memory(const struct tt_hll_pool *p)
+{
+	return sizeof(*p) + (uint64_t)p->n_sparse * sizeof(*p->sparse) +
+		(uint64_t)p->n_dense * TT_HLL_REGISTERS;
 }

@@ -1,85 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Worker-side HLL sets, from pools allocated at start: setting a register
- * costs a short scan of a sparse set (32 registers, two cache lines) or one
- * byte compare in a dense one. No allocation, no atomics; one owner.
+ * Worker-side HLL sets, from pools allocated at start (hll.c): setting a
+ * register costs a short scan of a sparse set (32 registers, two cache
+ * lines) or one byte compare in a dense one. No allocation, no atomics; one
+ * owner, the pool's shard's worker.
  */
 #include "tt_hll.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define DENSE_BIT 0x80000000u
-
-struct sparse_set {
-	uint16_t index[TT_HLL_POOL_SPARSE_MAX];
-	uint8_t rank[TT_HLL_POOL_SPARSE_MAX];
-	uint8_t n;
-};
-
-struct tt_hll_pool {
-	uint32_t n_sparse;
-	uint32_t n_dense;
-	uint32_t used_sparse;          /* bump allocation; reset returns all */
-	uint32_t used_dense;
-	uint64_t dropped;
-	struct sparse_set *sparse;
-	uint8_t *dense;                /* n_dense * TT_HLL_REGISTERS */
-};
-
-struct tt_hll_pool *
-tt_hll_pool_create(uint32_t n_sparse, uint32_t n_dense)
-{
-	struct tt_hll_pool *p;
-
-	if (n_sparse == 0 || n_sparse >= DENSE_BIT || n_dense >= DENSE_BIT) {
-		errno = EINVAL;
-		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return NULL;
-	p->n_sparse = n_sparse;
-	p->n_dense = n_dense;
-	p->sparse = calloc(n_sparse, sizeof(*p->sparse));
-	p->dense = n_dense ? calloc(n_dense, TT_HLL_REGISTERS) : NULL;
-	if (p->sparse == NULL || (n_dense != 0 && p->dense == NULL)) {
-		tt_hll_pool_free(p);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return p;
-}
-
-void
-tt_hll_pool_free(struct tt_hll_pool *p)
-{
-	if (p == NULL)
-		return;
-	free(p->sparse);
-	free(p->dense);
-	free(p);
-}
-
-void
-tt_hll_pool_reset(struct tt_hll_pool *p)
-{
-	uint32_t i;
-
-	for (i = 0; i < p->used_sparse; i++)
-		p->sparse[i].n = 0;
-	memset(p->dense, 0, (size_t)p->used_dense * TT_HLL_REGISTERS);
-	p->used_sparse = 0;
-	p->used_dense = 0;
-	p->dropped = 0;
-}
-
-static uint8_t *
-dense_of(const struct tt_hll_pool *p, uint32_t handle)
-{
-	return p->dense + (size_t)(handle & ~DENSE_BIT) * TT_HLL_REGISTERS;
-}
+#include "hll_internal.h"
 
 static uint32_t
 take_dense(struct tt_hll_pool *p)
@@ -153,40 +81,6 @@ tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t inde
 	__builtin_prefetch(s + sizeof(p->sparse[0]) - 1, 1);
 }
 
-int
-tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
-{
-	uint32_t sorted[TT_HLL_POOL_SPARSE_MAX];
-	struct tt_hll view = { 0 };
-	const struct sparse_set *s;
-	uint32_t i;
-
-	if (handle == 0)
-		return 0;
-	if (handle & DENSE_BIT) {
-		view.dense = dense_of(p, handle);
-		return tt_hll_merge(dst, &view);
-	}
-	/* In index order, for one linear merge into dst. */
-	s = &p->sparse[handle - 1];
-	for (i = 0; i < s->n; i++) {
-		uint32_t e = (uint32_t)s->index[i] << 8 | s->rank[i], k = i;
-
-		for (; k > 0 && (sorted[k - 1] >> 8) > s->index[i]; k--)
-			sorted[k] = sorted[k - 1];
-		sorted[k] = e;
-	}
-	view.sparse = sorted;
-	view.n = s->n;
-	return tt_hll_merge(dst, &view);
-}
-
-uint64_t
-tt_hll_pool_dropped(const struct tt_hll_pool *p)
-{
-	return p->dropped;
-}
-
 void
 tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense)
 {
@@ -204,11 +98,4 @@ uint32_t
 tt_hll_pool_capacity_dense(const struct tt_hll_pool *p)
 {
 	return p->n_dense;
-}
-
-uint64_t
-tt_hll_pool_memory(const struct tt_hll_pool *p)
-{
-	return sizeof(*p) + (uint64_t)p->n_sparse * sizeof(*p->sparse) +
-		(uint64_t)p->n_dense * TT_HLL_REGISTERS;
 }

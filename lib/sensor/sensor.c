@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Sensor lookup tables. Built by the control thread; lookups run on every
- * worker concurrently (the FIB data plane structures are read-only then).
+ * Building the sensor lookup tables. Control thread only; the lookups, run
+ * by every worker on the finished tables, are in sensor_dp.c.
  */
 #include "tt_sensor.h"
 
@@ -17,9 +17,9 @@
 #include <rte_fib6.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 
 #include "tt_config.h"
+#include "sensor_internal.h"
 
 RTE_LOG_REGISTER(tt_logtype_sensor, tt.sensor, NOTICE);
 #define SENSOR_LOG(level, fmt, ...) \
@@ -27,42 +27,10 @@ RTE_LOG_REGISTER(tt_logtype_sensor, tt.sensor, NOTICE);
 
 enum {
 	FIB_NH_2B_MAX = (1 << 15) - 1,    /* DIR-24-8 2-byte entries keep a flag bit */
-	LOOKUP_CHUNK = 64,
-	LEAF_INLINE = 12,                 /* a leaf's runs kept in its own cache line */
 };
 
 /* Names FIB objects uniquely; DPDK limits the names to ~20 characters. */
 static unsigned int table_serial;
-
-/*
- * The last 8 bits of a /24 that prefixes longer than /24 split.
- *
- * DIR-24-8 gives such a /24 a tbl8 group of 256 next hops (1 KiB with 4-byte
- * entries). 100,000 /27s dealt to 64 sensors fill 12,500 groups (12.5 MiB),
- * and 100,000 single-address sensors scattered over as many /24s would fill
- * 100 MiB: every lookup into them misses the caches. A leaf is one cache line
- * instead: the host bytes where a run of one sensor (or of none) starts, as a
- * 256-bit map, and the runs' sensors. The FIB keeps every prefix up to /24
- * and one /24 route per leaf, so it never needs a tbl8.
- * Flood of 2^20 random sources at 64 sensors (100,000 /27s), busy cycles a
- * packet, interleaved medians: 332 -> 260 (a free lookup: 231).
- */
-struct leaf {
-	uint64_t starts[4];               /* bit b: a run starts at host byte b */
-	uint8_t before[4];                /* runs starting in the words before */
-	uint32_t ids_at;                  /* into leaf_ids; UINT32_MAX: runs are in ids */
-	uint16_t ids[LEAF_INLINE];        /* runs <= LEAF_INLINE: each run's sensor */
-} __rte_cache_aligned;
-
-struct tt_sensor_table {
-	struct rte_fib *fib4;              /* NULL when no IPv4 prefix */
-	struct rte_fib6 *fib6;             /* NULL when no IPv6 prefix */
-	uint32_t n_sensors;
-	struct leaf *leaves;               /* next hop n_sensors + 1 + i is leaves[i] */
-	uint16_t *leaf_ids;                /* runs of the leaves with more than LEAF_INLINE */
-	uint64_t memory;
-	uint16_t port[];                   /* [sensor] -> DPDK port id */
-};
 
 static inline uint32_t
 prefix_v4(const struct tt_prefix *p)
@@ -167,17 +135,6 @@ build_leaves(struct tt_sensor_table *t, const struct tt_prefix **longp, uint32_t
 	}
 	t->memory += (uint64_t)n * sizeof(*t->leaves) + (uint64_t)n_ids * sizeof(uint16_t);
 	return 0;
-}
-
-/* A leaf's sensor of host byte @p host. */
-static inline uint16_t
-leaf_sensor(const struct tt_sensor_table *t, const struct leaf *l, uint32_t host)
-{
-	uint32_t w = host / 64;
-	uint64_t upto = (2ull << (host % 64)) - 1;    /* host % 64 == 63: all bits */
-	uint32_t run = l->before[w] + (uint32_t)__builtin_popcountll(l->starts[w] & upto) - 1;
-
-	return l->ids_at == UINT32_MAX ? l->ids[run] : t->leaf_ids[l->ids_at + run];
 }
 
 static struct rte_fib *
@@ -385,85 +342,6 @@ tt_sensor_free(struct tt_sensor_table *t)
 	rte_free(t->leaves);
 	rte_free(t->leaf_ids);
 	rte_free(t);
-}
-
-/* Next hop 0 is "no route"; sensor i is stored as i + 1. */
-static inline void
-next_hops_to_sensors(const uint64_t *nh, uint16_t *sensors, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		sensors[i] = nh[i] == 0 ? TT_SENSOR_NONE : (uint16_t)(nh[i] - 1);
-}
-
-/*
- * Next hops of leaves resolve in a second pass, after every leaf of the chunk
- * has been prefetched: their misses overlap instead of following each other.
- */
-static inline void
-next_hops_to_sensors_v4(const struct tt_sensor_table *t, const uint32_t *dst,
-		const uint64_t *nh, uint16_t *sensors, unsigned int n)
-{
-	uint8_t in_leaf[LOOKUP_CHUNK];
-	unsigned int i, n_leaf = 0;
-
-	for (i = 0; i < n; i++) {
-		if (nh[i] > t->n_sensors) {
-			rte_prefetch0(&t->leaves[nh[i] - t->n_sensors - 1]);
-			in_leaf[n_leaf++] = (uint8_t)i;
-		}
-		sensors[i] = nh[i] == 0 ? TT_SENSOR_NONE : (uint16_t)(nh[i] - 1);
-	}
-	for (i = 0; i < n_leaf; i++) {
-		unsigned int k = in_leaf[i];
-
-		sensors[k] = leaf_sensor(t, &t->leaves[nh[k] - t->n_sensors - 1], dst[k] & 0xff);
-	}
-}
-
-void
-tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint32_t *dst,
-		uint16_t *sensors, unsigned int n)
-{
-	uint64_t nh[LOOKUP_CHUNK];
-	unsigned int done, k;
-
-	if (t->fib4 == NULL) {
-		for (k = 0; k < n; k++)
-			sensors[k] = TT_SENSOR_NONE;
-		return;
-	}
-	for (done = 0; done < n; done += k) {
-		k = RTE_MIN(n - done, (unsigned int)LOOKUP_CHUNK);
-		rte_fib_lookup_bulk(t->fib4, dst + done, nh, (int)k);
-		next_hops_to_sensors_v4(t, dst + done, nh, sensors + done, k);
-	}
-}
-
-void
-tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
-		uint16_t *sensors, unsigned int n)
-{
-	uint64_t nh[LOOKUP_CHUNK];
-	unsigned int done, k;
-
-	if (t->fib6 == NULL) {
-		for (k = 0; k < n; k++)
-			sensors[k] = TT_SENSOR_NONE;
-		return;
-	}
-	for (done = 0; done < n; done += k) {
-		k = RTE_MIN(n - done, (unsigned int)LOOKUP_CHUNK);
-		rte_fib6_lookup_bulk(t->fib6, dst + done, nh, (int)k);
-		next_hops_to_sensors(nh, sensors + done, k);
-	}
-}
-
-uint16_t
-tt_sensor_port(const struct tt_sensor_table *t, uint16_t sensor)
-{
-	return sensor < t->n_sensors ? t->port[sensor] : UINT16_MAX;
 }
 
 uint64_t

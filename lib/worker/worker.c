@@ -75,9 +75,10 @@ tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
 			break;
 		if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE)) {
 			/* The lcore returned: the control plane owns both
-			 * shards and flips itself. */
-			if (__atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE) != want)
-				__atomic_store_n(&w->swap_ack, want, __ATOMIC_RELEASE);
+			 * shards and takes its own request. */
+			uint32_t ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
+
+			swap_take_request(w, &ack);
 			break;
 		}
 		if (rte_get_timer_cycles() > deadline) {
@@ -92,8 +93,8 @@ tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
 		}
 		rte_pause();
 	}
-	/* The worker now writes shard[want & 1]; the other one is ours. */
-	return w->shard[(want - 1) & 1];
+	/* The worker now writes the shard of ack want; the one before is ours. */
+	return swap_written_shard(w, want - 1);
 }
 
 void

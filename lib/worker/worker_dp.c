@@ -3,8 +3,9 @@
  * The worker poll loop. Runs on one worker lcore; per packet it allocates
  * nothing, logs nothing, locks nothing and makes no system call.
  *
- * A burst is handled in stages (parse all, look up all, count all) so the
- * FIB lookups run as bulk calls.
+ * A burst is handled in stages, each a function (process_burst() calls
+ * them in turn): parse all, look up all, key all, count all, so the FIB
+ * lookups run as bulk calls and the counting overlaps its cache misses.
  */
 #include "tt_worker.h"
 
@@ -33,14 +34,39 @@ enum {
 	HOUSEKEEPING_LOOPS = 16,
 	REPLAY_IDLE_MS = 100,        /* empty polls this long: a pcap file is consumed */
 	SECONDS_PER_MINUTE = 60,
-	PREFETCH_AHEAD = 4,          /* packets between a prefetch and its use */
-	ENTRY_AHEAD = 2,             /* the source's entry: its bucket has arrived by then */
 	/*
 	 * More packets than half of any pool: tt_counters_cells_pressure() of
 	 * this many is true once a table or pool is half full.
 	 */
 	EARLY_SWAP_PACKETS = 1 << 24,
 };
+
+/*
+ * The distances of the counting stage's prefetch pipeline (count_burst()),
+ * in dark packets of the burst: packet i is counted while the lines of
+ * packets i + ENTRY_AHEAD and i + CELLS_AHEAD are on their way.
+ */
+enum {
+	/*
+	 * A packet's counter cells and, when fingerprinted, its source
+	 * memory's bucket and delta. Busy cycles a packet, interleaved
+	 * medians, against no prefetch: mixed 2,000-frame loop 198 -> 189
+	 * (distance 2: 184, 8: 188), mixed 20,000-frame loop 322 -> 301.
+	 * A whole burst ahead (32 packets, ~400 lines) measured worse than
+	 * none: the lines evicted one another before use.
+	 */
+	CELLS_AHEAD = 4,
+	/*
+	 * What depends on lines CELLS_AHEAD asked for, once they have
+	 * arrived: the source's entry (which the bucket's tags locate) and,
+	 * once the shard's HLL sets are spread, the registers the packet's
+	 * HLL group cell names. Mirai-type flood of 2^20 sources 709 -> 466;
+	 * flood at 64 sensors 357 -> 257; mixed captures unchanged.
+	 */
+	ENTRY_AHEAD = 2,
+};
+_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < CELLS_AHEAD,
+	"the entry is asked for after its bucket, before the packet is counted");
 
 #ifdef TT_BENCH_STAGES
 /*
@@ -55,24 +81,48 @@ static int bench_last_stage = -1;
 #define BENCH_STOP_AFTER(stage) do { } while (0)
 #endif
 
-/* Per-burst scratch, on the worker's stack. */
+/*
+ * What one burst is, for every stage: set by tt_worker_main() before the
+ * burst, on the worker's stack. Only the worker reads or writes it.
+ */
+struct burst_ctx {
+	const struct tt_worker_conf *conf;
+	struct tt_src_table *sources;      /* the worker's source memory */
+	struct tt_shard *shard;            /* the shard the worker writes now */
+	struct rte_mbuf **m;
+	uint16_t n;                        /* packets in m */
+	uint16_t port;                     /* the rx queue's port */
+	uint32_t now_sec;                  /* wall clock; 0 with the packet clock */
+	struct tt_worker_stats *acc;       /* the burst's figures, published once */
+};
+
+/*
+ * What the stages hand one another, on the worker's stack. Indexes are
+ * the burst's packets unless a comment says otherwise.
+ */
 struct burst {
+	/* parse_burst() */
 	struct tt_pkt pkt[TT_WORKER_BURST];
-	uint16_t sensor[TT_WORKER_BURST];
 	uint32_t sec[TT_WORKER_BURST];
-	uint32_t v4_dst[TT_WORKER_BURST];
-	uint32_t v4_src[TT_WORKER_BURST];
-	uint16_t v4_country[TT_WORKER_BURST];
-	uint16_t country[TT_WORKER_BURST];
-	uint8_t v6_dst[TT_WORKER_BURST][16];
-	uint16_t v4_sensor[TT_WORKER_BURST];
-	uint16_t v6_sensor[TT_WORKER_BURST];
-	uint8_t v4_idx[TT_WORKER_BURST];
-	uint8_t v6_idx[TT_WORKER_BURST];
 	uint8_t klass[TT_WORKER_BURST];
-	uint64_t src_hash[TT_WORKER_BURST];    /* of dark packet d: tt_src_prefetch(), or 0 */
-	uint8_t dark[TT_WORKER_BURST];         /* the burst's packets counted at a sensor */
+	unsigned int n4, n6;                   /* IPv4 and IPv6 packets */
+	uint8_t v4_idx[TT_WORKER_BURST];       /* of IPv4 packet j: its packet */
+	uint32_t v4_dst[TT_WORKER_BURST];      /* of IPv4 packet j, host order */
+	uint32_t v4_src[TT_WORKER_BURST];
+	uint8_t v6_idx[TT_WORKER_BURST];       /* of IPv6 packet j: its packet */
+	uint8_t v6_dst[TT_WORKER_BURST][16];
+	/* look_up_burst() */
+	uint16_t v4_sensor[TT_WORKER_BURST];   /* of IPv4 packet j */
+	uint16_t v4_country[TT_WORKER_BURST];
+	uint16_t v6_sensor[TT_WORKER_BURST];   /* of IPv6 packet j */
+	uint16_t sensor[TT_WORKER_BURST];      /* or TT_SENSOR_NONE */
+	uint16_t country[TT_WORKER_BURST];     /* IPv4 sources' (IPv6: key_burst()) */
+	/* key_burst() */
+	unsigned int n_dark;                   /* the burst's packets counted at a sensor */
+	uint8_t dark[TT_WORKER_BURST];         /* of dark packet d: its packet */
 	struct tt_count_pkt cp[TT_WORKER_BURST];  /* of dark packet d */
+	/* count_burst() */
+	uint64_t src_hash[TT_WORKER_BURST];    /* of dark packet d: tt_src_prefetch(), or 0 */
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
@@ -107,24 +157,40 @@ wall_seconds(const struct wall_clock *wc)
 	return (uint32_t)(wc->base_sec + (rte_rdtsc() - wc->base_tsc) / wc->hz);
 }
 
-static void
-process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
-		struct rte_mbuf **m, uint16_t n, uint16_t port, uint32_t now_sec,
-		struct tt_worker_stats *acc)
+/* The packet's second: its rx timestamp with the packet clock, else now. */
+static inline uint32_t
+packet_second(const struct burst_ctx *x, const struct rte_mbuf *m)
 {
-	const struct tt_worker_conf *c = &w->conf;
-	uint8_t linear[TT_PARSE_MAX_HEADER];
-	unsigned int n4 = 0, n6 = 0, n_dark = 0, i, d;
-	bool spread;
+	const struct tt_worker_conf *c = x->conf;
 
-	BENCH_STOP_AFTER(0);
-	/* Stage 1: parse, time, gather destinations. */
-	for (i = 0; i < n; i++) {
+	if (!c->packet_clock)
+		return x->now_sec;
+	if (likely(m->ol_flags & c->timestamp_flag))
+		return (uint32_t)(*RTE_MBUF_DYNFIELD(m, c->timestamp_offset,
+			rte_mbuf_timestamp_t *) / 1000000);
+	x->acc->no_timestamp++;
+	return x->now_sec;
+}
+
+/*
+ * Stage 1: parse and classify every packet, take its time, and gather the
+ * addresses the lookups want by family. Each IPv4 source's /16 country
+ * entry starts loading here, for look_up_burst().
+ */
+static void
+parse_burst(const struct burst_ctx *x, struct burst *b)
+{
+	const struct tt_worker_conf *c = x->conf;
+	struct rte_mbuf **m = x->m;
+	uint8_t linear[TT_PARSE_MAX_HEADER];
+	unsigned int n4 = 0, n6 = 0, i;
+
+	for (i = 0; i < x->n; i++) {
 		struct tt_pkt *p = &b->pkt[i];
 		const uint8_t *data = rte_pktmbuf_mtod(m[i], const uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(m[i]);
 
-		if (i + 1 < n)
+		if (i + 1 < x->n)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
 		if (unlikely(len < rte_pktmbuf_pkt_len(m[i]) && len < sizeof(linear))) {
 			len = RTE_MIN(rte_pktmbuf_pkt_len(m[i]), (uint32_t)sizeof(linear));
@@ -132,15 +198,7 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		}
 		tt_parse_frame(data, len, rte_pktmbuf_pkt_len(m[i]), p);
 		b->klass[i] = (uint8_t)tt_classify_class(p);
-
-		b->sec[i] = now_sec;
-		if (c->packet_clock) {
-			if (likely(m[i]->ol_flags & c->timestamp_flag))
-				b->sec[i] = (uint32_t)(*RTE_MBUF_DYNFIELD(m[i],
-					c->timestamp_offset, rte_mbuf_timestamp_t *) / 1000000);
-			else
-				acc->no_timestamp++;
-		}
+		b->sec[i] = packet_second(x, m[i]);
 		b->sensor[i] = TT_SENSOR_NONE;
 		b->country[i] = TT_COUNTRY_ZZ;
 		if (p->family == 4) {
@@ -154,10 +212,22 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			b->v6_idx[n6++] = (uint8_t)i;
 		}
 	}
+	b->n4 = n4;
+	b->n6 = n6;
+}
 
-	BENCH_STOP_AFTER(1);
-	/* Stage 2: bulk sensor and country lookups. */
-	if (n4 != 0) {
+/*
+ * Stage 2: the destinations' sensors and the IPv4 sources' countries, in
+ * bulk lookups. IPv6 sources are few in darknet traffic and look up one by
+ * one in key_burst().
+ */
+static void
+look_up_burst(const struct burst_ctx *x, struct burst *b)
+{
+	const struct tt_worker_conf *c = x->conf;
+	unsigned int i;
+
+	if (b->n4 != 0) {
 		/*
 		 * A random source's country entries are random lines of a
 		 * 256 KiB table and of 4.4 MiB of /24 blocks: start loading the
@@ -165,34 +235,68 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 		 * sensor lookup.
 		 */
 		if (c->geo != NULL)
-			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, n4);
-		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, n4);
-		for (i = 0; i < n4; i++)
+			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, b->n4);
+		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, b->n4);
+		for (i = 0; i < b->n4; i++)
 			b->sensor[b->v4_idx[i]] = b->v4_sensor[i];
 		if (c->geo != NULL) {
-			tt_geo_country_v4(c->geo, b->v4_src, b->v4_country, n4);
-			for (i = 0; i < n4; i++)
+			tt_geo_country_v4(c->geo, b->v4_src, b->v4_country, b->n4);
+			for (i = 0; i < b->n4; i++)
 				b->country[b->v4_idx[i]] = b->v4_country[i];
 		}
 	}
-	if (n6 != 0) {
-		tt_sensor_lookup_v6(c->sensors, b->v6_dst, b->v6_sensor, n6);
-		for (i = 0; i < n6; i++)
+	if (b->n6 != 0) {
+		tt_sensor_lookup_v6(c->sensors, b->v6_dst, b->v6_sensor, b->n6);
+		for (i = 0; i < b->n6; i++)
 			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
 	}
+}
 
-	BENCH_STOP_AFTER(2);
-	/*
-	 * Stage 3: account every packet, and build what the counters see of
-	 * the dark ones.
-	 */
-	for (i = 0; i < n; i++) {
+/* What the counters see of a dark packet: its keys, HLL position and cell hashes. */
+static inline void
+fill_count_key(const struct tt_worker_conf *c, const struct burst *b, unsigned int i,
+		uint16_t sensor, uint32_t bytes, struct tt_count_pkt *cp)
+{
+	const struct tt_pkt *p = &b->pkt[i];
+	uint32_t bit;
+
+	cp->minute = b->sec[i] / SECONDS_PER_MINUTE;
+	cp->svc = tt_classify_service(p);
+	cp->bytes = bytes;
+	cp->sensor = sensor;
+	cp->country = b->country[i];
+	if (p->family == 6 && c->geo != NULL)
+		cp->country = tt_geo_country_v6(c->geo, p->src.v6);
+	cp->klass = b->klass[i];
+	cp->home = cp->country == c->home_country;
+	cp->v6 = p->family == 6;
+	cp->malformed = (p->flags & TT_PKT_MALFORMED) != 0;
+	bit = tt_classify_watch_bit(cp->svc);
+	cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
+	/* The HLL element is the source's raw address bytes (constant lengths inline the hash). */
+	if (p->family == 4)
+		tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
+	else
+		tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
+	tt_counters_hash(cp);
+}
+
+/*
+ * Stage 3: account every packet, pick the dark ones (a sensor's prefix on
+ * that sensor's port), and build what the counters see of them.
+ */
+static void
+key_burst(const struct burst_ctx *x, struct burst *b)
+{
+	const struct tt_worker_conf *c = x->conf;
+	struct tt_worker_stats *acc = x->acc;
+	unsigned int n_dark = 0, i;
+
+	for (i = 0; i < x->n; i++) {
 		const struct tt_pkt *p = &b->pkt[i];
-		struct tt_count_pkt *cp = &b->cp[n_dark];
 		bool malformed = (p->flags & TT_PKT_MALFORMED) != 0;
 		uint16_t sensor = b->sensor[i];
-		uint32_t bytes = rte_pktmbuf_pkt_len(m[i]);
-		uint32_t bit;
+		uint32_t bytes = rte_pktmbuf_pkt_len(x->m[i]);
 
 		acc->rx_bytes += bytes;
 		acc->malformed += malformed;
@@ -200,90 +304,110 @@ process_burst(struct tt_worker *w, struct tt_shard *shard, struct burst *b,
 			acc->non_ip += !malformed;
 			continue;
 		}
-		if (sensor == TT_SENSOR_NONE || tt_sensor_port(c->sensors, sensor) != port) {
+		if (sensor == TT_SENSOR_NONE || tt_sensor_port(c->sensors, sensor) != x->port) {
 			acc->not_dark++;
 			continue;
 		}
-		b->dark[n_dark++] = (uint8_t)i;
 		if (b->sec[i] < acc->first_sec || acc->first_sec == 0)
 			acc->first_sec = b->sec[i];
 		if (b->sec[i] > acc->last_sec)
 			acc->last_sec = b->sec[i];
-		cp->minute = b->sec[i] / SECONDS_PER_MINUTE;
-		cp->svc = tt_classify_service(p);
-		cp->bytes = bytes;
-		cp->sensor = sensor;
-		cp->country = b->country[i];
-		if (p->family == 6 && c->geo != NULL)
-			cp->country = tt_geo_country_v6(c->geo, p->src.v6);
-		cp->klass = b->klass[i];
-		cp->home = cp->country == c->home_country;
-		cp->v6 = p->family == 6;
-		cp->malformed = malformed;
-		bit = tt_classify_watch_bit(cp->svc);
-		cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
-		/* The HLL element is the source's raw address bytes (constant lengths inline the hash). */
-		if (p->family == 4)
-			tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
-		else
-			tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
-		tt_counters_hash(cp);
+		fill_count_key(c, b, i, sensor, bytes, &b->cp[n_dark]);
+		b->dark[n_dark++] = (uint8_t)i;
 	}
+	b->n_dark = n_dark;
 	acc->dark_pkts += n_dark;
-	BENCH_STOP_AFTER(3);
+}
 
-	/*
-	 * Stage 4: count, prefetching PREFETCH_AHEAD packets ahead: their
-	 * counter cells, and for fingerprinted ones their source memory's
-	 * bucket and delta; ENTRY_AHEAD packets ahead, their source entry and,
-	 * when the HLL sets are spread, the registers they will set.
-	 */
-	spread = tt_counters_sets_spread(shard);
-	for (d = 0; d < n_dark + PREFETCH_AHEAD; d++) {
-		const struct tt_pkt *p;
-		const struct tt_count_pkt *cp;
-		struct tt_src_pkt sp;
+/*
+ * Pipeline step 1 of dark packet d: its counter cells and, when it is
+ * fingerprinted, its source memory's bucket and delta.
+ */
+static inline void
+prefetch_cells(const struct burst_ctx *x, struct burst *b, unsigned int d)
+{
+	const struct tt_pkt *p = &b->pkt[b->dark[d]];
+	const struct tt_count_pkt *cp = &b->cp[d];
 
-		if (d < n_dark) {
-			p = &b->pkt[b->dark[d]];
-			cp = &b->cp[d];
-			tt_counters_prefetch(shard, cp);
-			b->src_hash[d] = 0;
-			if (cp->klass != TT_CLASS_OTHER)
-				b->src_hash[d] = tt_src_prefetch(w->sources,
-					tt_counters_src_deltas(shard), src_bytes(p), p->family,
-					b->sec[b->dark[d]]);
-		}
-		if (d >= PREFETCH_AHEAD - ENTRY_AHEAD) {
-			i = d - (PREFETCH_AHEAD - ENTRY_AHEAD);
-			if (i < n_dark) {
-				if (spread)
-					tt_counters_prefetch_sets(shard, &b->cp[i]);
-				if (b->src_hash[i] != 0)
-					tt_src_prefetch_entry(w->sources, b->src_hash[i]);
-			}
-		}
-		if (d < PREFETCH_AHEAD)
-			continue;
-		i = d - PREFETCH_AHEAD;
-		p = &b->pkt[b->dark[i]];
-		cp = &b->cp[i];
-		tt_counters_add_hashed(shard, cp);
-		if (cp->klass == TT_CLASS_OTHER)
-			continue;
-		sp.addr = src_bytes(p);
-		sp.family = p->family;
-		sp.klass = cp->klass;
-		sp.home = cp->home;
-		sp.country = cp->country;
-		sp.sensor = cp->sensor;
-		sp.sport = p->sport;
-		sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
-		sp.svc = cp->svc;
-		sp.sec = b->sec[b->dark[i]];
-		sp.hash = b->src_hash[i];
-		tt_src_update(w->sources, tt_counters_src_deltas(shard), &sp);
+	tt_counters_prefetch(x->shard, cp);
+	b->src_hash[d] = 0;
+	if (cp->klass != TT_CLASS_OTHER)
+		b->src_hash[d] = tt_src_prefetch(x->sources, tt_counters_src_deltas(x->shard),
+			src_bytes(p), p->family, b->sec[b->dark[d]]);
+}
+
+/*
+ * Pipeline step 2 of dark packet d, once step 1's lines have arrived: when
+ * the shard's HLL sets are @p spread, the registers it will set; when it is
+ * fingerprinted, its source entry.
+ */
+static inline void
+prefetch_entry(const struct burst_ctx *x, const struct burst *b, unsigned int d, bool spread)
+{
+	if (spread)
+		tt_counters_prefetch_sets(x->shard, &b->cp[d]);
+	if (b->src_hash[d] != 0)
+		tt_src_prefetch_entry(x->sources, b->src_hash[d]);
+}
+
+/* Pipeline step 3 of dark packet d: count it, and update its source's memory. */
+static inline void
+count_packet(const struct burst_ctx *x, const struct burst *b, unsigned int d)
+{
+	const struct tt_pkt *p = &b->pkt[b->dark[d]];
+	const struct tt_count_pkt *cp = &b->cp[d];
+	struct tt_src_pkt sp;
+
+	tt_counters_add_hashed(x->shard, cp);
+	if (cp->klass == TT_CLASS_OTHER)
+		return;
+	sp.addr = src_bytes(p);
+	sp.family = p->family;
+	sp.klass = cp->klass;
+	sp.home = cp->home;
+	sp.country = cp->country;
+	sp.sensor = cp->sensor;
+	sp.sport = p->sport;
+	sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
+	sp.svc = cp->svc;
+	sp.sec = b->sec[b->dark[d]];
+	sp.hash = b->src_hash[d];
+	tt_src_update(x->sources, tt_counters_src_deltas(x->shard), &sp);
+}
+
+/*
+ * Stage 4: count the dark packets, each while the lines of the packets
+ * ENTRY_AHEAD and CELLS_AHEAD after it in the burst are loading. The first
+ * CELLS_AHEAD turns only prefetch.
+ */
+static void
+count_burst(const struct burst_ctx *x, struct burst *b)
+{
+	bool spread = tt_counters_sets_spread(x->shard);
+	int n_dark = (int)b->n_dark, i;
+
+	for (i = -CELLS_AHEAD; i < n_dark; i++) {
+		if (i + CELLS_AHEAD < n_dark)
+			prefetch_cells(x, b, (unsigned int)(i + CELLS_AHEAD));
+		if (i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < n_dark)
+			prefetch_entry(x, b, (unsigned int)(i + ENTRY_AHEAD), spread);
+		if (i >= 0)
+			count_packet(x, b, (unsigned int)i);
 	}
+}
+
+/* One burst, stage after stage; a bench build may stop after any of them. */
+static void
+process_burst(const struct burst_ctx *x, struct burst *b)
+{
+	BENCH_STOP_AFTER(0);
+	parse_burst(x, b);
+	BENCH_STOP_AFTER(1);
+	look_up_burst(x, b);
+	BENCH_STOP_AFTER(2);
+	key_burst(x, b);
+	BENCH_STOP_AFTER(3);
+	count_burst(x, b);
 }
 
 /* Fold the burst's local figures into the shared stats, once per burst. */
@@ -305,28 +429,18 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 		stat_set(&s->last_sec, acc->last_sec);
 }
 
-/* Ask for a swap and take the fresh shard (or return the old one on stop). */
+/*
+ * Ask for a swap and wait for it (a replay's shard is nearly full); @return
+ * the shard to write: the fresh one, or the old one when asked to stop.
+ */
 static struct tt_shard *
 wait_for_swap(struct tt_worker *w, uint32_t *ack)
 {
-	struct tt_shard *shard = w->shard[*ack & 1];
-
 	__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
-	for (;;) {
-		uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
-
-		if ((int32_t)(req - *ack) > 0) {
-			*ack = req;
-			shard = w->shard[*ack & 1];
-			__atomic_store_n(&w->swap_ack, *ack, __ATOMIC_RELEASE);
-			break;
-		}
-		if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
-			break;
+	while (!swap_take_request(w, ack) && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 		rte_pause();
-	}
 	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
-	return shard;
+	return swap_written_shard(w, *ack);
 }
 
 int
@@ -335,6 +449,7 @@ tt_worker_main(void *arg)
 	struct tt_worker *w = arg;
 	const struct tt_worker_conf *c = &w->conf;
 	struct rte_mbuf *pkts[TT_WORKER_BURST];
+	struct burst_ctx x = { .conf = c, .sources = w->sources, .m = pkts };
 	struct burst b;
 	struct wall_clock wc;
 	struct timespec ts;
@@ -357,7 +472,7 @@ tt_worker_main(void *arg)
 		has_live |= !c->rxq[q].replay;
 
 	ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
-	shard = w->shard[ack & 1];
+	shard = swap_written_shard(w, ack);
 	if (c->n_rxq == 0)
 		__atomic_store_n(&w->drained, 1, __ATOMIC_RELEASE);
 
@@ -385,8 +500,12 @@ tt_worker_main(void *arg)
 			got += n;
 			acc.rx_pkts = n;
 			acc.bursts = 1;
-			process_burst(w, shard, &b, pkts, n, rq->port,
-				c->packet_clock ? 0 : wall_seconds(&wc), &acc);
+			x.shard = shard;
+			x.n = n;
+			x.port = rq->port;
+			x.now_sec = c->packet_clock ? 0 : wall_seconds(&wc);
+			x.acc = &acc;
+			process_burst(&x, &b);
 			rte_pktmbuf_free_bulk(pkts, n);
 			acc.busy_cycles = rte_rdtsc() - t0;
 			publish_stats(&w->stats, &acc);
@@ -405,15 +524,9 @@ tt_worker_main(void *arg)
 		}
 
 		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
-			uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
-
 			loop = 0;
-			/* Move forward only: a request the control plane took back
-			 * (it is then behind our ack) is ignored. */
-			if ((int32_t)(req - ack) > 0) {
-				ack = req;
-				shard = w->shard[ack & 1];
-				__atomic_store_n(&w->swap_ack, ack, __ATOMIC_RELEASE);
+			if (swap_take_request(w, &ack)) {
+				shard = swap_written_shard(w, ack);
 				if (asked_early) {
 					asked_early = false;
 					__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);

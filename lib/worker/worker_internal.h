@@ -2,25 +2,71 @@
 #ifndef TT_WORKER_INTERNAL_H
 #define TT_WORKER_INTERNAL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <rte_common.h>
 
 #include "tt_worker.h"
 
 struct tt_worker {
 	struct tt_worker_conf conf;
-	struct tt_shard *shard[2];     /* the worker writes shard[swap_ack & 1] */
+	struct tt_shard *shard[2];     /* the worker writes swap_written_shard(swap_ack) */
 	struct tt_src_table *sources;  /* dp: rw; ctl: stats only */
 
 	/* ctl: wo, dp: ro */
 	uint32_t swap_request __rte_cache_aligned;
 	uint32_t stop;
 
-	/* dp: wo, ctl: ro */
+	/* dp: wo, ctl: ro; swap_ack also ctl: wo once exited is set */
 	uint32_t swap_ack __rte_cache_aligned;
 	uint32_t exited;               /* set once, as tt_worker_main() returns */
 	uint32_t wants_swap;           /* take my shard now (tt_worker_wants_swap()) */
 	uint32_t drained;
 	struct tt_worker_stats stats;
 };
+
+/*
+ * The shard hand-over, one helper for both sides.
+ *
+ * The control thread asks by raising swap_request by one (release store;
+ * it is the only writer); the worker, at a housekeeping tick or while it
+ * waits for a swap, takes the request with swap_take_request() and from
+ * then on writes the other shard. The pairs:
+ *  - ctl's release store of swap_request, dp's acquire load of it: the
+ *    control thread's reset of the shard it hands back happens before the
+ *    worker's first write into it;
+ *  - dp's release store of swap_ack, ctl's acquire load of it
+ *    (tt_worker_swap()): the worker's last writes into the retired shard
+ *    happen before the control thread reads it.
+ * Once tt_worker_main() has returned (exited, release; ctl loads it with
+ * acquire) the control thread takes its own request with the same helper.
+ */
+
+/* The shard the worker writes while its acknowledgement is @p ack. */
+static inline struct tt_shard *
+swap_written_shard(const struct tt_worker *w, uint32_t ack)
+{
+	return w->shard[ack & 1];
+}
+
+/*
+ * Take a pending swap request: advance @p ack (the caller's copy of
+ * swap_ack) to it and publish the acknowledgement. Moves forward only: a
+ * request the control thread took back (then not ahead of @p ack) is
+ * ignored. The worker, or the control thread once the worker has exited.
+ * @return true when the shard to write changed (swap_written_shard()).
+ */
+static inline bool
+swap_take_request(struct tt_worker *w, uint32_t *ack)
+{
+	uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
+
+	if ((int32_t)(req - *ack) <= 0)
+		return false;
+	*ack = req;
+	__atomic_store_n(&w->swap_ack, req, __ATOMIC_RELEASE);
+	return true;
+}
 
 #endif /* TT_WORKER_INTERNAL_H */
