@@ -38,9 +38,8 @@
 #include "tt_publish.h"
 #include "tt_report.h"
 #include "tt_sensor.h"
+#include "tt_telemetry.h"
 #include "tt_worker.h"
-
-#include "telemetry.h"
 
 RTE_LOG_REGISTER(tt_logtype_main, tt.main, NOTICE);
 #define MAIN_LOG(level, fmt, ...) \
@@ -893,7 +892,7 @@ main(int argc, char **argv)
 
 	a.started_tsc = rte_get_timer_cycles();
 	a.started_sec = (uint64_t)time(NULL);
-	rc = tt_telemetry_open(&(struct tt_telemetry_src){ .cfg = &a.cfg,
+	rc = tt_telemetry_open(&(struct tt_telemetry_conf){ .cfg = &a.cfg,
 		.workers = a.workers, .n_workers = a.n_workers, .ports = a.ports,
 		.n_ports = a.n_ports, .pub = a.pub, .live = a.live,
 		.packet_clock = a.packet_clock, .started_tsc = a.started_tsc,
