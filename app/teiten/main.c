@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * teiten: wiring only. EAL, config, ports, workers, the control loop on the
- * main lcore, signals, and the unwind. No packet logic lives here.
+ * teiten: wiring only. Options, config, EAL, ports, workers, the console,
+ * the control loop on the main lcore (its steps are lib/control's), signals,
+ * and the unwind. No packet logic and no control policy live here.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,36 +29,25 @@
 #include "tt_alerts_feed.h"
 #include "tt_classify.h"
 #include "tt_config.h"
-#include "tt_counters.h"
+#include "tt_control.h"
 #include "tt_diag.h"
 #include "tt_geo.h"
 #include "tt_live.h"
 #include "tt_log.h"
 #include "tt_port.h"
 #include "tt_publish.h"
-#include "tt_report.h"
 #include "tt_sensor.h"
+#include "tt_telemetry.h"
 #include "tt_worker.h"
-
-#include "telemetry.h"
 
 RTE_LOG_REGISTER(tt_logtype_main, tt.main, NOTICE);
 #define MAIN_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, tt_logtype_main, "teiten: " fmt "\n", ##__VA_ARGS__)
 
-enum exit_code {
-	EXIT_CLEAN = 0,
-	EXIT_RUNTIME = 1,
-	EXIT_USAGE = 2,
-};
-
 enum {
 	RX_DESC = 1024,
 	MBUF_CACHE = 256,
 	TICK_MS = 10,                  /* control loop period */
-	SWAP_TIMEOUT_MS = 1000,
-	SAMPLE_MS = 1000,              /* rates for the console */
-	TOP_N = 5,
 	MAX_WORKERS = RTE_MAX_LCORE,
 };
 
@@ -84,13 +73,11 @@ struct appliance {
 	struct tt_alerts *alerts;      /* NULL with [alerts] enabled = no */
 	struct tt_alerts_feed *feed;   /* complete buckets into the detectors */
 	const char **alert_sensor_names;
-	bool delivered;                /* the final flush committed everything */
-	bool redis_refused;            /* Redis refused for good: exit 2 */
+	struct tt_control *control;    /* the loop's steps, the end of the run */
 	bool packet_clock;
 	bool all_replay;
 	uint64_t started_tsc;
 	uint64_t started_sec;          /* UTC */
-	uint64_t stopped_tsc;          /* the workers were told to stop */
 	bool pdump;                    /* rte_pdump serves dpdk-dumpcap */
 };
 
@@ -409,214 +396,14 @@ setup_workers(struct appliance *a)
 	return 0;
 }
 
-/* Appliance figures for the Redis health hash. */
-static void
-update_health(struct appliance *a)
-{
-	struct tt_publisher_health h = { 0 };
-	struct tt_worker_stats st;
-	struct rte_eth_stats es;
-	unsigned int w;
-	uint16_t i;
-
-	for (w = 0; w < a->n_workers; w++) {
-		tt_worker_read_stats(a->workers[w], &st);
-		h.rx_pkts += st.rx_pkts;
-		h.not_dark += st.not_dark;
-		h.malformed += st.malformed;
-	}
-	for (i = 0; i < a->n_ports; i++)
-		if (rte_eth_stats_get(a->ports[i].port_id, &es) == 0)
-			h.rx_missed += es.imissed;
-	tt_publisher_set_health(a->pub, &h);
-}
-
 /*
- * An alert: into the stream with the next flush (exactly once, like the
- * counts), into /teiten/alerts, and one log line.
+ * The main lcore's loop: a tick every TICK_MS. The signals are the process's
+ * and are read here; every other step and stop condition is the control
+ * plane's (tt_control_tick()).
  */
-static int
-on_alert(void *ctx, const struct tt_alert *al)
-{
-	struct appliance *a = ctx;
-	const char *fields[2 * TT_ALERTS_FIELDS];
-	struct tt_alerts_fields f;
-	char json[1024];
-	unsigned int i;
-
-	tt_telemetry_alert(al);
-	MAIN_LOG(INFO, "alert: %s", al->message);
-	if (a->pub == NULL)
-		return 0;
-	tt_alerts_fields(al, &f);
-	for (i = 0; i < TT_ALERTS_FIELDS; i++) {
-		fields[2 * i] = f.name[i];
-		fields[2 * i + 1] = f.value[i];
-	}
-	tt_alerts_format_json(al, json, sizeof(json));
-	return tt_publisher_submit_alert(a->pub, TT_ALERTS_FIELDS, fields, json);
-}
-
-/*
- * The minute before which every bucket is complete, from what the clock
- * said before the shards were taken (@p seen_sec, @p drained: per worker,
- * read before its swap, so its retired shard holds every packet up to it).
- * Live, the wall clock's, less one: a packet stamped just before a swap is
- * counted in the next shard. Under the packet clock, the newest packet of
- * the slowest worker still replaying, less one; once every replay is
- * consumed (@p final), all of it: no packet will come, as for a live
- * appliance whose darknet falls silent.
- */
-static uint32_t
-complete_minute(const struct appliance *a, const uint64_t *seen_sec, const bool *drained,
-		uint64_t now_sec, bool final)
-{
-	uint64_t slowest = UINT64_MAX, newest = 0;
-	unsigned int w;
-
-	if (!a->packet_clock)
-		return (uint32_t)(now_sec / 60) - 1;
-	for (w = 0; w < a->n_workers; w++) {
-		newest = RTE_MAX(newest, seen_sec[w]);
-		if (!drained[w])
-			slowest = RTE_MIN(slowest, seen_sec[w]);
-	}
-	if (final || slowest == UINT64_MAX)
-		return newest == 0 ? 0 : (uint32_t)(newest / 60) + 1;
-	return slowest / 60 > 0 ? (uint32_t)(slowest / 60) - 1 : 0;
-}
-
-/*
- * Take every worker's current shard: the one function that feeds the
- * publisher, the live view the telemetry commands read, and the alerts.
- */
-static int
-collect(struct appliance *a, bool final)
-{
-	static uint64_t seen_sec[MAX_WORKERS];
-	static bool drained[MAX_WORKERS];
-	uint64_t now_sec = (uint64_t)time(NULL);
-	uint32_t now_minute = a->packet_clock ? 0 : (uint32_t)(now_sec / 60);
-	unsigned int w;
-	int rc = 0;
-
-	for (w = 0; w < a->n_workers; w++) {
-		struct tt_worker_stats st;
-		struct tt_shard *s;
-
-		/* Before the swap: the retired shard holds every packet up to this. */
-		tt_worker_read_stats(a->workers[w], &st);
-		seen_sec[w] = st.last_sec;
-		drained[w] = tt_worker_drained(a->workers[w]);
-		s = tt_worker_swap(a->workers[w], SWAP_TIMEOUT_MS);
-
-		if (s == NULL) {
-			MAIN_LOG(WARNING, "worker %u did not hand over its counters; "
-				"they stay with it until the next interval", w);
-			continue;
-		}
-		if (tt_live_add(a->live, s, now_minute) != 0)
-			rc = -ENOMEM;
-		if (a->pub != NULL && tt_publisher_submit(a->pub, s, tt_counters_src_deltas(s)) != 0)
-			rc = -ENOMEM;
-		if (a->feed != NULL && tt_alerts_feed_add(a->feed, s, tt_counters_src_deltas(s),
-				on_alert, a) != 0)
-			rc = -ENOMEM;
-		tt_counters_reset(s);
-	}
-	if (a->feed != NULL) {
-		uint32_t complete = complete_minute(a, seen_sec, drained, now_sec, final);
-
-		MAIN_LOG(DEBUG, "alerts: buckets before minute %u are complete", complete);
-		if (tt_alerts_feed_advance(a->feed, complete, on_alert, a) != 0)
-			rc = -ENOMEM;
-	}
-	if (a->pub != NULL) {
-		update_health(a);
-		tt_publisher_kick(a->pub);
-	}
-	return rc;
-}
-
-static bool
-all_drained(const struct appliance *a)
-{
-	unsigned int w;
-
-	for (w = 0; w < a->n_workers; w++)
-		if (!tt_worker_drained(a->workers[w]))
-			return false;
-	return true;
-}
-
-static bool
-any_wants_swap(const struct appliance *a)
-{
-	unsigned int w;
-
-	for (w = 0; w < a->n_workers; w++)
-		if (tt_worker_wants_swap(a->workers[w]))
-			return true;
-	return false;
-}
-
-/*
- * A replay can outrun Redis. While the publisher is behind (a batch in flight
- * and the next one waiting), disconnected, or retrying after a refusal, or
- * the backlog passes half of backlog_max_mb, stop taking shards: the
- * replaying workers then wait on their files and lose nothing, so a replay
- * of any length delivers everything. Live ports are never held back: there
- * only an outage past backlog_max_mb sheds, and says so.
- */
-static bool
-replay_throttled(struct appliance *a)
-{
-	struct tt_publisher_stats ps;
-
-	if (!a->all_replay || a->pub == NULL)
-		return false;
-	static bool waiting_for_redis;
-	bool away;
-
-	tt_publisher_get_stats(a->pub, &ps);
-	if (ps.failed)
-		return false;
-	/* Said once an episode: a replay into a Redis that is down waits for it. */
-	away = !ps.connected || ps.retrying;
-	if (away && !waiting_for_redis)
-		MAIN_LOG(NOTICE, "the replay waits for Redis (%s)", ps.connected ?
-			"it refuses writes for now" : "not connected");
-	else if (!away && waiting_for_redis)
-		MAIN_LOG(NOTICE, "Redis takes writes: the replay goes on");
-	waiting_for_redis = away;
-	return away || ps.behind ||
-		ps.backlog_bytes > ((uint64_t)a->cfg.backlog_max_mb << 20) / 2;
-}
-
-/* Cumulative worker figures into the live view, for per-second rates. */
-static void
-sample_workers(struct appliance *a, uint64_t now)
-{
-	static uint64_t rx_pkts[MAX_WORKERS], busy[MAX_WORKERS];
-	struct tt_worker_stats st;
-	unsigned int w;
-
-	for (w = 0; w < a->n_workers; w++) {
-		tt_worker_read_stats(a->workers[w], &st);
-		rx_pkts[w] = st.rx_pkts;
-		busy[w] = st.busy_cycles;
-	}
-	tt_live_sample(a->live, now, rx_pkts, busy);
-}
-
 static void
 control_loop(struct appliance *a)
 {
-	uint64_t hz = rte_get_timer_hz();
-	uint64_t next_sample = a->started_tsc;
-	uint64_t deadline = a->opt.duration_s ? a->started_tsc + a->opt.duration_s * hz : 0;
-	uint64_t next_flush = a->started_tsc + hz * a->cfg.flush_interval_ms / 1000;
-
 	for (;;) {
 		uint64_t now;
 
@@ -628,133 +415,9 @@ control_loop(struct appliance *a)
 		}
 		if (__atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE))
 			check_reload(a);
-		if (deadline != 0 && now >= deadline) {
-			MAIN_LOG(NOTICE, "duration of %" PRIu64 " s reached: stopping",
-				a->opt.duration_s);
+		if (!tt_control_tick(a->control, now))
 			break;
-		}
-		if (a->pub != NULL && tt_publisher_failed(a->pub, NULL, 0)) {
-			MAIN_LOG(ERR, "Redis refused the appliance's writes for good: stopping");
-			a->redis_refused = true;
-			break;
-		}
-		if (a->all_replay && !a->opt.duration_s && all_drained(a)) {
-			MAIN_LOG(NOTICE, "every pcap file consumed: stopping");
-			break;
-		}
-		if (now >= next_sample) {
-			sample_workers(a, now);
-			next_sample = now + hz * SAMPLE_MS / 1000;
-		}
-		if ((now >= next_flush || any_wants_swap(a)) && !replay_throttled(a)) {
-			if (collect(a, false) != 0)
-				MAIN_LOG(ERR, "out of memory merging counters");
-			next_flush = now + hz * a->cfg.flush_interval_ms / 1000;
-		}
 	}
-}
-
-static void
-fill_report(const struct appliance *a, struct tt_report_input *in,
-		const char **names, uint16_t *ports)
-{
-	struct tt_worker_stats st;
-	unsigned int w;
-	uint32_t i;
-
-	memset(in, 0, sizeof(*in));
-	for (i = 0; i < a->cfg.n_sensors; i++) {
-		names[i] = a->cfg.sensors[i].name;
-		ports[i] = a->cfg.sensors[i].port;
-	}
-	in->appliance_id = a->cfg.id;
-	in->clock = a->packet_clock ? "packet" : "wall";
-	in->sensor_names = names;
-	in->sensor_ports = ports;
-	in->n_sensors = a->cfg.n_sensors;
-	in->run = tt_live_run(a->live);
-	for (w = 0; w < a->n_workers; w++) {
-		struct tt_src_table_stats ss;
-
-		tt_worker_source_stats(a->workers[w], &ss);
-		in->sources_tracked += ss.sources;
-		in->sources_inserted += ss.inserted;
-		in->sources_evicted += ss.evicted;
-		in->sources_confirmed += ss.confirmed;
-		in->sources_memory += ss.memory;
-		tt_worker_read_stats(a->workers[w], &st);
-		in->packets += st.rx_pkts;
-		in->busy_cycles += st.busy_cycles;
-		in->not_dark += st.not_dark;
-		in->malformed += st.malformed;
-		in->non_ip += st.non_ip;
-		if (st.first_sec != 0 && (in->first_sec == 0 || st.first_sec < in->first_sec))
-			in->first_sec = st.first_sec;
-		if (st.last_sec > in->last_sec)
-			in->last_sec = st.last_sec;
-	}
-	in->duration_ms = (rte_get_timer_cycles() - a->started_tsc) * 1000 /
-		rte_get_timer_hz();
-	in->run_ms = (a->stopped_tsc - a->started_tsc) * 1000 / rte_get_timer_hz();
-	in->tsc_hz = rte_get_tsc_hz();
-	if (a->pub != NULL) {
-		struct tt_publisher_stats ps;
-
-		tt_publisher_get_stats(a->pub, &ps);
-		in->redis_enabled = true;
-		in->redis_delivered = a->delivered;
-		in->redis_flushes = ps.flushes;
-		in->redis_errors = ps.errors;
-		in->redis_shed_minute_cells = ps.shed_minute_cells;
-		in->redis_shed_minute_bytes = ps.shed_minute_bytes;
-		in->redis_shed_minute_packets = ps.shed_minute_packets;
-		in->redis_shed_hour_cells = ps.shed_hour_cells;
-		in->redis_shed_hour_packets = ps.shed_hour_packets;
-		in->redis_shed_source_keys = ps.shed_source_keys;
-		in->redis_refusals = ps.refusals;
-		in->redis_data_lost = ps.data_lost;
-		in->redis_undelivered_packets = ps.undelivered_packets;
-		in->redis_failed = ps.failed;
-	}
-}
-
-static int
-write_outputs(const struct appliance *a)
-{
-	struct tt_report_input in;
-	const char **names = calloc(a->cfg.n_sensors, sizeof(*names));
-	uint16_t *ports = calloc(a->cfg.n_sensors, sizeof(*ports));
-	int rc = -ENOMEM;
-
-	if (names == NULL || ports == NULL)
-		goto out;
-	fill_report(a, &in, names, ports);
-	rc = tt_report_table(stdout, &in, TOP_N);
-	fflush(stdout);
-	if (rc == 0 && a->opt.summary != NULL) {
-		char tmp[4096];
-		FILE *f;
-
-		/* Written aside and renamed, so a reader never sees half a file. */
-		snprintf(tmp, sizeof(tmp), "%s.tmp", a->opt.summary);
-		f = fopen(tmp, "w");
-		if (f == NULL) {
-			rc = -errno;
-			MAIN_LOG(ERR, "summary %s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		rc = tt_report_summary_json(f, &in);
-		if (fclose(f) != 0 && rc == 0)
-			rc = -EIO;
-		if (rc == 0 && rename(tmp, a->opt.summary) != 0)
-			rc = -errno;
-		if (rc != 0)
-			MAIN_LOG(ERR, "summary %s: %s", a->opt.summary, strerror(-rc));
-	}
-out:
-	free(names);
-	free(ports);
-	return rc;
 }
 
 static int
@@ -767,18 +430,18 @@ check_config_only(const struct options *opt)
 		printf("%s: valid: appliance %s, %u sensors, %u prefixes\n", opt->config,
 			cfg.id, cfg.n_sensors, cfg.n_prefixes);
 		tt_config_free(&cfg);
-		return EXIT_CLEAN;
+		return TT_CONTROL_EXIT_CLEAN;
 	}
 	if (rc != -EINVAL)
 		fprintf(stderr, "%s: %s\n", opt->config, strerror(-rc));
-	return EXIT_USAGE;
+	return TT_CONTROL_EXIT_USAGE;
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct appliance a;
-	int sep, rc, code = EXIT_RUNTIME;
+	int sep, rc, code = TT_CONTROL_EXIT_RUNTIME;
 	unsigned int w;
 
 	/* Our options follow "--"; read them first so --check-config needs no EAL. */
@@ -786,7 +449,7 @@ main(int argc, char **argv)
 		;
 	if (sep == argc || parse_options(argc - sep, argv + sep, &a.opt) != 0) {
 		usage(argv[0]);
-		return EXIT_USAGE;
+		return TT_CONTROL_EXIT_USAGE;
 	}
 	if (a.opt.check_config)
 		return check_config_only(&a.opt);
@@ -794,7 +457,7 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		if (rc != -EINVAL)
 			fprintf(stderr, "%s: %s\n", a.opt.config, strerror(-rc));
-		return EXIT_USAGE;
+		return TT_CONTROL_EXIT_USAGE;
 	}
 
 	/* Every log line marked with its level, and its time unless journald's. */
@@ -808,7 +471,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "teiten: EAL init failed: %s\n",
 			tt_diag_eal_init(rte_errno, why, sizeof(why)));
 		tt_config_free(&a.cfg);
-		return EXIT_USAGE;
+		return TT_CONTROL_EXIT_USAGE;
 	}
 	log_config(&a.cfg);
 	signal(SIGINT, on_signal);
@@ -821,7 +484,7 @@ main(int argc, char **argv)
 	if (a.n_workers == 0) {
 		fprintf(stderr, "teiten: no worker lcore: give at least two lcores "
 			"(e.g. -l 0-1); the main lcore is the control plane\n");
-		code = EXIT_USAGE;
+		code = TT_CONTROL_EXIT_USAGE;
 		goto err_cleanup_eal;
 	}
 	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.cfg.n_sensors,
@@ -836,7 +499,8 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 	rc = setup_ports(&a);
 	if (rc != 0) {
-		code = rc == -ENODEV || rc == -EBADMSG ? EXIT_USAGE : EXIT_RUNTIME;
+		code = rc == -ENODEV || rc == -EBADMSG ? TT_CONTROL_EXIT_USAGE :
+			TT_CONTROL_EXIT_RUNTIME;
 		goto err_stop_ports;
 	}
 	a.sensors = tt_sensor_create(&a.cfg, (int)rte_socket_id());
@@ -853,7 +517,7 @@ main(int argc, char **argv)
 		a.geo = tt_geo_create(a.cfg.geoip_db, (int)rte_socket_id(), err, sizeof(err));
 		if (a.geo == NULL) {
 			fprintf(stderr, "teiten: %s: geoip_db: %s\n", a.cfg.path, err);
-			code = EXIT_USAGE;
+			code = TT_CONTROL_EXIT_USAGE;
 			goto err_free_workers;
 		}
 	}
@@ -875,9 +539,21 @@ main(int argc, char **argv)
 		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
 			.n_workers = a.n_workers, .wall_clock = !a.packet_clock });
 		if (a.pub == NULL) {
-			code = errno == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+			code = errno == ENOMEM ? TT_CONTROL_EXIT_RUNTIME : TT_CONTROL_EXIT_USAGE;
 			goto err_free_alerts;
 		}
+	}
+	a.control = tt_control_create(&(struct tt_control_conf){ .cfg = &a.cfg,
+		.workers = a.workers, .n_workers = a.n_workers, .ports = a.ports,
+		.n_ports = a.n_ports, .live = a.live, .pub = a.pub, .feed = a.feed,
+		.packet_clock = a.packet_clock, .all_replay = a.all_replay,
+		.duration_s = a.opt.duration_s, .summary = a.opt.summary,
+		.logtype = tt_logtype_main });
+	if (a.control == NULL) {
+		MAIN_LOG(ERR, "control plane: %s", strerror(errno));
+		goto err_free_publisher;
+	}
+	if (a.pub != NULL) {
 		rc = tt_publisher_start(a.pub);
 		if (rc != 0) {
 			char why[512];
@@ -885,8 +561,9 @@ main(int argc, char **argv)
 			/* Wrong credentials, an id in use: config problems, fix and restart. */
 			if (tt_publisher_failed(a.pub, why, sizeof(why)))
 				fprintf(stderr, "teiten: %s\n", why);
-			code = rc == -EACCES || rc == -EEXIST ? EXIT_USAGE : EXIT_RUNTIME;
-			goto err_free_publisher;
+			code = rc == -EACCES || rc == -EEXIST ? TT_CONTROL_EXIT_USAGE :
+				TT_CONTROL_EXIT_RUNTIME;
+			goto err_free_control;
 		}
 	} else {
 		MAIN_LOG(NOTICE, "[redis] enabled = no: counting without publishing");
@@ -894,7 +571,8 @@ main(int argc, char **argv)
 
 	a.started_tsc = rte_get_timer_cycles();
 	a.started_sec = (uint64_t)time(NULL);
-	rc = tt_telemetry_open(&(struct tt_telemetry_src){ .cfg = &a.cfg,
+	tt_control_start(a.control, a.started_tsc);
+	rc = tt_telemetry_open(&(struct tt_telemetry_conf){ .cfg = &a.cfg,
 		.workers = a.workers, .n_workers = a.n_workers, .ports = a.ports,
 		.n_ports = a.n_ports, .pub = a.pub, .live = a.live,
 		.packet_clock = a.packet_clock, .started_tsc = a.started_tsc,
@@ -914,46 +592,16 @@ main(int argc, char **argv)
 	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
 		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
 	control_loop(&a);
-	a.stopped_tsc = rte_get_timer_cycles();
+	tt_control_stopping(a.control, rte_get_timer_cycles());
 	tt_telemetry_close();
 
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_stop(a.workers[w]);
 	rte_eal_mp_wait_lcore();
-	/* The workers have returned: the last swap takes what they wrote. */
-	rc = collect(&a, a.all_replay && all_drained(&a));
-	if (a.pub != NULL) {
-		char why[512];
-		int prc = tt_publisher_stop(a.pub, a.cfg.final_flush_s * 1000u);
+	code = tt_control_finish(a.control, stdout);
 
-		struct tt_publisher_stats ps;
-
-		tt_publisher_get_stats(a.pub, &ps);
-		/* Delivered means all of it: shed buckets or source keys are not. */
-		a.delivered = prc == 0 && ps.shed_minute_cells == 0 && ps.shed_hour_cells == 0 &&
-			ps.shed_source_keys == 0;
-		if (a.delivered)
-			MAIN_LOG(NOTICE, "final flush to Redis done");
-		else
-			rc = rc != 0 ? rc : -EIO;
-		if (prc == 0 && !a.delivered)
-			MAIN_LOG(ERR, "final flush done, but not everything reached Redis: shed past "
-				"backlog_max_mb: minute buckets of %" PRIu64 " packets, hour buckets of %"
-				PRIu64 " packets, %" PRIu64 " source keys", ps.shed_minute_packets,
-				ps.shed_hour_packets, ps.shed_source_keys);
-		if (ps.data_lost != 0)
-			MAIN_LOG(ERR, "Redis lost data this run had delivered (%" PRIu64 " times; "
-				"see the log above)", ps.data_lost);
-		if (tt_publisher_failed(a.pub, why, sizeof(why))) {
-			fprintf(stderr, "teiten: %s\n", why);
-			a.redis_refused = true;
-		}
-	}
-	if (write_outputs(&a) != 0 && rc == 0)
-		rc = -EIO;
-	/* A permanent refusal is the config's or Redis's to fix, like bad credentials. */
-	code = a.redis_refused ? EXIT_USAGE : rc == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
-
+err_free_control:
+	tt_control_free(a.control);
 err_free_publisher:
 	tt_publisher_free(a.pub);
 err_free_alerts:

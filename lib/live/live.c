@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The live view: run, hour, previous hour and day shards, and the rates of
- * the last sample. Control thread writes, telemetry threads read, one mutex
- * between them (neither is a worker; a merge holds it for milliseconds).
+ * the last sample. The control thread writes, telemetry threads read copies;
+ * one mutex between them, never held outside this file (neither side is a
+ * worker; a merge holds it for milliseconds, a copy for a scope build).
  */
 #include "tt_live.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "tt_counters.h"
+#include "tt_report.h"
 
 enum {
 	HOUR_MINUTES = 60,
@@ -27,6 +29,7 @@ struct live_sample {
 
 struct tt_live {
 	struct tt_live_conf conf;
+	/* Guards every field below against the readers; the writer holds it to change them. */
 	pthread_mutex_t lock;
 	struct tt_merged *run;
 	struct tt_merged *hour;
@@ -208,62 +211,147 @@ tt_live_sample(struct tt_live *l, uint64_t now_tsc, const uint64_t *rx_pkts,
 	pthread_mutex_unlock(&l->lock);
 }
 
-void
-tt_live_lock(struct tt_live *l)
+/* A view's shard and its bucket's first minute (0: nothing yet). Lock held. */
+static const struct tt_merged *
+view_of(const struct tt_live *l, enum tt_live_view v, uint32_t *first_minute)
 {
+	switch (v) {
+	case TT_LIVE_HOUR:
+		*first_minute = l->hour_minute;
+		return l->hour;
+	case TT_LIVE_DAY:
+		*first_minute = l->day_minute;
+		return l->day;
+	case TT_LIVE_PREV_HOUR:
+		*first_minute = l->hour_minute != 0 ? l->prev_hour_minute : 0;
+		return l->prev_hour;
+	default:
+		*first_minute = 0;
+		return l->run;
+	}
+}
+
+int
+tt_live_scopes(struct tt_live *l, uint16_t sensor, unsigned int views, struct tt_scope *out,
+		uint32_t *first_minute)
+{
+	unsigned int v;
+	int rc = 0;
+
+	memset(out, 0, TT_LIVE_VIEWS * sizeof(*out));
+	memset(first_minute, 0, TT_LIVE_VIEWS * sizeof(*first_minute));
 	pthread_mutex_lock(&l->lock);
+	for (v = 0; v < TT_LIVE_VIEWS && rc == 0; v++) {
+		const struct tt_merged *s;
+
+		if (!(views & TT_LIVE_VIEW_BIT(v)))
+			continue;
+		s = view_of(l, (enum tt_live_view)v, &first_minute[v]);
+		/*
+		 * The run keeps every minute under 0; a bucket view its first
+		 * minute, and before anything is merged minute 0 matches no cell
+		 * of it: an empty scope.
+		 */
+		rc = tt_scope_build(&out[v], s, sensor, v == TT_LIVE_RUN ? TT_SCOPE_ANY_MINUTE :
+			first_minute[v]);
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (rc != 0)
+		for (v = 0; v < TT_LIVE_VIEWS; v++)
+			tt_scope_free(&out[v]);
+	return rc;
 }
 
 void
-tt_live_unlock(struct tt_live *l)
+tt_live_worker_rates(struct tt_live *l, uint32_t first, uint32_t n, struct tt_live_rate *out)
 {
+	uint32_t i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < n; i++) {
+		if (first + i < l->conf.n_workers)
+			out[i] = l->worker_rate[first + i];
+		else
+			memset(&out[i], 0, sizeof(out[i]));
+	}
 	pthread_mutex_unlock(&l->lock);
+}
+
+static int
+busiest_first(const void *a, const void *b)
+{
+	const struct tt_live_sensor *x = a, *y = b;
+
+	if (x->pkts != y->pkts)
+		return x->pkts < y->pkts ? 1 : -1;
+	return x->sensor < y->sensor ? -1 : x->sensor > y->sensor;
+}
+
+/*
+ * The day's unique sources and the hour's top service of @p n rows, through
+ * a scope view each (its ranking puts the busiest service first, the lowest
+ * key among equals). One index per view finds each sensor's cells without a
+ * pass over the shard per sensor. Lock held.
+ */
+static int
+fill_details(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n)
+{
+	struct tt_scope_index *hx = NULL, *dx = NULL;
+	uint32_t i;
+	int rc = -ENOMEM;
+
+	if (l->hour_minute != 0 && (hx = tt_scope_index_create(l->hour, l->conf.n_sensors)) == NULL)
+		goto out;
+	if (l->day_minute != 0 && (dx = tt_scope_index_create(l->day, l->conf.n_sensors)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		uint16_t sensor = (uint16_t)rows[i].sensor;
+		struct tt_scope v;
+
+		if (hx != NULL) {
+			if (tt_scope_build_indexed(&v, l->hour, hx, sensor, l->hour_minute) != 0)
+				goto out;
+			if (v.n_port[TT_PORT_COL_PKTS] > 0) {
+				rows[i].top_svc = v.port[TT_PORT_COL_PKTS][0].item;
+				rows[i].top_pkts = v.port[TT_PORT_COL_PKTS][0].count;
+			}
+			tt_scope_free(&v);
+		}
+		if (dx != NULL) {
+			if (tt_scope_build_indexed(&v, l->day, dx, sensor, l->day_minute) != 0)
+				goto out;
+			rows[i].srcs_today = v.srcs[TT_HLL_ALL];
+			tt_scope_free(&v);
+		}
+	}
+	rc = 0;
+out:
+	tt_scope_index_free(hx);
+	tt_scope_index_free(dx);
+	return rc;
+}
+
+int
+tt_live_sensors(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n_detail)
+{
+	uint32_t i, n = l->conf.n_sensors;
+	int rc;
+
+	memset(rows, 0, n * sizeof(*rows));
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < n; i++) {
+		rows[i].sensor = i;
+		rows[i].pkts = l->sensor_pkts[i];
+		rows[i].pps = l->sensor_pps[i];
+	}
+	qsort(rows, n, sizeof(*rows), busiest_first);
+	rc = fill_details(l, rows, n_detail < n ? n_detail : n);
+	pthread_mutex_unlock(&l->lock);
+	return rc;
 }
 
 const struct tt_merged *
 tt_live_run(const struct tt_live *l)
 {
 	return l->run;
-}
-
-const struct tt_merged *
-tt_live_hour(const struct tt_live *l, uint32_t *first_minute)
-{
-	*first_minute = l->hour_minute;
-	return l->hour;
-}
-
-const struct tt_merged *
-tt_live_prev_hour(const struct tt_live *l, uint32_t *first_minute)
-{
-	*first_minute = l->hour_minute != 0 ? l->prev_hour_minute : 0;
-	return l->prev_hour;
-}
-
-const struct tt_merged *
-tt_live_day(const struct tt_live *l, uint32_t *first_minute)
-{
-	*first_minute = l->day_minute;
-	return l->day;
-}
-
-void
-tt_live_worker_rate(const struct tt_live *l, uint32_t worker, struct tt_live_rate *out)
-{
-	if (worker < l->conf.n_workers)
-		*out = l->worker_rate[worker];
-	else
-		memset(out, 0, sizeof(*out));
-}
-
-uint64_t
-tt_live_sensor_pkts(const struct tt_live *l, uint32_t sensor)
-{
-	return sensor < l->conf.n_sensors ? l->sensor_pkts[sensor] : 0;
-}
-
-uint64_t
-tt_live_sensor_pps(const struct tt_live *l, uint32_t sensor)
-{
-	return sensor < l->conf.n_sensors ? l->sensor_pps[sensor] : 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The live view: which hour is current, the previous hour with its late
- * cells, the day, the run, and the per-second rates; read through the same
- * scope view the summary uses (tt_scope_build()).
+ * cells, the day, the run, the per-second rates and the sensor rows; read
+ * as a reader on another thread does, through copies (the same scope view
+ * the summary uses, tt_scope_build()).
  */
 #include <errno.h>
 #include <string.h>
@@ -59,6 +60,41 @@ pkts_of(const struct tt_merged *s, uint16_t sensor, uint32_t minute, uint32_t sv
 	return n;
 }
 
+/* Packets of @p svc in @p sensor's scope of one view, and the view's first minute. */
+static uint64_t
+view_pkts(struct tt_live *l, enum tt_live_view view, uint16_t sensor, uint32_t svc,
+		uint32_t *first_minute)
+{
+	struct tt_scope v[TT_LIVE_VIEWS];
+	uint32_t first[TT_LIVE_VIEWS];
+	uint64_t n = 0;
+	uint32_t i;
+
+	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(l, sensor, TT_LIVE_VIEW_BIT(view), v, first), 0);
+	for (i = 0; i < v[view].n_port[TT_PORT_COL_PKTS]; i++)
+		if (v[view].port[TT_PORT_COL_PKTS][i].item == svc)
+			n = v[view].port[TT_PORT_COL_PKTS][i].count;
+	if (first_minute != NULL)
+		*first_minute = first[view];
+	for (i = 0; i < TT_LIVE_VIEWS; i++)
+		tt_scope_free(&v[i]);
+	return n;
+}
+
+/* A sensor's row of tt_live_sensors(), with every row detailed. */
+static struct tt_live_sensor
+sensor_row(struct tt_live *l, uint32_t sensor)
+{
+	struct tt_live_sensor rows[2], none = { .sensor = UINT32_MAX };
+	uint32_t i;
+
+	CU_ASSERT_EQUAL_FATAL(tt_live_sensors(l, rows, 2), 0);
+	for (i = 0; i < 2; i++)
+		if (rows[i].sensor == sensor)
+			return rows[i];
+	return none;
+}
+
 static void
 test_create_invalid(void)
 {
@@ -73,16 +109,21 @@ static void
 test_empty_view(void)
 {
 	struct tt_live *l = live_create();
-	uint32_t m = 1;
+	struct tt_scope v[TT_LIVE_VIEWS];
+	uint32_t m[TT_LIVE_VIEWS] = { 1, 1, 1, 1 }, i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	tt_live_hour(l, &m);
-	CU_ASSERT_EQUAL(m, 0);
-	tt_live_prev_hour(l, &m);
-	CU_ASSERT_EQUAL(m, 0);
-	tt_live_day(l, &m);
-	CU_ASSERT_EQUAL(m, 0);
-	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, TT_SCOPE_ANY_MINUTE, TCP23), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(l, TT_SCOPE_ALL, TT_LIVE_VIEW_BIT(TT_LIVE_HOUR) |
+		TT_LIVE_VIEW_BIT(TT_LIVE_PREV_HOUR) | TT_LIVE_VIEW_BIT(TT_LIVE_DAY) |
+		TT_LIVE_VIEW_BIT(TT_LIVE_RUN), v, m), 0);
+	for (i = 0; i < TT_LIVE_VIEWS; i++) {
+		CU_ASSERT_EQUAL(m[i], 0);
+		CU_ASSERT_EQUAL(v[i].totals[TT_T_PKTS], 0);
+		CU_ASSERT_EQUAL(v[i].n_port[TT_PORT_COL_PKTS], 0);
+		tt_scope_free(&v[i]);
+	}
+	CU_ASSERT_EQUAL(sensor_row(l, 0).pkts, 0);
+	CU_ASSERT_EQUAL(sensor_row(l, 0).top_pkts, 0);
 	tt_live_free(l);
 }
 
@@ -92,7 +133,6 @@ test_hour_rolls_with_packets(void)
 {
 	struct tt_live *l = live_create();
 	struct tt_shard *w = worker_shard();
-	const struct tt_merged *h, *p, *d;
 	uint32_t hm, pm, dm;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
@@ -101,52 +141,47 @@ test_hour_rolls_with_packets(void)
 	add(w, MIN_0 + 59, 1, TCP22, 3);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
 	tt_counters_reset(w);
-	h = tt_live_hour(l, &hm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, TT_SCOPE_ALL, TCP23, &hm), 7);
 	CU_ASSERT_EQUAL(hm, MIN_0);
-	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 7);
-	CU_ASSERT_EQUAL(pkts_of(h, 1, hm, TCP22), 3);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, 1, TCP22, NULL), 3);
 
 	/* The next interval crosses into the second hour. */
 	add(w, MIN_0 + 59, 0, TCP23, 2);       /* late for the first hour */
 	add(w, MIN_0 + 60, 0, UDP53, 4);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
 	tt_counters_reset(w);
-	h = tt_live_hour(l, &hm);
-	p = tt_live_prev_hour(l, &pm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, TT_SCOPE_ALL, UDP53, &hm), 4);
 	CU_ASSERT_EQUAL(hm, MIN_0 + 60);
-	CU_ASSERT_EQUAL(pm, MIN_0);
-	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, UDP53), 4);
-	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, TT_SCOPE_ALL, TCP23, NULL), 0);
 	/* The previous hour has the late cells as well as its own. */
-	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 9);
-	CU_ASSERT_EQUAL(pkts_of(p, 0, pm, TCP23), 9);
-	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, UDP53), 0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, TT_SCOPE_ALL, TCP23, &pm), 9);
+	CU_ASSERT_EQUAL(pm, MIN_0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, 0, TCP23, NULL), 9);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, TT_SCOPE_ALL, UDP53, NULL), 0);
 	/* The day and the run have everything. */
-	d = tt_live_day(l, &dm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_DAY, TT_SCOPE_ALL, TCP23, &dm), 9);
 	CU_ASSERT_EQUAL(dm, MIN_0);
-	CU_ASSERT_EQUAL(pkts_of(d, TT_SCOPE_ALL, dm, TCP23), 9);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_RUN, TT_SCOPE_ALL, UDP53, NULL), 4);
 	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, 0, UDP53), 4);
-	CU_ASSERT_EQUAL(tt_live_sensor_pkts(l, 0), 7 + 2 + 4);
-	CU_ASSERT_EQUAL(tt_live_sensor_pkts(l, 1), 3);
+	CU_ASSERT_EQUAL(sensor_row(l, 0).pkts, 7 + 2 + 4);
+	CU_ASSERT_EQUAL(sensor_row(l, 1).pkts, 3);
 
 	/* A jump of hours leaves no stale previous hour behind. */
 	add(w, MIN_0 + 300, 0, TCP22, 1);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
 	tt_counters_reset(w);
-	p = tt_live_prev_hour(l, &pm);
-	tt_live_hour(l, &hm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, TT_SCOPE_ALL, TCP23, &pm), 0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, TT_SCOPE_ALL, TCP22, &hm), 1);
 	CU_ASSERT_EQUAL(hm, MIN_0 + 300);
 	CU_ASSERT_EQUAL(pm, MIN_0 + 240);
-	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 0);
-	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, MIN_0 + 60, UDP53), 0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, TT_SCOPE_ALL, UDP53, NULL), 0);
 
 	/* The next day starts an empty day view. */
 	add(w, MIN_0 + 1440 + 1, 1, TCP23, 5);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
-	d = tt_live_day(l, &dm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_DAY, TT_SCOPE_ALL, TCP23, &dm), 5);
 	CU_ASSERT_EQUAL(dm, MIN_0 + 1440);
-	CU_ASSERT_EQUAL(pkts_of(d, TT_SCOPE_ALL, dm, TCP23), 5);
-	CU_ASSERT_EQUAL(pkts_of(tt_live_run(l), TT_SCOPE_ALL, 0, TCP23), 14);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_RUN, TT_SCOPE_ALL, TCP23, NULL), 14);
 	tt_counters_free(w);
 	tt_live_free(l);
 }
@@ -158,19 +193,16 @@ test_wall_clock_moves_the_hour(void)
 	struct tt_live *l = live_create();
 	struct tt_shard *w = worker_shard();
 	struct tt_shard *empty = worker_shard();
-	const struct tt_merged *h, *p;
 	uint32_t hm, pm;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	add(w, MIN_0 + 10, 0, TCP23, 1);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, MIN_0 + 10), 0);
 	CU_ASSERT_EQUAL(tt_live_add(l, empty, MIN_0 + 61), 0);
-	h = tt_live_hour(l, &hm);
-	p = tt_live_prev_hour(l, &pm);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_HOUR, TT_SCOPE_ALL, TCP23, &hm), 0);
+	CU_ASSERT_EQUAL(view_pkts(l, TT_LIVE_PREV_HOUR, TT_SCOPE_ALL, TCP23, &pm), 1);
 	CU_ASSERT_EQUAL(hm, MIN_0 + 60);
 	CU_ASSERT_EQUAL(pm, MIN_0);
-	CU_ASSERT_EQUAL(pkts_of(h, TT_SCOPE_ALL, hm, TCP23), 0);
-	CU_ASSERT_EQUAL(pkts_of(p, TT_SCOPE_ALL, pm, TCP23), 1);
 	tt_counters_free(w);
 	tt_counters_free(empty);
 	tt_live_free(l);
@@ -182,12 +214,12 @@ test_rates(void)
 	struct tt_live *l = live_create();
 	struct tt_shard *w = worker_shard();
 	uint64_t rx[2] = { 1000, 0 }, busy[2] = { 100000, 0 };
-	struct tt_live_rate r;
+	struct tt_live_rate r[3];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	tt_live_sample(l, 5 * HZ, rx, busy);
-	tt_live_worker_rate(l, 0, &r);
-	CU_ASSERT_EQUAL(r.pps, 0);             /* no interval yet */
+	tt_live_worker_rates(l, 0, 1, r);
+	CU_ASSERT_EQUAL(r[0].pps, 0);          /* no interval yet */
 	add(w, MIN_0, 1, TCP23, 500);
 	CU_ASSERT_EQUAL(tt_live_add(l, w, 0), 0);
 	rx[0] = 3000;                          /* 2000 packets in half a second */
@@ -195,17 +227,64 @@ test_rates(void)
 	rx[1] = 10;
 	busy[1] = 2 * HZ;                      /* more than the interval: capped */
 	tt_live_sample(l, 5 * HZ + HZ / 2, rx, busy);
-	tt_live_worker_rate(l, 0, &r);
-	CU_ASSERT_EQUAL(r.pps, 4000);
-	CU_ASSERT_EQUAL(r.busy_permille, 500);
-	CU_ASSERT_EQUAL(r.cycles_per_packet, 125);
-	tt_live_worker_rate(l, 1, &r);
-	CU_ASSERT_EQUAL(r.busy_permille, 1000);
-	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 1), 1000);
-	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 0), 0);
-	CU_ASSERT_EQUAL(tt_live_sensor_pps(l, 7), 0);
-	tt_live_worker_rate(l, 9, &r);
-	CU_ASSERT_EQUAL(r.pps, 0);
+	tt_live_worker_rates(l, 0, 3, r);
+	CU_ASSERT_EQUAL(r[0].pps, 4000);
+	CU_ASSERT_EQUAL(r[0].busy_permille, 500);
+	CU_ASSERT_EQUAL(r[0].cycles_per_packet, 125);
+	CU_ASSERT_EQUAL(r[1].busy_permille, 1000);
+	CU_ASSERT_EQUAL(r[2].pps, 0);          /* past the last worker */
+	tt_live_worker_rates(l, 1, 1, r);
+	CU_ASSERT_EQUAL(r[0].busy_permille, 1000);
+	CU_ASSERT_EQUAL(sensor_row(l, 1).pps, 1000);
+	CU_ASSERT_EQUAL(sensor_row(l, 0).pps, 0);
+	tt_counters_free(w);
+	tt_live_free(l);
+}
+
+/*
+ * Sensor rows: busiest first, the lower index among equals; the hour's top
+ * service (the lower key among equals) and the day's sources on the
+ * detailed rows only.
+ */
+static void
+test_sensor_rows(void)
+{
+	struct tt_live *l = tt_live_create(&(struct tt_live_conf){ .n_sensors = 3,
+		.n_workers = 1, .tsc_hz = HZ });
+	struct tt_shard *w = worker_shard();
+	struct tt_live_sensor rows[3];
+	struct tt_count_pkt p = { .minute = MIN_0 + 61, .sensor = 2, .svc = TCP23, .bytes = 60 };
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	add(w, MIN_0 + 1, 1, UDP53, 9);        /* the previous hour: not the top one */
+	add(w, MIN_0 + 61, 1, TCP22, 2);
+	add(w, MIN_0 + 61, 1, TCP23, 2);       /* a tie: tcp/22 has the lower key */
+	add(w, MIN_0 + 62, 0, UDP53, 1);
+	for (i = 0; i < 13; i++) {             /* 13 sources at sensor 2 */
+		p.hll_index = (uint16_t)(i * 97);
+		p.hll_rank = 1;
+		tt_counters_add(w, &p);
+	}
+	CU_ASSERT_EQUAL_FATAL(tt_live_add(l, w, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_live_sensors(l, rows, 2), 0);
+	CU_ASSERT_EQUAL(rows[0].sensor, 1);
+	CU_ASSERT_EQUAL(rows[0].pkts, 13);
+	CU_ASSERT_EQUAL(rows[0].top_svc, TCP22);
+	CU_ASSERT_EQUAL(rows[0].top_pkts, 2);
+	CU_ASSERT_EQUAL(rows[1].sensor, 2);
+	CU_ASSERT_EQUAL(rows[1].pkts, 13);
+	CU_ASSERT_EQUAL(rows[1].top_svc, TCP23);
+	CU_ASSERT_EQUAL(rows[1].top_pkts, 13);
+	CU_ASSERT_EQUAL(rows[1].srcs_today, 13);
+	CU_ASSERT_EQUAL(rows[2].sensor, 0);
+	CU_ASSERT_EQUAL(rows[2].pkts, 1);
+	CU_ASSERT_EQUAL(rows[2].top_pkts, 0);  /* not detailed */
+	CU_ASSERT_EQUAL(rows[2].srcs_today, 0);
+	CU_ASSERT_EQUAL_FATAL(tt_live_sensors(l, rows, 3), 0);
+	CU_ASSERT_EQUAL(rows[2].top_svc, UDP53);
+	CU_ASSERT_EQUAL(rows[2].top_pkts, 1);
 	tt_counters_free(w);
 	tt_live_free(l);
 }
@@ -298,6 +377,8 @@ main(void)
 			test_hour_rolls_with_packets },
 		{ "the wall clock moves the hour", test_wall_clock_moves_the_hour },
 		{ "worker and sensor rates", test_rates },
+		{ "sensor rows: busiest first, the hour's top service, the day's sources",
+			test_sensor_rows },
 		{ "scopes through an index match a pass per scope", test_scope_index_matches_scan },
 		{ NULL, NULL },
 	};

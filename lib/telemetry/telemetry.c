@@ -4,12 +4,12 @@
  * DPDK to [A-Za-z0-9_/], so sensor names (which may hold '-' and '.') travel
  * as array values, in parallel arrays, the way /ethdev/stats gives queues.
  *
- * Size: a reply must fit telemetry's output buffer (16 KiB in 22.11), and a
- * value that does not fit is dropped by DPDK without a word. So every list
- * is cut against a byte budget here and says how many entries it left out
- * ("more"); nothing is truncated silently.
+ * Size: a reply must fit telemetry's output buffer, and a value that does not
+ * fit is dropped by DPDK without a word. So every list is cut against a byte
+ * budget (telemetry_reply.c) and says how many entries it left out ("more");
+ * nothing is truncated silently.
  */
-#include "telemetry.h"
+#include "tt_telemetry.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -36,29 +35,38 @@
 #include "tt_sources.h"
 #include "tt_worker.h"
 
+#include "telemetry_internal.h"
+
 enum {
 	TOP_DEFAULT = 10,
 	TOP_MAX = 100,
 	SENSORS_DEFAULT = 32,
-	MAX_PARAMS = 4,
-	PARAM_LEN = 64,
-	/* What one reply may use of telemetry's 16 KiB buffer; the rest is slack. */
-	REPLY_BUDGET = 12 * 1024,
-	/* Bytes of JSON one u64 field costs at most: "name": 20 digits, */
-	U64_FIELD = 48,
-	ALERTS_KEPT = 128,             /* the latest alerts /teiten/alerts shows */
-	ALERTS_DEFAULT = 10,
 };
 
-/* The latest alerts, a ring: written by the control thread, read by telemetry's. */
-static pthread_mutex_t alerts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tt_alert alerts_ring[ALERTS_KEPT];
-static uint64_t alerts_seen;          /* ever; the newest is at (seen - 1) % KEPT */
-
-/* Guards src: callbacks run on telemetry threads, close() on the control thread. */
-static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
-static const struct tt_telemetry_src *tel_src;
-static struct tt_telemetry_src tel_src_copy;
+/*
+ * The console's context, one a process (tt_telemetry.h says why). One lock,
+ * console.lock, guards every field, and is held for a few stores or one copy
+ * only, never while a reply reads the appliance:
+ *  - open, in_flight: a callback counts itself in while the console is open
+ *    (console_enter()) and out when done (console_leave());
+ *    tt_telemetry_close() clears open and waits on `idle` until no callback
+ *    is in, after which what src names may be freed;
+ *  - src: written by tt_telemetry_open() while closed; a callback reads it
+ *    between enter and leave, when it cannot change;
+ *  - alerts: written by the control thread (tt_telemetry_alert()), read by
+ *    /teiten/alerts while it builds its reply (128 alerts at most).
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;           /* in_flight dropped to 0 */
+	bool open;
+	unsigned int in_flight;        /* callbacks between enter and leave */
+	struct tt_telemetry_conf src;
+	struct tt_telemetry_alerts alerts;
+} console = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+};
 
 static int
 reply_error(struct rte_tel_data *d, const char *fmt, ...)
@@ -74,69 +82,6 @@ reply_error(struct rte_tel_data *d, const char *fmt, ...)
 	return 0;
 }
 
-/* Split "a,b,c" into at most MAX_PARAMS trimmed fields. @return count, or -1 if too many. */
-static int
-split_params(const char *params, char out[MAX_PARAMS][PARAM_LEN])
-{
-	int n = 0;
-	const char *p = params;
-
-	if (p == NULL || *p == '\0')
-		return 0;
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len > 0 && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (n == MAX_PARAMS || len >= PARAM_LEN)
-			return -1;
-		memcpy(out[n], p, len);
-		out[n][len] = '\0';
-		n++;
-		if (end == NULL)
-			return n;
-		p = end + 1;
-	}
-}
-
-/* A whole-number parameter in min..max. @return 0 or -EINVAL. */
-static int
-parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned int)v;
-	return 0;
-}
-
-/* "all" or a sensor name -> TT_SCOPE_ALL or its index. @return 0 or -ENOENT. */
-static int
-parse_scope(const struct tt_config *cfg, const char *s, uint16_t *out)
-{
-	uint32_t i;
-
-	if (s[0] == '\0' || strcmp(s, "all") == 0) {
-		*out = TT_SCOPE_ALL;
-		return 0;
-	}
-	for (i = 0; i < cfg->n_sensors; i++)
-		if (strcmp(cfg->sensors[i].name, s) == 0) {
-			*out = (uint16_t)i;
-			return 0;
-		}
-	return -ENOENT;
-}
-
 static const char *
 scope_name(const struct tt_config *cfg, uint16_t sensor)
 {
@@ -147,46 +92,45 @@ static void
 add_time(struct rte_tel_data *d, const char *name, uint64_t sec, bool with_seconds)
 {
 	char buf[32];
-	time_t t = (time_t)sec;
-	struct tm tm;
 
-	if (sec == 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, sizeof(buf), "none");
-	else
-		strftime(buf, sizeof(buf), with_seconds ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%MZ",
-			&tm);
+	tt_telemetry_format_time(sec, with_seconds, buf, sizeof(buf));
 	rte_tel_data_add_dict_string(d, name, buf);
 }
 
-/*
- * The sources, or NULL once the appliance is stopping. A callback holds
- * tel_lock from a non-NULL acquire to its release, so close() waits for it.
- */
-static const struct tt_telemetry_src *
-sources_acquire(void)
+/* The sources, or NULL once the appliance is stopping; a non-NULL one until console_leave(). */
+static const struct tt_telemetry_conf *
+console_enter(void)
 {
-	pthread_mutex_lock(&tel_lock);
-	if (tel_src == NULL)
-		pthread_mutex_unlock(&tel_lock);
-	return tel_src;
+	const struct tt_telemetry_conf *src = NULL;
+
+	pthread_mutex_lock(&console.lock);
+	if (console.open) {
+		console.in_flight++;
+		src = &console.src;
+	}
+	pthread_mutex_unlock(&console.lock);
+	return src;
 }
 
 static void
-sources_release(void)
+console_leave(void)
 {
-	pthread_mutex_unlock(&tel_lock);
+	pthread_mutex_lock(&console.lock);
+	if (--console.in_flight == 0)
+		pthread_cond_broadcast(&console.idle);
+	pthread_mutex_unlock(&console.lock);
 }
 
 static int
 cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct tt_telemetry_src *src;
+	const struct tt_telemetry_conf *src;
 	const struct tt_config *cfg;
 
 	(void)cmd;
 	if (params != NULL && *params != '\0')
 		return reply_error(d, "/teiten/info takes no parameters");
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
 	cfg = src->cfg;
@@ -206,7 +150,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ports", src->n_ports);
 	rte_tel_data_add_dict_u64(d, "flush_interval_ms", cfg->flush_interval_ms);
 	rte_tel_data_add_dict_string(d, "redis", src->pub ? "enabled" : "disabled");
-	sources_release();
+	console_leave();
 	return 0;
 }
 
@@ -214,19 +158,19 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct tt_telemetry_src *src;
-	char p[MAX_PARAMS][PARAM_LEN];
-	int np = split_params(params, p);
-	unsigned int first = 0, w, shown = 0;
-	size_t used = 0;
-	uint16_t i;
+	const struct tt_telemetry_conf *src;
+	char p[TT_TELEMETRY_MAX_PARAMS][TT_TELEMETRY_PARAM_LEN];
+	int np = tt_telemetry_split_params(params, p);
+	struct tt_live_rate rates[TT_TELEMETRY_WORKERS_MAX];
+	unsigned int first = 0, w, fit, shown = 0;
+	uint16_t i, n_ports = 0;
 
 	(void)cmd;
 	if (np < 0 || np > 1)
 		return reply_error(d, "usage: /teiten/workers[,<first worker>]");
-	if (np == 1 && parse_uint(p[0], 0, RTE_MAX_LCORE, &first) != 0)
+	if (np == 1 && tt_telemetry_parse_uint(p[0], 0, RTE_MAX_LCORE, &first) != 0)
 		return reply_error(d, "/teiten/workers: '%s' is not a worker index", p[0]);
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
 	rte_tel_data_start_dict(d);
@@ -247,28 +191,29 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(pd, "rx_nombuf", es.rx_nombuf);
 		snprintf(name, sizeof(name), "port/%u", src->ports[i].port_id);
 		rte_tel_data_add_dict_container(d, name, pd, 0);
-		used += 5 * U64_FIELD;
+		n_ports++;
 	}
-	tt_live_lock(src->live);
-	for (w = first; w < src->n_workers && used + 12 * U64_FIELD < REPLY_BUDGET; w++) {
+	fit = tt_telemetry_workers_fit(n_ports, first, src->n_workers);
+	/* The rates of one sample for every worker shown. */
+	tt_live_worker_rates(src->live, first, fit, rates);
+	for (w = first; shown < fit; w++) {
 		const struct tt_worker_conf *wc = tt_worker_get_conf(src->workers[w]);
 		struct rte_tel_data *wd = rte_tel_data_alloc();
+		const struct tt_live_rate *r = &rates[shown];
 		struct tt_worker_stats st;
-		struct tt_live_rate r;
 		char name[32];
 
 		if (wd == NULL)
 			break;
 		tt_worker_read_stats(src->workers[w], &st);
-		tt_live_worker_rate(src->live, w, &r);
 		rte_tel_data_start_dict(wd);
 		rte_tel_data_add_dict_u64(wd, "lcore", wc->lcore_id);
 		rte_tel_data_add_dict_u64(wd, "rx_queues", wc->n_rxq);
 		rte_tel_data_add_dict_u64(wd, "rx_pkts", st.rx_pkts);
-		rte_tel_data_add_dict_u64(wd, "pps", r.pps);
-		rte_tel_data_add_dict_u64(wd, "busy_pct", (r.busy_permille + 5) / 10);
-		rte_tel_data_add_dict_u64(wd, "busy_permille", r.busy_permille);
-		rte_tel_data_add_dict_u64(wd, "cycles_per_packet", r.cycles_per_packet);
+		rte_tel_data_add_dict_u64(wd, "pps", r->pps);
+		rte_tel_data_add_dict_u64(wd, "busy_pct", (r->busy_permille + 5) / 10);
+		rte_tel_data_add_dict_u64(wd, "busy_permille", r->busy_permille);
+		rte_tel_data_add_dict_u64(wd, "cycles_per_packet", r->cycles_per_packet);
 		rte_tel_data_add_dict_u64(wd, "cycles_per_packet_run",
 			st.rx_pkts ? st.busy_cycles / st.rx_pkts : 0);
 		rte_tel_data_add_dict_u64(wd, "dark_pkts", st.dark_pkts);
@@ -277,120 +222,60 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(wd, "non_ip", st.non_ip);
 		snprintf(name, sizeof(name), "worker/%u", w);
 		rte_tel_data_add_dict_container(d, name, wd, 0);
-		used += 12 * U64_FIELD;
 		shown++;
 	}
-	tt_live_unlock(src->live);
 	rte_tel_data_add_dict_u64(d, "first", first);
 	rte_tel_data_add_dict_u64(d, "more", src->n_workers > first + shown ?
 		src->n_workers - first - shown : 0);
-	sources_release();
+	console_leave();
 	return 0;
-}
-
-struct sensor_row {
-	uint32_t sensor;
-	uint64_t pkts;
-	uint64_t pps;
-	uint64_t srcs_today;
-	uint32_t top_svc;
-	uint64_t top_pkts;
-};
-
-static int
-row_cmp(const void *a, const void *b)
-{
-	const struct sensor_row *x = a, *y = b;
-
-	if (x->pkts != y->pkts)
-		return x->pkts < y->pkts ? 1 : -1;
-	return x->sensor < y->sensor ? -1 : x->sensor > y->sensor;
-}
-
-/*
- * One pass over the hour's port cells for every sensor's top service, one
- * over the day's HLL cells for its unique sources. Live lock held.
- */
-static void
-fill_sensor_rows(struct tt_live *live, struct sensor_row *rows, uint32_t n)
-{
-	const struct tt_merged *hs, *ds;
-	struct tt_counters_row row;
-	uint32_t hour, day, i;
-
-	hs = tt_live_hour(live, &hour);
-	ds = tt_live_day(live, &day);
-	for (i = 0; i < n; i++) {
-		rows[i].sensor = i;
-		rows[i].pkts = tt_live_sensor_pkts(live, i);
-		rows[i].pps = tt_live_sensor_pps(live, i);
-	}
-	for (i = 0; hour != 0 && i < tt_counters_rows(hs, TT_COUNTERS_PORT); i++) {
-		uint64_t c;
-		struct sensor_row *r;
-
-		tt_counters_row(hs, TT_COUNTERS_PORT, i, &row);
-		if (row.minute != hour || row.sensor >= n)
-			continue;
-		c = row.counts[TT_PORT_COL_PKTS];
-		r = &rows[row.sensor];
-		if (c > r->top_pkts || (c == r->top_pkts && row.item < r->top_svc)) {
-			r->top_pkts = c;
-			r->top_svc = row.item;
-		}
-	}
-	for (i = 0; day != 0 && i < tt_counters_rows(ds, TT_COUNTERS_SRCS); i++) {
-		tt_counters_row(ds, TT_COUNTERS_SRCS, i, &row);
-		if (row.minute == day && row.sensor < n && row.item == 0)
-			rows[row.sensor].srcs_today = tt_hll_estimate(&row.srcs[TT_HLL_ALL]);
-	}
 }
 
 static int
 cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct tt_telemetry_src *src;
-	char p[MAX_PARAMS][PARAM_LEN];
-	int np = split_params(params, p);
+	const struct tt_telemetry_conf *src;
+	char p[TT_TELEMETRY_MAX_PARAMS][TT_TELEMETRY_PARAM_LEN];
+	int np = tt_telemetry_split_params(params, p);
 	unsigned int limit = SENSORS_DEFAULT;
 	struct rte_tel_data *a[7];
 	static const char *const names[7] = { "name", "port", "pkts", "pps", "srcs_today",
 		"top_service", "top_service_pkts" };
-	struct sensor_row *rows;
-	uint32_t n, i, shown = 0;
-	size_t used = 0;
+	struct tt_live_sensor *rows;
+	uint32_t n, i, shown;
 	unsigned int k;
+	int rc;
 
 	(void)cmd;
-	if (np < 0 || np > 1 || (np == 1 && parse_uint(p[0], 1, RTE_TEL_MAX_ARRAY_ENTRIES, &limit)))
+	if (np < 0 || np > 1 || (np == 1 &&
+			tt_telemetry_parse_uint(p[0], 1, RTE_TEL_MAX_ARRAY_ENTRIES, &limit)))
 		return reply_error(d, "usage: /teiten/sensors[,<n> (1..%d)]",
 			RTE_TEL_MAX_ARRAY_ENTRIES);
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
 	n = src->cfg->n_sensors;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	for (k = 0; k < RTE_DIM(a); k++)
 		a[k] = rte_tel_data_alloc();
+	/* The rows shown, busiest first; only they need the hour's and the day's figures. */
+	shown = tt_telemetry_sensors_fit(n, limit);
+	rc = rows == NULL ? -ENOMEM : tt_live_sensors(src->live, rows, shown);
 	for (k = 0; k < RTE_DIM(a); k++)
-		if (a[k] == NULL || rows == NULL) {
+		if (a[k] == NULL || rc != 0) {
 			for (k = 0; k < RTE_DIM(a); k++)
 				rte_tel_data_free(a[k]);
 			free(rows);
-			sources_release();
+			console_leave();
 			return reply_error(d, "out of memory");
 		}
-	tt_live_lock(src->live);
-	fill_sensor_rows(src->live, rows, n);
-	tt_live_unlock(src->live);
-	qsort(rows, n, sizeof(*rows), row_cmp);
 	rte_tel_data_start_array(a[0], RTE_TEL_STRING_VAL);
 	rte_tel_data_start_array(a[5], RTE_TEL_STRING_VAL);
 	for (k = 1; k < RTE_DIM(a); k++)
 		if (k != 5)
 			rte_tel_data_start_array(a[k], RTE_TEL_U64_VAL);
-	for (i = 0; i < n && shown < limit && used < REPLY_BUDGET; i++) {
-		const struct sensor_row *r = &rows[i];
+	for (i = 0; i < shown; i++) {
+		const struct tt_live_sensor *r = &rows[i];
 		char svc[TT_SVC_STR_MAX];
 
 		if (r->top_pkts != 0)
@@ -404,8 +289,6 @@ cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(a[4], r->srcs_today);
 		rte_tel_data_add_array_string(a[5], svc);
 		rte_tel_data_add_array_u64(a[6], r->top_pkts);
-		used += TT_SENSOR_NAME_MAX + TT_SVC_STR_MAX + 5 * 22 + 8;
-		shown++;
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "sensors", n);
@@ -414,40 +297,13 @@ cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (k = 0; k < RTE_DIM(a); k++)
 		rte_tel_data_add_dict_container(d, names[k], a[k], 0);
 	free(rows);
-	sources_release();
+	console_leave();
 	return 0;
 }
 
-enum view {
-	VIEW_HOUR,
-	VIEW_DAY,
-	VIEW_RUN,
-	VIEW_COUNT,
-};
-
-static const char *const view_names[VIEW_COUNT] = { "hour", "today", "run" };
-
-/* Build @p sensor's scope of one view. Live lock held. */
-static int
-build_view(struct tt_live *live, enum view v, uint16_t sensor, struct tt_scope *out,
-		uint32_t *first_minute)
-{
-	const struct tt_merged *s;
-
-	switch (v) {
-	case VIEW_HOUR:
-		s = tt_live_hour(live, first_minute);
-		break;
-	case VIEW_DAY:
-		s = tt_live_day(live, first_minute);
-		break;
-	default:
-		*first_minute = 0;
-		return tt_scope_build(out, tt_live_run(live), sensor, TT_SCOPE_ANY_MINUTE);
-	}
-	/* Nothing merged yet: minute 0 matches no cell, an empty scope. */
-	return tt_scope_build(out, s, sensor, *first_minute);
-}
+/* The views /teiten/classes and /teiten/mirai show, in the reply's order, and their names. */
+static const enum tt_live_view scope_views[] = { TT_LIVE_HOUR, TT_LIVE_DAY, TT_LIVE_RUN };
+static const char *const scope_view_names[] = { "hour", "today", "run" };
 
 /* The first @p n members of a ranked list: their names and their counts. */
 static void
@@ -479,17 +335,27 @@ rank_of(const struct tt_member *m, uint32_t n, uint32_t item)
 	return 0;
 }
 
+static void
+free_views(struct tt_scope *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < TT_LIVE_VIEWS; i++)
+		tt_scope_free(&v[i]);
+}
+
 static int
 cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct tt_telemetry_src *src;
-	char p[MAX_PARAMS][PARAM_LEN];
-	int np = split_params(params, p);
+	const struct tt_telemetry_conf *src;
+	char p[TT_TELEMETRY_MAX_PARAMS][TT_TELEMETRY_PARAM_LEN];
+	int np = tt_telemetry_split_params(params, p);
 	unsigned int limit = TOP_DEFAULT, i, shown;
 	uint16_t sensor = TT_SCOPE_ALL;
 	bool country;
-	struct tt_scope cur, prev;
-	uint32_t hour, prev_hour, ncur, nprev;
+	struct tt_scope v[TT_LIVE_VIEWS];
+	const struct tt_scope *cur = &v[TT_LIVE_HOUR], *prev = &v[TT_LIVE_PREV_HOUR];
+	uint32_t first[TT_LIVE_VIEWS], ncur, nprev;
 	const struct tt_member *mc, *mp;
 	struct rte_tel_data *names, *counts, *ranks;
 	int rc;
@@ -497,50 +363,36 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (np < 1 || np > 3)
 		return reply_error(d, "usage: /teiten/top,<service|country>[,<scope>[,<n>]]");
-	if (strcmp(p[0], "service") == 0 || strcmp(p[0], "services") == 0)
-		country = false;
-	else if (strcmp(p[0], "country") == 0 || strcmp(p[0], "countries") == 0)
-		country = true;
-	else
+	if (tt_telemetry_parse_dimension(p[0], &country) != 0)
 		return reply_error(d, "/teiten/top: unknown dimension '%s' "
 			"(expected service or country)", p[0]);
-	if (np == 3 && parse_uint(p[2], 1, TOP_MAX, &limit) != 0)
+	if (np == 3 && tt_telemetry_parse_uint(p[2], 1, TOP_MAX, &limit) != 0)
 		return reply_error(d, "/teiten/top: n '%s' is not 1..%d", p[2], TOP_MAX);
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
-	if (np >= 2 && parse_scope(src->cfg, p[1], &sensor) != 0) {
-		sources_release();
+	if (np >= 2 && tt_telemetry_parse_scope(src->cfg, p[1], &sensor) != 0) {
+		console_leave();
 		return reply_error(d, "/teiten/top: no sensor '%s' (a sensor name or all)", p[1]);
 	}
 	names = rte_tel_data_alloc();
 	counts = rte_tel_data_alloc();
 	ranks = rte_tel_data_alloc();
-	tt_live_lock(src->live);
-	rc = build_view(src->live, VIEW_HOUR, sensor, &cur, &hour);
-	if (rc == 0) {
-		const struct tt_merged *ps = tt_live_prev_hour(src->live, &prev_hour);
-
-		rc = tt_scope_build(&prev, ps, sensor, prev_hour);
-		if (rc != 0)
-			tt_scope_free(&cur);
-	}
-	tt_live_unlock(src->live);
+	rc = tt_live_scopes(src->live, sensor, TT_LIVE_VIEW_BIT(TT_LIVE_HOUR) |
+		TT_LIVE_VIEW_BIT(TT_LIVE_PREV_HOUR), v, first);
 	if (rc != 0 || names == NULL || counts == NULL || ranks == NULL) {
-		if (rc == 0) {
-			tt_scope_free(&cur);
-			tt_scope_free(&prev);
-		}
+		if (rc == 0)
+			free_views(v);
 		rte_tel_data_free(names);
 		rte_tel_data_free(counts);
 		rte_tel_data_free(ranks);
-		sources_release();
+		console_leave();
 		return reply_error(d, "out of memory");
 	}
-	mc = country ? cur.country[TT_CV_PKTS] : cur.port[TT_PV_PKTS];
-	ncur = country ? cur.n_country[TT_CV_PKTS] : cur.n_port[TT_PV_PKTS];
-	mp = country ? prev.country[TT_CV_PKTS] : prev.port[TT_PV_PKTS];
-	nprev = country ? prev.n_country[TT_CV_PKTS] : prev.n_port[TT_PV_PKTS];
+	mc = country ? cur->country[TT_COUNTRY_COL_PKTS] : cur->port[TT_PORT_COL_PKTS];
+	ncur = country ? cur->n_country[TT_COUNTRY_COL_PKTS] : cur->n_port[TT_PORT_COL_PKTS];
+	mp = country ? prev->country[TT_COUNTRY_COL_PKTS] : prev->port[TT_PORT_COL_PKTS];
+	nprev = country ? prev->n_country[TT_COUNTRY_COL_PKTS] : prev->n_port[TT_PORT_COL_PKTS];
 	shown = RTE_MIN(limit, ncur);
 	add_members(names, counts, mc, shown, country);
 	rte_tel_data_start_array(ranks, RTE_TEL_INT_VAL);
@@ -549,18 +401,17 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "dimension", country ? "country" : "service");
 	rte_tel_data_add_dict_string(d, "scope", scope_name(src->cfg, sensor));
-	add_time(d, "hour", (uint64_t)hour * 60, false);
-	rte_tel_data_add_dict_u64(d, "pkts", cur.totals[TT_T_PKTS]);
-	rte_tel_data_add_dict_u64(d, "prev_pkts", prev.totals[TT_T_PKTS]);
+	add_time(d, "hour", (uint64_t)first[TT_LIVE_HOUR] * 60, false);
+	rte_tel_data_add_dict_u64(d, "pkts", cur->totals[TT_T_PKTS]);
+	rte_tel_data_add_dict_u64(d, "prev_pkts", prev->totals[TT_T_PKTS]);
 	rte_tel_data_add_dict_u64(d, "distinct", ncur);
 	rte_tel_data_add_dict_u64(d, "more", ncur - shown);
 	rte_tel_data_add_dict_container(d, "top", names, 0);
 	rte_tel_data_add_dict_container(d, "top_pkts", counts, 0);
 	/* 1-based rank in the previous hour, 0 when it was not seen then. */
 	rte_tel_data_add_dict_container(d, "prev_rank", ranks, 0);
-	tt_scope_free(&cur);
-	tt_scope_free(&prev);
-	sources_release();
+	free_views(v);
+	console_leave();
 	return 0;
 }
 
@@ -579,7 +430,7 @@ add_classes(struct rte_tel_data *cd, const struct tt_scope *v)
 	for (c = TT_CLASS_BACKSCATTER; c < TT_CLASS_COUNT; c++) {
 		uint64_t n = t[TT_T_BACKSCATTER + c - TT_CLASS_BACKSCATTER];
 
-		rte_tel_data_add_dict_u64(cd, tt_classify_class_name(c), n);
+		rte_tel_data_add_dict_u64(cd, tt_schema_class_name(c), n);
 		classified += n;
 	}
 	rte_tel_data_add_dict_u64(cd, "unclassified", t[TT_T_PKTS] - classified);
@@ -613,31 +464,29 @@ add_mirai(struct rte_tel_data *md, const struct tt_scope *v, bool with_srcs)
 static int
 cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
 {
-	const struct tt_telemetry_src *src;
-	char p[MAX_PARAMS][PARAM_LEN];
-	int np = split_params(params, p);
+	const struct tt_telemetry_conf *src;
+	char p[TT_TELEMETRY_MAX_PARAMS][TT_TELEMETRY_PARAM_LEN];
+	int np = tt_telemetry_split_params(params, p);
 	uint16_t sensor = TT_SCOPE_ALL;
-	struct tt_scope views[VIEW_COUNT];
-	uint32_t first[VIEW_COUNT];
-	struct rte_tel_data *inner[VIEW_COUNT], *names = NULL, *counts = NULL;
-	int v, rc = 0, built = 0;
+	struct tt_scope views[TT_LIVE_VIEWS];
+	uint32_t first[TT_LIVE_VIEWS];
+	struct rte_tel_data *inner[RTE_DIM(scope_views)], *names = NULL, *counts = NULL;
+	unsigned int v, want = 0;
+	int rc;
 
 	if (np < 0 || np > 1)
 		return reply_error(d, "usage: /teiten/%s[,<scope>]", mirai ? "mirai" : "classes");
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
-	if (np == 1 && parse_scope(src->cfg, p[0], &sensor) != 0) {
-		sources_release();
+	if (np == 1 && tt_telemetry_parse_scope(src->cfg, p[0], &sensor) != 0) {
+		console_leave();
 		return reply_error(d, "no sensor '%s' (a sensor name or all)", p[0]);
 	}
-	tt_live_lock(src->live);
-	for (v = 0; v < VIEW_COUNT && rc == 0; v++) {
-		rc = build_view(src->live, (enum view)v, sensor, &views[v], &first[v]);
-		built += rc == 0;
-	}
-	tt_live_unlock(src->live);
-	for (v = 0; v < VIEW_COUNT; v++)
+	for (v = 0; v < RTE_DIM(scope_views); v++)
+		want |= TT_LIVE_VIEW_BIT(scope_views[v]);
+	rc = tt_live_scopes(src->live, sensor, want, views, first);
+	for (v = 0; v < RTE_DIM(scope_views); v++)
 		inner[v] = rte_tel_data_alloc();
 	if (mirai) {
 		names = rte_tel_data_alloc();
@@ -645,37 +494,39 @@ cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
 	}
 	if (rc != 0 || inner[0] == NULL || inner[1] == NULL || inner[2] == NULL ||
 			(mirai && (names == NULL || counts == NULL))) {
-		for (v = 0; v < VIEW_COUNT; v++)
+		for (v = 0; v < RTE_DIM(scope_views); v++)
 			rte_tel_data_free(inner[v]);
 		rte_tel_data_free(names);
 		rte_tel_data_free(counts);
-		for (v = 0; v < built; v++)
-			tt_scope_free(&views[v]);
-		sources_release();
+		if (rc == 0)
+			free_views(views);
+		console_leave();
 		return reply_error(d, "out of memory");
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "scope", scope_name(src->cfg, sensor));
-	add_time(d, "hour_start", (uint64_t)first[VIEW_HOUR] * 60, false);
-	add_time(d, "day_start", (uint64_t)first[VIEW_DAY] * 60, false);
-	for (v = 0; v < VIEW_COUNT; v++) {
+	add_time(d, "hour_start", (uint64_t)first[TT_LIVE_HOUR] * 60, false);
+	add_time(d, "day_start", (uint64_t)first[TT_LIVE_DAY] * 60, false);
+	for (v = 0; v < RTE_DIM(scope_views); v++) {
+		const struct tt_scope *view = &views[scope_views[v]];
+
 		if (mirai)
-			add_mirai(inner[v], &views[v], v != VIEW_RUN);
+			add_mirai(inner[v], view, scope_views[v] != TT_LIVE_RUN);
 		else
-			add_classes(inner[v], &views[v]);
-		rte_tel_data_add_dict_container(d, view_names[v], inner[v], 0);
+			add_classes(inner[v], view);
+		rte_tel_data_add_dict_container(d, scope_view_names[v], inner[v], 0);
 	}
 	if (mirai) {
-		const struct tt_scope *h = &views[VIEW_HOUR];
-		uint32_t n = RTE_MIN((uint32_t)TOP_DEFAULT, h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)]);
+		const struct tt_scope *h = &views[TT_LIVE_HOUR];
+		uint32_t n = RTE_MIN((uint32_t)TOP_DEFAULT, h->n_port[tt_schema_class_col(TT_CLASS_MIRAI)]);
 		uint64_t confirmed = 0, tracked = 0;
 		unsigned int w;
 
-		add_members(names, counts, h->port[TT_PV_CLASS(TT_CLASS_MIRAI)], n, false);
+		add_members(names, counts, h->port[tt_schema_class_col(TT_CLASS_MIRAI)], n, false);
 		rte_tel_data_add_dict_container(d, "top_ports", names, 0);
 		rte_tel_data_add_dict_container(d, "top_ports_pkts", counts, 0);
 		rte_tel_data_add_dict_u64(d, "top_ports_more",
-			h->n_port[TT_PV_CLASS(TT_CLASS_MIRAI)] - n);
+			h->n_port[tt_schema_class_col(TT_CLASS_MIRAI)] - n);
 		/* Confirmation is per worker and appliance-wide, not per sensor. */
 		for (w = 0; w < src->n_workers; w++) {
 			struct tt_src_table_stats ss;
@@ -687,9 +538,8 @@ cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
 		rte_tel_data_add_dict_u64(d, "confirmed_sources", confirmed);
 		rte_tel_data_add_dict_u64(d, "tracked_sources", tracked);
 	}
-	for (v = 0; v < VIEW_COUNT; v++)
-		tt_scope_free(&views[v]);
-	sources_release();
+	free_views(views);
+	console_leave();
 	return 0;
 }
 
@@ -710,34 +560,31 @@ cmd_mirai(const char *cmd, const char *params, struct rte_tel_data *d)
 void
 tt_telemetry_alert(const struct tt_alert *al)
 {
-	pthread_mutex_lock(&alerts_lock);
-	alerts_ring[alerts_seen % ALERTS_KEPT] = *al;
-	alerts_seen++;
-	pthread_mutex_unlock(&alerts_lock);
+	pthread_mutex_lock(&console.lock);
+	tt_telemetry_alerts_push(&console.alerts, al);
+	pthread_mutex_unlock(&console.lock);
 }
 
 /*
  * The latest alerts, newest first, as parallel arrays of the stream's fields
  * (DESIGN.md section 7). A message longer than a telemetry string is cut
  * with "..." at its end; alerts past the reply's budget are counted in "more".
+ * Answers after tt_telemetry_close() as well: the ring is the console's own.
  */
 static int
 cmd_alerts(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	const struct tt_alert *picked[TT_TELEMETRY_ALERTS_KEPT];
 	struct rte_tel_data *col[TT_ALERTS_FIELDS];
 	struct tt_alerts_fields f;
-	unsigned long n = ALERTS_DEFAULT;
-	uint64_t seen, i, shown = 0, budget = REPLY_BUDGET;
-	unsigned int k;
-	char *end;
+	unsigned int n, k;
+	uint32_t i, shown, more;
+	uint64_t seen;
 
 	(void)cmd;
-	if (params != NULL && *params != '\0') {
-		errno = 0;
-		n = strtoul(params, &end, 10);
-		if (errno != 0 || *end != '\0' || n == 0 || n > ALERTS_KEPT)
-			return reply_error(d, "/teiten/alerts[,<n>]: n from 1 to %d", ALERTS_KEPT);
-	}
+	if (tt_telemetry_parse_alerts_n(params, &n) != 0)
+		return reply_error(d, "/teiten/alerts[,<n>]: n from 1 to %d",
+			TT_TELEMETRY_ALERTS_KEPT);
 	for (k = 0; k < TT_ALERTS_FIELDS; k++) {
 		col[k] = rte_tel_data_alloc();
 		if (col[k] == NULL) {
@@ -748,34 +595,23 @@ cmd_alerts(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_array(col[k], RTE_TEL_STRING_VAL);
 	}
 	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&alerts_lock);
-	seen = alerts_seen;
-	for (i = 0; i < n && i < seen && i < ALERTS_KEPT; i++) {
-		const struct tt_alert *al = &alerts_ring[(seen - 1 - i) % ALERTS_KEPT];
-		uint64_t cost = 0;
-
-		tt_alerts_fields(al, &f);
-		for (k = 0; k < TT_ALERTS_FIELDS; k++)
-			cost += strlen(f.value[k]) + 4;
-		if (cost > budget)
-			break;
-		budget -= cost;
+	/* Held while the picked alerts are copied into the reply: they point into the ring. */
+	pthread_mutex_lock(&console.lock);
+	seen = console.alerts.seen;
+	shown = tt_telemetry_alerts_pick(&console.alerts, n, picked, &more);
+	for (i = 0; i < shown; i++) {
+		tt_alerts_fields(picked[i], &f);
 		for (k = 0; k < TT_ALERTS_FIELDS; k++) {
 			char v[RTE_TEL_MAX_STRING_LEN];
 
-			if (strlen(f.value[k]) >= sizeof(v))
-				snprintf(v, sizeof(v), "%.*s...", (int)sizeof(v) - 4, f.value[k]);
-			else
-				snprintf(v, sizeof(v), "%s", f.value[k]);
+			tt_telemetry_clip(f.value[k], v, sizeof(v));
 			rte_tel_data_add_array_string(col[k], v);
 		}
-		shown++;
 	}
-	pthread_mutex_unlock(&alerts_lock);
+	pthread_mutex_unlock(&console.lock);
 	rte_tel_data_add_dict_u64(d, "raised", seen);
 	rte_tel_data_add_dict_u64(d, "shown", shown);
-	rte_tel_data_add_dict_u64(d, "more", (seen < ALERTS_KEPT ? seen : ALERTS_KEPT) > shown &&
-		n > shown ? RTE_MIN((uint64_t)n, RTE_MIN(seen, (uint64_t)ALERTS_KEPT)) - shown : 0);
+	rte_tel_data_add_dict_u64(d, "more", more);
 	tt_alerts_fields(&(struct tt_alert){ 0 }, &f);
 	for (k = 0; k < TT_ALERTS_FIELDS; k++)
 		rte_tel_data_add_dict_container(d, f.name[k], col[k], 0);
@@ -785,21 +621,21 @@ cmd_alerts(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct tt_telemetry_src *src;
+	const struct tt_telemetry_conf *src;
 	struct tt_publisher_stats ps;
 	const struct tt_config *cfg;
 
 	(void)cmd;
 	if (params != NULL && *params != '\0')
 		return reply_error(d, "/teiten/redis takes no parameters");
-	src = sources_acquire();
+	src = console_enter();
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
 	cfg = src->cfg;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "enabled", src->pub ? "yes" : "no");
 	if (src->pub == NULL) {
-		sources_release();
+		console_leave();
 		return 0;
 	}
 	tt_publisher_get_stats(src->pub, &ps);
@@ -833,12 +669,12 @@ cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "data_lost", ps.data_lost);
 	rte_tel_data_add_dict_u64(d, "tags_resent_skipped", ps.tags_resent_skipped);
 	rte_tel_data_add_dict_u64(d, "commands", ps.commands);
-	sources_release();
+	console_leave();
 	return 0;
 }
 
 int
-tt_telemetry_open(const struct tt_telemetry_src *src)
+tt_telemetry_open(const struct tt_telemetry_conf *conf)
 {
 	static const struct {
 		const char *name;
@@ -865,10 +701,11 @@ tt_telemetry_open(const struct tt_telemetry_src *src)
 	unsigned int i;
 	int rc;
 
-	pthread_mutex_lock(&tel_lock);
-	tel_src_copy = *src;
-	tel_src = &tel_src_copy;
-	pthread_mutex_unlock(&tel_lock);
+	/* No callback is in while closed: src may change under the lock. */
+	pthread_mutex_lock(&console.lock);
+	console.src = *conf;
+	console.open = true;
+	pthread_mutex_unlock(&console.lock);
 	for (i = 0; i < RTE_DIM(cmds); i++) {
 		rc = rte_telemetry_register_cmd(cmds[i].name, cmds[i].fn, cmds[i].help);
 		if (rc != 0)
@@ -880,7 +717,9 @@ tt_telemetry_open(const struct tt_telemetry_src *src)
 void
 tt_telemetry_close(void)
 {
-	pthread_mutex_lock(&tel_lock);
-	tel_src = NULL;
-	pthread_mutex_unlock(&tel_lock);
+	pthread_mutex_lock(&console.lock);
+	console.open = false;
+	while (console.in_flight != 0)
+		pthread_cond_wait(&console.idle, &console.lock);
+	pthread_mutex_unlock(&console.lock);
 }
