@@ -359,7 +359,7 @@ setup_workers(struct appliance *a)
 		wc.counters.hll_cells = cfg->hll_cells;
 		wc.counters.hll_sparse = cfg->hll_sparse_sets;
 		wc.counters.hll_dense = cfg->hll_dense_sets;
-		wc.counters.src_cells = cfg->source_cells;
+		wc.source_deltas = cfg->source_cells;
 		wc.sources.entries = cfg->sources_max;
 		wc.sources.mirai_min_ports = cfg->mirai_min_ports;
 		wc.sources.horizon = cfg->retention_sources;

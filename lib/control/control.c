@@ -52,6 +52,7 @@ struct tt_control {
 	/* per worker, cumulative, at each sample */
 	uint64_t *rx_pkts;
 	uint64_t *busy_cycles;
+	uint64_t deltas_dropped;       /* source deltas the workers could not keep */
 	bool waiting_for_redis;        /* a replay waits for Redis: said once an episode */
 	bool delivered;                /* the final flush committed everything */
 	bool redis_refused;            /* Redis refused for good: exit 2 */
@@ -221,27 +222,28 @@ tt_control_collect(struct tt_control *c, bool final)
 
 	for (w = 0; w < cf->n_workers; w++) {
 		struct tt_worker_stats st;
-		struct tt_shard *s;
+		const struct tt_worker_interval *iv;
 
 		/* Before the swap: the retired shard holds every packet up to this. */
 		tt_worker_read_stats(cf->workers[w], &st);
 		c->seen_sec[w] = st.last_sec;
 		c->drained[w] = tt_worker_drained(cf->workers[w]);
-		s = tt_worker_swap(cf->workers[w], SWAP_TIMEOUT_MS);
+		iv = tt_worker_swap(cf->workers[w], SWAP_TIMEOUT_MS);
 
-		if (s == NULL) {
+		if (iv == NULL) {
 			CTL_LOG(c, WARNING, "worker %u did not hand over its counters; "
 				"they stay with it until the next interval", w);
 			continue;
 		}
-		if (tt_live_add(cf->live, s, now_minute) != 0)
+		c->deltas_dropped += tt_src_deltas_dropped(iv->sources);
+		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;
-		if (cf->pub != NULL && tt_publisher_submit(cf->pub, s, tt_counters_src_deltas(s)) != 0)
+		if (cf->pub != NULL && tt_publisher_submit(cf->pub, iv->counts, iv->sources) != 0)
 			rc = -ENOMEM;
-		if (cf->feed != NULL && tt_alerts_feed_add(cf->feed, s, tt_counters_src_deltas(s),
+		if (cf->feed != NULL && tt_alerts_feed_add(cf->feed, iv->counts, iv->sources,
 				on_alert, c) != 0)
 			rc = -ENOMEM;
-		tt_counters_reset(s);
+		tt_worker_interval_reset(iv);
 	}
 	if (cf->feed != NULL) {
 		uint32_t complete = tt_control_complete_minute(cf->packet_clock, c->seen_sec,
@@ -386,6 +388,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->sources_evicted += ss.evicted;
 		in->sources_confirmed += ss.confirmed;
 		in->sources_memory += ss.memory;
+		in->sources_deltas_dropped = c->deltas_dropped;
 		tt_worker_read_stats(cf->workers[w], &st);
 		in->packets += st.rx_pkts;
 		in->busy_cycles += st.busy_cycles;

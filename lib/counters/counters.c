@@ -100,15 +100,8 @@ tt_counters_create(const struct tt_counters_conf *conf)
 		rc = -errno;
 		goto err_fini_hll;
 	}
-	s->src = tt_src_deltas_create(conf->src_cells ? conf->src_cells : 64, false);
-	if (s->src == NULL) {
-		rc = -errno;
-		goto err_free_pool;
-	}
 	return s;
 
-err_free_pool:
-	tt_hll_pool_free(s->pool);
 err_fini_hll:
 	table_fini(&s->hll);
 err_fini_country:
@@ -130,7 +123,6 @@ tt_counters_free(struct tt_shard *s)
 	table_fini(&s->country);
 	table_fini(&s->hll);
 	tt_hll_pool_free(s->pool);
-	tt_src_deltas_free(s->src);
 	free(s);
 }
 
@@ -141,7 +133,6 @@ tt_counters_reset(struct tt_shard *s)
 	table_reset(&s->country);
 	table_reset(&s->hll);
 	tt_hll_pool_reset(s->pool);
-	tt_src_deltas_reset(s->src);
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
@@ -324,7 +315,6 @@ tt_counters_merge(struct tt_merged *dst, const struct tt_shard *src,
 		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all, 0);
 	if (rc == 0)
 		rc = merge_hll(dst, &src->hll, src->pool, bucket_minutes, with_all, 0);
-	dst->losses.src_dropped += tt_src_deltas_dropped(src->src);
 	dst->losses.overflowed += src->overflowed;
 	dst->losses.lost += src->lost;
 	dst->losses.hll_dropped += src->hll_dropped + tt_hll_pool_dropped(src->pool);
@@ -343,17 +333,10 @@ tt_counters_merge_merged(struct tt_merged *dst, const struct tt_merged *src,
 			from_minute);
 	if (rc == 0)
 		rc = merge_hll(dst, &src->hll, NULL, bucket_minutes, with_all, from_minute);
-	dst->losses.src_dropped += src->losses.src_dropped;
 	dst->losses.overflowed += src->losses.overflowed;
 	dst->losses.lost += src->losses.lost;
 	dst->losses.hll_dropped += src->losses.hll_dropped;
 	return rc;
-}
-
-struct tt_src_deltas *
-tt_counters_src_deltas(const struct tt_shard *s)
-{
-	return s->src;
 }
 
 uint64_t
@@ -392,7 +375,7 @@ uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
 	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
-		table_memory(&s->hll) + tt_hll_pool_memory(s->pool) + tt_src_deltas_memory(s->src);
+		table_memory(&s->hll) + tt_hll_pool_memory(s->pool);
 }
 
 uint64_t

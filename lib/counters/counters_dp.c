@@ -138,7 +138,7 @@ headroom(uint32_t wanted, uint32_t capacity)
 }
 
 bool
-tt_counters_cells_pressure(const struct tt_shard *s, uint32_t packets)
+tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 {
 	uint32_t sparse, dense;
 
@@ -149,12 +149,6 @@ tt_counters_cells_pressure(const struct tt_shard *s, uint32_t packets)
 	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
 	return sparse < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_sparse(s->pool)) ||
 		dense < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_dense(s->pool));
-}
-
-bool
-tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
-{
-	return tt_counters_cells_pressure(s, packets) || tt_src_deltas_pressure(s->src, packets);
 }
 
 void

@@ -59,7 +59,6 @@ struct tt_shard {
 	struct tt_table country;
 	struct tt_table hll;           /* values: struct tt_hll_slots */
 	struct tt_hll_pool *pool;
-	struct tt_src_deltas *src;
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */

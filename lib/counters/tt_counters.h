@@ -36,7 +36,6 @@
 #include "tt_classify.h"
 #include "tt_schema.h"
 #include "tt_hll.h"
-#include "tt_sources.h"
 
 /*
  * Cell columns (enum tt_port_col, enum tt_country_col) and the totals
@@ -81,7 +80,6 @@ struct tt_counters_conf {
 	uint32_t hll_cells;
 	uint32_t hll_sparse;           /* HLL sets in the pools */
 	uint32_t hll_dense;
-	uint32_t src_cells;            /* per-interval source deltas (tt_sources.h) */
 };
 
 /* What the worker shards merged into a merged shard could not keep. */
@@ -89,7 +87,6 @@ struct tt_counters_losses {
 	uint64_t overflowed;           /* packets counted under the "overflow" key */
 	uint64_t lost;                 /* packets whose cell was lost even so */
 	uint64_t hll_dropped;          /* HLL register updates not kept */
-	uint64_t src_dropped;          /* source deltas not kept */
 };
 
 /* The cells a packet touches, in tt_count_pkt.hash[]. */
@@ -150,19 +147,10 @@ void tt_counters_reset(struct tt_shard *s);
 /**
  * True when the shard might not keep @p packets more without overflow
  * (each may take a port, a country and an HLL group cell, and up to four
- * HLL sets). A replaying worker then waits for a swap instead of dropping.
- * Owner only; a few compares.
+ * HLL sets). A replaying worker then waits for a swap instead of dropping;
+ * a live one asks for an early swap. Owner only; a few compares.
  */
 bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
-
-/**
- * The same for the counting cells and HLL sets alone, without the source
- * deltas. A live worker asks for an early swap on this: the deltas of a
- * spoofed flood would fill any table within milliseconds, and swapping for
- * them would hand the publisher millions of host records a second; past
- * their table they are dropped and counted instead (tt_src_deltas_dropped()).
- */
-bool tt_counters_cells_pressure(const struct tt_shard *s, uint32_t packets);
 
 /** Count one packet. Per packet, by the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
@@ -282,8 +270,6 @@ uint32_t tt_counters_cells(const struct tt_merged *m);
 /** What the merged worker shards could not keep. */
 void tt_counters_merged_losses(const struct tt_merged *m, struct tt_counters_losses *out);
 
-/** The shard's per-interval source deltas (fed by tt_src_update()). */
-struct tt_src_deltas *tt_counters_src_deltas(const struct tt_shard *s);
 
 /** A worker shard's cells counted under the "overflow" key, and those lost when even that was full. */
 uint64_t tt_counters_overflowed(const struct tt_shard *s);

@@ -52,6 +52,7 @@
 #include "publish_internal.h"
 #include "tt_config.h"
 #include "tt_counters.h"
+#include "tt_sources.h"
 
 RTE_LOG_REGISTER(tt_logtype_publish, tt.publish, NOTICE);
 #define PUB_LOG(level, fmt, ...) \
@@ -1440,7 +1441,7 @@ tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
 	rc = tt_counters_merge(p->pending.min, s, 1, true);
 	if (rc == 0)
 		rc = tt_counters_merge(p->pending.hour, s, 60, true);
-	if (rc == 0)
+	if (rc == 0 && sources != NULL)
 		rc = tt_src_deltas_merge(p->pending.src, sources);
 	if (held_locked(p) > cap)
 		shed_locked(p, cap);

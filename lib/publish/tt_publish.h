@@ -84,8 +84,8 @@ struct tt_publisher *tt_publisher_create(const struct tt_publisher_conf *conf);
 int tt_publisher_start(struct tt_publisher *p);
 
 /**
- * Merge a worker's retired shard and the source deltas of its interval into
- * the backlog. Control thread. @return 0 or -ENOMEM.
+ * Merge a worker's retired shard and the source deltas of its interval
+ * (NULL: none) into the backlog. Control thread. @return 0 or -ENOMEM.
  */
 int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
 		const struct tt_src_deltas *sources);

@@ -376,7 +376,7 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		", \"evicted\": %" PRIu64 ", \"confirmed_mirai\": %" PRIu64
 		", \"memory_bytes\": %" PRIu64 ", \"deltas_dropped\": %" PRIu64 "},\n",
 		in->sources_tracked, in->sources_inserted, in->sources_evicted,
-		in->sources_confirmed, in->sources_memory, lost.src_dropped);
+		in->sources_confirmed, in->sources_memory, in->sources_deltas_dropped);
 	if (in->redis_enabled)
 		fprintf(f, "  \"redis\": {\"delivered\": %s, \"failed\": %s, \"flushes\": %" PRIu64
 			", \"errors\": %" PRIu64 ", \"refusals\": %" PRIu64

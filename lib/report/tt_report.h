@@ -102,6 +102,7 @@ struct tt_report_input {
 	uint64_t sources_evicted;
 	uint64_t sources_confirmed;
 	uint64_t sources_memory;
+	uint64_t sources_deltas_dropped;   /* source deltas the workers could not keep */
 	/* Redis publishing; redis_enabled false: the rest is unused */
 	bool redis_enabled;
 	bool redis_delivered;          /* the final flush committed everything */

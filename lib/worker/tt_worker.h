@@ -4,13 +4,15 @@
 
 /*
  * A worker lcore: polls its rx queues, parses, finds the sensor, classifies
- * and counts into its own counter shard (DESIGN.md section 1).
+ * and counts into its own counter shard, and notes fingerprinted sources in
+ * its source deltas (DESIGN.md section 1).
  *
- * Hand-off without locks: a worker owns two shards and writes one. The
- * control plane asks for a swap (swap_request), the worker flips at its next
- * housekeeping tick and acknowledges (swap_ack, release); from then on the
- * control plane owns the retired shard until it asks again. Stats are
- * cumulative, single-writer, read with relaxed loads.
+ * Hand-off without locks: a worker owns two intervals (a counter shard and
+ * source deltas each) and writes one. The control plane asks for a swap
+ * (swap_request), the worker flips at its next housekeeping tick and
+ * acknowledges (swap_ack, release); from then on the control plane owns the
+ * retired interval until it asks again. Stats are cumulative, single-writer,
+ * read with relaxed loads.
  *
  * Backed module (ethdev, mbufs). Thread of each function as stated.
  */
@@ -50,6 +52,7 @@ struct tt_worker_conf {
 	uint64_t timestamp_flag;       /* ol_flags bit, or 0 */
 	uint16_t home_country;         /* country index (tt_classify.h) */
 	struct tt_counters_conf counters;  /* each of the worker's two shards */
+	uint32_t source_deltas;            /* each interval's source deltas (capacity) */
 	struct tt_src_conf sources;        /* the worker's source memory */
 	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
 };
@@ -81,15 +84,29 @@ int tt_worker_main(void *worker);
 /** Ask the worker to return from tt_worker_main(). Any thread, signal-safe. */
 void tt_worker_stop(struct tt_worker *w);
 
+/*
+ * What a worker hands over at a swap: the counts and the fingerprinted
+ * sources' deltas of one interval, side by side (the counters know nothing
+ * of sources; the publisher and the alert feed take both).
+ */
+struct tt_worker_interval {
+	struct tt_shard *counts;
+	struct tt_src_deltas *sources;
+};
+
 /**
- * Take the shard the worker has been writing; it writes the other from now
- * on. The caller owns the returned shard until the next swap and should merge
- * it, then tt_counters_reset() it. Control thread. Waits for the worker's
- * next housekeeping tick (microseconds); no wait once the worker has returned.
- * @return the retired shard, or NULL if the worker did not answer in
+ * Take the interval the worker has been writing; it writes the other from
+ * now on. The caller owns the returned interval until the next swap and
+ * should merge it, then tt_worker_interval_reset() it. Control thread.
+ * Waits for the worker's next housekeeping tick (microseconds); no wait once
+ * the worker has returned.
+ * @return the retired interval, or NULL if the worker did not answer in
  *   @p timeout_ms (its data then stays where it is, nothing is lost).
  */
-struct tt_shard *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
+const struct tt_worker_interval *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
+
+/** Forget a retired interval's counts and deltas, keeping their memory. Control thread. */
+void tt_worker_interval_reset(const struct tt_worker_interval *i);
 
 /** Copy the stats with relaxed loads. Any control thread. */
 void tt_worker_read_stats(const struct tt_worker *w, struct tt_worker_stats *out);

@@ -23,6 +23,7 @@ tt_worker_create(const struct tt_worker_conf *conf)
 {
 	struct tt_worker *w;
 	int socket = (int)rte_lcore_to_socket_id(conf->lcore_id);
+	unsigned int i;
 
 	if (conf->n_rxq > TT_WORKER_MAX_RXQ || conf->sensors == NULL) {
 		rte_errno = EINVAL;
@@ -34,10 +35,15 @@ tt_worker_create(const struct tt_worker_conf *conf)
 		return NULL;
 	}
 	w->conf = *conf;
-	w->shard[0] = tt_counters_create(&conf->counters);
-	w->shard[1] = tt_counters_create(&conf->counters);
+	for (i = 0; i < 2; i++) {
+		w->interval[i].counts = tt_counters_create(&conf->counters);
+		w->interval[i].sources = tt_src_deltas_create(conf->source_deltas ?
+			conf->source_deltas : 64, false);
+	}
 	w->sources = tt_src_table_create(&conf->sources);
-	if (w->shard[0] == NULL || w->shard[1] == NULL || w->sources == NULL) {
+	if (w->interval[0].counts == NULL || w->interval[1].counts == NULL ||
+			w->interval[0].sources == NULL || w->interval[1].sources == NULL ||
+			w->sources == NULL) {
 		rte_errno = errno != 0 ? errno : ENOMEM;
 		tt_worker_free(w);
 		return NULL;
@@ -48,10 +54,14 @@ tt_worker_create(const struct tt_worker_conf *conf)
 void
 tt_worker_free(struct tt_worker *w)
 {
+	unsigned int i;
+
 	if (w == NULL)
 		return;
-	tt_counters_free(w->shard[0]);
-	tt_counters_free(w->shard[1]);
+	for (i = 0; i < 2; i++) {
+		tt_counters_free(w->interval[i].counts);
+		tt_src_deltas_free(w->interval[i].sources);
+	}
 	tt_src_table_free(w->sources);
 	rte_free(w);
 }
@@ -62,7 +72,7 @@ tt_worker_stop(struct tt_worker *w)
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 }
 
-struct tt_shard *
+const struct tt_worker_interval *
 tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
 {
 	uint32_t want = w->swap_request + 1;   /* ctl is the only writer */
@@ -93,8 +103,15 @@ tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
 		}
 		rte_pause();
 	}
-	/* The worker now writes the shard of ack want; the one before is ours. */
-	return swap_written_shard(w, want - 1);
+	/* The worker now writes the interval of ack want; the one before is ours. */
+	return swap_written(w, want - 1);
+}
+
+void
+tt_worker_interval_reset(const struct tt_worker_interval *i)
+{
+	tt_counters_reset(i->counts);
+	tt_src_deltas_reset(i->sources);
 }
 
 void

@@ -35,7 +35,7 @@ enum {
 	REPLAY_IDLE_MS = 100,        /* empty polls this long: a pcap file is consumed */
 	SECONDS_PER_MINUTE = 60,
 	/*
-	 * More packets than half of any pool: tt_counters_cells_pressure() of
+	 * More packets than half of any pool: tt_counters_pressure() of
 	 * this many is true once a table or pool is half full.
 	 */
 	EARLY_SWAP_PACKETS = 1 << 24,
@@ -88,7 +88,8 @@ static int bench_last_stage = -1;
 struct burst_ctx {
 	const struct tt_worker_conf *conf;
 	struct tt_src_table *sources;      /* the worker's source memory */
-	struct tt_shard *shard;            /* the shard the worker writes now */
+	struct tt_shard *shard;            /* the counts the worker writes now */
+	struct tt_src_deltas *deltas;      /* and the source deltas beside them */
 	struct rte_mbuf **m;
 	uint16_t n;                        /* packets in m */
 	uint16_t port;                     /* the rx queue's port */
@@ -332,7 +333,7 @@ prefetch_cells(const struct burst_ctx *x, struct burst *b, unsigned int d)
 	tt_counters_prefetch(x->shard, cp);
 	b->src_hash[d] = 0;
 	if (cp->klass != TT_CLASS_OTHER)
-		b->src_hash[d] = tt_src_prefetch(x->sources, tt_counters_src_deltas(x->shard),
+		b->src_hash[d] = tt_src_prefetch(x->sources, x->deltas,
 			src_bytes(p), p->family, b->sec[b->dark[d]]);
 }
 
@@ -372,7 +373,7 @@ count_packet(const struct burst_ctx *x, const struct burst *b, unsigned int d)
 	sp.svc = cp->svc;
 	sp.sec = b->sec[b->dark[d]];
 	sp.hash = b->src_hash[d];
-	tt_src_update(x->sources, tt_counters_src_deltas(x->shard), &sp);
+	tt_src_update(x->sources, x->deltas, &sp);
 }
 
 /*
@@ -430,17 +431,29 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 }
 
 /*
- * Ask for a swap and wait for it (a replay's shard is nearly full); @return
- * the shard to write: the fresh one, or the old one when asked to stop.
+ * Might the interval not keep @p packets more: its counts (tables, pools)
+ * or its source deltas. A few compares.
  */
-static struct tt_shard *
+static inline bool
+interval_pressure(const struct tt_worker_interval *i, uint32_t packets)
+{
+	return tt_counters_pressure(i->counts, packets) ||
+		tt_src_deltas_pressure(i->sources, packets);
+}
+
+/*
+ * Ask for a swap and wait for it (a replay's interval is nearly full);
+ * @return the interval to write: the fresh one, or the old one when asked
+ * to stop.
+ */
+static struct tt_worker_interval *
 wait_for_swap(struct tt_worker *w, uint32_t *ack)
 {
 	__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
 	while (!swap_take_request(w, ack) && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 		rte_pause();
 	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
-	return swap_written_shard(w, *ack);
+	return swap_written(w, *ack);
 }
 
 int
@@ -455,7 +468,7 @@ tt_worker_main(void *arg)
 	struct timespec ts;
 	uint32_t ack, loop = 0;
 	uint64_t idle_since = 0, replay_idle;
-	struct tt_shard *shard;
+	struct tt_worker_interval *cur;
 	bool has_live = false, asked_early = false;
 	uint16_t q;
 
@@ -472,7 +485,7 @@ tt_worker_main(void *arg)
 		has_live |= !c->rxq[q].replay;
 
 	ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
-	shard = swap_written_shard(w, ack);
+	cur = swap_written(w, ack);
 	if (c->n_rxq == 0)
 		__atomic_store_n(&w->drained, 1, __ATOMIC_RELEASE);
 
@@ -487,12 +500,12 @@ tt_worker_main(void *arg)
 
 			/*
 			 * Replays only: rather than overflow, wait for the control
-			 * plane to take the shard (it checks every tick). The file
+			 * plane to take the interval (it checks every tick). The file
 			 * keeps its packets meanwhile, so the result is exact and
 			 * repeatable. A live queue never waits.
 			 */
-			if (unlikely(!has_live && tt_counters_pressure(shard, TT_WORKER_BURST)))
-				shard = wait_for_swap(w, &ack);
+			if (unlikely(!has_live && interval_pressure(cur, TT_WORKER_BURST)))
+				cur = wait_for_swap(w, &ack);
 			n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
 			if (n == 0)
 				continue;
@@ -500,7 +513,8 @@ tt_worker_main(void *arg)
 			got += n;
 			acc.rx_pkts = n;
 			acc.bursts = 1;
-			x.shard = shard;
+			x.shard = cur->counts;
+			x.deltas = cur->sources;
 			x.n = n;
 			x.port = rq->port;
 			x.now_sec = c->packet_clock ? 0 : wall_seconds(&wc);
@@ -526,7 +540,7 @@ tt_worker_main(void *arg)
 		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
 			loop = 0;
 			if (swap_take_request(w, &ack)) {
-				shard = swap_written_shard(w, ack);
+				cur = swap_written(w, ack);
 				if (asked_early) {
 					asked_early = false;
 					__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
@@ -537,10 +551,15 @@ tt_worker_main(void *arg)
 			 * pool is half full, the control plane takes the shard at
 			 * its next tick (10 ms) instead of at the flush interval,
 			 * and the other half absorbs what arrives meanwhile. A few
-			 * compares every HOUSEKEEPING_LOOPS polls.
+			 * compares every HOUSEKEEPING_LOOPS polls. The source
+			 * deltas do not count here: a spoofed flood's would fill
+			 * any table within milliseconds, and swapping for them
+			 * would hand the publisher millions of host records a
+			 * second; past their table they are dropped and counted
+			 * instead (tt_src_deltas_dropped()).
 			 */
 			if (has_live && !asked_early &&
-					tt_counters_cells_pressure(shard, EARLY_SWAP_PACKETS)) {
+					tt_counters_pressure(cur->counts, EARLY_SWAP_PACKETS)) {
 				asked_early = true;
 				__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
 			}
@@ -548,7 +567,7 @@ tt_worker_main(void *arg)
 				break;
 		}
 	}
-	/* From here the control plane owns both shards. */
+	/* From here the control plane owns both intervals. */
 	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
 	return 0;
 }

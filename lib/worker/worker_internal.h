@@ -11,7 +11,7 @@
 
 struct tt_worker {
 	struct tt_worker_conf conf;
-	struct tt_shard *shard[2];     /* the worker writes swap_written_shard(swap_ack) */
+	struct tt_worker_interval interval[2];  /* the worker writes swap_written(swap_ack) */
 	struct tt_src_table *sources;  /* dp: rw; ctl: stats only */
 
 	/* ctl: wo, dp: ro */
@@ -43,11 +43,11 @@ struct tt_worker {
  * acquire) the control thread takes its own request with the same helper.
  */
 
-/* The shard the worker writes while its acknowledgement is @p ack. */
-static inline struct tt_shard *
-swap_written_shard(const struct tt_worker *w, uint32_t ack)
+/* The interval the worker writes while its acknowledgement is @p ack. */
+static inline struct tt_worker_interval *
+swap_written(struct tt_worker *w, uint32_t ack)
 {
-	return w->shard[ack & 1];
+	return &w->interval[ack & 1];
 }
 
 /*
@@ -55,7 +55,7 @@ swap_written_shard(const struct tt_worker *w, uint32_t ack)
  * swap_ack) to it and publish the acknowledgement. Moves forward only: a
  * request the control thread took back (then not ahead of @p ack) is
  * ignored. The worker, or the control thread once the worker has exited.
- * @return true when the shard to write changed (swap_written_shard()).
+ * @return true when the shard to write changed (swap_written()).
  */
 static inline bool
 swap_take_request(struct tt_worker *w, uint32_t *ack)

@@ -83,7 +83,7 @@ main(int argc, char **argv)
 			tt_counters_add(s, &p);
 		}
 		t0 = now_us();
-		tt_publisher_submit(pub, s, tt_counters_src_deltas(s));
+		tt_publisher_submit(pub, s, NULL);
 		tt_publisher_kick(pub);
 		do {
 			struct timespec ts = { 0, 1000000 };

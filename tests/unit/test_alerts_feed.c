@@ -32,9 +32,11 @@ static struct tt_shard *
 worker_shard(void)
 {
 	return tt_counters_create(&(struct tt_counters_conf){ .port_cells = 1024,
-		.country_cells = 256, .hll_cells = 256, .hll_sparse = 64, .hll_dense = 8,
-		.src_cells = 64 });
+		.country_cells = 256, .hll_cells = 256, .hll_sparse = 64, .hll_dense = 8 });
 }
+
+/* The source deltas of one worker interval, beside its shard. */
+static struct tt_src_deltas *deltas;
 
 /* @p n packets to 23/TCP at sensor @p sensor in minute @p minute */
 static void
@@ -100,7 +102,7 @@ test_buckets_in_order(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (m = M0; m < M0 + 5; m++)
 		add(s, m, 0, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	tt_counters_reset(s);
 	/* before the first packet: nothing to judge */
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0, record, &seen), 0);
@@ -111,7 +113,7 @@ test_buckets_in_order(void)
 	/* a late cell of a judged minute is left out; minutes 3 and 4, then silence */
 	add(s, M0 + 1, 0, 10);
 	add(s, M0 + 7, 1, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	tt_counters_reset(s);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 10, record, &seen), 0);
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 10);
@@ -142,7 +144,7 @@ test_outage_skipped(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	add(s, M0, 0, 5);
 	add(s, M0 + 3 * 1440, 0, 5);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3 * 1440 + 2, record, &seen), 0);
 	/* the first minute, then from the next data on: 1 + 2, not three days */
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 3);
@@ -174,21 +176,35 @@ test_victim(void)
 			.sec = M0 * 60 + 30 + i,
 		};
 
-		tt_src_update(t, tt_counters_src_deltas(s), &p);
+		tt_src_update(t, deltas, &p);
 	}
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
 	CU_ASSERT_EQUAL(seen.last.kind, TT_ALERTS_DOS_VICTIM);
 	CU_ASSERT_STRING_EQUAL(seen.last.subject_name, "198.51.100.9");
 	/* first packet at :30, the rule passed 60 s later: the next minute */
 	CU_ASSERT_EQUAL(seen.last.ts, (uint64_t)(M0 + 1) * 60);
 	/* the same victim in the next interval: not again the same day */
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, tt_counters_src_deltas(s), record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
 	tt_alerts_feed_free(f);
 	tt_alerts_free(a);
 	tt_counters_free(s);
 	tt_src_table_free(t);
+}
+
+static int
+deltas_init(void)
+{
+	deltas = tt_src_deltas_create(64, false);
+	return deltas == NULL;
+}
+
+static int
+deltas_fini(void)
+{
+	tt_src_deltas_free(deltas);
+	return 0;
 }
 
 int
@@ -202,5 +218,5 @@ main(void)
 		{ NULL, NULL },
 	};
 
-	return run_suite("alerts_feed", tests, NULL, NULL);
+	return run_suite("alerts_feed", tests, deltas_init, deltas_fini);
 }

@@ -245,7 +245,8 @@ start_worker(const struct tt_config *cfg, const struct tt_sensor_table *sensors)
 		.home_country = (uint16_t)tt_classify_country_index(cfg->home_country),
 		.counters = { .port_cells = cfg->port_cells, .country_cells = cfg->country_cells,
 			.hll_cells = cfg->hll_cells, .hll_sparse = cfg->hll_sparse_sets,
-			.hll_dense = cfg->hll_dense_sets, .src_cells = cfg->source_cells },
+			.hll_dense = cfg->hll_dense_sets },
+		.source_deltas = cfg->source_cells,
 		.sources = { .entries = cfg->sources_max, .mirai_min_ports = cfg->mirai_min_ports,
 			.horizon = cfg->retention_sources },
 	};

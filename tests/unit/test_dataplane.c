@@ -378,11 +378,11 @@ collect_all(struct tt_merged *run, unsigned int timeout_ms)
 	unsigned int w;
 
 	for (w = 0; w < N_QUEUES; w++) {
-		struct tt_shard *s = tt_worker_swap(workers[w], timeout_ms);
+		const struct tt_worker_interval *iv = tt_worker_swap(workers[w], timeout_ms);
 
-		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-		CU_ASSERT_EQUAL(tt_counters_merge(run, s, 0, true), 0);
-		tt_counters_reset(s);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(iv);
+		CU_ASSERT_EQUAL(tt_counters_merge(run, iv->counts, 0, true), 0);
+		tt_worker_interval_reset(iv);
 	}
 }
 
@@ -445,7 +445,8 @@ test_workers_count_exactly_while_swapped(void)
 			.n_rxq = 1, .timestamp_offset = -1,
 			.home_country = (uint16_t)tt_classify_country_index("JP"),
 			.counters = { .port_cells = 1024, .country_cells = 1024, .hll_cells = 1024,
-				.hll_sparse = 1024, .hll_dense = 16, .src_cells = 1024 },
+				.hll_sparse = 1024, .hll_dense = 16 },
+			.source_deltas = 1024,
 			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
 		};
 
@@ -547,7 +548,7 @@ test_live_worker_asks_for_early_swap(void)
 	struct tt_port_info port;
 	struct tt_worker *w;
 	struct tt_worker_stats st;
-	struct tt_shard *retired;
+	const struct tt_worker_interval *retired;
 	struct frame f;
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
 	int port_id;
@@ -573,8 +574,8 @@ test_live_worker_asks_for_early_swap(void)
 		struct tt_worker_conf wc = {
 			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
 			.counters = { .port_cells = PORT_CELLS, .country_cells = 1024,
-				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16,
-				.src_cells = 16 },
+				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
+			.source_deltas = 16,
 			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
 		};
 
@@ -629,9 +630,9 @@ test_live_worker_asks_for_early_swap(void)
 	retired = tt_worker_swap(w, 1000);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(retired);
 	/* tcp/23 and 47 services in cells of their own, the last 3 under the overflow key */
-	CU_ASSERT_EQUAL(cells(port_table(retired)), 48 + 1);
-	CU_ASSERT_EQUAL(tt_counters_overflowed(retired), 1 + SERVICES + 10 - 48);
-	CU_ASSERT(tt_src_deltas_dropped(tt_counters_src_deltas(retired)) > 0);
+	CU_ASSERT_EQUAL(cells(port_table(retired->counts)), 48 + 1);
+	CU_ASSERT_EQUAL(tt_counters_overflowed(retired->counts), 1 + SERVICES + 10 - 48);
+	CU_ASSERT(tt_src_deltas_dropped(retired->sources) > 0);
 	/* the fresh shard is empty: the request ends with the swap */
 	for (waited = 0; waited < 2000 && tt_worker_wants_swap(w); waited++)
 		rte_delay_us_sleep(500);

@@ -141,7 +141,7 @@ fixture_make(struct fixture *f)
 {
 	struct tt_counters_conf wc = {
 		.port_cells = 64, .country_cells = 64, .hll_cells = 64, .hll_sparse = 16,
-		.hll_dense = 4, .src_cells = 64,
+		.hll_dense = 4,
 	};
 	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = 604800 };
 	static const uint8_t bot[4] = { 203, 0, 113, 7 };
@@ -167,16 +167,15 @@ fixture_make(struct fixture *f)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(src);
 	tt_counters_add(w, &mirai);
 	tt_counters_add(w, &dns);
-	tt_src_update(src, tt_counters_src_deltas(w), &sp);
+	f->sources = tt_src_deltas_create(64, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->sources);
+	tt_src_update(src, f->sources, &sp);
 	f->minutes = tt_counters_merged_create(64);
 	f->hours = tt_counters_merged_create(64);
-	f->sources = tt_src_deltas_create(64, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->minutes);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->hours);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f->sources);
 	CU_ASSERT_EQUAL(tt_counters_merge(f->minutes, w, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(f->hours, w, 60, true), 0);
-	CU_ASSERT_EQUAL(tt_src_deltas_merge(f->sources, tt_counters_src_deltas(w)), 0);
 	tt_counters_free(w);
 	tt_src_table_free(src);
 }
