@@ -647,7 +647,8 @@ kv_apply(struct kv *m, const struct record *r)
 		else if (strcmp(a[0], "EVAL") == 0 && n >= 4 && strcmp(a[2], "1") == 0)
 			push_str(&m->hosts, &m->n_hosts, join(buf, sizeof(buf), '|', a + 3, n - 3));
 		else if (strcmp(a[0], "XADD") == 0 && n >= 2)
-			push_str(&m->stream, &m->n_stream, join(buf, sizeof(buf), ' ', a + 1, n - 1));
+			push_str(&m->stream, &m->n_stream,
+				join(buf, sizeof(buf), ' ', a + 1, n - 1));
 		else if (strcmp(a[0], "PUBLISH") == 0 && n == 3)
 			push_str(&m->pub, &m->n_pub, join(buf, sizeof(buf), ' ', a + 1, 2));
 		else
@@ -870,7 +871,10 @@ struct pkt {
 static const char *const watched[] = { "tcp/22", "tcp/23", "tcp/2323", "udp/53", "icmp" };
 
 static const struct pkt fixed_pkts[] = {
-	/* A home Mirai-type bot: 23/TCP then 2323/TCP (two ports: confirmed), the next day 23/TCP at the other sensor. */
+	/*
+	 * A home Mirai-type bot: 23/TCP then 2323/TCP (two ports: confirmed),
+	 * the next day 23/TCP at the other sensor.
+	 */
 	{ T1, 0, "203.0.113.7", TCP(23), "tcp/23", "JP", TT_CLASS_MIRAI, 40001, 60, false },
 	{ T2, 0, "203.0.113.7", TCP(2323), "tcp/2323", "JP", TT_CLASS_MIRAI, 40001, 60, false },
 	{ T3, 1, "203.0.113.7", TCP(23), "tcp/23", "JP", TT_CLASS_MIRAI, 40001, 60, false },
@@ -1066,15 +1070,18 @@ expect_scopes(struct kv *e)
 					if (mirai)
 						kv_zincr(e, KEY("country:mirai"), p->cc, 1);
 					for (v = 1; v < 4; v++) {
-						snprintf(metric, sizeof(metric), "srcs%s", suffix[v]);
-						if (in[v])
-							kv_hll_add(e, KEY(metric), index, rank);
+						if (!in[v])
+							continue;
+						snprintf(metric, sizeof(metric), "srcs%s",
+							suffix[v]);
+						kv_hll_add(e, KEY(metric), index, rank);
 					}
 					for (v = 0; v < 4 && is_watched(p->svc_name); v++) {
-						snprintf(metric, sizeof(metric), "srcs:%s%s", p->svc_name,
-							suffix[v]);
-						if (in[v])
-							kv_hll_add(e, KEY(metric), index, rank);
+						if (!in[v])
+							continue;
+						snprintf(metric, sizeof(metric), "srcs:%s%s",
+							p->svc_name, suffix[v]);
+						kv_hll_add(e, KEY(metric), index, rank);
 					}
 				}
 			}
@@ -1086,8 +1093,8 @@ expect_scopes(struct kv *e)
 		char b;
 
 		if (key_row(e->k[i].name, &b) <= ROW_SRCS_SVC && b != 0)
-			kv_expire(e, e->k[i].name, b == 'm' ? ttls[0] : b == 'h' ? ttls[1] : ttls[2],
-				true);
+			kv_expire(e, e->k[i].name,
+				b == 'm' ? ttls[0] : b == 'h' ? ttls[1] : ttls[2], true);
 	}
 }
 
@@ -1231,7 +1238,8 @@ expect_sources(struct kv *e)
 				const struct pkt *p = &pkts[j];
 
 				if (strcmp(p->src, src) != 0 || p->klass == TT_CLASS_OTHER ||
-						p->sec < days[d].start || p->sec >= days[d].start + 86400)
+						p->sec < days[d].start ||
+						p->sec >= days[d].start + 86400)
 					continue;
 				g[n] = p;
 				classes[n] = p->klass;
@@ -1288,7 +1296,10 @@ expect_sources(struct kv *e)
 				kv_zincr(e, key, ip, victim_pkts);
 				kv_expire(e, key, TTL_DAY, true);
 			}
-			/* ARGV: pkts first last classes country asn ports sensors confirmed attacked ttl */
+			/*
+			 * ARGV: pkts first last classes country asn ports
+			 * sensors confirmed attacked ttl
+			 */
 			csv_of(classes, n, class_names, cls, sizeof(cls));
 			services_csv(g, n, ports, sizeof(ports));
 			csv_of(sensors, n, (const char *const *)sensor_names, sens, sizeof(sens));
@@ -1299,8 +1310,9 @@ expect_sources(struct kv *e)
 
 				if (asn != 0)
 					snprintf(asn_s, sizeof(asn_s), "%u", asn);
-				snprintf(rec, sizeof(rec), PREFIX ":{src}:host:%s|%u|%u|%u|%s|%s|%s|%s|%s|%s|%s|%u",
-					ip, n, first, last, cls, latest->cc, asn_s, ports, sens,
+				snprintf(rec, sizeof(rec), PREFIX ":{src}:host:%s"
+					"|%u|%u|%u|%s|%s|%s|%s|%s|%s|%s|%u", ip, n, first,
+					last, cls, latest->cc, asn_s, ports, sens,
 					confirmed_at(src, last) ? "1" : "0", att, HORIZON);
 			}
 			push_str(&e->hosts, &e->n_hosts, rec);
@@ -1340,9 +1352,10 @@ expect_bookkeeping(struct kv *e)
 		kv_hset(e, keys[i], APPLIANCE, seq);
 		kv_expire(e, keys[i], TTL_DAY, false);
 	}
-	push_str(&e->stream, &e->n_stream, PREFIX ":alerts MAXLEN ~ 100000 * ts 1709251200 "
-		"kind surge scope tokyo-a subject tcp/23 res m metric pkts observed 40 baseline 2.5 "
-		"score 12.1 breadth local message tcp/23 surges at tokyo-a: 40 packets against 2.5");
+	push_str(&e->stream, &e->n_stream, PREFIX ":alerts MAXLEN ~ 100000 * "
+		"ts 1709251200 kind surge scope tokyo-a subject tcp/23 res m metric pkts "
+		"observed 40 baseline 2.5 score 12.1 breadth local "
+		"message tcp/23 surges at tokyo-a: 40 packets against 2.5");
 	push_str(&e->pub, &e->n_pub, PREFIX ":alerts " ALERT_JSON);
 }
 
@@ -1572,8 +1585,8 @@ compare_row(enum row row)
 	}
 	for (i = 0; i < fx.got.n; i++)
 		if (key_row(fx.got.k[i].name, &b) == row)
-			CHECK(kv_find(&fx.want, fx.got.k[i].name) != NULL, "%s: written, not expected",
-				fx.got.k[i].name);
+			CHECK(kv_find(&fx.want, fx.got.k[i].name) != NULL,
+				"%s: written, not expected", fx.got.k[i].name);
 	CHECK(n > 0, "row %d: the fixture expects no key of it", (int)row);
 	return n;
 }
@@ -1608,7 +1621,8 @@ test_row_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(day1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(day2);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		CHECK(kv_field_find(day1, fields[i]) != NULL || kv_field_find(day2, fields[i]) != NULL,
+		CHECK(kv_field_find(day1, fields[i]) != NULL ||
+			kv_field_find(day2, fields[i]) != NULL,
 			"the fixture has no packet for totals field %s", fields[i]);
 	/* a few figures outright: 31 SYN-ACKs, two Mirai-type SYNs, a home Telnet scan */
 	CU_ASSERT_EQUAL(got_value(PREFIX ":{tokyo-a}:h:2024022923:totals", "pkts"), 34);
@@ -2284,7 +2298,11 @@ check_health(redisContext *c, uint64_t t0)
 		CHECK(found, "%s: no field %s", key, health_fields[i]);
 	}
 	freeReplyObject(r);
-#define FIELD_IS(f, want) do { 		v = hget(c, key, f); 		CHECK(strcmp(v, want) == 0, "%s %s: \"%s\", expected \"%s\"", key, f, v, want); 		free(v); 	} while (0)
+#define FIELD_IS(f, want) do { \
+		v = hget(c, key, f); \
+		CHECK(strcmp(v, want) == 0, "%s %s: \"%s\", expected \"%s\"", key, f, v, want); \
+		free(v); \
+	} while (0)
 	FIELD_IS("version", TT_VERSION);
 	FIELD_IS("rx_pkts", "1000");
 	FIELD_IS("rx_missed", "7");
@@ -2407,8 +2425,10 @@ static void
 test_publisher_rows(void)
 {
 	struct tt_sensor_conf sensors[N_SENSORS] = {
-		{ .name = "tokyo-a", .port = 0, .label = "東京 A", .location = TT_LOCATION_DOMESTIC },
-		{ .name = "osaka", .port = 1, .label = "Osaka", .location = TT_LOCATION_OVERSEAS },
+		{ .name = "tokyo-a", .port = 0, .label = "東京 A",
+			.location = TT_LOCATION_DOMESTIC },
+		{ .name = "osaka", .port = 1, .label = "Osaka",
+			.location = TT_LOCATION_OVERSEAS },
 	};
 	struct tt_config cfg = {
 		.id = APPLIANCE, .redis_enabled = true, .redis_host = "127.0.0.1",

@@ -321,8 +321,8 @@ check_members(const struct tt_member *m, uint32_t n, uint16_t sensor, uint32_t m
 	for (i = 0; i < n; i++) {
 		tt_report_item_name(country, m[i].item, name, sizeof(name));
 		CHECK(m[i].count == expect_count(sensor, minute, metric, name),
-			"%s %s %s: %" PRIu64 ", expected %" PRIu64, scope_name(sensor), metric, name,
-			m[i].count, expect_count(sensor, minute, metric, name));
+			"%s %s %s: %" PRIu64 ", expected %" PRIu64, scope_name(sensor), metric,
+			name, m[i].count, expect_count(sensor, minute, metric, name));
 		CHECK(m[i].count > 0, "%s %s %s: a zero count kept", scope_name(sensor), metric,
 			name);
 		if (i > 0)
@@ -342,7 +342,8 @@ check_members(const struct tt_member *m, uint32_t n, uint16_t sensor, uint32_t m
 			first &= strcmp(country ? rpkts[j].cc : rpkts[j].svc_name,
 				country ? p->cc : p->svc_name) != 0;
 		if (first)
-			want_sum += expect_count(sensor, minute, metric, country ? p->cc : p->svc_name);
+			want_sum += expect_count(sensor, minute, metric,
+				country ? p->cc : p->svc_name);
 	}
 	CHECK(sum == want_sum, "%s %s: members add up to %" PRIu64 ", expected %" PRIu64,
 		scope_name(sensor), metric, sum, want_sum);
@@ -529,8 +530,9 @@ test_scope_sources(void)
 		CU_ASSERT_EQUAL_FATAL(tt_scope_build(&v, run, sensor, TT_SCOPE_ANY_MINUTE), 0);
 		for (var = 0; var < TT_HLL_VARIANTS; var++) {
 			CHECK(v.srcs[var] == expect_sources(sensor, var, 0),
-				"%s srcs variant %u: %" PRIu64 ", expected %" PRIu64, scope_name(sensor),
-				var, v.srcs[var], expect_sources(sensor, var, 0));
+				"%s srcs variant %u: %" PRIu64 ", expected %" PRIu64,
+				scope_name(sensor), var, v.srcs[var],
+				expect_sources(sensor, var, 0));
 			for (i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
 				uint64_t want = expect_sources(sensor, TT_HLL_ALL, watched[i]) ?
 					expect_sources(sensor, var, watched[i]) : UINT64_MAX;
@@ -956,9 +958,10 @@ check_object_members(const struct jv *scope, const char *metric, uint16_t sensor
 	for (i = 0; i < o->n; i++) {
 		int64_t n = jint(o, o->k[i]);
 
-		CHECK(n > 0 && (uint64_t)n == expect_count(sensor, TT_SCOPE_ANY_MINUTE, metric,
-			o->k[i]), "%s %s %s: %" PRId64 ", expected %" PRIu64, scope_name(sensor),
-			metric, o->k[i], n, expect_count(sensor, TT_SCOPE_ANY_MINUTE, metric, o->k[i]));
+		uint64_t want = expect_count(sensor, TT_SCOPE_ANY_MINUTE, metric, o->k[i]);
+
+		CHECK(n > 0 && (uint64_t)n == want, "%s %s %s: %" PRId64 ", expected %" PRIu64,
+			scope_name(sensor), metric, o->k[i], n, want);
 		/* written in rank order */
 		CHECK((uint64_t)n <= prev, "%s %s: %s out of rank order", scope_name(sensor),
 			metric, o->k[i]);
@@ -994,11 +997,13 @@ check_json_scope(const struct jv *scope, uint16_t sensor)
 	expect_totals(sensor, TT_SCOPE_ANY_MINUTE, want);
 	CU_ASSERT_EQUAL(totals->n, TT_T_COUNT);
 	for (t = 0; t < TT_T_COUNT && t < totals->n; t++) {
-		CHECK(strcmp(totals->k[t], tt_counters_total_name(t)) == 0, "%s totals: field %u %s",
+		const char *name = tt_counters_total_name(t);
+
+		CHECK(strcmp(totals->k[t], name) == 0, "%s totals: field %u %s",
 			scope_name(sensor), t, totals->k[t]);
-		CHECK(jint(totals, tt_counters_total_name(t)) == (int64_t)want[t],
-			"%s totals %s: %" PRId64 ", expected %" PRIu64, scope_name(sensor),
-			tt_counters_total_name(t), jint(totals, tt_counters_total_name(t)), want[t]);
+		CHECK(jint(totals, name) == (int64_t)want[t],
+			"%s totals %s: %" PRId64 ", expected %" PRIu64, scope_name(sensor), name,
+			jint(totals, name), want[t]);
 	}
 	/* every ZSET metric of the day buckets, even when empty */
 	for (i = 0; i < N_PORT_METRICS; i++)
@@ -1009,8 +1014,8 @@ check_json_scope(const struct jv *scope, uint16_t sensor)
 	for (i = 0; i < TT_HLL_VARIANTS; i++) {
 		snprintf(key, sizeof(key), "srcs%s", suffix[i]);
 		CHECK(jint(scope, key) == (int64_t)expect_sources(sensor, i, 0),
-			"%s %s: %" PRId64 ", expected %" PRIu64, scope_name(sensor), key, jint(scope, key),
-			expect_sources(sensor, i, 0));
+			"%s %s: %" PRId64 ", expected %" PRIu64, scope_name(sensor), key,
+			jint(scope, key), expect_sources(sensor, i, 0));
 	}
 	for (t = 0; t < sizeof(watched) / sizeof(watched[0]); t++) {
 		char svc[TT_SVC_STR_MAX];
@@ -1155,8 +1160,9 @@ static void
 test_json_reader(void)
 {
 	static const char *const bad[] = {
-		"{", "{\"a\": 1,}", "{\"a\" 1}", "{\"a\": 01}", "{\"a\": 1} x", "{\"a\": 1, \"a\": 2}",
-		"{\"a\": \"\x01\"}", "{\"a\": tru}", "[1 2]", "{\"a\": 1.}",
+		"{", "{\"a\": 1,}", "{\"a\" 1}", "{\"a\": 01}", "{\"a\": 1} x",
+		"{\"a\": 1, \"a\": 2}", "{\"a\": \"\x01\"}", "{\"a\": tru}", "[1 2]",
+		"{\"a\": 1.}",
 	};
 	struct jv j;
 	unsigned int i;
@@ -1165,7 +1171,8 @@ test_json_reader(void)
 		CHECK(json_parse(bad[i], &j, true) != 0, "accepted %s", bad[i]);
 		jv_free(&j);
 	}
-	CU_ASSERT_EQUAL_FATAL(json_parse(" {\"a\": [1, 2.5e3, null, true], \"b\": {}} ", &j, false), 0);
+	CU_ASSERT_EQUAL_FATAL(json_parse(" {\"a\": [1, 2.5e3, null, true], \"b\": {}} ", &j,
+		false), 0);
 	CU_ASSERT_EQUAL(jget(&j, "a")->n, 4);
 	CU_ASSERT_EQUAL(jget(&j, "a")->v[1].num, 2500);
 	CU_ASSERT_EQUAL(jget(&j, "b")->n, 0);
@@ -1207,7 +1214,8 @@ test_table(void)
 		"  sources      ~7 (home ~2), Mirai-type ~1 (home ~1)\n"
 		"  services     tcp/22 7 (38.9%), tcp/23 5 (27.8%), udp/53 3 (16.7%)\n"
 		"  mirai-type   tcp/23 3 (75.0%), tcp/2323 1 (25.0%)\n"
-		"  classes      mirai 4 (22.2%), nmap 4 (22.2%), zmap 3 (16.7%), backscatter 1 (5.6%)\n"
+		"  classes      mirai 4 (22.2%), nmap 4 (22.2%), zmap 3 (16.7%), "
+		"backscatter 1 (5.6%)\n"
 		"  countries    JP 6 (33.3%), DE 4 (22.2%), US 4 (22.2%)\n"
 		"\n"
 		"[sensor tokyo-a] port 0: 13 packets, 890 bytes, 6 from home, 0 malformed\n"
@@ -1284,7 +1292,8 @@ main(void)
 	static const struct test_case tests[] = {
 		{ "scope view: every scope against the packets", test_scope_every_scope },
 		{ "scope view: ranking, ties broken by item", test_scope_ranking },
-		{ "scope view: zero counts left out, an idle sensor empty", test_scope_zero_counts },
+		{ "scope view: zero counts left out, an idle sensor empty",
+			test_scope_zero_counts },
 		{ "scope view: one minute's cells", test_scope_minute },
 		{ "scope view: unique-source estimates", test_scope_sources },
 		{ "scope index: the same views, no scope past the sensors", test_scope_index },
