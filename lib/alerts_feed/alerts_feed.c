@@ -96,22 +96,22 @@ tt_alerts_feed_free(struct tt_alerts_feed *f)
 
 int
 tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		const struct tt_src_deltas *d, tt_alerts_emit_cb emit, void *ctx)
+		const struct tt_sources_deltas *d, tt_alerts_emit_cb emit, void *ctx)
 {
-	uint32_t i, n = tt_src_deltas_count(d);
+	uint32_t i, n = tt_sources_deltas_count(d);
 	int rc;
 
 	rc = tt_counters_merge(f->open[TT_ALERTS_RES_MINUTE], s, 1, true);
 	if (rc == 0)
 		rc = tt_counters_merge(f->open[TT_ALERTS_RES_HOUR], s, 60, true);
 	for (i = 0; rc == 0 && i < n; i++) {
-		const struct tt_src_delta *v = tt_src_deltas_get(d, i);
+		const struct tt_sources_delta *v = tt_sources_deltas_get(d, i);
 
 		/* the interval in which it passed the rule: its minute is the alert's */
-		if (!(v->flags & TT_SRC_VICTIM) || v->victim_since == 0)
+		if (!(v->flags & TT_SOURCES_VICTIM) || v->victim_since == 0)
 			continue;
 		rc = tt_alerts_victim(f->det, (uint64_t)v->victim_since / 60 * 60, v->addr,
-			v->family, v->victim_pkts, v->flags & TT_SRC_HOME, emit, ctx);
+			v->family, v->victim_pkts, v->flags & TT_SOURCES_HOME, emit, ctx);
 		rc = rc > 0 ? 0 : rc;
 	}
 	return rc;

@@ -27,7 +27,7 @@
 #include "tt_alerts.h"
 
 struct tt_shard;
-struct tt_src_deltas;
+struct tt_sources_deltas;
 struct tt_alerts_feed;
 
 /**
@@ -44,7 +44,7 @@ void tt_alerts_feed_free(struct tt_alerts_feed *f);     /* NULL is a no-op */
  * @return 0, -ENOMEM, or the first error @p emit returned.
  */
 int tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		const struct tt_src_deltas *sources, tt_alerts_emit_cb emit, void *ctx);
+		const struct tt_sources_deltas *sources, tt_alerts_emit_cb emit, void *ctx);
 
 /**
  * Judge every minute before @p complete_minute (UTC minutes since the

@@ -15,9 +15,6 @@
 #include "tt_parse.h"
 #include "tt_schema.h"
 
-/* Transitional: callers not yet moved to tt_schema_class_name(). */
-#define tt_classify_class_name tt_schema_class_name
-
 /*
  * A service key is (kind << 16 | value): value is the destination port for
  * TCP/UDP and the protocol number for "ip/<proto>". Keys sort by kind, then

@@ -235,7 +235,7 @@ tt_control_collect(struct tt_control *c, bool final)
 				"they stay with it until the next interval", w);
 			continue;
 		}
-		c->deltas_dropped += tt_src_deltas_dropped(iv->sources);
+		c->deltas_dropped += tt_sources_deltas_dropped(iv->sources);
 		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;
 		if (cf->pub != NULL && tt_publisher_submit(cf->pub, iv->counts, iv->sources) != 0)
@@ -380,7 +380,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 	/* The writer's own read: the workers have returned, telemetry is closed. */
 	in->run = tt_live_run(cf->live);
 	for (w = 0; w < cf->n_workers; w++) {
-		struct tt_src_table_stats ss;
+		struct tt_sources_table_stats ss;
 
 		tt_worker_source_stats(cf->workers[w], &ss);
 		in->sources_tracked += ss.sources;

@@ -42,20 +42,6 @@
  * (enum tt_total) are the schema's: tt_schema.h.
  */
 
-/* Transitional spellings, until every reader uses the schema's names. */
-#define TT_PV_PKTS TT_PORT_COL_PKTS
-#define TT_PV_BYTES TT_PORT_COL_BYTES
-#define TT_PV_HOME TT_PORT_COL_HOME
-#define TT_PV_V6 TT_PORT_COL_V6
-#define TT_PV_MALFORMED TT_PORT_COL_MALFORMED
-#define TT_PV_HOME_MIRAI TT_PORT_COL_HOME_MIRAI
-#define TT_PV_COUNT TT_PORT_COLS
-#define TT_PV_CLASS(c) (TT_PORT_COL_BACKSCATTER + (c) - TT_CLASS_BACKSCATTER)
-#define TT_CV_PKTS TT_COUNTRY_COL_PKTS
-#define TT_CV_MIRAI TT_COUNTRY_COL_MIRAI
-#define TT_CV_COUNT TT_COUNTRY_COLS
-#define tt_counters_total_name tt_schema_total_name
-
 /** Add a port cell (service @p svc, values @p v) into a totals array. */
 void tt_counters_totals_add(uint64_t *totals, uint32_t svc, const uint64_t *v);
 

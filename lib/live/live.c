@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "tt_counters.h"
-#include "tt_report.h"
+#include "tt_scope.h"
 
 enum {
 	HOUR_MINUTES = 60,

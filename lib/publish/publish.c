@@ -49,7 +49,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 
-#include "publish_internal.h"
+#include "tt_plan.h"
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_sources.h"
@@ -122,7 +122,7 @@ alert_list_free(struct alert_list *l)
 struct backlog {
 	struct tt_merged *min;
 	struct tt_merged *hour;
-	struct tt_src_deltas *src;
+	struct tt_sources_deltas *src;
 };
 
 struct tt_publisher {
@@ -211,10 +211,10 @@ backlog_counts_create(void)
 	return tt_counters_merged_create(BACKLOG_PORT_CELLS);
 }
 
-static struct tt_src_deltas *
+static struct tt_sources_deltas *
 backlog_sources_create(void)
 {
-	return tt_src_deltas_create(BACKLOG_SOURCE_CELLS, true);
+	return tt_sources_deltas_create(BACKLOG_SOURCE_CELLS, true);
 }
 
 static int
@@ -231,7 +231,7 @@ backlog_fini(struct backlog *b)
 {
 	tt_counters_merged_free(b->min);
 	tt_counters_merged_free(b->hour);
-	tt_src_deltas_free(b->src);
+	tt_sources_deltas_free(b->src);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -973,7 +973,7 @@ counts_packets(const struct tt_merged *m)
 static uint32_t
 sources_held(const struct backlog *b)
 {
-	return tt_src_deltas_count(b->src);
+	return tt_sources_deltas_count(b->src);
 }
 
 static bool
@@ -992,7 +992,7 @@ hours_empty(const struct backlog *b)
 static uint64_t
 hours_bytes(const struct backlog *b)
 {
-	return tt_counters_merged_memory(b->hour) + tt_src_deltas_memory(b->src);
+	return tt_counters_merged_memory(b->hour) + tt_sources_deltas_memory(b->src);
 }
 
 /*
@@ -1015,16 +1015,16 @@ empty_counts(struct tt_merged **m, uint64_t keep_bytes)
 }
 
 static void
-empty_sources(struct tt_src_deltas **d, uint64_t keep_bytes)
+empty_sources(struct tt_sources_deltas **d, uint64_t keep_bytes)
 {
-	struct tt_src_deltas *fresh;
+	struct tt_sources_deltas *fresh;
 
-	if (tt_src_deltas_memory(*d) > keep_bytes && (fresh = backlog_sources_create()) != NULL) {
-		tt_src_deltas_free(*d);
+	if (tt_sources_deltas_memory(*d) > keep_bytes && (fresh = backlog_sources_create()) != NULL) {
+		tt_sources_deltas_free(*d);
 		*d = fresh;
 		return;
 	}
-	tt_src_deltas_reset(*d);
+	tt_sources_deltas_reset(*d);
 }
 
 static void
@@ -1432,7 +1432,7 @@ shed_locked(struct tt_publisher *p, uint64_t cap)
 
 int
 tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
-		const struct tt_src_deltas *sources)
+		const struct tt_sources_deltas *sources)
 {
 	uint64_t cap = (uint64_t)p->cfg->backlog_max_mb << 20;
 	int rc;
@@ -1442,7 +1442,7 @@ tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
 	if (rc == 0)
 		rc = tt_counters_merge(p->pending.hour, s, 60, true);
 	if (rc == 0 && sources != NULL)
-		rc = tt_src_deltas_merge(p->pending.src, sources);
+		rc = tt_sources_deltas_merge(p->pending.src, sources);
 	if (held_locked(p) > cap)
 		shed_locked(p, cap);
 	pthread_mutex_unlock(&p->lock);

@@ -22,7 +22,7 @@
 
 struct tt_config;
 struct tt_shard;
-struct tt_src_deltas;
+struct tt_sources_deltas;
 struct tt_publisher;
 
 struct tt_publisher_conf {
@@ -88,7 +88,7 @@ int tt_publisher_start(struct tt_publisher *p);
  * (NULL: none) into the backlog. Control thread. @return 0 or -ENOMEM.
  */
 int tt_publisher_submit(struct tt_publisher *p, const struct tt_shard *s,
-		const struct tt_src_deltas *sources);
+		const struct tt_sources_deltas *sources);
 
 /**
  * Queue an entry of the <prefix>:alerts stream (DESIGN.md section 7): @p n_fields

@@ -15,65 +15,9 @@
 #include <stdio.h>
 
 #include "tt_counters.h"
-#include "tt_hll.h"
+#include "tt_scope.h"
 
 struct tt_merged;
-struct tt_scope_index;
-
-/* One member of a ZSET-like metric: a service key or a country index. */
-struct tt_member {
-	uint32_t item;
-	uint64_t count;
-};
-
-/** Order members by count, descending, then by item (a stable ranking). */
-int tt_member_cmp(const void *a, const void *b);
-
-/*
- * Every metric of one scope of a merged shard, as the Redis schema names
- * them: the totals hash, one ranked member array per port and country
- * metric, and the unique-source estimates. The summary, the table and the
- * telemetry commands all read scopes through this one view.
- */
-struct tt_scope {
-	uint16_t sensor;               /* or TT_SCOPE_ALL */
-	uint64_t totals[TT_T_COUNT];
-	struct tt_member *port[TT_PORT_COLS];       /* ranked, zero counts left out */
-	uint32_t n_port[TT_PORT_COLS];
-	struct tt_member *country[TT_COUNTRY_COLS];
-	uint32_t n_country[TT_COUNTRY_COLS];
-	uint64_t srcs[TT_HLL_VARIANTS];            /* sensor-wide estimates */
-	struct tt_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, by service */
-	uint32_t n_srcs_svc;
-};
-
-/* tt_scope_build(): every minute key of the shard */
-#define TT_SCOPE_ANY_MINUTE UINT32_MAX
-
-/**
- * Build the view of @p sensor (or TT_SCOPE_ALL) in a growable shard, from the
- * cells keyed @p minute only (a bucket's first minute), or from all of them.
- * Cost: a pass over the shard's cells, and a sort per metric.
- * @return 0, or -ENOMEM (nothing to free then).
- */
-int tt_scope_build(struct tt_scope *v, const struct tt_merged *s, uint16_t sensor,
-		uint32_t minute);
-
-/**
- * The cells of a growable shard grouped by scope (sensors 0..n_sensors-1 and
- * TT_SCOPE_ALL), for building every scope of it: one pass over the cells in
- * all, where tt_scope_build() makes one per call.
- * @return the index, or NULL (ENOMEM). It is valid while the shard is unchanged.
- */
-struct tt_scope_index *tt_scope_index_create(const struct tt_merged *s, uint32_t n_sensors);
-void tt_scope_index_free(struct tt_scope_index *x);
-
-/** tt_scope_build() through an index of @p s. @return 0, -ENOMEM, or -EINVAL (no such scope). */
-int tt_scope_build_indexed(struct tt_scope *v, const struct tt_merged *s,
-		const struct tt_scope_index *x, uint16_t sensor, uint32_t minute);
-
-/** Free what tt_scope_build() allocated. */
-void tt_scope_free(struct tt_scope *v);
 
 /** A member's name: "tcp/23" or "overflow" for services, "JP" for countries. */
 void tt_report_item_name(bool country, uint32_t item, char *buf, size_t len);

@@ -2,7 +2,7 @@
 /*
  * Source memory and per-interval source deltas: creation, merge, figures.
  * Control plane; the per-packet update is sources_dp.c. The persistent table is set-associative: a bucket of
- * TT_SRC_WAYS entries with 32-bit tags beside them, so a lookup reads one
+ * TT_SOURCES_WAYS entries with 32-bit tags beside them, so a lookup reads one
  * cache line before touching an entry: the bucket's tags and last-seen
  * times together, so a miss picks the oldest source to evict without
  * reading the entries (a flood of new sources misses on every packet).
@@ -20,13 +20,13 @@
 
 /* --- persistent table --- */
 
-struct tt_src_table *
-tt_src_table_create(const struct tt_src_conf *conf)
+struct tt_sources_table *
+tt_sources_table_create(const struct tt_sources_conf *conf)
 {
-	struct tt_src_table *t;
+	struct tt_sources_table *t;
 	uint32_t buckets;
 
-	if (conf->entries < TT_SRC_WAYS || (conf->entries & (conf->entries - 1)) != 0 ||
+	if (conf->entries < TT_SOURCES_WAYS || (conf->entries & (conf->entries - 1)) != 0 ||
 			conf->mirai_min_ports == 0) {
 		errno = EINVAL;
 		return NULL;
@@ -34,13 +34,13 @@ tt_src_table_create(const struct tt_src_conf *conf)
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	buckets = conf->entries / TT_SRC_WAYS;
+	buckets = conf->entries / TT_SOURCES_WAYS;
 	t->conf = *conf;
 	t->bucket_mask = buckets - 1;
 	t->buckets = aligned_alloc(64, buckets * sizeof(*t->buckets));
 	t->entries = calloc(conf->entries, sizeof(*t->entries));
 	if (t->buckets == NULL || t->entries == NULL) {
-		tt_src_table_free(t);
+		tt_sources_table_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -49,7 +49,7 @@ tt_src_table_create(const struct tt_src_conf *conf)
 }
 
 void
-tt_src_table_free(struct tt_src_table *t)
+tt_sources_table_free(struct tt_sources_table *t)
 {
 	if (t == NULL)
 		return;
@@ -61,7 +61,7 @@ tt_src_table_free(struct tt_src_table *t)
 /* --- deltas --- */
 
 static int
-deltas_init(struct tt_src_deltas *d, uint32_t capacity)
+deltas_init(struct tt_sources_deltas *d, uint32_t capacity)
 {
 	d->mask = capacity - 1;
 	d->limit = capacity / 4 * 3;
@@ -78,10 +78,10 @@ deltas_init(struct tt_src_deltas *d, uint32_t capacity)
 	return 0;
 }
 
-struct tt_src_deltas *
-tt_src_deltas_create(uint32_t capacity, bool growable)
+struct tt_sources_deltas *
+tt_sources_deltas_create(uint32_t capacity, bool growable)
 {
-	struct tt_src_deltas *d;
+	struct tt_sources_deltas *d;
 
 	if (capacity < 16 || (capacity & (capacity - 1)) != 0) {
 		errno = EINVAL;
@@ -100,7 +100,7 @@ tt_src_deltas_create(uint32_t capacity, bool growable)
 }
 
 void
-tt_src_deltas_free(struct tt_src_deltas *d)
+tt_sources_deltas_free(struct tt_sources_deltas *d)
 {
 	if (d == NULL)
 		return;
@@ -111,7 +111,7 @@ tt_src_deltas_free(struct tt_src_deltas *d)
 }
 
 void
-tt_src_deltas_reset(struct tt_src_deltas *d)
+tt_sources_deltas_reset(struct tt_sources_deltas *d)
 {
 	uint32_t i;
 
@@ -122,16 +122,16 @@ tt_src_deltas_reset(struct tt_src_deltas *d)
 }
 
 static int
-grow(struct tt_src_deltas *d)
+grow(struct tt_sources_deltas *d)
 {
-	struct tt_src_deltas n = { .growable = true };
+	struct tt_sources_deltas n = { .growable = true };
 	uint32_t i;
 	bool fresh;
 
 	if (deltas_init(&n, (d->mask + 1) * 2) != 0)
 		return -ENOMEM;
 	for (i = 0; i < d->used; i++) {
-		const struct tt_src_delta *c = &d->cells[d->order[i]];
+		const struct tt_sources_delta *c = &d->cells[d->order[i]];
 
 		*delta_slot(&n, c->addr, c->family, c->day, &fresh) = *c;
 	}
@@ -144,13 +144,13 @@ grow(struct tt_src_deltas *d)
 }
 
 int
-tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src)
+tt_sources_deltas_merge(struct tt_sources_deltas *dst, const struct tt_sources_deltas *src)
 {
 	uint32_t i, k;
 
 	for (i = 0; i < src->used; i++) {
-		const struct tt_src_delta *s = &src->cells[src->order[i]];
-		struct tt_src_delta *c;
+		const struct tt_sources_delta *s = &src->cells[src->order[i]];
+		struct tt_sources_delta *c;
 		bool fresh;
 
 		for (;;) {
@@ -181,43 +181,43 @@ tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src)
 				c->class_last[k] = s->class_last[k];
 		c->flags |= s->flags;
 		for (k = 0; k < s->n_ports; k++)
-			add_capped(c->ports, &c->n_ports, TT_SRC_PORTS, s->ports[k]);
+			add_capped(c->ports, &c->n_ports, TT_SOURCES_PORTS, s->ports[k]);
 		for (k = 0; k < s->n_sensors; k++)
-			add_capped(c->sensors, &c->n_sensors, TT_SRC_SENSORS, s->sensors[k]);
+			add_capped(c->sensors, &c->n_sensors, TT_SOURCES_SENSORS, s->sensors[k]);
 		for (k = 0; k < s->n_attacked; k++)
-			add_capped(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, s->attacked[k]);
+			add_capped(c->attacked, &c->n_attacked, TT_SOURCES_ATTACKED, s->attacked[k]);
 	}
 	dst->dropped += src->dropped;
 	return 0;
 }
 
 uint32_t
-tt_src_deltas_count(const struct tt_src_deltas *d)
+tt_sources_deltas_count(const struct tt_sources_deltas *d)
 {
 	return d->used;
 }
 
-const struct tt_src_delta *
-tt_src_deltas_get(const struct tt_src_deltas *d, uint32_t i)
+const struct tt_sources_delta *
+tt_sources_deltas_get(const struct tt_sources_deltas *d, uint32_t i)
 {
 	return &d->cells[d->order[i]];
 }
 
 uint64_t
-tt_src_deltas_dropped(const struct tt_src_deltas *d)
+tt_sources_deltas_dropped(const struct tt_sources_deltas *d)
 {
 	return d->dropped;
 }
 
 uint64_t
-tt_src_deltas_memory(const struct tt_src_deltas *d)
+tt_sources_deltas_memory(const struct tt_sources_deltas *d)
 {
 	return sizeof(*d) + ((uint64_t)d->mask + 1) *
 		(sizeof(*d->order) + 1 + sizeof(*d->cells));
 }
 
 void
-tt_src_table_stats(const struct tt_src_table *t, struct tt_src_table_stats *out)
+tt_sources_table_stats(const struct tt_sources_table *t, struct tt_sources_table_stats *out)
 {
 	out->sources = __atomic_load_n(&t->sources, __ATOMIC_RELAXED);
 	out->inserted = __atomic_load_n(&t->inserted, __ATOMIC_RELAXED);

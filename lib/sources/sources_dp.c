@@ -19,11 +19,11 @@ stat_inc(uint64_t *c)
 
 /*
  * A source's bucket and its tag there (never 0, which marks an empty way):
- * one rule for the update and for tt_src_prefetch_entry(), which must find
+ * one rule for the update and for tt_sources_prefetch_entry(), which must find
  * the same way.
  */
 static inline uint32_t
-bucket_index(const struct tt_src_table *t, uint64_t h)
+bucket_index(const struct tt_sources_table *t, uint64_t h)
 {
 	return (uint32_t)h & t->bucket_mask;
 }
@@ -40,7 +40,7 @@ bucket_victim(const struct bucket *b)
 {
 	uint32_t w, victim = 0;
 
-	for (w = 0; w < TT_SRC_WAYS; w++) {
+	for (w = 0; w < TT_SOURCES_WAYS; w++) {
 		if (b->tag[w] == 0)
 			return w;
 		if (b->seen[w] < b->seen[victim])
@@ -51,16 +51,16 @@ bucket_victim(const struct bucket *b)
 
 /* The source's entry; a new one (evicting the bucket's oldest) if absent. */
 static struct entry *
-find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t family,
+find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t family,
 		uint32_t sec, bool *fresh)
 {
 	uint32_t index = bucket_index(t, h);
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = bucket_tag(h);
-	struct entry *ways = &t->entries[index * TT_SRC_WAYS], *e;
+	struct entry *ways = &t->entries[index * TT_SOURCES_WAYS], *e;
 	uint32_t w, victim;
 
-	for (w = 0; w < TT_SRC_WAYS; w++) {
+	for (w = 0; w < TT_SOURCES_WAYS; w++) {
 		if (b->tag[w] == tag && ways[w].family == family &&
 				src_key_equal(ways[w].addr, k)) {
 			if (sec > b->seen[w])
@@ -94,7 +94,7 @@ find_or_insert(struct tt_src_table *t, uint64_t h, struct src_key k, uint8_t fam
 
 /* A Mirai-type packet to `port`: is the source now probing enough services? */
 static void
-note_mirai_port(struct tt_src_table *t, struct entry *e, uint16_t port, uint32_t sec)
+note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint32_t sec)
 {
 	uint32_t i, oldest = 0, recent = 0;
 	uint32_t since = sec > t->conf.horizon ? sec - t->conf.horizon : 0;
@@ -103,10 +103,10 @@ note_mirai_port(struct tt_src_table *t, struct entry *e, uint16_t port, uint32_t
 		if (e->mirai_port[i] == port)
 			break;
 	if (i == e->n_mirai) {
-		if (e->n_mirai < TT_SRC_MIRAI_PORTS) {
+		if (e->n_mirai < TT_SOURCES_MIRAI_PORTS) {
 			e->n_mirai++;
 		} else {
-			for (i = 1; i < TT_SRC_MIRAI_PORTS; i++)
+			for (i = 1; i < TT_SOURCES_MIRAI_PORTS; i++)
 				if (e->mirai_seen[i] < e->mirai_seen[oldest])
 					oldest = i;
 			i = oldest;
@@ -116,12 +116,12 @@ note_mirai_port(struct tt_src_table *t, struct entry *e, uint16_t port, uint32_t
 	} else if (sec > e->mirai_seen[i]) {
 		e->mirai_seen[i] = sec;
 	}
-	if (e->flags & TT_SRC_CONFIRMED)
+	if (e->flags & TT_SOURCES_CONFIRMED)
 		return;
 	for (i = 0; i < e->n_mirai; i++)
 		recent += e->mirai_seen[i] >= since;
 	if (recent >= t->conf.mirai_min_ports) {
-		e->flags |= TT_SRC_CONFIRMED;
+		e->flags |= TT_SOURCES_CONFIRMED;
 		stat_inc(&t->confirmed);
 	}
 }
@@ -137,19 +137,19 @@ note_backscatter(struct entry *e, uint32_t sec)
 	if (sec > e->bs_last)
 		e->bs_last = sec;
 	e->bs_pkts++;
-	if (e->flags & TT_SRC_VICTIM)
+	if (e->flags & TT_SOURCES_VICTIM)
 		return 1;
 	span = e->bs_last - e->bs_first;
 	if (e->bs_pkts >= TT_VICTIM_MIN_PKTS && span >= TT_VICTIM_MIN_SECONDS &&
 			(uint64_t)e->bs_pkts * 60 >= (uint64_t)TT_VICTIM_MIN_PER_MINUTE * span) {
-		e->flags |= TT_SRC_VICTIM;
+		e->flags |= TT_SOURCES_VICTIM;
 		return e->bs_pkts;     /* all of it counts once it is a victim */
 	}
 	return 0;
 }
 
 uint64_t
-tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
+tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_deltas *d,
 		const uint8_t *addr, uint8_t family, uint32_t sec)
 {
 	uint64_t h = src_key_hash(src_key_of(addr, family), family);
@@ -163,10 +163,10 @@ tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
 }
 
 void
-tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_src_pkt *p)
+tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const struct tt_sources_pkt *p)
 {
 	struct src_key k;
-	struct tt_src_delta *c;
+	struct tt_sources_delta *c;
 	struct entry *e;
 	uint32_t victim = 0;
 	uint64_t h;
@@ -206,16 +206,16 @@ tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_s
 	c->class_mask |= 1u << p->klass;
 	if (p->sec > c->class_last[p->klass])
 		c->class_last[p->klass] = p->sec;
-	c->flags = (uint8_t)(e->flags | (p->home ? TT_SRC_HOME : 0));
+	c->flags = (uint8_t)(e->flags | (p->home ? TT_SOURCES_HOME : 0));
 	c->country = p->country;
-	add_capped(c->ports, &c->n_ports, TT_SRC_PORTS, p->svc);
-	add_capped(c->sensors, &c->n_sensors, TT_SRC_SENSORS, p->sensor);
+	add_capped(c->ports, &c->n_ports, TT_SOURCES_PORTS, p->svc);
+	add_capped(c->sensors, &c->n_sensors, TT_SOURCES_SENSORS, p->sensor);
 	if (p->klass == TT_CLASS_BACKSCATTER)
-		add_capped(c->attacked, &c->n_attacked, TT_SRC_ATTACKED, p->sport);
+		add_capped(c->attacked, &c->n_attacked, TT_SOURCES_ATTACKED, p->sport);
 }
 
 void
-tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash)
+tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 {
 	uint32_t index = bucket_index(t, hash);
 	const struct bucket *b = &t->buckets[index];
@@ -224,20 +224,20 @@ tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash)
 	uintptr_t line, last;
 	uint32_t w;
 
-	for (w = 0; w < TT_SRC_WAYS; w++)
+	for (w = 0; w < TT_SOURCES_WAYS; w++)
 		if (b->tag[w] == tag)
 			break;
-	if (w == TT_SRC_WAYS)
+	if (w == TT_SOURCES_WAYS)
 		w = bucket_victim(b);
 	/* Every line of it (three or four): a Mirai-type packet writes them all. */
-	e = &t->entries[index * TT_SRC_WAYS + w];
+	e = &t->entries[index * TT_SOURCES_WAYS + w];
 	last = (uintptr_t)e + sizeof(*e) - 1;
 	for (line = (uintptr_t)e & ~(uintptr_t)63; line <= last; line += 64)
 		__builtin_prefetch((const void *)line, 1);
 }
 
 bool
-tt_src_deltas_pressure(const struct tt_src_deltas *d, uint32_t packets)
+tt_sources_deltas_pressure(const struct tt_sources_deltas *d, uint32_t packets)
 {
 	uint32_t room = d->limit / 2 < packets ? d->limit / 2 : packets;
 

@@ -13,25 +13,25 @@
 struct entry {
 	uint8_t addr[16];
 	uint8_t family;                /* 0: empty */
-	uint8_t flags;                 /* TT_SRC_CONFIRMED, TT_SRC_VICTIM */
+	uint8_t flags;                 /* TT_SOURCES_CONFIRMED, TT_SOURCES_VICTIM */
 	uint8_t n_mirai;
 	uint32_t first_seen;
 	uint32_t last_seen;
 	uint32_t bs_first;
 	uint32_t bs_last;
 	uint32_t bs_pkts;
-	uint16_t mirai_port[TT_SRC_MIRAI_PORTS];
-	uint32_t mirai_seen[TT_SRC_MIRAI_PORTS];
+	uint16_t mirai_port[TT_SOURCES_MIRAI_PORTS];
+	uint32_t mirai_seen[TT_SOURCES_MIRAI_PORTS];
 };
 
 /* One cache line a bucket: what a lookup and an eviction read. */
 struct bucket {
-	uint32_t tag[TT_SRC_WAYS];     /* 0 = empty */
-	uint32_t seen[TT_SRC_WAYS];    /* the entry's last_seen */
+	uint32_t tag[TT_SOURCES_WAYS];     /* 0 = empty */
+	uint32_t seen[TT_SOURCES_WAYS];    /* the entry's last_seen */
 };
 
-struct tt_src_table {
-	struct tt_src_conf conf;
+struct tt_sources_table {
+	struct tt_sources_conf conf;
 	uint32_t bucket_mask;
 	struct bucket *buckets;
 	struct entry *entries;
@@ -42,7 +42,7 @@ struct tt_src_table {
 	uint64_t confirmed;
 };
 
-struct tt_src_deltas {
+struct tt_sources_deltas {
 	uint32_t mask;
 	uint32_t limit;
 	uint32_t used;
@@ -50,7 +50,7 @@ struct tt_src_deltas {
 	uint64_t dropped;
 	uint32_t *order;
 	uint8_t *occupied;
-	struct tt_src_delta *cells;
+	struct tt_sources_delta *cells;
 };
 
 /*
@@ -121,14 +121,14 @@ delta_hash_of(uint64_t source_hash, uint32_t day)
 }
 
 /* The (source, day)'s delta; @p source_hash is src_key_hash() of the source. */
-static inline struct tt_src_delta *
-delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, struct src_key k,
+static inline struct tt_sources_delta *
+delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_key k,
 		uint8_t family, uint32_t day, bool *fresh)
 {
 	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
 
 	while (d->occupied[i]) {
-		struct tt_src_delta *c = &d->cells[i];
+		struct tt_sources_delta *c = &d->cells[i];
 
 		if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
 			*fresh = false;
@@ -141,7 +141,7 @@ delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, struct src_key 
 	d->occupied[i] = 1;
 	d->order[d->used++] = i;
 	/* The header and counts only: lists are read up to their n_* counts. */
-	memset(&d->cells[i], 0, offsetof(struct tt_src_delta, ports));
+	memset(&d->cells[i], 0, offsetof(struct tt_sources_delta, ports));
 	src_key_store(d->cells[i].addr, k);
 	d->cells[i].family = family;
 	d->cells[i].day = day;
@@ -150,8 +150,8 @@ delta_slot_hashed(struct tt_src_deltas *d, uint64_t source_hash, struct src_key 
 }
 
 /* The same from a stored (zero-padded) address. Control plane. */
-static inline struct tt_src_delta *
-delta_slot(struct tt_src_deltas *d, const uint8_t *addr, uint8_t family, uint32_t day,
+static inline struct tt_sources_delta *
+delta_slot(struct tt_sources_deltas *d, const uint8_t *addr, uint8_t family, uint32_t day,
 		bool *fresh)
 {
 	struct src_key k = src_key_of(addr, family);

@@ -6,12 +6,12 @@
  * Who is scanning (DESIGN.md section 4, Mirai rule; section 5, {src} keys).
  *
  * Two structures, both pure and allocation-free per packet:
- *  - struct tt_src_table: a worker's persistent memory of sources, what must
+ *  - struct tt_sources_table: a worker's persistent memory of sources, what must
  *    outlive a flush interval (first/last seen, Mirai-type ports with their
  *    last-seen times, confirmation, backscatter rate). Set-associative, 8
  *    ways a bucket; a full bucket evicts its oldest source and counts it, so
  *    a flood of spoofed sources never grows memory. One writer: its worker.
- *  - struct tt_src_deltas: what a flush interval adds per (source, day),
+ *  - struct tt_sources_deltas: what a flush interval adds per (source, day),
  *    kept in the worker's counter shard and handed to the publisher with it.
  *    Only fingerprinted packets (Mirai-type, masscan, ZMap, Nmap, Unicorn,
  *    backscatter) make deltas: what the publisher writes about. A spoofed
@@ -22,31 +22,31 @@
 #include <stdint.h>
 
 enum {
-	TT_SRC_WAYS = 8,
-	TT_SRC_MIRAI_PORTS = 16,       /* Mirai-type ports remembered per source */
-	TT_SRC_PORTS = 32,             /* distinct services per delta (DESIGN: up to 32) */
-	TT_SRC_SENSORS = 8,
-	TT_SRC_ATTACKED = 8,           /* a DoS victim's services (its source ports) */
+	TT_SOURCES_WAYS = 8,
+	TT_SOURCES_MIRAI_PORTS = 16,       /* Mirai-type ports remembered per source */
+	TT_SOURCES_PORTS = 32,             /* distinct services per delta (DESIGN: up to 32) */
+	TT_SOURCES_SENSORS = 8,
+	TT_SOURCES_ATTACKED = 8,           /* a DoS victim's services (its source ports) */
 	/* DoS victim thresholds (DESIGN.md section 7) */
 	TT_VICTIM_MIN_PKTS = 25,
 	TT_VICTIM_MIN_SECONDS = 60,
 	TT_VICTIM_MIN_PER_MINUTE = 30,
 };
 
-enum tt_src_flag {
-	TT_SRC_CONFIRMED = 1 << 0,     /* a confirmed Mirai-type source */
-	TT_SRC_HOME = 1 << 1,
-	TT_SRC_VICTIM = 1 << 2,        /* a backscatter sender past the DoS thresholds */
+enum tt_sources_flag {
+	TT_SOURCES_CONFIRMED = 1 << 0,     /* a confirmed Mirai-type source */
+	TT_SOURCES_HOME = 1 << 1,
+	TT_SOURCES_VICTIM = 1 << 2,        /* a backscatter sender past the DoS thresholds */
 };
 
-struct tt_src_conf {
+struct tt_sources_conf {
 	uint32_t entries;              /* persistent sources per worker (power of two >= 8) */
 	uint32_t mirai_min_ports;
 	uint32_t horizon;              /* seconds: Mirai-type ports count this long */
 };
 
 /* One packet as the source memory sees it. */
-struct tt_src_pkt {
+struct tt_sources_pkt {
 	const uint8_t *addr;           /* 4 or 16 bytes, network order */
 	uint8_t family;
 	uint8_t klass;                 /* enum tt_class */
@@ -57,14 +57,14 @@ struct tt_src_pkt {
 	uint16_t dport;                /* TCP/UDP destination port, or 0 */
 	uint32_t svc;                  /* service key */
 	uint32_t sec;                  /* packet time, UTC seconds */
-	uint64_t hash;                 /* tt_src_prefetch()'s result, or 0: computed */
+	uint64_t hash;                 /* tt_sources_prefetch()'s result, or 0: computed */
 };
 
 /* A flush interval's news about one source on one day. */
-struct tt_src_delta {
+struct tt_sources_delta {
 	uint8_t addr[16];
 	uint8_t family;
-	uint8_t flags;                 /* enum tt_src_flag, as of the last packet */
+	uint8_t flags;                 /* enum tt_sources_flag, as of the last packet */
 	uint8_t n_ports;
 	uint8_t n_sensors;
 	uint8_t n_attacked;
@@ -78,68 +78,68 @@ struct tt_src_delta {
 	uint32_t victim_since;         /* the packet that passed the DoS rule, if in this interval */
 	uint32_t class_mask;           /* 1 << enum tt_class of the packets */
 	uint32_t class_last[8];        /* latest packet of each class (the rolling sets' score) */
-	uint32_t ports[TT_SRC_PORTS];      /* service keys */
-	uint32_t sensors[TT_SRC_SENSORS];  /* sensor indexes */
-	uint32_t attacked[TT_SRC_ATTACKED];/* a victim's source ports */
+	uint32_t ports[TT_SOURCES_PORTS];      /* service keys */
+	uint32_t sensors[TT_SOURCES_SENSORS];  /* sensor indexes */
+	uint32_t attacked[TT_SOURCES_ATTACKED];/* a victim's source ports */
 };
 
-struct tt_src_table;
-struct tt_src_deltas;
+struct tt_sources_table;
+struct tt_sources_deltas;
 
 /** Create a worker's table. Control thread. @return NULL with errno (EINVAL, ENOMEM). */
-struct tt_src_table *tt_src_table_create(const struct tt_src_conf *conf);
-void tt_src_table_free(struct tt_src_table *t);
+struct tt_sources_table *tt_sources_table_create(const struct tt_sources_conf *conf);
+void tt_sources_table_free(struct tt_sources_table *t);
 
 /**
  * Fixed-capacity deltas (worker shards) or growable ones (publisher).
  * @return NULL with errno.
  */
-struct tt_src_deltas *tt_src_deltas_create(uint32_t capacity, bool growable);
-void tt_src_deltas_free(struct tt_src_deltas *d);
-void tt_src_deltas_reset(struct tt_src_deltas *d);
+struct tt_sources_deltas *tt_sources_deltas_create(uint32_t capacity, bool growable);
+void tt_sources_deltas_free(struct tt_sources_deltas *d);
+void tt_sources_deltas_reset(struct tt_sources_deltas *d);
 
 /**
  * Remember one attributed packet and record the interval's delta. Per
  * packet, by the table's owner. A full delta table counts the packet in
- * tt_src_deltas_dropped() instead (replaying workers wait before that).
+ * tt_sources_deltas_dropped() instead (replaying workers wait before that).
  *
  * Only fingerprinted packets (Mirai-type, scanners, backscatter) reach the
  * memory: what it is for (confirmation, victims, host records) reads those
  * alone, and a spoofed flood of plain packets must not evict the bots it
  * has learnt. A plain packet costs nothing here (measured: see the commit).
  */
-void tt_src_update(struct tt_src_table *t, struct tt_src_deltas *d, const struct tt_src_pkt *p);
+void tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const struct tt_sources_pkt *p);
 
 /** Add every delta of @p src into @p dst (growable). @return 0 or -ENOMEM. */
-int tt_src_deltas_merge(struct tt_src_deltas *dst, const struct tt_src_deltas *src);
+int tt_sources_deltas_merge(struct tt_sources_deltas *dst, const struct tt_sources_deltas *src);
 
-uint32_t tt_src_deltas_count(const struct tt_src_deltas *d);
-const struct tt_src_delta *tt_src_deltas_get(const struct tt_src_deltas *d, uint32_t i);
-uint64_t tt_src_deltas_dropped(const struct tt_src_deltas *d);
+uint32_t tt_sources_deltas_count(const struct tt_sources_deltas *d);
+const struct tt_sources_delta *tt_sources_deltas_get(const struct tt_sources_deltas *d, uint32_t i);
+uint64_t tt_sources_deltas_dropped(const struct tt_sources_deltas *d);
 /**
- * Prefetch what tt_src_update() will read for this source: its bucket's tags
+ * Prefetch what tt_sources_update() will read for this source: its bucket's tags
  * and its delta slot. Per packet, a few packets ahead of the update, so the
  * misses of a large table overlap instead of stalling one by one.
- * @return the source's hash, for tt_src_pkt.hash (so it is computed once).
+ * @return the source's hash, for tt_sources_pkt.hash (so it is computed once).
  */
-uint64_t tt_src_prefetch(const struct tt_src_table *t, const struct tt_src_deltas *d,
+uint64_t tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_deltas *d,
 		const uint8_t *addr, uint8_t family, uint32_t sec);
 
 /**
- * The second step, once the bucket tt_src_prefetch() asked for has arrived:
+ * The second step, once the bucket tt_sources_prefetch() asked for has arrived:
  * prefetch the entry the update will write, the source's own or, for a new
  * source, the one it will take. Its address depends on the bucket's tags, so
  * it cannot be asked for in the first step. Mirai-type flood of 2^20 new
  * sources: 709 -> 466 busy cycles a packet; the mixed captures unchanged.
- * @param hash  tt_src_prefetch()'s result
+ * @param hash  tt_sources_prefetch()'s result
  */
-void tt_src_prefetch_entry(const struct tt_src_table *t, uint64_t hash);
+void tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash);
 
 /** True when fewer than @p packets new deltas would fit. Owner only. */
-bool tt_src_deltas_pressure(const struct tt_src_deltas *d, uint32_t packets);
-uint64_t tt_src_deltas_memory(const struct tt_src_deltas *d);
+bool tt_sources_deltas_pressure(const struct tt_sources_deltas *d, uint32_t packets);
+uint64_t tt_sources_deltas_memory(const struct tt_sources_deltas *d);
 
-struct tt_src_table_stats {
+struct tt_sources_table_stats {
 	uint64_t sources;              /* in the table now */
 	uint64_t inserted;
 	uint64_t evicted;              /* pushed out by newer sources (full bucket) */
@@ -148,6 +148,6 @@ struct tt_src_table_stats {
 };
 
 /** The table's figures; the owner's single-writer counters, read relaxed. */
-void tt_src_table_stats(const struct tt_src_table *t, struct tt_src_table_stats *out);
+void tt_sources_table_stats(const struct tt_sources_table *t, struct tt_sources_table_stats *out);
 
 #endif /* TT_SOURCES_H */

@@ -308,7 +308,7 @@ static const char *const scope_view_names[] = { "hour", "today", "run" };
 /* The first @p n members of a ranked list: their names and their counts. */
 static void
 add_members(struct rte_tel_data *names, struct rte_tel_data *counts,
-		const struct tt_member *m, uint32_t n, bool country)
+		const struct tt_scope_member *m, uint32_t n, bool country)
 {
 	uint32_t i;
 
@@ -325,7 +325,7 @@ add_members(struct rte_tel_data *names, struct rte_tel_data *counts,
 
 /* Rank (1-based) of @p item among @p m, or 0 when absent. */
 static int
-rank_of(const struct tt_member *m, uint32_t n, uint32_t item)
+rank_of(const struct tt_scope_member *m, uint32_t n, uint32_t item)
 {
 	uint32_t i;
 
@@ -356,7 +356,7 @@ cmd_top(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct tt_scope v[TT_LIVE_VIEWS];
 	const struct tt_scope *cur = &v[TT_LIVE_HOUR], *prev = &v[TT_LIVE_PREV_HOUR];
 	uint32_t first[TT_LIVE_VIEWS], ncur, nprev;
-	const struct tt_member *mc, *mp;
+	const struct tt_scope_member *mc, *mp;
 	struct rte_tel_data *names, *counts, *ranks;
 	int rc;
 
@@ -529,7 +529,7 @@ cmd_scope_views(const char *params, struct rte_tel_data *d, bool mirai)
 			h->n_port[tt_schema_class_col(TT_CLASS_MIRAI)] - n);
 		/* Confirmation is per worker and appliance-wide, not per sensor. */
 		for (w = 0; w < src->n_workers; w++) {
-			struct tt_src_table_stats ss;
+			struct tt_sources_table_stats ss;
 
 			tt_worker_source_stats(src->workers[w], &ss);
 			confirmed += ss.confirmed;

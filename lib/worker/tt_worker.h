@@ -53,7 +53,7 @@ struct tt_worker_conf {
 	uint16_t home_country;         /* country index (tt_classify.h) */
 	struct tt_counters_conf counters;  /* each of the worker's two shards */
 	uint32_t source_deltas;            /* each interval's source deltas (capacity) */
-	struct tt_src_conf sources;        /* the worker's source memory */
+	struct tt_sources_conf sources;        /* the worker's source memory */
 	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
 };
 
@@ -91,7 +91,7 @@ void tt_worker_stop(struct tt_worker *w);
  */
 struct tt_worker_interval {
 	struct tt_shard *counts;
-	struct tt_src_deltas *sources;
+	struct tt_sources_deltas *sources;
 };
 
 /**
@@ -124,7 +124,7 @@ bool tt_worker_wants_swap(const struct tt_worker *w);
 bool tt_worker_drained(const struct tt_worker *w);
 
 /** The worker's source memory figures (relaxed reads). Any control thread. */
-void tt_worker_source_stats(const struct tt_worker *w, struct tt_src_table_stats *out);
+void tt_worker_source_stats(const struct tt_worker *w, struct tt_sources_table_stats *out);
 
 /** The worker's configuration (read-only). */
 const struct tt_worker_conf *tt_worker_get_conf(const struct tt_worker *w);

@@ -37,10 +37,10 @@ tt_worker_create(const struct tt_worker_conf *conf)
 	w->conf = *conf;
 	for (i = 0; i < 2; i++) {
 		w->interval[i].counts = tt_counters_create(&conf->counters);
-		w->interval[i].sources = tt_src_deltas_create(conf->source_deltas ?
+		w->interval[i].sources = tt_sources_deltas_create(conf->source_deltas ?
 			conf->source_deltas : 64, false);
 	}
-	w->sources = tt_src_table_create(&conf->sources);
+	w->sources = tt_sources_table_create(&conf->sources);
 	if (w->interval[0].counts == NULL || w->interval[1].counts == NULL ||
 			w->interval[0].sources == NULL || w->interval[1].sources == NULL ||
 			w->sources == NULL) {
@@ -60,9 +60,9 @@ tt_worker_free(struct tt_worker *w)
 		return;
 	for (i = 0; i < 2; i++) {
 		tt_counters_free(w->interval[i].counts);
-		tt_src_deltas_free(w->interval[i].sources);
+		tt_sources_deltas_free(w->interval[i].sources);
 	}
-	tt_src_table_free(w->sources);
+	tt_sources_table_free(w->sources);
 	rte_free(w);
 }
 
@@ -111,7 +111,7 @@ void
 tt_worker_interval_reset(const struct tt_worker_interval *i)
 {
 	tt_counters_reset(i->counts);
-	tt_src_deltas_reset(i->sources);
+	tt_sources_deltas_reset(i->sources);
 }
 
 void
@@ -138,9 +138,9 @@ tt_worker_drained(const struct tt_worker *w)
 }
 
 void
-tt_worker_source_stats(const struct tt_worker *w, struct tt_src_table_stats *out)
+tt_worker_source_stats(const struct tt_worker *w, struct tt_sources_table_stats *out)
 {
-	tt_src_table_stats(w->sources, out);
+	tt_sources_table_stats(w->sources, out);
 }
 
 const struct tt_worker_conf *

@@ -87,9 +87,9 @@ static int bench_last_stage = -1;
  */
 struct burst_ctx {
 	const struct tt_worker_conf *conf;
-	struct tt_src_table *sources;      /* the worker's source memory */
+	struct tt_sources_table *sources;      /* the worker's source memory */
 	struct tt_shard *shard;            /* the counts the worker writes now */
-	struct tt_src_deltas *deltas;      /* and the source deltas beside them */
+	struct tt_sources_deltas *deltas;      /* and the source deltas beside them */
 	struct rte_mbuf **m;
 	uint16_t n;                        /* packets in m */
 	uint16_t port;                     /* the rx queue's port */
@@ -123,7 +123,7 @@ struct burst {
 	uint8_t dark[TT_WORKER_BURST];         /* of dark packet d: its packet */
 	struct tt_count_pkt cp[TT_WORKER_BURST];  /* of dark packet d */
 	/* count_burst() */
-	uint64_t src_hash[TT_WORKER_BURST];    /* of dark packet d: tt_src_prefetch(), or 0 */
+	uint64_t src_hash[TT_WORKER_BURST];    /* of dark packet d: tt_sources_prefetch(), or 0 */
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
@@ -333,7 +333,7 @@ prefetch_cells(const struct burst_ctx *x, struct burst *b, unsigned int d)
 	tt_counters_prefetch(x->shard, cp);
 	b->src_hash[d] = 0;
 	if (cp->klass != TT_CLASS_OTHER)
-		b->src_hash[d] = tt_src_prefetch(x->sources, x->deltas,
+		b->src_hash[d] = tt_sources_prefetch(x->sources, x->deltas,
 			src_bytes(p), p->family, b->sec[b->dark[d]]);
 }
 
@@ -348,7 +348,7 @@ prefetch_entry(const struct burst_ctx *x, const struct burst *b, unsigned int d,
 	if (spread)
 		tt_counters_prefetch_sets(x->shard, &b->cp[d]);
 	if (b->src_hash[d] != 0)
-		tt_src_prefetch_entry(x->sources, b->src_hash[d]);
+		tt_sources_prefetch_entry(x->sources, b->src_hash[d]);
 }
 
 /* Pipeline step 3 of dark packet d: count it, and update its source's memory. */
@@ -357,7 +357,7 @@ count_packet(const struct burst_ctx *x, const struct burst *b, unsigned int d)
 {
 	const struct tt_pkt *p = &b->pkt[b->dark[d]];
 	const struct tt_count_pkt *cp = &b->cp[d];
-	struct tt_src_pkt sp;
+	struct tt_sources_pkt sp;
 
 	tt_counters_add_hashed(x->shard, cp);
 	if (cp->klass == TT_CLASS_OTHER)
@@ -373,7 +373,7 @@ count_packet(const struct burst_ctx *x, const struct burst *b, unsigned int d)
 	sp.svc = cp->svc;
 	sp.sec = b->sec[b->dark[d]];
 	sp.hash = b->src_hash[d];
-	tt_src_update(x->sources, x->deltas, &sp);
+	tt_sources_update(x->sources, x->deltas, &sp);
 }
 
 /*
@@ -438,7 +438,7 @@ static inline bool
 interval_pressure(const struct tt_worker_interval *i, uint32_t packets)
 {
 	return tt_counters_pressure(i->counts, packets) ||
-		tt_src_deltas_pressure(i->sources, packets);
+		tt_sources_deltas_pressure(i->sources, packets);
 }
 
 /*
@@ -556,7 +556,7 @@ tt_worker_main(void *arg)
 			 * any table within milliseconds, and swapping for them
 			 * would hand the publisher millions of host records a
 			 * second; past their table they are dropped and counted
-			 * instead (tt_src_deltas_dropped()).
+			 * instead (tt_sources_deltas_dropped()).
 			 */
 			if (has_live && !asked_early &&
 					tt_counters_pressure(cur->counts, EARLY_SWAP_PACKETS)) {

@@ -12,7 +12,7 @@
 struct tt_worker {
 	struct tt_worker_conf conf;
 	struct tt_worker_interval interval[2];  /* the worker writes swap_written(swap_ack) */
-	struct tt_src_table *sources;  /* dp: rw; ctl: stats only */
+	struct tt_sources_table *sources;  /* dp: rw; ctl: stats only */
 
 	/* ctl: wo, dp: ro */
 	uint32_t swap_request __rte_cache_aligned;

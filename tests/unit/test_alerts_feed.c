@@ -36,7 +36,7 @@ worker_shard(void)
 }
 
 /* The source deltas of one worker interval, beside its shard. */
-static struct tt_src_deltas *deltas;
+static struct tt_sources_deltas *deltas;
 
 /* @p n packets to 23/TCP at sensor @p sensor in minute @p minute */
 static void
@@ -157,8 +157,8 @@ test_outage_skipped(void)
 static void
 test_victim(void)
 {
-	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = 604800 };
-	struct tt_src_table *t = tt_src_table_create(&sc);
+	struct tt_sources_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = 604800 };
+	struct tt_sources_table *t = tt_sources_table_create(&sc);
 	struct tt_alerts *a = detectors();
 	struct tt_alerts_feed *f = tt_alerts_feed_create(a, 2);
 	struct tt_shard *s = worker_shard();
@@ -170,13 +170,13 @@ test_victim(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	for (i = 0; i < 120; i++) {
-		struct tt_src_pkt p = {
+		struct tt_sources_pkt p = {
 			.addr = victim, .family = 4, .klass = TT_CLASS_BACKSCATTER, .sport = 443,
 			.dport = (uint16_t)(40000 + i), .svc = TT_SVC(TT_SVC_TCP, 40000 + i),
 			.sec = M0 * 60 + 30 + i,
 		};
 
-		tt_src_update(t, deltas, &p);
+		tt_sources_update(t, deltas, &p);
 	}
 	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
@@ -190,20 +190,20 @@ test_victim(void)
 	tt_alerts_feed_free(f);
 	tt_alerts_free(a);
 	tt_counters_free(s);
-	tt_src_table_free(t);
+	tt_sources_table_free(t);
 }
 
 static int
 deltas_init(void)
 {
-	deltas = tt_src_deltas_create(64, false);
+	deltas = tt_sources_deltas_create(64, false);
 	return deltas == NULL;
 }
 
 static int
 deltas_fini(void)
 {
-	tt_src_deltas_free(deltas);
+	tt_sources_deltas_free(deltas);
 	return 0;
 }
 

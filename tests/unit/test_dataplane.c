@@ -632,7 +632,7 @@ test_live_worker_asks_for_early_swap(void)
 	/* tcp/23 and 47 services in cells of their own, the last 3 under the overflow key */
 	CU_ASSERT_EQUAL(cells(port_table(retired->counts)), 48 + 1);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(retired->counts), 1 + SERVICES + 10 - 48);
-	CU_ASSERT(tt_src_deltas_dropped(retired->sources) > 0);
+	CU_ASSERT(tt_sources_deltas_dropped(retired->sources) > 0);
 	/* the fresh shard is empty: the request ends with the swap */
 	for (waited = 0; waited < 2000 && tt_worker_wants_swap(w); waited++)
 		rte_delay_us_sleep(500);

@@ -10,7 +10,7 @@
 
 #include "cunit_main.h"
 #include "tt_live.h"
-#include "tt_report.h"
+#include "tt_scope.h"
 
 enum {
 	HZ = 1000000,                  /* a TSC of 1 MHz keeps the rates readable */
@@ -290,7 +290,7 @@ test_sensor_rows(void)
 }
 
 static void
-assert_same_members(const struct tt_member *a, uint32_t na, const struct tt_member *b,
+assert_same_members(const struct tt_scope_member *a, uint32_t na, const struct tt_scope_member *b,
 		uint32_t nb)
 {
 	uint32_t i;

@@ -33,7 +33,7 @@
 #include <time.h>
 
 #include "cunit_main.h"
-#include "publish_internal.h"
+#include "tt_plan.h"
 #include "redis_server.h"
 #include "tt_classify.h"
 #include "tt_config.h"
@@ -1373,7 +1373,7 @@ enum { TAG_TOKYO, TAG_OSAKA, TAG_ALL, TAG_SRC, TAG_ALERTS, N_TAGS };
 struct fixture {
 	struct tt_merged *minutes;     /* the publisher's minute backlog */
 	struct tt_merged *hours;       /* its hour backlog */
-	struct tt_src_deltas *sources; /* and the source deltas beside it */
+	struct tt_sources_deltas *sources; /* and the source deltas beside it */
 	struct record rec;             /* the plan of one flush, with an alert */
 	struct kv got;                 /* what it leaves in Redis */
 	struct kv want;                /* what the schema says it should */
@@ -1391,10 +1391,10 @@ worker_shard(uint32_t port_cells, uint32_t country_cells)
 }
 
 /* A worker interval's source deltas, beside its shard. */
-static struct tt_src_deltas *
+static struct tt_sources_deltas *
 worker_deltas(void)
 {
-	return tt_src_deltas_create(64, false);
+	return tt_sources_deltas_create(64, false);
 }
 
 /* The publisher's backlog (publish.c): minutes, hours, and the source deltas. */
@@ -1403,7 +1403,7 @@ merged_shards(struct fixture *f)
 {
 	f->minutes = tt_counters_merged_create(64);
 	f->hours = tt_counters_merged_create(64);
-	f->sources = tt_src_deltas_create(64, true);
+	f->sources = tt_sources_deltas_create(64, true);
 }
 
 static void
@@ -1411,12 +1411,12 @@ merged_shards_free(struct fixture *f)
 {
 	tt_counters_merged_free(f->minutes);
 	tt_counters_merged_free(f->hours);
-	tt_src_deltas_free(f->sources);
+	tt_sources_deltas_free(f->sources);
 }
 
 /* One packet into a worker's shard and source table, as worker_dp.c does. */
 static int
-count_packet(struct tt_shard *w, struct tt_src_deltas *d, struct tt_src_table *t,
+count_packet(struct tt_shard *w, struct tt_sources_deltas *d, struct tt_sources_table *t,
 		const struct pkt *p)
 {
 	uint8_t addr[16];
@@ -1427,7 +1427,7 @@ count_packet(struct tt_shard *w, struct tt_src_deltas *d, struct tt_src_table *t
 		.home = strcmp(p->cc, HOME_CC) == 0, .v6 = family == 6,
 		.malformed = p->malformed, .watched = is_watched(p->svc_name),
 	};
-	struct tt_src_pkt sp = {
+	struct tt_sources_pkt sp = {
 		.addr = addr, .family = (uint8_t)family, .klass = p->klass, .home = cp.home,
 		.country = cp.country, .sensor = p->sensor, .sport = p->sport,
 		.dport = TT_SVC_KIND(p->svc) == TT_SVC_TCP || TT_SVC_KIND(p->svc) == TT_SVC_UDP ?
@@ -1442,7 +1442,7 @@ count_packet(struct tt_shard *w, struct tt_src_deltas *d, struct tt_src_table *t
 	hll_position_of(p, &cp.hll_index, &cp.hll_rank);
 	tt_counters_add(w, &cp);
 	if (p->klass != TT_CLASS_OTHER)
-		tt_src_update(t, d, &sp);
+		tt_sources_update(t, d, &sp);
 	return 0;
 }
 
@@ -1464,11 +1464,11 @@ plan_flush(const struct fixture *f, struct record *r, const uint8_t *done, bool 
 static int
 suite_init(void)
 {
-	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = MIRAI_MIN_PORTS,
+	struct tt_sources_conf sc = { .entries = 64, .mirai_min_ports = MIRAI_MIN_PORTS,
 		.horizon = HORIZON };
 	struct tt_shard *w[2];
-	struct tt_src_deltas *d[2];
-	struct tt_src_table *t[2];
+	struct tt_sources_deltas *d[2];
+	struct tt_sources_table *t[2];
 	unsigned int i;
 	int rc = -1;
 
@@ -1478,7 +1478,7 @@ suite_init(void)
 	for (i = 0; i < 2; i++) {
 		w[i] = worker_shard(256, 64);
 		d[i] = worker_deltas();
-		t[i] = tt_src_table_create(&sc);
+		t[i] = tt_sources_table_create(&sc);
 	}
 	merged_shards(&fx);
 	if (w[0] == NULL || w[1] == NULL || d[0] == NULL || d[1] == NULL || t[0] == NULL ||
@@ -1495,7 +1495,7 @@ suite_init(void)
 	for (i = 0; i < 2; i++) {
 		if (tt_counters_merge(fx.minutes, w[i], 1, true) != 0 ||
 				tt_counters_merge(fx.hours, w[i], 60, true) != 0 ||
-				tt_src_deltas_merge(fx.sources, d[i]) != 0)
+				tt_sources_deltas_merge(fx.sources, d[i]) != 0)
 			goto out;
 	}
 	fx.rc = plan_flush(&fx, &fx.rec, NULL, true, &conf);
@@ -1507,8 +1507,8 @@ suite_init(void)
 out:
 	for (i = 0; i < 2; i++) {
 		tt_counters_free(w[i]);
-		tt_src_deltas_free(d[i]);
-		tt_src_table_free(t[i]);
+		tt_sources_deltas_free(d[i]);
+		tt_sources_table_free(t[i]);
 	}
 	return rc;
 }
@@ -2174,9 +2174,9 @@ static void
 test_overflow_member(void)
 {
 	struct fixture f = { 0 };
-	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = HORIZON };
+	struct tt_sources_conf sc = { .entries = 64, .mirai_min_ports = 2, .horizon = HORIZON };
 	struct tt_shard *w = worker_shard(16, 16);
-	struct tt_src_table *t = tt_src_table_create(&sc);
+	struct tt_sources_table *t = tt_sources_table_create(&sc);
 	static const char *const cc[] = { "AU", "BE", "CA", "DK", "EE", "FI", "GR", "HU",
 		"IE", "JP", "KR", "LT", "MX", "NL", "OM", "PL" };
 	struct record r = RECORD_INIT;
@@ -2225,7 +2225,7 @@ test_overflow_member(void)
 	kv_free(&got);
 	rec_free(&r);
 	tt_counters_free(w);
-	tt_src_table_free(t);
+	tt_sources_table_free(t);
 	merged_shards_free(&f);
 }
 
@@ -2453,13 +2453,13 @@ test_publisher_rows(void)
 		.retention_day = TTL_DAY, .retention_sources = HORIZON, .sensors = sensors,
 		.n_sensors = N_SENSORS, .mirai_min_ports = MIRAI_MIN_PORTS,
 	};
-	struct tt_src_conf sc = { .entries = 64, .mirai_min_ports = MIRAI_MIN_PORTS,
+	struct tt_sources_conf sc = { .entries = 64, .mirai_min_ports = MIRAI_MIN_PORTS,
 		.horizon = HORIZON };
 	struct test_redis srv = { 0 };
 	struct tt_publisher *p = NULL;
 	struct tt_shard *w = worker_shard(256, 64);
-	struct tt_src_deltas *d = worker_deltas();
-	struct tt_src_table *t = tt_src_table_create(&sc);
+	struct tt_sources_deltas *d = worker_deltas();
+	struct tt_sources_table *t = tt_sources_table_create(&sc);
 	redisContext *c = NULL;
 	uint64_t t0 = (uint64_t)time(NULL) * 1000;
 	unsigned int i, tries;
@@ -2524,8 +2524,8 @@ out:
 		redisFree(c);
 	test_redis_stop(&srv);
 	tt_counters_free(w);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 int

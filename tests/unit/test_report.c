@@ -308,7 +308,7 @@ check_totals(const struct tt_scope *v, uint16_t sensor, uint32_t minute)
  * make present.
  */
 static void
-check_members(const struct tt_member *m, uint32_t n, uint16_t sensor, uint32_t minute,
+check_members(const struct tt_scope_member *m, uint32_t n, uint16_t sensor, uint32_t minute,
 		const char *metric)
 {
 	bool country = strncmp(metric, "country", 7) == 0;
@@ -381,7 +381,7 @@ check_scope(const struct tt_scope *v, uint16_t sensor, uint32_t minute)
 
 /* The services of a ranking, in order, joined by spaces. */
 static const char *
-ranking(const struct tt_member *m, uint32_t n, bool country, char *buf, size_t len)
+ranking(const struct tt_scope_member *m, uint32_t n, bool country, char *buf, size_t len)
 {
 	char name[TT_SVC_STR_MAX];
 	uint32_t i;
@@ -550,7 +550,7 @@ test_scope_sources(void)
 }
 
 static bool
-same_members(const struct tt_member *a, const struct tt_member *b, uint32_t n)
+same_members(const struct tt_scope_member *a, const struct tt_scope_member *b, uint32_t n)
 {
 	uint32_t i;
 
@@ -611,15 +611,15 @@ test_scope_index(void)
 static void
 test_member_order_and_names(void)
 {
-	struct tt_member m[] = {
+	struct tt_scope_member m[] = {
 		{ UDP53, 3 }, { TCP23, 5 }, { ICMP, 1 }, { TCP22, 3 }, { TCP2323, 1 },
 	};
 	char name[TT_SVC_STR_MAX];
 
-	qsort(m, 5, sizeof(m[0]), tt_member_cmp);
+	qsort(m, 5, sizeof(m[0]), tt_scope_member_cmp);
 	CU_ASSERT(m[0].item == TCP23 && m[1].item == TCP22 && m[2].item == UDP53 &&
 		m[3].item == TCP2323 && m[4].item == ICMP);
-	CU_ASSERT_EQUAL(tt_member_cmp(&m[1], &m[1]), 0);
+	CU_ASSERT_EQUAL(tt_scope_member_cmp(&m[1], &m[1]), 0);
 	tt_report_item_name(false, TCP23, name, sizeof(name));
 	CU_ASSERT_STRING_EQUAL(name, "tcp/23");
 	tt_report_item_name(false, IP47, name, sizeof(name));

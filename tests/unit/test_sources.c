@@ -10,12 +10,12 @@
 #include "tt_classify.h"
 #include "tt_sources.h"
 
-static struct tt_src_conf conf = { .entries = 1024, .mirai_min_ports = 2, .horizon = 3600 };
+static struct tt_sources_conf conf = { .entries = 1024, .mirai_min_ports = 2, .horizon = 3600 };
 
-static struct tt_src_pkt
+static struct tt_sources_pkt
 pkt(const uint8_t *addr, uint8_t klass, uint16_t dport, uint32_t sec)
 {
-	struct tt_src_pkt p = {
+	struct tt_sources_pkt p = {
 		.addr = addr, .family = 4, .klass = klass, .dport = dport,
 		.svc = TT_SVC(TT_SVC_TCP, dport), .sec = sec, .sensor = 0,
 	};
@@ -23,141 +23,141 @@ pkt(const uint8_t *addr, uint8_t klass, uint16_t dport, uint32_t sec)
 	return p;
 }
 
-static const struct tt_src_delta *
-delta_of(const struct tt_src_deltas *d, const uint8_t *addr)
+static const struct tt_sources_delta *
+delta_of(const struct tt_sources_deltas *d, const uint8_t *addr)
 {
 	uint32_t i;
 
-	for (i = 0; i < tt_src_deltas_count(d); i++)
-		if (memcmp(tt_src_deltas_get(d, i)->addr, addr, 4) == 0)
-			return tt_src_deltas_get(d, i);
+	for (i = 0; i < tt_sources_deltas_count(d); i++)
+		if (memcmp(tt_sources_deltas_get(d, i)->addr, addr, 4) == 0)
+			return tt_sources_deltas_get(d, i);
 	return NULL;
 }
 
 static void
 test_invalid(void)
 {
-	struct tt_src_conf bad = { .entries = 1000, .mirai_min_ports = 2 };
+	struct tt_sources_conf bad = { .entries = 1000, .mirai_min_ports = 2 };
 
 	errno = 0;
-	CU_ASSERT_PTR_NULL(tt_src_table_create(&bad));
+	CU_ASSERT_PTR_NULL(tt_sources_table_create(&bad));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	bad.entries = 1024;
 	bad.mirai_min_ports = 0;
-	CU_ASSERT_PTR_NULL(tt_src_table_create(&bad));
-	CU_ASSERT_PTR_NULL(tt_src_deltas_create(100, false));
-	tt_src_table_free(NULL);
-	tt_src_deltas_free(NULL);
+	CU_ASSERT_PTR_NULL(tt_sources_table_create(&bad));
+	CU_ASSERT_PTR_NULL(tt_sources_deltas_create(100, false));
+	tt_sources_table_free(NULL);
+	tt_sources_deltas_free(NULL);
 }
 
 /* seq == dst SYNs to 23 only: Mirai-type packets, not a confirmed source. */
 static void
 test_one_port_not_confirmed(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *d = tt_src_deltas_create(64, false);
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
 	static const uint8_t a[4] = { 116, 90, 231, 16 };
-	struct tt_src_pkt p;
+	struct tt_sources_pkt p;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	for (i = 0; i < 50; i++) {
 		p = pkt(a, TT_CLASS_MIRAI, 23, 1000 + i);
-		tt_src_update(t, d, &p);
+		tt_sources_update(t, d, &p);
 	}
-	CU_ASSERT_EQUAL_FATAL(tt_src_deltas_count(d), 1);
+	CU_ASSERT_EQUAL_FATAL(tt_sources_deltas_count(d), 1);
 	CU_ASSERT_EQUAL(delta_of(d, a)->mirai_pkts, 50);
-	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
+	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
 	CU_ASSERT_EQUAL(delta_of(d, a)->first_seen, 1000);
 	CU_ASSERT_EQUAL(delta_of(d, a)->last_seen, 1049);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 /* 23 and 2323 within the horizon: confirmed, and it stays confirmed. */
 static void
 test_two_ports_confirmed(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *d = tt_src_deltas_create(64, false);
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
 	static const uint8_t a[4] = { 198, 51, 100, 9 };
-	struct tt_src_table_stats st;
-	struct tt_src_pkt p;
+	struct tt_sources_table_stats st;
+	struct tt_sources_pkt p;
 
 	p = pkt(a, TT_CLASS_MIRAI, 23, 5000);
-	tt_src_update(t, d, &p);
-	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
 	p = pkt(a, TT_CLASS_MIRAI, 2323, 5100);
-	tt_src_update(t, d, &p);
-	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
 	CU_ASSERT_EQUAL(delta_of(d, a)->n_ports, 2);
-	tt_src_deltas_reset(d);
+	tt_sources_deltas_reset(d);
 	p = pkt(a, TT_CLASS_OTHER, 80, 5000 + 86400 * 30);  /* other traffic: no delta */
-	tt_src_update(t, d, &p);
+	tt_sources_update(t, d, &p);
 	CU_ASSERT_PTR_NULL(delta_of(d, a));
 	p = pkt(a, TT_CLASS_MIRAI, 23, 5000 + 86400 * 30);  /* much later, past the horizon */
-	tt_src_update(t, d, &p);
-	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);   /* it stays */
-	tt_src_table_stats(t, &st);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);   /* it stays */
+	tt_sources_table_stats(t, &st);
 	CU_ASSERT_EQUAL(st.confirmed, 1);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 /* Outside the horizon: the first port has expired, no confirmation. */
 static void
 test_horizon_expires(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *d = tt_src_deltas_create(64, false);
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
 	static const uint8_t a[4] = { 203, 0, 113, 5 };
-	struct tt_src_pkt p;
+	struct tt_sources_pkt p;
 
 	p = pkt(a, TT_CLASS_MIRAI, 23, 10000);
-	tt_src_update(t, d, &p);
+	tt_sources_update(t, d, &p);
 	p = pkt(a, TT_CLASS_MIRAI, 2323, 10000 + 3601);
-	tt_src_update(t, d, &p);
-	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
 	p = pkt(a, TT_CLASS_MIRAI, 23, 10000 + 3700);       /* 23 again, inside now */
-	tt_src_update(t, d, &p);
-	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SRC_CONFIRMED);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 /* Backscatter: >= 25 packets, >= 60 s, >= 30 a minute makes a victim. */
 static void
 test_dos_victim(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *d = tt_src_deltas_create(64, false);
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
 	static const uint8_t slow[4] = { 192, 0, 2, 1 }, fast[4] = { 192, 0, 2, 2 };
-	struct tt_src_pkt p;
+	struct tt_sources_pkt p;
 	int i;
 
 	/* 40 packets over 120 s: 20 a minute, too slow */
 	for (i = 0; i < 40; i++) {
 		p = pkt(slow, TT_CLASS_BACKSCATTER, 40000, 20000 + i * 3);
 		p.sport = 443;
-		tt_src_update(t, d, &p);
+		tt_sources_update(t, d, &p);
 	}
-	CU_ASSERT_FALSE(delta_of(d, slow)->flags & TT_SRC_VICTIM);
+	CU_ASSERT_FALSE(delta_of(d, slow)->flags & TT_SOURCES_VICTIM);
 	CU_ASSERT_EQUAL(delta_of(d, slow)->victim_pkts, 0);
 	CU_ASSERT_EQUAL(delta_of(d, slow)->victim_since, 0);
 	/* 100 packets over 99 s: a victim once past 60 s, then every packet counts */
 	for (i = 0; i < 100; i++) {
 		p = pkt(fast, TT_CLASS_BACKSCATTER, (uint16_t)(40000 + i), 20000 + i);
 		p.sport = (uint16_t)(i % 2 ? 80 : 443);
-		tt_src_update(t, d, &p);
+		tt_sources_update(t, d, &p);
 	}
-	CU_ASSERT_TRUE(delta_of(d, fast)->flags & TT_SRC_VICTIM);
+	CU_ASSERT_TRUE(delta_of(d, fast)->flags & TT_SOURCES_VICTIM);
 	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_pkts, 100);
 	/* the packet 60 s after the first passed the rule: the alert's time */
 	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_since, 20060);
 	CU_ASSERT_EQUAL(delta_of(d, fast)->n_attacked, 2);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 /*
@@ -168,80 +168,80 @@ test_dos_victim(void)
 static void
 test_flood_bounded(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *d = tt_src_deltas_create(1 << 16, false);
-	struct tt_src_table_stats before, after;
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(1 << 16, false);
+	struct tt_sources_table_stats before, after;
 	const uint8_t bot[4] = { 203, 0, 113, 7 };
-	struct tt_src_pkt p;
+	struct tt_sources_pkt p;
 	uint32_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	p = pkt(bot, TT_CLASS_MIRAI, 23, 29000);
-	tt_src_update(t, d, &p);
+	tt_sources_update(t, d, &p);
 	p = pkt(bot, TT_CLASS_MIRAI, 2323, 29001);
-	tt_src_update(t, d, &p);
-	tt_src_table_stats(t, &before);
+	tt_sources_update(t, d, &p);
+	tt_sources_table_stats(t, &before);
 	CU_ASSERT_EQUAL(before.confirmed, 1);
 	for (i = 0; i < 1u << 16; i++) {
 		uint8_t a[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
 
 		p = pkt(a, TT_CLASS_OTHER, 25565, 30000 + i / 1000);
-		tt_src_update(t, d, &p);
+		tt_sources_update(t, d, &p);
 	}
-	tt_src_table_stats(t, &after);
+	tt_sources_table_stats(t, &after);
 	CU_ASSERT_EQUAL(after.inserted, before.inserted);
 	CU_ASSERT_EQUAL(after.sources, 1);
-	CU_ASSERT_EQUAL(tt_src_deltas_count(d), 1);            /* the bot's */
-	tt_src_deltas_reset(d);
+	CU_ASSERT_EQUAL(tt_sources_deltas_count(d), 1);            /* the bot's */
+	tt_sources_deltas_reset(d);
 	p = pkt(bot, TT_CLASS_MIRAI, 23, 31000);
-	tt_src_update(t, d, &p);
-	CU_ASSERT_TRUE(delta_of(d, bot)->flags & TT_SRC_CONFIRMED);
-	tt_src_deltas_reset(d);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, bot)->flags & TT_SOURCES_CONFIRMED);
+	tt_sources_deltas_reset(d);
 
 	for (i = 0; i < 1u << 16; i++) {
 		uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
 
 		p = pkt(a, TT_CLASS_MIRAI, 23, 32000 + i / 1000);
-		tt_src_update(t, d, &p);
+		tt_sources_update(t, d, &p);
 	}
-	tt_src_table_stats(t, &after);
+	tt_sources_table_stats(t, &after);
 	CU_ASSERT_EQUAL(after.memory, before.memory);
 	CU_ASSERT(after.sources <= 1024);
 	CU_ASSERT_EQUAL(after.inserted, before.inserted + (1u << 16));
 	CU_ASSERT_EQUAL(after.evicted, after.inserted - after.sources);
 	/* every delta is kept or counted as dropped, none lost silently */
-	CU_ASSERT_EQUAL(tt_src_deltas_count(d) + tt_src_deltas_dropped(d), 1u << 16);
-	tt_src_deltas_free(d);
-	tt_src_table_free(t);
+	CU_ASSERT_EQUAL(tt_sources_deltas_count(d) + tt_sources_deltas_dropped(d), 1u << 16);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
 }
 
 static void
 test_merge(void)
 {
-	struct tt_src_table *t = tt_src_table_create(&conf);
-	struct tt_src_deltas *a = tt_src_deltas_create(64, false), *b = tt_src_deltas_create(64, false);
-	struct tt_src_deltas *m = tt_src_deltas_create(16, true);
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *a = tt_sources_deltas_create(64, false), *b = tt_sources_deltas_create(64, false);
+	struct tt_sources_deltas *m = tt_sources_deltas_create(16, true);
 	static const uint8_t x[4] = { 10, 0, 0, 1 };
-	struct tt_src_pkt p;
+	struct tt_sources_pkt p;
 
 	p = pkt(x, TT_CLASS_MIRAI, 23, 100);
-	tt_src_update(t, a, &p);
+	tt_sources_update(t, a, &p);
 	p = pkt(x, TT_CLASS_NMAP, 22, 200);
-	tt_src_update(t, b, &p);
-	CU_ASSERT_EQUAL(tt_src_deltas_merge(m, a), 0);
-	CU_ASSERT_EQUAL(tt_src_deltas_merge(m, b), 0);
-	CU_ASSERT_EQUAL_FATAL(tt_src_deltas_count(m), 1);
+	tt_sources_update(t, b, &p);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, a), 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, b), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_sources_deltas_count(m), 1);
 	CU_ASSERT_EQUAL(delta_of(m, x)->pkts, 2);
 	CU_ASSERT_EQUAL(delta_of(m, x)->mirai_pkts, 1);
 	CU_ASSERT_EQUAL(delta_of(m, x)->class_mask, (1u << TT_CLASS_MIRAI) | (1u << TT_CLASS_NMAP));
 	CU_ASSERT_EQUAL(delta_of(m, x)->first_seen, 100);
 	CU_ASSERT_EQUAL(delta_of(m, x)->last_seen, 200);
 	CU_ASSERT_EQUAL(delta_of(m, x)->n_ports, 2);
-	tt_src_deltas_free(a);
-	tt_src_deltas_free(b);
-	tt_src_deltas_free(m);
-	tt_src_table_free(t);
+	tt_sources_deltas_free(a);
+	tt_sources_deltas_free(b);
+	tt_sources_deltas_free(m);
+	tt_sources_table_free(t);
 }
 
 int

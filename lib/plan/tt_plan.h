@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#ifndef TT_PUBLISH_INTERNAL_H
-#define TT_PUBLISH_INTERNAL_H
+#ifndef TT_PLAN_H
+#define TT_PLAN_H
 
 /*
  * The flush plan: merged counters -> the Redis commands of DESIGN.md section
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 struct tt_merged;
-struct tt_src_deltas;
+struct tt_sources_deltas;
 
 struct tt_plan_conf {
 	const char *prefix;
@@ -64,7 +64,7 @@ struct tt_plan_sink {
  * @return 0, or the first negative value a sink callback returned, or -ENOMEM.
  */
 int tt_plan_flush(const struct tt_plan_conf *conf, const struct tt_merged *minutes,
-		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_merged *hours, const struct tt_sources_deltas *sources,
 		const struct tt_plan_alerts *alerts, uint64_t seq, const uint8_t *done,
 		const struct tt_plan_sink *sink);
 
@@ -73,7 +73,7 @@ int tt_plan_flushed_key(const struct tt_plan_conf *conf, uint32_t tag, char *buf
 
 /** Does a tag have anything to write? Sets has[tag] for every tag with cells. */
 void tt_plan_tags_with_data(const struct tt_plan_conf *conf, const struct tt_merged *minutes,
-		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_merged *hours, const struct tt_sources_deltas *sources,
 		const struct tt_plan_alerts *alerts, uint8_t *has);
 
-#endif /* TT_PUBLISH_INTERNAL_H */
+#endif /* TT_PLAN_H */

@@ -8,7 +8,7 @@
  * each tag is one MULTI/EXEC and each bucket's keys get one EXPIRE ... NX.
  */
 #define _GNU_SOURCE
-#include "publish_internal.h"
+#include "tt_plan.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -445,12 +445,12 @@ csv_append(char *buf, size_t len, const char *item)
 }
 
 static int
-src_host(struct plan *p, const struct tt_src_delta *d, const char *ip, const char *last)
+src_host(struct plan *p, const struct tt_sources_delta *d, const char *ip, const char *last)
 {
 	const struct tt_plan_conf *c = p->c;
 	char key[128], pkts[16], first[16], classes[128] = "", cc[3], asn[16] = "";
-	char ports[32 * TT_SVC_STR_MAX] = "", sensors[TT_SRC_SENSORS * 40] = "";
-	char attacked[TT_SRC_ATTACKED * 8] = "", ttl[16], item[TT_SVC_STR_MAX];
+	char ports[32 * TT_SVC_STR_MAX] = "", sensors[TT_SOURCES_SENSORS * 40] = "";
+	char attacked[TT_SOURCES_ATTACKED * 8] = "", ttl[16], item[TT_SVC_STR_MAX];
 	const char *argv[15];
 	unsigned int k;
 
@@ -491,7 +491,7 @@ src_host(struct plan *p, const struct tt_src_delta *d, const char *ip, const cha
 	argv[9] = asn;
 	argv[10] = ports;
 	argv[11] = sensors;
-	argv[12] = (d->flags & TT_SRC_CONFIRMED) ? "1" : "0";
+	argv[12] = (d->flags & TT_SOURCES_CONFIRMED) ? "1" : "0";
 	argv[13] = attacked;
 	argv[14] = ttl;
 	return emit(p, 15, argv, NULL);
@@ -512,7 +512,7 @@ src_daily(struct plan *p, uint32_t day, const char *what, uint32_t by, const cha
 }
 
 static int
-src_flush(struct plan *p, const struct tt_src_deltas *deltas)
+src_flush(struct plan *p, const struct tt_sources_deltas *deltas)
 {
 	const struct tt_plan_conf *c = p->c;
 	uint32_t i, newest = 0, used = 0;
@@ -520,8 +520,8 @@ src_flush(struct plan *p, const struct tt_src_deltas *deltas)
 	unsigned int k;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < tt_src_deltas_count(deltas); i++) {
-		const struct tt_src_delta *d = tt_src_deltas_get(deltas, i);
+	for (i = 0; rc == 0 && i < tt_sources_deltas_count(deltas); i++) {
+		const struct tt_sources_delta *d = tt_sources_deltas_get(deltas, i);
 		char ip[INET6_ADDRSTRLEN], last[16];
 
 		/* Every delta is a fingerprinted packet's: each gets its record. */
@@ -537,7 +537,7 @@ src_flush(struct plan *p, const struct tt_src_deltas *deltas)
 			rolling_key(c, TT_ROLLING_MIRAI, key, sizeof(key));
 			rc = emit(p, 5, za, NULL);
 			used |= 1u << TT_ROLLING_MIRAI;
-			if (rc == 0 && (d->flags & TT_SRC_HOME)) {
+			if (rc == 0 && (d->flags & TT_SOURCES_HOME)) {
 				rolling_key(c, TT_ROLLING_MIRAI_HOME, key, sizeof(key));
 				rc = emit(p, 5, za, NULL);
 				used |= 1u << TT_ROLLING_MIRAI_HOME;
@@ -589,7 +589,7 @@ skip_tag(struct plan *p, struct sorted *s)
 
 int
 tt_plan_flush(const struct tt_plan_conf *c, const struct tt_merged *minutes,
-		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_merged *hours, const struct tt_sources_deltas *sources,
 		const struct tt_plan_alerts *alerts, uint64_t seq, const uint8_t *done,
 		const struct tt_plan_sink *sink)
 {
@@ -653,7 +653,7 @@ tt_plan_flush(const struct tt_plan_conf *c, const struct tt_merged *minutes,
 	}
 	/* The {src} tag: who is scanning. */
 	p->tag = c->n_sensors + 1;
-	if (rc == 0 && sources != NULL && tt_src_deltas_count(sources) != 0 &&
+	if (rc == 0 && sources != NULL && tt_sources_deltas_count(sources) != 0 &&
 			!(done != NULL && done[p->tag])) {
 		rc = open_tag(p, p->tag);
 		if (rc == 0)
@@ -676,7 +676,7 @@ out:
 
 void
 tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_merged *minutes,
-		const struct tt_merged *hours, const struct tt_src_deltas *sources,
+		const struct tt_merged *hours, const struct tt_sources_deltas *sources,
 		const struct tt_plan_alerts *alerts, uint8_t *has)
 {
 	const struct tt_merged *src[2] = { minutes, hours };
@@ -690,7 +690,7 @@ tt_plan_tags_with_data(const struct tt_plan_conf *c, const struct tt_merged *min
 				tt_counters_row(src[k], j, i, &r);
 				has[tag_of(c, r.sensor)] = 1;
 			}
-	if (sources != NULL && tt_src_deltas_count(sources) != 0)
+	if (sources != NULL && tt_sources_deltas_count(sources) != 0)
 		has[c->n_sensors + 1] = 1;
 	if (alerts != NULL && alerts->n != 0)
 		has[TT_PLAN_TAG_ALERTS(c)] = 1;
