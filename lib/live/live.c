@@ -292,6 +292,12 @@ busiest_first(const void *a, const void *b)
  * a scope view each (its ranking puts the busiest service first, the lowest
  * key among equals). One index per view finds each sensor's cells without a
  * pass over the shard per sensor. Lock held.
+ *
+ * Cost, CPU time of one call (40 services and 2,000 packets a sensor): 32
+ * sensors all shown 1.3 ms, 100 sensors 75 shown 4 ms, 1,000 sensors 75
+ * shown 25 ms (the indexes take most of it); the raw-cell walk it replaced
+ * took 0.1, 0.3 and 5 to 13 ms. The control thread's next merge waits that
+ * long at most.
  */
 static int
 fill_details(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n)
