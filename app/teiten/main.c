@@ -35,7 +35,7 @@
 #include "tt_live.h"
 #include "tt_log.h"
 #include "tt_port.h"
-#include "tt_publish.h"
+#include "tt_publisher.h"
 #include "tt_sensor.h"
 #include "tt_telemetry.h"
 #include "tt_worker.h"

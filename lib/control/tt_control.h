@@ -17,7 +17,7 @@
  * only one that touches a struct tt_control. Through it that thread swaps
  * the workers' shards (lock-free hand-over, tt_worker.h), writes the live
  * view (whose lock keeps the telemetry readers out, tt_live.h), hands shards
- * and alerts to the publisher (a thread of its own, tt_publish.h) and alerts
+ * and alerts to the publisher (a thread of its own, tt_publisher.h) and alerts
  * to the console (tt_telemetry.h).
  *
  * Its log lines are the appliance's own ("teiten: ..."), under the

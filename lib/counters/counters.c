@@ -58,7 +58,7 @@ table_reset(struct tt_table *t)
 
 /* Double the capacity, re-inserting in the old insertion order. */
 int
-table_grow(struct tt_table *t)
+counters_table_grow(struct tt_table *t)
 {
 	struct tt_table n;
 	uint32_t i;
@@ -69,7 +69,7 @@ table_grow(struct tt_table *t)
 		return rc;
 	for (i = 0; i < t->used; i++) {
 		uint32_t slot = t->order[i];
-		uint64_t *v = table_find_or_add(&n, cell_key(t, slot), false);
+		uint64_t *v = counters_table_find_or_add(&n, cell_key(t, slot), false);
 
 		memcpy(v, cell_values(t, slot), t->width * sizeof(*v));
 	}
@@ -217,8 +217,8 @@ dst_cell(struct tt_table *dst, const struct tt_cell_key *k)
 	uint64_t *d;
 
 	for (;;) {
-		d = table_find_or_add(dst, k, !dst->growable);
-		if (d != NULL || !dst->growable || table_grow(dst) != 0)
+		d = counters_table_find_or_add(dst, k, !dst->growable);
+		if (d != NULL || !dst->growable || counters_table_grow(dst) != 0)
 			return d;
 	}
 }

@@ -66,7 +66,7 @@ find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, 
 }
 
 uint64_t *
-table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
+counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
 {
 	return find_or_add_hashed(t, k, key_hash(k), reserve);
 }
@@ -79,7 +79,7 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
 	if (v != NULL)
 		return v;
 	k->item = TT_SVC(TT_SVC_OVERFLOW, 0);
-	v = table_find_or_add(t, k, true);
+	v = counters_table_find_or_add(t, k, true);
 	if (v != NULL)
 		s->overflowed++;
 	else

@@ -75,8 +75,8 @@ struct tt_merged {
 #define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))
 #define HLL_SET_WORDS (sizeof(struct tt_hll) * TT_HLL_VARIANTS / sizeof(uint64_t))
 
-uint64_t *table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
+uint64_t *counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
 		bool reserve);
-int table_grow(struct tt_table *t);
+int counters_table_grow(struct tt_table *t);
 
 #endif /* TT_COUNTERS_INTERNAL_H */

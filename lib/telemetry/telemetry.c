@@ -30,7 +30,7 @@
 #include "tt_counters.h"
 #include "tt_live.h"
 #include "tt_port.h"
-#include "tt_publish.h"
+#include "tt_publisher.h"
 #include "tt_report.h"
 #include "tt_sources.h"
 #include "tt_worker.h"

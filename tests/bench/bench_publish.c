@@ -17,7 +17,7 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_hll.h"
-#include "tt_publish.h"
+#include "tt_publisher.h"
 
 static uint64_t
 now_us(void)

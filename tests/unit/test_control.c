@@ -32,7 +32,7 @@
 #include "tt_control.h"
 #include "tt_live.h"
 #include "tt_port.h"
-#include "tt_publish.h"
+#include "tt_publisher.h"
 #include "tt_report.h"
 #include "tt_sensor.h"
 #include "tt_worker.h"

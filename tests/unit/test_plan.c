@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The flush plan (lib/publish/plan.c) against the Redis schema of DESIGN.md
+ * The flush plan (lib/publisher/plan.c) against the Redis schema of DESIGN.md
  * section 5 and docs/redis-schema.md. The plan is pure, so most of this
  * needs no Redis.
  *
@@ -39,7 +39,7 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_hll.h"
-#include "tt_publish.h"
+#include "tt_publisher.h"
 #include "tt_sources.h"
 
 /* An assertion whose failure says which key and what differs. */
@@ -1397,7 +1397,7 @@ worker_deltas(void)
 	return tt_sources_deltas_create(64, false);
 }
 
-/* The publisher's backlog (publish.c): minutes, hours, and the source deltas. */
+/* The publisher's backlog (publisher.c): minutes, hours, and the source deltas. */
 static void
 merged_shards(struct fixture *f)
 {

@@ -28,7 +28,7 @@
  * field), so finding the key held by another token fails the publisher.
  */
 #define _GNU_SOURCE
-#include "tt_publish.h"
+#include "tt_publisher.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#ifndef TT_PUBLISH_H
-#define TT_PUBLISH_H
+#ifndef TT_PUBLISHER_H
+#define TT_PUBLISHER_H
 
 /*
  * The Redis publisher (DESIGN.md section 5): merged per-core deltas are
@@ -124,4 +124,4 @@ int tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms);
 /** Free; NULL is a no-op. Control thread, after tt_publisher_stop(). */
 void tt_publisher_free(struct tt_publisher *p);
 
-#endif /* TT_PUBLISH_H */
+#endif /* TT_PUBLISHER_H */
