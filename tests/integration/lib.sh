@@ -26,6 +26,10 @@ cleanup() {
     rm -rf /var/run/dpdk/it_$$_* "$TT_TMP"
 }
 trap cleanup EXIT
+# A test ended from outside (meson's timeout sends SIGTERM) still stops what
+# it started: an appliance on a looped file would otherwise poll forever.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # Meson's exit code for "skipped".
 skip() {
