@@ -22,7 +22,6 @@ import math
 import re
 import struct
 import subprocess
-import sys
 from collections import Counter, defaultdict
 
 import redis
@@ -101,6 +100,19 @@ def conf_sensors(path):
     return sensors
 
 
+def surge_min_pkts(path):
+    """[alerts] surge_min_pkts of the config (DESIGN.md section 7; 20 when unset)."""
+    section, value = None, 20
+    for line in open(path, encoding="utf-8"):
+        line = re.sub(r"(^|\s)[;#].*$", "", line).strip()
+        m = re.fullmatch(r"\[(.+)\]", line)
+        if m:
+            section = m[1].strip()
+        elif section == "alerts" and re.match(r"surge_min_pkts\s*=", line):
+            value = int(line.split("=", 1)[1])
+    return value
+
+
 COUNTRY = {}
 
 
@@ -151,6 +163,123 @@ def expected_surges(truth, names, in_scope, days):
     return rows
 
 
+def utc_day(ts):
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).date()
+
+
+def expected_alert_surges(truth, names, in_scope, scope, days, min_pkts):
+    """The service surges the alert stream must hold, from the generators'
+    truth alone, as {(day, service): (sensors, breadth, start, end)}:
+    - each injected --surge (the truth's events: scope, subject, breadth), on
+      the day it starts, at its sensor or at every sensor for scope all;
+    - each service of a --dos capture (a run whose events are dos_victim)
+      with at least min_pkts ([alerts] surge_min_pkts) packets at a sensor:
+      the attack lasts two minutes and the generated background brings a
+      service about one packet an hour at a sensor, so that many in its hour
+      is a surge there; broad when at least two sensors and half of them
+      see it, local when one does.
+    Kept when a sensor in scope surges, or for scope all."""
+    want = {}
+    period = set(days)
+    for run in truth.runs:
+        events = run.get("events", [])
+        for e in events:
+            if e["kind"] == "surge":
+                sens = names if e["scope"] == "all" else [e["scope"]]
+                want[(utc_day(e["start"]), e["subject"])] = (sorted(sens), e["breadth"],
+                                                            e["start"], e["end"])
+        attacks = [e for e in events if e["kind"] == "dos_victim"]
+        if not attacks:
+            continue
+        start, end = min(e["start"] for e in attacks), max(e["end"] for e in attacks)
+        for key, per_sensor in run["days"].items():
+            d = dt.datetime.strptime(key, "d:%Y%m%d").date()
+            hits = defaultdict(list)
+            for s, dims in per_sensor.items():
+                for svc, n in dims.get("port", {}).items():
+                    if n >= min_pkts:
+                        hits[svc].append(s)
+            for svc, ss in hits.items():
+                broad = len(ss) >= 2 and 2 * len(ss) >= len(names)
+                want[(d, svc)] = (sorted(ss), "broad" if broad else "local", start, end)
+    return {k: v for k, v in want.items() if k[0] in period and
+            (scope == "all" or any(s in in_scope for s in v[0]))}
+
+
+def check_t5_alerts(tag, rows, truth, names, in_scope, scope, days, a, r, p):
+    want = expected_alert_surges(truth, names, in_scope, scope, days, a.surge_min_pkts)
+    check(f"{tag}: T5 = the injected surges and the DoS attack's ({len(want)} rows)",
+          [(row["day"], row["service"], row["sensors"], row["breadth"]) for row in rows],
+          [(d.isoformat(), svc, v[0], v[1]) for (d, svc), v in sorted(want.items())])
+    late = [(row["day"], row["service"], row["first"]) for row in rows
+            if (dt.date.fromisoformat(row["day"]), row["service"]) in want and not
+            want[(dt.date.fromisoformat(row["day"]), row["service"])][2] - 3600 <= row["first"]
+            <= want[(dt.date.fromisoformat(row["day"]), row["service"])][3] + 3600]
+    check(f"{tag}: T5's first alerts within their event (an hour either side)", late, [])
+    # and each row is the stream's: its alerts, the first, the peak one of them
+    entries = [f for _, f in r.xrange(f"{p}:alerts") if f["kind"] == "surge"]
+    bad = []
+    for row in rows:
+        mine = [f for f in entries if f["subject"] == row["service"] and
+                utc_day(int(f["ts"])).isoformat() == row["day"]]
+        peak = (str(row["observed"]), row["res"], row["metric"], f"{row['baseline']:.1f}",
+                f"{row['score']:.1f}")
+        pool = [f for f in mine if f["scope"] == "all"] or mine
+        if (len(mine) != row["alerts"] or min(int(f["ts"]) for f in mine) != row["first"] or
+                peak not in [(f["observed"], f["res"], f["metric"], f["baseline"], f["score"])
+                             for f in pool] or
+                row["sensors"] != sorted({f["scope"] for f in mine} - {"all"})):
+            bad.append(row)
+    check(f"{tag}: T5 rows are the stream's alerts (count, first, peak, sensors)", bad, [])
+
+
+def check_t6(tag, rows, truth, days, a, home, basis):
+    """T6 against the truth: home or abroad (libmaxminddb's country of the
+    victim) and the country where what was published says it: the host
+    record (basis host), the dos_victim alert (alert: home or not, the home
+    country for home ones), nothing (none)."""
+    tot, vd = Counter(), Counter()
+    for d in days:
+        tot.update(truth.victims.get(d, {}))
+        vd.update(truth.victims.get(d, {}).keys())
+    want, cnt = [], Counter()
+    for ip, c in redis_order(tot):
+        cc = country(a.geoip, ip)
+        loc = "home" if cc == home else "abroad"
+        if basis == "alert":
+            cc = home if loc == "home" else None
+        elif basis == "none":
+            loc, cc = "unknown", None
+        cnt[loc] += 1
+        if cnt[loc] <= 10:
+            want.append({"location": loc, "rank": cnt[loc], "ip": ip, "country": cc,
+                         "packets": c, "days": vd[ip], "from": basis})
+    want.sort(key=lambda x: (["home", "abroad", "unknown"].index(x["location"]), x["rank"]))
+    check(f"{tag}: T6 = truth, countries from {basis} ({cnt['home']} home, {cnt['abroad']} "
+          f"abroad, {cnt['unknown']} unknown)",
+          [{k: row[k] for k in ("location", "rank", "ip", "country", "packets", "days", "from")}
+           for row in rows], want)
+
+
+def check_t5_t6(a, rep, truth, names, in_scope, scope, days, r, p, tag):
+    """T5 and T6, by what the test says they read (--t5-from, --victims-from)."""
+    t = rep["tables"]
+    t5 = rep["sources"]["T5"]
+    check(f"{tag}: T5 reads {a.t5_from}", t5["from"], a.t5_from)
+    if t5["from"] != a.t5_from:
+        pass  # its rows are another table's
+    elif a.t5_from == "alerts":
+        check_t5_alerts(tag, t["T5"], truth, names, in_scope, scope, days, a, r, p)
+    else:
+        want = expected_surges(truth, names, in_scope, days)
+        check(f"{tag}: T5 = the rule on the truth ({len(want)} surges)",
+              [{k: (sorted(row[k]) if k in ("sensors", "seen_at") else row[k])
+                for k in ("day", "service", "sensors", "seen_at", "breadth", "packets",
+                          "baseline")}
+               for row in t["T5"]], want)
+    check_t6(tag, t["T6"], truth, days, a, rep["home_country"], a.victims_from)
+
+
 def check_report(a, truth, sensors, r):
     rep = json.load(open(a.target))
     p = rep["prefix"]
@@ -170,6 +299,8 @@ def check_report(a, truth, sensors, r):
     t = rep["tables"]
 
     check(f"{tag}: scope sensors", rep["scope_sensors"], in_scope)
+    if a.only:  # a report that differs from one checked whole in T5 and T6 only
+        return check_t5_t6(a, rep, truth, names, in_scope, scope, days, r, p, tag)
     check(f"{tag}: locations from the config",
           {s["name"]: s["location"] for s in rep["sensors"]},
           {k: v["location"] for k, v in sensors.items()})
@@ -194,27 +325,7 @@ def check_report(a, truth, sensors, r):
             for i, (m, c) in enumerate(redis_order(truth.period([s], days, "port"))[:10])]
     check(f"{tag}: T4 = truth ({len(want)} rows)",
           [{k: row[k] for k in ("sensor", "rank", "service", "packets")} for row in t["T4"]], want)
-    want = expected_surges(truth, names, in_scope, days)
-    check(f"{tag}: T5 = the rule on the truth ({len(want)} surges)",
-          [{k: (sorted(row[k]) if k in ("sensors", "seen_at") else row[k])
-            for k in ("day", "service", "sensors", "seen_at", "breadth", "packets", "baseline")}
-           for row in t["T5"]], want)
-    tot, vd = Counter(), Counter()
-    for d in days:
-        tot.update(truth.victims.get(d, {}))
-        vd.update(truth.victims.get(d, {}).keys())
-    want, cnt = [], Counter()
-    for ip, c in redis_order(tot):
-        cc = country(a.geoip, ip)
-        loc = "home" if cc == rep["home_country"] else "abroad"
-        cnt[loc] += 1
-        if cnt[loc] <= 10:
-            want.append({"location": loc, "rank": cnt[loc], "ip": ip, "country": cc,
-                         "packets": c, "days": vd[ip]})
-    want.sort(key=lambda x: (["home", "abroad"].index(x["location"]), x["rank"]))
-    check(f"{tag}: T6 = truth ({cnt['home']} home, {cnt['abroad']} abroad victims)",
-          [{k: row[k] for k in ("location", "rank", "ip", "country", "packets", "days")}
-           for row in t["T6"]], want)
+    check_t5_t6(a, rep, truth, names, in_scope, scope, days, r, p, tag)
 
     # Figures: each series equals the day buckets in Redis (and the truth's days).
     f = rep["figures"]
@@ -384,7 +495,7 @@ def check_recipes(a, truth, sensors, r):
            "Average packets per sensor per day, by month": monthly,
            "Mirai-type sources per day, exact": mirai_days,
            "Top DoS victims of the quarter": victims}
-    check(f"recipes: {len(blocks)} sh blocks in the Report queries section", len(blocks) >= 9, True)
+    check(f"recipes: {len(blocks)} sh blocks in the Report queries section", len(blocks) >= 11, True)
     for title, code in blocks:
         res = subprocess.run(["bash", "-c", prelude + (helpers if title != "helpers" else "") +
                               code], capture_output=True, text=True, timeout=120)
@@ -414,6 +525,24 @@ def check_recipes(a, truth, sensors, r):
             check("  every score within the horizon of the last packet",
                   [s for _, s in pairs if not a.end - 7 * 86400 - 3600 <= int(s) <= a.end], [])
             check(f"  confirmed ones ({len(rest)}) are listed ones", set(rest) <= listed, True)
+        elif title.startswith("Surges of the quarter"):
+            # every line an alert of an expected surge (its day, service, a
+            # scope that surged, the breadth), every surging scope a line
+            want = expected_alert_surges(truth, names, names, "all", q, a.surge_min_pkts)
+            bad, seen = [], set()
+            for line in got:
+                m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}Z (\S+) (\S+) ([mh]) (\d+) "
+                                 r"(pkts|srcs) ?(\S*)", line)
+                w = m and want.get((dt.date.fromisoformat(m[1]), m[3]))
+                if not w or m[2] not in w[0] + ["all"] or m[7] != w[1]:
+                    bad.append(line)
+                    continue
+                seen.add((m[1], m[3], m[2]))
+            check(f"recipe '{title[:30]}': {len(got)} alerts, each an expected surge's", bad, [])
+            missing = [(d.isoformat(), svc, s) for (d, svc), w in sorted(want.items())
+                       for s in w[0] + ["all"] if (d.isoformat(), svc, s) not in seen]
+            check(f"  every surge at each of its sensors and all ({len(want)} surges)",
+                  missing, [])
         elif title.startswith("Unique sources per day"):
             bad = []
             for d, line in zip(q, got):
@@ -447,13 +576,22 @@ def main():
     ap.add_argument("--scope", default="all")
     ap.add_argument("--first", default="2024-01-01")
     ap.add_argument("--end", type=int, default=0)
+    ap.add_argument("--t5-from", choices=("alerts", "day_buckets"), default="alerts",
+                    help="what T5 must read")
+    ap.add_argument("--victims-from", choices=("host", "alert", "none"), default="host",
+                    help="where T6's home or abroad must come from")
+    ap.add_argument("--only", action="store_true",
+                    help="T5 and T6 only (a report that differs from one checked whole "
+                         "in those alone)")
     a = ap.parse_args()
     truth = Truth(a.truth)
     sensors = conf_sensors(a.conf)
+    a.surge_min_pkts = surge_min_pkts(a.conf)
     r = redis.Redis(port=a.port, decode_responses=True)
     if a.what == "report":
         check_report(a, truth, sensors, r)
-        check_pngs(a)
+        if not a.only:
+            check_pngs(a)
     else:
         check_recipes(a, truth, sensors, r)
     return 0

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The quarterly report. teiten-gen writes four captures at four sensors (two
-# domestic, two overseas): 2024Q1 (13 weeks, 7862400 s) with a local surge
-# (21318/TCP at tokyo-b for eight hours), a broad one (53/UDP at every sensor
-# for a day), a new service in the top five (37215/TCP for two weeks), a new
-# Mirai-type port and a ramping country; a two-minute DoS
-# attack inside it whose victims' backscatter passes the DoS rule; 2023Q4 for
-# the previous ranks and 2023Q1 for the months a year earlier. teiten replays
-# them (packet clock) into a throwaway Redis, and teiten-report writes the
-# quarter's report (all sensors; domestic ones in Japanese, absolute) and a
-# week's. report_check.py holds every table to the generators' truth,
-# computed there independently, every figure's series to the day buckets,
-# and runs every recipe of docs/redis-schema.md against the same Redis.
-# The reports and a headless Chromium screenshot of each stay in
+# The quarterly report. teiten-gen writes captures at four sensors (two
+# domestic, two overseas): 2024Q1 (13 weeks, 7862400 s) with a new
+# Mirai-type port and a ramping country, and, each in a capture of its own
+# merged into it, a local surge (21318/TCP at tokyo-b for eight hours), a
+# broad one (53/UDP at every sensor for a day), a new service in the top
+# five (37215/TCP at every sensor for three days) and a two-minute DoS
+# attack whose victims' backscatter passes the DoS rule; 2023Q4 for the
+# previous ranks and 2023Q1 for the months a year earlier. teiten replays
+# them (packet clock) into a throwaway Redis, its alert detectors on, and
+# teiten-report writes the quarter's report (all sensors; domestic ones in
+# Japanese, absolute) and a week's. report_check.py holds every table to the
+# generators' truth, computed there independently, every figure's series to
+# the day buckets, and runs every recipe of docs/redis-schema.md against the
+# same Redis. T5 comes from the alert stream: the injected surges and the
+# attack's, local or broad as injected. Then the victims' host records
+# expire and the stream is trimmed: T6's home or abroad comes from the
+# dos_victim alerts, T5 from day buckets, and the report says so; with no
+# stream at all, the same, and the victims are unknown.
+# The reports and a headless Chromium screenshot of three stay in
 # build/report_test/.
 . "$(dirname "$0")/lib.sh"
 need_geoip
@@ -39,17 +45,23 @@ gen earlier --seed 11 --packets 12000 --start 1672531200 --span $((90 * DAY)) \
 gen previous --seed 12 --packets 30000 --start 1696118400 --span $((92 * DAY)) \
     --sources 1500 --home-share 200
 gen quarter --seed 13 --packets 45000 --start $Q1 --span 7862400 \
-    --sources 1500 --home-share 200 --ramp BG:2:60 --mirai-port 22:$((60 * DAY)) \
-    --surge tokyo-b:tcp/21318:$((20 * DAY + 10800)):28800:500 \
-    --surge all:udp/53:$((50 * DAY)):$DAY:700 \
-    --surge all:tcp/37215:$((70 * DAY)):$((14 * DAY)):400
+    --sources 1500 --home-share 200 --ramp BG:2:60 --mirai-port 22:$((60 * DAY))
+# The surges, each all of its capture's packets: the quarter brings a sensor
+# about five packets an hour, so each brings its service 40 an hour at a
+# sensor, twice [alerts] surge_min_pkts (20), against about one before.
+gen local --seed 15 --packets 320 --start $((Q1 + 20 * DAY + 10800)) --span 28800 \
+    --sources 40 --home-share 200 --surge tokyo-b:tcp/21318:0:28800:1000
+gen broad --seed 16 --packets 3840 --start $((Q1 + 50 * DAY)) --span $DAY \
+    --sources 300 --home-share 200 --surge all:udp/53:0:$DAY:1000
+gen new --seed 17 --packets 11520 --start $((Q1 + 70 * DAY)) --span $((3 * DAY)) \
+    --sources 300 --home-share 200 --surge all:tcp/37215:0:$((3 * DAY)):1000
 # 2024-02-15 12:00 UTC: six hosts under attack, each sending 100 backscatter
 # packets in two minutes (the DoS rule: >= 25 packets, >= 60 s, >= 30 a minute)
 gen attack --seed 14 --packets 600 --start $((Q1 + 45 * DAY + 43200)) --span 120 \
     --sources 8 --home-share 500 --dos 6:0:120:1000
 
 # One capture in time order: the attack's packets merged into the quarter's.
-/usr/bin/python3 - "$TT_TMP"/{earlier,previous,quarter,attack,all}.pcap <<'EOF'
+/usr/bin/python3 - "$TT_TMP"/{earlier,previous,quarter,attack,local,broad,new,all}.pcap <<'EOF'
 import heapq, struct, sys
 def records(path):
     with open(path, "rb") as f:
@@ -94,13 +106,15 @@ TT_MEM=512 run_teiten $(TT_MEM=512 eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$T
     -- --config "$TT_TMP/appliance.conf" --summary "$TT_TMP/s.json"
 check "teiten: exit" "$TT_RC" 0
 [ "$TT_RC" -eq 0 ] || tail -20 "$TT_ERR" | sed 's/^/     | /'
-truths=("$TT_TMP"/{earlier,previous,quarter,attack}.json)
+truths=("$TT_TMP"/{earlier,previous,quarter,attack,local,broad,new}.json)
 check "every packet replayed" "$(jq .packets "$TT_TMP/s.json")" \
     "$(jq -s 'map(.packets) | add' "${truths[@]}")"
 check "the sensors' packets = the truth's" "$(jq .scopes.all.totals.pkts "$TT_TMP/s.json")" \
     "$(jq -s 'map(.scopes.all.totals.pkts) | add' "${truths[@]}")"
 
-# report NAME ARGS...: a report into $OUT/NAME, checked against the truth.
+# report NAME ARGS...: a report into $OUT/NAME, checked against the truth;
+# CHECK_ARGS: what T5 and T6 must read (report_check.py --t5-from,
+# --victims-from), --only for T5 and T6 alone.
 report() {
     local name=$1 scope=all a prev=
     shift
@@ -111,7 +125,7 @@ report() {
         "$OUT/$name/report.html"
     /usr/bin/python3 "$CHECK" report "$OUT/$name/report.json" --scope "$scope" \
         --truth "${truths[@]}" --conf "$CONF" --geoip "$TT_GEOIP_DB" --port "$TT_REDIS_PORT" \
-        >"$TT_TMP/check.out" 2>&1
+        ${CHECK_ARGS:-} >"$TT_TMP/check.out" 2>&1
     tally "$TT_TMP/check.out"
 }
 
@@ -139,9 +153,11 @@ check "T5: 21318/TCP on 2024-01-21 at tokyo-b alone, local" \
 check "T5: 53/UDP on 2024-02-20 at every sensor, broad" \
     "$(jq -c '.tables.T5[] | select(.service == "udp/53") | [.day, (.sensors | length), .breadth]' "$Q")" \
     '["2024-02-20",4,"broad"]'
-check "T5: 37215/TCP, rising at every sensor, is broad even on days it passes the rule at one" \
-    "$(jq -c '[.tables.T5[] | select(.service == "tcp/37215") | .breadth] | unique' "$Q")" \
-    '["broad"]'
+check "T5: 37215/TCP on 2024-03-11 at every sensor, broad" \
+    "$(jq -c '.tables.T5[] | select(.service == "tcp/37215") | [.day, (.sensors | length), .breadth]' "$Q")" \
+    '["2024-03-11",4,"broad"]'
+check_grep "T5: the report says it read the alert stream" "$OUT/quarter/report.md" \
+    '^Source: the alert stream teiten:alerts, which holds every alert since its first entry'
 check "T6: victims at home and abroad" \
     "$(jq -c '[.tables.T6[].location] | unique' "$Q")" '["abroad","home"]'
 check "T2: BG's share grows (its daily series ends higher than it starts)" \
@@ -206,12 +222,40 @@ check "a bad quarter is an error before any connection" \
     --end $((Q1 + 7862400)) >"$TT_TMP/check.out" 2>&1
 tally "$TT_TMP/check.out"
 
+# T5 and T6 when what they read is gone. The victims' host records expire
+# ([retention] sources, 7 days after a victim's last packet): home or abroad
+# comes from the dos_victim alerts. The stream is trimmed (XADD MAXLEN ~
+# 100000 keeps the newest entries) to what came from February on: the
+# quarter's T5 is recomputed from day buckets, and the report says why; a
+# week after the trim still reads the stream.
+for ip in $(jq -r '.victims[] | keys[]' "$TT_TMP/attack.json"); do
+    rcli main DEL "teiten:{src}:host:$ip" >/dev/null
+done
+read -r first ts < <(rcli main --raw XRANGE teiten:alerts - + | awk -v from=1706745600 '
+    { i = (NR - 1) % 23 } i == 0 { id = $0 } i == 2 && $0 >= from { print id, $0; exit }')
+check "the stream trimmed to February on" \
+    "$(rcli main XTRIM teiten:alerts MINID "$first" | awk '{ print ($1 > 0) }')" 1
+CHECK_ARGS="--only --t5-from day_buckets --victims-from alert" report trimmed --quarter 2024Q1
+# complete from the hour after the first entry left: an hour's alerts come after its minutes'
+check_grep "T5 from day buckets, and why" "$OUT/trimmed/report.md" \
+    "^Source: recomputed from day buckets, because the alert stream teiten:alerts was trimmed .*: it holds every alert only from $(date -u -d "@$((ts + 3600))" '+%Y-%m-%d %H:%M') UTC on, after the period.s first day with traffic \\(2024-01-01\\)"
+check_grep "T6 says the host records had expired" "$OUT/trimmed/report.md" \
+    '^- 6 of 6 victims. host records had expired: their home or abroad comes from their dos_victim alert'
+CHECK_ARGS="--only" report trimmed-week --week 2024-W11
+# Alerts disabled (or an appliance older than them): no stream.
+rcli main DEL teiten:alerts >/dev/null
+CHECK_ARGS="--only --t5-from day_buckets --victims-from none" report no-stream --week 2024-W07
+check_grep "T5 from day buckets: no stream" "$OUT/no-stream/report.md" \
+    '^Source: recomputed from day buckets, because the alert stream teiten:alerts does not exist'
+check_grep "T6: victims with neither a host record nor an alert are unknown" \
+    "$OUT/no-stream/report.md" '^- 6 of 6 victims have neither a host record nor a dos_victim alert'
+
 # The HTML as a browser shows it.
-for name in quarter quarter-domestic-ja; do
+for name in quarter quarter-domestic-ja trimmed; do
     profile=$(mktemp -d "$TT_TMP/chromium.XXXXXX")
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$profile" --screenshot="$OUT/$name.png" --window-size=1280,4000 \
+        --user-data-dir="$profile" --screenshot="$OUT/$name.png" --window-size=1280,4400 \
         "file://$OUT/$name/report.html" >"$TT_TMP/chromium.log" 2>&1
     check "chromium: a screenshot of $name/report.html" \
         "$(head -c 8 "$OUT/$name.png" 2>/dev/null | od -An -tx1 | tr -d ' ')" 89504e470d0a1a0a
