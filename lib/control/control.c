@@ -217,24 +217,32 @@ tt_control_collect(struct tt_control *c, bool final)
 	const struct tt_control_conf *cf = &c->conf;
 	uint64_t now_sec = (uint64_t)time(NULL);
 	uint32_t now_minute = cf->packet_clock ? 0 : (uint32_t)(now_sec / 60);
+	bool all_handed_over = true;
 	uint32_t w;
 	int rc = 0;
 
 	for (w = 0; w < cf->n_workers; w++) {
 		struct tt_worker_stats st;
 		const struct tt_worker_interval *iv;
+		bool drained;
 
 		/* Before the swap: the retired shard holds every packet up to this. */
 		tt_worker_read_stats(cf->workers[w], &st);
-		c->seen_sec[w] = st.last_sec;
-		c->drained[w] = tt_worker_drained(cf->workers[w]);
+		drained = tt_worker_drained(cf->workers[w]);
 		iv = tt_worker_swap(cf->workers[w], SWAP_TIMEOUT_MS);
 
 		if (iv == NULL) {
+			/*
+			 * Its counts up to st.last_sec are still with it: the
+			 * minutes they fall in are not complete for the alerts.
+			 */
 			CTL_LOG(c, WARNING, "worker %u did not hand over its counters; "
 				"they stay with it until the next interval", w);
+			all_handed_over = false;
 			continue;
 		}
+		c->seen_sec[w] = st.last_sec;
+		c->drained[w] = drained;
 		c->deltas_dropped += tt_sources_deltas_dropped(iv->sources);
 		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;
@@ -245,7 +253,13 @@ tt_control_collect(struct tt_control *c, bool final)
 			rc = -ENOMEM;
 		tt_worker_interval_reset(iv);
 	}
-	if (cf->feed != NULL) {
+	/*
+	 * A worker that kept its counts this time holds back the judging of
+	 * every bucket: judged without them, a bucket would raise alerts the
+	 * traffic never made (seen as a replay's alerts changing with the
+	 * host's load), and their late cells would be left out.
+	 */
+	if (cf->feed != NULL && all_handed_over) {
 		uint32_t complete = tt_control_complete_minute(cf->packet_clock, c->seen_sec,
 			c->drained, cf->n_workers, now_sec, final);
 
