@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Config loading and validation: every rule of DESIGN.md section 3 reports
- * file, line, key and value. Each test writes its own file.
+ * file, line, key and value. Each test writes its own file. The key table
+ * (config_internal.h) is tested last, row by row, so that a key added with
+ * the wrong field, kind or reason fails here, not on an appliance.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include "cunit_main.h"
 #include "tt_classify.h"
 #include "tt_config.h"
+#include "config_internal.h"
 
 static char dir[] = "/tmp/tt_config_XXXXXX";
 static const char *example_path;
@@ -730,6 +733,460 @@ test_alerts_keys(void)
 	tt_config_free(&cfg);
 }
 
+/* --- the key table (config_keys.c) --- */
+
+static bool
+is_string_kind(enum tt_config_key_kind kind)
+{
+	return kind == TT_CONFIG_KEY_NAME || kind == TT_CONFIG_KEY_KEY_PREFIX ||
+		kind == TT_CONFIG_KEY_TEXT || kind == TT_CONFIG_KEY_OPTIONAL_TEXT ||
+		kind == TT_CONFIG_KEY_HOST || kind == TT_CONFIG_KEY_MMDB ||
+		kind == TT_CONFIG_KEY_SECRET_FILE;
+}
+
+/* The size of the field a kind writes; 0: it writes none (appends prefixes). */
+static size_t
+kind_size(const struct tt_config_key *k)
+{
+	switch (k->kind) {
+	case TT_CONFIG_KEY_WHOLE:
+		return k->size == sizeof(uint16_t) ? sizeof(uint16_t) : sizeof(uint32_t);
+	case TT_CONFIG_KEY_POW2:
+	case TT_CONFIG_KEY_DURATION:
+		return sizeof(uint32_t);
+	case TT_CONFIG_KEY_REAL:
+		return sizeof(double);
+	case TT_CONFIG_KEY_YES_NO:
+		return sizeof(bool);
+	case TT_CONFIG_KEY_CHOICE:
+		return sizeof(unsigned int);
+	case TT_CONFIG_KEY_COUNTRY:
+		return sizeof(((struct tt_config *)NULL)->home_country);
+	case TT_CONFIG_KEY_SERVICES:
+		return sizeof(((struct tt_config *)NULL)->watch_ports);
+	case TT_CONFIG_KEY_DPDK_PORT:
+		return sizeof(uint16_t);
+	case TT_CONFIG_KEY_PREFIXES:
+	case TT_CONFIG_KEY_PREFIXES_FILE:
+		return 0;
+	default:
+		return is_string_kind(k->kind) ? sizeof(char *) : SIZE_MAX;
+	}
+}
+
+/* Does the kind tell a bad value its row's reason (key->expect)? */
+static bool
+kind_rejects_with_expect(enum tt_config_key_kind kind)
+{
+	return kind != TT_CONFIG_KEY_TEXT && kind != TT_CONFIG_KEY_OPTIONAL_TEXT &&
+		kind != TT_CONFIG_KEY_MMDB && kind != TT_CONFIG_KEY_SECRET_FILE &&
+		kind != TT_CONFIG_KEY_SERVICES && kind != TT_CONFIG_KEY_PREFIXES &&
+		kind != TT_CONFIG_KEY_PREFIXES_FILE;
+}
+
+static void
+report_row(const struct tt_config_key *k, const char *what)
+{
+	fprintf(stderr, "\n    [%s] %s: %s", tt_config_sections[k->section].name, k->name, what);
+}
+
+/* A key is named once in its section; a section once. */
+static void
+test_keys_unique(void)
+{
+	unsigned int i, j;
+
+	CU_ASSERT(tt_config_n_keys > 0);
+	CU_ASSERT(tt_config_n_keys <= TT_CONFIG_KEYS_MAX);
+	for (i = 0; i < TT_CONFIG_SEC_COUNT; i++)
+		for (j = i + 1; j < TT_CONFIG_SEC_COUNT; j++)
+			CU_ASSERT(strcmp(tt_config_sections[i].name, tt_config_sections[j].name) != 0);
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *a = &tt_config_keys[i];
+
+		CU_ASSERT(a->section < TT_CONFIG_SEC_COUNT);
+		CU_ASSERT(a->kind < TT_CONFIG_KEY_KIND_COUNT);
+		for (j = i + 1; j < tt_config_n_keys; j++) {
+			const struct tt_config_key *b = &tt_config_keys[j];
+
+			if (a->section == b->section && strcmp(a->name, b->name) == 0) {
+				CU_FAIL("a key has two rows");
+				report_row(a, "two rows");
+			}
+		}
+		CU_ASSERT_PTR_EQUAL(tt_config_key_find(a->section, a->name), a);
+	}
+	CU_ASSERT_PTR_NULL(tt_config_key_find(TT_CONFIG_SEC_REDIS, "id"));
+}
+
+/*
+ * Every field a key sets is set by that row alone, is as large as its kind
+ * writes, and is named for the key: "port_cells" sets port_cells, [redis]
+ * "host" sets redis_host, [alerts] "surge_min_score" sets alerts.min_score.
+ * A row copied for a new key and left pointing at its model's field, or at
+ * a field of no key, fails here.
+ */
+static void
+test_keys_fields(void)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *a = &tt_config_keys[i];
+		size_t whole = a->section == TT_CONFIG_SEC_SENSOR ? sizeof(struct tt_sensor_conf) :
+			sizeof(struct tt_config);
+		const char *f, *sec = tt_config_sections[a->section].name;
+		size_t klen = strlen(a->name), flen;
+
+		if (kind_size(a) == 0) {
+			CU_ASSERT_PTR_NULL(a->field);
+			CU_ASSERT(a->repeatable);
+			continue;
+		}
+		CU_ASSERT_FALSE(a->repeatable);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a->field);
+		if (a->size != kind_size(a)) {
+			CU_FAIL("a field's size is not its kind's");
+			report_row(a, a->field);
+		}
+		CU_ASSERT(a->off + a->size <= whole);
+		for (j = 0; j < tt_config_n_keys; j++) {
+			const struct tt_config_key *b = &tt_config_keys[j];
+			bool same_struct = (a->section == TT_CONFIG_SEC_SENSOR) ==
+				(b->section == TT_CONFIG_SEC_SENSOR);
+
+			if (j == i || kind_size(b) == 0 || !same_struct)
+				continue;
+			if (a->off < b->off + b->size && b->off < a->off + a->size) {
+				CU_FAIL("two keys set one field");
+				report_row(a, b->name);
+			}
+		}
+		f = strrchr(a->field, '.');
+		f = f != NULL ? f + 1 : a->field;
+		if (strncmp(f, sec, strlen(sec)) == 0 && f[strlen(sec)] == '_')
+			f += strlen(sec) + 1;
+		flen = strlen(f);
+		if (!(strcmp(a->name, f) == 0 || (klen > flen + 1 &&
+				strcmp(a->name + klen - flen, f) == 0 && a->name[klen - flen - 1] == '_'))) {
+			CU_FAIL("a key sets a field named for another");
+			report_row(a, a->field);
+		}
+	}
+}
+
+/* What each row tells an operator, and what the loader asks of it. */
+static void
+test_keys_rules(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *k = &tt_config_keys[i];
+		unsigned int conversions = 0;
+		const char *p;
+
+		CU_ASSERT(k->lo <= k->hi);
+		/* a fallback is parsed once a load, into struct tt_config */
+		if (k->fallback != NULL)
+			CU_ASSERT(k->section != TT_CONFIG_SEC_SENSOR);
+		if (k->missing != NULL)
+			CU_ASSERT_FALSE(k->repeatable);
+		if (k->kind == TT_CONFIG_KEY_CHOICE) {
+			CU_ASSERT_PTR_NOT_NULL_FATAL(k->choices);
+			CU_ASSERT_PTR_NOT_NULL(k->choices[0]);
+		}
+		if (!kind_rejects_with_expect(k->kind)) {
+			CU_ASSERT_PTR_NULL(k->expect);
+			continue;
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(k->expect);
+		/* expect is a printf format of (lo, hi): %g for REAL, %u otherwise */
+		for (p = strchr(k->expect, '%'); p != NULL; p = strchr(p + 2, '%')) {
+			if (p[1] == '%')
+				continue;
+			conversions++;
+			if (p[1] != (k->kind == TT_CONFIG_KEY_REAL ? 'g' : 'u')) {
+				CU_FAIL("a reason's format converts what its parser does not pass");
+				report_row(k, k->expect);
+			}
+		}
+		CU_ASSERT(conversions <= 2);
+	}
+}
+
+/*
+ * Every key is documented where operators look: config/teiten.conf.example
+ * shows it in its section, set or commented out ("; key = ...").
+ */
+static void
+test_keys_documented(void)
+{
+	FILE *f = fopen(example_path, "r");
+	static char text[64 << 10];
+	size_t len;
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	CU_ASSERT_FATAL(len < sizeof(text) - 1);
+	text[len] = '\0';
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *k = &tt_config_keys[i];
+		const char *sec = tt_config_sections[k->section].name;
+		char current[64] = "", want[80];
+		bool found = false;
+		char *line, *save = NULL, *copy = strdup(text);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+		snprintf(want, sizeof(want), "%s =", k->name);
+		for (line = strtok_r(copy, "\n", &save); line != NULL && !found;
+				line = strtok_r(NULL, "\n", &save)) {
+			const char *at;
+
+			if (line[0] == '[') {
+				snprintf(current, sizeof(current), "%.*s", (int)strcspn(line + 1, " ]"),
+					line + 1);
+				continue;
+			}
+			if (strcmp(current, sec) != 0)
+				continue;
+			for (at = strstr(line, want); at != NULL && !found; at = strstr(at + 1, want))
+				found = at == line || at[-1] == ' ' || at[-1] == ';';
+		}
+		free(copy);
+		if (!found) {
+			CU_FAIL("a key is not in the example config");
+			report_row(k, example_path);
+		}
+	}
+}
+
+/*
+ * The config a field test loads: one sensor, and `key = value` last in its
+ * section, so that no line the config records moves. The keys every load
+ * has stand each before a comment line, and a key under test after it: its
+ * line changes, and a parser that writes its line anywhere else is seen.
+ */
+static int
+load_with(const struct tt_config_key *k, const char *value, struct tt_config *cfg)
+{
+	bool appliance = k->section == TT_CONFIG_SEC_APPLIANCE;
+	bool sensor = k->section == TT_CONFIG_SEC_SENSOR;
+	bool is_id = value != NULL && appliance && strcmp(k->name, "id") == 0;
+	bool is_country = value != NULL && appliance && strcmp(k->name, "home_country") == 0;
+	bool is_port = value != NULL && sensor && strcmp(k->name, "port") == 0;
+	bool extra = value != NULL && !is_id && !is_country && !is_port;
+	char text[2048], line[600];
+
+	snprintf(line, sizeof(line), "%s%s%s%s = %s\n", appliance || sensor ? "" : "[",
+		appliance || sensor ? "" : tt_config_sections[k->section].name,
+		appliance || sensor ? "" : "]\n", k->name, value != NULL ? value : "");
+	snprintf(text, sizeof(text), "[sensor a]\n%sport = %s\n%sprefixes = 192.0.2.0/25\n%s"
+		"[appliance]\n%sid = %s\n%s%shome_country = %s\n%s%s",
+		is_port ? ";\n" : "", is_port ? value : "0", is_port ? "" : ";\n",
+		extra && sensor ? line : "",
+		is_id ? ";\n" : "", is_id ? value : "t1", is_id ? "" : ";\n",
+		is_country ? ";\n" : "", is_country ? value : "JP", is_country ? "" : ";\n",
+		extra && !sensor ? line : "");
+	return load(text, cfg);
+}
+
+/* A valid value for the key, other than what it holds in @p base. */
+static const char *
+sample(const struct tt_config_key *k, const struct tt_config *base, const char *mmdb)
+{
+	static char v[64];
+	const void *field = (const char *)(k->section == TT_CONFIG_SEC_SENSOR ?
+		(const void *)&base->sensors[0] : (const void *)base) + k->off;
+	double now = 0;
+	unsigned int i;
+
+	switch (k->kind) {
+	case TT_CONFIG_KEY_WHOLE:
+	case TT_CONFIG_KEY_POW2:
+	case TT_CONFIG_KEY_DURATION:
+	case TT_CONFIG_KEY_DPDK_PORT:
+		now = k->size == sizeof(uint16_t) ? *(const uint16_t *)field :
+			*(const uint32_t *)field;
+		snprintf(v, sizeof(v), "%u", (uint32_t)(now == k->lo ? k->hi : k->lo));
+		return v;
+	case TT_CONFIG_KEY_REAL:
+		now = *(const double *)field;
+		snprintf(v, sizeof(v), "%.17g", now == k->lo ? k->hi : k->lo);
+		return v;
+	case TT_CONFIG_KEY_YES_NO:
+		return *(const bool *)field ? "no" : "yes";
+	case TT_CONFIG_KEY_CHOICE:
+		i = *(const unsigned int *)field + 1;
+		return k->choices[i] != NULL ? k->choices[i] : k->choices[0];
+	case TT_CONFIG_KEY_NAME:
+	case TT_CONFIG_KEY_KEY_PREFIX:
+	case TT_CONFIG_KEY_TEXT:
+	case TT_CONFIG_KEY_OPTIONAL_TEXT:
+	case TT_CONFIG_KEY_HOST:
+		return "x1";
+	case TT_CONFIG_KEY_COUNTRY:
+		return "US";
+	case TT_CONFIG_KEY_MMDB:
+		return mmdb;
+	case TT_CONFIG_KEY_SECRET_FILE:
+		write_bytes("key.pass", "secret\n", 7, 0600);
+		return "key.pass";
+	case TT_CONFIG_KEY_SERVICES:
+		return "tcp/1";
+	case TT_CONFIG_KEY_PREFIXES:
+		return "198.51.100.0/24";
+	case TT_CONFIG_KEY_PREFIXES_FILE:
+		write_file("one.txt", "198.51.100.0/24\n");
+		return "one.txt";
+	default:
+		return NULL;
+	}
+}
+
+static bool
+same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Blank [off, off + size) in both copies: a difference there is allowed. */
+static void
+allow(void *a, void *b, size_t off, size_t size)
+{
+	memset((char *)a + off, 0, size);
+	memset((char *)b + off, 0, size);
+}
+
+/*
+ * Compare two copies of a struct (config, or sensor when @p sensor): the
+ * string fields of rows by their text, then every other byte. @p k's own
+ * field is allowed to differ. @return true if they agree.
+ */
+static bool
+same_struct(void *a, void *b, size_t size, bool sensor, const struct tt_config_key *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *r = &tt_config_keys[i];
+
+		if ((r->section == TT_CONFIG_SEC_SENSOR) != sensor || !is_string_kind(r->kind))
+			continue;
+		if (r != k && !same_string(*(char **)((char *)a + r->off),
+				*(char **)((char *)b + r->off)))
+			return false;
+		allow(a, b, r->off, r->size);
+	}
+	if (k != NULL && (k->section == TT_CONFIG_SEC_SENSOR) == sensor && k->size != 0)
+		allow(a, b, k->off, k->size);
+	return memcmp(a, b, size) == 0;
+}
+
+/*
+ * Each key, set alone to a valid value that is not its default, changes its
+ * row's field and nothing else: not another key's field, nor a field of no
+ * key. What a kind changes beside its field is named here: the count of
+ * watch_ports, the line of a sensor's port, the prefixes; and a unix socket
+ * leaves the Redis host without its default.
+ */
+static void
+test_keys_set_their_field(void)
+{
+	struct tt_config base, ex;
+	unsigned int i;
+	char mmdb[4096];
+
+	CU_ASSERT_EQUAL_FATAL(tt_config_load(&ex, example_path, NULL, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex.geoip_db);
+	snprintf(mmdb, sizeof(mmdb), "%s", ex.geoip_db);
+	tt_config_free(&ex);
+	CU_ASSERT_EQUAL_FATAL(load_with(&tt_config_keys[0], NULL, &base), 0);
+	for (i = 0; i < tt_config_n_keys; i++) {
+		const struct tt_config_key *k = &tt_config_keys[i];
+		const char *v = sample(k, &base, mmdb);
+		struct tt_config got, a, b;
+		struct tt_sensor_conf sa, sb;
+		bool prefixes = k->kind == TT_CONFIG_KEY_PREFIXES ||
+			k->kind == TT_CONFIG_KEY_PREFIXES_FILE;
+		bool same = true;
+		uint32_t j;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+		if (load_with(k, v, &got) != 0) {
+			CU_FAIL("a sample value is refused");
+			report_row(k, problems);
+			continue;
+		}
+		memcpy(&a, &base, sizeof(a));
+		memcpy(&b, &got, sizeof(b));
+		/* what no row names: the files read, the sensors, the prefixes */
+		same &= same_string(a.path, b.path) &&
+			b.n_files == a.n_files + (k->kind == TT_CONFIG_KEY_PREFIXES_FILE);
+		for (j = 0; j < a.n_files && j < b.n_files; j++)
+			same &= same_string(a.files[j], b.files[j]);
+		same &= a.n_sensors == b.n_sensors && a.n_sensors == 1;
+		if (same) {
+			memcpy(&sa, &a.sensors[0], sizeof(sa));
+			memcpy(&sb, &b.sensors[0], sizeof(sb));
+			if (k->kind == TT_CONFIG_KEY_DPDK_PORT)
+				allow(&sa, &sb, offsetof(struct tt_sensor_conf, port_line),
+					sizeof(sa.port_line));
+			same &= same_struct(&sa, &sb, sizeof(sa), true, k);
+		}
+		if (prefixes) {
+			same &= b.n_prefixes == a.n_prefixes + 1;
+		} else {
+			same &= a.n_prefixes == b.n_prefixes;
+			for (j = 0; same && j < a.n_prefixes; j++) {
+				struct tt_prefix pa = a.prefixes[j], pb = b.prefixes[j];
+
+				same &= same_string(pa.file, pb.file);
+				pa.file = pb.file = NULL;
+				same &= memcmp(&pa, &pb, sizeof(pa)) == 0;
+			}
+		}
+		allow(&a, &b, offsetof(struct tt_config, path), sizeof(a.path));
+		allow(&a, &b, offsetof(struct tt_config, files), sizeof(a.files));
+		allow(&a, &b, offsetof(struct tt_config, n_files), sizeof(a.n_files));
+		allow(&a, &b, offsetof(struct tt_config, sensors), sizeof(a.sensors));
+		allow(&a, &b, offsetof(struct tt_config, prefixes), sizeof(a.prefixes));
+		allow(&a, &b, offsetof(struct tt_config, n_prefixes), sizeof(a.n_prefixes));
+		if (k->kind == TT_CONFIG_KEY_SERVICES)
+			allow(&a, &b, offsetof(struct tt_config, n_watch_ports),
+				sizeof(a.n_watch_ports));
+		if (k->kind == TT_CONFIG_KEY_OPTIONAL_TEXT &&
+				k->off == offsetof(struct tt_config, redis_unix)) {
+			same &= base.redis_host != NULL && got.redis_host == NULL;
+			allow(&a, &b, offsetof(struct tt_config, redis_host), sizeof(a.redis_host));
+		}
+		same &= same_struct(&a, &b, sizeof(a), false, k);
+		if (!same) {
+			CU_FAIL("a key changes more than its field");
+			report_row(k, v);
+		}
+		/* and its own field did change */
+		if (k->size != 0) {
+			const char *fa = (const char *)(k->section == TT_CONFIG_SEC_SENSOR ?
+				(void *)&base.sensors[0] : (void *)&base) + k->off;
+			const char *fb = (const char *)(k->section == TT_CONFIG_SEC_SENSOR ?
+				(void *)&got.sensors[0] : (void *)&got) + k->off;
+			bool changed = is_string_kind(k->kind) ?
+				!same_string(*(char *const *)fa, *(char *const *)fb) :
+				memcmp(fa, fb, k->size) != 0;
+
+			if (!changed) {
+				CU_FAIL("a key leaves its field as it was");
+				report_row(k, v);
+			}
+		}
+		tt_config_free(&got);
+	}
+	tt_config_free(&base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -758,6 +1215,12 @@ main(int argc, char **argv)
 		{ "[alerts] keys: ranges, defaults, the detectors' conf", test_alerts_keys },
 		{ "config/teiten.conf.example is valid", test_example_config },
 		{ "duration and prefix parsers", test_parsers },
+		{ "key table: a key is named once in its section", test_keys_unique },
+		{ "key table: each field set by one key, named for it", test_keys_fields },
+		{ "key table: reasons, fallbacks, required keys", test_keys_rules },
+		{ "key table: every key is in the example config", test_keys_documented },
+		{ "key table: a key changes its field and nothing else",
+			test_keys_set_their_field },
 		{ NULL, NULL },
 	};
 
