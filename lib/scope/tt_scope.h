@@ -43,11 +43,15 @@ struct tt_scope {
 	struct tt_scope_member *country[TT_COUNTRY_COLS];
 	uint32_t n_country[TT_COUNTRY_COLS];
 	uint64_t srcs[TT_HLL_VARIANTS];            /* sensor-wide estimates */
-	struct tt_scope_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, by service */
+	struct tt_scope_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, first seen first */
 	uint32_t n_srcs_svc;
 };
 
-/* tt_scope_build(): every minute key of the shard */
+/*
+ * tt_scope_build(): every minute key of the shard. Meant for shards whose
+ * minutes are collapsed (a run total): with several minutes kept, a member
+ * is listed once a minute and srcs is one minute's estimate.
+ */
 #define TT_SCOPE_ANY_MINUTE UINT32_MAX
 
 /**
