@@ -112,7 +112,8 @@ check "health: expires within 3 flush intervals ($health_ttl ms)" \
 kill -TERM "$pid"
 wait "$pid"
 check "health: clean stop" "$?" 0
-sleep 0.5
+# It expires 3 flush intervals (3 s) after the last write: a dead appliance's.
+wait_for 60 [ "$(rcli main exists teiten:appliance:live-1)" = 0 ]
 check "health: key gone after the appliance" "$(rcli main exists teiten:appliance:live-1)" 0
 
 finish
