@@ -5,7 +5,7 @@
 -- (<prefix>:appliance:<id>). Unlike tests/integration/redis_dump.lua it
 -- leaves no key out and keeps every byte, but for the normalisations that
 -- compare-revisions' header lists (marked NORMALISED below):
---   <key> type <type> ttl <seconds, rounded up to 600 | none>
+--   <key> type <type> ttl <days, to the nearest | none>
 --   <key> hash <field> <value>
 --   <key> zset <member> <score>
 --   <key> set <member>
@@ -43,12 +43,12 @@ end
 
 for _, k in ipairs(KEYS) do
   local t = redis.call('TYPE', k)['ok']
-  -- NORMALISED: a TTL falls with the wall time since the EXPIRE; every
-  -- retention is a multiple of 10 minutes and a run takes less.
+  -- NORMALISED: a TTL falls with the wall time since the EXPIRE; in whole
+  -- days, to the nearest, which a run on a busy machine stays well within.
   local pttl = redis.call('PTTL', k)
   local ttl = 'none'
   if pttl >= 0 then
-    ttl = tostring(math.ceil(pttl / 600000) * 600)
+    ttl = string.format('%dd', math.floor(pttl / 86400000 + 0.5))
   end
   emit(k, 'type', t, 'ttl', ttl)
   if t == 'hash' then
