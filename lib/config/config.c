@@ -490,6 +490,37 @@ apply_entry(struct tt_config_loader *ld, enum tt_config_section section, void *b
 	return rc;
 }
 
+/* The line a key of struct tt_config was given on in its section, 0 if not given. */
+static uint32_t
+given_at(const struct tt_config_loader *ld, enum tt_config_section section, const char *name)
+{
+	const struct tt_config_key *k = tt_config_key_find(section, name);
+
+	return k != NULL ? ld->key_line[k - tt_config_keys] : 0;
+}
+
+/*
+ * A cluster's seed nodes and one Redis exclude each other: the publisher
+ * would otherwise have to guess which one the operator meant.
+ */
+static void
+check_cluster_alone(struct tt_config_loader *ld)
+{
+	static const char *const single[] = { "host", "port", "unix" };
+	uint32_t at = given_at(ld, TT_CONFIG_SEC_REDIS, "cluster");
+	char which[32] = "";
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(single); i++)
+		if (given_at(ld, TT_CONFIG_SEC_REDIS, single[i]) != 0)
+			snprintf(which + strlen(which), sizeof(which) - strlen(which), "%s%s",
+				which[0] ? "/" : "", single[i]);
+	if (which[0] != '\0')
+		tt_config_problem(ld, ld->file, at, "[redis] cluster = %s and %s: the seed "
+			"nodes of a Redis Cluster, or one Redis (host and port, or unix), "
+			"not both", ld->cfg->redis_cluster, which);
+}
+
 /*
  * After the walk: what no single key decides. Keys with a fallback that
  * were not given are parsed from it, as if written on their section's line.
@@ -517,6 +548,8 @@ check_whole(struct tt_config_loader *ld, const uint32_t *section_line,
 	if (cfg->redis_host != NULL && cfg->redis_unix != NULL)
 		tt_config_problem(ld, ld->file, section_line[TT_CONFIG_SEC_REDIS],
 			"[redis] host and unix: set one, not both");
+	if (cfg->redis_cluster != NULL)
+		check_cluster_alone(ld);
 	for (i = 0; i < tt_config_n_keys && rc == 0; i++) {
 		const struct tt_config_key *key = &tt_config_keys[i];
 
@@ -526,8 +559,9 @@ check_whole(struct tt_config_loader *ld, const uint32_t *section_line,
 		rc = tt_config_key_apply(ld, key, cfg, key->fallback,
 			section_line[key->section]);
 	}
-	/* TCP to the default host, unless a unix socket is given */
-	if (rc == 0 && cfg->redis_host == NULL && cfg->redis_unix == NULL)
+	/* TCP to the default host, unless a unix socket or a cluster is given */
+	if (rc == 0 && cfg->redis_host == NULL && cfg->redis_unix == NULL &&
+			cfg->redis_cluster == NULL)
 		rc = tt_config_set_string(&cfg->redis_host, TT_DEFAULT_REDIS_HOST);
 	return rc;
 }
@@ -657,6 +691,7 @@ tt_config_free(struct tt_config *cfg)
 	free(cfg->asn_db);
 	free(cfg->redis_host);
 	free(cfg->redis_unix);
+	free(cfg->redis_cluster);
 	free(cfg->redis_user);
 	free(cfg->redis_password_file);
 	free(cfg->redis_prefix);

@@ -59,6 +59,7 @@ enum tt_config_key_kind {
 	TT_CONFIG_KEY_TEXT,            /* anything, char * */
 	TT_CONFIG_KEY_OPTIONAL_TEXT,   /* anything; empty leaves it NULL, char * */
 	TT_CONFIG_KEY_HOST,            /* anything but empty, char * */
+	TT_CONFIG_KEY_ENDPOINTS,       /* host:port[,host:port...], char * */
 	TT_CONFIG_KEY_COUNTRY,         /* an assigned ISO 3166-1 alpha-2 code, char[3] */
 	TT_CONFIG_KEY_MMDB,            /* a MaxMind DB's path, or empty for none, char * */
 	TT_CONFIG_KEY_SECRET_FILE,     /* a private file's path, or empty, char * */

@@ -134,6 +134,56 @@ tt_config_is_name(const char *s, size_t max, bool allow_colon)
 	return n > 0 && n <= max;
 }
 
+int
+tt_config_endpoint_next(const char **cursor, char *host, size_t len, uint16_t *port)
+{
+	const char *s = *cursor, *end, *last, *item, *hend, *p;
+	char num[8];
+	uint32_t v;
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0') {
+		*cursor = s;
+		return 0;
+	}
+	end = strchr(s, ',');
+	if (end == NULL)
+		end = s + strlen(s);
+	*cursor = *end == ',' ? end + 1 : end;
+	for (last = end; last > s && (last[-1] == ' ' || last[-1] == '\t'); last--)
+		;
+	if (*s == '[') {
+		/* [IPv6]:port, as URLs write it */
+		item = s + 1;
+		hend = memchr(item, ']', (size_t)(last - item));
+		if (hend == NULL || hend + 1 >= last || hend[1] != ':')
+			return -EINVAL;
+	} else {
+		/* host:port; a bare IPv6 address would be ambiguous */
+		item = s;
+		hend = memchr(s, ':', (size_t)(last - s));
+		if (hend == NULL || memchr(hend + 1, ':', (size_t)(last - hend - 1)) != NULL)
+			return -EINVAL;
+	}
+	p = hend + (*s == '[' ? 2 : 1);
+	n = (size_t)(hend - item);
+	if (n == 0 || memchr(item, ' ', n) != NULL || memchr(item, '\t', n) != NULL ||
+			last - p < 1 || last - p > 5)
+		return -EINVAL;
+	memcpy(num, p, (size_t)(last - p));
+	num[last - p] = '\0';
+	if (parse_u32(num, 1, 65535, &v) != 0)
+		return -EINVAL;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(host, item, n);
+	host[n] = '\0';
+	*port = (uint16_t)v;
+	return 1;
+}
+
 /* An empty value means "unset" for optional paths and names. */
 static int
 set_optional_string(char **dst, const char *value)
@@ -471,6 +521,43 @@ parse_host(struct tt_config_loader *ld, const struct tt_config_key *key, void *b
 	return tt_config_set_string(field(base, key), v);
 }
 
+/*
+ * [redis] cluster: seed nodes, each host:port. Every bad item is named; the
+ * text is kept as given (the publisher walks it again at start).
+ */
+static int
+parse_endpoints(struct tt_config_loader *ld, const struct tt_config_key *key, void *base,
+		const char *v, uint32_t line)
+{
+	const char *cur = v, *at = v;
+	char host[256];
+	uint16_t port;
+	unsigned int problems = ld->problems;
+	int rc;
+
+	if (*v == '\0')
+		return set_optional_string(field(base, key), v);
+	while ((rc = tt_config_endpoint_next(&cur, host, sizeof(host), &port)) != 0) {
+		if (rc < 0) {
+			size_t n = (size_t)(cur - at);
+
+			while (n > 0 && (at[n - 1] == ',' || at[n - 1] == ' ' || at[n - 1] == '\t'))
+				n--;
+			while (n > 0 && (*at == ' ' || *at == '\t')) {
+				at++;
+				n--;
+			}
+			bad(ld, key, v, line, rc == -ENAMETOOLONG ? "'%.*s': the host is longer "
+				"than 255 bytes" : "'%.*s' is not host:port (a port from 1 to 65535; "
+				"an IPv6 address in brackets, [::1]:7000)", (int)n, at);
+		}
+		at = cur;
+	}
+	if (ld->problems != problems)
+		return 0;
+	return tt_config_set_string(field(base, key), v);
+}
+
 static int
 parse_country(struct tt_config_loader *ld, const struct tt_config_key *key, void *base,
 		const char *v, uint32_t line)
@@ -617,6 +704,7 @@ static const parse_fn parsers[TT_CONFIG_KEY_KIND_COUNT] = {
 	[TT_CONFIG_KEY_TEXT] = parse_text,
 	[TT_CONFIG_KEY_OPTIONAL_TEXT] = parse_optional_text,
 	[TT_CONFIG_KEY_HOST] = parse_host,
+	[TT_CONFIG_KEY_ENDPOINTS] = parse_endpoints,
 	[TT_CONFIG_KEY_COUNTRY] = parse_country,
 	[TT_CONFIG_KEY_MMDB] = parse_mmdb,
 	[TT_CONFIG_KEY_SECRET_FILE] = parse_secret_file,
@@ -695,6 +783,7 @@ const struct tt_config_key tt_config_keys[] = {
 	KEY(REDIS, "unix", OPTIONAL_TEXT, CONF(redis_unix)),
 	KEY(REDIS, "port", WHOLE, CONF(redis_port), RANGE(1, 65535),
 		.expect = "expected a TCP port from %u to %u"),
+	KEY(REDIS, "cluster", ENDPOINTS, CONF(redis_cluster)),
 	KEY(REDIS, "user", OPTIONAL_TEXT, CONF(redis_user)),
 	KEY(REDIS, "password_file", SECRET_FILE, CONF(redis_password_file)),
 	KEY(REDIS, "prefix", KEY_PREFIX, CONF(redis_prefix), RANGE(1, TT_CONFIG_NAME_MAX),

@@ -118,6 +118,9 @@ struct tt_config {
 	char *redis_host;
 	char *redis_unix;
 	uint16_t redis_port;
+	/* seed nodes of a Redis Cluster, "host:port,host:port" as validated
+	 * (tt_config_endpoint_next() walks it); NULL: one Redis (host or unix) */
+	char *redis_cluster;
 	char *redis_user;
 	char *redis_password_file;
 	char *redis_prefix;
@@ -178,5 +181,16 @@ int tt_config_parse_duration(const char *s, uint32_t *seconds);
 
 /** Parse "192.0.2.0/25" or "2001:db8::/32" (host bits must be 0). @return 0 or -EINVAL. */
 int tt_config_parse_prefix(const char *s, struct tt_prefix *p);
+
+/**
+ * The next "host:port" of a comma-separated list such as [redis] cluster,
+ * from *@p cursor, which moves past it. Blanks around items are skipped; an
+ * IPv6 address is written in brackets ("[::1]:7000"). @p host gets the host
+ * without brackets. @return 1 with an item, 0 at the end of the list,
+ * -EINVAL for an item that is not host:port with a port from 1 to 65535
+ * (the cursor then stands past it), -ENAMETOOLONG for a host longer than
+ * @p len - 1.
+ */
+int tt_config_endpoint_next(const char **cursor, char *host, size_t len, uint16_t *port);
 
 #endif /* TT_CONFIG_H */

@@ -239,6 +239,58 @@ test_redis_values(void)
 		"final_flush_s = 0", NULL);
 }
 
+/* [redis] cluster: seed nodes as host:port, and never beside one Redis. */
+static void
+test_redis_cluster(void)
+{
+	struct tt_config cfg;
+	const char *cur;
+	char host[8];
+	uint16_t port;
+
+	CU_ASSERT_EQUAL_FATAL(load(HEAD "[redis]\ncluster = r1:7000, 127.0.0.1:7001,"
+		"[::1]:7002\n" SENSOR, &cfg), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.redis_cluster, "r1:7000, 127.0.0.1:7001,[::1]:7002");
+	/* no default host: the cluster is where it publishes */
+	CU_ASSERT_PTR_NULL(cfg.redis_host);
+	tt_config_free(&cfg);
+	CU_ASSERT_EQUAL_FATAL(load(HEAD "[redis]\ncluster =\n" SENSOR, &cfg), 0);
+	CU_ASSERT_PTR_NULL(cfg.redis_cluster);
+	CU_ASSERT_STRING_EQUAL(cfg.redis_host, "127.0.0.1");
+	tt_config_free(&cfg);
+
+	expect_problem(HEAD "[redis]\ncluster = r1:7000, r2\n" SENSOR, 5,
+		"[redis] cluster = r1:7000, r2: 'r2' is not host:port", NULL);
+	expect_problem(HEAD "[redis]\ncluster = r1:0\n" SENSOR, 5, "'r1:0' is not host:port",
+		"from 1 to 65535", NULL);
+	expect_problem(HEAD "[redis]\ncluster = ::1:7000\n" SENSOR, 5, "'::1:7000'",
+		"in brackets", NULL);
+	expect_problem(HEAD "[redis]\ncluster = r1:7000,,r2:7000\n" SENSOR, 5,
+		"'' is not host:port", NULL);
+	expect_problem(HEAD "[redis]\ncluster = :7000\n" SENSOR, 5, "':7000'", NULL);
+	expect_problem(HEAD "[redis]\ncluster = r1:70000\n" SENSOR, 5, "'r1:70000'", NULL);
+	expect_problem(HEAD "[redis]\ncluster = [::1]7000\n" SENSOR, 5, "'[::1]7000'", NULL);
+	/* one Redis or a cluster, said on the cluster's line */
+	expect_problem(HEAD "[redis]\nhost = r0\ncluster = r1:7000\n" SENSOR, 6,
+		"cluster = r1:7000 and host:", "not both", NULL);
+	expect_problem(HEAD "[redis]\ncluster = r1:7000\nport = 6380\n" SENSOR, 5,
+		"and port:", NULL);
+	expect_problem(HEAD "[redis]\nunix = /run/r.sock\ncluster = r1:7000\n" SENSOR, 6,
+		"and unix:", NULL);
+
+	/* the walk the publisher does */
+	cur = " a:1 ,[::1]:2";
+	CU_ASSERT_EQUAL(tt_config_endpoint_next(&cur, host, sizeof(host), &port), 1);
+	CU_ASSERT_STRING_EQUAL(host, "a");
+	CU_ASSERT_EQUAL(port, 1);
+	CU_ASSERT_EQUAL(tt_config_endpoint_next(&cur, host, sizeof(host), &port), 1);
+	CU_ASSERT_STRING_EQUAL(host, "::1");
+	CU_ASSERT_EQUAL(port, 2);
+	CU_ASSERT_EQUAL(tt_config_endpoint_next(&cur, host, sizeof(host), &port), 0);
+	cur = "longhostname:1";
+	CU_ASSERT_EQUAL(tt_config_endpoint_next(&cur, host, sizeof(host), &port), -ENAMETOOLONG);
+}
+
 static void
 test_retention_values(void)
 {
@@ -740,7 +792,8 @@ is_string_kind(enum tt_config_key_kind kind)
 {
 	return kind == TT_CONFIG_KEY_NAME || kind == TT_CONFIG_KEY_KEY_PREFIX ||
 		kind == TT_CONFIG_KEY_TEXT || kind == TT_CONFIG_KEY_OPTIONAL_TEXT ||
-		kind == TT_CONFIG_KEY_HOST || kind == TT_CONFIG_KEY_MMDB ||
+		kind == TT_CONFIG_KEY_HOST || kind == TT_CONFIG_KEY_ENDPOINTS ||
+		kind == TT_CONFIG_KEY_MMDB ||
 		kind == TT_CONFIG_KEY_SECRET_FILE;
 }
 
@@ -780,7 +833,8 @@ kind_rejects_with_expect(enum tt_config_key_kind kind)
 {
 	return kind != TT_CONFIG_KEY_TEXT && kind != TT_CONFIG_KEY_OPTIONAL_TEXT &&
 		kind != TT_CONFIG_KEY_MMDB && kind != TT_CONFIG_KEY_SECRET_FILE &&
-		kind != TT_CONFIG_KEY_SERVICES && kind != TT_CONFIG_KEY_PREFIXES &&
+		kind != TT_CONFIG_KEY_SERVICES && kind != TT_CONFIG_KEY_ENDPOINTS &&
+		kind != TT_CONFIG_KEY_PREFIXES &&
 		kind != TT_CONFIG_KEY_PREFIXES_FILE;
 }
 
@@ -1027,6 +1081,8 @@ sample(const struct tt_config_key *k, const struct tt_config *base, const char *
 	case TT_CONFIG_KEY_OPTIONAL_TEXT:
 	case TT_CONFIG_KEY_HOST:
 		return "x1";
+	case TT_CONFIG_KEY_ENDPOINTS:
+		return "127.0.0.1:7000";
 	case TT_CONFIG_KEY_COUNTRY:
 		return "US";
 	case TT_CONFIG_KEY_MMDB:
@@ -1090,7 +1146,7 @@ same_struct(void *a, void *b, size_t size, bool sensor, const struct tt_config_k
  * row's field and nothing else: not another key's field, nor a field of no
  * key. What a kind changes beside its field is named here: the count of
  * watch_ports, the line of a sensor's port, the prefixes; and a unix socket
- * leaves the Redis host without its default.
+ * or a cluster leaves the Redis host without its default.
  */
 static void
 test_keys_set_their_field(void)
@@ -1157,8 +1213,9 @@ test_keys_set_their_field(void)
 		if (k->kind == TT_CONFIG_KEY_SERVICES)
 			allow(&a, &b, offsetof(struct tt_config, n_watch_ports),
 				sizeof(a.n_watch_ports));
-		if (k->kind == TT_CONFIG_KEY_OPTIONAL_TEXT &&
-				k->off == offsetof(struct tt_config, redis_unix)) {
+		if ((k->kind == TT_CONFIG_KEY_OPTIONAL_TEXT &&
+				k->off == offsetof(struct tt_config, redis_unix)) ||
+				k->kind == TT_CONFIG_KEY_ENDPOINTS) {
 			same &= base.redis_host != NULL && got.redis_host == NULL;
 			allow(&a, &b, offsetof(struct tt_config, redis_host), sizeof(a.redis_host));
 		}
@@ -1198,6 +1255,7 @@ main(int argc, char **argv)
 		{ "[appliance] values", test_appliance_values },
 		{ "[appliance] required keys, sensors required", test_missing_appliance_keys },
 		{ "[redis] values", test_redis_values },
+		{ "[redis] cluster", test_redis_cluster },
 		{ "[retention] values", test_retention_values },
 		{ "[sensor] values", test_sensor_values },
 		{ "overlapping prefixes", test_overlaps },
