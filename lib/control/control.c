@@ -433,6 +433,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->redis_shed_source_keys = ps.shed_source_keys;
 		in->redis_refusals = ps.refusals;
 		in->redis_data_lost = ps.data_lost;
+		in->redis_redirects = ps.redirects;
 		in->redis_undelivered_packets = ps.undelivered_packets;
 		in->redis_failed = ps.failed;
 	}

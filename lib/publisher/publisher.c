@@ -26,6 +26,25 @@
  * token of its own (SET NX, refreshed with the health key). Another live run
  * under the same id would break the read-back (both write the same flushed
  * field), so finding the key held by another token fails the publisher.
+ *
+ * Redis Cluster ([redis] cluster): routed by hand, since Debian 12 has no
+ * hiredis-cluster or libvalkey package and hiredis-cluster needs hiredis >=
+ * 1.0 where Debian ships 0.14. Every key's hash tag is its scope, so each
+ * tag's transaction lies in one slot, hence on one master: the publisher
+ * reads the slot map (CLUSTER SHARDS, else CLUSTER SLOTS on Redis < 7),
+ * keeps one connection per master and sends each tag's MULTI/EXEC, with its
+ * own flushed record, to the master of the tag's slot (lib/slots computes
+ * it). The health hash, the instance key and the sensors' metadata go to
+ * their own keys' masters. The exactly-once rule is unchanged: Redis refuses
+ * a whole transaction sent to the wrong node (MOVED, ASK, TRYAGAIN or
+ * CLUSTERDOWN for a command, then EXECABORT), so a redirected tag committed
+ * nothing and is sent again: after MOVED to the master the refreshed map
+ * names, after ASK to the importing node behind ASKING, after TRYAGAIN or
+ * CLUSTERDOWN with back-off. A master lost mid-transaction is a broken
+ * connection as above: the map is read again (its replica promoted), and the
+ * read-back asks each tag's current master what committed. A transaction the
+ * old master acknowledged but did not replicate before it died is gone with
+ * it; the read-back finds the flushed record older and counts data_lost.
  */
 #define _GNU_SOURCE
 #include "tt_publisher.h"
@@ -52,6 +71,7 @@
 #include "tt_plan.h"
 #include "tt_config.h"
 #include "tt_counters.h"
+#include "tt_slots.h"
 #include "tt_sources.h"
 
 RTE_LOG_REGISTER(tt_logtype_publish, tt.publish, NOTICE);
@@ -85,6 +105,39 @@ enum {
 	BACKLOG_PORT_CELLS = 1 << 10,
 	BACKLOG_SOURCE_CELLS = 1 << 8,
 	WHY_MAX = 512,
+	/*
+	 * MOVED and ASK followed in one go before a flush waits for the next
+	 * round: a reshard moves a slot in milliseconds, so more than a few
+	 * redirects in a row means the nodes disagree (a failover under way).
+	 */
+	REDIRECTS_MAX = 8,
+};
+
+/*
+ * One Redis connection: the one Redis of [redis] host or unix, or one master
+ * of a cluster (or the node an ASK sent a transaction to). Publisher thread.
+ */
+struct conn {
+	char host[TT_SLOTS_HOST_MAX];      /* "" for [redis] unix */
+	uint16_t port;
+	redisContext *rc;                  /* NULL: not connected */
+	long long client_id;
+	long long old_client_id;           /* a broken connection's id, to kill */
+};
+
+/* NO_CONN in a reply's connection: the command was not sent. */
+#define NO_CONN UINT32_MAX
+
+/*
+ * Cluster: a tag's transaction written to its master, whose replies are read
+ * once every tag of the round is out, so the masters work side by side.
+ */
+struct sent {
+	uint32_t tag;
+	uint32_t conn;
+	uint32_t first;                    /* its first command's name in cur_names */
+	uint32_t commands;
+	bool asking;
 };
 
 /* Stream entries: each one allocation holding its field pointers and strings. */
@@ -157,9 +210,22 @@ struct tt_publisher {
 	char why[WHY_MAX];                 /* set once with stats.failed */
 
 	/* publisher thread only */
-	redisContext *rc;
-	long long client_id;
-	long long old_client_id;           /* a broken connection's id, to kill */
+	struct conn *conns;                /* the one Redis, or the cluster's masters */
+	uint32_t n_conns;
+	uint32_t cur;                      /* the connection commands go to now */
+	bool up;                           /* every connection open */
+	bool cluster;                      /* [redis] cluster: route by slot */
+	struct tt_slots_map *map;          /* cluster: each slot's master (conns[i] is node i) */
+	bool need_refresh;                 /* cluster: read the slot map again */
+	bool redirected;                   /* the last refusal was MOVED or ASK */
+	bool ask_pending;                  /* ASK: ask_tag's next try goes to ask_host */
+	uint32_t ask_tag;
+	char ask_host[TT_SLOTS_HOST_MAX];
+	uint16_t ask_port;
+	bool asking;                       /* the tag being written starts with ASKING */
+	uint32_t *via;                     /* a pipeline over connections: each reply's */
+	uint32_t via_cap;
+	char masters_logged[256];          /* the masters last logged */
 	bool need_readback;
 	bool inflight;
 	uint64_t inflight_seq;
@@ -180,9 +246,14 @@ struct tt_publisher {
 	char token[33];                    /* this run's instance token */
 	bool claimed;                      /* the instance key was ours once */
 	/* the tag transaction being written: its commands' names, for errors */
+	uint32_t cur_first;                /* its first in cur_names */
 	uint32_t cur_commands;
+	uint32_t n_names;                  /* names held: this tag's, or the round's (cluster) */
 	const char **cur_names;
 	uint32_t cur_names_cap;
+	struct sent *sent;                 /* cluster: tags written, replies not yet read */
+	uint32_t n_sent;
+	uint32_t sent_cap;
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
 };
@@ -300,6 +371,23 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->seq_next = now_ms() * 1000;
 	p->per_cmd_us = COMMAND_TIMEOUT_PER_CMD_US;
 	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
+	p->cluster = cfg->redis_cluster != NULL;
+	if (!p->cluster) {
+		/* one Redis: one connection, conns[0], for everything */
+		p->conns = calloc(1, sizeof(*p->conns));
+		if (p->conns == NULL)
+			goto err_free;
+		p->n_conns = 1;
+		if (cfg->redis_unix == NULL && strlen(cfg->redis_host) >= sizeof(p->conns->host)) {
+			PUB_LOG(ERR, "[redis] host: longer than %zu bytes",
+				sizeof(p->conns->host) - 1);
+			err = ENAMETOOLONG;
+			goto err_free;
+		}
+		if (cfg->redis_unix == NULL)
+			snprintf(p->conns->host, sizeof(p->conns->host), "%s", cfg->redis_host);
+		p->conns->port = cfg->redis_port;
+	}
 	p->has = calloc(p->n_tags, 1);
 	p->done = calloc(p->n_tags, 1);
 	p->committed = calloc(p->n_tags, sizeof(*p->committed));
@@ -355,14 +443,34 @@ err_free:
 	return NULL;
 }
 
+/* A node for messages: host:port, [IPv6]:port, or the unix socket. */
+static const char *
+node_where(const struct tt_publisher *p, const char *host, uint16_t port, char *buf,
+		size_t len)
+{
+	if (host == NULL || host[0] == '\0')
+		snprintf(buf, len, "%s", p->cfg->redis_unix);
+	else
+		snprintf(buf, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+	return buf;
+}
+
+/* The connection commands go to now, for messages. */
 static const char *
 redis_where(const struct tt_publisher *p, char *buf, size_t len)
 {
-	if (p->cfg->redis_unix != NULL)
-		snprintf(buf, len, "%s", p->cfg->redis_unix);
-	else
-		snprintf(buf, len, "%s:%u", p->cfg->redis_host, p->cfg->redis_port);
-	return buf;
+	if (p->n_conns == 0) {
+		snprintf(buf, len, "cluster %s", p->cfg->redis_cluster);
+		return buf;
+	}
+	return node_where(p, p->conns[p->cur].host, p->conns[p->cur].port, buf, len);
+}
+
+/* The context commands go to now; NULL when that connection is not open. */
+static redisContext *
+rc_of(const struct tt_publisher *p)
+{
+	return p->n_conns != 0 ? p->conns[p->cur].rc : NULL;
 }
 
 /*
@@ -388,6 +496,40 @@ is_transient(const char *err)
 	return false;
 }
 
+/* MOVED or ASK: another node serves the key's slot; the command did not run. */
+static bool
+is_redirect(const char *err)
+{
+	return strncmp(err, "MOVED ", 6) == 0 || strncmp(err, "ASK ", 4) == 0;
+}
+
+/*
+ * The node of "MOVED 3999 127.0.0.1:6381" or "ASK 3999 ::1:6381" (Redis
+ * writes an IPv6 address without brackets: the port is after the last ':').
+ * @return true when it could be read.
+ */
+static bool
+redirect_target(const char *err, char *host, size_t len, uint16_t *port)
+{
+	const char *at = strchr(err, ' '), *colon;
+	unsigned long n;
+	char *end;
+
+	if (at == NULL || (at = strchr(at + 1, ' ')) == NULL)
+		return false;
+	at++;
+	colon = strrchr(at, ':');
+	if (colon == NULL || colon == at || (size_t)(colon - at) >= len)
+		return false;
+	n = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || n == 0 || n > 65535)
+		return false;
+	memcpy(host, at, (size_t)(colon - at));
+	host[colon - at] = '\0';
+	*port = (uint16_t)n;
+	return true;
+}
+
 /* What fixes a permanent refusal, for the one line that reports it. */
 static void
 refusal_hint(const struct tt_publisher *p, const char *err, char *buf, size_t len)
@@ -406,6 +548,9 @@ refusal_hint(const struct tt_publisher *p, const char *err, char *buf, size_t le
 		snprintf(buf, len, "; a key under the prefix '%s' holds another type: "
 			"another program writes there, or give teiten a prefix of its own",
 			p->cfg->redis_prefix);
+	else if (is_redirect(err))
+		snprintf(buf, len, "; this Redis is a node of a Redis Cluster: name its "
+			"nodes in [redis] cluster = host:port,... instead of host and port");
 	else
 		buf[0] = '\0';
 }
@@ -448,6 +593,17 @@ refused(struct tt_publisher *p, const char *where, const char *cmd, const char *
 {
 	char hint[256];
 
+	if (is_redirect(err) && p->cluster) {
+		/* Not a refusal: the slot moved (MOVED: read the map again) or is
+		 * moving (ASK: the caller sends to the importing node). */
+		p->redirected = true;
+		if (err[0] == 'M')
+			p->need_refresh = true;
+		pthread_mutex_lock(&p->lock);
+		p->stats.redirects++;
+		pthread_mutex_unlock(&p->lock);
+		return -EAGAIN;
+	}
 	if (is_transient(err)) {
 		uint64_t now = now_ms();
 
@@ -509,15 +665,21 @@ failed(struct tt_publisher *p)
 	return tt_publisher_failed(p, NULL, 0);
 }
 
+/*
+ * The current connection broke: drop it. In a cluster the others stay open
+ * (nothing of theirs is pending), but the map is read again before anything
+ * more is sent, as a master that stopped answering may have been replaced.
+ */
 static void
 drop_connection(struct tt_publisher *p, const char *why)
 {
+	struct conn *c = &p->conns[p->cur];
 	char where[300];
 
-	if (p->rc == NULL)
+	if (c->rc == NULL)
 		return;
 	/* A reply timed out (SO_RCVTIMEO): Redis may only be slow; give it more. */
-	if (p->rc->err == REDIS_ERR_IO && strstr(p->rc->errstr, "temporarily unavailable") &&
+	if (c->rc->err == REDIS_ERR_IO && strstr(c->rc->errstr, "temporarily unavailable") &&
 			p->per_cmd_us < COMMAND_TIMEOUT_PER_CMD_MAX_US) {
 		p->per_cmd_us = RTE_MIN(2 * p->per_cmd_us, (uint64_t)COMMAND_TIMEOUT_PER_CMD_MAX_US);
 		PUB_LOG(NOTICE, "a reply timed out: each command of a transaction may take "
@@ -525,11 +687,13 @@ drop_connection(struct tt_publisher *p, const char *why)
 	}
 	PUB_LOG(WARNING, "redis %s: %s; reconnecting", redis_where(p, where, sizeof(where)),
 		why);
-	p->old_client_id = p->client_id;
+	c->old_client_id = c->client_id;
 	/* What the broken connection committed, and what Redis still has. */
 	p->need_readback = true;
-	redisFree(p->rc);
-	p->rc = NULL;
+	redisFree(c->rc);
+	c->rc = NULL;
+	p->up = false;
+	p->need_refresh = p->cluster;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->next_connect_ms = now_ms() + p->backoff_ms;
 	pthread_mutex_lock(&p->lock);
@@ -542,11 +706,14 @@ drop_connection(struct tt_publisher *p, const char *why)
 static redisReply *
 next_reply(struct tt_publisher *p)
 {
+	redisContext *rc = rc_of(p);
 	redisReply *r = NULL;
 
-	if (redisGetReply(p->rc, (void **)&r) == REDIS_OK)
+	if (rc == NULL)
+		return NULL;
+	if (redisGetReply(rc, (void **)&r) == REDIS_OK)
 		return r;
-	drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+	drop_connection(p, rc->errstr[0] ? rc->errstr : "no reply");
 	return NULL;
 }
 
@@ -554,10 +721,14 @@ next_reply(struct tt_publisher *p)
 static redisReply *
 command(struct tt_publisher *p, int argc, const char **argv)
 {
-	redisReply *r = redisCommandArgv(p->rc, argc, argv, NULL);
+	redisContext *rc = rc_of(p);
+	redisReply *r;
 
+	if (rc == NULL)
+		return NULL;
+	r = redisCommandArgv(rc, argc, argv, NULL);
 	if (r == NULL)
-		drop_connection(p, p->rc->errstr[0] ? p->rc->errstr : "no reply");
+		drop_connection(p, rc->errstr[0] ? rc->errstr : "no reply");
 	return r;
 }
 
@@ -573,6 +744,66 @@ set_reply_timeout(redisContext *rc, uint64_t commands, uint64_t per_cmd_us)
 	struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (long)(us % 1000000) };
 
 	redisSetTimeout(rc, tv);
+}
+
+/* --- routing: which connection a key's commands go to --- */
+
+/*
+ * Commands go to the connection that serves @p slot (in a cluster; the one
+ * connection otherwise). @return 0, or -EIO when it is not open.
+ */
+static int
+use_slot(struct tt_publisher *p, uint16_t slot)
+{
+	int32_t n = !p->cluster ? 0 : p->map != NULL ? tt_slots_map_owner(p->map, slot) : -1;
+
+	if (n < 0 || (uint32_t)n >= p->n_conns || p->conns[n].rc == NULL)
+		return -EIO;
+	p->cur = (uint32_t)n;
+	return 0;
+}
+
+static int
+use_key(struct tt_publisher *p, const char *key)
+{
+	return use_slot(p, tt_slots_of_key(key, strlen(key)));
+}
+
+/* A tag's slot is its flushed record's: every key of its transaction shares it. */
+static int
+use_tag(struct tt_publisher *p, uint32_t tag)
+{
+	char key[300];
+
+	tt_plan_flushed_key(&p->plan, tag, key, sizeof(key));
+	return use_key(p, key);
+}
+
+/* Room for @p n replies' connections in p->via. @return 0 or -ENOMEM. */
+static int
+via_reserve(struct tt_publisher *p, uint32_t n)
+{
+	uint32_t *v;
+
+	if (n <= p->via_cap)
+		return 0;
+	v = realloc(p->via, n * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	p->via = v;
+	p->via_cap = n;
+	return 0;
+}
+
+/* Reply timeouts of every open connection, for @p commands pipelined on each at most. */
+static void
+set_reply_timeouts(struct tt_publisher *p, uint64_t commands)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_conns; i++)
+		if (p->conns[i].rc != NULL)
+			set_reply_timeout(p->conns[i].rc, commands, commands ? p->per_cmd_us : 0);
 }
 
 static void
@@ -638,6 +869,8 @@ claim_instance(struct tt_publisher *p)
 	char key[300], ttl[24];
 
 	instance_key(p, key, sizeof(key));
+	if (use_key(p, key) != 0)
+		return -EIO;
 	snprintf(ttl, sizeof(ttl), "%" PRIu64, instance_ttl_ms(p));
 	for (;;) {
 		const char *set[6] = { "SET", key, p->token, "PX", ttl, "NX" };
@@ -701,22 +934,24 @@ claim_instance(struct tt_publisher *p)
 }
 
 /*
- * @return 0 connected, -EACCES credentials rejected, -ECONNREFUSED (or
- *   another error) when Redis cannot be reached.
+ * Open and log in to one node (@p host "" means [redis] unix). Failures are
+ * logged once until a connection succeeds again.
+ * @return 0 with *@p out, -EACCES credentials rejected, -ECONNREFUSED or -EIO
+ *   when the node cannot be reached or does not answer.
  */
 static int
-connect_redis(struct tt_publisher *p)
+open_node(struct tt_publisher *p, const char *host, uint16_t port, redisContext **out)
 {
 	const struct tt_config *cfg = p->cfg;
 	struct timeval ctv = { 0, CONNECT_TIMEOUT_MS * 1000 };
 	char where[300];
 	redisContext *rc;
-	redisReply *r;
+	redisReply *r = NULL;
 	int ret = 0;
 
-	redis_where(p, where, sizeof(where));
-	rc = cfg->redis_unix ? redisConnectUnixWithTimeout(cfg->redis_unix, ctv) :
-		redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, ctv);
+	node_where(p, host, port, where, sizeof(where));
+	rc = host[0] == '\0' ? redisConnectUnixWithTimeout(cfg->redis_unix, ctv) :
+		redisConnectWithTimeout(host, port, ctv);
 	if (rc == NULL || rc->err) {
 		if (!p->down_logged)
 			PUB_LOG(WARNING, "redis %s: %s; backing up in memory and retrying", where,
@@ -747,6 +982,35 @@ connect_redis(struct tt_publisher *p)
 		}
 		freeReplyObject(r);
 	}
+	*out = rc;
+	return 0;
+
+err_free:
+	freeReplyObject(r);
+	redisFree(rc);
+	return ret;
+}
+
+/*
+ * Connect p->conns[@p i]: log in, learn the client id, and end the client
+ * of a connection to it that broke, so that its transaction is committed or
+ * discarded, not pending, before the read-back.
+ * @return 0, -EACCES credentials rejected, another negative errno when the
+ *   node cannot be reached.
+ */
+static int
+connect_node(struct tt_publisher *p, uint32_t i)
+{
+	struct conn *c = &p->conns[i];
+	char where[300];
+	redisContext *rc;
+	redisReply *r;
+	int ret;
+
+	ret = open_node(p, c->host, c->port, &rc);
+	if (ret != 0)
+		return ret;
+	node_where(p, c->host, c->port, where, sizeof(where));
 	r = redisCommand(rc, "CLIENT ID");
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 		bool denied = r && r->type == REDIS_REPLY_ERROR &&
@@ -758,21 +1022,381 @@ connect_redis(struct tt_publisher *p)
 			PUB_LOG(WARNING, "redis %s: CLIENT ID: %s; retrying", where,
 				r ? r->str : rc->errstr);
 		p->down_logged = !denied;
-		ret = denied ? -EACCES : -EIO;
-		goto err_free;
-	}
-	p->client_id = r->integer;
-	freeReplyObject(r);
-	p->rc = rc;
-	/* The broken connection's transaction: committed or discarded, not pending. */
-	if (p->old_client_id != 0) {
-		r = redisCommand(rc, "CLIENT KILL ID %lld", p->old_client_id);
 		freeReplyObject(r);
-		p->old_client_id = 0;
+		redisFree(rc);
+		return denied ? -EACCES : -EIO;
+	}
+	c->client_id = r->integer;
+	freeReplyObject(r);
+	c->rc = rc;
+	/* The broken connection's transaction: committed or discarded, not pending. */
+	if (c->old_client_id != 0) {
+		r = redisCommand(rc, "CLIENT KILL ID %lld", c->old_client_id);
+		freeReplyObject(r);
+		c->old_client_id = 0;
 	}
 	if (p->down_logged || p->stats.reconnects != 0)
 		PUB_LOG(NOTICE, "redis %s: connected", where);
 	p->down_logged = false;
+	return 0;
+}
+
+/* --- the slot map of a cluster --- */
+
+/* A field of a RESP2 map (a flat array of names and values), or NULL. */
+static const redisReply *
+map_field(const redisReply *m, const char *name)
+{
+	size_t k;
+
+	if (m->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (k = 0; k + 1 < m->elements; k += 2)
+		if (m->element[k]->type == REDIS_REPLY_STRING &&
+				strcmp(m->element[k]->str, name) == 0)
+			return m->element[k + 1];
+	return NULL;
+}
+
+static bool
+field_is(const redisReply *m, const char *name, const char *value)
+{
+	const redisReply *v = map_field(m, name);
+
+	return v != NULL && v->type == REDIS_REPLY_STRING && strcmp(v->str, value) == 0;
+}
+
+/*
+ * A node's address as the cluster announces it: its endpoint (the address
+ * cluster-preferred-endpoint-type names), else its ip; "" means the node
+ * answering, "?" an unknown one (NULL).
+ */
+static const char *
+announced_host(const char *h, const char *asked)
+{
+	if (h == NULL || strcmp(h, "?") == 0)
+		return NULL;
+	return h[0] == '\0' ? asked : h;
+}
+
+/*
+ * CLUSTER SHARDS (Redis >= 7.0): per shard its slot ranges (pairs of
+ * integers) and nodes; the master taken is the one whose role is master and
+ * health online. A shard without one (a failover under way) leaves its
+ * slots unserved. @return 0, -EINVAL for a reply of another shape.
+ */
+static int
+map_from_shards(struct tt_slots_map *m, const redisReply *r, const char *asked)
+{
+	size_t i, k;
+
+	if (r->type != REDIS_REPLY_ARRAY)
+		return -EINVAL;
+	for (i = 0; i < r->elements; i++) {
+		const redisReply *slots = map_field(r->element[i], "slots");
+		const redisReply *nodes = map_field(r->element[i], "nodes");
+		const redisReply *master = NULL, *port, *ep, *ip;
+		const char *host;
+
+		if (slots == NULL || nodes == NULL || slots->type != REDIS_REPLY_ARRAY ||
+				nodes->type != REDIS_REPLY_ARRAY)
+			return -EINVAL;
+		for (k = 0; k < nodes->elements && master == NULL; k++)
+			if (field_is(nodes->element[k], "role", "master") &&
+					field_is(nodes->element[k], "health", "online"))
+				master = nodes->element[k];
+		if (master == NULL)
+			continue;
+		port = map_field(master, "port");
+		ep = map_field(master, "endpoint");
+		ip = map_field(master, "ip");
+		host = announced_host(ep && ep->type == REDIS_REPLY_STRING ? ep->str : NULL, asked);
+		if (host == NULL)
+			host = announced_host(ip && ip->type == REDIS_REPLY_STRING ? ip->str : NULL,
+				asked);
+		if (host == NULL || port == NULL || port->type != REDIS_REPLY_INTEGER)
+			continue;
+		for (k = 0; k + 1 < slots->elements; k += 2) {
+			if (slots->element[k]->type != REDIS_REPLY_INTEGER ||
+					slots->element[k + 1]->type != REDIS_REPLY_INTEGER ||
+					tt_slots_map_add(m, (uint32_t)slots->element[k]->integer,
+						(uint32_t)slots->element[k + 1]->integer, host,
+						(uint16_t)port->integer) != 0)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * CLUSTER SLOTS (deprecated since 7.0, kept for older clusters): per range
+ * its first and last slot, then the master as [host, port, id, ...].
+ */
+static int
+map_from_slots(struct tt_slots_map *m, const redisReply *r, const char *asked)
+{
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY)
+		return -EINVAL;
+	for (i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i], *n;
+		const char *host;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+				e->element[0]->type != REDIS_REPLY_INTEGER ||
+				e->element[1]->type != REDIS_REPLY_INTEGER)
+			return -EINVAL;
+		n = e->element[2];
+		if (n->type != REDIS_REPLY_ARRAY || n->elements < 2 ||
+				n->element[0]->type != REDIS_REPLY_STRING ||
+				n->element[1]->type != REDIS_REPLY_INTEGER)
+			return -EINVAL;
+		host = announced_host(n->element[0]->str, asked);
+		if (host == NULL)
+			continue;
+		if (tt_slots_map_add(m, (uint32_t)e->element[0]->integer,
+				(uint32_t)e->element[1]->integer, host,
+				(uint16_t)n->element[1]->integer) != 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Ask one node (its context @p rc, at @p host) for the slot map.
+ * @return the map when it serves every slot; NULL otherwise, with *@p err
+ *   -EAGAIN (ask another node, or later), -EIO (the connection broke),
+ *   -EPERM (refused for good: the publisher failed), -ENOMEM.
+ */
+static struct tt_slots_map *
+ask_map(struct tt_publisher *p, redisContext *rc, const char *host, uint16_t port, int *err)
+{
+	char where[300], shards_err[WHY_MAX] = "";
+	struct tt_slots_map *m = NULL;
+	redisReply *r;
+	int rc_parse;
+
+	node_where(p, host, port, where, sizeof(where));
+	r = redisCommand(rc, "CLUSTER SHARDS");
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		/* Redis < 7.0 has no SHARDS: the older SLOTS gives the same map. */
+		snprintf(shards_err, sizeof(shards_err), "%s", r->str);
+		freeReplyObject(r);
+		r = redisCommand(rc, "CLUSTER SLOTS");
+	}
+	*err = r == NULL ? -EIO : -EAGAIN;
+	if (r == NULL)
+		return NULL;
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (strstr(r->str, "cluster support disabled") != NULL) {
+			fail(p, "redis %s is not a cluster node (%s): [redis] cluster names the "
+				"nodes of a Redis Cluster; for one Redis, set host and port instead",
+				where, r->str);
+			*err = -EPERM;
+		} else if (strncmp(shards_err, "NOPERM", 6) == 0 ||
+				strncmp(r->str, "NOPERM", 6) == 0) {
+			*err = refused(p, "the slot map", strncmp(shards_err, "NOPERM", 6) == 0 ?
+				"CLUSTER SHARDS" : "CLUSTER SLOTS",
+				strncmp(shards_err, "NOPERM", 6) == 0 ? shards_err : r->str);
+		} else {
+			PUB_LOG(WARNING, "redis %s: CLUSTER SHARDS: %s; CLUSTER SLOTS: %s", where,
+				shards_err, r->str);
+		}
+		freeReplyObject(r);
+		return NULL;
+	}
+	m = tt_slots_map_create();
+	if (m == NULL) {
+		*err = -ENOMEM;
+		freeReplyObject(r);
+		return NULL;
+	}
+	rc_parse = shards_err[0] == '\0' ? map_from_shards(m, r, host) :
+		map_from_slots(m, r, host);
+	freeReplyObject(r);
+	if (rc_parse != 0 || !tt_slots_map_complete(m)) {
+		/* A failover or a node joining: the nodes will agree again soon. */
+		if (!p->down_logged)
+			PUB_LOG(WARNING, "redis %s: the slot map %s; retrying", where,
+				rc_parse != 0 ? "cannot be read (two masters for a slot, or a "
+				"reply of another shape)" : "leaves slots without a master");
+		p->down_logged = true;
+		tt_slots_map_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Log the masters when they change: "3 masters: 127.0.0.1:7000, ...". */
+static void
+log_masters(struct tt_publisher *p)
+{
+	char list[256] = "", where[300];
+	size_t used = 0;
+	uint32_t i;
+
+	for (i = 0; i < p->n_conns && used < sizeof(list); i++) {
+		node_where(p, p->conns[i].host, p->conns[i].port, where, sizeof(where));
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+			where);
+	}
+	if (strcmp(list, p->masters_logged) == 0)
+		return;
+	snprintf(p->masters_logged, sizeof(p->masters_logged), "%s", list);
+	PUB_LOG(NOTICE, "redis cluster: %u masters: %s", p->n_conns, list);
+}
+
+/*
+ * Make p->conns the masters of @p m, in its node order: connections to
+ * masters that stay are kept (with a broken one's client id to kill), the
+ * others closed. Takes @p m. @return 0 or -ENOMEM (m freed).
+ */
+static int
+adopt_map(struct tt_publisher *p, struct tt_slots_map *m)
+{
+	uint32_t n = tt_slots_map_nodes(m), i, j;
+	struct conn *c = calloc(n, sizeof(*c));
+
+	if (c == NULL) {
+		tt_slots_map_free(m);
+		return -ENOMEM;
+	}
+	for (j = 0; j < n; j++) {
+		snprintf(c[j].host, sizeof(c[j].host), "%s", tt_slots_map_host(m, j));
+		c[j].port = tt_slots_map_port(m, j);
+		for (i = 0; i < p->n_conns; i++) {
+			struct conn *o = &p->conns[i];
+
+			if (o->port != c[j].port || strcmp(o->host, c[j].host) != 0)
+				continue;
+			c[j].rc = o->rc;
+			c[j].client_id = o->client_id;
+			c[j].old_client_id = o->old_client_id;
+			o->rc = NULL;
+			break;
+		}
+	}
+	/*
+	 * A master no longer: its connection closes. A broken one's pending
+	 * transaction, if it is alive at all, now meets a replica or a node
+	 * without the slot, which refuses it (MOVED, READONLY).
+	 */
+	for (i = 0; i < p->n_conns; i++)
+		if (p->conns[i].rc != NULL)
+			redisFree(p->conns[i].rc);
+	free(p->conns);
+	p->conns = c;
+	p->n_conns = n;
+	p->cur = 0;
+	tt_slots_map_free(p->map);
+	p->map = m;
+	pthread_mutex_lock(&p->lock);
+	p->stats.masters = n;
+	pthread_mutex_unlock(&p->lock);
+	log_masters(p);
+	return 0;
+}
+
+/*
+ * Cluster: read the slot map (from an open connection, else a seed node of
+ * [redis] cluster, else a master known before, since the seeds may be gone)
+ * and connect every master. @return 0, -EACCES, -EPERM (failed), or another
+ * negative errno to retry later.
+ */
+static int
+refresh_cluster(struct tt_publisher *p)
+{
+	const char *seeds = p->cfg->redis_cluster;
+	struct tt_slots_map *m = NULL;
+	char host[TT_SLOTS_HOST_MAX];
+	uint16_t port;
+	uint32_t i;
+	int rc = -EAGAIN, next;
+
+	for (i = 0; i < p->n_conns && m == NULL; i++) {
+		struct conn *c = &p->conns[i];
+
+		if (c->rc == NULL)
+			continue;
+		m = ask_map(p, c->rc, c->host, c->port, &rc);
+		if (rc == -EIO) {
+			p->cur = i;
+			drop_connection(p, c->rc->errstr[0] ? c->rc->errstr : "no reply");
+		}
+		if (failed(p))
+			return -EPERM;
+	}
+	/* then each seed of [redis] cluster, then each master known before */
+	for (i = 0; m == NULL; ) {
+		redisContext *ctx;
+		int orc;
+
+		next = seeds != NULL ? tt_config_endpoint_next(&seeds, host, sizeof(host), &port) : 0;
+		if (next < 0)
+			continue;
+		if (next == 0) {
+			seeds = NULL;
+			while (i < p->n_conns && p->conns[i].rc != NULL)
+				i++;
+			if (i >= p->n_conns)
+				break;
+			snprintf(host, sizeof(host), "%s", p->conns[i].host);
+			port = p->conns[i++].port;
+		}
+		orc = open_node(p, host, port, &ctx);
+		if (orc == -EACCES)
+			return orc;
+		if (orc != 0)
+			continue;
+		m = ask_map(p, ctx, host, port, &rc);
+		redisFree(ctx);
+		if (failed(p))
+			return -EPERM;
+	}
+	if (m == NULL)
+		return rc == -ENOMEM ? rc : -EAGAIN;
+	rc = adopt_map(p, m);
+	if (rc != 0)
+		return rc;
+	p->need_refresh = false;
+	for (i = 0; i < p->n_conns; i++)
+		if (p->conns[i].rc == NULL && (rc = connect_node(p, i)) != 0)
+			return rc;
+	return 0;
+}
+
+/*
+ * The cluster could not be followed (its map unreadable, a master
+ * unreachable): connect again from scratch, with back-off.
+ */
+static void
+mark_down(struct tt_publisher *p)
+{
+	p->up = false;
+	p->need_refresh = p->cluster;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->next_connect_ms = now_ms() + p->backoff_ms;
+	pthread_mutex_lock(&p->lock);
+	p->stats.connected = false;
+	p->stats.errors++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Connect: the one Redis, or every master of the cluster; then claim the
+ * appliance id. @return 0 connected, -EACCES credentials rejected, another
+ * negative errno when Redis cannot be reached (retried with back-off).
+ */
+static int
+connect_redis(struct tt_publisher *p)
+{
+	int rc;
+
+	rc = p->cluster ? refresh_cluster(p) : connect_node(p, 0);
+	if (rc != 0)
+		return rc;
+	p->up = true;
 	pthread_mutex_lock(&p->lock);
 	p->stats.connected = true;
 	p->stats.reconnects++;
@@ -781,22 +1405,80 @@ connect_redis(struct tt_publisher *p)
 	if (claim_instance(p) == -EIO)
 		return -EIO;
 	return 0;
-
-err_free:
-	freeReplyObject(r);
-	redisFree(rc);
-	return ret;
 }
 
 /* --- the plan's sink: one pipelined transaction per tag --- */
 
+static int read_tag(struct tt_publisher *p, uint32_t tag, uint32_t first, uint32_t commands,
+		bool asking);
+
+/*
+ * Cluster: read the replies of every tag written this round, in the order
+ * they were written (each connection answers in order), all of them even
+ * after an error, so no connection is left with replies unread. A tag whose
+ * connection broke is left to the read-back. @return the first error, or 0.
+ */
+static int
+collect_sent(struct tt_publisher *p)
+{
+	uint32_t i;
+	int ret = 0, rc;
+
+	for (i = 0; i < p->n_sent; i++) {
+		const struct sent *t = &p->sent[i];
+
+		p->cur = t->conn;
+		rc = rc_of(p) == NULL ? -EIO : read_tag(p, t->tag, t->first, t->commands, t->asking);
+		if (ret == 0)
+			ret = rc;
+	}
+	p->n_sent = 0;
+	return ret;
+}
+
+/*
+ * A tag's transaction goes to the master of its slot, or, after ASK, once
+ * to the node importing the slot, behind ASKING (which holds for the whole
+ * MULTI ... EXEC on that connection). In a cluster the alerts go last, once
+ * every other tag of the flush has committed: their buckets' counts first.
+ */
 static int
 sink_begin(void *ctx, uint32_t tag)
 {
 	struct tt_publisher *p = ctx;
+	uint32_t t;
+	int32_t n;
+	int rc;
 
-	(void)tag;
+	if (p->cluster && tag == TT_PLAN_TAG_ALERTS(&p->plan)) {
+		rc = collect_sent(p);
+		if (rc != 0)
+			return rc;
+		for (t = 0; t < p->n_tags; t++)
+			if (t != tag && p->has[t] && !p->done[t])
+				return -EAGAIN;
+	}
+	if (!p->cluster)
+		p->n_names = 0;
+	p->cur_first = p->n_names;
 	p->cur_commands = 0;
+	p->asking = false;
+	if (!(p->ask_pending && p->ask_tag == tag))
+		return use_tag(p, tag);
+	p->ask_pending = false;
+	n = tt_slots_map_find(p->map, p->ask_host, p->ask_port);
+	if (n < 0) {
+		/* an importing node that serves no slot yet: read the map, try again */
+		p->need_refresh = true;
+		p->redirected = true;
+		return -EAGAIN;
+	}
+	if (p->conns[n].rc == NULL)
+		return -EIO;
+	p->cur = (uint32_t)n;
+	if (redisAppendCommand(rc_of(p), "ASKING") != REDIS_OK)
+		return -ENOMEM;
+	p->asking = true;
 	return 0;
 }
 
@@ -805,7 +1487,7 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 {
 	struct tt_publisher *p = ctx;
 
-	if (p->cur_commands == p->cur_names_cap) {
+	if (p->n_names == p->cur_names_cap) {
 		uint32_t cap = p->cur_names_cap ? 2 * p->cur_names_cap : 1024;
 		const char **n = realloc(p->cur_names, cap * sizeof(*n));
 
@@ -814,23 +1496,49 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 		p->cur_names = n;
 		p->cur_names_cap = cap;
 	}
-	if (redisAppendCommandArgv(p->rc, argc, argv, lens) != REDIS_OK)
+	if (redisAppendCommandArgv(rc_of(p), argc, argv, lens) != REDIS_OK)
 		return -ENOMEM;
 	/* The plan's command names are string literals: they outlive the flush. */
-	p->cur_names[p->cur_commands++] = argv[0];
+	p->cur_names[p->n_names++] = argv[0];
+	p->cur_commands++;
 	p->flush_commands++;
 	return 0;
 }
 
 /*
- * Read the transaction's replies: +OK, +QUEUED..., then EXEC's. An array is
- * a commit; anything else is a refusal whose cause is the first command
- * Redis refused to queue (NOPERM, OOM, LOADING...), else EXEC's own error.
+ * Cluster: the tag's transaction goes out now, so that its master works on
+ * it while the next tag is built for another; its replies are read by
+ * collect_sent(). Redis reads a client's commands while it holds the
+ * replies, so writing all before reading any cannot block both sides.
  */
 static int
-sink_end(void *ctx, uint32_t tag)
+queue_tag(struct tt_publisher *p, uint32_t tag)
 {
-	struct tt_publisher *p = ctx;
+	redisContext *rc = rc_of(p);
+	int done = 0;
+
+	p->sent[p->n_sent++] = (struct sent){ .tag = tag, .conn = p->cur,
+		.first = p->cur_first, .commands = p->cur_commands, .asking = p->asking };
+	set_reply_timeout(rc, p->cur_commands, p->per_cmd_us);
+	do {
+		if (redisBufferWrite(rc, &done) != REDIS_OK) {
+			drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
+			return -EIO;
+		}
+	} while (!done);
+	return 0;
+}
+
+/*
+ * Read a tag's transaction replies: +OK, +QUEUED..., then EXEC's. An array
+ * is a commit; anything else is a refusal whose cause is the first command
+ * Redis refused to queue (NOPERM, OOM, LOADING, MOVED...), else EXEC's own
+ * error. @p first is the index of its first command's name in cur_names.
+ */
+static int
+read_tag(struct tt_publisher *p, uint32_t tag, uint32_t first, uint32_t commands, bool asking)
+{
+	const char *const *names = p->cur_names + first;
 	char where[64], err[WHY_MAX] = "";
 	const char *cmd = NULL;
 	bool committed = false, lost = false;
@@ -838,14 +1546,24 @@ sink_end(void *ctx, uint32_t tag)
 	uint32_t i;
 	size_t e;
 
-	set_reply_timeout(p->rc, p->cur_commands, p->per_cmd_us);
-	for (i = 0; i < p->cur_commands; i++) {
+	set_reply_timeout(rc_of(p), commands, p->per_cmd_us);
+	if (asking) {
 		r = next_reply(p);
 		if (r == NULL)
 			return -EIO;
-		if (i + 1 < p->cur_commands) {
+		if (r->type == REDIS_REPLY_ERROR) {
+			cmd = "ASKING";
+			snprintf(err, sizeof(err), "%s", r->str);
+		}
+		freeReplyObject(r);
+	}
+	for (i = 0; i < commands; i++) {
+		r = next_reply(p);
+		if (r == NULL)
+			return -EIO;
+		if (i + 1 < commands) {
 			if (r->type == REDIS_REPLY_ERROR && cmd == NULL) {
-				cmd = p->cur_names[i];
+				cmd = names[i];
 				snprintf(err, sizeof(err), "%s", r->str);
 			}
 		} else if (r->type == REDIS_REPLY_ARRAY) {
@@ -853,7 +1571,7 @@ sink_end(void *ctx, uint32_t tag)
 			/* EXEC's elements answer the commands between MULTI and EXEC. */
 			for (e = 0; e < r->elements && cmd == NULL; e++)
 				if (r->element[e]->type == REDIS_REPLY_ERROR) {
-					cmd = p->cur_names[e + 1];
+					cmd = names[e + 1];
 					snprintf(err, sizeof(err), "%s", r->element[e]->str);
 				}
 			/* The flushed HSET, second last: 1 is a new field. */
@@ -867,10 +1585,17 @@ sink_end(void *ctx, uint32_t tag)
 		}
 		freeReplyObject(r);
 	}
-	set_reply_timeout(p->rc, 0, 0);
+	set_reply_timeout(rc_of(p), 0, 0);
 	snprintf(where, sizeof(where), "{%s}", tag_label(p, tag));
-	if (!committed)
+	if (!committed) {
+		/* ASK: the slot is moving; this tag's next try goes to its importer. */
+		if (p->cluster && strncmp(err, "ASK ", 4) == 0 &&
+				redirect_target(err, p->ask_host, sizeof(p->ask_host), &p->ask_port)) {
+			p->ask_pending = true;
+			p->ask_tag = tag;
+		}
 		return refused(p, where, cmd, err);
+	}
 	p->done[tag] = 1;
 	if (lost)
 		data_lost(p, tag, "had vanished");
@@ -887,6 +1612,17 @@ sink_end(void *ctx, uint32_t tag)
 	return 0;
 }
 
+/* A tag's transaction is complete: one Redis reads its replies now. */
+static int
+sink_end(void *ctx, uint32_t tag)
+{
+	struct tt_publisher *p = ctx;
+
+	if (p->cluster)
+		return queue_tag(p, tag);
+	return read_tag(p, tag, p->cur_first, p->cur_commands, p->asking);
+}
+
 /* Does the in-flight batch still owe this tag a commit? */
 static bool
 owed(const struct tt_publisher *p, uint32_t tag)
@@ -895,36 +1631,44 @@ owed(const struct tt_publisher *p, uint32_t tag)
 }
 
 /*
- * After a broken connection, pipelined HGETs of every tag's flushed record:
- * a tag the in-flight batch owes is committed if it holds the batch's seq;
- * a tag this run committed to must hold at least that commit, or Redis has
- * lost data.
+ * After a broken connection, pipelined HGETs of every tag's flushed record,
+ * each on the connection of its tag's master: a tag the in-flight batch
+ * owes is committed if it holds the batch's seq; a tag this run committed
+ * to must hold at least that commit, or Redis has lost data. A reply that
+ * does not come (another connection broke) leaves the read-back to do again.
  */
 static int
 read_back(struct tt_publisher *p)
 {
 	char key[300];
-	uint32_t tag, n = 0;
+	uint32_t tag, n = 0, i = 0;
 	int ret = 0;
 
+	if (via_reserve(p, p->n_tags) != 0)
+		return -ENOMEM;
 	for (tag = 0; tag < p->n_tags; tag++) {
 		if (!owed(p, tag) && p->committed[tag] == 0)
 			continue;
 		tt_plan_flushed_key(&p->plan, tag, key, sizeof(key));
-		if (redisAppendCommand(p->rc, "HGET %s %s", key, p->cfg->id) != REDIS_OK)
+		if (use_key(p, key) != 0)
+			return -EIO;
+		if (redisAppendCommand(rc_of(p), "HGET %s %s", key, p->cfg->id) != REDIS_OK)
 			return -ENOMEM;
-		n++;
+		p->via[n++] = p->cur;
 	}
-	set_reply_timeout(p->rc, n, p->per_cmd_us);
+	set_reply_timeouts(p, n);
 	for (tag = 0; tag < p->n_tags; tag++) {
 		redisReply *r;
 		uint64_t v;
 
 		if (!owed(p, tag) && p->committed[tag] == 0)
 			continue;
+		p->cur = p->via[i++];
 		r = next_reply(p);
-		if (r == NULL)
-			return -EIO;
+		if (r == NULL) {
+			ret = -EIO;
+			continue;
+		}
 		if (r->type == REDIS_REPLY_ERROR) {
 			char where[64];
 
@@ -948,8 +1692,7 @@ read_back(struct tt_publisher *p)
 			p->committed[tag] = 0;
 		}
 	}
-	if (p->rc != NULL)
-		set_reply_timeout(p->rc, 0, 0);
+	set_reply_timeouts(p, 0);
 	if (ret == 0) {
 		p->need_readback = false;
 		accepted(p);
@@ -1117,19 +1860,49 @@ finish_inflight(struct tt_publisher *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Send what the in-flight batch still owes. In a cluster, a tag sent to a
+ * node that no longer serves its slot committed nothing (MOVED or ASK for
+ * every command, then EXECABORT): it is sent again at once, to the master
+ * of the refreshed map or to the importing node, a few times at most.
+ */
 static int
 flush_inflight(struct tt_publisher *p)
 {
 	const struct tt_plan_sink sink = {
 		.begin_tag = sink_begin, .command = sink_command, .end_tag = sink_end, .ctx = p,
 	};
-	uint32_t tag;
-	int rc;
+	uint32_t tag, round;
+	int rc, crc;
 
-	rc = tt_plan_flush(&p->plan, p->inflight_batch.min, p->inflight_batch.hour,
-		p->inflight_batch.src,
-		&(struct tt_plan_alerts){ p->inflight_alerts.e, p->inflight_alerts.n },
-		p->inflight_seq, p->done, &sink);
+	if (p->cluster && p->sent_cap < p->n_tags) {
+		struct sent *a = realloc(p->sent, p->n_tags * sizeof(*a));
+
+		if (a == NULL)
+			return -ENOMEM;
+		p->sent = a;
+		p->sent_cap = p->n_tags;
+	}
+	for (round = 0; ; round++) {
+		p->redirected = false;
+		p->n_names = 0;
+		p->n_sent = 0;
+		rc = tt_plan_flush(&p->plan, p->inflight_batch.min, p->inflight_batch.hour,
+			p->inflight_batch.src,
+			&(struct tt_plan_alerts){ p->inflight_alerts.e, p->inflight_alerts.n },
+			p->inflight_seq, p->done, &sink);
+		if (p->cluster) {
+			crc = collect_sent(p);
+			if (rc == 0)
+				rc = crc;
+		}
+		if (rc == 0 || !p->redirected || round == REDIRECTS_MAX)
+			break;
+		if (p->need_refresh && (rc = refresh_cluster(p)) != 0) {
+			mark_down(p);
+			return rc;
+		}
+	}
 	if (rc != 0)
 		return rc;
 	for (tag = 0; tag < p->n_tags; tag++)
@@ -1138,6 +1911,19 @@ flush_inflight(struct tt_publisher *p)
 	accepted(p);
 	finish_inflight(p);
 	return 0;
+}
+
+/*
+ * A command of a pipeline over connections, to the master of @p key's slot;
+ * p->via[*n] says which (NO_CONN: not sent, that master is not connected).
+ */
+static void
+append_via(struct tt_publisher *p, const char *key, int argc, const char **argv, uint32_t *n)
+{
+	bool sent = use_key(p, key) == 0 &&
+		redisAppendCommandArgv(rc_of(p), argc, argv, NULL) == REDIS_OK;
+
+	p->via[(*n)++] = sent ? p->cur : NO_CONN;
 }
 
 /*
@@ -1164,9 +1950,8 @@ append_sensor_meta(struct tt_publisher *p, uint32_t *n)
 
 		snprintf(key, sizeof(key), "%s:sensor:%s", cfg->redis_prefix, sc->name);
 		snprintf(port, sizeof(port), "%u", sc->port);
-		redisAppendCommandArgv(p->rc, 10, hset, NULL);
-		redisAppendCommandArgv(p->rc, 3, expire, NULL);
-		*n += 2;
+		append_via(p, key, 10, hset, n);
+		append_via(p, key, 3, expire, n);
 	}
 }
 
@@ -1191,6 +1976,8 @@ write_health(struct tt_publisher *p)
 	uint64_t now = now_ms();
 	bool meta = now >= p->next_sensor_meta_ms;
 
+	if (via_reserve(p, 3 + 2 * cfg->n_sensors) != 0)
+		return;
 	pthread_mutex_lock(&p->lock);
 	h = p->health;
 	st = p->stats;
@@ -1227,7 +2014,7 @@ write_health(struct tt_publisher *p)
 	FIELD("redis_refusals", "%" PRIu64, st.refusals);
 	FIELD("redis_data_lost", "%" PRIu64, st.data_lost);
 #undef FIELD
-	redisAppendCommandArgv(p->rc, n, argv, NULL);
+	append_via(p, key, n, argv, &n_cmds);
 	snprintf(ttl, sizeof(ttl), "%u", HEALTH_INTERVALS * cfg->flush_interval_ms);
 	snprintf(ittl, sizeof(ittl), "%" PRIu64, instance_ttl_ms(p));
 	{
@@ -1235,21 +2022,24 @@ write_health(struct tt_publisher *p)
 		const char *set[6] = { "SET", ikey, p->token, "PX", ittl, "GET" };
 
 		instance_key(p, ikey, sizeof(ikey));
-		redisAppendCommandArgv(p->rc, 3, px, NULL);
-		redisAppendCommandArgv(p->rc, 6, set, NULL);
+		append_via(p, key, 3, px, &n_cmds);
+		append_via(p, ikey, 6, set, &n_cmds);
 	}
-	n_cmds = 3;
 	if (meta) {
 		append_sensor_meta(p, &n_cmds);
 		p->next_sensor_meta_ms = now + SENSOR_META_INTERVAL_MS;
 	}
-	set_reply_timeout(p->rc, n_cmds, p->per_cmd_us);
+	set_reply_timeouts(p, n_cmds);
 	for (i = 0; i < n_cmds; i++) {
 		redisReply *r;
 
+		/* a command not sent, or whose connection broke meanwhile: next time */
+		if (p->via[i] == NO_CONN)
+			continue;
+		p->cur = p->via[i];
 		r = next_reply(p);
 		if (r == NULL)
-			return;
+			continue;
 		if (r->type == REDIS_REPLY_ERROR && !is_transient(r->str))
 			refused(p, i < 3 ? "the health key" : "a sensor's metadata",
 				i == 0 ? "HSET" : i == 1 ? "PEXPIRE" : i == 2 ? "SET" :
@@ -1261,11 +2051,11 @@ write_health(struct tt_publisher *p)
 		if (r != other)
 			freeReplyObject(r);
 	}
-	set_reply_timeout(p->rc, 0, 0);
+	set_reply_timeouts(p, 0);
 	if (other != NULL) {
 		/* The newer run keeps the id: its token goes back, this run stops. */
 		const char *back[4] = { "SET", ikey, other->str, "KEEPTTL" };
-		redisReply *r = command(p, 4, back);
+		redisReply *r = use_key(p, ikey) == 0 ? command(p, 4, back) : NULL;
 
 		id_in_use(p, other->str);
 		freeReplyObject(r);
@@ -1279,9 +2069,9 @@ sleep_ms(const struct tt_publisher *p, uint64_t now)
 {
 	uint64_t ms = p->cfg->flush_interval_ms;
 
-	if (p->rc == NULL && p->next_connect_ms > now)
+	if (!p->up && p->next_connect_ms > now)
 		ms = RTE_MIN(ms, p->next_connect_ms - now);
-	if (p->rc != NULL && p->retry_ms > now)
+	if (p->up && p->retry_ms > now)
 		ms = RTE_MIN(ms, p->retry_ms - now);
 	return ms;
 }
@@ -1319,7 +2109,7 @@ publisher_main(void *arg)
 				break;
 			continue;
 		}
-		if (p->rc == NULL && now >= p->next_connect_ms) {
+		if (!p->up && now >= p->next_connect_ms) {
 			rc = connect_redis(p);
 			if (rc != 0) {
 				p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -1330,16 +2120,19 @@ publisher_main(void *arg)
 				p->backoff_ms = 0;
 			}
 		}
-		if (p->rc != NULL && p->need_readback && now >= p->retry_ms)
+		/* A cluster that redirected: its map first, then what is owed. */
+		if (p->up && p->need_refresh && refresh_cluster(p) != 0)
+			mark_down(p);
+		if (p->up && p->need_readback && now >= p->retry_ms)
 			read_back(p);
 		/* Drain: each round commits the in-flight batch, then takes the next. */
-		while (p->rc != NULL && !p->need_readback && !failed(p) && now_ms() >= p->retry_ms &&
+		while (p->up && !p->need_readback && !failed(p) && now_ms() >= p->retry_ms &&
 				(p->inflight || take_pending(p))) {
 			rc = flush_inflight(p);
 			if (rc != 0)
 				break;
 		}
-		if (p->rc != NULL && !failed(p))
+		if (p->up && !failed(p))
 			write_health(p);
 
 		if (stopping) {
@@ -1352,7 +2145,7 @@ publisher_main(void *arg)
 			if (empty || now_ms() >= p->stop_deadline_ms)
 				break;
 			/* Redis away or refusing at the end: keep trying until the deadline. */
-			if (p->rc == NULL || p->retry_ms > now_ms()) {
+			if (!p->up || p->retry_ms > now_ms()) {
 				struct timespec ts = { 0, 50 * 1000000 };
 
 				nanosleep(&ts, NULL);
@@ -1545,9 +2338,11 @@ release_instance(struct tt_publisher *p)
 	const char *get[2] = { "GET", key }, *del[2] = { "DEL", key };
 	redisReply *r;
 
-	if (p->rc == NULL || !p->claimed || failed(p))
+	if (!p->up || !p->claimed || failed(p))
 		return;
 	instance_key(p, key, sizeof(key));
+	if (use_key(p, key) != 0)
+		return;
 	r = command(p, 2, get);
 	if (r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) == 0) {
 		freeReplyObject(r);
@@ -1594,10 +2389,16 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 void
 tt_publisher_free(struct tt_publisher *p)
 {
+	uint32_t i;
+
 	if (p == NULL)
 		return;
-	if (p->rc != NULL)
-		redisFree(p->rc);
+	for (i = 0; i < p->n_conns; i++)
+		if (p->conns[i].rc != NULL)
+			redisFree(p->conns[i].rc);
+	free(p->conns);
+	free(p->via);
+	tt_slots_map_free(p->map);
 	backlog_fini(&p->pending);
 	backlog_fini(&p->inflight_batch);
 	alert_list_free(&p->pending_alerts);
@@ -1609,6 +2410,7 @@ tt_publisher_free(struct tt_publisher *p)
 	free(p->done);
 	free(p->committed);
 	free(p->cur_names);
+	free(p->sent);
 	if (p->password != NULL) {
 		memset(p->password, 0, strlen(p->password));
 		free(p->password);

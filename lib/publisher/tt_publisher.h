@@ -12,6 +12,8 @@
  * then source deltas, then hours, each counted in packets or keys. A refusal
  * that retrying cannot cure (NOPERM, WRONGTYPE, a script error) fails the
  * publisher: nothing more is sent, and tt_publisher_failed() says why.
+ * With [redis] cluster it writes into a Redis Cluster: each tag's transaction
+ * to the master of the tag's slot, following the cluster as slots move.
  *
  * Backed module (hiredis). Thread of each function as stated.
  */
@@ -67,6 +69,8 @@ struct tt_publisher_stats {
 	uint64_t commands;             /* data commands sent (increments, merges, EXPIREs) */
 	uint64_t last_flush_us;        /* how long the last committed flush took */
 	uint64_t max_flush_us;
+	uint32_t masters;              /* cluster: masters connected to (0: one Redis) */
+	uint64_t redirects;            /* cluster: MOVED and ASK answers followed */
 };
 
 /**

@@ -60,6 +60,7 @@ struct tt_report_input {
 	uint64_t redis_shed_source_keys;
 	uint64_t redis_refusals;       /* transactions refused for a while, then retried */
 	uint64_t redis_data_lost;      /* times Redis was found without flushes it took */
+	uint64_t redis_redirects;      /* cluster: MOVED and ASK answers followed */
 	uint64_t redis_undelivered_packets;
 	bool redis_failed;             /* refused for good: publishing stopped */
 };

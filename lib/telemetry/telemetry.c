@@ -639,7 +639,11 @@ cmd_redis(const char *cmd, const char *params, struct rte_tel_data *d)
 		return 0;
 	}
 	tt_publisher_get_stats(src->pub, &ps);
-	if (cfg->redis_unix != NULL) {
+	if (cfg->redis_cluster != NULL) {
+		rte_tel_data_add_dict_string(d, "cluster", cfg->redis_cluster);
+		rte_tel_data_add_dict_u64(d, "masters", ps.masters);
+		rte_tel_data_add_dict_u64(d, "redirects", ps.redirects);
+	} else if (cfg->redis_unix != NULL) {
 		rte_tel_data_add_dict_string(d, "unix", cfg->redis_unix);
 	} else {
 		rte_tel_data_add_dict_string(d, "host", cfg->redis_host);
