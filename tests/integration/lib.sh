@@ -101,8 +101,9 @@ finish() {
 }
 
 # A config with one sensor per "name:port:prefixes" argument; no Redis unless
-# TT_REDIS_PORT is set (start_redis sets it). TT_FLUSH_MS and TT_REDIS_EXTRA
-# (lines for the [redis] section) adjust it.
+# TT_REDIS_PORT is set (start_redis sets it), or TT_REDIS_CLUSTER names the
+# seed nodes of a cluster. TT_FLUSH_MS and TT_REDIS_EXTRA (lines for the
+# [redis] section) adjust it.
 write_config() {
     local file=$1 id=$2 s name port prefixes
     shift 2
@@ -110,9 +111,14 @@ write_config() {
         printf '[appliance]\nid = %s\nhome_country = %s\nclock = auto\n' "$id" \
             "${TT_HOME:-JP}"
         [ -n "${TT_WITH_GEOIP:-}" ] && printf 'geoip_db = %s\n' "$TT_GEOIP_DB"
-        if [ -n "${TT_REDIS_PORT:-}" ]; then
+        if [ -n "${TT_REDIS_CLUSTER:-}" ]; then
+            printf '[redis]\ncluster = %s\nflush_interval_ms = %s\n%s' \
+                "$TT_REDIS_CLUSTER" "${TT_FLUSH_MS:-100}" "${TT_REDIS_EXTRA:-}"
+        elif [ -n "${TT_REDIS_PORT:-}" ]; then
             printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = %s\n%s' \
                 "$TT_REDIS_PORT" "${TT_FLUSH_MS:-100}" "${TT_REDIS_EXTRA:-}"
+        fi
+        if [ -n "${TT_REDIS_CLUSTER:-}${TT_REDIS_PORT:-}" ]; then
             # the least-privilege user of config/redis-acl.conf (start_redis)
             [ "${TT_REDIS_ACL:-yes}" = yes ] &&
                 printf 'user = teiten\npassword_file = %s\n' "$TT_TMP/teiten.pass"
