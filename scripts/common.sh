@@ -71,16 +71,17 @@ tt_build() {
     ninja -C "$TT_BUILD" >/dev/null || ninja -C "$TT_BUILD"
 }
 
-# tt_start_redis DIR: a throwaway redis-server on 127.0.0.1 and a spare
-# port, files in DIR; sets TT_REDIS_PORT and TT_REDIS_PID.
+# tt_start_redis DIR [redis-server options...]: a throwaway redis-server on
+# 127.0.0.1 and a spare port, files in DIR; sets TT_REDIS_PORT and TT_REDIS_PID.
 tt_start_redis() {
     local dir=$1 port attempt i
+    shift
     mkdir -p "$dir"
     for attempt in $(seq 1 20); do
         port=$((20000 + (RANDOM * 7 + attempt) % 20000))
         redis-cli -p "$port" ping >/dev/null 2>&1 && continue
         redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
-            --appendonly no --logfile "$dir/redis.log" &
+            --appendonly no --logfile "$dir/redis.log" "$@" &
         TT_REDIS_PID=$!
         for i in $(seq 1 100); do
             if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
