@@ -58,14 +58,38 @@ struct options {
 	bool check_config;
 };
 
+/*
+ * What the workers look things up with, and the config it came from: the
+ * start's is generation 1, each applied reload the next. The current one
+ * and, while the workers take a new one, the one before (tt_control_switch()).
+ */
+struct generation {
+	uint32_t number;               /* 0: none */
+	struct tt_config *cfg;         /* a reload's, or &appliance.cfg */
+	struct tt_sensor_table *sensors;
+	struct tt_geo *geo;            /* NULL without geoip_db */
+	struct tt_worker_tables tables;
+};
+
 struct appliance {
-	struct tt_config cfg;
+	struct tt_config cfg;          /* the start's; what only a restart changes */
 	struct options opt;
 	struct tt_port_info ports[RTE_MAX_ETHPORTS];
 	uint16_t n_ports;
 	struct rte_mempool *pool;
-	struct tt_sensor_table *sensors;
-	struct tt_geo *geo;            /* NULL without geoip_db */
+	struct tt_sensor_table *sensors;   /* the start's, until they are generation 1's */
+	struct tt_geo *geo;            /* likewise; NULL without geoip_db */
+	uint32_t sensor_slots;         /* sensor indexes sized for (tt_config_sensor_slots()) */
+	struct generation gen[2];      /* gen[cur]: the current; gen[!cur]: the one before */
+	unsigned int cur;
+	/*
+	 * Every reloaded config, kept until exit without its prefixes: the
+	 * publisher, the alerts and telemetry named sensors from each in turn
+	 * (a few hundred bytes a sensor).
+	 */
+	struct tt_config **configs;
+	uint32_t n_configs;
+	bool reload_deferred;          /* said once: a switch is still being taken */
 	struct tt_worker *workers[MAX_WORKERS];
 	unsigned int n_workers;
 	struct tt_live *live;          /* run, hour and day views; rates */
@@ -100,27 +124,214 @@ on_hangup(int sig)
 }
 
 static void print_problem(void *ctx, const char *line);
+static void log_config(const struct tt_config *cfg);
+
+/* What a burst looks things up with, from a config and its tables. */
+static void
+fill_tables(const struct tt_config *cfg, const struct tt_sensor_table *sensors,
+		const struct tt_geo *geo, struct tt_worker_tables *t)
+{
+	uint32_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->sensors = sensors;
+	t->geo = geo;
+	t->home_country = (uint16_t)tt_classify_country_index(cfg->home_country);
+	for (i = 0; i < cfg->n_watch_ports; i++) {
+		uint32_t bit = tt_classify_watch_bit(cfg->watch_ports[i]);
+
+		t->watched[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+}
 
 /*
- * SIGHUP (systemctl reload, a log rotation) must never end the sensor. The
- * config is read and checked again, its problems printed as --check-config
- * prints them; applying a new one while running is not built yet, so the
- * running config stays either way and the log says so.
+ * The detectors' conf for @p cfg, its names in @p names (sensor_slots of
+ * them): the indexes no sensor has used yet are named "-", as the
+ * publisher names them.
+ */
+static int
+alerts_conf(const struct appliance *a, const struct tt_config *cfg,
+		struct tt_alerts_conf *ac, const char **names)
+{
+	uint32_t i;
+
+	if (tt_config_alerts_conf(cfg, ac, names) != 0)
+		return -EINVAL;
+	for (i = cfg->n_sensors; i < a->sensor_slots; i++)
+		names[i] = "-";
+	ac->n_sensors = a->sensor_slots;
+	return 0;
+}
+
+/* The previous generation's tables: no worker reads them any more. */
+static void
+retire_generation(void *arg)
+{
+	struct appliance *a = arg;
+	struct generation *g = &a->gen[!a->cur];
+
+	tt_sensor_free(g->sensors);
+	tt_geo_free(g->geo);
+	if (g->cfg != &a->cfg)
+		tt_config_drop_prefixes(g->cfg);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Every sensor of @p cfg receives on a port this run started. */
+static bool
+ports_running(const struct appliance *a, const struct tt_config *cfg)
+{
+	bool ok = true;
+	uint32_t i;
+	uint16_t k;
+
+	for (i = 0; i < cfg->n_sensors; i++) {
+		const struct tt_sensor_conf *sc = &cfg->sensors[i];
+		bool found = false;
+
+		for (k = 0; k < a->n_ports && !found; k++)
+			found = a->ports[k].port_id == sc->port;
+		if (!found && !sc->retired) {
+			fprintf(stderr, "%s:%u: [sensor %s] port = %u: not a port this run "
+				"receives on; a new port needs a restart\n", cfg->path,
+				sc->port_line, sc->name, sc->port);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void
+say_changes(const struct tt_config *cfg, uint32_t number, const struct tt_config_changes *ch)
+{
+	char what[512];
+	size_t n = 0;
+
+#define SAY(...) (n += (size_t)snprintf(what + n, n < sizeof(what) ? sizeof(what) - n : 0, \
+		__VA_ARGS__))
+	SAY("sensors %u (+%u, -%u, %u back), prefixes %u -> %u%s", cfg->n_sensors,
+		ch->added, ch->retired, ch->revived, ch->prefixes_before, ch->prefixes_after,
+		ch->sensors_changed ? "" : " (unchanged)");
+	SAY(", country database %s%s", cfg->geoip_db ? cfg->geoip_db : "none",
+		ch->geo_changed ? " (another file)" : " (read again)");
+	if (ch->home_changed)
+		SAY(", home country %s", cfg->home_country);
+	if (ch->watch_changed)
+		SAY(", watched services");
+	if (ch->alerts_changed)
+		SAY(", alert thresholds");
+	if (ch->retention_changed)
+		SAY(", retention");
+#undef SAY
+	MAIN_LOG(NOTICE, "SIGHUP: %s applied (generation %u): %s", cfg->path, number, what);
+	if (ch->sizing_kept)
+		MAIN_LOG(NOTICE, "SIGHUP: the worker shards keep the sizes they started with "
+			"(the new sensors would size them otherwise); a restart resizes them");
+}
+
+/*
+ * SIGHUP (systemctl reload, a log rotation) must never end the sensor: the
+ * config is read again and checked as --check-config checks it, then
+ * against the running one (tt_config_align(): what only a restart applies,
+ * a sensor's index kept), its sensor and country tables built beside the
+ * running ones, and handed to the workers, which switch at their next swap,
+ * a burst boundary (tt_control_switch()): every packet is counted once, with
+ * the old tables or the new. The publisher keeps its backlog. Anything
+ * that fails leaves the running config as it is, and the log says why.
+ * Control thread.
  */
 static void
-check_reload(const struct appliance *a)
+reload(struct appliance *a)
 {
-	struct tt_config cfg;
-	int rc = tt_config_load(&cfg, a->opt.config, print_problem, NULL);
+	struct generation *cur = &a->gen[a->cur], *next = &a->gen[!a->cur];
+	struct tt_config_changes ch;
+	struct tt_config *cfg, **kept;
+	char why[512];
+	int rc;
 
+	if (tt_control_switch_pending(a->control)) {
+		/* Tried again every tick until the workers have taken the last. */
+		__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
+		if (!a->reload_deferred)
+			MAIN_LOG(WARNING, "SIGHUP: the workers are still taking generation %u; "
+				"this reload waits for them", cur->number);
+		a->reload_deferred = true;
+		return;
+	}
+	a->reload_deferred = false;
+	cfg = calloc(1, sizeof(*cfg));
+	kept = realloc(a->configs, (a->n_configs + 1) * sizeof(*kept));
+	if (cfg == NULL || kept == NULL) {
+		MAIN_LOG(ERR, "SIGHUP: out of memory; the running config stays");
+		free(cfg);
+		return;
+	}
+	a->configs = kept;
+	rc = tt_config_load(cfg, a->opt.config, print_problem, NULL);
 	if (rc != 0) {
 		MAIN_LOG(ERR, "SIGHUP: %s is not valid (%s); the running config stays",
 			a->opt.config, rc == -EINVAL ? "the problems above" : strerror(-rc));
-		return;
+		goto err_free_cfg;
 	}
-	tt_config_free(&cfg);
-	MAIN_LOG(WARNING, "SIGHUP: %s is valid, but this version applies a config only at "
-		"start: the running config stays; restart teiten to apply it", a->opt.config);
+	rc = tt_config_align(cfg, cur->cfg, a->sensor_slots, &ch, why, sizeof(why));
+	if (rc != 0) {
+		MAIN_LOG(ERR, "SIGHUP: %s: %s; the running config stays", a->opt.config,
+			rc == -ENOMEM ? strerror(ENOMEM) : why);
+		goto err_free_cfg;
+	}
+	if (!ports_running(a, cfg)) {
+		MAIN_LOG(ERR, "SIGHUP: %s: a sensor names a port this run does not receive "
+			"on (above); the running config stays", a->opt.config);
+		goto err_free_cfg;
+	}
+	next->sensors = tt_sensor_create(cfg, (int)rte_socket_id());
+	if (next->sensors == NULL) {
+		MAIN_LOG(ERR, "SIGHUP: sensor tables: %s; %s; the running config stays",
+			rte_strerror(rte_errno), tt_diag_memory(why, sizeof(why)));
+		goto err_free_cfg;
+	}
+	/* Read again even under the same name: the RIRs' tables change daily. */
+	if (cfg->geoip_db != NULL) {
+		next->geo = tt_geo_create(cfg->geoip_db, (int)rte_socket_id(), why, sizeof(why));
+		if (next->geo == NULL) {
+			MAIN_LOG(ERR, "SIGHUP: %s: geoip_db: %s; the running config stays",
+				cfg->path, why);
+			goto err_free_tables;
+		}
+	}
+	if (a->alerts != NULL) {
+		struct tt_alerts_conf ac;
+
+		if (alerts_conf(a, cfg, &ac, a->alert_sensor_names) != 0 ||
+				tt_alerts_reconfigure(a->alerts, &ac, why, sizeof(why)) != 0) {
+			MAIN_LOG(ERR, "SIGHUP: %s: [alerts]: %s; the running config stays",
+				cfg->path, why);
+			goto err_free_tables;
+		}
+	}
+	next->number = cur->number + 1;
+	next->cfg = cfg;
+	fill_tables(cfg, next->sensors, next->geo, &next->tables);
+	a->configs[a->n_configs++] = cfg;
+	/* Names first, then the tables: no count of a new index reaches a reader before its name. */
+	if (a->pub != NULL)
+		tt_publisher_reconfigure(a->pub, cfg);
+	tt_telemetry_set_config(cfg);
+	a->cur = !a->cur;
+	tt_control_switch(a->control, &(struct tt_control_switch){
+		.tables = &next->tables, .cfg = cfg, .generation = next->number,
+		.retire = retire_generation, .arg = a });
+	say_changes(cfg, next->number, &ch);
+	log_config(cfg);
+	return;
+
+err_free_tables:
+	tt_geo_free(next->geo);
+	tt_sensor_free(next->sensors);
+	memset(next, 0, sizeof(*next));
+err_free_cfg:
+	tt_config_free(cfg);
+	free(cfg);
 }
 
 static void
@@ -348,12 +559,13 @@ setup_workers(struct appliance *a)
 		memset(&wc, 0, sizeof(wc));
 		wc.lcore_id = lcore;
 		wc.index = (uint16_t)w;
-		wc.sensors = a->sensors;
-		wc.geo = a->geo;
+		wc.sensors = a->gen[0].sensors;
+		wc.geo = a->gen[0].geo;
+		wc.home_country = a->gen[0].tables.home_country;
+		memcpy(wc.watched, a->gen[0].tables.watched, sizeof(wc.watched));
 		wc.packet_clock = a->packet_clock;
 		wc.timestamp_offset = ts_offset;
 		wc.timestamp_flag = ts_flag;
-		wc.home_country = (uint16_t)tt_classify_country_index(cfg->home_country);
 		wc.counters.port_cells = cfg->port_cells;
 		wc.counters.country_cells = cfg->country_cells;
 		wc.counters.hll_cells = cfg->hll_cells;
@@ -363,11 +575,6 @@ setup_workers(struct appliance *a)
 		wc.sources.entries = cfg->sources_max;
 		wc.sources.mirai_min_ports = cfg->mirai_min_ports;
 		wc.sources.horizon = cfg->retention_sources;
-		for (i = 0; i < cfg->n_watch_ports; i++) {
-			uint32_t bit = tt_classify_watch_bit(cfg->watch_ports[i]);
-
-			wc.watched[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		}
 		/* Queue q of every port goes to worker q mod n_workers. */
 		for (i = 0; i < a->n_ports; i++) {
 			for (q = (uint16_t)w; q < a->ports[i].n_rxq; q += (uint16_t)a->n_workers) {
@@ -414,7 +621,7 @@ control_loop(struct appliance *a)
 			break;
 		}
 		if (__atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE))
-			check_reload(a);
+			reload(a);
 		if (!tt_control_tick(a->control, now))
 			break;
 	}
@@ -487,7 +694,8 @@ main(int argc, char **argv)
 		code = TT_CONTROL_EXIT_USAGE;
 		goto err_cleanup_eal;
 	}
-	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.cfg.n_sensors,
+	a.sensor_slots = tt_config_sensor_slots(&a.cfg);
+	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.sensor_slots,
 		.n_workers = a.n_workers, .tsc_hz = rte_get_timer_hz() });
 	if (a.live == NULL)
 		goto err_cleanup_eal;
@@ -521,23 +729,31 @@ main(int argc, char **argv)
 			goto err_free_workers;
 		}
 	}
+	/* Generation 1: the start's tables, which the workers' conf names too. */
+	a.gen[0].number = 1;
+	a.gen[0].cfg = &a.cfg;
+	a.gen[0].sensors = a.sensors;
+	a.gen[0].geo = a.geo;
+	fill_tables(&a.cfg, a.sensors, a.geo, &a.gen[0].tables);
+	a.sensors = NULL;                  /* generation 1's now */
+	a.geo = NULL;
 	if (setup_workers(&a) != 0)
 		goto err_free_workers;
 	if (a.cfg.alerts_enabled) {
 		struct tt_alerts_conf ac;
 
-		a.alert_sensor_names = calloc(a.cfg.n_sensors, sizeof(*a.alert_sensor_names));
+		a.alert_sensor_names = calloc(a.sensor_slots, sizeof(*a.alert_sensor_names));
 		if (a.alert_sensor_names == NULL ||
-				tt_config_alerts_conf(&a.cfg, &ac, a.alert_sensor_names) != 0 ||
+				alerts_conf(&a, &a.cfg, &ac, a.alert_sensor_names) != 0 ||
 				(a.alerts = tt_alerts_create(&ac)) == NULL ||
-				(a.feed = tt_alerts_feed_create(a.alerts, a.cfg.n_sensors)) == NULL) {
+				(a.feed = tt_alerts_feed_create(a.alerts, a.sensor_slots)) == NULL) {
 			MAIN_LOG(ERR, "alert detectors: %s", strerror(errno ? errno : EINVAL));
 			goto err_free_alerts;
 		}
 	}
 	if (a.cfg.redis_enabled) {
 		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
-			.n_workers = a.n_workers, .wall_clock = !a.packet_clock });
+			.sensor_slots = a.sensor_slots, .n_workers = a.n_workers, .wall_clock = !a.packet_clock });
 		if (a.pub == NULL) {
 			code = errno == ENOMEM ? TT_CONTROL_EXIT_RUNTIME : TT_CONTROL_EXIT_USAGE;
 			goto err_free_alerts;
@@ -611,8 +827,17 @@ err_free_alerts:
 err_free_workers:
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_free(a.workers[w]);
-	tt_geo_free(a.geo);
+	tt_geo_free(a.geo);                /* not generation 1's yet */
 	tt_sensor_free(a.sensors);
+	for (w = 0; w < 2; w++) {
+		tt_geo_free(a.gen[w].geo);
+		tt_sensor_free(a.gen[w].sensors);
+	}
+	for (w = 0; w < a.n_configs; w++) {
+		tt_config_free(a.configs[w]);
+		free(a.configs[w]);
+	}
+	free(a.configs);
 err_stop_ports:
 	for (w = 0; w < a.n_ports; w++)
 		tt_port_stop(&a.ports[w]);
