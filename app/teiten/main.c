@@ -316,7 +316,7 @@ reload(struct appliance *a)
 	/* Names first, then the tables: no count of a new index reaches a reader before its name. */
 	if (a->pub != NULL)
 		tt_publisher_reconfigure(a->pub, cfg);
-	tt_telemetry_set_config(cfg);
+	tt_telemetry_set_config(cfg, cur->number + 1);
 	a->cur = !a->cur;
 	tt_control_switch(a->control, &(struct tt_control_switch){
 		.tables = &next->tables, .cfg = cfg, .generation = next->number,

@@ -62,6 +62,7 @@ static struct {
 	pthread_cond_t idle;           /* in_flight dropped to 0 */
 	bool open;
 	bool paused;                   /* a reload swaps src.cfg: callbacks wait */
+	uint32_t generation;           /* of src.cfg: 1 at start, one more a reload */
 	unsigned int in_flight;        /* callbacks between enter and leave */
 	struct tt_telemetry_conf src;
 	struct tt_telemetry_alerts alerts;
@@ -146,6 +147,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 		(rte_get_timer_cycles() - src->started_tsc) / rte_get_timer_hz());
 	rte_tel_data_add_dict_string(d, "clock", src->packet_clock ? "packet" : "wall");
 	rte_tel_data_add_dict_string(d, "config", cfg->path);
+	rte_tel_data_add_dict_u64(d, "config_generation", console.generation);
 	rte_tel_data_add_dict_string(d, "home_country", cfg->home_country);
 	rte_tel_data_add_dict_string(d, "geoip_db", cfg->geoip_db ? cfg->geoip_db : "none");
 	rte_tel_data_add_dict_u64(d, "sensors", cfg->n_sensors);
@@ -708,6 +710,7 @@ tt_telemetry_open(const struct tt_telemetry_conf *conf)
 	/* No callback is in while closed: src may change under the lock. */
 	pthread_mutex_lock(&console.lock);
 	console.src = *conf;
+	console.generation = 1;
 	console.open = true;
 	pthread_mutex_unlock(&console.lock);
 	for (i = 0; i < RTE_DIM(cmds); i++) {
@@ -719,13 +722,14 @@ tt_telemetry_open(const struct tt_telemetry_conf *conf)
 }
 
 void
-tt_telemetry_set_config(const struct tt_config *cfg)
+tt_telemetry_set_config(const struct tt_config *cfg, uint32_t generation)
 {
 	pthread_mutex_lock(&console.lock);
 	console.paused = true;
 	while (console.in_flight != 0)
 		pthread_cond_wait(&console.idle, &console.lock);
 	console.src.cfg = cfg;
+	console.generation = generation;
 	console.paused = false;
 	pthread_cond_broadcast(&console.idle);
 	pthread_mutex_unlock(&console.lock);
