@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,31 @@ struct generation {
 	struct tt_worker_tables tables;
 };
 
+/*
+ * A reload's build, on a thread of its own so that the control loop keeps
+ * collecting meanwhile: the country database alone takes about 0.6 s to
+ * read into its tables, and the workers' shards are sized for a flush
+ * interval, not for a control plane that stops. The thread reads what the
+ * control thread does not change while a job runs (the current config, the
+ * ports) and writes only the job; `done` (release) hands the job back, and
+ * the control thread joins it, then applies it or frees it.
+ */
+struct reload_job {
+	pthread_t thread;
+	const struct appliance *a;
+	const struct tt_config *cur;   /* the running config, read-only */
+	uint32_t slots;
+	int socket_id;
+	uint32_t done;                 /* job: wo (release); ctl: ro (acquire) */
+	/* the result, the control thread's once done */
+	bool ok;
+	struct tt_config *cfg;
+	struct tt_config_changes ch;
+	struct tt_sensor_table *sensors;
+	struct tt_geo *geo;
+	uint64_t build_ms;
+};
+
 struct appliance {
 	struct tt_config cfg;          /* the start's; what only a restart changes */
 	struct options opt;
@@ -90,6 +117,7 @@ struct appliance {
 	struct tt_config **configs;
 	uint32_t n_configs;
 	bool reload_deferred;          /* said once: a switch is still being taken */
+	struct reload_job *job;        /* a reload's tables being built, or NULL */
 	struct tt_worker *workers[MAX_WORKERS];
 	unsigned int n_workers;
 	struct tt_live *live;          /* run, hour and day views; rates */
@@ -202,7 +230,8 @@ ports_running(const struct appliance *a, const struct tt_config *cfg)
 }
 
 static void
-say_changes(const struct tt_config *cfg, uint32_t number, const struct tt_config_changes *ch)
+say_changes(const struct tt_config *cfg, uint32_t number, const struct tt_config_changes *ch,
+		uint64_t build_ms)
 {
 	char what[512];
 	size_t n = 0;
@@ -223,115 +252,180 @@ say_changes(const struct tt_config *cfg, uint32_t number, const struct tt_config
 	if (ch->retention_changed)
 		SAY(", retention");
 #undef SAY
-	MAIN_LOG(NOTICE, "SIGHUP: %s applied (generation %u): %s", cfg->path, number, what);
+	MAIN_LOG(NOTICE, "SIGHUP: %s applied (generation %u): %s; built in %" PRIu64 " ms",
+		cfg->path, number, what, build_ms);
 	if (ch->sizing_kept)
 		MAIN_LOG(NOTICE, "SIGHUP: the worker shards keep the sizes they started with "
 			"(the new sensors would size them otherwise); a restart resizes them");
 }
 
 /*
- * SIGHUP (systemctl reload, a log rotation) must never end the sensor: the
- * config is read again and checked as --check-config checks it, then
- * against the running one (tt_config_align(): what only a restart applies,
- * a sensor's index kept), its sensor and country tables built beside the
- * running ones, and handed to the workers, which switch at their next swap,
- * a burst boundary (tt_control_switch()): every packet is counted once, with
- * the old tables or the new. The publisher keeps its backlog. Anything
- * that fails leaves the running config as it is, and the log says why.
- * Control thread.
+ * The reload thread: read and check the file as --check-config does (its
+ * problems printed as it prints them), against the running config
+ * (tt_config_align(): what only a restart applies, a sensor's index kept),
+ * then its sensor and country tables, beside the running ones.
  */
-static void
-reload(struct appliance *a)
+static void *
+build_reload(void *arg)
 {
-	struct generation *cur = &a->gen[a->cur], *next = &a->gen[!a->cur];
-	struct tt_config_changes ch;
-	struct tt_config *cfg, **kept;
+	struct reload_job *j = arg;
+	const char *path = j->a->opt.config;
+	struct timespec t0, t1;
 	char why[512];
 	int rc;
 
-	if (tt_control_switch_pending(a->control)) {
-		/* Tried again every tick until the workers have taken the last. */
-		__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
-		if (!a->reload_deferred)
-			MAIN_LOG(WARNING, "SIGHUP: the workers are still taking generation %u; "
-				"this reload waits for them", cur->number);
-		a->reload_deferred = true;
-		return;
-	}
-	a->reload_deferred = false;
-	cfg = calloc(1, sizeof(*cfg));
-	kept = realloc(a->configs, (a->n_configs + 1) * sizeof(*kept));
-	if (cfg == NULL || kept == NULL) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	j->cfg = calloc(1, sizeof(*j->cfg));
+	if (j->cfg == NULL) {
 		MAIN_LOG(ERR, "SIGHUP: out of memory; the running config stays");
-		free(cfg);
-		return;
+		goto out;
 	}
-	a->configs = kept;
-	rc = tt_config_load(cfg, a->opt.config, print_problem, NULL);
+	rc = tt_config_load(j->cfg, path, print_problem, NULL);
 	if (rc != 0) {
 		MAIN_LOG(ERR, "SIGHUP: %s is not valid (%s); the running config stays",
-			a->opt.config, rc == -EINVAL ? "the problems above" : strerror(-rc));
-		goto err_free_cfg;
+			path, rc == -EINVAL ? "the problems above" : strerror(-rc));
+		goto out;
 	}
-	rc = tt_config_align(cfg, cur->cfg, a->sensor_slots, &ch, why, sizeof(why));
+	rc = tt_config_align(j->cfg, j->cur, j->slots, &j->ch, why, sizeof(why));
 	if (rc != 0) {
-		MAIN_LOG(ERR, "SIGHUP: %s: %s; the running config stays", a->opt.config,
+		MAIN_LOG(ERR, "SIGHUP: %s: %s; the running config stays", path,
 			rc == -ENOMEM ? strerror(ENOMEM) : why);
-		goto err_free_cfg;
+		goto out;
 	}
-	if (!ports_running(a, cfg)) {
+	if (!ports_running(j->a, j->cfg)) {
 		MAIN_LOG(ERR, "SIGHUP: %s: a sensor names a port this run does not receive "
-			"on (above); the running config stays", a->opt.config);
-		goto err_free_cfg;
+			"on (above); the running config stays", path);
+		goto out;
 	}
-	next->sensors = tt_sensor_create(cfg, (int)rte_socket_id());
-	if (next->sensors == NULL) {
+	j->sensors = tt_sensor_create(j->cfg, j->socket_id);
+	if (j->sensors == NULL) {
 		MAIN_LOG(ERR, "SIGHUP: sensor tables: %s; %s; the running config stays",
 			rte_strerror(rte_errno), tt_diag_memory(why, sizeof(why)));
-		goto err_free_cfg;
+		goto out;
 	}
 	/* Read again even under the same name: the RIRs' tables change daily. */
-	if (cfg->geoip_db != NULL) {
-		next->geo = tt_geo_create(cfg->geoip_db, (int)rte_socket_id(), why, sizeof(why));
-		if (next->geo == NULL) {
+	if (j->cfg->geoip_db != NULL) {
+		j->geo = tt_geo_create(j->cfg->geoip_db, j->socket_id, why, sizeof(why));
+		if (j->geo == NULL) {
 			MAIN_LOG(ERR, "SIGHUP: %s: geoip_db: %s; the running config stays",
-				cfg->path, why);
-			goto err_free_tables;
+				path, why);
+			goto out;
 		}
 	}
+	j->ok = true;
+out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	j->build_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+		(uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+free_job(struct reload_job *j)
+{
+	tt_geo_free(j->geo);
+	tt_sensor_free(j->sensors);
+	if (j->cfg != NULL) {
+		tt_config_free(j->cfg);
+		free(j->cfg);
+	}
+	free(j);
+}
+
+/*
+ * SIGHUP (systemctl reload, a log rotation) must never end the sensor: the
+ * config is built again on a thread (build_reload()) and, once built,
+ * applied here: the detectors' thresholds, the names the publisher and
+ * telemetry show, then the tables handed to the workers, which switch at
+ * their next swap, a burst boundary (tt_control_switch()): every packet is
+ * counted once, with the old tables or the new. The publisher keeps its
+ * backlog. Anything that fails leaves the running config as it is, and the
+ * log says why. Control thread, every tick while a reload is asked for or
+ * being built.
+ */
+static void
+reload(struct appliance *a, bool asked)
+{
+	struct generation *cur = &a->gen[a->cur], *next = &a->gen[!a->cur];
+	struct reload_job *j = a->job;
+	struct tt_config **kept;
+	char why[256];
+
+	if (j == NULL) {
+		if (!asked)
+			return;
+		if (tt_control_switch_pending(a->control)) {
+			/* Tried again every tick until the workers have taken the last. */
+			__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
+			if (!a->reload_deferred)
+				MAIN_LOG(WARNING, "SIGHUP: the workers are still taking generation "
+					"%u; this reload waits for them", cur->number);
+			a->reload_deferred = true;
+			return;
+		}
+		a->reload_deferred = false;
+		j = calloc(1, sizeof(*j));
+		if (j == NULL) {
+			MAIN_LOG(ERR, "SIGHUP: out of memory; the running config stays");
+			return;
+		}
+		*j = (struct reload_job){ .a = a, .cur = cur->cfg, .slots = a->sensor_slots,
+			.socket_id = (int)rte_socket_id() };
+		if (pthread_create(&j->thread, NULL, build_reload, j) != 0) {
+			MAIN_LOG(ERR, "SIGHUP: no thread to build the new tables on; the running "
+				"config stays");
+			free(j);
+			return;
+		}
+		a->job = j;
+		return;
+	}
+	if (asked)      /* one more SIGHUP while building: once this one is applied */
+		__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_join(j->thread, NULL);
+	a->job = NULL;
+	if (!j->ok)
+		goto err_free;
+	kept = realloc(a->configs, (a->n_configs + 1) * sizeof(*kept));
+	if (kept == NULL) {
+		MAIN_LOG(ERR, "SIGHUP: out of memory; the running config stays");
+		goto err_free;
+	}
+	a->configs = kept;
 	if (a->alerts != NULL) {
 		struct tt_alerts_conf ac;
 
-		if (alerts_conf(a, cfg, &ac, a->alert_sensor_names) != 0 ||
+		if (alerts_conf(a, j->cfg, &ac, a->alert_sensor_names) != 0 ||
 				tt_alerts_reconfigure(a->alerts, &ac, why, sizeof(why)) != 0) {
 			MAIN_LOG(ERR, "SIGHUP: %s: [alerts]: %s; the running config stays",
-				cfg->path, why);
-			goto err_free_tables;
+				j->cfg->path, why);
+			goto err_free;
 		}
 	}
 	next->number = cur->number + 1;
-	next->cfg = cfg;
-	fill_tables(cfg, next->sensors, next->geo, &next->tables);
-	a->configs[a->n_configs++] = cfg;
+	next->cfg = j->cfg;
+	next->sensors = j->sensors;
+	next->geo = j->geo;
+	fill_tables(j->cfg, next->sensors, next->geo, &next->tables);
+	a->configs[a->n_configs++] = j->cfg;
 	/* Names first, then the tables: no count of a new index reaches a reader before its name. */
 	if (a->pub != NULL)
-		tt_publisher_reconfigure(a->pub, cfg);
-	tt_telemetry_set_config(cfg, cur->number + 1);
+		tt_publisher_reconfigure(a->pub, j->cfg);
+	tt_telemetry_set_config(j->cfg, next->number);
 	a->cur = !a->cur;
 	tt_control_switch(a->control, &(struct tt_control_switch){
-		.tables = &next->tables, .cfg = cfg, .generation = next->number,
+		.tables = &next->tables, .cfg = next->cfg, .generation = next->number,
 		.retire = retire_generation, .arg = a });
-	say_changes(cfg, next->number, &ch);
-	log_config(cfg);
+	say_changes(next->cfg, next->number, &j->ch, j->build_ms);
+	log_config(next->cfg);
+	free(j);                           /* what it built is the generation's now */
 	return;
 
-err_free_tables:
-	tt_geo_free(next->geo);
-	tt_sensor_free(next->sensors);
-	memset(next, 0, sizeof(*next));
-err_free_cfg:
-	tt_config_free(cfg);
-	free(cfg);
+err_free:
+	free_job(j);
 }
 
 static void
@@ -620,8 +714,7 @@ control_loop(struct appliance *a)
 			MAIN_LOG(NOTICE, "signal: stopping");
 			break;
 		}
-		if (__atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE))
-			reload(a);
+		reload(a, __atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE));
 		if (!tt_control_tick(a->control, now))
 			break;
 	}
@@ -808,6 +901,12 @@ main(int argc, char **argv)
 	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
 		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
 	control_loop(&a);
+	if (a.job != NULL) {               /* a reload still building: not applied */
+		pthread_join(a.job->thread, NULL);
+		free_job(a.job);
+		a.job = NULL;
+		MAIN_LOG(WARNING, "SIGHUP: stopping before the reload was built; not applied");
+	}
 	tt_control_stopping(a.control, rte_get_timer_cycles());
 	tt_telemetry_close();
 
