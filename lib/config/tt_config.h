@@ -38,7 +38,7 @@ enum {
 	 * Unless given, the pools above grow to this much a sensor (cells to the
 	 * next power of two): a flood at 4096 sensors sees ~200 countries and
 	 * ~1 (up to 14) HLL groups a sensor in a flush interval, and each group
-	 * takes up to four sets.
+	 * takes up to one set per srcs variant (five).
 	 */
 	TT_HLL_DENSE_PER_SENSOR = 2,
 	TT_COUNTRY_CELLS_PER_SENSOR = 256,
