@@ -56,6 +56,11 @@ kill -HUP "$pid"
 wait_for 10 grep -q 'is not valid' "$TT_TMP/hup.err"
 check_grep "SIGHUP: a broken config's problem is named" "$TT_TMP/hup.err" \
     "^$TT_TMP/hup.conf:[0-9]+: \[sensor b\] prefixes = 10.0.0.0/33"
+# ... in the words --check-config has for it, every line of them
+"$TEITEN" -- --config "$TT_TMP/hup.conf" --check-config >/dev/null 2>"$TT_TMP/hup.check"
+check "SIGHUP: --check-config's lines, each logged" "$(grep -cvxFf "$TT_TMP/hup.err" \
+    "$TT_TMP/hup.check") of $(grep -c . "$TT_TMP/hup.check") missing" \
+    "0 of $(grep -c . "$TT_TMP/hup.check") missing"
 check "SIGHUP: still running" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 kill -TERM "$pid"
 wait "$pid"
