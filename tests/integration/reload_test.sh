@@ -19,8 +19,12 @@
 # TTLs by which side of the reload point a key was made, last-seen times,
 # flush sequences). Two more runs show the comparison works: the reference
 # with one packet of B left out differs from it, the reference run again
-# equals it. The --summary of run 1
-# must hold the packets of A and B, and the counts of run 2's two halves.
+# equals it. The --summary of run 1 must hold the packets of A and B, and
+# the counts of run 2's two halves.
+#
+# The refused configs are NEW but for what makes them refused, and are
+# refused between the two halves of A: if any of them applied in part, the
+# second half would not count as run 2 counts it.
 #
 # A and B come from teiten-gen with two seeds, so no source is in both:
 # what the workers remember of a source (its Mirai-type ports, its rate)
@@ -41,6 +45,10 @@ MKMMDB=$TT_SOURCE_ROOT/scripts/teiten-mkmmdb
 ID=reload-1
 DB1=$TT_TMP/old.mmdb
 DB2=$TT_TMP/new.mmdb
+# The configs name one country database file; NEW's is put in its place
+# (renamed over it, as an operator's daily update would) before the reload
+# or the restart: a reload must read it again under the same name.
+DB=$TT_TMP/country.mmdb
 WAIT_S=300                      # a bound on each wait, not a pace
 # The live port: net_af_packet rather than net_pcap's iface=, whose libpcap
 # ring (2 MB in blocks the kernel hands over every few ms, not settable from
@@ -122,17 +130,21 @@ PY
 # reload must refuse: bad (a /33), id (another appliance id), port
 # (another Redis port). What differs from old to new is what a reload may
 # change: a sensor's prefixes (tokyo-a), a sensor gone (tokyo-b), one come
-# (sapporo), a label and a location (osaka), alert thresholds, the bucket
-# retention (so the TTLs), home_country, and the country database.
+# (sapporo), a label and a location (osaka), the watched services (so the
+# srcs:<service> keys), alert thresholds, the bucket retention (so the
+# TTLs), home_country; and the country database (put_db).
 write_conf() {
     local variant=$1 file=$2 port=$3 id=$ID
-    local home=KR db=$DB2 m=3d h=45d d=400d score=6 pkts=50 top=5
-    [ "$variant" = old ] && home=JP db=$DB1 m=2d h=90d d=800d score=8 pkts=20 top=10
+    local home=KR m=3d h=45d d=400d score=6 pkts=50 top=5
+    local watch=tcp/23,tcp/2323,tcp/22,tcp/8080,tcp/445,udp/53,udp/123,icmp
+    [ "$variant" = old ] && home=JP m=2d h=90d d=800d score=8 pkts=20 top=10 \
+        watch=tcp/23,tcp/2323,tcp/22,tcp/80,tcp/443,udp/53,icmp
     [ "$variant" = id ] && id=reload-2
     [ "$variant" = port ] && port=$((port + 1))
     {
         printf '[appliance]\nid = %s\nhome_country = %s\nclock = wall\ngeoip_db = %s\n' \
-            "$id" "$home" "$db"
+            "$id" "$home" "$DB"
+        printf 'watch_ports = %s\n' "$watch"
         printf '[redis]\nhost = 127.0.0.1\nport = %s\nflush_interval_ms = 100\n' "$port"
         printf 'user = teiten\npassword_file = %s\n' "$TT_TMP/teiten.pass"
         printf '[retention]\nminute = %s\nhour = %s\nday = %s\n' "$m" "$h" "$d"
@@ -155,6 +167,11 @@ write_conf() {
     } >"$file"
 }
 
+# put_db FILE: FILE becomes the country database the configs name
+put_db() {
+    cp "$1" "$DB.new" && mv "$DB.new" "$DB"
+}
+
 # --- the appliance on the live port -------------------------------------------
 
 # tq PREFIX COMMAND JQ: a field of a telemetry reply (dpdk-telemetry.py exits
@@ -175,7 +192,7 @@ worker_sum() {
 # answers on its telemetry socket.
 start_appliance() {
     APP_PREFIX=it_$$_$1
-    "$TEITEN" --no-huge -m "${TT_MEM:-256}" --no-pci --file-prefix="$APP_PREFIX" \
+    "$TEITEN" --no-huge -m "${TT_MEM:-512}" --no-pci --file-prefix="$APP_PREFIX" \
         --log-level=lib.eal:error -l 0-1 --vdev "$LIVE_PORT" -- \
         --config "$2" --summary "$TT_TMP/$1.json" >"$TT_TMP/$1.out" 2>"$TT_TMP/$1.err" &
     APP_PID=$!
@@ -342,12 +359,14 @@ reference() {
     shift
     start_redis "$name" || return 1
     write_conf old "$TT_TMP/$name.conf" "${REDIS_PORT[$name]}"
+    put_db "$DB1"
     start_appliance "$name-old" "$TT_TMP/$name.conf" || return 1
     send "$TT_TMP/A.pcap" || return 1
     settle "$name-old" "$SENT" || return 1
     stop_appliance "$name-old"
     snapshot "$name" "$TT_TMP/$name.pre"
     write_conf new "$TT_TMP/$name.conf" "${REDIS_PORT[$name]}"
+    put_db "$DB2"
     start_appliance "$name-new" "$TT_TMP/$name.conf" || return 1
     send "$TT_TMP/B.pcap" "$@" || return 1
     settle "$name-new" "$SENT" || return 1
@@ -364,6 +383,7 @@ reloaded() {
     start_redis run1 || return 1
     port=${REDIS_PORT[run1]}
     write_conf old "$conf" "$port"
+    put_db "$DB1"
     start_appliance run1 "$conf" || return 1
     half=2000
     send "$TT_TMP/A.pcap" --count $half || return 1
@@ -397,6 +417,7 @@ reloaded() {
     # The reload point.
     snapshot run1 "$TT_TMP/run1.pre"
     write_conf new "$conf" "$port"
+    put_db "$DB2"
     hup run1
     if ! grep -q "SIGHUP: $conf applied" "$HUP_LOG"; then
         fail_step "SIGHUP with NEW: not applied (\"SIGHUP: $conf applied\" not logged)" "$HUP_LOG"
@@ -405,6 +426,7 @@ reloaded() {
         return 1
     fi
     check "SIGHUP with NEW: applied" yes yes
+    grep "SIGHUP: $conf applied" "$HUP_LOG" | sed 's/^/     | /'
     if ! wait_for "$WAIT_S" grep -q 'every worker counts with generation 2' "$TT_TMP/run1.err"; then
         fail_step "SIGHUP with NEW: the workers did not all switch to generation 2" \
             "$TT_TMP/run1.err"
