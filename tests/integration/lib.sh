@@ -299,10 +299,10 @@ in_netns() {
 # (SIGTERM: its own cleanup stops what it started); whatever is left in the
 # namespace after a while is what it started too, and is killed by its pid.
 netns_delete() {
-    local pid i
+    local pid
     if [ -n "$TT_NETNS_CHILD" ]; then
         kill -TERM "$TT_NETNS_CHILD" 2>/dev/null
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             kill -0 "$TT_NETNS_CHILD" 2>/dev/null || break
             sleep 0.1
         done
