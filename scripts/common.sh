@@ -39,6 +39,8 @@ TT_PACKAGES=(
     # scripts/teiten-alerts forwards to it (alerts_consumer test)
     prometheus-alertmanager
     systemd
+    # the reload test's network namespace and veth pair
+    iproute2
 )
 
 tt_log() {

@@ -35,6 +35,7 @@ struct source_entry {
 	uint8_t family;                /* 0: empty */
 	bool home;
 	bool mirai;                    /* sent a Mirai-type packet */
+	bool nonmirai;                 /* sent a packet that is not Mirai-type */
 	/* backscatter sent, for the victims truth (the "all" set only) */
 	bool victim;
 	uint32_t bs_first, bs_last, bs_pkts;
@@ -216,6 +217,7 @@ source_note(struct source_set **setp, const uint8_t *addr, uint8_t family, bool 
 		set->used++;
 	}
 	e->mirai |= mirai;
+	e->nonmirai |= !mirai;
 	return 0;
 }
 
@@ -228,13 +230,24 @@ source_set_free(struct source_set *set)
 	free(set);
 }
 
-/* A set's distinct sources: all, home, Mirai-type, home and Mirai-type. */
+/*
+ * The srcs variants teiten publishes (its lib/schema TT_SCHEMA_VARIANTS),
+ * by key suffix, in the order source_counts() counts them. A home source
+ * that sent both Mirai-type and other packets counts in both :home:mirai
+ * and :home:nonmirai, as it does in teiten's HyperLogLogs.
+ */
+enum { SOURCE_VARIANTS = 5 };
+static const char *const source_variants[SOURCE_VARIANTS] = {
+	"", ":home", ":mirai", ":home:mirai", ":home:nonmirai",
+};
+
+/* A set's distinct sources per variant: all, home, Mirai-type, home and each kind. */
 static void
-source_counts(const struct source_set *set, uint64_t n[4])
+source_counts(const struct source_set *set, uint64_t n[SOURCE_VARIANTS])
 {
 	uint64_t k;
 
-	n[0] = n[1] = n[2] = n[3] = 0;
+	memset(n, 0, SOURCE_VARIANTS * sizeof(*n));
 	for (k = 0; set != NULL && k <= set->mask; k++) {
 		const struct source_entry *e = &set->e[k];
 
@@ -244,6 +257,7 @@ source_counts(const struct source_set *set, uint64_t n[4])
 		n[1] += e->home;
 		n[2] += e->mirai;
 		n[3] += e->home && e->mirai;
+		n[4] += e->home && e->nonmirai;
 	}
 }
 
@@ -684,12 +698,15 @@ json_sources(FILE *out, const struct truth *t, const struct scope *all)
 	fprintf(out, ",\n  \"sources\": {");
 	for (s = 0; s <= t->n_sensors; s++) {
 		const struct scope *x = s == 0 ? all : &t->sensors[s - 1];
-		uint64_t n[4];
+		uint64_t n[SOURCE_VARIANTS];
+		unsigned int i;
 
 		source_counts(x->srcs, n);
-		fprintf(out, "%s\n    \"%s\": {\"srcs\": %" PRIu64 ", \"srcs:home\": %" PRIu64
-			", \"srcs:mirai\": %" PRIu64 ", \"srcs:home:mirai\": %" PRIu64 "}",
-			s ? "," : "", x->name, n[0], n[1], n[2], n[3]);
+		fprintf(out, "%s\n    \"%s\": {", s ? "," : "", x->name);
+		for (i = 0; i < SOURCE_VARIANTS; i++)
+			fprintf(out, "%s\"srcs%s\": %" PRIu64, i ? ", " : "", source_variants[i],
+				n[i]);
+		fprintf(out, "}");
 	}
 	fprintf(out, "\n  }");
 }
@@ -822,13 +839,14 @@ json_buckets(FILE *out, const struct truth *t)
 /*
  * "day_sources": per UTC day, every sensor's distinct sources, exact, as the
  * day buckets' HyperLogLogs of the all scope estimate them (srcs, and
- * srcs:tcp/23 for 23/TCP), and as {src}:d:YYYYMMDD:mirai counts them.
+ * srcs:tcp/23 for 23/TCP: the F5 figure's srcs:tcp/23:home:mirai and
+ * srcs:tcp/23:home:nonmirai), and as {src}:d:YYYYMMDD:mirai counts them.
  */
 static void
 json_day_sources(FILE *out, const struct truth *t)
 {
-	static const char *const v[4] = { "", ":home", ":mirai", ":home:mirai" };
-	uint64_t d, n[4], tn[4];
+	const char *const *v = source_variants;
+	uint64_t d, n[SOURCE_VARIANTS], tn[SOURCE_VARIANTS];
 	unsigned int i;
 	bool first = true;
 
@@ -845,9 +863,9 @@ json_day_sources(FILE *out, const struct truth *t)
 		source_counts(t->day_srcs[d], n);
 		source_counts(t->day_telnet[d], tn);
 		fprintf(out, "%s\n    \"%s\": {", first ? "" : ",", key);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < SOURCE_VARIANTS; i++)
 			fprintf(out, "%s\"srcs%s\": %" PRIu64, i ? ", " : "", v[i], n[i]);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < SOURCE_VARIANTS; i++)
 			fprintf(out, ", \"srcs:tcp/23%s\": %" PRIu64, v[i], tn[i]);
 		fprintf(out, "}");
 		first = false;

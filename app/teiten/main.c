@@ -2,7 +2,8 @@
 /*
  * teiten: wiring only. Options, config, EAL, ports, workers, the console,
  * the control loop on the main lcore (its steps are lib/control's), signals,
- * and the unwind. No packet logic and no control policy live here.
+ * and the unwind. No packet logic and no control policy live here; the
+ * live reload (SIGHUP) is reload.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_pdump.h>
 
+#include "appliance.h"
 #include "tt_alerts.h"
 #include "tt_alerts_feed.h"
 #include "tt_classify.h"
@@ -41,44 +43,11 @@
 #include "tt_worker.h"
 
 RTE_LOG_REGISTER(tt_logtype_main, tt.main, NOTICE);
-#define MAIN_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, tt_logtype_main, "teiten: " fmt "\n", ##__VA_ARGS__)
 
 enum {
 	RX_DESC = 1024,
 	MBUF_CACHE = 256,
 	TICK_MS = 10,                  /* control loop period */
-	MAX_WORKERS = RTE_MAX_LCORE,
-};
-
-struct options {
-	const char *config;
-	const char *summary;
-	uint64_t duration_s;           /* 0: until a signal or the replay ends */
-	bool check_config;
-};
-
-struct appliance {
-	struct tt_config cfg;
-	struct options opt;
-	struct tt_port_info ports[RTE_MAX_ETHPORTS];
-	uint16_t n_ports;
-	struct rte_mempool *pool;
-	struct tt_sensor_table *sensors;
-	struct tt_geo *geo;            /* NULL without geoip_db */
-	struct tt_worker *workers[MAX_WORKERS];
-	unsigned int n_workers;
-	struct tt_live *live;          /* run, hour and day views; rates */
-	struct tt_publisher *pub;      /* NULL with [redis] enabled = no */
-	struct tt_alerts *alerts;      /* NULL with [alerts] enabled = no */
-	struct tt_alerts_feed *feed;   /* complete buckets into the detectors */
-	const char **alert_sensor_names;
-	struct tt_control *control;    /* the loop's steps, the end of the run */
-	bool packet_clock;
-	bool all_replay;
-	uint64_t started_tsc;
-	uint64_t started_sec;          /* UTC */
-	bool pdump;                    /* rte_pdump serves dpdk-dumpcap */
 };
 
 /* Set by the signal handlers (release), read by the control loop (acquire). */
@@ -99,29 +68,6 @@ on_hangup(int sig)
 	__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
 }
 
-static void print_problem(void *ctx, const char *line);
-
-/*
- * SIGHUP (systemctl reload, a log rotation) must never end the sensor. The
- * config is read and checked again, its problems printed as --check-config
- * prints them; applying a new one while running is not built yet, so the
- * running config stays either way and the log says so.
- */
-static void
-check_reload(const struct appliance *a)
-{
-	struct tt_config cfg;
-	int rc = tt_config_load(&cfg, a->opt.config, print_problem, NULL);
-
-	if (rc != 0) {
-		MAIN_LOG(ERR, "SIGHUP: %s is not valid (%s); the running config stays",
-			a->opt.config, rc == -EINVAL ? "the problems above" : strerror(-rc));
-		return;
-	}
-	tt_config_free(&cfg);
-	MAIN_LOG(WARNING, "SIGHUP: %s is valid, but this version applies a config only at "
-		"start: the running config stays; restart teiten to apply it", a->opt.config);
-}
 
 static void
 usage(const char *prog)
@@ -197,7 +143,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
-static void
+void
 print_problem(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -210,7 +156,7 @@ clock_name(enum tt_clock_mode c)
 	return c == TT_CLOCK_WALL ? "wall" : c == TT_CLOCK_PACKET ? "packet" : "auto";
 }
 
-static void
+void
 log_config(const struct tt_config *cfg)
 {
 	char svc[TT_SVC_STR_MAX];
@@ -348,12 +294,13 @@ setup_workers(struct appliance *a)
 		memset(&wc, 0, sizeof(wc));
 		wc.lcore_id = lcore;
 		wc.index = (uint16_t)w;
-		wc.sensors = a->sensors;
-		wc.geo = a->geo;
+		wc.sensors = a->gen[0].sensors;
+		wc.geo = a->gen[0].geo;
+		wc.home_country = a->gen[0].tables.home_country;
+		memcpy(wc.watched, a->gen[0].tables.watched, sizeof(wc.watched));
 		wc.packet_clock = a->packet_clock;
 		wc.timestamp_offset = ts_offset;
 		wc.timestamp_flag = ts_flag;
-		wc.home_country = (uint16_t)tt_classify_country_index(cfg->home_country);
 		wc.counters.port_cells = cfg->port_cells;
 		wc.counters.country_cells = cfg->country_cells;
 		wc.counters.hll_cells = cfg->hll_cells;
@@ -363,11 +310,6 @@ setup_workers(struct appliance *a)
 		wc.sources.entries = cfg->sources_max;
 		wc.sources.mirai_min_ports = cfg->mirai_min_ports;
 		wc.sources.horizon = cfg->retention_sources;
-		for (i = 0; i < cfg->n_watch_ports; i++) {
-			uint32_t bit = tt_classify_watch_bit(cfg->watch_ports[i]);
-
-			wc.watched[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		}
 		/* Queue q of every port goes to worker q mod n_workers. */
 		for (i = 0; i < a->n_ports; i++) {
 			for (q = (uint16_t)w; q < a->ports[i].n_rxq; q += (uint16_t)a->n_workers) {
@@ -413,8 +355,8 @@ control_loop(struct appliance *a)
 			MAIN_LOG(NOTICE, "signal: stopping");
 			break;
 		}
-		if (__atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE))
-			check_reload(a);
+		if (reload_poll(a, __atomic_exchange_n(&reload_requested, 0, __ATOMIC_ACQUIRE)))
+			__atomic_store_n(&reload_requested, 1, __ATOMIC_RELEASE);
 		if (!tt_control_tick(a->control, now))
 			break;
 	}
@@ -487,7 +429,8 @@ main(int argc, char **argv)
 		code = TT_CONTROL_EXIT_USAGE;
 		goto err_cleanup_eal;
 	}
-	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.cfg.n_sensors,
+	a.sensor_slots = tt_config_sensor_slots(&a.cfg);
+	a.live = tt_live_create(&(struct tt_live_conf){ .n_sensors = a.sensor_slots,
 		.n_workers = a.n_workers, .tsc_hz = rte_get_timer_hz() });
 	if (a.live == NULL)
 		goto err_cleanup_eal;
@@ -521,23 +464,31 @@ main(int argc, char **argv)
 			goto err_free_workers;
 		}
 	}
+	/* Generation 1: the start's tables, which the workers' conf names too. */
+	a.gen[0].number = 1;
+	a.gen[0].cfg = &a.cfg;
+	a.gen[0].sensors = a.sensors;
+	a.gen[0].geo = a.geo;
+	fill_tables(&a.cfg, a.sensors, a.geo, &a.gen[0].tables);
+	a.sensors = NULL;                  /* generation 1's now */
+	a.geo = NULL;
 	if (setup_workers(&a) != 0)
 		goto err_free_workers;
 	if (a.cfg.alerts_enabled) {
 		struct tt_alerts_conf ac;
 
-		a.alert_sensor_names = calloc(a.cfg.n_sensors, sizeof(*a.alert_sensor_names));
+		a.alert_sensor_names = calloc(a.sensor_slots, sizeof(*a.alert_sensor_names));
 		if (a.alert_sensor_names == NULL ||
-				tt_config_alerts_conf(&a.cfg, &ac, a.alert_sensor_names) != 0 ||
+				alerts_conf(&a, &a.cfg, &ac, a.alert_sensor_names) != 0 ||
 				(a.alerts = tt_alerts_create(&ac)) == NULL ||
-				(a.feed = tt_alerts_feed_create(a.alerts, a.cfg.n_sensors)) == NULL) {
+				(a.feed = tt_alerts_feed_create(a.alerts, a.sensor_slots)) == NULL) {
 			MAIN_LOG(ERR, "alert detectors: %s", strerror(errno ? errno : EINVAL));
 			goto err_free_alerts;
 		}
 	}
 	if (a.cfg.redis_enabled) {
 		a.pub = tt_publisher_create(&(struct tt_publisher_conf){ .cfg = &a.cfg,
-			.n_workers = a.n_workers, .wall_clock = !a.packet_clock });
+			.sensor_slots = a.sensor_slots, .n_workers = a.n_workers, .wall_clock = !a.packet_clock });
 		if (a.pub == NULL) {
 			code = errno == ENOMEM ? TT_CONTROL_EXIT_RUNTIME : TT_CONTROL_EXIT_USAGE;
 			goto err_free_alerts;
@@ -592,6 +543,7 @@ main(int argc, char **argv)
 	MAIN_LOG(NOTICE, "appliance %s: %u workers, %u ports, %u sensors: running",
 		a.cfg.id, a.n_workers, a.n_ports, a.cfg.n_sensors);
 	control_loop(&a);
+	reload_abandon(&a);
 	tt_control_stopping(a.control, rte_get_timer_cycles());
 	tt_telemetry_close();
 
@@ -611,8 +563,17 @@ err_free_alerts:
 err_free_workers:
 	for (w = 0; w < a.n_workers; w++)
 		tt_worker_free(a.workers[w]);
-	tt_geo_free(a.geo);
+	tt_geo_free(a.geo);                /* not generation 1's yet */
 	tt_sensor_free(a.sensors);
+	for (w = 0; w < 2; w++) {
+		tt_geo_free(a.gen[w].geo);
+		tt_sensor_free(a.gen[w].sensors);
+	}
+	for (w = 0; w < a.n_configs; w++) {
+		tt_config_free(a.configs[w]);
+		free(a.configs[w]);
+	}
+	free(a.configs);
 err_stop_ports:
 	for (w = 0; w < a.n_ports; w++)
 		tt_port_stop(&a.ports[w]);

@@ -548,6 +548,33 @@ err_nomem:
 	return NULL;
 }
 
+int
+tt_alerts_reconfigure(struct tt_alerts *a, const struct tt_alerts_conf *conf,
+		char *err, size_t errlen)
+{
+	uint32_t s;
+
+	if (tt_alerts_conf_check(conf, err, errlen) != 0)
+		return -EINVAL;
+	if (conf->n_sensors + 1 != a->n_scopes) {
+		snprintf(err, errlen, "%u sensor indexes, where the detectors hold %u",
+			conf->n_sensors, a->n_scopes - 1);
+		return -EINVAL;
+	}
+	for (s = 0; s < conf->n_sensors; s++)
+		snprintf(a->names[s], sizeof(a->names[s]), "%s", conf->sensor_names[s]);
+	{
+		uint32_t subjects = a->conf.max_subjects, victims = a->conf.max_victims;
+
+		a->conf = *conf;
+		a->conf.sensor_names = NULL;
+		/* the tables were sized by these: kept as created */
+		a->conf.max_subjects = subjects;
+		a->conf.max_victims = victims;
+	}
+	return 0;
+}
+
 void
 tt_alerts_free(struct tt_alerts *a)
 {

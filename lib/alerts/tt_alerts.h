@@ -219,6 +219,15 @@ struct tt_alerts *tt_alerts_create(const struct tt_alerts_conf *conf);
 void tt_alerts_free(struct tt_alerts *a);       /* NULL is a no-op */
 
 /**
+ * A reload: thresholds, home country and sensor names from @p conf, whose
+ * n_sensors must be the created one's (a sensor keeps its index). What each
+ * subject has learnt stays; max_subjects and max_victims, which sized the
+ * tables, stay as created. @return 0, or -EINVAL with @p err.
+ */
+int tt_alerts_reconfigure(struct tt_alerts *a, const struct tt_alerts_conf *conf,
+		char *err, size_t errlen);
+
+/**
  * Open the bucket starting at @p ts (aligned to @p res) for observations.
  * @return 0; -EINVAL (bad res, ts not aligned); -EBUSY (a bucket is open);
  *   -EALREADY (ts not after the last bucket of that res: a resend, ignored).

@@ -12,6 +12,7 @@
  *   config_lines.c    the scanner: rte_cfgfile's limits checked line by line,
  *                     and the index from (section, entry) to a line number
  *   config_sizing.c   worker pools grown with the number of sensors
+ *   config_reload.c   a reloaded config against the running one
  *
  * One struct tt_config_loader lives on tt_config_load()'s stack for one load;
  * every file writes into it, none keeps a pointer to it.

@@ -38,7 +38,7 @@ enum {
 	 * Unless given, the pools above grow to this much a sensor (cells to the
 	 * next power of two): a flood at 4096 sensors sees ~200 countries and
 	 * ~1 (up to 14) HLL groups a sensor in a flush interval, and each group
-	 * takes up to four sets.
+	 * takes up to one set per srcs variant (five).
 	 */
 	TT_HLL_DENSE_PER_SENSOR = 2,
 	TT_COUNTRY_CELLS_PER_SENSOR = 256,
@@ -88,6 +88,7 @@ struct tt_sensor_conf {
 	enum tt_location location;
 	uint32_t line;                 /* line of the [sensor ...] header */
 	uint32_t port_line;            /* line of its port key */
+	bool retired;                  /* gone at a reload: keeps its index, no prefix */
 };
 
 struct tt_config {
@@ -175,6 +176,55 @@ void tt_config_free(struct tt_config *cfg);
  */
 int tt_config_alerts_conf(const struct tt_config *cfg, struct tt_alerts_conf *conf,
 		const char **names);
+
+/*
+ * Live reload (SIGHUP). A sensor's index names it everywhere while the
+ * appliance runs (counter cells, publisher tags, alert scopes), so a reload
+ * keeps every index: tt_config_align() puts the new config's sensors in the
+ * running one's order, keeps a sensor that is gone as a retired entry (no
+ * prefix, its name kept), and appends the new ones, up to @p slots (what the
+ * publisher, the alerts and the live view were sized for at start).
+ */
+
+/** What a reload changes; every field is filled by tt_config_align(). */
+struct tt_config_changes {
+	uint32_t added, retired, revived;   /* sensors */
+	uint32_t prefixes_before, prefixes_after;
+	bool sensors_changed;          /* prefixes, ports, labels or locations */
+	bool geo_changed;              /* geoip_db named another file */
+	bool home_changed;
+	bool watch_changed;
+	bool alerts_changed;           /* [alerts] thresholds */
+	bool retention_changed;        /* minute, hour or day buckets' */
+	bool sizing_kept;              /* the new file sizes shards otherwise: kept as started */
+};
+
+/**
+ * Check @p next against the running @p cur and put its sensors in @p cur's
+ * order (see above). Keys that only a restart applies (the appliance id,
+ * clock, asn_db, mirai_min_ports, the sources' retention, [redis], whether
+ * [alerts] is enabled) must be unchanged; the shard sizes stay as
+ * started. Control thread.
+ * @return 0 with @p next aligned and @p ch filled, -EPERM with @p why
+ *   naming the first restart-only key that changed, -ENOSPC when the
+ *   sensors would pass @p slots, -ENOMEM.
+ */
+int tt_config_align(struct tt_config *next, const struct tt_config *cur, uint32_t slots,
+		struct tt_config_changes *ch, char *why, size_t why_len);
+
+/**
+ * The sensor indexes the appliance sizes for at start: the config's and
+ * room for sensors a reload adds (TT_CONFIG_SENSOR_HEADROOM).
+ */
+uint32_t tt_config_sensor_slots(const struct tt_config *cfg);
+
+enum { TT_CONFIG_SENSOR_HEADROOM = 64 };
+
+/**
+ * Free a config's prefix lists, keeping the rest (names, labels, settings):
+ * for a config whose tables are built and retired. Control thread.
+ */
+void tt_config_drop_prefixes(struct tt_config *cfg);
 
 /** Parse a duration "90", "90s", "15m", "2h", "7d" into seconds. @return 0 or -EINVAL. */
 int tt_config_parse_duration(const char *s, uint32_t *seconds);

@@ -56,6 +56,11 @@ struct tt_control {
 	bool waiting_for_redis;        /* a replay waits for Redis: said once an episode */
 	bool delivered;                /* the final flush committed everything */
 	bool redis_refused;            /* Redis refused for good: exit 2 */
+	/* a reload's switch: which workers have swapped since it started */
+	struct tt_control_switch sw;
+	bool *switched;
+	uint32_t n_switched;
+	bool switching;
 };
 
 struct tt_control *
@@ -77,8 +82,9 @@ tt_control_create(const struct tt_control_conf *conf)
 	c->drained = calloc(n, sizeof(*c->drained));
 	c->rx_pkts = calloc(n, sizeof(*c->rx_pkts));
 	c->busy_cycles = calloc(n, sizeof(*c->busy_cycles));
+	c->switched = calloc(n, sizeof(*c->switched));
 	if (c->seen_sec == NULL || c->drained == NULL || c->rx_pkts == NULL ||
-			c->busy_cycles == NULL) {
+			c->busy_cycles == NULL || c->switched == NULL) {
 		tt_control_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -95,7 +101,49 @@ tt_control_free(struct tt_control *c)
 	free(c->drained);
 	free(c->rx_pkts);
 	free(c->busy_cycles);
+	free(c->switched);
 	free(c);
+}
+
+int
+tt_control_switch(struct tt_control *c, const struct tt_control_switch *sw)
+{
+	uint32_t w;
+
+	if (c->switching)
+		return -EBUSY;
+	c->sw = *sw;
+	c->switching = true;
+	c->n_switched = 0;
+	memset(c->switched, 0, c->conf.n_workers * sizeof(*c->switched));
+	for (w = 0; w < c->conf.n_workers; w++)
+		tt_worker_set_tables(c->conf.workers[w], sw->tables);
+	/* The exit report names sensors by the newest config: its indexes
+	 * keep every older one's (tt_config_align()). */
+	c->conf.cfg = sw->cfg;
+	return 0;
+}
+
+bool
+tt_control_switch_pending(const struct tt_control *c)
+{
+	return c->switching;
+}
+
+/* Worker @p w swapped: once all have, the previous tables are nobody's. */
+static void
+switch_taken(struct tt_control *c, uint32_t w)
+{
+	if (!c->switching || c->switched[w])
+		return;
+	c->switched[w] = true;
+	if (++c->n_switched < c->conf.n_workers)
+		return;
+	c->switching = false;
+	CTL_LOG(c, NOTICE, "reload: every worker counts with generation %u from now",
+		c->sw.generation);
+	if (c->sw.retire != NULL)
+		c->sw.retire(c->sw.arg);
 }
 
 void
@@ -243,6 +291,7 @@ tt_control_collect(struct tt_control *c, bool final)
 		}
 		c->seen_sec[w] = st.last_sec;
 		c->drained[w] = drained;
+		switch_taken(c, w);
 		c->deltas_dropped += tt_sources_deltas_dropped(iv->sources);
 		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;

@@ -37,6 +37,7 @@ struct tt_port_info;
 struct tt_publisher;
 struct tt_publisher_stats;
 struct tt_worker;
+struct tt_worker_tables;
 
 /* The process's exit codes (DESIGN.md section 2). */
 enum tt_control_exit {
@@ -93,6 +94,31 @@ bool tt_control_tick(struct tt_control *c, uint64_t now_tsc);
  * @return 0, or -ENOMEM (a part missed some of the counts).
  */
 int tt_control_collect(struct tt_control *c, bool final);
+
+/*
+ * A reload's hand-over to the workers. The caller (the reload's owner) built
+ * @p tables and @p cfg; every worker counts with them from its next swap
+ * (tt_worker_set_tables()), and the exit report names the sensors from
+ * @p cfg. Once every worker has swapped, none reads the previous tables:
+ * @p retire(@p arg) is called then, from a collect, for the caller to free
+ * what the previous generation held, and the log says so.
+ */
+struct tt_control_switch {
+	const struct tt_worker_tables *tables;
+	const struct tt_config *cfg;
+	uint32_t generation;           /* said in the log: 2 for the first reload */
+	void (*retire)(void *arg);
+	void *arg;
+};
+
+/**
+ * Start a switch. @return 0, or -EBUSY while the previous one is still
+ * being taken (a worker has not swapped since).
+ */
+int tt_control_switch(struct tt_control *c, const struct tt_control_switch *sw);
+
+/** True while a switch waits for a worker's swap. */
+bool tt_control_switch_pending(const struct tt_control *c);
 
 /**
  * Whether a replay should wait for Redis now (see tt_control_throttle());

@@ -93,6 +93,17 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
  * tt_counters_prefetch_sets(), asked in loops unrolled over the variants,
  * so each test folds to what a hand-written one would be (a loop over the
  * set bits of a mask measured worse on the mixed 2,000-frame loop).
+ *
+ * home:nonmirai (the F5 figure's other sources, exact within HLL error
+ * instead of home less home:mirai) costs every packet one more test of two
+ * flags already in registers, and a home packet that is not Mirai-type one
+ * more register update: a compare and store in a dense set's line (one
+ * more line, likely a miss once sets are spread), or a scan of a sparse
+ * set's 32 registers (two lines), plus one more prefetch when sets are
+ * spread. Other packets set nothing more. Not measured here (no quiet
+ * machine); a home share of 15% makes it ~0.15 extra register updates a
+ * packet against the one to four every packet already makes. The group
+ * cell grows too (counters_internal.h, HLL_SLOT_WORDS).
  */
 static inline bool
 sets_variant(const struct tt_count_pkt *p, unsigned int variant)
@@ -106,10 +117,14 @@ sets_variant(const struct tt_count_pkt *p, unsigned int variant)
 		return p->home;
 	case TT_HLL_MIRAI:
 		return mirai;
-	default:                       /* TT_HLL_HOME_MIRAI */
+	case TT_HLL_HOME_MIRAI:
 		return mirai && p->home;
+	default:                       /* TT_HLL_HOME_NONMIRAI */
+		return !mirai && p->home;
 	}
 }
+/* The loops over the variants (#pragma GCC unroll 8) unroll whole. */
+_Static_assert(TT_HLL_VARIANTS <= 8, "more variants than the loops unroll");
 
 static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
@@ -124,7 +139,7 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		return;
 	}
 	g = (struct tt_hll_slots *)v;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (i = 0; i < TT_HLL_VARIANTS; i++)
 		if (sets_variant(p, i))
 			tt_hll_pool_add(s->pool, &g->h[i], p->hll_index, p->hll_rank);
@@ -196,7 +211,7 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 	if (!c->used || !key_equal(c, &k))
 		return;
 	g = (const struct tt_hll_slots *)cell_values(t, slot);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (i = 0; i < TT_HLL_VARIANTS; i++)
 		if (sets_variant(p, i))
 			tt_hll_pool_prefetch(s->pool, g->h[i], p->hll_index);

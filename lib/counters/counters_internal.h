@@ -72,8 +72,16 @@ struct tt_merged {
 	struct tt_counters_losses losses;       /* summed over what was merged in */
 };
 
-#define HLL_SLOT_WORDS (sizeof(struct tt_hll_slots) / sizeof(uint64_t))
-#define HLL_SET_WORDS (sizeof(struct tt_hll) * TT_HLL_VARIANTS / sizeof(uint64_t))
+/*
+ * The values of an HLL group cell, in 64-bit words, rounded up: five
+ * 4-byte handles take 3 words, so with the 16-byte key a worker's group
+ * cell is 40 bytes, padded to 64 (it was 32 with four variants). Still one
+ * line a packet; the table's address space doubles (1 MiB a shard at the
+ * default 16384 cells), touched only as cells are used.
+ */
+#define HLL_WORDS(bytes) (((bytes) + sizeof(uint64_t) - 1) / sizeof(uint64_t))
+#define HLL_SLOT_WORDS HLL_WORDS(sizeof(struct tt_hll_slots))
+#define HLL_SET_WORDS HLL_WORDS(sizeof(struct tt_hll) * TT_HLL_VARIANTS)
 
 uint64_t *counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
 		bool reserve);

@@ -8,7 +8,7 @@
  * A shard holds three open-addressing tables of fixed capacity:
  *   port:    (minute, sensor, service key) -> enum tt_port_val counters
  *   country: (minute, sensor, country)     -> enum tt_country_val counters
- *   hll:     (minute, sensor, 0 or watched service) -> the four srcs HLLs
+ *   hll:     (minute, sensor, 0 or watched service) -> the srcs HLL variants
  * Every published metric of a scope derives from these cells (totals are the
  * sum of the port cells), so a packet costs two table updates and one HLL
  * group.
@@ -132,9 +132,10 @@ void tt_counters_reset(struct tt_shard *s);
 
 /**
  * True when the shard might not keep @p packets more without overflow
- * (each may take a port, a country and an HLL group cell, and up to four
- * HLL sets). A replaying worker then waits for a swap instead of dropping;
- * a live one asks for an early swap. Owner only; a few compares.
+ * (each may take a port, a country and an HLL group cell, and a set per
+ * srcs variant, TT_HLL_VARIANTS). A replaying worker then waits for a swap
+ * instead of dropping; a live one asks for an early swap. Owner only; a few
+ * compares.
  */
 bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 

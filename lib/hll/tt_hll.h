@@ -15,7 +15,7 @@
  *
  * Two shapes:
  *  - struct tt_hll, control plane: sparse (sorted) then dense, malloc'd;
- *  - struct tt_hll_pool, worker: sets of up to four HLLs per key, drawn from
+ *  - struct tt_hll_pool, worker: a set per srcs variant per key, drawn from
  *    preallocated sparse and dense pools, so adding allocates nothing.
  * Pure module.
  */
@@ -136,7 +136,7 @@ void tt_hll_fini(struct tt_hll *h);
 
 struct tt_hll_pool;
 
-/** Handles of one key's four variants; 0 is "none yet". */
+/** Handles of one key's variants (enum tt_hll_variant); 0 is "none yet". */
 struct tt_hll_slots {
 	uint32_t h[TT_HLL_VARIANTS];
 };

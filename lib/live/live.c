@@ -356,6 +356,12 @@ tt_live_sensors(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n_detai
 	return rc;
 }
 
+uint32_t
+tt_live_sensor_slots(const struct tt_live *l)
+{
+	return l->conf.n_sensors;
+}
+
 const struct tt_merged *
 tt_live_run(const struct tt_live *l)
 {

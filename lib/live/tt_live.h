@@ -114,6 +114,9 @@ void tt_live_worker_rates(struct tt_live *l, uint32_t first, uint32_t n,
  */
 int tt_live_sensors(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n_detail);
 
+/** The sensor indexes the view holds (its conf's n_sensors). Any thread. */
+uint32_t tt_live_sensor_slots(const struct tt_live *l);
+
 /**
  * The run view itself, for the writer: the control thread reads it without
  * the lock (it is the only writer), e.g. for the exit report.

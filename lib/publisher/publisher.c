@@ -75,6 +75,9 @@
 #include "tt_sources.h"
 
 RTE_LOG_REGISTER(tt_logtype_publish, tt.publish, NOTICE);
+/* The name of a sensor index no sensor has used yet (none of its counts exist). */
+#define UNUSED_SLOT "-"
+
 #define PUB_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, tt_logtype_publish, "publish: " fmt "\n", ##__VA_ARGS__)
 
@@ -179,9 +182,10 @@ struct backlog {
 };
 
 struct tt_publisher {
-	const struct tt_config *cfg;
-	struct tt_plan_conf plan;
-	const char **sensor_names;
+	const struct tt_config *cfg;       /* the start's: what only a restart changes */
+	struct tt_plan_conf plan;          /* publisher thread (after start) */
+	const char **sensor_names;         /* [slot]: the plan's; publisher thread (after start) */
+	const struct tt_config *sensors_cfg;   /* names, labels, retention: publisher thread */
 	uint32_t n_tags;
 	uint32_t n_workers;
 	char *password;
@@ -196,6 +200,7 @@ struct tt_publisher {
 
 	/* under lock: written by the control thread, taken by the publisher */
 	struct backlog pending;
+	const struct tt_config *next_cfg;  /* a reload's, until the publisher takes it */
 	bool stopping;
 	bool kicked;
 	uint64_t stop_deadline_ms;
@@ -366,11 +371,12 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 		return NULL;
 	p->cfg = cfg;
 	p->n_workers = conf->n_workers;
-	p->n_tags = cfg->n_sensors + 3;     /* sensors, all, src, alerts (TT_PLAN_TAGS) */
+	p->sensors_cfg = cfg;
+	p->n_tags = RTE_MAX(conf->sensor_slots, cfg->n_sensors) + 3;  /* sensors, all, src, alerts */
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
 	p->per_cmd_us = COMMAND_TIMEOUT_PER_CMD_US;
-	p->sensor_names = calloc(cfg->n_sensors, sizeof(*p->sensor_names));
+	p->sensor_names = calloc(p->n_tags - 3, sizeof(*p->sensor_names));
 	p->cluster = cfg->redis_cluster != NULL;
 	if (!p->cluster) {
 		/* one Redis: one connection, conns[0], for everything */
@@ -394,8 +400,8 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	if (p->sensor_names == NULL || p->has == NULL || p->done == NULL || p->committed == NULL ||
 			backlog_init(&p->pending) != 0 || backlog_init(&p->inflight_batch) != 0)
 		goto err_free;
-	for (i = 0; i < cfg->n_sensors; i++)
-		p->sensor_names[i] = cfg->sensors[i].name;
+	for (i = 0; i < p->n_tags - 3; i++)
+		p->sensor_names[i] = i < cfg->n_sensors ? cfg->sensors[i].name : UNUSED_SLOT;
 	{
 		uint8_t rnd[16];
 
@@ -416,7 +422,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	}
 	p->plan = (struct tt_plan_conf){
 		.prefix = cfg->redis_prefix, .appliance_id = cfg->id,
-		.sensor_names = p->sensor_names, .n_sensors = cfg->n_sensors,
+		.sensor_names = p->sensor_names, .n_sensors = p->n_tags - 3,
 		.ttl_minute = cfg->retention_minute, .ttl_hour = cfg->retention_hour,
 		.ttl_day = cfg->retention_day, .horizon = cfg->retention_sources,
 		.wall_clock = conf->wall_clock,
@@ -578,8 +584,9 @@ fail(struct tt_publisher *p, const char *fmt, ...)
 static const char *
 tag_label(const struct tt_publisher *p, uint32_t tag)
 {
-	return tag < p->cfg->n_sensors ? p->sensor_names[tag] :
-		tag == p->cfg->n_sensors ? "all" : tag == p->cfg->n_sensors + 1 ? "src" : "alerts";
+	uint32_t n = p->plan.n_sensors;
+
+	return tag < n ? p->sensor_names[tag] : tag == n ? "all" : tag == n + 1 ? "src" : "alerts";
 }
 
 /*
@@ -1800,6 +1807,29 @@ backlog_locked(const struct tt_publisher *p, uint64_t *bytes, uint64_t *cells)
 	}
 }
 
+/*
+ * A reload's config, under the lock, before the batch it precedes: the
+ * control thread reconfigured before it submitted any count of a new
+ * sensor index, so the names are in place when such a count is written.
+ */
+static void
+adopt_config_locked(struct tt_publisher *p)
+{
+	const struct tt_config *cfg = p->next_cfg;
+	uint32_t i;
+
+	if (cfg == NULL)
+		return;
+	p->next_cfg = NULL;
+	p->sensors_cfg = cfg;
+	for (i = 0; i < cfg->n_sensors && i < p->plan.n_sensors; i++)
+		p->sensor_names[i] = cfg->sensors[i].name;
+	p->plan.ttl_minute = cfg->retention_minute;
+	p->plan.ttl_hour = cfg->retention_hour;
+	p->plan.ttl_day = cfg->retention_day;
+	p->next_sensor_meta_ms = 0;        /* labels and new sensors: at the next health write */
+}
+
 /* Take the backlog as the next in-flight batch. */
 static bool
 take_pending(struct tt_publisher *p)
@@ -1807,6 +1837,7 @@ take_pending(struct tt_publisher *p)
 	struct backlog *b = &p->inflight_batch, taken;
 
 	pthread_mutex_lock(&p->lock);
+	adopt_config_locked(p);
 	if (backlog_empty(&p->pending) && p->pending_alerts.n == 0) {
 		pthread_mutex_unlock(&p->lock);
 		return false;
@@ -1934,7 +1965,7 @@ append_via(struct tt_publisher *p, const char *key, int argc, const char **argv,
 static void
 append_sensor_meta(struct tt_publisher *p, uint32_t *n)
 {
-	const struct tt_config *cfg = p->cfg;
+	const struct tt_config *cfg = p->sensors_cfg;
 	char key[300], port[8], ttl[16];
 	uint32_t i;
 
@@ -1948,6 +1979,8 @@ append_sensor_meta(struct tt_publisher *p, uint32_t *n)
 		};
 		const char *expire[3] = { "EXPIRE", key, ttl };
 
+		if (sc->retired)       /* its hash lives out its TTL with its buckets */
+			continue;
 		snprintf(key, sizeof(key), "%s:sensor:%s", cfg->redis_prefix, sc->name);
 		snprintf(port, sizeof(port), "%u", sc->port);
 		append_via(p, key, 10, hset, n);
@@ -1976,7 +2009,8 @@ write_health(struct tt_publisher *p)
 	uint64_t now = now_ms();
 	bool meta = now >= p->next_sensor_meta_ms;
 
-	if (via_reserve(p, 3 + 2 * cfg->n_sensors) != 0)
+	/* the health hash, its PEXPIRE, the instance key; two a sensor's metadata */
+	if (via_reserve(p, 3 + 2 * p->sensors_cfg->n_sensors) != 0)
 		return;
 	pthread_mutex_lock(&p->lock);
 	h = p->health;
@@ -2287,6 +2321,14 @@ tt_publisher_submit_alert(struct tt_publisher *p, uint32_t n_fields,
 		.json = at };
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+void
+tt_publisher_reconfigure(struct tt_publisher *p, const struct tt_config *cfg)
+{
+	pthread_mutex_lock(&p->lock);
+	p->next_cfg = cfg;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void

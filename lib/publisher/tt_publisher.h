@@ -29,6 +29,7 @@ struct tt_publisher;
 
 struct tt_publisher_conf {
 	const struct tt_config *cfg;   /* must outlive the publisher */
+	uint32_t sensor_slots;         /* sensor indexes a reload may use; 0: cfg's */
 	uint32_t n_workers;
 	bool wall_clock;               /* the appliance's clock (trimming rolling sets) */
 };
@@ -86,6 +87,16 @@ struct tt_publisher *tt_publisher_create(const struct tt_publisher_conf *conf);
  *   another negative errno if the thread cannot start.
  */
 int tt_publisher_start(struct tt_publisher *p);
+
+/**
+ * A reload: name the sensors and take the minute, hour and day retention
+ * from @p cfg (aligned, tt_config_align(); it must outlive the publisher),
+ * before any count of its new sensor indexes is submitted. The publisher
+ * thread takes it with the next batch: counts submitted before are written
+ * with the same names (a sensor keeps its index), the bucket TTLs from then
+ * on with the new retention. Control thread.
+ */
+void tt_publisher_reconfigure(struct tt_publisher *p, const struct tt_config *cfg);
 
 /**
  * Merge a worker's retired shard and the source deltas of its interval

@@ -154,13 +154,19 @@ enum tt_metric {
 
 /*
  * The srcs HyperLogLogs a scope keeps, sensor-wide (`srcs<suffix>`) and
- * per watched service (`srcs:<svc><suffix>`): X(ID, suffix).
+ * per watched service (`srcs:<svc><suffix>`): X(ID, suffix). A source is
+ * in a variant when at least one of its packets in the bucket and scope
+ * qualifies: home:mirai takes Mirai-type packets (the `mirai` class) from
+ * home, home:nonmirai every other packet from home. A home source that
+ * sent both kinds is in both, so the two can add up to more than home:
+ * each is exact within HLL error, where home less home:mirai was not.
  */
 #define TT_SCHEMA_VARIANTS(X) \
 	X(ALL, "") \
 	X(HOME, ":home") \
 	X(MIRAI, ":mirai") \
-	X(HOME_MIRAI, ":home:mirai")
+	X(HOME_MIRAI, ":home:mirai") \
+	X(HOME_NONMIRAI, ":home:nonmirai")
 
 enum tt_hll_variant {
 #define TT_SCHEMA_VARIANT_ENUM(id, suffix) TT_HLL_##id,

@@ -51,8 +51,9 @@ enum {
  *    (console_enter()) and out when done (console_leave());
  *    tt_telemetry_close() clears open and waits on `idle` until no callback
  *    is in, after which what src names may be freed;
- *  - src: written by tt_telemetry_open() while closed; a callback reads it
- *    between enter and leave, when it cannot change;
+ *  - src: written by tt_telemetry_open() while closed, and its cfg by
+ *    tt_telemetry_set_config() while paused with no callback in; a callback
+ *    reads it between enter and leave, when it cannot change;
  *  - alerts: written by the control thread (tt_telemetry_alert()), read by
  *    /teiten/alerts while it builds its reply (128 alerts at most).
  */
@@ -60,6 +61,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;           /* in_flight dropped to 0 */
 	bool open;
+	bool paused;                   /* a reload swaps src.cfg: callbacks wait */
+	uint32_t generation;           /* of src.cfg: 1 at start, one more a reload */
 	unsigned int in_flight;        /* callbacks between enter and leave */
 	struct tt_telemetry_conf src;
 	struct tt_telemetry_alerts alerts;
@@ -104,6 +107,8 @@ console_enter(void)
 	const struct tt_telemetry_conf *src = NULL;
 
 	pthread_mutex_lock(&console.lock);
+	while (console.paused)
+		pthread_cond_wait(&console.idle, &console.lock);
 	if (console.open) {
 		console.in_flight++;
 		src = &console.src;
@@ -142,6 +147,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 		(rte_get_timer_cycles() - src->started_tsc) / rte_get_timer_hz());
 	rte_tel_data_add_dict_string(d, "clock", src->packet_clock ? "packet" : "wall");
 	rte_tel_data_add_dict_string(d, "config", cfg->path);
+	rte_tel_data_add_dict_u64(d, "config_generation", console.generation);
 	rte_tel_data_add_dict_string(d, "home_country", cfg->home_country);
 	rte_tel_data_add_dict_string(d, "geoip_db", cfg->geoip_db ? cfg->geoip_db : "none");
 	rte_tel_data_add_dict_u64(d, "sensors", cfg->n_sensors);
@@ -255,7 +261,7 @@ cmd_sensors(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (src == NULL)
 		return reply_error(d, "teiten is stopping");
 	n = src->cfg->n_sensors;
-	rows = calloc(n ? n : 1, sizeof(*rows));
+	rows = calloc(tt_live_sensor_slots(src->live), sizeof(*rows));
 	for (k = 0; k < RTE_DIM(a); k++)
 		a[k] = rte_tel_data_alloc();
 	/* The rows shown, busiest first; only they need the hour's and the day's figures. */
@@ -708,6 +714,7 @@ tt_telemetry_open(const struct tt_telemetry_conf *conf)
 	/* No callback is in while closed: src may change under the lock. */
 	pthread_mutex_lock(&console.lock);
 	console.src = *conf;
+	console.generation = 1;
 	console.open = true;
 	pthread_mutex_unlock(&console.lock);
 	for (i = 0; i < RTE_DIM(cmds); i++) {
@@ -716,6 +723,20 @@ tt_telemetry_open(const struct tt_telemetry_conf *conf)
 			return rc;
 	}
 	return 0;
+}
+
+void
+tt_telemetry_set_config(const struct tt_config *cfg, uint32_t generation)
+{
+	pthread_mutex_lock(&console.lock);
+	console.paused = true;
+	while (console.in_flight != 0)
+		pthread_cond_wait(&console.idle, &console.lock);
+	console.src.cfg = cfg;
+	console.generation = generation;
+	console.paused = false;
+	pthread_cond_broadcast(&console.idle);
+	pthread_mutex_unlock(&console.lock);
 }
 
 void

@@ -58,6 +58,14 @@ void tt_telemetry_alert(const struct tt_alert *al);
 int tt_telemetry_open(const struct tt_telemetry_conf *conf);
 
 /**
+ * A reload: the sensors' names and the appliance's settings from @p cfg
+ * (which must outlive the console), the config's @p generation in
+ * /teiten/info, from the next command on; a command being answered
+ * finishes first. Control thread.
+ */
+void tt_telemetry_set_config(const struct tt_config *cfg, uint32_t generation);
+
+/**
  * Stop answering (replies say "teiten is stopping"; /teiten/alerts goes on):
  * from here on what the conf names may be freed. Waits for the callbacks in
  * progress. Control thread.

@@ -40,10 +40,26 @@ struct tt_worker_rxq {
 	bool replay;                   /* a pcap file: empty means consumed */
 };
 
+/*
+ * What a burst looks things up with. Owned by the control thread. A reload
+ * hands every worker a new set (tt_worker_set_tables()); a worker takes it
+ * with its next interval at a swap, a burst boundary, so every interval is
+ * counted with one set throughout. The swap's acknowledgement is the grace
+ * period: once every worker has swapped after tt_worker_set_tables(), none
+ * reads the set before it, which may then be freed. (rte_rcu_qsbr would
+ * give the same guarantee with a second handshake; the swap is already one.)
+ */
+struct tt_worker_tables {
+	const struct tt_sensor_table *sensors;
+	const struct tt_geo *geo;          /* NULL: every source is ZZ */
+	uint16_t home_country;         /* country index (tt_classify.h) */
+	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
+};
+
 struct tt_worker_conf {
 	unsigned int lcore_id;
 	uint16_t index;                /* 0..n_workers-1 */
-	const struct tt_sensor_table *sensors;
+	const struct tt_sensor_table *sensors;   /* the tables until a reload */
 	const struct tt_geo *geo;          /* NULL: every source is ZZ */
 	struct tt_worker_rxq rxq[TT_WORKER_MAX_RXQ];
 	uint16_t n_rxq;
@@ -104,6 +120,13 @@ struct tt_worker_interval {
  *   @p timeout_ms (its data then stays where it is, nothing is lost).
  */
 const struct tt_worker_interval *tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms);
+
+/**
+ * Count with @p t from the interval after the next successful
+ * tt_worker_swap() on. @p t must stay valid until a later set has been
+ * taken the same way (or the worker is freed). Control thread.
+ */
+void tt_worker_set_tables(struct tt_worker *w, const struct tt_worker_tables *t);
 
 /** Forget a retired interval's counts and deltas, keeping their memory. Control thread. */
 void tt_worker_interval_reset(const struct tt_worker_interval *i);

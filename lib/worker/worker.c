@@ -35,6 +35,11 @@ tt_worker_create(const struct tt_worker_conf *conf)
 		return NULL;
 	}
 	w->conf = *conf;
+	w->first_tables.sensors = conf->sensors;
+	w->first_tables.geo = conf->geo;
+	w->first_tables.home_country = conf->home_country;
+	memcpy(w->first_tables.watched, conf->watched, sizeof(conf->watched));
+	w->next_tables = &w->first_tables;
 	for (i = 0; i < 2; i++) {
 		w->interval[i].counts = tt_counters_create(&conf->counters);
 		w->interval[i].sources = tt_sources_deltas_create(conf->source_deltas ?
@@ -105,6 +110,15 @@ tt_worker_swap(struct tt_worker *w, unsigned int timeout_ms)
 	}
 	/* The worker now writes the interval of ack want; the one before is ours. */
 	return swap_written(w, want - 1);
+}
+
+void
+tt_worker_set_tables(struct tt_worker *w, const struct tt_worker_tables *t)
+{
+	/* No request is pending here (tt_worker_swap() leaves none), so the
+	 * worker reads it only after the next request, whose release store
+	 * publishes it (and a worker not yet started reads it with acquire). */
+	__atomic_store_n(&w->next_tables, t, __ATOMIC_RELEASE);
 }
 
 void

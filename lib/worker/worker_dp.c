@@ -87,6 +87,7 @@ static int bench_last_stage = -1;
  */
 struct burst_ctx {
 	const struct tt_worker_conf *conf;
+	const struct tt_worker_tables *t;  /* this interval's (tt_worker_set_tables()) */
 	struct tt_sources_table *sources;      /* the worker's source memory */
 	struct tt_shard *shard;            /* the counts the worker writes now */
 	struct tt_sources_deltas *deltas;      /* and the source deltas beside them */
@@ -181,7 +182,7 @@ packet_second(const struct burst_ctx *x, const struct rte_mbuf *m)
 static void
 parse_burst(const struct burst_ctx *x, struct burst *b)
 {
-	const struct tt_worker_conf *c = x->conf;
+	const struct tt_worker_tables *c = x->t;
 	struct rte_mbuf **m = x->m;
 	uint8_t linear[TT_PARSE_MAX_HEADER];
 	unsigned int n4 = 0, n6 = 0, i;
@@ -225,7 +226,7 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
 static void
 look_up_burst(const struct burst_ctx *x, struct burst *b)
 {
-	const struct tt_worker_conf *c = x->conf;
+	const struct tt_worker_tables *c = x->t;
 	unsigned int i;
 
 	if (b->n4 != 0) {
@@ -255,7 +256,7 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 
 /* What the counters see of a dark packet: its keys, HLL position and cell hashes. */
 static inline void
-fill_count_key(const struct tt_worker_conf *c, const struct burst *b, unsigned int i,
+fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned int i,
 		uint16_t sensor, uint32_t bytes, struct tt_count_pkt *cp)
 {
 	const struct tt_pkt *p = &b->pkt[i];
@@ -289,7 +290,7 @@ fill_count_key(const struct tt_worker_conf *c, const struct burst *b, unsigned i
 static void
 key_burst(const struct burst_ctx *x, struct burst *b)
 {
-	const struct tt_worker_conf *c = x->conf;
+	const struct tt_worker_tables *c = x->t;
 	struct tt_worker_stats *acc = x->acc;
 	unsigned int n_dark = 0, i;
 
@@ -442,18 +443,37 @@ interval_pressure(const struct tt_worker_interval *i, uint32_t packets)
 }
 
 /*
+ * A swap was taken (swap_take_request()): the interval to write, and the
+ * tables to count it with, the control thread's last
+ * tt_worker_set_tables() (ordered by the request's acquire load).
+ */
+static struct tt_worker_interval *
+swapped(struct tt_worker *w, uint32_t ack, struct burst_ctx *x)
+{
+	x->t = __atomic_load_n(&w->next_tables, __ATOMIC_RELAXED);
+	return swap_written(w, ack);
+}
+
+/*
  * Ask for a swap and wait for it (a replay's interval is nearly full);
  * @return the interval to write: the fresh one, or the old one when asked
  * to stop.
  */
 static struct tt_worker_interval *
-wait_for_swap(struct tt_worker *w, uint32_t *ack)
+wait_for_swap(struct tt_worker *w, uint32_t *ack, struct burst_ctx *x)
 {
+	struct tt_worker_interval *cur = swap_written(w, *ack);
+
 	__atomic_store_n(&w->wants_swap, 1, __ATOMIC_RELEASE);
-	while (!swap_take_request(w, ack) && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		if (swap_take_request(w, ack)) {
+			cur = swapped(w, *ack, x);
+			break;
+		}
 		rte_pause();
+	}
 	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
-	return swap_written(w, *ack);
+	return cur;
 }
 
 int
@@ -462,7 +482,7 @@ tt_worker_main(void *arg)
 	struct tt_worker *w = arg;
 	const struct tt_worker_conf *c = &w->conf;
 	struct rte_mbuf *pkts[TT_WORKER_BURST];
-	struct burst_ctx x = { .conf = c, .sources = w->sources, .m = pkts };
+	struct burst_ctx x = { .conf = c, .t = __atomic_load_n(&w->next_tables, __ATOMIC_ACQUIRE), .sources = w->sources, .m = pkts };
 	struct burst b;
 	struct wall_clock wc;
 	struct timespec ts;
@@ -505,7 +525,7 @@ tt_worker_main(void *arg)
 			 * repeatable. A live queue never waits.
 			 */
 			if (unlikely(!has_live && interval_pressure(cur, TT_WORKER_BURST)))
-				cur = wait_for_swap(w, &ack);
+				cur = wait_for_swap(w, &ack, &x);
 			n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
 			if (n == 0)
 				continue;
@@ -540,7 +560,7 @@ tt_worker_main(void *arg)
 		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
 			loop = 0;
 			if (swap_take_request(w, &ack)) {
-				cur = swap_written(w, ack);
+				cur = swapped(w, ack, &x);
 				if (asked_early) {
 					asked_early = false;
 					__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);

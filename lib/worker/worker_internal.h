@@ -13,6 +13,12 @@ struct tt_worker {
 	struct tt_worker_conf conf;
 	struct tt_worker_interval interval[2];  /* the worker writes swap_written(swap_ack) */
 	struct tt_sources_table *sources;  /* dp: rw; ctl: stats only */
+	struct tt_worker_tables first_tables;  /* from the conf; read by dp until a reload */
+	/*
+	 * ctl: wo before raising swap_request; dp: ro once it takes that
+	 * request (the acquire load orders it), never between requests.
+	 */
+	const struct tt_worker_tables *next_tables;
 
 	/* ctl: wo, dp: ro */
 	uint32_t swap_request __rte_cache_aligned;

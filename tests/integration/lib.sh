@@ -13,6 +13,13 @@ TT_GEOIP_DB=${TT_GEOIP_DB:-$TT_SOURCE_ROOT/data/country.mmdb}
 TT_REAL=${TT_REAL:-$TT_SOURCE_ROOT/../shared/testdata/real}
 
 TT_TMP=$(mktemp -d /tmp/tt_it.XXXXXX)
+# in_netns: the namespace this process made (cleanup deletes it), and in the
+# test it runs, the namespace it runs in and the two ends of its veth pair.
+TT_NETNS_OWNED=
+TT_NETNS_CHILD=
+TT_NETNS=${TT_NETNS:-}
+TT_NETNS_RX=rx0
+TT_NETNS_TX=tx0
 TT_PIDS=()
 TT_PASSED=0
 TT_FAILED=0
@@ -23,7 +30,12 @@ cleanup() {
     for pid in "${TT_PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null
     done
+    # TT_KEEP=DIR keeps what the test left, to look into a failure
+    [ -n "${TT_KEEP:-}" ] && mkdir -p "$TT_KEEP" && cp -a "$TT_TMP/." "$TT_KEEP/"
     rm -rf /var/run/dpdk/it_$$_* "$TT_TMP"
+    if [ -n "$TT_NETNS_OWNED" ]; then
+        netns_delete
+    fi
 }
 trap cleanup EXIT
 # A test ended from outside (meson's timeout sends SIGTERM) still stops what
@@ -250,4 +262,60 @@ compare_redis() {
             select($v != (($r[$sc][$m]) // 0)) |
             "\($sc) \($m): summary \($v), redis \($r[$sc][$m] // 0)"
         end'
+}
+
+# --- a live port in a network namespace -----------------------------------
+
+# in_netns NAME SCRIPT [ARGS...]: runs SCRIPT (a test) inside a network
+# namespace of its own, NAME, made here and deleted when this shell exits,
+# and exits with its status. The namespace holds a veth pair, both ends up:
+# $TT_NETNS_RX, where the appliance listens, and $TT_NETNS_TX, where the
+# test sends; IPv6 is off on both, and neither has an address, so the kernel
+# sends nothing on them of its own: what arrives is what the test sent. Its
+# loopback is up, so the test's redis-server and telemetry work as outside.
+# SCRIPT finds the namespace's name in TT_NETNS. Root only.
+in_netns() {
+    local ns=$1 rc
+    shift
+    [ "$(id -u)" = 0 ] || skip "a network namespace needs root"
+    command -v ip >/dev/null || skip "ip(8) is not installed (iproute2)"
+    if ! ip netns add "$ns"; then
+        echo "FAIL cannot create the network namespace $ns"
+        exit 1
+    fi
+    TT_NETNS_OWNED=$ns
+    if ! ip -n "$ns" link set lo up ||
+            ! ip -n "$ns" link add "$TT_NETNS_RX" type veth peer name "$TT_NETNS_TX" ||
+            ! ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$TT_NETNS_RX.disable_ipv6=1" \
+                "net.ipv6.conf.$TT_NETNS_TX.disable_ipv6=1" ||
+            ! ip -n "$ns" link set "$TT_NETNS_RX" up ||
+            ! ip -n "$ns" link set "$TT_NETNS_TX" up; then
+        echo "FAIL cannot set up the veth pair in $ns"
+        exit 1
+    fi
+    TT_NETNS=$ns ip netns exec "$ns" "$BASH" "$@" &
+    TT_NETNS_CHILD=$!
+    wait "$TT_NETNS_CHILD"
+    rc=$?
+    TT_NETNS_CHILD=
+    exit "$rc"
+}
+
+# The namespace goes with everything in it. The test in it is told first
+# (SIGTERM: its own cleanup stops what it started); whatever is left in the
+# namespace after a while is what it started too, and is killed by its pid.
+netns_delete() {
+    local pid
+    if [ -n "$TT_NETNS_CHILD" ]; then
+        kill -TERM "$TT_NETNS_CHILD" 2>/dev/null
+        for _ in $(seq 1 100); do
+            kill -0 "$TT_NETNS_CHILD" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    for pid in $(ip netns pids "$TT_NETNS_OWNED" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    ip netns del "$TT_NETNS_OWNED" 2>/dev/null
+    TT_NETNS_OWNED=
 }

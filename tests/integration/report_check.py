@@ -365,21 +365,7 @@ def check_report(a, truth, sensors, r):
     check(f"{tag}: F3 (abroad Telnet) = day buckets", bad3, [])
     check(f"{tag}: F4 (home Telnet) = day buckets", bad4, [])
     check(f"{tag}: F4 = truth's days", badt, [])
-    bad, worst = [], 0.0
-    for i, d in enumerate(days):
-        keys = [f"{p}:{{{s}}}:d:{d:%Y%m%d}:srcs:tcp/23:home" for s in scopes]
-        a_ = r.pfcount(*keys)
-        m_ = r.pfcount(*[k + ":mirai" for k in keys])
-        if f["F5"]["series"]["mirai"][i] != m_ or f["F5"]["series"]["nonmirai"][i] != max(0, a_ - m_):
-            bad.append(d)
-        if scope == "all":
-            ts = truth.day_sources.get(d, {})
-            exact = ts.get("srcs:tcp/23:home", 0) - ts.get("srcs:tcp/23:home:mirai", 0)
-            worst = max(worst, abs(f["F5"]["series"]["nonmirai"][i] - exact))
-    check(f"{tag}: F5 = PFCOUNT of the day buckets", bad, [])
-    if scope == "all":
-        print(f"info {tag}: F5 non-Mirai estimate off the exact count by at most {worst:g} "
-              "sources a day")
+    check_f5(tag, f["F5"], rep, truth, days, scopes, scope, r, p)
     groups = f["F6"]
     bad = []
     for loc in ("domestic", "overseas"):
@@ -396,6 +382,71 @@ def check_report(a, truth, sensors, r):
                                                    if per else red)):
                     bad.append((loc + which, label, got, want_v))
     check(f"{tag}: F6 = truth and day buckets ({len(groups['x'])} groups)", bad, [])
+
+
+def within_hll(est, exact):
+    """An HLL estimate against the exact count: 3% (nearly four standard
+    errors of 0.81%) and 2 sources, for a collision among a few."""
+    return abs(est - exact) <= 0.03 * exact + 2
+
+
+def check_f5(tag, f5, rep, truth, days, scopes, scope, r, p):
+    """F5, unique home Telnet sources per day, Mirai-type and not: each
+    series equals PFCOUNT of the day buckets it says it read, and (scope
+    all, whose exact counts the truth has) the truth's days within HLL error.
+    A day reads srcs:tcp/23:home:nonmirai unless a scope lacks that key
+    though home sources sent it Telnet packets that were not Mirai-type
+    (the truth's packets say so): written by an older teiten, the day is
+    then HLL(home) - HLL(home:mirai), and the report says which days. The
+    note says on how many days the two series add up to more than all."""
+    bad, bad_from, bad_truth, over = [], [], [], 0
+    worst_diff = worst_key = 0
+    for i, d in enumerate(days):
+        keys = [f"{p}:{{{s}}}:d:{d:%Y%m%d}:srcs:tcp/23:home" for s in scopes]
+        a_ = r.pfcount(*keys)
+        m_ = r.pfcount(*[k + ":mirai" for k in keys])
+        n_ = r.pfcount(*[k + ":nonmirai" for k in keys])
+        sensors = [s for s in truth.days.get(d, {})] if scopes == ["all"] else scopes
+        other = {s: truth.day([s], d, "port:home").get("tcp/23", 0) -
+                 truth.day([s], d, "port:home:mirai").get("tcp/23", 0) for s in sensors}
+        older = [k for k, s in zip(keys, scopes) if not r.exists(k + ":nonmirai") and
+                 (sum(other.values()) if s == "all" else other[s]) > 0]
+        want_from = "difference" if older else "key"
+        want_non = max(0, a_ - m_) if older else n_
+        if f5["nonmirai_from"][i] != want_from:
+            bad_from.append((d.isoformat(), f5["nonmirai_from"][i], want_from))
+        if (f5["series"]["mirai"][i] != m_ or f5["series"]["nonmirai"][i] != want_non or
+                f5["all"][i] != a_):
+            bad.append(d.isoformat())
+        over += want_from == "key" and m_ + n_ > a_
+        if scope != "all":
+            continue
+        ts = truth.day_sources.get(d, {})
+        home, mirai, non = (ts.get(f"srcs:tcp/23:home{v}", 0) for v in ("", ":mirai", ":nonmirai"))
+        if not (within_hll(f5["all"][i], home) and within_hll(f5["series"]["mirai"][i], mirai)
+                and (want_from != "key" or within_hll(f5["series"]["nonmirai"][i], non))):
+            bad_truth.append((d.isoformat(), f5["all"][i], home, f5["series"]["mirai"][i], mirai,
+                              f5["series"]["nonmirai"][i], non))
+        worst_diff = max(worst_diff, abs(max(0, a_ - m_) - non))
+        if want_from == "key":
+            worst_key = max(worst_key, abs(n_ - non), abs(m_ - mirai), abs(a_ - home))
+    n_diff = f5["nonmirai_from"].count("difference")
+    n_key = len(days) - n_diff
+    said = (f"the {n_key} days" if rep["lang"] == "en" else f"{n_key}日中{over}日")
+    said = f"they do on {over} of {said}" if rep["lang"] == "en" else said
+    check(f"{tag}: F5's note: Mirai-type + other exceed all on {over} of {n_key} days",
+          any(n.startswith("F5 ") and said in n for n in rep["notes"]), True)
+    check(f"{tag}: F5 reads srcs:tcp/23:home:nonmirai, or the difference where an older "
+          f"teiten left none ({n_diff} days)", bad_from, [])
+    check(f"{tag}: F5 = PFCOUNT of the day buckets", bad, [])
+    if scope == "all":
+        check(f"{tag}: F5 = truth's days, within HLL error (3% + 2)", bad_truth, [])
+        print(f"info {tag}: F5 off the exact counts by at most {worst_key} a day; "
+              f"HLL(home) - HLL(home:mirai) would be off the exact other sources by up to "
+              f"{worst_diff} a day")
+    if n_diff:
+        check(f"{tag}: F5's label says the difference days",
+              str(n_diff) in f5["labels"]["nonmirai"], True)
 
 
 def month_or_week_days(label):
@@ -495,7 +546,7 @@ def check_recipes(a, truth, sensors, r):
            "Average packets per sensor per day, by month": monthly,
            "Mirai-type sources per day, exact": mirai_days,
            "Top DoS victims of the quarter": victims}
-    check(f"recipes: {len(blocks)} sh blocks in the Report queries section", len(blocks) >= 11, True)
+    check(f"recipes: {len(blocks)} sh blocks in the Report queries section", len(blocks) >= 12, True)
     for title, code in blocks:
         res = subprocess.run(["bash", "-c", prelude + (helpers if title != "helpers" else "") +
                               code], capture_output=True, text=True, timeout=120)
@@ -543,6 +594,21 @@ def check_recipes(a, truth, sensors, r):
                        for s in w[0] + ["all"] if (d.isoformat(), svc, s) not in seen]
             check(f"  every surge at each of its sensors and all ({len(want)} surges)",
                   missing, [])
+        elif title.startswith("Unique home Telnet sources per day"):
+            bad = []
+            for d, line in zip(q, got):
+                ts = truth.day_sources.get(d, {})
+                m = re.fullmatch(r"(\d+) home (\d+) mirai (\d+) nonmirai (\d+)", line)
+                if not m or m[1] != f"{d:%Y%m%d}":
+                    bad.append(line)
+                    continue
+                for est, v in zip(m.groups()[1:], ("", ":mirai", ":nonmirai")):
+                    if not within_hll(int(est), ts.get(f"srcs:tcp/23:home{v}", 0)):
+                        bad.append((d, v, est, ts.get(f"srcs:tcp/23:home{v}", 0)))
+            check(f"recipe '{title[:34]}': {len(q)} days within HLL error of the exact counts",
+                  len(got) == len(q) and not bad, True)
+            if bad:
+                print(f"     {bad[:10]}")
         elif title.startswith("Unique sources per day"):
             bad = []
             for d, line in zip(q, got):

@@ -14,7 +14,10 @@
 # generators' truth, computed there independently, every figure's series to
 # the day buckets, and runs every recipe of docs/redis-schema.md against the
 # same Redis. T5 comes from the alert stream: the injected surges and the
-# attack's, local or broad as injected. Then the victims' host records
+# attack's, local or broad as injected. F5's other home Telnet sources come
+# from srcs:tcp/23:home:nonmirai; with those keys gone from three days, as an
+# older teiten leaves them, from HLL(home) - HLL(home:mirai) on those days,
+# and the report says so. Then the victims' host records
 # expire and the stream is trimmed: T6's home or abroad comes from the
 # dos_victim alerts, T5 from day buckets, and the report says so; with no
 # stream at all, the same, and the victims are unknown.
@@ -221,6 +224,25 @@ check "a bad quarter is an error before any connection" \
     --truth "${truths[@]}" --conf "$CONF" --geoip "$TT_GEOIP_DB" --port "$TT_REDIS_PORT" \
     --end $((Q1 + 7862400)) >"$TT_TMP/check.out" 2>&1
 tally "$TT_TMP/check.out"
+
+# F5 on days an older teiten wrote: no srcs:tcp/23:home:nonmirai. The days
+# whose all scope had one (home sources sent non-Mirai-type Telnet packets)
+# fall back to the difference, and the label and a note say which.
+older=0
+for d in 20240212 20240213 20240214; do
+    for s in all tokyo-a tokyo-b sg fra; do
+        n=$(rcli main DEL "teiten:{$s}:d:$d:srcs:tcp/23:home:nonmirai")
+        [ "$s" = all ] && older=$((older + n))
+    done
+done
+check "F5: the older days had home non-Mirai-type Telnet sources" "$older" 3
+report f5-older --week 2024-W07
+check "F5: the older days read the difference, the others the key" \
+    "$(jq -c '.figures.F5.nonmirai_from' "$OUT/f5-older/report.json")" \
+    '["difference","difference","difference","key","key","key","key"]'
+check_grep "F5: the report says which days are the difference, and why" \
+    "$OUT/f5-older/report.md" \
+    '^- On 3 days \(2024-02-12\.\.2024-02-14\) Redis has no srcs:tcp/23:home:nonmirai though'
 
 # T5 and T6 when what they read is gone. The victims' host records expire
 # ([retention] sources, 7 days after a victim's last packet): home or abroad

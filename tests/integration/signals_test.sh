@@ -35,8 +35,9 @@ for sig in TERM INT; do
         "$((attributed + nonip))" "$pkts"
 done
 
-# SIGHUP never ends the sensor: the config is checked again, and kept
-# (not under timeout(1), which passes on one SIGHUP but not the next)
+# SIGHUP never ends the sensor: the config is read again and applied, and
+# a broken one refused with the running one kept (not under timeout(1),
+# which passes on one SIGHUP but not the next)
 cp "$TT_TMP/loop.conf" "$TT_TMP/hup.conf"
 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$H,infinite_rx=1" -- \
     --config "$TT_TMP/hup.conf" --summary "$TT_TMP/hup.json" \
@@ -45,14 +46,21 @@ pid=$!
 TT_PIDS+=("$pid")
 wait_for 10 grep -q ': running' "$TT_TMP/hup.err"
 kill -HUP "$pid"
-wait_for 10 grep -q 'SIGHUP: ' "$TT_TMP/hup.err"
-check_grep "SIGHUP: a valid config is checked and the running one kept" "$TT_TMP/hup.err" \
-    "SIGHUP: $TT_TMP/hup.conf is valid, .*the running config stays"
+wait_for 300 grep -q 'every worker counts with generation 2' "$TT_TMP/hup.err"
+check_grep "SIGHUP: the same config is applied as generation 2" "$TT_TMP/hup.err" \
+    "SIGHUP: $TT_TMP/hup.conf applied \(generation 2\): sensors 1 \(\+0, -0, 0 back\), prefixes 2 -> 2 \(unchanged\)"
+check_grep "SIGHUP: every worker took it" "$TT_TMP/hup.err" \
+    "reload: every worker counts with generation 2 from now"
 printf '[sensor b]\nport = 0\nprefixes = 10.0.0.0/33\n' >>"$TT_TMP/hup.conf"
 kill -HUP "$pid"
 wait_for 10 grep -q 'is not valid' "$TT_TMP/hup.err"
 check_grep "SIGHUP: a broken config's problem is named" "$TT_TMP/hup.err" \
     "^$TT_TMP/hup.conf:[0-9]+: \[sensor b\] prefixes = 10.0.0.0/33"
+# ... in the words --check-config has for it, every line of them
+"$TEITEN" -- --config "$TT_TMP/hup.conf" --check-config >/dev/null 2>"$TT_TMP/hup.check"
+check "SIGHUP: --check-config's lines, each logged" "$(grep -cvxFf "$TT_TMP/hup.err" \
+    "$TT_TMP/hup.check") of $(grep -c . "$TT_TMP/hup.check") missing" \
+    "0 of $(grep -c . "$TT_TMP/hup.check") missing"
 check "SIGHUP: still running" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 kill -TERM "$pid"
 wait "$pid"

@@ -1244,6 +1244,131 @@ test_keys_set_their_field(void)
 	tt_config_free(&base);
 }
 
+
+/*
+ * A reload (tt_config_align()): a sensor keeps its index, one gone is
+ * retired in place, a new one comes last; restart-only keys are refused
+ * by name; the slots are a limit; the shard sizes stay as started.
+ */
+#define RELOAD_HEAD "[appliance]\nid = r1\nhome_country = JP\n" \
+	"port_cells = 4096\ncountry_cells = 1024\nhll_cells = 1024\n" \
+	"hll_sparse_sets = 1024\nhll_dense_sets = 16\nsources_max = 1024\n" \
+	"source_cells = 1024\n"
+
+static void
+test_reload_align(void)
+{
+	struct tt_config cur, next;
+	struct tt_config_changes ch;
+	char why[256];
+
+	CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD
+		"[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\n"
+		"[sensor b]\nport = 1\nprefixes = 198.51.100.0/24\nlabel = B\n"
+		"[sensor c]\nport = 0\nprefixes = 203.0.113.0/24\n", &cur), 0);
+	CU_ASSERT_EQUAL(tt_config_sensor_slots(&cur), 3 + TT_CONFIG_SENSOR_HEADROOM);
+
+	/* c gone, d new (listed first), a's prefix grown, b's label changed */
+	CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD
+		"[sensor d]\nport = 1\nprefixes = 203.0.113.0/25\n"
+		"[sensor b]\nport = 1\nprefixes = 198.51.100.0/24\nlabel = B2\n"
+		"[sensor a]\nport = 0\nprefixes = 192.0.2.0/24, 2001:db8::/64\n", &next), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_config_align(&next, &cur, 10, &ch, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(next.n_sensors, 4);
+	CU_ASSERT_STRING_EQUAL(next.sensors[0].name, "a");
+	CU_ASSERT_STRING_EQUAL(next.sensors[1].name, "b");
+	CU_ASSERT_STRING_EQUAL(next.sensors[1].label, "B2");
+	CU_ASSERT_STRING_EQUAL(next.sensors[2].name, "c");
+	CU_ASSERT_TRUE(next.sensors[2].retired);
+	CU_ASSERT_STRING_EQUAL(next.sensors[2].label, "c");
+	CU_ASSERT_STRING_EQUAL(next.sensors[3].name, "d");
+	CU_ASSERT_FALSE(next.sensors[0].retired || next.sensors[1].retired ||
+		next.sensors[3].retired);
+	for (uint32_t i = 0; i < next.n_prefixes; i++) {
+		const struct tt_prefix *p = &next.prefixes[i];
+
+		uint16_t want = p->family == 6 || p->addr[0] == 192 ? 0 : p->addr[0] == 198 ? 1 : 3;
+
+		CU_ASSERT_EQUAL(p->sensor, want);
+	}
+	CU_ASSERT_EQUAL(ch.added, 1);
+	CU_ASSERT_EQUAL(ch.retired, 1);
+	CU_ASSERT_EQUAL(ch.revived, 0);
+	CU_ASSERT_TRUE(ch.sensors_changed);
+	CU_ASSERT_EQUAL(ch.prefixes_before, 3);
+	CU_ASSERT_EQUAL(ch.prefixes_after, 4);
+	CU_ASSERT_FALSE(ch.sizing_kept);
+
+	/* c back: its old index, counted as revived; d stays, now retired */
+	{
+		struct tt_config again;
+
+		CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD
+			"[sensor c]\nport = 0\nprefixes = 203.0.113.0/24\n"
+			"[sensor a]\nport = 0\nprefixes = 192.0.2.0/24\n"
+			"[sensor b]\nport = 1\nprefixes = 198.51.100.0/24\n", &again), 0);
+		CU_ASSERT_EQUAL_FATAL(tt_config_align(&again, &next, 10, &ch, why,
+			sizeof(why)), 0);
+		CU_ASSERT_EQUAL(again.n_sensors, 4);
+		CU_ASSERT_STRING_EQUAL(again.sensors[2].name, "c");
+		CU_ASSERT_FALSE(again.sensors[2].retired);
+		CU_ASSERT_TRUE(again.sensors[3].retired);
+		CU_ASSERT_EQUAL(ch.revived, 1);
+		CU_ASSERT_EQUAL(ch.retired, 1);
+		CU_ASSERT_EQUAL(ch.added, 0);
+		tt_config_free(&again);
+	}
+
+	/* the same file again: nothing changed */
+	{
+		struct tt_config same;
+
+		CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD
+			"[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\n"
+			"[sensor b]\nport = 1\nprefixes = 198.51.100.0/24\nlabel = B\n"
+			"[sensor c]\nport = 0\nprefixes = 203.0.113.0/24\n", &same), 0);
+		CU_ASSERT_EQUAL_FATAL(tt_config_align(&same, &cur, 10, &ch, why, sizeof(why)), 0);
+		CU_ASSERT_FALSE(ch.sensors_changed || ch.geo_changed || ch.home_changed ||
+			ch.watch_changed || ch.alerts_changed || ch.retention_changed ||
+			ch.sizing_kept);
+		CU_ASSERT_EQUAL(ch.added + ch.retired + ch.revived, 0);
+		tt_config_free(&same);
+	}
+	tt_config_free(&next);
+
+	/* what only a restart applies is named, and nothing is aligned */
+	CU_ASSERT_EQUAL_FATAL(load("[appliance]\nid = r2\nhome_country = JP\n"
+		"[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\n", &next), 0);
+	CU_ASSERT_EQUAL(tt_config_align(&next, &cur, 10, &ch, why, sizeof(why)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "[appliance] id changed, which needs a restart"));
+	tt_config_free(&next);
+	CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD "[redis]\nport = 6380\n"
+		"[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\n", &next), 0);
+	CU_ASSERT_EQUAL(tt_config_align(&next, &cur, 10, &ch, why, sizeof(why)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "[redis] port"));
+	tt_config_free(&next);
+
+	/* home, thresholds, retention and sizes: applied, or kept and said */
+	CU_ASSERT_EQUAL_FATAL(load("[appliance]\nid = r1\nhome_country = DE\n"
+		"[retention]\nday = 30d\n[alerts]\nsurge_min_pkts = 999\n"
+		"[sensor a]\nport = 0\nprefixes = 192.0.2.0/25\n", &next), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_config_align(&next, &cur, 10, &ch, why, sizeof(why)), 0);
+	CU_ASSERT_TRUE(ch.home_changed && ch.retention_changed && ch.alerts_changed);
+	CU_ASSERT_TRUE(ch.sizing_kept);
+	CU_ASSERT_EQUAL(next.port_cells, cur.port_cells);
+	CU_ASSERT_EQUAL(next.n_sensors, 3);
+	tt_config_free(&next);
+
+	/* more sensors than the slots */
+	CU_ASSERT_EQUAL_FATAL(load(RELOAD_HEAD
+		"[sensor x]\nport = 0\nprefixes = 10.0.0.0/24\n"
+		"[sensor y]\nport = 0\nprefixes = 10.0.1.0/24\n", &next), 0);
+	CU_ASSERT_EQUAL(tt_config_align(&next, &cur, 4, &ch, why, sizeof(why)), -ENOSPC);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "a restart applies it"));
+	tt_config_free(&next);
+	tt_config_free(&cur);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1273,6 +1398,7 @@ main(int argc, char **argv)
 		{ "[alerts] keys: ranges, defaults, the detectors' conf", test_alerts_keys },
 		{ "config/teiten.conf.example is valid", test_example_config },
 		{ "duration and prefix parsers", test_parsers },
+		{ "a reload: indexes kept, restart-only keys named", test_reload_align },
 		{ "key table: a key is named once in its section", test_keys_unique },
 		{ "key table: each field set by one key, named for it", test_keys_fields },
 		{ "key table: reasons, fallbacks, required keys", test_keys_rules },

@@ -779,6 +779,116 @@ suite_fini(void)
 	return system(path) == 0 ? 0 : -1;
 }
 
+/* Sensor @p sensor's packets in the live view (@p slots rows). */
+static uint64_t
+live_sensor_pkts(struct tt_live *l, uint32_t slots, uint16_t sensor)
+{
+	struct tt_live_sensor rows[8];
+	uint64_t pkts = UINT64_MAX;
+	uint32_t i;
+
+	CU_ASSERT_FATAL(slots <= RTE_DIM(rows));
+	CU_ASSERT_EQUAL_FATAL(tt_live_sensors(l, rows, 0), 0);
+	for (i = 0; i < slots; i++)
+		if (rows[i].sensor == sensor)
+			pkts = rows[i].pkts;
+	return pkts;
+}
+
+static void
+count_retire(void *arg)
+{
+	(*(unsigned int *)arg)++;
+}
+
+/*
+ * A reload's switch: the worker goes on with the old tables until its next
+ * swap, then counts with the new ones; the old are retired once it has
+ * swapped, not before; a second switch waits for the first.
+ */
+static void
+test_reload_switch(void)
+{
+	struct tt_config cfg, next;
+	struct tt_config_changes ch;
+	struct tt_sensor_table *sensors, *sensors2;
+	struct tt_worker_tables tables2 = { 0 };
+	struct tt_worker *w[1];
+	struct tt_live *live;
+	struct tt_control *c;
+	char path[128], why[256];
+	unsigned int retired = 0;
+	uint32_t slots = 3;
+	uint64_t t0, hz = rte_get_timer_hz();
+	long mark = log_mark();
+	FILE *f;
+
+	load_config(&cfg, "ut-switch", 1);
+	/* next: 192.0.2.0/24 moves from a to the new sensor b */
+	snprintf(path, sizeof(path), "%s/ut-switch-2.conf", tmpdir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "[appliance]\nid = ut-switch\nhome_country = JP\nclock = wall\n"
+		"port_cells = 1024\ncountry_cells = 1024\nhll_cells = 1024\n"
+		"hll_sparse_sets = 1024\nhll_dense_sets = 16\nsources_max = 1024\n"
+		"source_cells = 1024\n\n"
+		"[redis]\nhost = 127.0.0.1\nport = 1\nflush_interval_ms = 100\n"
+		"final_flush_s = 1\n\n"
+		"[sensor b]\nport = 0\nprefixes = 192.0.2.0/24\n"
+		"[sensor a]\nport = 0\nprefixes = 198.51.100.0/24\n");
+	CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_config_load(&next, path, NULL, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_config_align(&next, &cfg, slots, &ch, why, sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL_FATAL(next.sensors[1].name, "b");
+
+	sensors = tt_sensor_create(&cfg, SOCKET_ID_ANY);
+	sensors2 = tt_sensor_create(&next, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sensors);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sensors2);
+	tables2.sensors = sensors2;
+	tables2.home_country = (uint16_t)tt_classify_country_index("JP");
+	live = tt_live_create(&(struct tt_live_conf){ .n_sensors = slots, .n_workers = 1,
+		.tsc_hz = hz });
+	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
+	w[0] = start_worker(&cfg, sensors);
+	c = control_create(&cfg, w, live, NULL, false, 0, NULL);
+	t0 = rte_get_timer_cycles();
+	tt_control_start(c, t0);
+
+	feed(w[0], 300);
+	CU_ASSERT_TRUE(tt_control_tick(c, t0 + hz / 5));
+	CU_ASSERT_EQUAL(live_sensor_pkts(live, slots, 0), 300);
+
+	CU_ASSERT_EQUAL(tt_control_switch(c, &(struct tt_control_switch){ .tables = &tables2,
+		.cfg = &next, .generation = 2, .retire = count_retire, .arg = &retired }), 0);
+	CU_ASSERT_TRUE(tt_control_switch_pending(c));
+	CU_ASSERT_EQUAL(tt_control_switch(c, &(struct tt_control_switch){ .tables = &tables2,
+		.cfg = &next, .generation = 3 }), -EBUSY);
+	/* until the swap, the worker counts with what it had */
+	feed(w[0], 200);
+	CU_ASSERT_EQUAL(retired, 0);
+	CU_ASSERT_TRUE(tt_control_tick(c, t0 + 2 * hz / 5));
+	CU_ASSERT_EQUAL(retired, 1);
+	CU_ASSERT_FALSE(tt_control_switch_pending(c));
+	CU_ASSERT_EQUAL(live_sensor_pkts(live, slots, 0), 500);
+	CU_ASSERT_EQUAL(log_count(mark, "every worker counts with generation 2 from now"), 1);
+	/* from the swap on: the new tables */
+	feed(w[0], 100);
+	CU_ASSERT_TRUE(tt_control_tick(c, t0 + 3 * hz / 5));
+	CU_ASSERT_EQUAL(live_sensor_pkts(live, slots, 0), 500);
+	CU_ASSERT_EQUAL(live_sensor_pkts(live, slots, 1), 100);
+
+	tt_control_stopping(c, rte_get_timer_cycles());
+	stop_worker(w[0]);
+	tt_control_free(c);
+	tt_worker_free(w[0]);
+	tt_sensor_free(sensors);
+	tt_sensor_free(sensors2);
+	tt_live_free(live);
+	tt_config_free(&next);
+	tt_config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -792,6 +902,8 @@ main(void)
 		{ "a clean run: collected when due, delivered, exit 0",
 			test_run_delivers_everything },
 		{ "--duration stops the run", test_duration_stops },
+		{ "a reload's tables: taken at the next swap, the old retired then",
+			test_reload_switch },
 		{ "a replay waits for Redis and goes on; gone at the end: exit 1",
 			test_replay_waits_for_redis },
 		{ "Redis refusing for good stops the run: exit 2", test_refused_for_good },

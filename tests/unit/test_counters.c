@@ -3,6 +3,7 @@
  * Counter shards: cells, fixed capacity with counted overflow, merge.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "counters_rows.h"
 #include "cunit_main.h"
@@ -193,7 +194,7 @@ test_growable_merge_keeps_everything(void)
 static void
 test_unique_sources(void)
 {
-	/* 120 minutes x (2 sensors + 1 watched service) groups, up to 4 sets each */
+	/* 120 minutes x (2 sensors + 1 watched service) groups, a set per variant each */
 	struct tt_counters_conf wc = {
 		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 2048,
 		.hll_dense = 64,
@@ -233,6 +234,9 @@ test_unique_sources(void)
 				tt_hll_estimate(&h[TT_HLL_MIRAI]) < 520);
 			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) > 90 &&
 				tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) < 110);
+			/* one packet a source: home and not Mirai-type, 3000 / 5 * 2 / 3 */
+			CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_NONMIRAI]) > 190 &&
+				tt_hll_estimate(&h[TT_HLL_HOME_NONMIRAI]) < 210);
 		}
 		if (k.sensor == TT_SCOPE_ALL && k.item == TT_SVC(TT_SVC_TCP, 23)) {
 			cells_all_svc++;
@@ -325,6 +329,86 @@ test_stepwise_path_and_spread(void)
 	tt_counters_merged_free(run_steps);
 }
 
+/*
+ * home:mirai and home:nonmirai hold the home sources with a packet of that
+ * kind: a source that sent both is in both (so they add up to more than
+ * home), abroad sources in neither, and on a watched service the service's
+ * sets say the same as the sensor's.
+ */
+static void
+test_home_mirai_and_not(void)
+{
+	enum { BOTH = 40, MIRAI_ONLY = 30, OTHER_ONLY = 20, ABROAD = 50, SOURCES = 140 };
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 64, .hll_sparse = 64,
+		.hll_dense = 16,
+	};
+	struct tt_shard *w = tt_counters_create(&wc);
+	struct tt_merged *run = merged_shard(16);
+	struct tt_hll want[TT_HLL_VARIANTS] = { { 0 } };
+	static uint8_t got_regs[TT_HLL_REGISTERS], want_regs[TT_HLL_REGISTERS];
+	struct table t;
+	uint32_t i, k, v, rows = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+	for (i = 0; i < SOURCES; i++) {
+		uint32_t src = (i + 1) * 2654435761u;
+		bool home = i < BOTH + MIRAI_ONLY + OTHER_ONLY;
+		bool mirai = i < BOTH + MIRAI_ONLY || !home;
+		bool other = i < BOTH || (home && i >= BOTH + MIRAI_ONLY);
+		/* the sets each source belongs in, by the schema's definition */
+		bool in[TT_HLL_VARIANTS] = {
+			[TT_HLL_ALL] = true, [TT_HLL_HOME] = home, [TT_HLL_MIRAI] = mirai,
+			[TT_HLL_HOME_MIRAI] = home && mirai, [TT_HLL_HOME_NONMIRAI] = home && other,
+		};
+		uint16_t index;
+		uint8_t rank;
+
+		tt_hll_position(&src, 4, &index, &rank);
+		for (v = 0; v < TT_HLL_VARIANTS; v++)
+			if (in[v])
+				CU_ASSERT_EQUAL_FATAL(tt_hll_add(&want[v], index, rank), 0);
+		for (k = 0; k < 2; k++) {
+			struct tt_count_pkt p = {
+				.minute = 28000020, .sensor = 0, .svc = TT_SVC(TT_SVC_TCP, 23),
+				.home = home, .watched = true, .bytes = 60,
+				.hll_index = index, .hll_rank = rank,
+			};
+
+			if (k == 0 ? !mirai : !other)
+				continue;
+			p.klass = k == 0 ? TT_CLASS_MIRAI : TT_CLASS_OTHER;
+			tt_counters_add(w, &p);
+		}
+	}
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(w), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_counters_merge(run, w, 0, false), 0);
+	t = hll_table(run);
+	for (i = 0; i < cells(t); i++) {
+		const struct tt_hll *h = hll_values(t, i);
+
+		for (v = 0; v < TT_HLL_VARIANTS; v++) {
+			tt_hll_registers(&h[v], got_regs);
+			tt_hll_registers(&want[v], want_regs);
+			CU_ASSERT(memcmp(got_regs, want_regs, sizeof(got_regs)) == 0);
+		}
+		/* 60 home sources sent other packets, 70 Mirai-type ones: 130 of 90 at home */
+		CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_NONMIRAI]) > 55 &&
+			tt_hll_estimate(&h[TT_HLL_HOME_NONMIRAI]) < 65);
+		CU_ASSERT(tt_hll_estimate(&h[TT_HLL_HOME_MIRAI]) +
+			tt_hll_estimate(&h[TT_HLL_HOME_NONMIRAI]) >
+			tt_hll_estimate(&h[TT_HLL_HOME]) + BOTH / 2);
+		rows++;
+	}
+	/* the sensor's group (folded from the watched one) and tcp/23's */
+	CU_ASSERT_EQUAL(rows, 2);
+	for (v = 0; v < TT_HLL_VARIANTS; v++)
+		tt_hll_fini(&want[v]);
+	tt_counters_free(w);
+	tt_counters_merged_free(run);
+}
+
 /* Exhausted HLL pools are counted, never silent. */
 static void
 test_hll_exhaustion_counted(void)
@@ -362,6 +446,7 @@ main(void)
 		{ "merge: collapse minutes, add the all scope", test_merge_collapse_and_all },
 		{ "a growable shard keeps every cell", test_growable_merge_keeps_everything },
 		{ "unique sources per bucket and scope", test_unique_sources },
+		{ "home sources, Mirai-type and not: both sets", test_home_mirai_and_not },
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
 		{ "the step-wise path counts the same; sets spread", test_stepwise_path_and_spread },
 		{ NULL, NULL },

@@ -738,7 +738,9 @@ is_class(const char *s, bool scanners_only)
 static enum row
 metric_row(const char *m)
 {
-	static const char *const variants[] = { "", ":home", ":mirai", ":home:mirai" };
+	static const char *const variants[] = { "", ":home", ":mirai", ":home:mirai",
+		":home:nonmirai" };
+	enum { N_VARIANTS = sizeof(variants) / sizeof(variants[0]) };
 	unsigned int v;
 
 	if (strcmp(m, "totals") == 0)
@@ -757,12 +759,12 @@ metric_row(const char *m)
 		return ROW_COUNTRY_MIRAI;
 	if (strncmp(m, "srcs", 4) != 0)
 		return ROW_NONE;
-	for (v = 0; v < 4; v++)
+	for (v = 0; v < N_VARIANTS; v++)
 		if (strcmp(m + 4, variants[v]) == 0)
 			return ROW_SRCS;
 	if (m[4] != ':')
 		return ROW_NONE;
-	for (v = 0; v < 4; v++) {
+	for (v = 0; v < N_VARIANTS; v++) {
 		size_t n = strlen(m + 5), l = strlen(variants[v]);
 
 		if (n > l && strcmp(m + 5 + n - l, variants[v]) == 0 && is_service(m + 5, n - l))
@@ -1030,8 +1032,9 @@ expect_scopes(struct kv *e)
 			strncmp(p->svc_name, "udp", 3) == 0 ? "udp" :
 			strncmp(p->svc_name, "icmp", 4) == 0 ? "icmp" : "other";
 		/* the srcs variants a packet belongs to */
-		const bool in[4] = { true, home, mirai, home && mirai };
-		static const char *const suffix[4] = { "", ":home", ":mirai", ":home:mirai" };
+		const bool in[5] = { true, home, mirai, home && mirai, home && !mirai };
+		static const char *const suffix[5] = { "", ":home", ":mirai", ":home:mirai",
+			":home:nonmirai" };
 		uint16_t index;
 		uint8_t rank;
 
@@ -1069,14 +1072,14 @@ expect_scopes(struct kv *e)
 						kv_zincr(e, KEY("port:home:mirai"), p->svc_name, 1);
 					if (mirai)
 						kv_zincr(e, KEY("country:mirai"), p->cc, 1);
-					for (v = 1; v < 4; v++) {
+					for (v = 1; v < 5; v++) {
 						if (!in[v])
 							continue;
 						snprintf(metric, sizeof(metric), "srcs%s",
 							suffix[v]);
 						kv_hll_add(e, KEY(metric), index, rank);
 					}
-					for (v = 0; v < 4 && is_watched(p->svc_name); v++) {
+					for (v = 0; v < 5 && is_watched(p->svc_name); v++) {
 						if (!in[v])
 							continue;
 						snprintf(metric, sizeof(metric), "srcs:%s%s",
@@ -1741,6 +1744,9 @@ test_row_srcs(void)
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:home"), 2);
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:mirai"), 2);
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:home:mirai"), 1);
+	/* the home Telnet scan with no fingerprint; the next day ZMap's from home */
+	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:home:nonmirai"), 1);
+	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240301:srcs:home:nonmirai"), 1);
 }
 
 static void
@@ -1750,6 +1756,9 @@ test_row_srcs_svc(void)
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:tcp/23"), 3);
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:tcp/23:home"), 2);
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:tcp/23:home:mirai"), 1);
+	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240229:srcs:tcp/23:home:nonmirai"), 1);
+	/* the home bot's Mirai-type 23/TCP the next day is no non-Mirai-type source */
+	CU_ASSERT_PTR_NULL(kv_find(&fx.got, PREFIX ":{all}:d:20240301:srcs:tcp/23:home:nonmirai"));
 	CU_ASSERT_EQUAL(registers_set(PREFIX ":{all}:d:20240301:srcs:tcp/22"), 1);
 	/* unwatched services have none */
 	CU_ASSERT_PTR_NULL(kv_find(&fx.got, PREFIX ":{all}:d:20240301:srcs:tcp/80"));

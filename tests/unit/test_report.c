@@ -191,7 +191,11 @@ expect_count(uint16_t sensor, uint32_t minute, const char *metric, const char *m
 	return n;
 }
 
-/* Distinct sources of a scope: all, home, Mirai-type, both; for one service or all (0). */
+/*
+ * Distinct sources of a scope: all, home, Mirai-type, home and Mirai-type,
+ * home and not Mirai-type (a source with a packet of the kind); for one
+ * service or all (0).
+ */
 static uint64_t
 expect_sources(uint16_t sensor, unsigned int variant, uint32_t svc)
 {
@@ -206,7 +210,8 @@ expect_sources(uint16_t sensor, unsigned int variant, uint32_t svc)
 		if (!in_scope(p, sensor, TT_SCOPE_ANY_MINUTE) || (svc != 0 && p->svc != svc))
 			continue;
 		if ((variant == TT_HLL_HOME && !home) || (variant == TT_HLL_MIRAI && !mirai) ||
-				(variant == TT_HLL_HOME_MIRAI && !(home && mirai)))
+				(variant == TT_HLL_HOME_MIRAI && !(home && mirai)) ||
+				(variant == TT_HLL_HOME_NONMIRAI && !(home && !mirai)))
 			continue;
 		for (j = 0; j < n; j++)
 			dup |= strcmp(seen[j], p->src) == 0;
@@ -982,8 +987,10 @@ check_object_members(const struct jv *scope, const char *metric, uint16_t sensor
 static void
 check_json_scope(const struct jv *scope, uint16_t sensor)
 {
-	static const char *const suffix[TT_HLL_VARIANTS] = { "", ":home", ":mirai",
-		":home:mirai" };
+	static const char *const suffix[] = { "", ":home", ":mirai", ":home:mirai",
+		":home:nonmirai" };
+	_Static_assert(sizeof(suffix) / sizeof(suffix[0]) == TT_HLL_VARIANTS,
+		"the variants spelt out, as a consumer reads them");
 	const struct jv *totals = jget(scope, "totals");
 	uint64_t want[TT_T_COUNT];
 	unsigned int t, i, n_srcs = 0;
