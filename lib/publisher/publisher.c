@@ -673,6 +673,24 @@ failed(struct tt_publisher *p)
 }
 
 /*
+ * Redis cannot be written to now (a connection dropped, the cluster's map
+ * unreadable, a master unreachable): connect again from scratch, with
+ * back-off.
+ */
+static void
+mark_down(struct tt_publisher *p)
+{
+	p->up = false;
+	p->need_refresh = p->cluster;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->next_connect_ms = now_ms() + p->backoff_ms;
+	pthread_mutex_lock(&p->lock);
+	p->stats.connected = false;
+	p->stats.errors++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
  * The current connection broke: drop it. In a cluster the others stay open
  * (nothing of theirs is pending), but the map is read again before anything
  * more is sent, as a master that stopped answering may have been replaced.
@@ -699,14 +717,7 @@ drop_connection(struct tt_publisher *p, const char *why)
 	p->need_readback = true;
 	redisFree(c->rc);
 	c->rc = NULL;
-	p->up = false;
-	p->need_refresh = p->cluster;
-	p->backoff_ms = BACKOFF_MIN_MS;
-	p->next_connect_ms = now_ms() + p->backoff_ms;
-	pthread_mutex_lock(&p->lock);
-	p->stats.connected = false;
-	p->stats.errors++;
-	pthread_mutex_unlock(&p->lock);
+	mark_down(p);
 }
 
 /* The next pipelined reply; NULL means the connection broke (and was dropped). */
@@ -1373,22 +1384,6 @@ refresh_cluster(struct tt_publisher *p)
 	return 0;
 }
 
-/*
- * The cluster could not be followed (its map unreadable, a master
- * unreachable): connect again from scratch, with back-off.
- */
-static void
-mark_down(struct tt_publisher *p)
-{
-	p->up = false;
-	p->need_refresh = p->cluster;
-	p->backoff_ms = BACKOFF_MIN_MS;
-	p->next_connect_ms = now_ms() + p->backoff_ms;
-	pthread_mutex_lock(&p->lock);
-	p->stats.connected = false;
-	p->stats.errors++;
-	pthread_mutex_unlock(&p->lock);
-}
 
 /*
  * Connect: the one Redis, or every master of the cluster; then claim the
