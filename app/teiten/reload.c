@@ -109,8 +109,9 @@ say_changes(const struct tt_config *cfg, uint32_t number, const struct tt_config
 	char what[512];
 	size_t n = 0;
 
-#define SAY(...) (n += (size_t)snprintf(what + n, n < sizeof(what) ? sizeof(what) - n : 0, \
-		__VA_ARGS__))
+	/* n stops at the buffer's end: what does not fit is cut, never written past it */
+#define SAY(...) (n += (size_t)snprintf(what + n, sizeof(what) - n, __VA_ARGS__), \
+		n = n < sizeof(what) ? n : sizeof(what) - 1)
 	SAY("sensors %u (+%u, -%u, %u back), prefixes %u -> %u%s", cfg->n_sensors,
 		ch->added, ch->retired, ch->revived, ch->prefixes_before, ch->prefixes_after,
 		ch->sensors_changed ? "" : " (unchanged)");
