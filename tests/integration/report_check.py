@@ -619,7 +619,7 @@ def check_recipes(a, truth, sensors, r):
                     continue
                 for est, exact in ((m[2], ts["srcs"]), (m[3], ts["srcs:mirai"]),
                                    (m[4], ts["srcs:home:mirai"])):
-                    if abs(int(est) - exact) > 0.03 * exact + 2:
+                    if not within_hll(int(est), exact):
                         bad.append((d, est, exact))
             check(f"recipe '{title[:30]}': {len(q)} days within 3% of the exact counts", bad, [])
             run = next(t for t in truth.runs if t["generator"]["start"] ==
