@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "counters_internal.h"
+#include "tt_mem.h"
 
 static int
 table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
@@ -35,6 +36,11 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 		return -ENOMEM;
 	}
 	t->cells = (uint8_t *)(((uintptr_t)t->cells_mem + 63) & ~(uintptr_t)63);
+	if (!growable) {
+		/* a worker's: its cells and slot list are written per packet */
+		tt_mem_prefault(t->cells_mem, ((size_t)capacity << t->stride_shift) + 64);
+		tt_mem_prefault(t->order, capacity * sizeof(*t->order));
+	}
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hll_internal.h"
+#include "tt_mem.h"
 
 enum {
 	SPARSE_LIMIT = 2048,           /* past it a control-plane HLL goes dense (16 KiB) */
@@ -430,6 +431,9 @@ tt_hll_pool_create(uint32_t n_sparse, uint32_t n_dense)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* A worker's, written per packet (tt_mem.h) */
+	tt_mem_prefault(p->sparse, (size_t)n_sparse * sizeof(*p->sparse));
+	tt_mem_prefault(p->dense, (size_t)n_dense * TT_HLL_REGISTERS);
 	return p;
 }
 

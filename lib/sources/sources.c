@@ -17,6 +17,7 @@
 
 #include "tt_classify.h"
 #include "sources_internal.h"
+#include "tt_mem.h"
 
 /* --- persistent table --- */
 
@@ -45,6 +46,9 @@ tt_sources_table_create(const struct tt_sources_conf *conf)
 		return NULL;
 	}
 	memset(t->buckets, 0, buckets * sizeof(*t->buckets));
+	/* A worker's, written per packet (tt_mem.h) */
+	tt_mem_prefault(t->buckets, buckets * sizeof(*t->buckets));
+	tt_mem_prefault(t->entries, conf->entries * sizeof(*t->entries));
 	return t;
 }
 
@@ -95,6 +99,12 @@ tt_sources_deltas_create(uint32_t capacity, bool growable)
 		free(d);
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (!growable) {
+		/* a worker shard's, written per packet (tt_mem.h) */
+		tt_mem_prefault(d->order, capacity * sizeof(*d->order));
+		tt_mem_prefault(d->occupied, capacity);
+		tt_mem_prefault(d->cells, capacity * sizeof(*d->cells));
 	}
 	return d;
 }
