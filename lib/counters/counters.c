@@ -28,7 +28,10 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 	while (((size_t)1 << t->stride_shift) < cell)
 		t->stride_shift++;
 	t->order = malloc(capacity * sizeof(*t->order));
-	/* calloc keeps untouched capacity unmapped; the pointer is aligned by hand */
+	/*
+	 * The pointer is aligned by hand. A merged (growable) table's untouched
+	 * capacity stays unmapped; a worker's is mapped below (tt_mem.h).
+	 */
 	t->cells_mem = calloc(((size_t)capacity << t->stride_shift) + 64, 1);
 	if (t->order == NULL || t->cells_mem == NULL) {
 		free(t->order);

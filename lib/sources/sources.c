@@ -45,10 +45,10 @@ tt_sources_table_create(const struct tt_sources_conf *conf)
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(t->buckets, 0, buckets * sizeof(*t->buckets));
-	/* A worker's, written per packet (tt_mem.h) */
+	/* A worker's, written per packet (tt_mem.h); mapped before the buckets are cleared */
 	tt_mem_prefault(t->buckets, buckets * sizeof(*t->buckets));
 	tt_mem_prefault(t->entries, conf->entries * sizeof(*t->entries));
+	memset(t->buckets, 0, buckets * sizeof(*t->buckets));
 	return t;
 }
 
