@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-packet header parser. Runs on worker lcores; pure C.
+ * The full per-packet header parser. Runs on worker lcores; pure C. The
+ * common frame never reaches it: tt_parse_frame() takes that inline
+ * (tt_parse_fast() in tt_parse.h) and calls this for the rest.
  *
  * Every bound is checked against two limits: `avail`, the bytes we may read,
  * and the lengths the headers claim. The rules (what is malformed, what is
@@ -266,7 +268,7 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 }
 
 unsigned int
-tt_parse_frame(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
+tt_parse_frame_full(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		struct tt_pkt *pkt)
 {
 	uint32_t off = ETH_HLEN;

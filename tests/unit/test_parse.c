@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The parser against DESIGN.md section 4, one rule per test; invalid input first.
+ * Then the fast path: which frames it takes, and that it agrees with the full
+ * parser on them. `test_parse --real DIR` holds the two to the same result
+ * on every frame of the real captures in DIR.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cunit_main.h"
 #include "frames.h"
@@ -533,8 +539,170 @@ test_well_formed_syn(void)
 	CU_ASSERT_EQUAL(p.src.v4, htonl(IP4(198, 51, 100, 7)));
 }
 
+/* Does the fast path take @p f, and with the full parser's result? */
+static bool
+fast_takes(const struct frame *f, uint32_t data_len)
+{
+	struct tt_pkt fast, full;
+	bool took = tt_parse_fast(f->b, data_len, f->len, &fast);
+
+	tt_parse_frame_full(f->b, data_len, f->len, &full);
+	if (took)
+		CU_ASSERT_EQUAL(memcmp(&fast, &full, sizeof(fast)), 0);
+	return took;
+}
+
+static void
+test_fast_path_takes_the_common_frames(void)
+{
+	struct frame f;
+	uint32_t ip;
+
+	syn4(&f);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	/* Ethernet padding after the datagram, and DF or MF without an offset. */
+	put32(&f, 0);
+	f.b[14 + 6] = 0x60;
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 54321, 0, 64, 17, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	udp(&f, 5353, 53, 8);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 1, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	icmp(&f, 8, 0);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+}
+
+static void
+test_fast_path_declines_the_rest(void)
+{
+	static const uint8_t mss[4] = { 2, 4, 5, 0xb4 };
+	struct frame f;
+	uint32_t ip;
+
+	syn4(&f);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len - 1));      /* the TCP header not all contiguous */
+	syn4(&f);
+	f.b[14 + 7] = 1;                                  /* a later fragment */
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	syn4(&f);
+	f.b[14 + 3] = 27;                                 /* total under IP + 8 */
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	syn4(&f);
+	f.b[14 + 3] = 40 + 1;                             /* total past the frame */
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	syn4(&f);
+	f.b[14 + 9] = 47;                                 /* GRE */
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 6, mss, 4);     /* TCP options */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 6, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* IPv4 options */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	eth(&f, 0x8100);
+	vlan(&f, 0x8100, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* a VLAN tag */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	eth(&f, 0x86dd);
+	ip = ipv6(&f, 0, 6, 64, SRC6, DST6);
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* IPv6 */
+	ipv6_fix_payload(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+}
+
+/*
+ * --real DIR: every frame of every classic pcap file in DIR, whole and with
+ * only its first half contiguous, parsed by tt_parse_frame() and by the full
+ * parser alone; the results must be equal, and some frames must have taken
+ * the fast path. Exit 77 (meson: skipped) when DIR is missing.
+ */
+static int
+real_captures(const char *dir_path)
+{
+	unsigned long frames = 0, fast = 0, differ = 0;
+	DIR *dir = opendir(dir_path);
+	struct dirent *e;
+	int files = 0;
+
+	if (dir == NULL) {
+		printf("the real captures are not at %s: skipped\n", dir_path);
+		return 77;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		size_t n = strlen(e->d_name);
+		uint8_t hdr[24], rec[16], *buf = NULL;
+		unsigned long file_frames = 0, file_fast = 0;
+		bool swapped;
+		char path[4096];
+		FILE *fp;
+
+		if (n < 5 || strcmp(e->d_name + n - 5, ".pcap") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir_path, e->d_name);
+		fp = fopen(path, "rb");
+		if (fp == NULL || fread(hdr, 1, sizeof(hdr), fp) != sizeof(hdr)) {
+			fprintf(stderr, "%s: unreadable\n", path);
+			return 1;
+		}
+		/* Microsecond or nanosecond magic, either byte order. */
+		swapped = hdr[0] == 0xa1;
+		if (!(swapped || hdr[3] == 0xa1)) {
+			fprintf(stderr, "%s: not a classic pcap file\n", path);
+			return 1;
+		}
+		while (fread(rec, 1, sizeof(rec), fp) == sizeof(rec)) {
+			uint32_t caplen, origlen, half;
+			struct tt_pkt a, b;
+
+			caplen = swapped ? (uint32_t)rec[8] << 24 | rec[9] << 16 | rec[10] << 8 | rec[11]
+				: (uint32_t)rec[11] << 24 | rec[10] << 16 | rec[9] << 8 | rec[8];
+			origlen = swapped ? (uint32_t)rec[12] << 24 | rec[13] << 16 | rec[14] << 8 | rec[15]
+				: (uint32_t)rec[15] << 24 | rec[14] << 16 | rec[13] << 8 | rec[12];
+			if (caplen > 262144 || (buf = realloc(buf, caplen + 1)) == NULL ||
+					fread(buf, 1, caplen, fp) != caplen) {
+				fprintf(stderr, "%s: a cut record after %lu frames\n", path, file_frames);
+				return 1;
+			}
+			/* What the worker passes: the bytes it holds, the length on the wire. */
+			if (origlen < caplen)
+				origlen = caplen;
+			for (half = 0; half < 2; half++) {
+				uint32_t len = half ? caplen / 2 : caplen;
+
+				file_fast += tt_parse_fast(buf, len, origlen, &a);
+				tt_parse_frame(buf, len, origlen, &a);
+				tt_parse_frame_full(buf, len, origlen, &b);
+				differ += memcmp(&a, &b, sizeof(a)) != 0;
+			}
+			file_frames++;
+		}
+		free(buf);
+		fclose(fp);
+		printf("%s: %lu frames, %lu of %lu parses by the fast path\n", e->d_name,
+			file_frames, file_fast, 2 * file_frames);
+		frames += file_frames;
+		fast += file_fast;
+		files++;
+	}
+	closedir(dir);
+	printf("%d captures, %lu frames: %lu parses by the fast path, %lu differ from the full parser\n",
+		files, frames, fast, differ);
+	return files > 0 && fast > 0 && differ == 0 ? 0 : 1;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
 		{ "frame under 14 bytes is malformed", test_frame_too_short },
@@ -567,8 +735,13 @@ main(void)
 			test_icmp_family_mismatch_is_other },
 		{ "headers past the readable bytes", test_headers_past_readable_bytes },
 		{ "a well-formed SYN", test_well_formed_syn },
+		{ "the fast path takes the common frames", test_fast_path_takes_the_common_frames },
+		{ "the fast path declines the rest", test_fast_path_declines_the_rest },
 		{ NULL, NULL },
 	};
+
+	if (argc == 3 && strcmp(argv[1], "--real") == 0)
+		return real_captures(argv[2]);
 
 	return run_suite("parse", tests, NULL, NULL);
 }
