@@ -26,8 +26,14 @@ TT_FAILED=0
 TT_RUN=0
 
 cleanup() {
-    local pid
+    local pid child
+    # A pid in TT_PIDS may be a `timeout` wrapper's: SIGKILL to the wrapper
+    # alone would leave its appliance polling, an orphan, so its children
+    # (/proc, no extra package) go first.
     for pid in "${TT_PIDS[@]}"; do
+        for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+            kill -9 "$child" 2>/dev/null
+        done
         kill -9 "$pid" 2>/dev/null
     done
     # TT_KEEP=DIR keeps what the test left, to look into a failure
