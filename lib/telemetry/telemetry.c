@@ -131,6 +131,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct tt_telemetry_conf *src;
 	const struct tt_config *cfg;
+	uint32_t i, retired;
 
 	(void)cmd;
 	if (params != NULL && *params != '\0')
@@ -150,7 +151,11 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "config_generation", console.generation);
 	rte_tel_data_add_dict_string(d, "home_country", cfg->home_country);
 	rte_tel_data_add_dict_string(d, "geoip_db", cfg->geoip_db ? cfg->geoip_db : "none");
-	rte_tel_data_add_dict_u64(d, "sensors", cfg->n_sensors);
+	/* A sensor a reload removed keeps its index (retired), but is not configured. */
+	for (i = 0, retired = 0; i < cfg->n_sensors; i++)
+		retired += cfg->sensors[i].retired;
+	rte_tel_data_add_dict_u64(d, "sensors", cfg->n_sensors - retired);
+	rte_tel_data_add_dict_u64(d, "sensors_retired", retired);
 	rte_tel_data_add_dict_u64(d, "prefixes", cfg->n_prefixes);
 	rte_tel_data_add_dict_u64(d, "workers", src->n_workers);
 	rte_tel_data_add_dict_u64(d, "ports", src->n_ports);

@@ -435,6 +435,10 @@ reloaded() {
         return 1
     fi
     check "SIGHUP with NEW: every worker counts with generation 2" yes yes
+    # NEW keeps tokyo-a and osaka, adds sapporo; tokyo-b keeps its index, retired.
+    check "SIGHUP with NEW: /teiten/info sensors" "$(tq "$APP_PREFIX" /teiten/info .sensors)" 3
+    check "SIGHUP with NEW: /teiten/info sensors_retired" \
+        "$(tq "$APP_PREFIX" /teiten/info .sensors_retired)" 1
     send "$TT_TMP/B.pcap" || return 1
     N_B=$SENT
     settle "run1: B" "$((N_A + N_B))" || return 1

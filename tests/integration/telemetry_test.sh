@@ -51,6 +51,7 @@ check "the replay is counted and published" "$?" 0
 # /teiten/info
 check "info: appliance" "$(tq /teiten/info .appliance)" gen-1
 check "info: sensors" "$(tq /teiten/info .sensors)" 2
+check "info: no sensor retired without a reload" "$(tq /teiten/info .sensors_retired)" 0
 check "info: workers" "$(tq /teiten/info .workers)" 1
 check "info: clock of a replay" "$(tq /teiten/info .clock)" packet
 check "info: version" "$(tq /teiten/info .version)" "$(sed -n "s/^ *version: '\(.*\)',/\1/p" \
