@@ -37,12 +37,6 @@ enum {
 	TCPOLEN_MSS = 4,
 };
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static inline uint32_t
 rd32_raw(const uint8_t *p)
 {
@@ -70,7 +64,7 @@ tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
 	for (i = TCPOLEN_MSS; i < len; i++)
 		if (opt[i] != TCPOPT_EOL)
 			return;
-	pkt->mss = rd16(opt + 2);
+	pkt->mss = tt_parse_rd16(opt + 2);
 	pkt->flags |= TT_PKT_ONE_MSS;
 }
 
@@ -88,8 +82,8 @@ parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 	switch (pkt->l4) {
 	case TT_L4_TCP:
 		if (len >= 4) {
-			pkt->sport = rd16(l4);
-			pkt->dport = rd16(l4 + 2);
+			pkt->sport = tt_parse_rd16(l4);
+			pkt->dport = tt_parse_rd16(l4 + 2);
 			pkt->flags |= TT_PKT_HAS_PORTS;
 		}
 		if (len < TCP_MIN_HLEN) {
@@ -98,7 +92,7 @@ parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 		}
 		pkt->seq_raw = rd32_raw(l4 + 4);
 		pkt->tcp_flags = l4[13];
-		pkt->window = rd16(l4 + 14);
+		pkt->window = tt_parse_rd16(l4 + 14);
 		pkt->flags |= TT_PKT_HAS_L4;
 		doff = (uint32_t)(l4[12] >> 4) * 4;
 		if (doff < TCP_MIN_HLEN || doff > len) {
@@ -109,8 +103,8 @@ parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 		return;
 	case TT_L4_UDP:
 		if (len >= 4) {
-			pkt->sport = rd16(l4);
-			pkt->dport = rd16(l4 + 2);
+			pkt->sport = tt_parse_rd16(l4);
+			pkt->dport = tt_parse_rd16(l4 + 2);
 			pkt->flags |= TT_PKT_HAS_PORTS;
 		}
 		if (len < UDP_HLEN) {
@@ -167,11 +161,11 @@ parse_ipv4(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 	memcpy(&pkt->dst.v4, ip + 16, 4);
 	pkt->ttl = ip[8];
 	pkt->proto = ip[9];
-	pkt->ip_id = rd16(ip + 4);
+	pkt->ip_id = tt_parse_rd16(ip + 4);
 	pkt->l4 = l4_kind(4, pkt->proto);
 
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	total = rd16(ip + 2);
+	total = tt_parse_rd16(ip + 2);
 	if ((ip[0] >> 4) != 4)
 		pkt->flags |= TT_PKT_MALFORMED;
 	if (ihl < IPV4_MIN_HLEN || ihl > captured || ihl > avail) {
@@ -185,7 +179,7 @@ parse_ipv4(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 		payload_end = captured;
 	}
 
-	frag = rd16(ip + 6);
+	frag = tt_parse_rd16(ip + 6);
 	if ((frag & 0x1fff) != 0) {
 		pkt->flags |= TT_PKT_FRAGMENT;
 		return;
@@ -225,7 +219,7 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 	if ((ip[0] >> 4) != 6)
 		pkt->flags |= TT_PKT_MALFORMED;
 
-	end = IPV6_HLEN + rd16(ip + 4);
+	end = IPV6_HLEN + tt_parse_rd16(ip + 4);
 	if (end > captured) {
 		pkt->flags |= TT_PKT_MALFORMED;
 		end = captured;
@@ -244,7 +238,7 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 		}
 		if (nh == 44) {
 			hlen = 8;
-			if ((rd16(ip + off + 2) & 0xfff8) != 0)
+			if ((tt_parse_rd16(ip + off + 2) & 0xfff8) != 0)
 				pkt->flags |= TT_PKT_FRAGMENT;
 		} else if (nh == 51) {
 			hlen = ((uint32_t)ip[off + 1] + 2) * 4;
@@ -282,13 +276,13 @@ tt_parse_frame_full(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		pkt->flags = TT_PKT_MALFORMED;
 		return pkt->flags;
 	}
-	type = rd16(data + 12);
+	type = tt_parse_rd16(data + 12);
 	for (tags = 0; tags < MAX_VLAN_TAGS && is_vlan(type); tags++) {
 		if (off + VLAN_HLEN > data_len) {
 			pkt->flags = TT_PKT_MALFORMED;
 			return pkt->flags;
 		}
-		type = rd16(data + off + 2);
+		type = tt_parse_rd16(data + off + 2);
 		off += VLAN_HLEN;
 	}
 	if (type == ETHERTYPE_IPV4)

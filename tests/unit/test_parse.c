@@ -7,8 +7,9 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include <pcap/pcap.h>
 
 #include "cunit_main.h"
 #include "frames.h"
@@ -622,10 +623,10 @@ test_fast_path_declines_the_rest(void)
 }
 
 /*
- * --real DIR: every frame of every classic pcap file in DIR, whole and with
- * only its first half contiguous, parsed by tt_parse_frame() and by the full
- * parser alone; the results must be equal, and some frames must have taken
- * the fast path. Exit 77 (meson: skipped) when DIR is missing.
+ * --real DIR: every frame of every pcap file in DIR (read by libpcap), whole
+ * and with only its first half contiguous, parsed by tt_parse_frame() and by
+ * the full parser alone; the results must be equal, and some frames must
+ * have taken the fast path. Exit 77 (meson: skipped) when DIR is missing.
  */
 static int
 real_captures(const char *dir_path)
@@ -633,7 +634,7 @@ real_captures(const char *dir_path)
 	unsigned long frames = 0, fast = 0, differ = 0;
 	DIR *dir = opendir(dir_path);
 	struct dirent *e;
-	int files = 0;
+	int files = 0, rc;
 
 	if (dir == NULL) {
 		printf("the real captures are not at %s: skipped\n", dir_path);
@@ -641,54 +642,44 @@ real_captures(const char *dir_path)
 	}
 	while ((e = readdir(dir)) != NULL) {
 		size_t n = strlen(e->d_name);
-		uint8_t hdr[24], rec[16], *buf = NULL;
 		unsigned long file_frames = 0, file_fast = 0;
-		bool swapped;
-		char path[4096];
-		FILE *fp;
+		char path[4096], errbuf[PCAP_ERRBUF_SIZE];
+		struct pcap_pkthdr *h;
+		const u_char *frame;
+		pcap_t *pc;
 
 		if (n < 5 || strcmp(e->d_name + n - 5, ".pcap") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir_path, e->d_name);
-		fp = fopen(path, "rb");
-		if (fp == NULL || fread(hdr, 1, sizeof(hdr), fp) != sizeof(hdr)) {
-			fprintf(stderr, "%s: unreadable\n", path);
+		pc = pcap_open_offline(path, errbuf);
+		if (pc == NULL) {
+			fprintf(stderr, "%s: %s\n", path, errbuf);
+			closedir(dir);
 			return 1;
 		}
-		/* Microsecond or nanosecond magic, either byte order. */
-		swapped = hdr[0] == 0xa1;
-		if (!(swapped || hdr[3] == 0xa1)) {
-			fprintf(stderr, "%s: not a classic pcap file\n", path);
-			return 1;
-		}
-		while (fread(rec, 1, sizeof(rec), fp) == sizeof(rec)) {
-			uint32_t caplen, origlen, half;
+		while ((rc = pcap_next_ex(pc, &h, &frame)) == 1) {
+			/* What the worker passes: the bytes it holds, the length on the wire. */
+			uint32_t wire = h->len > h->caplen ? h->len : h->caplen, half;
 			struct tt_pkt a, b;
 
-			caplen = swapped ? (uint32_t)rec[8] << 24 | rec[9] << 16 | rec[10] << 8 | rec[11]
-				: (uint32_t)rec[11] << 24 | rec[10] << 16 | rec[9] << 8 | rec[8];
-			origlen = swapped ? (uint32_t)rec[12] << 24 | rec[13] << 16 | rec[14] << 8 | rec[15]
-				: (uint32_t)rec[15] << 24 | rec[14] << 16 | rec[13] << 8 | rec[12];
-			if (caplen > 262144 || (buf = realloc(buf, caplen + 1)) == NULL ||
-					fread(buf, 1, caplen, fp) != caplen) {
-				fprintf(stderr, "%s: a cut record after %lu frames\n", path, file_frames);
-				return 1;
-			}
-			/* What the worker passes: the bytes it holds, the length on the wire. */
-			if (origlen < caplen)
-				origlen = caplen;
 			for (half = 0; half < 2; half++) {
-				uint32_t len = half ? caplen / 2 : caplen;
+				uint32_t len = half ? h->caplen / 2 : h->caplen;
 
-				file_fast += tt_parse_fast(buf, len, origlen, &a);
-				tt_parse_frame(buf, len, origlen, &a);
-				tt_parse_frame_full(buf, len, origlen, &b);
+				file_fast += tt_parse_fast(frame, len, wire, &a);
+				tt_parse_frame(frame, len, wire, &a);
+				tt_parse_frame_full(frame, len, wire, &b);
 				differ += memcmp(&a, &b, sizeof(a)) != 0;
 			}
 			file_frames++;
 		}
-		free(buf);
-		fclose(fp);
+		if (rc != PCAP_ERROR_BREAK) {
+			fprintf(stderr, "%s: after %lu frames: %s\n", path, file_frames,
+				pcap_geterr(pc));
+			pcap_close(pc);
+			closedir(dir);
+			return 1;
+		}
+		pcap_close(pc);
 		printf("%s: %lu frames, %lu of %lu parses by the fast path\n", e->d_name,
 			file_frames, file_fast, 2 * file_frames);
 		frames += file_frames;
