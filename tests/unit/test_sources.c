@@ -244,6 +244,65 @@ test_merge(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * A deltas table at its limit still finds every delta it holds: each probe
+ * passes thousands of other sources' slots, dozens of them under the same
+ * mark (sources_internal.h), and must stop at its own cell alone. New
+ * sources are dropped and counted. A growable table that takes them all in
+ * (rehashing as it grows) finds them too.
+ */
+static void
+test_full_deltas_find_their_own(void)
+{
+	enum { CAPACITY = 4096, HELD = CAPACITY / 4 * 3, SOURCES = 2 * CAPACITY };
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(CAPACITY, false);
+	struct tt_sources_deltas *m = tt_sources_deltas_create(16, true);
+	uint8_t a[SOURCES][4];
+	struct tt_sources_pkt p;
+	uint32_t i, pass, wrong = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	for (i = 0; i < SOURCES; i++) {
+		a[i][0] = 10;
+		a[i][1] = (uint8_t)(i >> 16);
+		a[i][2] = (uint8_t)(i >> 8);
+		a[i][3] = (uint8_t)i;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < SOURCES; i++) {
+			p = pkt(a[i], TT_CLASS_MIRAI, pass == 0 ? 23 : 2323, 1000 + pass);
+			tt_sources_update(t, d, &p);
+		}
+	}
+	CU_ASSERT_EQUAL(tt_sources_deltas_count(d), HELD);
+	CU_ASSERT_EQUAL(tt_sources_deltas_dropped(d), 2 * (SOURCES - HELD));
+	/* the first HELD sources took the table, once each, and both packets */
+	for (i = 0; i < SOURCES; i++) {
+		const struct tt_sources_delta *c = delta_of(d, a[i]);
+
+		if (i < HELD)
+			wrong += c == NULL || c->pkts != 2 || c->n_ports != 2;
+		else
+			wrong += c != NULL;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, d), 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, d), 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_count(m), HELD);
+	for (i = 0; i < HELD; i++) {
+		const struct tt_sources_delta *c = delta_of(m, a[i]);
+
+		wrong += c == NULL || c->pkts != 4;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	tt_sources_deltas_free(m);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
 int
 main(void)
 {
@@ -256,6 +315,7 @@ main(void)
 		{ "a plain flood leaves the memory alone; a fingerprinted one stays bounded",
 			test_flood_bounded },
 		{ "merging deltas", test_merge },
+		{ "a full deltas table finds every delta it holds", test_full_deltas_find_their_own },
 		{ NULL, NULL },
 	};
 
