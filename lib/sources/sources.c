@@ -39,8 +39,9 @@ tt_sources_table_create(const struct tt_sources_conf *conf)
 	t->conf = *conf;
 	t->bucket_mask = buckets - 1;
 	t->buckets = aligned_alloc(64, buckets * sizeof(*t->buckets));
-	t->entries = calloc(conf->entries, sizeof(*t->entries));
-	if (t->buckets == NULL || t->entries == NULL) {
+	t->entries = aligned_alloc(64, conf->entries * sizeof(*t->entries));
+	t->tails = malloc(conf->entries * sizeof(*t->tails));
+	if (t->buckets == NULL || t->entries == NULL || t->tails == NULL) {
 		tt_sources_table_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -48,7 +49,9 @@ tt_sources_table_create(const struct tt_sources_conf *conf)
 	/* A worker's, written per packet (tt_mem.h); mapped before the buckets are cleared */
 	tt_mem_prefault(t->buckets, buckets * sizeof(*t->buckets));
 	tt_mem_prefault(t->entries, conf->entries * sizeof(*t->entries));
+	tt_mem_prefault(t->tails, conf->entries * sizeof(*t->tails));
 	memset(t->buckets, 0, buckets * sizeof(*t->buckets));
+	memset(t->entries, 0, conf->entries * sizeof(*t->entries));
 	return t;
 }
 
@@ -59,6 +62,7 @@ tt_sources_table_free(struct tt_sources_table *t)
 		return;
 	free(t->buckets);
 	free(t->entries);
+	free(t->tails);
 	free(t);
 }
 
@@ -234,5 +238,5 @@ tt_sources_table_stats(const struct tt_sources_table *t, struct tt_sources_table
 	out->evicted = __atomic_load_n(&t->evicted, __ATOMIC_RELAXED);
 	out->confirmed = __atomic_load_n(&t->confirmed, __ATOMIC_RELAXED);
 	out->memory = sizeof(*t) + (uint64_t)(t->bucket_mask + 1) * sizeof(*t->buckets) +
-		(uint64_t)t->conf.entries * sizeof(*t->entries);
+		(uint64_t)t->conf.entries * (sizeof(*t->entries) + sizeof(*t->tails));
 }

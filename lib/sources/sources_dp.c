@@ -92,34 +92,48 @@ find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t
 	return e;
 }
 
+/* A source's Mirai-type port slot @p i, and when it was last seen: in its entry, or its tail. */
+static inline uint16_t *
+mirai_port(struct entry *e, struct entry_tail *tail, uint32_t i)
+{
+	return i < HEAD_PORTS ? &e->mirai_port[i] : &tail->mirai_port[i - HEAD_PORTS];
+}
+
+static inline uint32_t *
+mirai_seen(struct entry *e, struct entry_tail *tail, uint32_t i)
+{
+	return i < HEAD_PORTS ? &e->mirai_seen[i] : &tail->mirai_seen[i - HEAD_PORTS];
+}
+
 /* A Mirai-type packet to `port`: is the source now probing enough services? */
 static void
 note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint32_t sec)
 {
+	struct entry_tail *tail = &t->tails[e - t->entries];  /* touched past HEAD_PORTS only */
 	uint32_t i, oldest = 0, recent = 0;
 	uint32_t since = sec > t->conf.horizon ? sec - t->conf.horizon : 0;
 
 	for (i = 0; i < e->n_mirai; i++)
-		if (e->mirai_port[i] == port)
+		if (*mirai_port(e, tail, i) == port)
 			break;
 	if (i == e->n_mirai) {
 		if (e->n_mirai < TT_SOURCES_MIRAI_PORTS) {
 			e->n_mirai++;
 		} else {
 			for (i = 1; i < TT_SOURCES_MIRAI_PORTS; i++)
-				if (e->mirai_seen[i] < e->mirai_seen[oldest])
+				if (*mirai_seen(e, tail, i) < *mirai_seen(e, tail, oldest))
 					oldest = i;
 			i = oldest;
 		}
-		e->mirai_port[i] = port;
-		e->mirai_seen[i] = sec;
-	} else if (sec > e->mirai_seen[i]) {
-		e->mirai_seen[i] = sec;
+		*mirai_port(e, tail, i) = port;
+		*mirai_seen(e, tail, i) = sec;
+	} else if (sec > *mirai_seen(e, tail, i)) {
+		*mirai_seen(e, tail, i) = sec;
 	}
 	if (e->flags & TT_SOURCES_CONFIRMED)
 		return;
 	for (i = 0; i < e->n_mirai; i++)
-		recent += e->mirai_seen[i] >= since;
+		recent += *mirai_seen(e, tail, i) >= since;
 	if (recent >= t->conf.mirai_min_ports) {
 		e->flags |= TT_SOURCES_CONFIRMED;
 		stat_inc(&t->confirmed);
@@ -220,8 +234,6 @@ tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 	uint32_t index = bucket_index(t, hash);
 	const struct bucket *b = &t->buckets[index];
 	uint32_t tag = bucket_tag(hash);
-	const struct entry *e;
-	uintptr_t line, last;
 	uint32_t w;
 
 	for (w = 0; w < TT_SOURCES_WAYS; w++)
@@ -229,11 +241,8 @@ tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 			break;
 	if (w == TT_SOURCES_WAYS)
 		w = bucket_victim(b);
-	/* Every line of it (three or four): a Mirai-type packet writes them all. */
-	e = &t->entries[index * TT_SOURCES_WAYS + w];
-	last = (uintptr_t)e + sizeof(*e) - 1;
-	for (line = (uintptr_t)e & ~(uintptr_t)63; line <= last; line += 64)
-		__builtin_prefetch((const void *)line, 1);
+	/* Its one line; a tail is rare and is left to load when read. */
+	__builtin_prefetch(&t->entries[index * TT_SOURCES_WAYS + w], 1);
 }
 
 bool

@@ -105,6 +105,59 @@ test_two_ports_confirmed(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * A source's ports past its first four live apart from the rest of its
+ * memory (sources_internal.h): with all 16 remembered ports needed, each
+ * one counts, a revisit refreshes it, and a new port takes the place of
+ * the one seen longest ago, wherever it is kept.
+ */
+static void
+test_sixteen_ports(void)
+{
+	struct tt_sources_conf all16 = { .entries = 1024, .mirai_min_ports = 16, .horizon = 3600 };
+	struct tt_sources_table *t = tt_sources_table_create(&all16);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
+	static const uint8_t a[4] = { 192, 0, 2, 16 }, b[4] = { 192, 0, 2, 17 };
+	struct tt_sources_pkt p;
+	uint16_t port;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	/* a: 15 ports, some again, then a 16th */
+	for (port = 1000; port < 1015; port++) {
+		p = pkt(a, TT_CLASS_MIRAI, port, 100 + port - 1000);
+		tt_sources_update(t, d, &p);
+	}
+	p = pkt(a, TT_CLASS_MIRAI, 1002, 200);
+	tt_sources_update(t, d, &p);
+	p = pkt(a, TT_CLASS_MIRAI, 1012, 201);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_FALSE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
+	p = pkt(a, TT_CLASS_MIRAI, 1015, 202);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
+
+	/*
+	 * b: five ports at 100..104, eleven more at 4000..4010, the first four
+	 * again at 5000..5003: 15 recent, the fifth port (the first one kept
+	 * apart) is the oldest. A 17th port takes its place: 16 recent.
+	 */
+	for (port = 3000; port < 3016; port++) {
+		p = pkt(b, TT_CLASS_MIRAI, port, port < 3005 ? 100 + port - 3000 : 4000 + port - 3005);
+		tt_sources_update(t, d, &p);
+	}
+	for (port = 3000; port < 3004; port++) {
+		p = pkt(b, TT_CLASS_MIRAI, port, 5000 + port - 3000);
+		tt_sources_update(t, d, &p);
+	}
+	CU_ASSERT_FALSE(delta_of(d, b)->flags & TT_SOURCES_CONFIRMED);
+	p = pkt(b, TT_CLASS_MIRAI, 3016, 5100);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, b)->flags & TT_SOURCES_CONFIRMED);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
 /* Outside the horizon: the first port has expired, no confirmation. */
 static void
 test_horizon_expires(void)
@@ -311,6 +364,7 @@ main(void)
 		{ "Mirai-type to one port only: not confirmed", test_one_port_not_confirmed },
 		{ "23 and 2323: confirmed, and it stays", test_two_ports_confirmed },
 		{ "outside the horizon it expires", test_horizon_expires },
+		{ "all sixteen ports count, wherever they are kept", test_sixteen_ports },
 		{ "DoS victim thresholds", test_dos_victim },
 		{ "a plain flood leaves the memory alone; a fingerprinted one stays bounded",
 			test_flood_bounded },
