@@ -308,6 +308,8 @@ setup_workers(struct appliance *a)
 		wc.counters.hll_dense = cfg->hll_dense_sets;
 		wc.source_deltas = cfg->source_cells;
 		wc.sources.entries = cfg->sources_max;
+		_Static_assert((int)TT_MAX_MIRAI_MIN_PORTS <= (int)TT_SOURCES_MIRAI_PORTS,
+			"the config allows no more ports than a source's memory keeps");
 		wc.sources.mirai_min_ports = cfg->mirai_min_ports;
 		wc.sources.horizon = cfg->retention_sources;
 		/* Queue q of every port goes to worker q mod n_workers. */

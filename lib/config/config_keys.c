@@ -762,7 +762,7 @@ const struct tt_config_key tt_config_keys[] = {
 		.expect = "expected auto, wall or packet"),
 	KEY(APPLIANCE, "geoip_db", MMDB, CONF(geoip_db)),
 	KEY(APPLIANCE, "asn_db", MMDB, CONF(asn_db)),
-	KEY(APPLIANCE, "mirai_min_ports", WHOLE, CONF(mirai_min_ports), RANGE(1, 32),
+	KEY(APPLIANCE, "mirai_min_ports", WHOLE, CONF(mirai_min_ports), RANGE(1, TT_MAX_MIRAI_MIN_PORTS),
 		.expect = "expected a whole number from %u to %u"),
 	KEY(APPLIANCE, "watch_ports", SERVICES, CONF(watch_ports),
 		.fallback = TT_DEFAULT_WATCH_PORTS),

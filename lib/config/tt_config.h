@@ -57,6 +57,8 @@ enum {
 	TT_SENSOR_NAME_MAX = 32,       /* bytes, without the NUL */
 	TT_MAX_SENSORS = 65534,        /* sensor index + 1 is a 16-bit FIB next hop */
 	TT_MAX_WATCH_PORTS = 64,
+	/* No more than a source's memory keeps (tt_sources.h), or none would ever be confirmed. */
+	TT_MAX_MIRAI_MIN_PORTS = 16,
 	TT_MAX_DPDK_PORT = 1023,
 };
 

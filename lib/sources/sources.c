@@ -28,7 +28,7 @@ tt_sources_table_create(const struct tt_sources_conf *conf)
 	uint32_t buckets;
 
 	if (conf->entries < TT_SOURCES_WAYS || (conf->entries & (conf->entries - 1)) != 0 ||
-			conf->mirai_min_ports == 0) {
+			conf->mirai_min_ports == 0 || conf->mirai_min_ports > TT_SOURCES_MIRAI_PORTS) {
 		errno = EINVAL;
 		return NULL;
 	}

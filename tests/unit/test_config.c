@@ -205,6 +205,8 @@ test_appliance_values(void)
 	expect_problem(HEAD "asn_db = /etc/hostname\n" SENSOR, 4,
 		"asn_db = /etc/hostname", "not a MaxMind DB", NULL);
 	expect_problem(HEAD "mirai_min_ports = 0\n" SENSOR, 4, "mirai_min_ports = 0", NULL);
+	expect_problem(HEAD "mirai_min_ports = 17\n" SENSOR, 4, "mirai_min_ports = 17",
+		"from 1 to 16", NULL);
 	expect_problem(HEAD "watch_ports = tcp/23, tcp/99999\n" SENSOR, 4, "'tcp/99999'",
 		NULL);
 	expect_problem(HEAD "watch_ports = tcp/23, tcp/23\n" SENSOR, 4, "listed twice", NULL);

@@ -38,6 +38,7 @@ static void
 test_invalid(void)
 {
 	struct tt_sources_conf bad = { .entries = 1000, .mirai_min_ports = 2 };
+	struct tt_sources_table *t;
 
 	errno = 0;
 	CU_ASSERT_PTR_NULL(tt_sources_table_create(&bad));
@@ -45,6 +46,12 @@ test_invalid(void)
 	bad.entries = 1024;
 	bad.mirai_min_ports = 0;
 	CU_ASSERT_PTR_NULL(tt_sources_table_create(&bad));
+	bad.mirai_min_ports = TT_SOURCES_MIRAI_PORTS + 1;       /* more than it remembers */
+	CU_ASSERT_PTR_NULL(tt_sources_table_create(&bad));
+	bad.mirai_min_ports = TT_SOURCES_MIRAI_PORTS;
+	t = tt_sources_table_create(&bad);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	tt_sources_table_free(t);
 	CU_ASSERT_PTR_NULL(tt_sources_deltas_create(100, false));
 	tt_sources_table_free(NULL);
 	tt_sources_deltas_free(NULL);
