@@ -164,10 +164,25 @@ collect(const struct row_list *l, uint32_t minute, unsigned int col,
 	return 0;
 }
 
-/* Estimates of the scope's srcs HLLs; watched services in the order their rows came. */
+static int
+member_item_cmp(const void *a, const void *b)
+{
+	const struct tt_scope_member *x = a, *y = b;
+
+	if (x->item != y->item)
+		return (x->item > y->item) - (x->item < y->item);
+	return (x->count > y->count) - (x->count < y->count);   /* rows in order */
+}
+
+/*
+ * Estimates of the scope's srcs HLLs; watched services by service key. Not
+ * in the order their rows came: that is the order the workers first
+ * counted them in, which depends on how a burst is processed.
+ */
 static int
 collect_srcs(struct tt_scope *v, const struct row_list *l, uint32_t minute)
 {
+	struct tt_scope_member *order;
 	uint32_t i, n = 0, var;
 
 	for (var = 0; var < TT_HLL_VARIANTS; var++) {
@@ -175,21 +190,34 @@ collect_srcs(struct tt_scope *v, const struct row_list *l, uint32_t minute)
 		if (v->srcs_svc[var] == NULL)
 			return -ENOMEM;
 	}
+	/* item: the service; count: its row */
+	order = malloc((l->n ? l->n : 1) * sizeof(*order));
+	if (order == NULL)
+		return -ENOMEM;
 	for (i = 0; i < l->n; i++) {
 		const struct tt_counters_row *r = &l->row[i];
 
 		if (!in_minute(r, minute))
 			continue;
-		for (var = 0; var < TT_HLL_VARIANTS; var++) {
-			if (r->item == 0) {
+		if (r->item == 0) {
+			for (var = 0; var < TT_HLL_VARIANTS; var++)
 				v->srcs[var] = tt_hll_estimate(&r->srcs[var]);
-			} else {
-				v->srcs_svc[var][n].item = r->item;
-				v->srcs_svc[var][n].count = tt_hll_estimate(&r->srcs[var]);
-			}
+			continue;
 		}
-		n += r->item != 0;
+		order[n].item = r->item;
+		order[n].count = i;
+		n++;
 	}
+	qsort(order, n, sizeof(*order), member_item_cmp);
+	for (i = 0; i < n; i++) {
+		const struct tt_counters_row *r = &l->row[order[i].count];
+
+		for (var = 0; var < TT_HLL_VARIANTS; var++) {
+			v->srcs_svc[var][i].item = r->item;
+			v->srcs_svc[var][i].count = tt_hll_estimate(&r->srcs[var]);
+		}
+	}
+	free(order);
 	v->n_srcs_svc = n;
 	return 0;
 }

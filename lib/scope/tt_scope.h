@@ -43,7 +43,7 @@ struct tt_scope {
 	struct tt_scope_member *country[TT_COUNTRY_COLS];
 	uint32_t n_country[TT_COUNTRY_COLS];
 	uint64_t srcs[TT_HLL_VARIANTS];            /* sensor-wide estimates */
-	struct tt_scope_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, first seen first */
+	struct tt_scope_member *srcs_svc[TT_HLL_VARIANTS];   /* per watched service, by service key */
 	uint32_t n_srcs_svc;
 };
 
