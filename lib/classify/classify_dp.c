@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 
+#include "tt_data_path.h"
+
 enum {
 	ZMAP_IP_ID = 54321,
 	NMAP_MSS = 1460,
@@ -15,7 +17,7 @@ enum {
 	ICMP_ECHO_REQUEST = 8,
 };
 
-static bool
+TT_DATA_PATH static bool
 is_backscatter_icmp(const struct tt_pkt *pkt)
 {
 	switch (pkt->l4 == TT_L4_ICMP ? pkt->icmp_type : 255) {
@@ -34,13 +36,13 @@ is_backscatter_icmp(const struct tt_pkt *pkt)
 	}
 }
 
-static bool
+TT_DATA_PATH static bool
 is_nmap_window(uint16_t w)
 {
 	return w == 1024 || w == 2048 || w == 3072 || w == 4096;
 }
 
-enum tt_class
+TT_DATA_PATH enum tt_class
 tt_classify_class(const struct tt_pkt *pkt)
 {
 	bool v4 = pkt->family == 4;

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "tt_data_path.h"
 #include "counters_internal.h"
 
 /*
@@ -22,7 +23,7 @@
  */
 enum { SPREAD_DENSE_SETS = 32 };
 
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 key_hash(const struct tt_cell_key *k)
 {
 	uint64_t a = (uint64_t)k->minute << 32 | (uint64_t)k->sensor << 16;
@@ -31,7 +32,7 @@ key_hash(const struct tt_cell_key *k)
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
-static inline bool
+TT_DATA_PATH static inline bool
 key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
 {
 	return a->minute == b->minute && a->sensor == b->sensor && a->item == b->item;
@@ -43,7 +44,7 @@ key_equal(const struct tt_cell_key *a, const struct tt_cell_key *b)
  *                 overflow key of a full table still finds a slot
  * @return the cell's values, or NULL when the table is full.
  */
-static inline uint64_t *
+TT_DATA_PATH static inline uint64_t *
 find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve)
 {
 	uint32_t i = h & t->mask;
@@ -65,13 +66,13 @@ find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, 
 	return cell_values(t, i);
 }
 
-uint64_t *
+TT_DATA_PATH uint64_t *
 counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool reserve)
 {
 	return find_or_add_hashed(t, k, key_hash(k), reserve);
 }
 
-static uint64_t *
+TT_DATA_PATH static uint64_t *
 find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, uint32_t h)
 {
 	uint64_t *v = find_or_add_hashed(t, k, h, false);
@@ -105,7 +106,7 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, 
  * packet against the one to four every packet already makes. The group
  * cell grows too (counters_internal.h, HLL_SLOT_WORDS).
  */
-static inline bool
+TT_DATA_PATH static inline bool
 sets_variant(const struct tt_count_pkt *p, unsigned int variant)
 {
 	bool mirai = p->klass == TT_CLASS_MIRAI;
@@ -126,7 +127,7 @@ sets_variant(const struct tt_count_pkt *p, unsigned int variant)
 /* The loops over the variants (#pragma GCC unroll 8) unroll whole. */
 _Static_assert(TT_HLL_VARIANTS <= 8, "more variants than the loops unroll");
 
-static void
+TT_DATA_PATH static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		const struct tt_count_pkt *p)
 {
@@ -146,13 +147,13 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 }
 
 /* At most half of a pool: a fresh shard is never under pressure. */
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 headroom(uint32_t wanted, uint32_t capacity)
 {
 	return wanted < capacity / 2 ? wanted : capacity / 2;
 }
 
-bool
+TT_DATA_PATH bool
 tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 {
 	uint32_t sparse, dense;
@@ -166,7 +167,7 @@ tt_counters_pressure(const struct tt_shard *s, uint32_t packets)
 		dense < headroom(TT_HLL_VARIANTS * packets, tt_hll_pool_capacity_dense(s->pool));
 }
 
-void
+TT_DATA_PATH void
 tt_counters_hash(struct tt_count_pkt *p)
 {
 	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
@@ -178,7 +179,7 @@ tt_counters_hash(struct tt_count_pkt *p)
 	p->hash[TT_CELL_GROUP] = key_hash(&k);
 }
 
-static inline void
+TT_DATA_PATH static inline void
 prefetch_cell(const struct tt_table *t, uint32_t h)
 {
 	const uint8_t *c = (const uint8_t *)cell_key(t, h & t->mask);
@@ -188,7 +189,7 @@ prefetch_cell(const struct tt_table *t, uint32_t h)
 		__builtin_prefetch(c + 64, 1);
 }
 
-void
+TT_DATA_PATH void
 tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	prefetch_cell(&s->port, p->hash[TT_CELL_PORT]);
@@ -196,7 +197,7 @@ tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
 	prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP]);
 }
 
-void
+TT_DATA_PATH void
 tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	const struct tt_table *t = &s->hll;
@@ -217,7 +218,7 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 			tt_hll_pool_prefetch(s->pool, g->h[i], p->hll_index);
 }
 
-bool
+TT_DATA_PATH bool
 tt_counters_sets_spread(const struct tt_shard *s)
 {
 	uint32_t sparse, dense;
@@ -226,7 +227,7 @@ tt_counters_sets_spread(const struct tt_shard *s)
 	return tt_hll_pool_capacity_dense(s->pool) - dense >= SPREAD_DENSE_SETS;
 }
 
-void
+TT_DATA_PATH void
 tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
@@ -254,7 +255,7 @@ tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 	count_source(s, &k, p->hash[TT_CELL_GROUP], p);
 }
 
-void
+TT_DATA_PATH void
 tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	struct tt_count_pkt hashed = *p;

@@ -9,13 +9,14 @@
 #include <rte_fib.h>
 
 #include "tt_classify.h"
+#include "tt_data_path.h"
 #include "geo_internal.h"
 
 enum {
 	LOOKUP_CHUNK = 64,             /* addresses a bulk FIB lookup is given at once */
 };
 
-void
+TT_DATA_PATH void
 tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country,
 		unsigned int n)
 {
@@ -48,7 +49,7 @@ tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country
 	}
 }
 
-uint16_t
+TT_DATA_PATH uint16_t
 tt_geo_country_v6(const struct tt_geo *g, const uint8_t *src)
 {
 	struct addr6 a = addr6_of(src);

@@ -7,15 +7,16 @@
  */
 #include "tt_hll.h"
 
+#include "tt_data_path.h"
 #include "hll_internal.h"
 
-static uint32_t
+TT_DATA_PATH static uint32_t
 take_dense(struct tt_hll_pool *p)
 {
 	return p->used_dense < p->n_dense ? (p->used_dense++ | DENSE_BIT) : 0;
 }
 
-void
+TT_DATA_PATH void
 tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	struct sparse_set *s;
@@ -65,7 +66,7 @@ tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t
 	*handle = i;
 }
 
-void
+TT_DATA_PATH void
 tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t index)
 {
 	const uint8_t *s;
@@ -81,20 +82,20 @@ tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t inde
 	__builtin_prefetch(s + sizeof(p->sparse[0]) - 1, 1);
 }
 
-void
+TT_DATA_PATH void
 tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense)
 {
 	*sparse = p->n_sparse - p->used_sparse;
 	*dense = p->n_dense - p->used_dense;
 }
 
-uint32_t
+TT_DATA_PATH uint32_t
 tt_hll_pool_capacity_sparse(const struct tt_hll_pool *p)
 {
 	return p->n_sparse;
 }
 
-uint32_t
+TT_DATA_PATH uint32_t
 tt_hll_pool_capacity_dense(const struct tt_hll_pool *p)
 {
 	return p->n_dense;

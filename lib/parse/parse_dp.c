@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include "tt_data_path.h"
+
 enum {
 	ETH_HLEN = 14,
 	VLAN_HLEN = 4,
@@ -37,7 +39,7 @@ enum {
 	TCPOLEN_MSS = 4,
 };
 
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 rd32_raw(const uint8_t *p)
 {
 	uint32_t v;
@@ -46,7 +48,7 @@ rd32_raw(const uint8_t *p)
 	return v;
 }
 
-static inline int
+TT_DATA_PATH static inline int
 is_vlan(uint16_t type)
 {
 	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
@@ -54,7 +56,7 @@ is_vlan(uint16_t type)
 }
 
 /* "Options exactly one MSS": an MSS option, then only end-of-list padding. */
-static void
+TT_DATA_PATH static void
 tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
 {
 	uint32_t i;
@@ -74,7 +76,7 @@ tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
  * whose data offset runs past the payload is malformed but still read for
  * ports, flags and sequence, as real Mirai packets require.
  */
-static void
+TT_DATA_PATH static void
 parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 {
 	uint32_t doff;
@@ -128,7 +130,7 @@ parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 	}
 }
 
-static enum tt_l4
+TT_DATA_PATH static enum tt_l4
 l4_kind(uint8_t family, uint8_t proto)
 {
 	switch (proto) {
@@ -145,7 +147,7 @@ l4_kind(uint8_t family, uint8_t proto)
 	}
 }
 
-static void
+TT_DATA_PATH static void
 parse_ipv4(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *pkt)
 {
 	uint32_t ihl, total, payload_end;
@@ -189,7 +191,7 @@ parse_ipv4(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 	parse_l4(ip + ihl, payload_end - ihl, pkt);
 }
 
-static int
+TT_DATA_PATH static int
 is_ipv6_ext(uint8_t nh)
 {
 	switch (nh) {
@@ -200,7 +202,7 @@ is_ipv6_ext(uint8_t nh)
 	}
 }
 
-static void
+TT_DATA_PATH static void
 parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *pkt)
 {
 	uint32_t off = IPV6_HLEN, end, hlen;
@@ -261,7 +263,7 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 	parse_l4(ip + off, end - off, pkt);
 }
 
-unsigned int
+TT_DATA_PATH unsigned int
 tt_parse_frame_full(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		struct tt_pkt *pkt)
 {

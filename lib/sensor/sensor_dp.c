@@ -10,6 +10,7 @@
 #include <rte_fib6.h>
 #include <rte_prefetch.h>
 
+#include "tt_data_path.h"
 #include "sensor_internal.h"
 
 enum {
@@ -17,7 +18,7 @@ enum {
 };
 
 /* A leaf's sensor of host byte @p host. */
-static inline uint16_t
+TT_DATA_PATH static inline uint16_t
 leaf_sensor(const struct tt_sensor_table *t, const struct leaf *l, uint32_t host)
 {
 	uint32_t w = host / 64;
@@ -28,7 +29,7 @@ leaf_sensor(const struct tt_sensor_table *t, const struct leaf *l, uint32_t host
 }
 
 /* Next hop 0 is "no route"; sensor i is stored as i + 1. */
-static inline void
+TT_DATA_PATH static inline void
 next_hops_to_sensors(const uint64_t *nh, uint16_t *sensors, unsigned int n)
 {
 	unsigned int i;
@@ -41,7 +42,7 @@ next_hops_to_sensors(const uint64_t *nh, uint16_t *sensors, unsigned int n)
  * Next hops of leaves resolve in a second pass, after every leaf of the chunk
  * has been prefetched: their misses overlap instead of following each other.
  */
-static inline void
+TT_DATA_PATH static inline void
 next_hops_to_sensors_v4(const struct tt_sensor_table *t, const uint32_t *dst,
 		const uint64_t *nh, uint16_t *sensors, unsigned int n)
 {
@@ -62,7 +63,7 @@ next_hops_to_sensors_v4(const struct tt_sensor_table *t, const uint32_t *dst,
 	}
 }
 
-void
+TT_DATA_PATH void
 tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint32_t *dst,
 		uint16_t *sensors, unsigned int n)
 {
@@ -81,7 +82,7 @@ tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint32_t *dst,
 	}
 }
 
-void
+TT_DATA_PATH void
 tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
 		uint16_t *sensors, unsigned int n)
 {
@@ -100,7 +101,7 @@ tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
 	}
 }
 
-uint16_t
+TT_DATA_PATH uint16_t
 tt_sensor_port(const struct tt_sensor_table *t, uint16_t sensor)
 {
 	return sensor < t->n_sensors ? t->port[sensor] : UINT16_MAX;

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "tt_classify.h"
+#include "tt_data_path.h"
 #include "sources_internal.h"
 
-static inline void
+TT_DATA_PATH static inline void
 stat_inc(uint64_t *c)
 {
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
@@ -22,20 +23,20 @@ stat_inc(uint64_t *c)
  * one rule for the update and for tt_sources_prefetch_entry(), which must find
  * the same way.
  */
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 bucket_index(const struct tt_sources_table *t, uint64_t h)
 {
 	return (uint32_t)h & t->bucket_mask;
 }
 
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 bucket_tag(uint64_t h)
 {
 	return (uint32_t)(h >> 32) | 1;
 }
 
 /* The way a new source takes: the first empty one, else the least recently seen. */
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 bucket_victim(const struct bucket *b)
 {
 	uint32_t w, victim = 0;
@@ -50,7 +51,7 @@ bucket_victim(const struct bucket *b)
 }
 
 /* The source's entry; a new one (evicting the bucket's oldest) if absent. */
-static struct entry *
+TT_DATA_PATH static struct entry *
 find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t family,
 		uint32_t sec, bool *fresh)
 {
@@ -93,20 +94,20 @@ find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t
 }
 
 /* A source's Mirai-type port slot @p i, and when it was last seen: in its entry, or its tail. */
-static inline uint16_t *
+TT_DATA_PATH static inline uint16_t *
 mirai_port(struct entry *e, struct entry_tail *tail, uint32_t i)
 {
 	return i < HEAD_PORTS ? &e->mirai_port[i] : &tail->mirai_port[i - HEAD_PORTS];
 }
 
-static inline uint32_t *
+TT_DATA_PATH static inline uint32_t *
 mirai_seen(struct entry *e, struct entry_tail *tail, uint32_t i)
 {
 	return i < HEAD_PORTS ? &e->mirai_seen[i] : &tail->mirai_seen[i - HEAD_PORTS];
 }
 
 /* A Mirai-type packet to `port`: is the source now probing enough services? */
-static void
+TT_DATA_PATH static void
 note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint32_t sec)
 {
 	struct entry_tail *tail = &t->tails[e - t->entries];  /* touched past HEAD_PORTS only */
@@ -141,7 +142,7 @@ note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint
 }
 
 /* Backscatter from a source: @return packets it adds to the victims set. */
-static uint32_t
+TT_DATA_PATH static uint32_t
 note_backscatter(struct entry *e, uint32_t sec)
 {
 	uint32_t span;
@@ -162,7 +163,7 @@ note_backscatter(struct entry *e, uint32_t sec)
 	return 0;
 }
 
-uint64_t
+TT_DATA_PATH uint64_t
 tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_deltas *d,
 		const uint8_t *addr, uint8_t family, uint32_t sec)
 {
@@ -176,7 +177,7 @@ tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_de
 	return h;
 }
 
-void
+TT_DATA_PATH void
 tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const struct tt_sources_pkt *p)
 {
 	struct src_key k;
@@ -228,7 +229,7 @@ tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const
 		add_capped(c->attacked, &c->n_attacked, TT_SOURCES_ATTACKED, p->sport);
 }
 
-void
+TT_DATA_PATH void
 tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 {
 	uint32_t index = bucket_index(t, hash);
@@ -245,7 +246,7 @@ tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 	__builtin_prefetch(&t->entries[index * TT_SOURCES_WAYS + w], 1);
 }
 
-bool
+TT_DATA_PATH bool
 tt_sources_deltas_pressure(const struct tt_sources_deltas *d, uint32_t packets)
 {
 	uint32_t room = d->limit / 2 < packets ? d->limit / 2 : packets;

@@ -24,6 +24,7 @@
 
 #include "tt_classify.h"
 #include "tt_counters.h"
+#include "tt_data_path.h"
 #include "tt_geo.h"
 #include "tt_hll.h"
 #include "tt_parse.h"
@@ -130,20 +131,20 @@ struct burst {
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
-static inline void
+TT_DATA_PATH static inline void
 stat_add(uint64_t *c, uint64_t n)
 {
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
-static inline void
+TT_DATA_PATH static inline void
 stat_set(uint64_t *c, uint64_t v)
 {
 	__atomic_store_n(c, v, __ATOMIC_RELAXED);
 }
 
 /* The source address's bytes (4 or 16, network order): the HLL element and the memory's key. */
-static inline const uint8_t *
+TT_DATA_PATH static inline const uint8_t *
 src_bytes(const struct tt_pkt *p)
 {
 	return p->family == 4 ? (const uint8_t *)&p->src.v4 : p->src.v6;
@@ -155,14 +156,14 @@ struct wall_clock {
 	uint64_t hz;
 };
 
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 wall_seconds(const struct wall_clock *wc)
 {
 	return (uint32_t)(wc->base_sec + (rte_rdtsc() - wc->base_tsc) / wc->hz);
 }
 
 /* The packet's second: its rx timestamp with the packet clock, else now. */
-static inline uint32_t
+TT_DATA_PATH static inline uint32_t
 packet_second(const struct burst_ctx *x, const struct rte_mbuf *m)
 {
 	const struct tt_worker_conf *c = x->conf;
@@ -181,7 +182,7 @@ packet_second(const struct burst_ctx *x, const struct rte_mbuf *m)
  * addresses the lookups want by family. Each IPv4 source's /16 country
  * entry starts loading here, for look_up_burst().
  */
-static void
+TT_DATA_PATH static void
 parse_burst(const struct burst_ctx *x, struct burst *b)
 {
 	const struct tt_worker_tables *c = x->t;
@@ -225,7 +226,7 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
  * bulk lookups. IPv6 sources are few in darknet traffic and look up one by
  * one in key_burst().
  */
-static void
+TT_DATA_PATH static void
 look_up_burst(const struct burst_ctx *x, struct burst *b)
 {
 	const struct tt_worker_tables *c = x->t;
@@ -257,7 +258,7 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 }
 
 /* What the counters see of a dark packet: its keys, HLL position and cell hashes. */
-static inline void
+TT_DATA_PATH static inline void
 fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned int i,
 		uint16_t sensor, uint32_t bytes, struct tt_count_pkt *cp)
 {
@@ -289,7 +290,7 @@ fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned
  * Stage 3: account every packet, pick the dark ones (a sensor's prefix on
  * that sensor's port), and build what the counters see of them.
  */
-static void
+TT_DATA_PATH static void
 key_burst(const struct burst_ctx *x, struct burst *b)
 {
 	const struct tt_worker_tables *c = x->t;
@@ -324,7 +325,7 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 }
 
 /* Source memory of fingerprinted packet f (b->fp[f]): step 1, its bucket and delta. */
-static inline void
+TT_DATA_PATH static inline void
 prefetch_source(const struct burst_ctx *x, struct burst *b, unsigned int f)
 {
 	unsigned int d = b->fp[f];
@@ -335,7 +336,7 @@ prefetch_source(const struct burst_ctx *x, struct burst *b, unsigned int f)
 }
 
 /* Step 3 of fingerprinted packet f: update its source's memory and delta. */
-static inline void
+TT_DATA_PATH static inline void
 update_source(const struct burst_ctx *x, const struct burst *b, unsigned int f)
 {
 	unsigned int d = b->fp[f];
@@ -362,7 +363,7 @@ update_source(const struct burst_ctx *x, const struct burst *b, unsigned int f)
  * class in arrival order), and the fingerprinted ones in arrival order.
  * @return the fingerprinted packets.
  */
-static unsigned int
+TT_DATA_PATH static unsigned int
 order_dark(struct burst *b)
 {
 	uint8_t at[TT_CLASS_COUNT + 1] = { 0 };
@@ -399,7 +400,7 @@ order_dark(struct burst *b)
  * before parsing cost more than it saved (259.7 -> 269.0): it reads each
  * frame earlier than the parse's own prefetch allows.
  */
-static void
+TT_DATA_PATH static void
 count_burst(const struct burst_ctx *x, struct burst *b)
 {
 	bool spread = tt_counters_sets_spread(x->shard);
@@ -424,7 +425,7 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 }
 
 /* One burst, stage after stage; a bench build may stop after any of them. */
-static void
+TT_DATA_PATH static void
 process_burst(const struct burst_ctx *x, struct burst *b)
 {
 	BENCH_STOP_AFTER(0);
@@ -438,7 +439,7 @@ process_burst(const struct burst_ctx *x, struct burst *b)
 }
 
 /* Fold the burst's local figures into the shared stats, once per burst. */
-static void
+TT_DATA_PATH static void
 publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 {
 	stat_add(&s->rx_pkts, acc->rx_pkts);
@@ -460,7 +461,7 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
  * Might the interval not keep @p packets more: its counts (tables, pools)
  * or its source deltas. A few compares.
  */
-static inline bool
+TT_DATA_PATH static inline bool
 interval_pressure(const struct tt_worker_interval *i, uint32_t packets)
 {
 	return tt_counters_pressure(i->counts, packets) ||
@@ -472,7 +473,7 @@ interval_pressure(const struct tt_worker_interval *i, uint32_t packets)
  * tables to count it with, the control thread's last
  * tt_worker_set_tables() (ordered by the request's acquire load).
  */
-static struct tt_worker_interval *
+TT_DATA_PATH static struct tt_worker_interval *
 swapped(struct tt_worker *w, uint32_t ack, struct burst_ctx *x)
 {
 	x->t = __atomic_load_n(&w->next_tables, __ATOMIC_RELAXED);
@@ -484,7 +485,7 @@ swapped(struct tt_worker *w, uint32_t ack, struct burst_ctx *x)
  * @return the interval to write: the fresh one, or the old one when asked
  * to stop.
  */
-static struct tt_worker_interval *
+TT_DATA_PATH static struct tt_worker_interval *
 wait_for_swap(struct tt_worker *w, uint32_t *ack, struct burst_ctx *x)
 {
 	struct tt_worker_interval *cur = swap_written(w, *ack);
@@ -501,7 +502,7 @@ wait_for_swap(struct tt_worker *w, uint32_t *ack, struct burst_ctx *x)
 	return cur;
 }
 
-int
+TT_DATA_PATH int
 tt_worker_main(void *arg)
 {
 	struct tt_worker *w = arg;
