@@ -74,12 +74,12 @@ tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t inde
 	if (handle == 0)
 		return;
 	if (handle & DENSE_BIT) {
-		__builtin_prefetch(dense_of(p, handle) + index, 1);
+		tt_prefetch_write(dense_of(p, handle) + index);
 		return;
 	}
 	s = (const uint8_t *)&p->sparse[handle - 1];
-	__builtin_prefetch(s, 1);
-	__builtin_prefetch(s + sizeof(p->sparse[0]) - 1, 1);
+	tt_prefetch_write(s);
+	tt_prefetch_write(s + sizeof(p->sparse[0]) - 1);
 }
 
 TT_DATA_PATH void

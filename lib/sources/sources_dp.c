@@ -171,9 +171,9 @@ tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_de
 	uint32_t slot;
 
 	slot = delta_hash_of(h, sec / 86400) & d->mask;
-	__builtin_prefetch(&t->buckets[bucket_index(t, h)]);
-	__builtin_prefetch(&d->occupied[slot]);
-	__builtin_prefetch(&d->cells[slot]);
+	tt_prefetch(&t->buckets[bucket_index(t, h)]);
+	tt_prefetch(&d->occupied[slot]);
+	tt_prefetch(&d->cells[slot]);
 	return h;
 }
 
@@ -243,7 +243,7 @@ tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
 	if (w == TT_SOURCES_WAYS)
 		w = bucket_victim(b);
 	/* Its one line; a tail is rare and is left to load when read. */
-	__builtin_prefetch(&t->entries[index * TT_SOURCES_WAYS + w], 1);
+	tt_prefetch_write(&t->entries[index * TT_SOURCES_WAYS + w]);
 }
 
 TT_DATA_PATH bool
