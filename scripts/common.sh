@@ -8,6 +8,8 @@ TT_BUILD=${TT_BUILD:-$TT_ROOT/build}
 TT_PACKAGES=(
     ca-certificates
     gcc
+    # objdump: integration-prefetch reads the built binary
+    binutils
     libc6-dev
     pkg-config
     meson
