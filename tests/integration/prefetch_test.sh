@@ -13,9 +13,10 @@
 command -v objdump >/dev/null || { echo "objdump (binutils) is missing" >&2; exit 1; }
 # prefetcht0/prefetchw/... on x86, prfm on Arm
 insn='prefetch|prfm'
+objdump -d --no-show-raw-insn "$TEITEN" >"$TT_TMP/teiten.dis"
 for fn in tt_counters_prefetch tt_hll_pool_prefetch tt_sources_prefetch tt_sources_prefetch_entry; do
-    body=$(objdump -d --no-show-raw-insn "$TEITEN" |
-        awk -v f="<$fn>:" '$2 == f { on = 1; next } on && /^$/ { exit } on { print }')
+    body=$(awk -v f="<$fn>:" '$2 == f { on = 1; next } on && /^$/ { exit } on { print }' \
+        "$TT_TMP/teiten.dis")
     check "$fn: in the binary" "$([ -n "$body" ] && echo yes || echo no)" yes
     n=$(grep -cE "[[:space:]]($insn)[a-z0-9]*[[:space:]]" <<<"$body")
     check "$fn: prefetch instructions" "$([ "$n" -gt 0 ] && echo some || echo none)" some
