@@ -26,7 +26,9 @@
 /*
  * Prefetch the line at @p p, to read or to write it: a hint, never a fault.
  *
- * Every data-path prefetch goes through these. GCC takes __builtin_prefetch
+ * The DPDK-free libraries' data-path prefetches go through these (the
+ * worker, sensor and geo code use DPDK's rte_prefetch0(), an asm statement
+ * of its own that is kept for the same reason). GCC takes __builtin_prefetch
  * for free of side effects, so it finds a function whose body is only
  * prefetches "const" and deletes the calls to it as dead code: at -O2,
  * GCC 12 compiled tt_counters_prefetch() to a bare `ret` (its prefetch_cell()
