@@ -12,16 +12,17 @@
 #include "counters_internal.h"
 
 /*
- * Dense sets in use past which their registers are prefetched: 32 are 512
- * KiB, half the L2 the replay's own traffic shares. Below it the registers
- * mostly hit, and the extra cell read cost more than it saved: ungated,
- * the flood at one sensor went 175 -> 185 busy cycles a packet and the
- * mixed 2,000-frame loop 346 -> 368. Gated (medians of 3-4 interleaved
- * runs): flood of 2^20 sources at 64 sensors 357 -> 257, at 4096 sensors
- * 613 -> 496; one sensor 184 -> 192 and mixed 2k 311 -> 299, both within
- * the machine's noise.
+ * Register bytes in use (mid and dense sets) past which their registers
+ * are prefetched: 512 KiB (32 dense sets), half the L2 the replay's own
+ * traffic shared on the machine this was measured on. Below it the
+ * registers mostly hit, and the extra cell read cost more than it saved:
+ * ungated, the flood at one sensor went 175 -> 185 busy cycles a packet
+ * and the mixed 2,000-frame loop 346 -> 368. Gated (medians of 3-4
+ * interleaved runs): flood of 2^20 sources at 64 sensors 357 -> 257, at
+ * 4096 sensors 613 -> 496; one sensor 184 -> 192 and mixed 2k 311 -> 299,
+ * both within the machine's noise.
  */
-enum { SPREAD_DENSE_SETS = 32 };
+enum { SPREAD_REGISTER_BYTES = 512 << 10 };
 
 TT_DATA_PATH static inline uint32_t
 key_hash(const struct tt_cell_key *k)
@@ -231,10 +232,7 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 TT_DATA_PATH bool
 tt_counters_sets_spread(const struct tt_shard *s)
 {
-	uint32_t sparse, dense;
-
-	tt_hll_pool_free_sets(s->pool, &sparse, &dense);
-	return tt_hll_pool_capacity_dense(s->pool) - dense >= SPREAD_DENSE_SETS;
+	return tt_hll_pool_register_bytes(s->pool) >= SPREAD_REGISTER_BYTES;
 }
 
 TT_DATA_PATH void

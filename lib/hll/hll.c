@@ -415,7 +415,7 @@ tt_hll_pool_create(uint32_t n_sparse, uint32_t n_dense)
 {
 	struct tt_hll_pool *p;
 
-	if (n_sparse == 0 || n_sparse >= DENSE_BIT || n_dense >= DENSE_BIT) {
+	if (n_sparse == 0 || n_sparse >= MID_BIT || n_dense >= MID_BIT) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -423,16 +423,22 @@ tt_hll_pool_create(uint32_t n_sparse, uint32_t n_dense)
 	if (p == NULL)
 		return NULL;
 	p->n_sparse = n_sparse;
+	p->n_mid = n_dense;            /* hll_internal.h: as many as dense sets */
 	p->n_dense = n_dense;
 	p->sparse = calloc(n_sparse, sizeof(*p->sparse));
+	p->mid = p->n_mid ? calloc(p->n_mid, sizeof(*p->mid)) : NULL;
+	p->mid_n = p->n_mid ? calloc(p->n_mid, sizeof(*p->mid_n)) : NULL;
 	p->dense = n_dense ? calloc(n_dense, TT_HLL_REGISTERS) : NULL;
-	if (p->sparse == NULL || (n_dense != 0 && p->dense == NULL)) {
+	if (p->sparse == NULL || (p->n_mid != 0 && (p->mid == NULL || p->mid_n == NULL)) ||
+			(n_dense != 0 && p->dense == NULL)) {
 		tt_hll_pool_free(p);
 		errno = ENOMEM;
 		return NULL;
 	}
 	/* A worker's, written per packet (tt_mem.h) */
 	tt_mem_prefault(p->sparse, (size_t)n_sparse * sizeof(*p->sparse));
+	tt_mem_prefault(p->mid, (size_t)p->n_mid * sizeof(*p->mid));
+	tt_mem_prefault(p->mid_n, (size_t)p->n_mid * sizeof(*p->mid_n));
 	tt_mem_prefault(p->dense, (size_t)n_dense * TT_HLL_REGISTERS);
 	return p;
 }
@@ -443,6 +449,8 @@ tt_hll_pool_free(struct tt_hll_pool *p)
 	if (p == NULL)
 		return;
 	free(p->sparse);
+	free(p->mid);
+	free(p->mid_n);
 	free(p->dense);
 	free(p);
 }
@@ -454,19 +462,31 @@ tt_hll_pool_reset(struct tt_hll_pool *p)
 
 	for (i = 0; i < p->used_sparse; i++)
 		p->sparse[i].n = 0;
+	memset(p->mid, 0, (size_t)p->used_mid * sizeof(*p->mid));
+	memset(p->mid_n, 0, (size_t)p->used_mid * sizeof(*p->mid_n));
 	memset(p->dense, 0, (size_t)p->used_dense * TT_HLL_REGISTERS);
 	p->used_sparse = 0;
+	p->used_mid = 0;
 	p->used_dense = 0;
 	p->dropped = 0;
+}
+
+/* Insert @p e into sorted[0, n), in index order. */
+static inline void
+insert_sorted(uint32_t *sorted, uint32_t n, uint32_t e)
+{
+	for (; n > 0 && (sorted[n - 1] >> 8) > (e >> 8); n--)
+		sorted[n] = sorted[n - 1];
+	sorted[n] = e;
 }
 
 int
 tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
 {
-	uint32_t sorted[TT_HLL_POOL_SPARSE_MAX];
+	uint32_t sorted[MID_LIMIT];
 	struct tt_hll view = { 0 };
 	const struct sparse_set *s;
-	uint32_t i;
+	uint32_t i, n = 0;
 
 	if (handle == 0)
 		return 0;
@@ -474,17 +494,25 @@ tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_h
 		view.dense = dense_of(p, handle);
 		return tt_hll_merge(dst, &view);
 	}
-	/* In index order, for one linear merge into dst. */
-	s = &p->sparse[handle - 1];
-	for (i = 0; i < s->n; i++) {
-		uint32_t e = (uint32_t)s->index[i] << 8 | s->rank[i], k = i;
+	/*
+	 * In index order, for one linear merge into dst. A mid set's slots
+	 * come nearly in that order already (a register's home slot is its
+	 * index's top bits), so the insertion moves little: only the runs a
+	 * probe displaced, and the few that wrapped past the last slot.
+	 */
+	if (handle & MID_BIT) {
+		const struct mid_set *m = mid_of(p, handle);
 
-		for (; k > 0 && (sorted[k - 1] >> 8) > s->index[i]; k--)
-			sorted[k] = sorted[k - 1];
-		sorted[k] = e;
+		for (i = 0; i < MID_SLOTS; i++)
+			if (m->slot[i] != 0)
+				insert_sorted(sorted, n++, m->slot[i]);
+	} else {
+		s = &p->sparse[handle - 1];
+		for (i = 0; i < s->n; i++)
+			insert_sorted(sorted, n++, (uint32_t)s->index[i] << 8 | s->rank[i]);
 	}
 	view.sparse = sorted;
-	view.n = s->n;
+	view.n = n;
 	return tt_hll_merge(dst, &view);
 }
 
@@ -498,5 +526,6 @@ uint64_t
 tt_hll_pool_memory(const struct tt_hll_pool *p)
 {
 	return sizeof(*p) + (uint64_t)p->n_sparse * sizeof(*p->sparse) +
+		(uint64_t)p->n_mid * (sizeof(*p->mid) + sizeof(*p->mid_n)) +
 		(uint64_t)p->n_dense * TT_HLL_REGISTERS;
 }

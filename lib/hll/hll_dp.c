@@ -2,7 +2,8 @@
 /*
  * Worker-side HLL sets, from pools allocated at start (hll.c): setting a
  * register costs a short scan of a sparse set (32 registers, two cache
- * lines) or one byte compare in a dense one. No allocation, no atomics; one
+ * lines), a short probe of a mid set's slots (usually one line) or one byte
+ * compare in a dense one (hll_internal.h). No allocation, no atomics; one
  * owner, the pool's shard's worker.
  */
 #include "tt_hll.h"
@@ -16,54 +17,127 @@ take_dense(struct tt_hll_pool *p)
 	return p->used_dense < p->n_dense ? (p->used_dense++ | DENSE_BIT) : 0;
 }
 
+/* A full sparse set's next shape: a mid set, a dense one when they ran out. */
+TT_DATA_PATH static uint32_t
+take_larger(struct tt_hll_pool *p)
+{
+	return p->used_mid < p->n_mid ? (p->used_mid++ | MID_BIT) : take_dense(p);
+}
+
+TT_DATA_PATH static inline void
+dense_add(uint8_t *d, uint16_t index, uint8_t rank)
+{
+	if (rank > d[index])
+		d[index] = rank;
+}
+
+/*
+ * Set a register of a mid set. @return false when the set holds MID_LIMIT
+ * registers and this is another: the caller moves it to a dense set.
+ */
+TT_DATA_PATH static inline bool
+mid_add(struct tt_hll_pool *p, uint32_t handle, uint16_t index, uint8_t rank)
+{
+	struct mid_set *m = mid_of(p, handle);
+	uint32_t i = (uint32_t)index >> MID_HOME_SHIFT;
+
+	for (;; i = (i + 1) & (MID_SLOTS - 1)) {
+		uint32_t e = m->slot[i];
+
+		if (e == 0)
+			break;
+		if (e >> 8 == index) {
+			if (rank > (uint8_t)e)
+				m->slot[i] = (uint32_t)index << 8 | rank;
+			return true;
+		}
+	}
+	if (p->mid_n[handle & ~MID_BIT] >= MID_LIMIT)
+		return false;
+	p->mid_n[handle & ~MID_BIT]++;
+	m->slot[i] = (uint32_t)index << 8 | rank;
+	return true;
+}
+
+/*
+ * A full sparse or mid set: move it to a larger one (the old one stays
+ * taken until reset), then set the register there. Counted when no larger
+ * set is left. Once a set, so not inlined: inlined, it made
+ * tt_hll_pool_add() save six registers on every call; as its tail call it
+ * costs the common path nothing.
+ */
+TT_DATA_PATH __attribute__((noinline)) static void
+grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
+{
+	uint32_t to = *handle & MID_BIT ? take_dense(p) : take_larger(p), k;
+
+	if (to == 0) {
+		p->dropped++;
+		return;
+	}
+	if (*handle & MID_BIT) {
+		const struct mid_set *m = mid_of(p, *handle);
+		uint8_t *d = dense_of(p, to);
+
+		for (k = 0; k < MID_SLOTS; k++)
+			if (m->slot[k] != 0)
+				d[m->slot[k] >> 8] = (uint8_t)m->slot[k];
+	} else {
+		const struct sparse_set *s = &p->sparse[*handle - 1];
+
+		for (k = 0; k < s->n; k++) {
+			if (to & DENSE_BIT)
+				dense_add(dense_of(p, to), s->index[k], s->rank[k]);
+			else
+				mid_add(p, to, s->index[k], s->rank[k]);
+		}
+	}
+	*handle = to;
+	if (to & DENSE_BIT)
+		dense_add(dense_of(p, to), index, rank);
+	else
+		mid_add(p, to, index, rank);     /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
+}
+
 TT_DATA_PATH void
 tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	struct sparse_set *s;
-	uint8_t *d;
 	uint32_t i;
 
 	if (*handle == 0) {
 		if (p->used_sparse < p->n_sparse)
 			*handle = ++p->used_sparse;        /* sparse i is handle i + 1 */
 		else
-			*handle = take_dense(p);
+			*handle = take_larger(p);
 		if (*handle == 0) {
 			p->dropped++;
 			return;
 		}
 	}
 	if (*handle & DENSE_BIT) {
-		d = dense_of(p, *handle);
-		if (rank > d[index])
-			d[index] = rank;
+		dense_add(dense_of(p, *handle), index, rank);
 		return;
 	}
-	s = &p->sparse[*handle - 1];
-	for (i = 0; i < s->n; i++) {
-		if (s->index[i] == index) {
-			if (rank > s->rank[i])
-				s->rank[i] = rank;
+	if (*handle & MID_BIT) {
+		if (mid_add(p, *handle, index, rank))
+			return;
+	} else {
+		s = &p->sparse[*handle - 1];
+		for (i = 0; i < s->n; i++) {
+			if (s->index[i] == index) {
+				if (rank > s->rank[i])
+					s->rank[i] = rank;
+				return;
+			}
+		}
+		if (s->n < TT_HLL_POOL_SPARSE_MAX) {
+			s->index[s->n] = index;
+			s->rank[s->n++] = rank;
 			return;
 		}
 	}
-	if (s->n < TT_HLL_POOL_SPARSE_MAX) {
-		s->index[s->n] = index;
-		s->rank[s->n++] = rank;
-		return;
-	}
-	/* Full: move to a dense set; the sparse one stays taken until reset. */
-	i = take_dense(p);
-	if (i == 0) {
-		p->dropped++;
-		return;
-	}
-	d = dense_of(p, i);
-	for (uint32_t k = 0; k < s->n; k++)
-		d[s->index[k]] = s->rank[k];
-	if (rank > d[index])
-		d[index] = rank;
-	*handle = i;
+	grow_and_add(p, handle, index, rank);
 }
 
 TT_DATA_PATH void
@@ -77,6 +151,10 @@ tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t inde
 		tt_prefetch_write(dense_of(p, handle) + index);
 		return;
 	}
+	if (handle & MID_BIT) {
+		tt_prefetch_write(&mid_of(p, handle)->slot[index >> MID_HOME_SHIFT]);
+		return;
+	}
 	s = (const uint8_t *)&p->sparse[handle - 1];
 	tt_prefetch_write(s);
 	tt_prefetch_write(s + sizeof(p->sparse[0]) - 1);
@@ -87,6 +165,13 @@ tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *d
 {
 	*sparse = p->n_sparse - p->used_sparse;
 	*dense = p->n_dense - p->used_dense;
+}
+
+TT_DATA_PATH uint64_t
+tt_hll_pool_register_bytes(const struct tt_hll_pool *p)
+{
+	return (uint64_t)p->used_mid * sizeof(struct mid_set) +
+		(uint64_t)p->used_dense * TT_HLL_REGISTERS;
 }
 
 TT_DATA_PATH uint32_t

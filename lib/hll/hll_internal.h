@@ -12,8 +12,32 @@
 
 #include "tt_hll.h"
 
-/* A set's handle: 0 none yet, i + 1 sparse set i, DENSE_BIT | i dense set i. */
+/*
+ * A set's handle: 0 none yet, i + 1 sparse set i, MID_BIT | i mid set i,
+ * DENSE_BIT | i dense set i.
+ */
 #define DENSE_BIT 0x80000000u
+#define MID_BIT 0x40000000u
+
+/*
+ * A set grows sparse -> mid -> dense. What a register update reads:
+ *  - sparse: up to TT_HLL_POOL_SPARSE_MAX registers in a list, two lines;
+ *  - mid: up to MID_LIMIT registers hashed into MID_SLOTS slots by their
+ *    index's high bits, 2 KiB: one line (two when a run crosses it);
+ *  - dense: every register, 16 KiB: the register's line.
+ * Why the mid shape: a sensor of a flood of 2^20 sources at 4,096 sensors
+ * sees ~256 of them, past any list worth scanning and far short of a dense
+ * set, whose every line a random register then touches. 4,096 such
+ * sensors' dense sets are 64 MiB, their mid sets 8 MiB, which stays in
+ * cache far better.
+ */
+enum {
+	MID_SLOTS = 512,
+	MID_LIMIT = MID_SLOTS * 3 / 4,     /* past it a set goes dense; probes stay short */
+	MID_HOME_SHIFT = TT_HLL_P - 9,     /* a register's home slot: its index's top 9 bits */
+};
+_Static_assert(MID_SLOTS == 1 << (TT_HLL_P - MID_HOME_SHIFT), "a home slot for every index");
+_Static_assert((int)MID_LIMIT > (int)TT_HLL_POOL_SPARSE_MAX, "a full sparse set fits a mid set, with one more");
 
 struct sparse_set {
 	uint16_t index[TT_HLL_POOL_SPARSE_MAX];
@@ -21,15 +45,41 @@ struct sparse_set {
 	uint8_t n;
 };
 
+/*
+ * A mid set's slot: index << 8 | rank, 0 when free (a set register has a
+ * rank of at least 1). The same word as a control-plane sparse entry, so
+ * sorted slots merge as they are.
+ */
+struct mid_set {
+	uint32_t slot[MID_SLOTS];
+};
+
+/*
+ * Every pool is allocated and prefaulted at create; sets are taken by bump
+ * allocation and all returned at reset. Mid sets are as many as dense ones
+ * (an eighth of their memory): a sensor's busiest variant takes one, and
+ * when they run out a set goes from sparse to dense as it would without
+ * them.
+ */
 struct tt_hll_pool {
 	uint32_t n_sparse;
+	uint32_t n_mid;
 	uint32_t n_dense;
 	uint32_t used_sparse;          /* bump allocation; reset returns all */
+	uint32_t used_mid;
 	uint32_t used_dense;
 	uint64_t dropped;
 	struct sparse_set *sparse;
+	struct mid_set *mid;           /* n_mid */
+	uint16_t *mid_n;               /* of mid set i: its registers */
 	uint8_t *dense;                /* n_dense * TT_HLL_REGISTERS */
 };
+
+static inline struct mid_set *
+mid_of(const struct tt_hll_pool *p, uint32_t handle)
+{
+	return &p->mid[handle & ~MID_BIT];
+}
 
 static inline uint8_t *
 dense_of(const struct tt_hll_pool *p, uint32_t handle)

@@ -16,7 +16,7 @@
  * Two shapes:
  *  - struct tt_hll, control plane: sparse (sorted) then dense, malloc'd;
  *  - struct tt_hll_pool, worker: a set per srcs variant per key, drawn from
- *    preallocated sparse and dense pools, so adding allocates nothing.
+ *    preallocated sparse, mid and dense pools, so adding allocates nothing.
  * Pure module.
  */
 
@@ -152,15 +152,17 @@ void tt_hll_pool_reset(struct tt_hll_pool *p);
 
 /**
  * Set a register of the variant's set, taking a set from the pool if needed.
- * Per packet, by the pool's owner. When both pools are exhausted the update
- * is counted in tt_hll_pool_dropped() (an estimate then undercounts).
+ * Per packet, by the pool's owner. When no larger set is left for a full
+ * one the update is counted in tt_hll_pool_dropped() (an estimate then
+ * undercounts).
  */
 void tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank);
 
 /**
  * Start loading what tt_hll_pool_add() of @p index to the set @p handle
- * will touch: the register's line of a dense set, a sparse set's two
- * lines. Nothing for a set not yet taken. By the pool's owner.
+ * will touch: the register's line of a dense set, its home slot's line of
+ * a mid set, a sparse set's two lines. Nothing for a set not yet taken. By
+ * the pool's owner.
  */
 void tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t index);
 
@@ -170,6 +172,8 @@ int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct 
 uint64_t tt_hll_pool_dropped(const struct tt_hll_pool *p);
 /** Sets still free in the pools, and the pools' sizes. Owner only. */
 void tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense);
+/** Bytes of the mid and dense sets taken: how far the registers are spread. Owner only. */
+uint64_t tt_hll_pool_register_bytes(const struct tt_hll_pool *p);
 uint32_t tt_hll_pool_capacity_sparse(const struct tt_hll_pool *p);
 uint32_t tt_hll_pool_capacity_dense(const struct tt_hll_pool *p);
 uint64_t tt_hll_pool_memory(const struct tt_hll_pool *p);

@@ -5,6 +5,7 @@
  * a HyperLogLog Redis accepts for PFCOUNT and PFMERGE.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,6 +337,109 @@ test_pool(void)
 	tt_hll_pool_free(p);
 }
 
+/* Are a pool set's registers, merged out, exactly @p want. */
+static bool
+pool_set_is(const struct tt_hll_pool *p, uint32_t handle, const uint8_t *want)
+{
+	static uint8_t got[TT_HLL_REGISTERS];
+	struct tt_hll merged = { 0 };
+	bool same;
+
+	if (tt_hll_pool_merge_into(p, handle, &merged) != 0)
+		return false;
+	tt_hll_registers(&merged, got);
+	same = memcmp(got, want, TT_HLL_REGISTERS) == 0;
+	tt_hll_fini(&merged);
+	return same;
+}
+
+/*
+ * A set grows sparse -> mid (2 KiB) -> dense (16 KiB), keeping every
+ * register through each move, and its merge is exact in each shape:
+ * registers set in any order, a lower rank after a higher, and a run of
+ * indexes whose home slots are the last ones, so its probes wrap around to
+ * the first slots (the merge must still sort them last).
+ */
+static void
+test_pool_mid(void)
+{
+	static uint8_t want[TT_HLL_REGISTERS];
+	struct tt_hll_pool *p = tt_hll_pool_create(1, 1);
+	uint32_t h = 0, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memset(want, 0, sizeof(want));
+	/* 40 indexes sharing the last home slot (the top 9 of 14 bits all ones) */
+	for (i = 0; i < 40; i++) {
+		uint16_t idx = (uint16_t)(TT_HLL_REGISTERS - 1 - (i % 32) - (i / 32) * 32);
+		uint8_t rank = (uint8_t)(1 + i % 7);
+
+		tt_hll_pool_add(p, &h, idx, rank);
+		if (rank > want[idx])
+			want[idx] = rank;
+	}
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);   /* past 32: mid */
+	CU_ASSERT(pool_set_is(p, h, want));
+	/* a higher rank replaces, a lower one does not */
+	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 40);
+	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 2);
+	want[TT_HLL_REGISTERS - 1] = 40;
+	/* spread registers up to the mid set's 384, from both ends of the index range */
+	for (i = 0; i < 384 - 40; i++) {
+		uint16_t idx = (uint16_t)(i % 2 ? i * 23 : TT_HLL_REGISTERS - 64 - i * 17);
+		uint8_t rank = (uint8_t)(1 + i % 11);
+
+		tt_hll_pool_add(p, &h, idx, rank);
+		if (rank > want[idx])
+			want[idx] = rank;
+	}
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);
+	CU_ASSERT(pool_set_is(p, h, want));
+	/* one register more: dense, with every register it had */
+	tt_hll_pool_add(p, &h, 7777, 9);
+	want[7777] = 9;
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048 + TT_HLL_REGISTERS);
+	CU_ASSERT(pool_set_is(p, h, want));
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
+	/* reset returns the mid set clean */
+	tt_hll_pool_reset(p);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 0);
+	h = 0;
+	memset(want, 0, sizeof(want));
+	for (i = 0; i < 100; i++) {
+		tt_hll_pool_add(p, &h, (uint16_t)(i * 97), 1);
+		want[i * 97] = 1;
+	}
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);
+	CU_ASSERT(pool_set_is(p, h, want));
+	tt_hll_pool_free(p);
+}
+
+/* Mid sets run out: a full sparse set goes dense; both out: counted. */
+static void
+test_pool_mid_exhausted(void)
+{
+	struct tt_hll_pool *p = tt_hll_pool_create(3, 1);
+	uint32_t h[3] = { 0 }, s, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (s = 0; s < 3; s++)
+		for (i = 0; i < 33; i++)
+			tt_hll_pool_add(p, &h[s], (uint16_t)(i * 301 + s), 3);
+	/* the first took the one mid set, the second the one dense set */
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048 + TT_HLL_REGISTERS);
+	/* the third stays sparse; its 33rd register is dropped, the others kept */
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 1);
+	{
+		struct tt_hll merged = { 0 };
+
+		CU_ASSERT_EQUAL(tt_hll_pool_merge_into(p, h[2], &merged), 0);
+		CU_ASSERT_EQUAL(merged.n, 32);
+		tt_hll_fini(&merged);
+	}
+	tt_hll_pool_free(p);
+}
+
 static int
 suite_init(void)
 {
@@ -366,6 +470,8 @@ main(void)
 		{ "Redis counts and merges what we write", test_redis_accepts_ours },
 		{ "sparse and dense agree; merge is a union", test_sparse_and_dense_agree },
 		{ "worker pools: promote, exhaust, reset", test_pool },
+		{ "worker pools: sparse, mid, dense, exact in each", test_pool_mid },
+		{ "worker pools: without mid sets, sparse goes dense", test_pool_mid_exhausted },
 		{ "a merge is the register-wise max, sparse while it fits",
 			test_merge_is_register_max },
 		{ NULL, NULL },
