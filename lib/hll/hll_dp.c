@@ -17,11 +17,17 @@ take_dense(struct tt_hll_pool *p)
 	return p->used_dense < p->n_dense ? (p->used_dense++ | DENSE_BIT) : 0;
 }
 
-/* A full sparse set's next shape: a mid set, a dense one when they ran out. */
+/*
+ * A full sparse set's next shape: dense while fewer than DENSE_BEFORE_MID
+ * are out, then mid, then dense again once mid sets ran out.
+ */
 TT_DATA_PATH static uint32_t
 take_larger(struct tt_hll_pool *p)
 {
-	return p->used_mid < p->n_mid ? (p->used_mid++ | MID_BIT) : take_dense(p);
+	if ((p->used_dense < DENSE_BEFORE_MID && p->used_dense < p->n_dense) ||
+			p->used_mid >= p->n_mid)
+		return take_dense(p);
+	return p->used_mid++ | MID_BIT;
 }
 
 TT_DATA_PATH static inline void
@@ -99,8 +105,9 @@ grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t ra
 		mid_add(p, to, index, rank);     /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
 }
 
-TT_DATA_PATH void
-tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
+/* A sparse set's register, or a new set's first. Tail call of tt_hll_pool_add(). */
+TT_DATA_PATH __attribute__((noinline)) static void
+sparse_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	struct sparse_set *s;
 	uint32_t i;
@@ -114,30 +121,54 @@ tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t
 			p->dropped++;
 			return;
 		}
+		if (*handle & DENSE_BIT) {
+			dense_add(dense_of(p, *handle), index, rank);
+			return;
+		}
+		if (*handle & MID_BIT) {
+			mid_add(p, *handle, index, rank);
+			return;
+		}
 	}
-	if (*handle & DENSE_BIT) {
-		dense_add(dense_of(p, *handle), index, rank);
+	s = &p->sparse[*handle - 1];
+	for (i = 0; i < s->n; i++) {
+		if (s->index[i] == index) {
+			if (rank > s->rank[i])
+				s->rank[i] = rank;
+			return;
+		}
+	}
+	if (s->n < TT_HLL_POOL_SPARSE_MAX) {
+		s->index[s->n] = index;
+		s->rank[s->n++] = rank;
 		return;
 	}
-	if (*handle & MID_BIT) {
-		if (mid_add(p, *handle, index, rank))
-			return;
-	} else {
-		s = &p->sparse[*handle - 1];
-		for (i = 0; i < s->n; i++) {
-			if (s->index[i] == index) {
-				if (rank > s->rank[i])
-					s->rank[i] = rank;
-				return;
-			}
-		}
-		if (s->n < TT_HLL_POOL_SPARSE_MAX) {
-			s->index[s->n] = index;
-			s->rank[s->n++] = rank;
-			return;
-		}
-	}
 	grow_and_add(p, handle, index, rank);
+}
+
+/* A mid set's register. Tail call of tt_hll_pool_add(). */
+TT_DATA_PATH __attribute__((noinline)) static void
+mid_set_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
+{
+	if (!mid_add(p, *handle, index, rank))
+		grow_and_add(p, handle, index, rank);
+}
+
+/*
+ * Dense sets first, in a few instructions and no saved register; the
+ * other shapes are tail calls (they cost a jump).
+ */
+TT_DATA_PATH void
+tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
+{
+	uint32_t h = *handle;
+
+	if (h & DENSE_BIT)
+		dense_add(dense_of(p, h), index, rank);
+	else if (h & MID_BIT)
+		mid_set_add(p, handle, index, rank);
+	else
+		sparse_add(p, handle, index, rank);
 }
 
 TT_DATA_PATH void

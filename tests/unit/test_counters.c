@@ -304,13 +304,11 @@ test_stepwise_path_and_spread(void)
 			spread_at = i;
 	}
 	/*
-	 * Past 32 sources a set takes a mid set (2 KiB): at most 110 of them
-	 * here (every sensor's "all" and "mirai", and "home" and its two
-	 * parts at the 10 sensors whose every source is home), 220 KiB. Past
-	 * 384 registers a set goes dense (16 KiB): only then can it spread,
-	 * and by the end 80 dense sets have.
+	 * Each sensor's "all" set is past 32 sources first, and the first 32
+	 * such sets go dense (16 KiB; mid sets come after them): the 32nd
+	 * makes 512 KiB, and the sets spread.
 	 */
-	CU_ASSERT(spread_at > 300 * SENSORS && spread_at < SOURCES * SENSORS);
+	CU_ASSERT(spread_at > 32 * SENSORS && spread_at < 40 * SENSORS);
 	CU_ASSERT_EQUAL(tt_counters_hll_dropped(steps), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_plain, plain, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_steps, steps, 1, true), 0);

@@ -12,6 +12,7 @@
 #include "cunit_main.h"
 #include "redis_server.h"
 #include "tt_hll.h"
+#include "hll_internal.h"    /* DENSE_BEFORE_MID, MID_LIMIT, struct mid_set */
 
 static struct test_redis server;
 static redisContext *rc;
@@ -305,7 +306,7 @@ test_pool(void)
 {
 	struct tt_hll_pool *p = tt_hll_pool_create(2, 1);
 	struct tt_hll direct = { 0 }, merged = { 0 };
-	uint32_t h1 = 0, h2 = 0, h3 = 0, i;
+	uint32_t h1 = 0, h2 = 0, h3 = 0, h4 = 0, i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (i = 0; i < 5000; i++) {
@@ -323,9 +324,13 @@ test_pool(void)
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
 	CU_ASSERT_EQUAL(tt_hll_pool_merge_into(p, h1, &merged), 0);
 	CU_ASSERT_EQUAL(tt_hll_estimate(&merged), tt_hll_estimate(&direct));
-	/* both sparse sets and the one dense set are taken: the next is dropped */
+	/* both sparse sets and the one dense set are taken: the next takes the mid set */
 	tt_hll_pool_add(p, &h3, 5, 1);
-	CU_ASSERT_EQUAL(h3, 0);
+	CU_ASSERT_NOT_EQUAL(h3, 0);
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
+	/* and the one after is dropped */
+	tt_hll_pool_add(p, &h4, 5, 1);
+	CU_ASSERT_EQUAL(h4, 0);
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 1);
 	tt_hll_pool_reset(p);
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
@@ -353,23 +358,38 @@ pool_set_is(const struct tt_hll_pool *p, uint32_t handle, const uint8_t *want)
 	return same;
 }
 
+/* Take @p n sets past a sparse set's 32 registers, into @p handles. */
+static void
+grow_sets(struct tt_hll_pool *p, uint32_t *handles, uint32_t n)
+{
+	uint32_t s, i;
+
+	for (s = 0; s < n; s++)
+		for (i = 0; i < TT_HLL_POOL_SPARSE_MAX + 1; i++)
+			tt_hll_pool_add(p, &handles[s], (uint16_t)(i * 301 + s), 3);
+}
+
 /*
  * A set grows sparse -> mid (2 KiB) -> dense (16 KiB), keeping every
  * register through each move, and its merge is exact in each shape:
  * registers set in any order, a lower rank after a higher, and a run of
  * indexes whose home slots are the last ones, so its probes wrap around to
- * the first slots (the merge must still sort them last).
+ * the first slots (the merge must still sort them last). Mid sets come
+ * only once DENSE_BEFORE_MID dense sets are out.
  */
 static void
 test_pool_mid(void)
 {
 	static uint8_t want[TT_HLL_REGISTERS];
-	struct tt_hll_pool *p = tt_hll_pool_create(1, 1);
-	uint32_t h = 0, i;
+	struct tt_hll_pool *p = tt_hll_pool_create(DENSE_BEFORE_MID + 1, DENSE_BEFORE_MID + 1);
+	uint32_t first[DENSE_BEFORE_MID] = { 0 }, h = 0, i;
+	const uint64_t dense_first = (uint64_t)DENSE_BEFORE_MID * TT_HLL_REGISTERS;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	grow_sets(p, first, DENSE_BEFORE_MID);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first);   /* all dense */
 	memset(want, 0, sizeof(want));
-	/* 40 indexes sharing the last home slot (the top 9 of 14 bits all ones) */
+	/* 40 indexes sharing the last home slots (the top 9 of 14 bits all ones) */
 	for (i = 0; i < 40; i++) {
 		uint16_t idx = (uint16_t)(TT_HLL_REGISTERS - 1 - (i % 32) - (i / 32) * 32);
 		uint8_t rank = (uint8_t)(1 + i % 7);
@@ -378,14 +398,14 @@ test_pool_mid(void)
 		if (rank > want[idx])
 			want[idx] = rank;
 	}
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);   /* past 32: mid */
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	/* a higher rank replaces, a lower one does not */
 	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 40);
 	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 2);
 	want[TT_HLL_REGISTERS - 1] = 40;
-	/* spread registers up to the mid set's 384, from both ends of the index range */
-	for (i = 0; i < 384 - 40; i++) {
+	/* spread registers up to the mid set's limit, from both ends of the index range */
+	for (i = 0; i < MID_LIMIT - 40; i++) {
 		uint16_t idx = (uint16_t)(i % 2 ? i * 23 : TT_HLL_REGISTERS - 64 - i * 17);
 		uint8_t rank = (uint8_t)(1 + i % 11);
 
@@ -393,24 +413,27 @@ test_pool_mid(void)
 		if (rank > want[idx])
 			want[idx] = rank;
 	}
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	/* one register more: dense, with every register it had */
 	tt_hll_pool_add(p, &h, 7777, 9);
 	want[7777] = 9;
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048 + TT_HLL_REGISTERS);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p),
+		dense_first + sizeof(struct mid_set) + TT_HLL_REGISTERS);
 	CU_ASSERT(pool_set_is(p, h, want));
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
 	/* reset returns the mid set clean */
 	tt_hll_pool_reset(p);
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 0);
+	memset(first, 0, sizeof(first));
+	grow_sets(p, first, DENSE_BEFORE_MID);
 	h = 0;
 	memset(want, 0, sizeof(want));
 	for (i = 0; i < 100; i++) {
 		tt_hll_pool_add(p, &h, (uint16_t)(i * 97), 1);
 		want[i * 97] = 1;
 	}
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	tt_hll_pool_free(p);
 }
@@ -419,24 +442,26 @@ test_pool_mid(void)
 static void
 test_pool_mid_exhausted(void)
 {
-	struct tt_hll_pool *p = tt_hll_pool_create(3, 1);
-	uint32_t h[3] = { 0 }, s, i;
+	enum { N = DENSE_BEFORE_MID + 1 };   /* dense sets, and as many mid ones */
+	struct tt_hll_pool *p = tt_hll_pool_create(2 * N + 2, N);
+	uint32_t h[2 * N + 2] = { 0 };
+	struct tt_hll merged = { 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	for (s = 0; s < 3; s++)
-		for (i = 0; i < 33; i++)
-			tt_hll_pool_add(p, &h[s], (uint16_t)(i * 301 + s), 3);
-	/* the first took the one mid set, the second the one dense set */
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 2048 + TT_HLL_REGISTERS);
-	/* the third stays sparse; its 33rd register is dropped, the others kept */
+	grow_sets(p, h, DENSE_BEFORE_MID);          /* dense */
+	grow_sets(p, &h[DENSE_BEFORE_MID], N);      /* mid, all of them */
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p),
+		(uint64_t)DENSE_BEFORE_MID * TT_HLL_REGISTERS + (uint64_t)N * sizeof(struct mid_set));
+	grow_sets(p, &h[DENSE_BEFORE_MID + N], 1);  /* the last dense one */
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p),
+		(uint64_t)N * TT_HLL_REGISTERS + (uint64_t)N * sizeof(struct mid_set));
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
+	/* the next stays sparse; its 33rd register is dropped, the others kept */
+	grow_sets(p, &h[2 * N], 1);
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 1);
-	{
-		struct tt_hll merged = { 0 };
-
-		CU_ASSERT_EQUAL(tt_hll_pool_merge_into(p, h[2], &merged), 0);
-		CU_ASSERT_EQUAL(merged.n, 32);
-		tt_hll_fini(&merged);
-	}
+	CU_ASSERT_EQUAL(tt_hll_pool_merge_into(p, h[2 * N], &merged), 0);
+	CU_ASSERT_EQUAL(merged.n, TT_HLL_POOL_SPARSE_MAX);
+	tt_hll_fini(&merged);
 	tt_hll_pool_free(p);
 }
 
