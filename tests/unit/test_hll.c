@@ -358,6 +358,15 @@ pool_set_is(const struct tt_hll_pool *p, uint32_t handle, const uint8_t *want)
 	return same;
 }
 
+/* Set a register in a pool set and in @p want, the registers it should have. */
+static void
+add_both(struct tt_hll_pool *p, uint32_t *handle, uint8_t *want, uint16_t index, uint8_t rank)
+{
+	tt_hll_pool_add(p, handle, index, rank);
+	if (rank > want[index])
+		want[index] = rank;
+}
+
 /* Take @p n sets past a sparse set's 32 registers, into @p handles. */
 static void
 grow_sets(struct tt_hll_pool *p, uint32_t *handles, uint32_t n)
@@ -390,14 +399,9 @@ test_pool_mid(void)
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first);   /* all dense */
 	memset(want, 0, sizeof(want));
 	/* 40 indexes sharing the last home slots (the top 9 of 14 bits all ones) */
-	for (i = 0; i < 40; i++) {
-		uint16_t idx = (uint16_t)(TT_HLL_REGISTERS - 1 - (i % 32) - (i / 32) * 32);
-		uint8_t rank = (uint8_t)(1 + i % 7);
-
-		tt_hll_pool_add(p, &h, idx, rank);
-		if (rank > want[idx])
-			want[idx] = rank;
-	}
+	for (i = 0; i < 40; i++)
+		add_both(p, &h, want, (uint16_t)(TT_HLL_REGISTERS - 1 - (i % 32) - (i / 32) * 32),
+			(uint8_t)(1 + i % 7));
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	/* a higher rank replaces, a lower one does not */
@@ -405,14 +409,9 @@ test_pool_mid(void)
 	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 2);
 	want[TT_HLL_REGISTERS - 1] = 40;
 	/* spread registers up to the mid set's limit, from both ends of the index range */
-	for (i = 0; i < MID_LIMIT - 40; i++) {
-		uint16_t idx = (uint16_t)(i % 2 ? i * 23 : TT_HLL_REGISTERS - 64 - i * 17);
-		uint8_t rank = (uint8_t)(1 + i % 11);
-
-		tt_hll_pool_add(p, &h, idx, rank);
-		if (rank > want[idx])
-			want[idx] = rank;
-	}
+	for (i = 0; i < MID_LIMIT - 40; i++)
+		add_both(p, &h, want, (uint16_t)(i % 2 ? i * 23 : TT_HLL_REGISTERS - 64 - i * 17),
+			(uint8_t)(1 + i % 11));
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	/* one register more: dense, with every register it had */
