@@ -65,12 +65,21 @@ mid_add(struct tt_hll_pool *p, uint32_t handle, uint16_t index, uint8_t rank)
 	return true;
 }
 
+/* Set a register of a mid or dense set, @p h. A mid set has room (see callers). */
+TT_DATA_PATH static inline void
+larger_add(struct tt_hll_pool *p, uint32_t h, uint16_t index, uint8_t rank)
+{
+	if (h & DENSE_BIT)
+		dense_add(dense_of(p, h), index, rank);
+	else
+		mid_add(p, h, index, rank);
+}
+
 /*
  * A full sparse or mid set: move it to a larger one (the old one stays
  * taken until reset), then set the register there. Counted when no larger
- * set is left. Once a set, so not inlined: inlined, it made
- * tt_hll_pool_add() save six registers on every call; as its tail call it
- * costs the common path nothing.
+ * set is left. Once a set, so kept out of line: inlined into
+ * tt_hll_pool_add(), its loops made every call save six registers.
  */
 TT_DATA_PATH __attribute__((noinline)) static void
 grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
@@ -91,18 +100,11 @@ grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t ra
 	} else {
 		const struct sparse_set *s = &p->sparse[*handle - 1];
 
-		for (k = 0; k < s->n; k++) {
-			if (to & DENSE_BIT)
-				dense_add(dense_of(p, to), s->index[k], s->rank[k]);
-			else
-				mid_add(p, to, s->index[k], s->rank[k]);
-		}
+		for (k = 0; k < s->n; k++)
+			larger_add(p, to, s->index[k], s->rank[k]);
 	}
 	*handle = to;
-	if (to & DENSE_BIT)
-		dense_add(dense_of(p, to), index, rank);
-	else
-		mid_add(p, to, index, rank);     /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
+	larger_add(p, to, index, rank);    /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
 }
 
 /* A sparse set's register, or a new set's first. Tail call of tt_hll_pool_add(). */
@@ -121,12 +123,8 @@ sparse_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank
 			p->dropped++;
 			return;
 		}
-		if (*handle & DENSE_BIT) {
-			dense_add(dense_of(p, *handle), index, rank);
-			return;
-		}
-		if (*handle & MID_BIT) {
-			mid_add(p, *handle, index, rank);
+		if (*handle & (DENSE_BIT | MID_BIT)) {
+			larger_add(p, *handle, index, rank);
 			return;
 		}
 	}
