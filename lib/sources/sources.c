@@ -75,7 +75,7 @@ deltas_init(struct tt_sources_deltas *d, uint32_t capacity)
 	d->limit = capacity / 4 * 3;
 	d->used = 0;
 	d->order = malloc(capacity * sizeof(*d->order));
-	d->occupied = calloc(capacity, 1);
+	d->occupied = calloc(capacity + DELTA_WINDOW - 1, 1);
 	d->cells = malloc(capacity * sizeof(*d->cells));
 	if (d->order == NULL || d->occupied == NULL || d->cells == NULL) {
 		free(d->order);
@@ -107,7 +107,7 @@ tt_sources_deltas_create(uint32_t capacity, bool growable)
 	if (!growable) {
 		/* a worker shard's, written per packet (tt_mem.h) */
 		tt_mem_prefault(d->order, capacity * sizeof(*d->order));
-		tt_mem_prefault(d->occupied, capacity);
+		tt_mem_prefault(d->occupied, capacity + DELTA_WINDOW - 1);
 		tt_mem_prefault(d->cells, capacity * sizeof(*d->cells));
 	}
 	return d;
@@ -130,7 +130,7 @@ tt_sources_deltas_reset(struct tt_sources_deltas *d)
 	uint32_t i;
 
 	for (i = 0; i < d->used; i++)
-		d->occupied[d->order[i]] = 0;
+		set_mark(d, d->order[i], 0);
 	d->used = 0;
 	d->dropped = 0;
 }
@@ -226,7 +226,7 @@ tt_sources_deltas_dropped(const struct tt_sources_deltas *d)
 uint64_t
 tt_sources_deltas_memory(const struct tt_sources_deltas *d)
 {
-	return sizeof(*d) + ((uint64_t)d->mask + 1) *
+	return sizeof(*d) + DELTA_WINDOW - 1 + ((uint64_t)d->mask + 1) *
 		(sizeof(*d->order) + 1 + sizeof(*d->cells));
 }
 

@@ -71,7 +71,12 @@ struct tt_sources_deltas {
 	bool growable;
 	uint64_t dropped;
 	uint32_t *order;
-	uint8_t *occupied;             /* per slot: 0 empty, else its delta_mark_of() */
+	/*
+	 * Per slot: 0 empty, else its delta_mark_of(); and after the last
+	 * slot, a copy of the first DELTA_WINDOW - 1, so a window that
+	 * wraps is one load (set_mark()).
+	 */
+	uint8_t *occupied;
 	struct tt_sources_delta *cells;
 };
 
@@ -149,8 +154,8 @@ delta_hash_of(uint64_t source_hash, uint32_t day)
  * matches, ~1 in 128 of the other sources' slots, instead of at every
  * occupied slot on its way: the marks of a probe share one or two lines.
  * It matters most when the table is at its limit under a spoofed flood, as
- * every new source then probes to an empty slot (~8.5 slots at 3/4 full)
- * before it is dropped and counted. Interleaved medians of 3, busy cycles
+ * every new source then probes to an empty slot before it is dropped and
+ * counted. Interleaved medians of 3, busy cycles
  * a packet: Mirai-type flood of 2^20 sources 290.9 -> 251.1; mixed
  * 20,000-frame loop 273.0 -> 274.8 (noise).
  */
@@ -160,6 +165,75 @@ delta_mark_of(uint64_t source_hash)
 	return (uint8_t)(0x80 | (source_hash >> 57));
 }
 
+/*
+ * A probe reads the marks of DELTA_WINDOW slots at once, as one 64-bit
+ * word: which of them hold the source's mark and which are empty, a few
+ * instructions each and no branch (zero_bytes()). It checks the cells
+ * under its mark, then takes the window's first empty slot or moves on a
+ * whole window. With the table at its limit (3/4 full), which it is for as
+ * long as a spoofed flood lasts, a probe reads 1.7 windows on average
+ * where a slot loop read 8.6 slots (simulated at that fill), and the
+ * loop's exit was a branch no predictor could follow. The home slot is
+ * tried alone first: at the low fill of ordinary traffic a source's delta
+ * is there, and the window's extra instructions cost more than they save
+ * (mixed 2,000-frame loop, window alone: 234.5 -> 249.2 busy cycles a
+ * packet; with the home slot first: 235.4). Mirai-type flood of 2^20
+ * sources, interleaved medians of 5: 251.5 -> 238.5.
+ */
+enum { DELTA_WINDOW = 8 };
+
+#define BYTES_OF(b) (0x0101010101010101ull * (uint8_t)(b))
+
+/* The top bit of each byte of @p v that is 0, and no other bit. */
+static inline uint64_t
+zero_bytes(uint64_t v)
+{
+	uint64_t low7 = BYTES_OF(0x7f);
+
+	return ~(((v & low7) + low7) | v | low7);
+}
+
+/* The slot offset, in its window, of the first byte zero_bytes() marked. */
+static inline uint32_t
+first_byte(uint64_t bits)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint32_t)__builtin_ctzll(bits) / 8;
+#else
+	return (uint32_t)__builtin_clzll(bits) / 8;
+#endif
+}
+
+/* The next marked byte after the first (the order first_byte() takes them). */
+static inline uint64_t
+drop_first_byte(uint64_t bits)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return bits & (bits - 1);
+#else
+	return bits & ~(0x8000000000000000ull >> __builtin_clzll(bits));
+#endif
+}
+
+/* The marks of slots @p i to i + DELTA_WINDOW - 1 (wrapping). */
+static inline uint64_t
+window_at(const struct tt_sources_deltas *d, uint32_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, &d->occupied[i], sizeof(v));
+	return v;
+}
+
+/* Mark slot @p i, and its copy past the last slot if it has one. */
+static inline void
+set_mark(struct tt_sources_deltas *d, uint32_t i, uint8_t mark)
+{
+	d->occupied[i] = mark;
+	if (i < DELTA_WINDOW - 1)
+		d->occupied[d->mask + 1 + i] = mark;
+}
+
 /* The (source, day)'s delta; @p source_hash is src_key_hash() of the source. */
 static inline struct tt_sources_delta *
 delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_key k,
@@ -167,28 +241,45 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 {
 	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
 	uint8_t mark = delta_mark_of(source_hash);
+	uint64_t marks = BYTES_OF(mark);
+	uint32_t s;
 
-	while (d->occupied[i] != 0) {
+	if (d->occupied[i] == mark) {
 		struct tt_sources_delta *c = &d->cells[i];
 
-		if (d->occupied[i] == mark && c->day == day && c->family == family &&
-				src_key_equal(c->addr, k)) {
+		if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
 			*fresh = false;
 			return c;
 		}
-		i = (i + 1) & d->mask;
+	}
+	for (;;) {
+		uint64_t w = window_at(d, i), same = zero_bytes(w ^ marks), empty = zero_bytes(w);
+
+		for (; same != 0; same = drop_first_byte(same)) {
+			struct tt_sources_delta *c = &d->cells[(i + first_byte(same)) & d->mask];
+
+			if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
+				*fresh = false;
+				return c;
+			}
+		}
+		if (empty != 0) {
+			s = (i + first_byte(empty)) & d->mask;
+			break;
+		}
+		i = (i + DELTA_WINDOW) & d->mask;
 	}
 	if (d->used >= d->limit)
 		return NULL;
-	d->occupied[i] = mark;
-	d->order[d->used++] = i;
+	set_mark(d, s, mark);
+	d->order[d->used++] = s;
 	/* The header and counts only: lists are read up to their n_* counts. */
-	memset(&d->cells[i], 0, offsetof(struct tt_sources_delta, ports));
-	src_key_store(d->cells[i].addr, k);
-	d->cells[i].family = family;
-	d->cells[i].day = day;
+	memset(&d->cells[s], 0, offsetof(struct tt_sources_delta, ports));
+	src_key_store(d->cells[s].addr, k);
+	d->cells[s].family = family;
+	d->cells[s].day = day;
 	*fresh = true;
-	return &d->cells[i];
+	return &d->cells[s];
 }
 
 /* The same from a stored (zero-padded) address. Control plane. */

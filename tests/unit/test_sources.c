@@ -9,6 +9,7 @@
 #include "cunit_main.h"
 #include "tt_classify.h"
 #include "tt_sources.h"
+#include "sources_internal.h"      /* delta_hash_of(), DELTA_WINDOW */
 
 static struct tt_sources_conf conf = { .entries = 1024, .mirai_min_ports = 2, .horizon = 3600 };
 
@@ -363,6 +364,64 @@ test_full_deltas_find_their_own(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * A probe's window of marks wraps past the last slot: the marks of the
+ * first slots are copied after it (sources_internal.h, set_mark()). The
+ * smallest table, 16 slots: sources whose home is one of the last
+ * DELTA_WINDOW - 1 slots, then sources whose home is slot 0, fill it to
+ * its limit; every one of them must be found again, the next dropped.
+ * After a reset, the copies must be clear too: a stale copy would send
+ * the same sources to cells that are no longer the table's, and the
+ * second fill would find fewer than it holds.
+ */
+static void
+test_deltas_wrap(void)
+{
+	enum { CAPACITY = 16, HELD = CAPACITY / 4 * 3, DAY = 1 };
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(CAPACITY, false);
+	uint8_t a[HELD + 1][4];
+	struct tt_sources_pkt p;
+	uint32_t i, n = 0, round, wrong = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	/* homes in the last slots first (their windows wrap), then at slot 0 */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; n < (round == 0 ? HELD / 2 : HELD + 1) && i < 1u << 20; i++) {
+			uint8_t b[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+			struct src_key k = src_key_of(b, 4);
+			uint32_t home = delta_hash_of(src_key_hash(k, 4), DAY) & (CAPACITY - 1);
+
+			if (round == 0 ? home > CAPACITY - DELTA_WINDOW : home == 0)
+				memcpy(a[n++], b, 4);
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(n, HELD + 1);
+	for (round = 0; round < 2; round++) {
+		uint32_t pass;
+
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i <= HELD; i++) {
+				p = pkt(a[i], TT_CLASS_MIRAI, 23, DAY * 86400 + pass);
+				tt_sources_update(t, d, &p);
+			}
+		}
+		CU_ASSERT_EQUAL(tt_sources_deltas_count(d), HELD);
+		CU_ASSERT_EQUAL(tt_sources_deltas_dropped(d), 2);
+		for (i = 0; i <= HELD; i++) {
+			const struct tt_sources_delta *c = delta_of(d, a[i]);
+
+			wrong += i < HELD ? c == NULL || c->pkts != 2 : c != NULL;
+		}
+		CU_ASSERT_EQUAL(wrong, 0);
+		tt_sources_deltas_reset(d);
+		CU_ASSERT_EQUAL(tt_sources_deltas_count(d), 0);
+	}
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
 int
 main(void)
 {
@@ -377,6 +436,8 @@ main(void)
 			test_flood_bounded },
 		{ "merging deltas", test_merge },
 		{ "a full deltas table finds every delta it holds", test_full_deltas_find_their_own },
+		{ "a probe's window wraps past the last slot, and a reset clears it",
+			test_deltas_wrap },
 		{ NULL, NULL },
 	};
 
