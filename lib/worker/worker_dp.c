@@ -73,8 +73,9 @@ _Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < CELLS_AHEAD,
 /*
  * Benchmark builds only (meson -Dbench_stages=true): each burst stops after
  * the stage the environment's TT_BENCH_STAGE names (0: receive and free
- * only; 1, 2, 3: after that stage), so scripts/bench --stages can measure
- * what every stage adds. Deployed builds compile the checks away.
+ * only; 1, 2, 3: after that stage; 4: after the counters, before the
+ * source memory), so scripts/bench --stages can measure what every stage
+ * adds. Deployed builds compile the checks away.
  */
 static int bench_last_stage = -1;
 #define BENCH_STOP_AFTER(stage) do { if (bench_last_stage == (stage)) return; } while (0)
@@ -414,6 +415,7 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 		if (i >= 0)
 			tt_counters_add_hashed(x->shard, &b->cp[b->by_class[i]]);
 	}
+	BENCH_STOP_AFTER(4);
 	for (i = -CELLS_AHEAD; i < n_fp; i++) {
 		if (i + CELLS_AHEAD < n_fp)
 			prefetch_source(x, b, (unsigned int)(i + CELLS_AHEAD));
