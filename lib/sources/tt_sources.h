@@ -78,6 +78,7 @@ struct tt_sources_delta {
 	uint32_t victim_since;         /* the packet that passed the DoS rule, if in this interval */
 	uint32_t class_mask;           /* 1 << enum tt_class of the packets */
 	uint32_t class_last[8];        /* latest packet of each class (the rolling sets' score) */
+	/* Each list sorted, its n_* first; the slots past them hold UINT32_MAX. */
 	uint32_t ports[TT_SOURCES_PORTS];      /* service keys */
 	uint32_t sensors[TT_SOURCES_SENSORS];  /* sensor indexes */
 	uint32_t attacked[TT_SOURCES_ATTACKED];/* a victim's source ports */

@@ -422,6 +422,66 @@ test_deltas_wrap(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * A delta's lists keep their cap smallest members, sorted, whatever order
+ * they arrive in: the ports of a source probing 40 services from the top
+ * down and then again, its sensors, and the merge of two such deltas.
+ */
+static void
+test_capped_lists(void)
+{
+	enum { PORTS = TT_SOURCES_PORTS + 8, SENSORS = TT_SOURCES_SENSORS + 2 };
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *a = tt_sources_deltas_create(64, false), *b = tt_sources_deltas_create(64, false);
+	struct tt_sources_deltas *m = tt_sources_deltas_create(16, true);
+	static const uint8_t x[4] = { 198, 51, 100, 9 };
+	const struct tt_sources_delta *c;
+	struct tt_sources_pkt p;
+	uint32_t i, wrong = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	/* a: ports 1000, 990, ... (descending), twice; sensors 9 down to 0 */
+	for (i = 0; i < 2 * PORTS; i++) {
+		p = pkt(x, TT_CLASS_NMAP, (uint16_t)(1000 - 10 * (i % PORTS)), 100 + i);
+		p.sensor = (uint16_t)(SENSORS - 1 - i % SENSORS);
+		tt_sources_update(t, a, &p);
+	}
+	/* b: ports 5, 25, ... (ascending), between a's; one sensor */
+	for (i = 0; i < PORTS; i++) {
+		p = pkt(x, TT_CLASS_NMAP, (uint16_t)(5 + 20 * i), 200 + i);
+		tt_sources_update(t, b, &p);
+	}
+	c = delta_of(a, x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->n_ports, TT_SOURCES_PORTS);
+	for (i = 0; i < TT_SOURCES_PORTS; i++)     /* 610, 620, ..., 920: the 32 smallest of a */
+		wrong += c->ports[i] != TT_SVC(TT_SVC_TCP, 1000 - 10 * (PORTS - 1) + 10 * i);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL_FATAL(c->n_sensors, TT_SOURCES_SENSORS);
+	for (i = 0; i < TT_SOURCES_SENSORS; i++)
+		wrong += c->sensors[i] != i;
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, a), 0);
+	CU_ASSERT_EQUAL(tt_sources_deltas_merge(m, b), 0);
+	c = delta_of(m, x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(c->n_ports, TT_SOURCES_PORTS);
+	/* the union's 32 smallest: b's 5, 25, ..., 605, then a's 610 */
+	for (i = 0; i + 1 < TT_SOURCES_PORTS; i++)
+		wrong += c->ports[i] != TT_SVC(TT_SVC_TCP, 5 + 20 * i);
+	wrong += c->ports[TT_SOURCES_PORTS - 1] != TT_SVC(TT_SVC_TCP, 610);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(c->n_sensors, TT_SOURCES_SENSORS);
+	CU_ASSERT_EQUAL(c->pkts, 3 * PORTS);
+	tt_sources_deltas_free(a);
+	tt_sources_deltas_free(b);
+	tt_sources_deltas_free(m);
+	tt_sources_table_free(t);
+}
+
 int
 main(void)
 {
@@ -438,6 +498,7 @@ main(void)
 		{ "a full deltas table finds every delta it holds", test_full_deltas_find_their_own },
 		{ "a probe's window wraps past the last slot, and a reset clears it",
 			test_deltas_wrap },
+		{ "a delta's lists keep their smallest members, sorted", test_capped_lists },
 		{ NULL, NULL },
 	};
 
