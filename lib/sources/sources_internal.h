@@ -234,6 +234,19 @@ set_mark(struct tt_sources_deltas *d, uint32_t i, uint8_t mark)
 		d->occupied[d->mask + 1 + i] = mark;
 }
 
+/* Is @p c the delta of this source on this day? */
+static inline bool
+delta_is(const struct tt_sources_delta *c, struct src_key k, uint8_t family, uint32_t day)
+{
+	return c->day == day && c->family == family && src_key_equal(c->addr, k);
+}
+
+/*
+ * Every byte of a list slot past its count: the slot then reads
+ * UINT32_MAX, larger than any member, as add_capped() needs.
+ */
+enum { LIST_PAD_BYTE = 0xff };
+
 /* The (source, day)'s delta; @p source_hash is src_key_hash() of the source. */
 static inline struct tt_sources_delta *
 delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_key k,
@@ -244,13 +257,9 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 	uint64_t marks = BYTES_OF(mark);
 	uint32_t s;
 
-	if (d->occupied[i] == mark) {
-		struct tt_sources_delta *c = &d->cells[i];
-
-		if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
-			*fresh = false;
-			return c;
-		}
+	if (d->occupied[i] == mark && delta_is(&d->cells[i], k, family, day)) {
+		*fresh = false;
+		return &d->cells[i];
 	}
 	for (;;) {
 		uint64_t w = window_at(d, i), same = zero_bytes(w ^ marks), empty = zero_bytes(w);
@@ -258,7 +267,7 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 		for (; same != 0; same = drop_first_byte(same)) {
 			struct tt_sources_delta *c = &d->cells[(i + first_byte(same)) & d->mask];
 
-			if (c->day == day && c->family == family && src_key_equal(c->addr, k)) {
+			if (delta_is(c, k, family, day)) {
 				*fresh = false;
 				return c;
 			}
@@ -274,8 +283,7 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 	set_mark(d, s, mark);
 	d->order[d->used++] = s;
 	memset(&d->cells[s], 0, offsetof(struct tt_sources_delta, ports));
-	/* lists past their counts: add_capped()'s CAPPED_NONE */
-	memset(d->cells[s].ports, 0xff, sizeof(struct tt_sources_delta) -
+	memset(d->cells[s].ports, LIST_PAD_BYTE, sizeof(struct tt_sources_delta) -
 		offsetof(struct tt_sources_delta, ports));
 	src_key_store(d->cells[s].addr, k);
 	d->cells[s].family = family;
@@ -300,8 +308,6 @@ delta_slot(struct tt_sources_deltas *d, const uint8_t *addr, uint8_t family, uin
  * lists come out the same however the flush intervals cut its packets; the
  * publisher's host script keeps the same order (service keys numerically).
  */
-enum { CAPPED_NONE = UINT32_MAX };   /* past a list's count; never a member */
-
 static inline void
 add_capped(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 {
@@ -312,8 +318,9 @@ add_capped(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 	 * depends on the packet, and its mispredicted exit cost more than the
 	 * compares it saved. Mixed 20,000-frame loop, interleaved medians of
 	 * 4 runs: 415 -> 386 busy cycles a packet. Slots past the count hold
-	 * CAPPED_NONE, larger than any member, so the members below v are
-	 * the slots below it, and v is kept if the next slot holds it.
+	 * UINT32_MAX (LIST_PAD_BYTE), larger than any member, so the members
+	 * below v are the slots below it, and v is kept if the next slot
+	 * holds it.
 	 */
 	for (i = 0; i < cap; i++)
 		below += list[i] < v;
