@@ -155,9 +155,9 @@ delta_hash_of(uint64_t source_hash, uint32_t day)
  * occupied slot on its way: the marks of a probe share one or two lines.
  * It matters most when the table is at its limit under a spoofed flood, as
  * every new source then probes to an empty slot before it is dropped and
- * counted. Interleaved medians of 3, busy cycles
- * a packet: Mirai-type flood of 2^20 sources 290.9 -> 251.1; mixed
- * 20,000-frame loop 273.0 -> 274.8 (noise).
+ * counted. Interleaved medians of 3, busy cycles a packet: Mirai-type
+ * flood of 2^20 sources 290.9 -> 251.1; mixed 20,000-frame loop 273.0 ->
+ * 274.8 (noise).
  */
 static inline uint8_t
 delta_mark_of(uint64_t source_hash)
@@ -178,7 +178,9 @@ delta_mark_of(uint64_t source_hash)
  * is there, and the window's extra instructions cost more than they save
  * (mixed 2,000-frame loop, window alone: 234.5 -> 249.2 busy cycles a
  * packet; with the home slot first: 235.4). Mirai-type flood of 2^20
- * sources, interleaved medians of 5: 251.5 -> 238.5.
+ * sources, interleaved medians of 5: 251.5 -> 238.5 in one run, 1 to 2%
+ * in later, noisier ones: a probe reads less, but that row's source
+ * memory is mostly cache misses (scripts/bench --stages).
  */
 enum { DELTA_WINDOW = 8 };
 
