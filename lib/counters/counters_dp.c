@@ -11,19 +11,6 @@
 #include "tt_data_path.h"
 #include "counters_internal.h"
 
-/*
- * Register bytes in use (mid and dense sets) past which their registers
- * are prefetched: 512 KiB (32 dense sets), half the L2 the replay's own
- * traffic shared on the machine this was measured on. Below it the
- * registers mostly hit, and the extra cell read cost more than it saved:
- * ungated, the flood at one sensor went 175 -> 185 busy cycles a packet
- * and the mixed 2,000-frame loop 346 -> 368. Gated (medians of 3-4
- * interleaved runs): flood of 2^20 sources at 64 sensors 357 -> 257, at
- * 4096 sensors 613 -> 496; one sensor 184 -> 192 and mixed 2k 311 -> 299,
- * both within the machine's noise.
- */
-enum { SPREAD_REGISTER_BYTES = 512 << 10 };
-
 TT_DATA_PATH static inline uint32_t
 key_hash(const struct tt_cell_key *k)
 {
@@ -232,7 +219,7 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 TT_DATA_PATH bool
 tt_counters_sets_spread(const struct tt_shard *s)
 {
-	return tt_hll_pool_register_bytes(s->pool) >= SPREAD_REGISTER_BYTES;
+	return tt_hll_pool_register_bytes(s->pool) >= s->spread_register_bytes;
 }
 
 TT_DATA_PATH void

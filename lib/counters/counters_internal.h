@@ -59,6 +59,7 @@ struct tt_shard {
 	struct tt_table country;
 	struct tt_table hll;           /* values: struct tt_hll_slots */
 	struct tt_hll_pool *pool;
+	uint64_t spread_register_bytes;    /* tt_counters_conf; fixed at create */
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */

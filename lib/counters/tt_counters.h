@@ -66,7 +66,18 @@ struct tt_counters_conf {
 	uint32_t hll_cells;
 	uint32_t hll_sparse;           /* HLL sets in the pools */
 	uint32_t hll_dense;
+	/*
+	 * Register bytes of a shard's mid and dense sets past which
+	 * tt_counters_prefetch_sets() pays for itself
+	 * (tt_counters_sets_spread()); 0: half the L2 cache of the CPU the
+	 * shard is created on, TT_COUNTERS_SPREAD_UNKNOWN_L2 when the system
+	 * does not say.
+	 */
+	uint64_t spread_register_bytes;
 };
+
+/* tt_counters_conf.spread_register_bytes where the system gives no L2 size (counters.c). */
+enum { TT_COUNTERS_SPREAD_UNKNOWN_L2 = 512 << 10 };
 
 /* What the worker shards merged into a merged shard could not keep. */
 struct tt_counters_losses {
@@ -162,7 +173,8 @@ void tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p
 void tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p);
 
 /**
- * Are the shard's dense HLL sets more than the caches keep (so that
+ * Are the shard's mid and dense HLL sets more than the caches keep, past
+ * its tt_counters_conf.spread_register_bytes (so that
  * tt_counters_prefetch_sets() pays for itself)? Once a burst.
  */
 bool tt_counters_sets_spread(const struct tt_shard *s);

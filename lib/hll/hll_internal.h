@@ -39,8 +39,8 @@ enum {
 	 * mid one costs a probe whose length the branch predictor cannot
 	 * know. Mid sets from the first, the mixed 2,000-frame loop (13 sets
 	 * past 32 registers, none past 384) measured 226.8 -> 241.7 busy
-	 * cycles a packet. The counters' register prefetch starts at the
-	 * same 512 KiB (counters_dp.c, SPREAD_REGISTER_BYTES).
+	 * cycles a packet. The counters' register prefetch starts at half
+	 * the L2 (tt_counters.h, TT_COUNTERS_SPREAD_UNKNOWN_L2).
 	 */
 	DENSE_BEFORE_MID = 32,
 	MID_SLOTS = 512,

@@ -268,7 +268,8 @@ test_unique_sources(void)
 /*
  * The worker's step-wise path (hash, prefetch the cells, prefetch the
  * registers, add) counts exactly as tt_counters_add(), and a shard's sets
- * are "spread" once their registers take 512 KiB.
+ * are "spread" once their registers take its gate: 512 KiB here, and
+ * sooner with a gate of 256 KiB.
  */
 static void
 test_stepwise_path_and_spread(void)
@@ -276,15 +277,20 @@ test_stepwise_path_and_spread(void)
 	enum { SENSORS = 40, SOURCES = 1000 };
 	struct tt_counters_conf wc = {
 		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 256,
-		.hll_dense = 256,
+		.hll_dense = 256, .spread_register_bytes = 512 << 10,
 	};
+	struct tt_counters_conf half_gate = wc;
 	struct tt_shard *plain = tt_counters_create(&wc), *steps = tt_counters_create(&wc);
+	struct tt_shard *early;
 	struct tt_merged *run_plain = merged_shard(16), *run_steps = merged_shard(16);
 	struct table a, b;
-	uint32_t i, j, spread_at = 0;
+	uint32_t i, j, spread_at = 0, early_at = 0;
 
+	half_gate.spread_register_bytes = 256 << 10;
+	early = tt_counters_create(&half_gate);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(steps);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(early);
 	CU_ASSERT_FALSE(tt_counters_sets_spread(steps));
 	for (i = 0; i < SENSORS * SOURCES; i++) {
 		uint32_t src = i * 2654435761u;
@@ -302,13 +308,17 @@ test_stepwise_path_and_spread(void)
 		tt_counters_add_hashed(steps, &p);
 		if (spread_at == 0 && tt_counters_sets_spread(steps))
 			spread_at = i;
+		tt_counters_add(early, &p);
+		if (early_at == 0 && tt_counters_sets_spread(early))
+			early_at = i;
 	}
 	/*
 	 * Each sensor's "all" set is past 32 sources first, and the first 32
 	 * such sets go dense (16 KiB; mid sets come after them): the 32nd
-	 * makes 512 KiB, and the sets spread.
+	 * makes 512 KiB, and the sets spread. The 16th makes 256 KiB.
 	 */
 	CU_ASSERT(spread_at > 32 * SENSORS && spread_at < 40 * SENSORS);
+	CU_ASSERT(early_at > 32 * SENSORS && early_at < spread_at);
 	CU_ASSERT_EQUAL(tt_counters_hll_dropped(steps), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_plain, plain, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_steps, steps, 1, true), 0);
@@ -329,6 +339,7 @@ test_stepwise_path_and_spread(void)
 			SOURCES);
 	tt_counters_free(plain);
 	tt_counters_free(steps);
+	tt_counters_free(early);
 	tt_counters_merged_free(run_plain);
 	tt_counters_merged_free(run_steps);
 }
