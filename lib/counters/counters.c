@@ -92,16 +92,19 @@ counters_table_grow(struct tt_table *t)
  * tt_counters_conf.spread_register_bytes of 0: half this CPU's L2.
  *
  * Below the gate the registers mostly hit, and the prefetch's extra read
- * of the group cell costs more than it saves; above it the registers miss
- * and the prefetch is what hides that. Half the L2 because the replay's
- * own traffic shares it. The gate was 512 KiB for every machine; busy
- * cycles a packet, interleaved medians, with gate 512 KiB and 1 MiB on a
- * 2 MiB L2 (Intel Xeon, KVM): mixed 20,000-frame loop (538 KiB of
- * registers) 271.5 -> 251.4; flood at 64 sensors (1.4 MiB) 147.6 ->
- * 146.8 and 4,096 sensors (8.4 MiB) still prefetching; one sensor
- * (48 KiB) and mixed 2k (208 KiB) unchanged. The 512 KiB gate itself,
- * against no gate, measured flood at 64 sensors 357 -> 257 and 4,096
- * sensors 613 -> 496 on the machine it was set on.
+ * of the group cell costs more than it saves: ungated, the flood at one
+ * sensor went 175 -> 185 busy cycles a packet and the mixed 2,000-frame
+ * loop 346 -> 368. Above it the registers miss, and the prefetch is what
+ * hides that: a 512 KiB gate against none, flood of 2^20 sources at 64
+ * sensors 357 -> 257, at 4,096 sensors 613 -> 496. Half the L2, because
+ * the packets and the other tables share it.
+ *
+ * That gate was 512 KiB on every machine. On a 2 MiB L2 (Intel Xeon,
+ * KVM), interleaved medians of 3, gate 512 KiB against 1 MiB: mixed
+ * 20,000-frame loop (538 KiB of registers) 271.5 -> 251.4 (scripts/bench,
+ * 278.2 -> 250.8); flood at 64 sensors (1.4 MiB) 147.6 -> 146.8 and at
+ * 4,096 sensors (8.4 MiB) prefetching as before; one sensor (48 KiB) and
+ * mixed 2k (208 KiB) below both.
  */
 static uint64_t
 spread_register_bytes(void)

@@ -40,7 +40,7 @@ enum {
 	 * know. Mid sets from the first, the mixed 2,000-frame loop (13 sets
 	 * past 32 registers, none past 384) measured 226.8 -> 241.7 busy
 	 * cycles a packet. The counters' register prefetch starts at half
-	 * the L2 (tt_counters.h, TT_COUNTERS_SPREAD_UNKNOWN_L2).
+	 * the L2 (counters.c, spread_register_bytes()).
 	 */
 	DENSE_BEFORE_MID = 32,
 	MID_SLOTS = 512,
