@@ -34,9 +34,6 @@ enum {
 	PROTO_TCP = 6,
 	PROTO_UDP = 17,
 	PROTO_ICMP6 = 58,
-	TCPOPT_EOL = 0,
-	TCPOPT_MSS = 2,
-	TCPOLEN_MSS = 4,
 };
 
 TT_DATA_PATH static inline uint32_t
@@ -53,21 +50,6 @@ is_vlan(uint16_t type)
 {
 	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
 		type == ETHERTYPE_QINQ_OLD;
-}
-
-/* "Options exactly one MSS": an MSS option, then only end-of-list padding. */
-TT_DATA_PATH static void
-tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
-{
-	uint32_t i;
-
-	if (len < TCPOLEN_MSS || opt[0] != TCPOPT_MSS || opt[1] != TCPOLEN_MSS)
-		return;
-	for (i = TCPOLEN_MSS; i < len; i++)
-		if (opt[i] != TCPOPT_EOL)
-			return;
-	pkt->mss = tt_parse_rd16(opt + 2);
-	pkt->flags |= TT_PKT_ONE_MSS;
 }
 
 /*
@@ -101,7 +83,7 @@ parse_l4(const uint8_t *l4, uint32_t len, struct tt_pkt *pkt)
 			pkt->flags |= TT_PKT_MALFORMED;
 			return;
 		}
-		tcp_options(l4 + TCP_MIN_HLEN, doff - TCP_MIN_HLEN, pkt);
+		tt_parse_tcp_options(l4 + TCP_MIN_HLEN, doff - TCP_MIN_HLEN, pkt);
 		return;
 	case TT_L4_UDP:
 		if (len >= 4) {

@@ -87,18 +87,39 @@ tt_parse_rd16(const uint8_t *p)
 }
 
 /**
+ * TCP options of @p len bytes at @p opt: when they are exactly one MSS
+ * option, then only end-of-list padding, set TT_PKT_ONE_MSS and the MSS.
+ * Both parsers call it.
+ */
+static inline void
+tt_parse_tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
+{
+	enum { TCPOPT_EOL = 0, TCPOPT_MSS = 2, TCPOLEN_MSS = 4 };
+	uint32_t i;
+
+	if (len < TCPOLEN_MSS || opt[0] != TCPOPT_MSS || opt[1] != TCPOLEN_MSS)
+		return;
+	for (i = TCPOLEN_MSS; i < len; i++)
+		if (opt[i] != TCPOPT_EOL)
+			return;
+	pkt->mss = tt_parse_rd16(opt + 2);
+	pkt->flags |= TT_PKT_ONE_MSS;
+}
+
+/**
  * The common darknet frame alone, inline: untagged Ethernet, IPv4 with a
  * 20-byte header, not a later fragment, lengths consistent and all bytes
- * contiguous, and a TCP header without options, a UDP header or an ICMP
- * header. Fills @p pkt exactly as tt_parse_frame_full() would and returns
- * true; for any other frame returns false and leaves @p pkt to the full
- * parser. tests/fuzz/fuzz_parse.c and `test_parse --real` hold the two to
- * the same result on mutated frames and on the real captures.
+ * contiguous, and a TCP header whose options lie within the datagram, a
+ * UDP header or an ICMP header. Fills @p pkt exactly as
+ * tt_parse_frame_full() would and returns true; for any other frame
+ * returns false and leaves @p pkt to the full parser.
+ * tests/fuzz/fuzz_parse.c and `test_parse --real` hold the two to the
+ * same result on mutated frames and on the real captures.
  *
  * Why: the full parser is a call into this library and a walk of branches
  * for tags, options and extension headers that scans rarely carry. Busy
- * cycles a packet of its stage (parse and classify) are in the commit that
- * added this.
+ * cycles a packet of its stage (parse and classify) are in the commits
+ * that added this and widened it.
  */
 static inline bool
 tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
@@ -106,7 +127,7 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 {
 	enum { L2 = 14, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
 	const uint8_t *ip = data + L2, *l4 = data + L2 + L3;
-	uint32_t total;
+	uint32_t total, tcp_len = 0;
 
 	if (data_len > frame_len)
 		data_len = frame_len;
@@ -121,7 +142,8 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		return false;
 	switch (ip[9]) {
 	case 6:
-		if (total < L3 + TCP_NO_OPTIONS || (l4[12] >> 4) != TCP_NO_OPTIONS / 4)
+		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
+		if (tcp_len < TCP_NO_OPTIONS || total < L3 + tcp_len)
 			return false;
 		break;
 	case 17:
@@ -146,6 +168,8 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		memcpy(&pkt->seq_raw, l4 + 4, 4);
 		pkt->tcp_flags = l4[13];
 		pkt->window = tt_parse_rd16(l4 + 14);
+		if (tcp_len > TCP_NO_OPTIONS)
+			tt_parse_tcp_options(l4 + TCP_NO_OPTIONS, tcp_len - TCP_NO_OPTIONS, pkt);
 		break;
 	case 17:
 		pkt->l4 = TT_L4_UDP;

@@ -556,6 +556,10 @@ fast_takes(const struct frame *f, uint32_t data_len)
 static void
 test_fast_path_takes_the_common_frames(void)
 {
+	static const uint8_t mss[4] = { 2, 4, 5, 0xb4 };
+	static const uint8_t mss_eol[8] = { 2, 4, 5, 0xb4, 0, 0, 0, 0 };
+	static const uint8_t mss_sack[8] = { 2, 4, 5, 0xb4, 1, 1, 4, 2 };
+	struct tt_pkt p;
 	struct frame f;
 	uint32_t ip;
 
@@ -575,12 +579,38 @@ test_fast_path_takes_the_common_frames(void)
 	icmp(&f, 8, 0);
 	ipv4_fix_total(&f, ip);
 	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+
+	/* TCP options: one MSS, one MSS and end-of-list padding, and more. */
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 6, mss, 4);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
+	CU_ASSERT(p.flags & TT_PKT_ONE_MSS);
+	CU_ASSERT_EQUAL(p.mss, 1460);
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss_eol, 8);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
+	CU_ASSERT(p.flags & TT_PKT_ONE_MSS);
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss_sack, 8);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
+	CU_ASSERT_FALSE(p.flags & TT_PKT_ONE_MSS);
+	CU_ASSERT_EQUAL(p.dport, 23);
 }
 
 static void
 test_fast_path_declines_the_rest(void)
 {
 	static const uint8_t mss[4] = { 2, 4, 5, 0xb4 };
+	struct tt_pkt p;
 	struct frame f;
 	uint32_t ip;
 
@@ -601,7 +631,14 @@ test_fast_path_declines_the_rest(void)
 
 	eth(&f, 0x0800);
 	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 6, mss, 4);     /* TCP options */
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss, 4);     /* TCP options past the datagram */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	tt_parse_frame_full(f.b, f.len, f.len, &p);
+	CU_ASSERT(p.flags & TT_PKT_MALFORMED);
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 4, NULL, 0);    /* a data offset under 20 bytes */
 	ipv4_fix_total(&f, ip);
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 	eth(&f, 0x0800);
