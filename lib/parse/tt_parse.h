@@ -107,12 +107,12 @@ tt_parse_tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
 }
 
 /**
- * The common darknet frame alone, inline: untagged Ethernet, IPv4 with a
- * 20-byte header, not a later fragment, lengths consistent and all bytes
- * contiguous, and a TCP header whose options lie within the datagram, a
- * UDP header or an ICMP header. Fills @p pkt exactly as
- * tt_parse_frame_full() would and returns true; for any other frame
- * returns false and leaves @p pkt to the full parser.
+ * The common darknet frame alone, inline: Ethernet, untagged or with one
+ * 802.1Q tag, IPv4 with a 20-byte header, not a later fragment, lengths
+ * consistent and all bytes contiguous, and a TCP header whose options lie
+ * within the datagram, a UDP header or an ICMP header. Fills @p pkt
+ * exactly as tt_parse_frame_full() would and returns true; for any other
+ * frame returns false and leaves @p pkt to the full parser.
  * tests/fuzz/fuzz_parse.c and `test_parse --real` hold the two to the
  * same result on mutated frames and on the real captures.
  *
@@ -125,19 +125,25 @@ static inline bool
 tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		struct tt_pkt *pkt)
 {
-	enum { L2 = 14, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
-	const uint8_t *ip = data + L2, *l4 = data + L2 + L3;
-	uint32_t total, tcp_len = 0;
+	enum { ETH = 14, VLAN = 4, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
+	const uint8_t *ip, *l4;
+	uint32_t l2, total, tcp_len = 0;
 
 	if (data_len > frame_len)
 		data_len = frame_len;
+	if (data_len < ETH + L3 + L4_MIN)
+		return false;
+	/* One 802.1Q tag: a darknet that arrives on a trunk port has it on every frame. */
+	l2 = ETH + (tt_parse_rd16(data + 12) == 0x8100 ? VLAN : 0);
+	ip = data + l2;
+	l4 = ip + L3;
 	/* EtherType IPv4 and version 4 with IHL 5, in one compare of three bytes. */
-	if (data_len < L2 + L3 + L4_MIN ||
-			((uint32_t)data[12] << 16 | (uint32_t)data[13] << 8 | ip[0]) != 0x080045)
+	if (data_len < l2 + L3 + L4_MIN ||
+			((uint32_t)data[l2 - 2] << 16 | (uint32_t)data[l2 - 1] << 8 | ip[0]) != 0x080045)
 		return false;
 	total = tt_parse_rd16(ip + 2);
 	/* Within the readable bytes, an L4 header's room, no fragment offset. */
-	if (total > data_len - L2 || total < L3 + L4_MIN ||
+	if (total > data_len - l2 || total < L3 + L4_MIN ||
 			(tt_parse_rd16(ip + 6) & 0x1fff) != 0)
 		return false;
 	switch (ip[9]) {

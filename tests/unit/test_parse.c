@@ -604,6 +604,18 @@ test_fast_path_takes_the_common_frames(void)
 	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
 	CU_ASSERT_FALSE(p.flags & TT_PKT_ONE_MSS);
 	CU_ASSERT_EQUAL(p.dport, 23);
+
+	/* One 802.1Q tag, and a cut one. */
+	eth(&f, 0x8100);
+	vlan(&f, 0x8100, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_TRUE(fast_takes(&f, f.len));
+	CU_ASSERT_FALSE(fast_takes(&f, f.len - 1));
+	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
+	CU_ASSERT_EQUAL(p.src.v4, htonl(IP4(198, 51, 100, 7)));
+	CU_ASSERT_EQUAL(p.dport, 23);
 }
 
 static void
@@ -647,10 +659,23 @@ test_fast_path_declines_the_rest(void)
 	ipv4_fix_total(&f, ip);
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 	eth(&f, 0x8100);
+	vlan(&f, 0x8100, 0x8100);
 	vlan(&f, 0x8100, 0x0800);
 	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* a VLAN tag */
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* two VLAN tags */
 	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	eth(&f, 0x88a8);
+	vlan(&f, 0x88a8, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* an 802.1ad tag */
+	ipv4_fix_total(&f, ip);
+	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	eth(&f, 0x8100);
+	vlan(&f, 0x8100, 0x86dd);
+	ip = ipv6(&f, 0, 6, 64, SRC6, DST6);
+	tcp(&f, 40000, 23, 1, 0x02, 1024, 5, NULL, 0);    /* IPv6 under a VLAN tag */
+	ipv6_fix_payload(&f, ip);
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 	eth(&f, 0x86dd);
 	ip = ipv6(&f, 0, 6, 64, SRC6, DST6);
