@@ -125,7 +125,7 @@ static inline bool
 tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		struct tt_pkt *pkt)
 {
-	enum { ETH = 14, VLAN = 4, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
+	enum { ETH = 14, VLAN = 4, TPID_8021Q = 0x8100, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
 	const uint8_t *ip, *l4;
 	uint32_t l2, total, tcp_len = 0;
 
@@ -134,7 +134,7 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	if (data_len < ETH + L3 + L4_MIN)
 		return false;
 	/* One 802.1Q tag: a darknet that arrives on a trunk port has it on every frame. */
-	l2 = ETH + (tt_parse_rd16(data + 12) == 0x8100 ? VLAN : 0);
+	l2 = ETH + (tt_parse_rd16(data + 12) == TPID_8021Q ? VLAN : 0);
 	ip = data + l2;
 	l4 = ip + L3;
 	/* EtherType IPv4 and version 4 with IHL 5, in one compare of three bytes. */

@@ -36,6 +36,18 @@ syn4(struct frame *f)
 	ipv4_fix_total(f, ip);
 }
 
+/* A SYN as syn4(), with a TCP data offset of @p doff_words and @p optlen option bytes. */
+static void
+syn4_options(struct frame *f, uint8_t doff_words, const uint8_t *opts, uint32_t optlen)
+{
+	uint32_t ip;
+
+	eth(f, 0x0800);
+	ip = ipv4(f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
+	tcp(f, 40000, 23, 1, 0x02, 1024, doff_words, opts, optlen);
+	ipv4_fix_total(f, ip);
+}
+
 static void
 test_frame_too_short(void)
 {
@@ -581,25 +593,16 @@ test_fast_path_takes_the_common_frames(void)
 	CU_ASSERT_TRUE(fast_takes(&f, f.len));
 
 	/* TCP options: one MSS, one MSS and end-of-list padding, and more. */
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 6, mss, 4);
-	ipv4_fix_total(&f, ip);
+	syn4_options(&f, 6, mss, 4);
 	CU_ASSERT_TRUE(fast_takes(&f, f.len));
 	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
 	CU_ASSERT(p.flags & TT_PKT_ONE_MSS);
 	CU_ASSERT_EQUAL(p.mss, 1460);
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss_eol, 8);
-	ipv4_fix_total(&f, ip);
+	syn4_options(&f, 7, mss_eol, 8);
 	CU_ASSERT_TRUE(fast_takes(&f, f.len));
 	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
 	CU_ASSERT(p.flags & TT_PKT_ONE_MSS);
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss_sack, 8);
-	ipv4_fix_total(&f, ip);
+	syn4_options(&f, 7, mss_sack, 8);
 	CU_ASSERT_TRUE(fast_takes(&f, f.len));
 	CU_ASSERT_TRUE(tt_parse_fast(f.b, f.len, f.len, &p));
 	CU_ASSERT_FALSE(p.flags & TT_PKT_ONE_MSS);
@@ -641,17 +644,11 @@ test_fast_path_declines_the_rest(void)
 	f.b[14 + 9] = 47;                                 /* GRE */
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 7, mss, 4);     /* TCP options past the datagram */
-	ipv4_fix_total(&f, ip);
+	syn4_options(&f, 7, mss, 4);                      /* TCP options past the datagram */
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 	tt_parse_frame_full(f.b, f.len, f.len, &p);
 	CU_ASSERT(p.flags & TT_PKT_MALFORMED);
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
-	tcp(&f, 40000, 23, 1, 0x02, 1024, 4, NULL, 0);    /* a data offset under 20 bytes */
-	ipv4_fix_total(&f, ip);
+	syn4_options(&f, 4, NULL, 0);                     /* a data offset under 20 bytes */
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
 	eth(&f, 0x0800);
 	ip = ipv4(&f, 6, 0, 1, 0, 64, 6, IP4(198, 51, 100, 7), IP4(192, 0, 2, 1));
