@@ -148,6 +148,9 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		return false;
 	switch (ip[9]) {
 	case 6:
+		/* The fixed header first: the data offset is in it. */
+		if (total < L3 + TCP_NO_OPTIONS)
+			return false;
 		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
 		if (tcp_len < TCP_NO_OPTIONS || total < L3 + tcp_len)
 			return false;

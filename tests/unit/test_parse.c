@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -565,6 +566,33 @@ fast_takes(const struct frame *f, uint32_t data_len)
 	return took;
 }
 
+/*
+ * fast_takes() of the frame's first @p len bytes, as the datagram's whole
+ * length and copied to a block of exactly that size, so that the
+ * sanitizer build sees any read past it.
+ */
+static bool
+fast_takes_exact(const struct frame *f, uint32_t len)
+{
+	struct frame *cut = malloc(sizeof(*cut));
+	uint8_t *exact = malloc(len);
+	struct tt_pkt fast;
+	bool took;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exact);
+	*cut = *f;
+	cut->len = len;
+	cut->b[14 + 2] = (uint8_t)((len - 14) >> 8);
+	cut->b[14 + 3] = (uint8_t)(len - 14);
+	memcpy(exact, cut->b, len);
+	took = tt_parse_fast(exact, len, len, &fast);
+	CU_ASSERT_EQUAL(took, fast_takes(cut, len));
+	free(exact);
+	free(cut);
+	return took;
+}
+
 static void
 test_fast_path_takes_the_common_frames(void)
 {
@@ -640,6 +668,7 @@ test_fast_path_declines_the_rest(void)
 	syn4(&f);
 	f.b[14 + 3] = 40 + 1;                             /* total past the frame */
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
+	CU_ASSERT_FALSE(fast_takes_exact(&f, 14 + 20 + 12));  /* the TCP header cut before its offset */
 	syn4(&f);
 	f.b[14 + 9] = 47;                                 /* GRE */
 	CU_ASSERT_FALSE(fast_takes(&f, f.len));
