@@ -327,10 +327,8 @@ add_capped(uint32_t *list, uint8_t *n, uint32_t cap, uint32_t v)
 	for (i = 0; i < cap; i++)
 		below += list[i] < v;
 	i = below;
-	if (i < cap && list[i] == v)
-		return;
-	if (i == cap)
-		return;                 /* larger than all kept, and full */
+	if (i == cap || list[i] == v)
+		return;                 /* larger than all kept and full, or kept */
 	if (*n == cap)
 		(*n)--;                 /* drop the largest */
 	memmove(&list[i + 1], &list[i], (*n - i) * sizeof(*list));
