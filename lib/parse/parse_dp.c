@@ -222,8 +222,17 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 		}
 		if (nh == 44) {
 			hlen = 8;
-			if ((tt_parse_rd16(ip + off + 2) & 0xfff8) != 0)
+			if ((tt_parse_rd16(ip + off + 2) & 0xfff8) != 0) {
+				/*
+				 * A later fragment: what follows is data, not
+				 * headers, whatever the fragment header names
+				 * next (DESIGN: its protocol, no port).
+				 */
 				pkt->flags |= TT_PKT_FRAGMENT;
+				pkt->proto = ip[off];
+				pkt->l4 = l4_kind(6, ip[off]);
+				return;
+			}
 		} else if (nh == 51) {
 			hlen = ((uint32_t)ip[off + 1] + 2) * 4;
 		} else {

@@ -464,6 +464,37 @@ test_ipv6_fragment(void)
 	CU_ASSERT_EQUAL(p.l4, TT_L4_TCP);
 }
 
+/*
+ * A later fragment whose fragment header names an extension header next
+ * (destination options, 60, that begin the fragmentable part): what
+ * follows is data. Read as a header, data starting 11 ff made a valid
+ * fragment malformed (the "length" ran past it), and data starting 06
+ * made it bare tcp.
+ */
+static void
+test_ipv6_later_fragment_payload_is_data(void)
+{
+	static const uint8_t data_first[2][2] = { { 0x11, 0xff }, { 0x06, 0x00 } };
+	struct frame f;
+	struct tt_pkt p;
+	uint32_t ip;
+	unsigned int i, k;
+
+	for (k = 0; k < 2; k++) {
+		eth(&f, 0x86dd);
+		ip = ipv6(&f, 0, 44, 64, SRC6, DST6);
+		put8(&f, 60); put8(&f, 0); put16(&f, 0x0100); put32(&f, 7); /* offset 32 */
+		put8(&f, data_first[k][0]);
+		put8(&f, data_first[k][1]);
+		for (i = 2; i < 16; i++)
+			put8(&f, 0);
+		ipv6_fix_payload(&f, ip);
+		CU_ASSERT_EQUAL(parse(&f, &p), TT_PKT_HAS_ADDR | TT_PKT_FRAGMENT);
+		CU_ASSERT_EQUAL(p.proto, 60);
+		CU_ASSERT_EQUAL(p.l4, TT_L4_OTHER);   /* ip/60 */
+	}
+}
+
 static void
 test_ipv6_too_many_extensions(void)
 {
@@ -808,6 +839,8 @@ main(int argc, char **argv)
 		{ "IPv6 bad version, payload past data", test_ipv6_bad_version_and_payload },
 		{ "IPv6 extension header chain", test_ipv6_extension_chain },
 		{ "IPv6 non-first fragment", test_ipv6_fragment },
+		{ "an IPv6 later fragment's payload is data, not headers",
+			test_ipv6_later_fragment_payload_is_data },
 		{ "more than 8 IPv6 extension headers", test_ipv6_too_many_extensions },
 		{ "a cut IPv6 extension header", test_ipv6_cut_extension },
 		{ "ICMP over IPv6 and ICMPv6 over IPv4 are ip/<proto>",
