@@ -32,6 +32,8 @@ TT_PACKAGES=(
     python3-redis
     python3-matplotlib
     fonts-noto-cjk
+    # /etc/services: the report's names for services it has none of its own for
+    netbase
     chromium
     tcpdump
     time
