@@ -57,7 +57,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -126,6 +129,12 @@ struct conn {
 	redisContext *rc;                  /* NULL: not connected */
 	long long client_id;
 	long long old_client_id;           /* a broken connection's id, to kill */
+	/*
+	 * And its address as Redis sees it ("ip:port", "[ip]:port"), "" over a
+	 * unix socket: the kill names both, so it cannot hit another client
+	 * that a restarted Redis gave the same id.
+	 */
+	char old_addr[INET6_ADDRSTRLEN + 8];
 };
 
 /* NO_CONN in a reply's connection: the command was not sent. */
@@ -691,6 +700,34 @@ mark_down(struct tt_publisher *p)
 }
 
 /*
+ * The address a Redis server shows for the client of socket @p fd, as its
+ * CLIENT LIST and CLIENT KILL ADDR write it; "" for a unix socket (all of
+ * its clients share one) or when the socket cannot say.
+ */
+static void
+client_addr(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+
+		if (inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip)) != NULL)
+			snprintf(out, len, "%s:%u", ip, ntohs(a->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+
+		if (inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip)) != NULL)
+			snprintf(out, len, "[%s]:%u", ip, ntohs(a->sin6_port));
+	}
+}
+
+/*
  * The current connection broke: drop it. In a cluster the others stay open
  * (nothing of theirs is pending), but the map is read again before anything
  * more is sent, as a master that stopped answering may have been replaced.
@@ -713,6 +750,7 @@ drop_connection(struct tt_publisher *p, const char *why)
 	PUB_LOG(WARNING, "redis %s: %s; reconnecting", redis_where(p, where, sizeof(where)),
 		why);
 	c->old_client_id = c->client_id;
+	client_addr(c->rc->fd, c->old_addr, sizeof(c->old_addr));
 	/* What the broken connection committed, and what Redis still has. */
 	p->need_readback = true;
 	redisFree(c->rc);
@@ -1047,12 +1085,21 @@ connect_node(struct tt_publisher *p, uint32_t i)
 	c->client_id = r->integer;
 	freeReplyObject(r);
 	c->rc = rc;
-	/* The broken connection's transaction: committed or discarded, not pending. */
-	if (c->old_client_id != 0) {
-		r = redisCommand(rc, "CLIENT KILL ID %lld", c->old_client_id);
+	/*
+	 * The broken connection's transaction: committed or discarded, not
+	 * pending. A server's client ids only grow, so an id no larger than
+	 * the old one means Redis restarted, and the old client died with
+	 * it; its id may now be another client's. The address narrows the
+	 * kill to the old connection where there is one (TCP).
+	 */
+	if (c->old_client_id != 0 && c->client_id > c->old_client_id) {
+		r = c->old_addr[0] != '\0' ?
+			redisCommand(rc, "CLIENT KILL ID %lld ADDR %s", c->old_client_id,
+				c->old_addr) :
+			redisCommand(rc, "CLIENT KILL ID %lld", c->old_client_id);
 		freeReplyObject(r);
-		c->old_client_id = 0;
 	}
+	c->old_client_id = 0;
 	if (p->down_logged || p->stats.reconnects != 0)
 		PUB_LOG(NOTICE, "redis %s: connected", where);
 	p->down_logged = false;
@@ -1291,6 +1338,7 @@ adopt_map(struct tt_publisher *p, struct tt_slots_map *m)
 			c[j].rc = o->rc;
 			c[j].client_id = o->client_id;
 			c[j].old_client_id = o->old_client_id;
+			memcpy(c[j].old_addr, o->old_addr, sizeof(c[j].old_addr));
 			o->rc = NULL;
 			break;
 		}

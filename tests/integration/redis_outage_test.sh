@@ -8,7 +8,10 @@
 #  3. unreachable at start: the appliance runs and backs up, then delivers;
 #  4. a backlog_max_mb smaller than one interval's minute cells sheds minute
 #     data only, says how much in cells and packets, reports the run as not
-#     delivered (exit 1), and hours and days stay whole.
+#     delivered (exit 1), and hours and days stay whole;
+#  5. restarted empty, its client ids from 1 again: a bystander that now
+#     holds a broken connection's old id keeps its connection when the
+#     appliance reconnects (which kills only its own old client).
 . "$(dirname "$0")/lib.sh"
 
 "$TEITEN_GEN" --sensor a=192.0.2.0/24+2001:db8:1::/64 --sensor b=198.51.100.0/24 \
@@ -136,5 +139,84 @@ redis_scopes shed m >"$TT_TMP/shed.m.json"
 mpkts=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/shed.m.json")
 check "shed: minute buckets lost some ($mpkts < 100000 attributed)" \
     "$([ "$mpkts" -lt "$(jq .scopes.all.totals.pkts "$TT_TMP/shed.json")" ] && echo yes)" yes
+
+# 5. a restarted Redis reuses client ids
+# hold_ids NAME ID...: open connections to Redis NAME until the highest ID
+# is handed out, keeping those that got one of the IDs (their descriptors in
+# HELD); true if every ID is held, false if another client took one first.
+hold_ids() {
+    local name=$1 fd line id max=0 want got=0
+    shift
+    for want in "$@"; do [ "$want" -gt "$max" ] && max=$want; done
+    HELD=()
+    while :; do
+        exec {fd}<>"/dev/tcp/127.0.0.1/${REDIS_PORT[$name]}" || return 1
+        printf 'CLIENT ID\r\n' >&"$fd"
+        read -r -t 5 line <&"$fd" || return 1
+        id=${line//[^0-9]/}
+        if [[ " $* " == *" $id "* ]]; then
+            HELD+=("$fd")
+            got=$((got + 1))
+        else
+            exec {fd}>&-
+        fi
+        [ "$id" -ge "$max" ] && break
+    done
+    [ "$got" -eq $# ]
+}
+# teiten_ids NAME: the client ids of the appliance's connections to Redis
+# NAME (ACL user teiten); false while it has none.
+teiten_ids() {
+    rcli "$1" client list | sed -n 's/^id=\([0-9]*\) .* user=teiten .*/\1/p' | grep .
+}
+# logged_more PATTERN N: the appliance's log has more than N such lines
+logged_more() {
+    [ "$(grep -c "$1" "$TT_TMP/reuse.err")" -gt "$2" ]
+}
+start_redis reuse || exit 1
+write_config "$TT_TMP/reuse.conf" out-reuse "a:0:0.0.0.0/0"
+timeout 600 "$TEITEN" $(eal_opts) -l 0-1 \
+    --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
+    --config "$TT_TMP/reuse.conf" --summary "$TT_TMP/reuse.json" \
+    >"$TT_TMP/reuse.out" 2>"$TT_TMP/reuse.err" &
+pid=$!
+TT_PIDS+=("$pid")
+wait_for 300 flushed_seen reuse
+held=no
+# The appliance may reconnect before the bystander has the ids; then the
+# round shows nothing, and another restart tries again.
+for round in 1 2 3 4 5; do
+    wait_for 300 teiten_ids reuse
+    # shellcheck disable=SC2207
+    ids=($(teiten_ids reuse))
+    broken=$(grep -c reconnecting "$TT_TMP/reuse.err")
+    connected=$(grep -c ': connected' "$TT_TMP/reuse.err")
+    kill -9 "${REDIS_PID[reuse]}"
+    wait "${REDIS_PID[reuse]}" 2>/dev/null
+    wait_for 300 logged_more reconnecting "$broken"
+    # Its connection attempts back off (0.1 s, doubling): let a few fail,
+    # so that the bystander is first far more often than not.
+    sleep 1.5
+    restart_redis reuse
+    if [ ${#ids[@]} -gt 0 ] && hold_ids reuse "${ids[@]}" &&
+            ! logged_more ': connected' "$connected"; then
+        held=yes
+        break
+    fi
+    for fd in "${HELD[@]}"; do exec {fd}>&-; done
+    wait_for 300 flushed_seen reuse
+done
+check "reuse: a bystander holds the old ids (${ids[*]}) before the appliance is back" "$held" yes
+wait_for 300 flushed_seen reuse
+check "reuse: the appliance delivers again" "$(flushed_seen reuse && echo yes)" yes
+alive=0
+for fd in "${HELD[@]}"; do
+    printf 'PING\r\n' >&"$fd" 2>/dev/null && read -r -t 5 line <&"$fd" &&
+        [ "${line%$'\r'}" = +PONG ] && alive=$((alive + 1))
+    exec {fd}>&-
+done
+check "reuse: the bystander's connections are alive" "$alive" "${#HELD[@]}"
+kill -TERM "$pid"
+wait "$pid"
 
 finish
