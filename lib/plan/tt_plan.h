@@ -32,6 +32,8 @@ struct tt_plan_conf {
 
 /* Tags: sensors 0..n-1, "all" n, "src" n + 1, the alerts stream n + 2. */
 #define TT_PLAN_TAGS(conf) ((conf)->n_sensors + 3)
+#define TT_PLAN_TAG_ALL(conf) ((conf)->n_sensors)
+#define TT_PLAN_TAG_SRC(conf) ((conf)->n_sensors + 1)
 #define TT_PLAN_TAG_ALERTS(conf) ((conf)->n_sensors + 2)
 
 /* One entry of the <prefix>:alerts stream: field names and values, alternating. */

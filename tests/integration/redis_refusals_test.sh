@@ -5,7 +5,8 @@
 # in its exit code and its words, what did not:
 #  1. maxmemory with noeviction: OOM refusals are retried until memory frees;
 #  2. restarted from a large dataset, answering LOADING for seconds: retried;
-#  3. an ACL user without +eval: exit 2, naming the rule;
+#  3. an ACL user without +eval: exit 2, naming the rule, and what had
+#     committed before the refusal is not reported undelivered;
 #  4. stopped while Redis is away: the final flush waits for it;
 #  5. restarted empty mid-run: the loss is detected and reported;
 #  6. a second appliance under an id in use: refused, exit 2;
@@ -88,6 +89,15 @@ check "no +eval: exit 2" "$TT_RC" 2
 check_grep "no +eval: names the command and the rule" "$TT_ERR" \
     "redis refused EVAL for \{src\}: NOPERM.*the ACL user 'teiten' needs \+eval"
 check "no +eval: not delivered" "$(jq .redis.delivered "$TT_TMP/noeval.json")" false
+# The first flush's sensors and totals committed before its {src} was
+# refused: they are in Redis, and not in undelivered_packets.
+redis_scopes noeval d >"$TT_TMP/noeval.d.json"
+in_redis=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/noeval.d.json")
+undelivered=$(jq .redis.undelivered_packets "$TT_TMP/noeval.json")
+check "no +eval: some counts committed before the refusal ($in_redis)" \
+    "$([ "$in_redis" -gt 0 ] && echo yes)" yes
+check "no +eval: in Redis + undelivered = all packets" "$((in_redis + undelivered))" \
+    "$(jq .scopes.all.totals.pkts "$TT_TMP/noeval.json")"
 
 # 4. stopped while Redis is away: the final flush waits, then delivers
 start_redis away --appendonly yes --appendfsync always || exit 1
