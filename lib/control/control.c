@@ -484,6 +484,8 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->redis_data_lost = ps.data_lost;
 		in->redis_redirects = ps.redirects;
 		in->redis_undelivered_packets = ps.undelivered_packets;
+		in->redis_undelivered_source_keys = ps.undelivered_source_keys;
+		in->redis_undelivered_alerts = ps.undelivered_alerts;
 		in->redis_failed = ps.failed;
 	}
 }

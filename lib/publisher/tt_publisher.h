@@ -63,6 +63,8 @@ struct tt_publisher_stats {
 	uint64_t refusals;             /* transactions Redis refused and that were retried */
 	uint64_t data_lost;            /* times Redis was found without flushes it had taken */
 	uint64_t undelivered_packets;  /* held, not committed (scope all): 0 once delivered */
+	uint64_t undelivered_source_keys;  /* the same for source deltas ({src}) */
+	uint64_t undelivered_alerts;   /* the same for alerts (the stream's tag) */
 	uint64_t alerts;               /* stream entries committed */
 	uint64_t alerts_pending;       /* waiting for the next flush */
 	uint64_t shed_alerts;          /* dropped: more than 100,000 waited for Redis */

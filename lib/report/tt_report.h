@@ -62,6 +62,8 @@ struct tt_report_input {
 	uint64_t redis_data_lost;      /* times Redis was found without flushes it took */
 	uint64_t redis_redirects;      /* cluster: MOVED and ASK answers followed */
 	uint64_t redis_undelivered_packets;
+	uint64_t redis_undelivered_source_keys;
+	uint64_t redis_undelivered_alerts;
 	bool redis_failed;             /* refused for good: publishing stopped */
 };
 

@@ -98,6 +98,8 @@ check "no +eval: some counts committed before the refusal ($in_redis)" \
     "$([ "$in_redis" -gt 0 ] && echo yes)" yes
 check "no +eval: in Redis + undelivered = all packets" "$((in_redis + undelivered))" \
     "$(jq .scopes.all.totals.pkts "$TT_TMP/noeval.json")"
+check "no +eval: the refused source keys are counted undelivered" \
+    "$(jq '.redis.undelivered_source_keys > 0' "$TT_TMP/noeval.json")" true
 
 # 4. stopped while Redis is away: the final flush waits, then delivers
 start_redis away --appendonly yes --appendfsync always || exit 1

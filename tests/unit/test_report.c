@@ -926,7 +926,9 @@ report_input(bool redis)
 		.redis_errors = 1, .redis_shed_minute_cells = 2, .redis_shed_minute_bytes = 3,
 		.redis_shed_minute_packets = 4, .redis_shed_hour_cells = 5,
 		.redis_shed_hour_packets = 6, .redis_shed_source_keys = 8, .redis_refusals = 9,
-		.redis_data_lost = 10, .redis_undelivered_packets = 0, .redis_failed = false,
+		.redis_data_lost = 10, .redis_undelivered_packets = 0,
+		.redis_undelivered_source_keys = 11, .redis_undelivered_alerts = 12,
+		.redis_failed = false,
 	};
 }
 
@@ -1093,6 +1095,8 @@ test_summary_json(void)
 	CU_ASSERT_EQUAL(jint(r, "refusals"), 9);
 	CU_ASSERT_EQUAL(jint(r, "data_lost"), 10);
 	CU_ASSERT_EQUAL(jint(r, "undelivered_packets"), 0);
+	CU_ASSERT_EQUAL(jint(r, "undelivered_source_keys"), 11);
+	CU_ASSERT_EQUAL(jint(r, "undelivered_alerts"), 12);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_cells"), 2);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_bytes"), 3);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_packets"), 4);
