@@ -82,15 +82,20 @@ check "stop: Redis equals the undisturbed run" \
 # 3. unreachable at start: a live loop keeps running, then delivers
 "$TEITEN_GEN" --sensor a=192.0.2.0/24 --packets 2000 --seed 23 \
     --out "$TT_TMP/small.pcap" --truth "$TT_TMP/small.truth" >/dev/null
+# start_loop NAME: the small capture looped, like a live port, in the
+# background until told to stop (SIGTERM); pid in $pid
+start_loop() {
+    write_config "$TT_TMP/$1.conf" "out-$1" "a:0:0.0.0.0/0"
+    timeout 600 "$TEITEN" $(eal_opts) -l 0-1 \
+        --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
+        --config "$TT_TMP/$1.conf" --summary "$TT_TMP/$1.json" \
+        >"$TT_TMP/$1.out" 2>"$TT_TMP/$1.err" &
+    pid=$!
+    TT_PIDS+=("$pid")
+}
 start_redis late || exit 1
 stop_redis late
-write_config "$TT_TMP/late.conf" out-late "a:0:0.0.0.0/0"
-timeout 600 "$TEITEN" $(eal_opts) -l 0-1 \
-    --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
-    --config "$TT_TMP/late.conf" --summary "$TT_TMP/late.json" \
-    >"$TT_TMP/late.out" 2>"$TT_TMP/late.err" &
-pid=$!
-TT_PIDS+=("$pid")
+start_loop late
 wait_for 300 grep -q 'backing up in memory and retrying' "$TT_TMP/late.err"
 check "late: still running without Redis" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 check_grep "late: says it backs up" "$TT_TMP/late.err" 'backing up in memory and retrying'
@@ -174,13 +179,7 @@ logged_more() {
     [ "$(grep -c "$1" "$TT_TMP/reuse.err")" -gt "$2" ]
 }
 start_redis reuse || exit 1
-write_config "$TT_TMP/reuse.conf" out-reuse "a:0:0.0.0.0/0"
-timeout 600 "$TEITEN" $(eal_opts) -l 0-1 \
-    --vdev "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1" -- \
-    --config "$TT_TMP/reuse.conf" --summary "$TT_TMP/reuse.json" \
-    >"$TT_TMP/reuse.out" 2>"$TT_TMP/reuse.err" &
-pid=$!
-TT_PIDS+=("$pid")
+start_loop reuse
 wait_for 300 flushed_seen reuse
 held=no
 # The appliance may reconnect before the bystander has the ids; then the
