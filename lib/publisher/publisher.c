@@ -57,13 +57,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <time.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <hiredis/hiredis.h>
