@@ -226,12 +226,12 @@ parse_ipv6(const uint8_t *ip, uint32_t avail, uint32_t captured, struct tt_pkt *
 				/*
 				 * A later fragment: what follows is data, not
 				 * headers, whatever the fragment header names
-				 * next (DESIGN: its protocol, no port).
+				 * next (DESIGN: its protocol, no port). The
+				 * walk ends here, and so does the parse below.
 				 */
 				pkt->flags |= TT_PKT_FRAGMENT;
-				pkt->proto = ip[off];
-				pkt->l4 = l4_kind(6, ip[off]);
-				return;
+				nh = ip[off];
+				break;
 			}
 		} else if (nh == 51) {
 			hlen = ((uint32_t)ip[off + 1] + 2) * 4;
