@@ -159,6 +159,7 @@ hold_ids() {
         printf 'CLIENT ID\r\n' >&"$fd"
         read -r -t 5 line <&"$fd" || return 1
         id=${line//[^0-9]/}
+        [ -n "$id" ] || return 1         # an error, not an id
         if [[ " $* " == *" $id "* ]]; then
             HELD+=("$fd")
             got=$((got + 1))
@@ -174,7 +175,7 @@ hold_ids() {
 teiten_ids() {
     rcli "$1" client list | sed -n 's/^id=\([0-9]*\) .* user=teiten .*/\1/p' | grep .
 }
-# logged_more PATTERN N: the appliance's log has more than N such lines
+# logged_more PATTERN N: the appliance's log (case 5's) has more than N such lines
 logged_more() {
     [ "$(grep -c "$1" "$TT_TMP/reuse.err")" -gt "$2" ]
 }
