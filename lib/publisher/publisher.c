@@ -50,18 +50,22 @@
 #include "tt_publisher.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <hiredis/hiredis.h>
@@ -211,6 +215,7 @@ struct tt_publisher {
 	bool stopping;
 	bool kicked;
 	uint64_t stop_deadline_ms;
+	int stop_fd;                       /* eventfd, readable once stopping: wakes a wait */
 	uint64_t last_shed_log_ms;
 	struct tt_publisher_health health;
 	struct tt_publisher_stats stats;
@@ -251,6 +256,7 @@ struct tt_publisher {
 	uint64_t next_connect_ms;
 	uint64_t retry_ms;                 /* after a transient refusal: not before */
 	uint64_t per_cmd_us;               /* reply time allowed a command (grows on timeouts) */
+	uint64_t wait_us;                  /* a wait on a socket may see no progress this long */
 	uint64_t retry_backoff_ms;
 	uint64_t refused_since_ms;         /* the refusal episode's start, 0 none */
 	uint64_t next_sensor_meta_ms;
@@ -268,6 +274,7 @@ struct tt_publisher {
 	uint32_t sent_cap;
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
+	bool cut_unanswered;               /* the stop's deadline cut off a wait on the batch */
 };
 
 static uint64_t
@@ -376,6 +383,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 
 	if (p == NULL)
 		return NULL;
+	p->stop_fd = -1;
 	p->cfg = cfg;
 	p->n_workers = conf->n_workers;
 	p->sensors_cfg = cfg;
@@ -383,6 +391,11 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
 	p->per_cmd_us = COMMAND_TIMEOUT_PER_CMD_US;
+	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->stop_fd < 0) {
+		err = errno;
+		goto err_free;
+	}
 	p->sensor_names = calloc(p->n_tags - 3, sizeof(*p->sensor_names));
 	p->cluster = cfg->redis_cluster != NULL;
 	if (!p->cluster) {
@@ -698,6 +711,177 @@ mark_down(struct tt_publisher *p)
 }
 
 /*
+ * --- waiting on Redis ---
+ *
+ * The contexts are hiredis's non-blocking kind, so no hiredis call waits:
+ * every wait on a socket is a poll() here. A wait gives up after wait_us
+ * without progress (Redis slow or gone: the connection is dropped), and,
+ * once a stop began, at the final flush's deadline, even for a reply to a
+ * transaction sent long before it: blocking reads bounded only by a socket
+ * timeout let a stop overrun [redis] final_flush_s by the whole reply time
+ * of a big flush (25 s measured with final_flush_s = 2). A wait that began
+ * before the stop is woken by stop_fd to take the deadline in.
+ *
+ * Publisher thread; before it starts and after it ends, the control thread.
+ */
+
+static const char NO_REPLY_IN_TIME[] = "no reply in time";
+static const char STOP_TIME_UP[] = "no time left for the final flush ([redis] final_flush_s)";
+
+/* A wait on any socket may see no progress for this long: @p commands' replies. */
+static void
+set_wait(struct tt_publisher *p, uint64_t commands)
+{
+	p->wait_us = (uint64_t)COMMAND_TIMEOUT_MS * 1000 + commands * p->per_cmd_us;
+}
+
+/* Is a stop under way? Then *@p deadline_ms is when the final flush ends. */
+static bool
+stopping_by(struct tt_publisher *p, uint64_t *deadline_ms)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&p->lock);
+	stopping = p->stopping;
+	*deadline_ms = p->stop_deadline_ms;
+	pthread_mutex_unlock(&p->lock);
+	return stopping;
+}
+
+/*
+ * Mark @p rc broken as hiredis marks it on an I/O error: a reply given up
+ * on would come later and answer the wrong command, so the connection is
+ * done with.
+ */
+static void
+give_up(redisContext *rc, const char *why)
+{
+	rc->err = REDIS_ERR_IO;
+	snprintf(rc->errstr, sizeof(rc->errstr), "%s", why);
+}
+
+/*
+ * Wait for @p events on @p fd (-1: only for time to pass) for @p us at most,
+ * and not past a stop's deadline. @return 0 ready, NO_REPLY_IN_TIME, or
+ * STOP_TIME_UP.
+ */
+static const char *
+wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
+{
+	uint64_t until = now_ms() + (us + 999) / 1000, deadline, end, now;
+	struct pollfd pfd[2];
+	bool stopping;
+	int n;
+
+	for (;;) {
+		stopping = stopping_by(p, &deadline);
+		end = stopping ? RTE_MIN(until, deadline) : until;
+		now = now_ms();
+		if (now >= end)
+			return stopping && deadline <= until ? STOP_TIME_UP : NO_REPLY_IN_TIME;
+		/* Once stopping, stop_fd stays readable: only the deadline matters. */
+		pfd[0] = (struct pollfd){ .fd = stopping ? -1 : p->stop_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = fd, .events = events };
+		n = poll(pfd, 2, (int)RTE_MIN(end - now, (uint64_t)INT_MAX));
+		if (n > 0 && pfd[1].revents != 0)
+			return NULL;
+	}
+}
+
+/* Wait for @p events on @p rc's socket; false: given up (rc->errstr says why). */
+static bool
+wait_ready(struct tt_publisher *p, redisContext *rc, short events)
+{
+	const char *why = wait_fd(p, rc->fd, events, p->wait_us);
+
+	if (why != NULL)
+		give_up(rc, why);
+	return why == NULL;
+}
+
+/* Sleep @p ms, less when a stop's deadline comes first. */
+static void
+nap(struct tt_publisher *p, uint64_t ms)
+{
+	wait_fd(p, -1, 0, ms * 1000);
+}
+
+/* Write out what @p rc holds; false: broken (rc->errstr says why). */
+static bool
+send_all(struct tt_publisher *p, redisContext *rc)
+{
+	int done = 0;
+
+	for (;;) {
+		if (redisBufferWrite(rc, &done) != REDIS_OK)
+			return false;
+		if (done)
+			return true;
+		if (!wait_ready(p, rc, POLLOUT))
+			return false;
+	}
+}
+
+/* The next reply on @p rc, once what it holds is sent; NULL: broken (rc->errstr). */
+static redisReply *
+reply_of(struct tt_publisher *p, redisContext *rc)
+{
+	void *r = NULL;
+
+	if (!send_all(p, rc))
+		return NULL;
+	for (;;) {
+		if (redisGetReplyFromReader(rc, &r) != REDIS_OK)
+			return NULL;
+		if (r != NULL)
+			return r;
+		if (!wait_ready(p, rc, POLLIN) || redisBufferRead(rc) != REDIS_OK)
+			return NULL;
+	}
+}
+
+/* A command on @p rc, formatted as redisCommand's; NULL: broken (rc->errstr). */
+static redisReply *
+ask(struct tt_publisher *p, redisContext *rc, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = redisvAppendCommand(rc, fmt, ap);
+	va_end(ap);
+	if (ret != REDIS_OK) {
+		if (rc->err == 0)
+			give_up(rc, "cannot format a command");
+		return NULL;
+	}
+	return reply_of(p, rc);
+}
+
+/*
+ * Open a socket to a node (@p host "" means [redis] unix); NULL out of
+ * memory, else a context whose err says whether it connected.
+ */
+static redisContext *
+connect_to(struct tt_publisher *p, const char *host, uint16_t port)
+{
+	redisContext *rc = host[0] == '\0' ? redisConnectUnixNonBlock(p->cfg->redis_unix) :
+		redisConnectNonBlock(host, port);
+	const char *why;
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (rc == NULL || rc->err)
+		return rc;
+	why = wait_fd(p, rc->fd, POLLOUT, (uint64_t)CONNECT_TIMEOUT_MS * 1000);
+	if (why != NULL)
+		give_up(rc, why == NO_REPLY_IN_TIME ? "no connection in time" : why);
+	else if (getsockopt(rc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0)
+		give_up(rc, strerror(soerr != 0 ? soerr : errno));
+	return rc;
+}
+
+/*
  * The address a Redis server shows for the client of socket @p fd, as its
  * CLIENT LIST and CLIENT KILL ADDR write it; "" for a unix socket (all of
  * its clients share one) or when the socket cannot say.
@@ -735,18 +919,22 @@ drop_connection(struct tt_publisher *p, const char *why)
 {
 	struct conn *c = &p->conns[p->cur];
 	char where[300];
+	bool stop_cut;
 
 	if (c->rc == NULL)
 		return;
-	/* A reply timed out (SO_RCVTIMEO): Redis may only be slow; give it more. */
-	if (c->rc->err == REDIS_ERR_IO && strstr(c->rc->errstr, "temporarily unavailable") &&
+	/* A reply timed out: Redis may only be slow; give it more. */
+	if (c->rc->err == REDIS_ERR_IO && strcmp(c->rc->errstr, NO_REPLY_IN_TIME) == 0 &&
 			p->per_cmd_us < COMMAND_TIMEOUT_PER_CMD_MAX_US) {
 		p->per_cmd_us = RTE_MIN(2 * p->per_cmd_us, (uint64_t)COMMAND_TIMEOUT_PER_CMD_MAX_US);
 		PUB_LOG(NOTICE, "a reply timed out: each command of a transaction may take "
 			"%" PRIu64 " us from now on", p->per_cmd_us);
 	}
-	PUB_LOG(WARNING, "redis %s: %s; reconnecting", redis_where(p, where, sizeof(where)),
-		why);
+	/* Cut off by the stop: nothing more is tried. */
+	stop_cut = strcmp(why, STOP_TIME_UP) == 0;
+	p->cut_unanswered |= stop_cut && p->inflight;
+	PUB_LOG(WARNING, "redis %s: %s%s", redis_where(p, where, sizeof(where)), why,
+		stop_cut ? "" : "; reconnecting");
 	c->old_client_id = c->client_id;
 	client_addr(c->rc->fd, c->old_addr, sizeof(c->old_addr));
 	/* What the broken connection committed, and what Redis still has. */
@@ -761,14 +949,14 @@ static redisReply *
 next_reply(struct tt_publisher *p)
 {
 	redisContext *rc = rc_of(p);
-	redisReply *r = NULL;
+	redisReply *r;
 
 	if (rc == NULL)
 		return NULL;
-	if (redisGetReply(rc, (void **)&r) == REDIS_OK)
-		return r;
-	drop_connection(p, rc->errstr[0] ? rc->errstr : "no reply");
-	return NULL;
+	r = reply_of(p, rc);
+	if (r == NULL)
+		drop_connection(p, rc->errstr[0] ? rc->errstr : "no reply");
+	return r;
 }
 
 /* A command on the connection; NULL reply means the connection broke. */
@@ -776,28 +964,14 @@ static redisReply *
 command(struct tt_publisher *p, int argc, const char **argv)
 {
 	redisContext *rc = rc_of(p);
-	redisReply *r;
 
 	if (rc == NULL)
 		return NULL;
-	r = redisCommandArgv(rc, argc, argv, NULL);
-	if (r == NULL)
-		drop_connection(p, rc->errstr[0] ? rc->errstr : "no reply");
-	return r;
-}
-
-/*
- * Replies to @p commands pipelined commands may take this long: EXEC runs a
- * whole transaction before it answers, so a fixed timeout would turn a big
- * interval into a reconnect loop.
- */
-static void
-set_reply_timeout(redisContext *rc, uint64_t commands, uint64_t per_cmd_us)
-{
-	uint64_t us = (uint64_t)COMMAND_TIMEOUT_MS * 1000 + commands * per_cmd_us;
-	struct timeval tv = { .tv_sec = (time_t)(us / 1000000), .tv_usec = (long)(us % 1000000) };
-
-	redisSetTimeout(rc, tv);
+	if (redisAppendCommandArgv(rc, argc, argv, NULL) != REDIS_OK) {
+		drop_connection(p, rc->errstr[0] ? rc->errstr : "out of memory");
+		return NULL;
+	}
+	return next_reply(p);
 }
 
 /* --- routing: which connection a key's commands go to --- */
@@ -849,17 +1023,6 @@ via_reserve(struct tt_publisher *p, uint32_t n)
 	return 0;
 }
 
-/* Reply timeouts of every open connection, for @p commands pipelined on each at most. */
-static void
-set_reply_timeouts(struct tt_publisher *p, uint64_t commands)
-{
-	uint32_t i;
-
-	for (i = 0; i < p->n_conns; i++)
-		if (p->conns[i].rc != NULL)
-			set_reply_timeout(p->conns[i].rc, commands, commands ? p->per_cmd_us : 0);
-}
-
 static void
 instance_key(const struct tt_publisher *p, char *buf, size_t len)
 {
@@ -884,14 +1047,6 @@ id_in_use(struct tt_publisher *p, const char *other)
 	fail(p, "appliance id '%s' is in use: another teiten (instance %s) publishes into "
 		"this Redis under it, and two would corrupt each other's exactly-once "
 		"record; give each appliance its own [appliance] id", p->cfg->id, other);
-}
-
-static void
-sleep_for_ms(long long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 /* The instance key's remaining life, or -1 when Redis did not answer. */
@@ -969,7 +1124,7 @@ claim_instance(struct tt_publisher *p)
 		if (before > 0) {
 			long long wait = RTE_MIN(before + 50, watch);
 
-			sleep_for_ms(wait);
+			nap(p, (uint64_t)wait);
 			after = instance_pttl(p, key);
 			if (after > before - wait + 50) {
 				/* refreshed while we watched: a live run holds the id */
@@ -980,7 +1135,7 @@ claim_instance(struct tt_publisher *p)
 			if (after > 0) {
 				PUB_LOG(NOTICE, "appliance id '%s': the instance key of a run that "
 					"ended lives %lld ms more; waiting for it", p->cfg->id, after);
-				sleep_for_ms(after + 50);
+				nap(p, (uint64_t)after + 50);
 			}
 		}
 		freeReplyObject(r);
@@ -997,15 +1152,13 @@ static int
 open_node(struct tt_publisher *p, const char *host, uint16_t port, redisContext **out)
 {
 	const struct tt_config *cfg = p->cfg;
-	struct timeval ctv = { 0, CONNECT_TIMEOUT_MS * 1000 };
 	char where[300];
 	redisContext *rc;
 	redisReply *r = NULL;
 	int ret = 0;
 
 	node_where(p, host, port, where, sizeof(where));
-	rc = host[0] == '\0' ? redisConnectUnixWithTimeout(cfg->redis_unix, ctv) :
-		redisConnectWithTimeout(host, port, ctv);
+	rc = connect_to(p, host, port);
 	if (rc == NULL || rc->err) {
 		if (!p->down_logged)
 			PUB_LOG(WARNING, "redis %s: %s; backing up in memory and retrying", where,
@@ -1014,11 +1167,11 @@ open_node(struct tt_publisher *p, const char *host, uint16_t port, redisContext 
 		redisFree(rc);
 		return -ECONNREFUSED;
 	}
-	set_reply_timeout(rc, 0, 0);
+	set_wait(p, 0);
 	if (p->password != NULL || cfg->redis_user != NULL) {
 		r = cfg->redis_user ?
-			redisCommand(rc, "AUTH %s %s", cfg->redis_user, p->password ? p->password : "") :
-			redisCommand(rc, "AUTH %s", p->password);
+			ask(p, rc, "AUTH %s %s", cfg->redis_user, p->password ? p->password : "") :
+			ask(p, rc, "AUTH %s", p->password);
 		if (r == NULL) {
 			/* No answer (a Redis still loading its data may give none): retried. */
 			if (!p->down_logged)
@@ -1065,7 +1218,7 @@ connect_node(struct tt_publisher *p, uint32_t i)
 	if (ret != 0)
 		return ret;
 	node_where(p, c->host, c->port, where, sizeof(where));
-	r = redisCommand(rc, "CLIENT ID");
+	r = ask(p, rc, "CLIENT ID");
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 		bool denied = r && r->type == REDIS_REPLY_ERROR &&
 			(strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "NOPERM", 6) == 0);
@@ -1092,9 +1245,9 @@ connect_node(struct tt_publisher *p, uint32_t i)
 	 */
 	if (c->old_client_id != 0 && c->client_id > c->old_client_id) {
 		r = c->old_addr[0] != '\0' ?
-			redisCommand(rc, "CLIENT KILL ID %lld ADDR %s", c->old_client_id,
+			ask(p, rc, "CLIENT KILL ID %lld ADDR %s", c->old_client_id,
 				c->old_addr) :
-			redisCommand(rc, "CLIENT KILL ID %lld", c->old_client_id);
+			ask(p, rc, "CLIENT KILL ID %lld", c->old_client_id);
 		freeReplyObject(r);
 	}
 	c->old_client_id = 0;
@@ -1241,12 +1394,12 @@ ask_map(struct tt_publisher *p, redisContext *rc, const char *host, uint16_t por
 	int rc_parse;
 
 	node_where(p, host, port, where, sizeof(where));
-	r = redisCommand(rc, "CLUSTER SHARDS");
+	r = ask(p, rc, "CLUSTER SHARDS");
 	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
 		/* Redis < 7.0 has no SHARDS: the older SLOTS gives the same map. */
 		snprintf(shards_err, sizeof(shards_err), "%s", r->str);
 		freeReplyObject(r);
-		r = redisCommand(rc, "CLUSTER SLOTS");
+		r = ask(p, rc, "CLUSTER SLOTS");
 	}
 	*err = r == NULL ? -EIO : -EAGAIN;
 	if (r == NULL)
@@ -1563,17 +1716,14 @@ static int
 queue_tag(struct tt_publisher *p, uint32_t tag)
 {
 	redisContext *rc = rc_of(p);
-	int done = 0;
 
 	p->sent[p->n_sent++] = (struct sent){ .tag = tag, .conn = p->cur,
 		.first = p->cur_first, .commands = p->cur_commands, .asking = p->asking };
-	set_reply_timeout(rc, p->cur_commands, p->per_cmd_us);
-	do {
-		if (redisBufferWrite(rc, &done) != REDIS_OK) {
-			drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
-			return -EIO;
-		}
-	} while (!done);
+	set_wait(p, p->cur_commands);
+	if (!send_all(p, rc)) {
+		drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -1594,7 +1744,7 @@ read_tag(struct tt_publisher *p, uint32_t tag, uint32_t first, uint32_t commands
 	uint32_t i;
 	size_t e;
 
-	set_reply_timeout(rc_of(p), commands, p->per_cmd_us);
+	set_wait(p, commands);
 	if (asking) {
 		r = next_reply(p);
 		if (r == NULL)
@@ -1633,7 +1783,7 @@ read_tag(struct tt_publisher *p, uint32_t tag, uint32_t first, uint32_t commands
 		}
 		freeReplyObject(r);
 	}
-	set_reply_timeout(rc_of(p), 0, 0);
+	set_wait(p, 0);
 	snprintf(where, sizeof(where), "{%s}", tag_label(p, tag));
 	if (!committed) {
 		/* ASK: the slot is moving; this tag's next try goes to its importer. */
@@ -1704,7 +1854,7 @@ read_back(struct tt_publisher *p)
 			return -ENOMEM;
 		p->via[n++] = p->cur;
 	}
-	set_reply_timeouts(p, n);
+	set_wait(p, n);
 	for (tag = 0; tag < p->n_tags; tag++) {
 		redisReply *r;
 		uint64_t v;
@@ -1740,7 +1890,7 @@ read_back(struct tt_publisher *p)
 			p->committed[tag] = 0;
 		}
 	}
-	set_reply_timeouts(p, 0);
+	set_wait(p, 0);
 	if (ret == 0) {
 		p->need_readback = false;
 		accepted(p);
@@ -2104,7 +2254,7 @@ write_health(struct tt_publisher *p)
 		append_sensor_meta(p, &n_cmds);
 		p->next_sensor_meta_ms = now + SENSOR_META_INTERVAL_MS;
 	}
-	set_reply_timeouts(p, n_cmds);
+	set_wait(p, n_cmds);
 	for (i = 0; i < n_cmds; i++) {
 		redisReply *r;
 
@@ -2126,7 +2276,7 @@ write_health(struct tt_publisher *p)
 		if (r != other)
 			freeReplyObject(r);
 	}
-	set_reply_timeouts(p, 0);
+	set_wait(p, 0);
 	if (other != NULL) {
 		/* The newer run keeps the id: its token goes back, this run stops. */
 		const char *back[4] = { "SET", ikey, other->str, "KEEPTTL" };
@@ -2475,6 +2625,9 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	p->stop_deadline_ms = now_ms() + timeout_ms;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
+	/* A wait on Redis that began before the stop takes the deadline in. */
+	if (eventfd_write(p->stop_fd, 1) != 0)
+		PUB_LOG(WARNING, "cannot wake the publisher: %s", strerror(errno));
 	pthread_join(p->thread, NULL);
 	p->thread_started = false;
 	release_instance(p);
@@ -2498,6 +2651,10 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 		(inflight_holds(p, TT_PLAN_TAG_SRC(&p->plan)) ?
 			sources_held(&p->inflight_batch) : 0);
 	log_sensors_undelivered(p);
+	if (p->cut_unanswered)
+		PUB_LOG(WARNING, "final flush: the time ran out while Redis had not answered a "
+			"transaction of the batch in flight; Redis may still commit it, so part "
+			"of what is not delivered below may be in Redis after all");
 	pthread_mutex_lock(&p->lock);
 	p->stats.undelivered_packets = pkts;
 	p->stats.undelivered_source_keys = keys;
@@ -2520,6 +2677,8 @@ tt_publisher_free(struct tt_publisher *p)
 		if (p->conns[i].rc != NULL)
 			redisFree(p->conns[i].rc);
 	free(p->conns);
+	if (p->stop_fd >= 0)
+		close(p->stop_fd);
 	free(p->via);
 	tt_slots_map_free(p->map);
 	backlog_fini(&p->pending);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Redis going away, four ways, each compared with an undisturbed run:
+# Redis going away, six ways, each compared with an undisturbed run:
 #  1. SIGKILL mid-replay, restarted from its append-only file (appendfsync
 #     always, so what it acknowledged survives): contents equal, to the count;
 #  2. SIGSTOP until the publisher gives up on a reply and reconnects, then
@@ -11,7 +11,10 @@
 #     delivered (exit 1), and hours and days stay whole;
 #  5. restarted empty, its client ids from 1 again: a bystander that now
 #     holds a broken connection's old id keeps its connection when the
-#     appliance reconnects (which kills only its own old client).
+#     appliance reconnects (which kills only its own old client);
+#  6. frozen (SIGSTOP) at the stop: the final flush gives up on the reply it
+#     waits for when [redis] final_flush_s ends, however long that reply
+#     could take, and says what may not have been delivered.
 . "$(dirname "$0")/lib.sh"
 
 "$TEITEN_GEN" --sensor a=192.0.2.0/24+2001:db8:1::/64 --sensor b=198.51.100.0/24 \
@@ -218,5 +221,33 @@ done
 check "reuse: the bystander's connections are alive" "$alive" "${#HELD[@]}"
 kill -TERM "$pid"
 wait "$pid"
+
+# 6. frozen at the stop. Redis stops just before the SIGTERM, so the wait of
+# the final flush (or of a flush sent just before) outlasts final_flush_s =
+# 1: every reply wait allows 2 s and more. Before waits obeyed the stop, a
+# flush's reply wait ran its course past the deadline (25 s measured).
+start_redis frozen || exit 1
+TT_REDIS_EXTRA=$'final_flush_s = 1\n' start_loop frozen
+wait_for 300 flushed_seen frozen
+kill -STOP "${REDIS_PID[frozen]}"
+kill -TERM "$pid"
+wait "$pid"
+check "frozen: exit (not delivered)" "$?" 1
+kill -CONT "${REDIS_PID[frozen]}"
+check_grep "frozen: the deadline cut off the wait on Redis" "$TT_TMP/frozen.err" \
+    'no time left for the final flush \(\[redis\] final_flush_s\)'
+check_grep "frozen: says Redis may still commit what it was sent" "$TT_TMP/frozen.err" \
+    'Redis may still commit it'
+check "frozen: not delivered" "$(jq .redis.delivered "$TT_TMP/frozen.json")" false
+# Redis may commit the transaction it was sent once it runs again, or not:
+# either way nothing is counted twice or lost without a word.
+redis_scopes frozen d >"$TT_TMP/frozen.d.json"
+in_redis=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/frozen.d.json")
+undelivered=$(jq .redis.undelivered_packets "$TT_TMP/frozen.json")
+all=$(jq .scopes.all.totals.pkts "$TT_TMP/frozen.json")
+check "frozen: some packets reported undelivered ($undelivered)" \
+    "$([ "$undelivered" -gt 0 ] && echo yes)" yes
+check "frozen: Redis ($in_redis) <= all ($all) <= Redis + undelivered" \
+    "$([ "$in_redis" -le "$all" ] && [ "$all" -le $((in_redis + undelivered)) ] && echo yes)" yes
 
 finish
