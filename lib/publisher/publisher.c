@@ -214,7 +214,7 @@ struct tt_publisher {
 	const struct tt_config *next_cfg;  /* a reload's, until the publisher takes it */
 	bool stopping;
 	bool kicked;
-	uint64_t stop_deadline_ms;
+	uint64_t stop_deadline_ms;         /* monotonic (mono_ms) */
 	int stop_fd;                       /* eventfd, readable once stopping: wakes a wait */
 	uint64_t last_shed_log_ms;
 	struct tt_publisher_health health;
@@ -284,6 +284,13 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* For waits and deadlines: a wall clock stepped by NTP moves neither. */
+static uint64_t
+mono_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static uint64_t
@@ -768,7 +775,7 @@ give_up(redisContext *rc, const char *why)
 static const char *
 wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
 {
-	uint64_t until = now_ms() + (us + 999) / 1000, deadline, end, now;
+	uint64_t until = mono_ms() + (us + 999) / 1000, deadline, end, now;
 	struct pollfd pfd[2];
 	bool stopping;
 	int n;
@@ -776,7 +783,7 @@ wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
 	for (;;) {
 		stopping = stopping_by(p, &deadline);
 		end = stopping ? RTE_MIN(until, deadline) : until;
-		now = now_ms();
+		now = mono_ms();
 		if (now >= end)
 			return stopping && deadline <= until ? STOP_TIME_UP : NO_REPLY_IN_TIME;
 		/* Once stopping, stop_fd stays readable: only the deadline matters. */
@@ -2367,7 +2374,7 @@ publisher_main(void *arg)
 			empty = !p->inflight && backlog_empty(&p->pending) &&
 				p->pending_alerts.n == 0;
 			pthread_mutex_unlock(&p->lock);
-			if (empty || now_ms() >= p->stop_deadline_ms)
+			if (empty || mono_ms() >= p->stop_deadline_ms)
 				break;
 			/* Redis away or refusing at the end: keep trying until the deadline. */
 			if (!p->up || p->retry_ms > now_ms()) {
@@ -2622,7 +2629,7 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 		return -EIO;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
-	p->stop_deadline_ms = now_ms() + timeout_ms;
+	p->stop_deadline_ms = mono_ms() + timeout_ms;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	/* A wait on Redis that began before the stop takes the deadline in. */
