@@ -486,6 +486,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->redis_undelivered_packets = ps.undelivered_packets;
 		in->redis_undelivered_source_keys = ps.undelivered_source_keys;
 		in->redis_undelivered_alerts = ps.undelivered_alerts;
+		in->redis_undelivered_upper_bound = ps.undelivered_upper_bound;
 		in->redis_failed = ps.failed;
 	}
 }

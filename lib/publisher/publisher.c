@@ -2666,6 +2666,7 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	p->stats.undelivered_packets = pkts;
 	p->stats.undelivered_source_keys = keys;
 	p->stats.undelivered_alerts = alerts;
+	p->stats.undelivered_upper_bound = p->cut_unanswered;
 	pthread_mutex_unlock(&p->lock);
 	PUB_LOG(ERR, "final flush: %s: the counts of %" PRIu64 " packets and %" PRIu64
 		" source keys were not delivered", failed(p) ? "publishing had stopped" :

@@ -65,6 +65,11 @@ struct tt_publisher_stats {
 	uint64_t undelivered_packets;  /* held, not committed (scope all): 0 once delivered */
 	uint64_t undelivered_source_keys;  /* the same for source deltas ({src}) */
 	uint64_t undelivered_alerts;   /* the same for alerts (the stream's tag) */
+	/*
+	 * The final flush gave up on a transaction Redis had been sent and not
+	 * answered: Redis may still commit it, so the three are upper bounds.
+	 */
+	bool undelivered_upper_bound;
 	uint64_t alerts;               /* stream entries committed */
 	uint64_t alerts_pending;       /* waiting for the next flush */
 	uint64_t shed_alerts;          /* dropped: more than 100,000 waited for Redis */

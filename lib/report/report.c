@@ -124,6 +124,7 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 			", \"errors\": %" PRIu64 ", \"refusals\": %" PRIu64
 			", \"data_lost\": %" PRIu64 ", \"undelivered_packets\": %" PRIu64
 			", \"undelivered_source_keys\": %" PRIu64 ", \"undelivered_alerts\": %" PRIu64
+			", \"undelivered_upper_bound\": %s"
 			", \"shed_minute_cells\": %" PRIu64 ", \"shed_minute_bytes\": %" PRIu64
 			", \"shed_minute_packets\": %" PRIu64 ", \"shed_hour_cells\": %" PRIu64
 			", \"shed_hour_packets\": %" PRIu64 ", \"shed_source_keys\": %" PRIu64
@@ -131,7 +132,8 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 			in->redis_delivered ? "true" : "false", in->redis_failed ? "true" : "false",
 			in->redis_flushes, in->redis_errors, in->redis_refusals, in->redis_data_lost,
 			in->redis_undelivered_packets, in->redis_undelivered_source_keys,
-			in->redis_undelivered_alerts, in->redis_shed_minute_cells,
+			in->redis_undelivered_alerts,
+			in->redis_undelivered_upper_bound ? "true" : "false", in->redis_shed_minute_cells,
 			in->redis_shed_minute_bytes, in->redis_shed_minute_packets,
 			in->redis_shed_hour_cells, in->redis_shed_hour_packets,
 			in->redis_shed_source_keys, in->redis_redirects);

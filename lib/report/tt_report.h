@@ -64,6 +64,7 @@ struct tt_report_input {
 	uint64_t redis_undelivered_packets;
 	uint64_t redis_undelivered_source_keys;
 	uint64_t redis_undelivered_alerts;
+	bool redis_undelivered_upper_bound;  /* Redis may yet commit the last of it */
 	bool redis_failed;             /* refused for good: publishing stopped */
 };
 

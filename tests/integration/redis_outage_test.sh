@@ -239,6 +239,8 @@ check_grep "frozen: the deadline cut off the wait on Redis" "$TT_TMP/frozen.err"
 check_grep "frozen: says Redis may still commit what it was sent" "$TT_TMP/frozen.err" \
     'Redis may still commit it'
 check "frozen: not delivered" "$(jq .redis.delivered "$TT_TMP/frozen.json")" false
+check "frozen: the undelivered figures are upper bounds" \
+    "$(jq .redis.undelivered_upper_bound "$TT_TMP/frozen.json")" true
 # Redis may commit the transaction it was sent once it runs again, or not:
 # either way nothing is counted twice or lost without a word.
 redis_scopes frozen d >"$TT_TMP/frozen.d.json"

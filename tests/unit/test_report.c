@@ -928,6 +928,7 @@ report_input(bool redis)
 		.redis_shed_hour_packets = 6, .redis_shed_source_keys = 8, .redis_refusals = 9,
 		.redis_data_lost = 10, .redis_undelivered_packets = 0,
 		.redis_undelivered_source_keys = 11, .redis_undelivered_alerts = 12,
+		.redis_undelivered_upper_bound = true,
 		.redis_failed = false,
 	};
 }
@@ -1097,6 +1098,9 @@ test_summary_json(void)
 	CU_ASSERT_EQUAL(jint(r, "undelivered_packets"), 0);
 	CU_ASSERT_EQUAL(jint(r, "undelivered_source_keys"), 11);
 	CU_ASSERT_EQUAL(jint(r, "undelivered_alerts"), 12);
+	CU_ASSERT(jget(r, "undelivered_upper_bound") != NULL &&
+		jget(r, "undelivered_upper_bound")->t == J_BOOL &&
+		jget(r, "undelivered_upper_bound")->b);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_cells"), 2);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_bytes"), 3);
 	CU_ASSERT_EQUAL(jint(r, "shed_minute_packets"), 4);
