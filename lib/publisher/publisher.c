@@ -119,6 +119,14 @@ enum {
 	 * redirects in a row means the nodes disagree (a failover under way).
 	 */
 	REDIRECTS_MAX = 8,
+	/*
+	 * A transaction is written out whenever this much of it waits in
+	 * hiredis's buffer. hiredis moves what is left of its buffer to the
+	 * front after each partial write, so one buffer of a whole flush (10 MB
+	 * and more) written into a 64 KiB socket buffer is quadratic: +200 ms a
+	 * flush of 95,000 commands measured, against nothing with this cap.
+	 */
+	UNSENT_MAX = 256 << 10,
 };
 
 /*
@@ -274,6 +282,7 @@ struct tt_publisher {
 	uint32_t sent_cap;
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
+	uint64_t unsent_bytes;             /* of the tag being written, about (UNSENT_MAX) */
 	bool cut_unanswered;               /* the stop's deadline cut off a wait on the batch */
 };
 
@@ -398,6 +407,7 @@ tt_publisher_create(const struct tt_publisher_conf *conf)
 	p->started_s = now_ms() / 1000;
 	p->seq_next = now_ms() * 1000;
 	p->per_cmd_us = COMMAND_TIMEOUT_PER_CMD_US;
+	p->wait_us = (uint64_t)COMMAND_TIMEOUT_MS * 1000;
 	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->stop_fd < 0) {
 		err = errno;
@@ -1670,6 +1680,7 @@ sink_begin(void *ctx, uint32_t tag)
 		p->n_names = 0;
 	p->cur_first = p->n_names;
 	p->cur_commands = 0;
+	p->unsent_bytes = 0;
 	p->asking = false;
 	if (!(p->ask_pending && p->ask_tag == tag))
 		return use_tag(p, tag);
@@ -1694,6 +1705,8 @@ static int
 sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 {
 	struct tt_publisher *p = ctx;
+	redisContext *rc = rc_of(p);
+	int i;
 
 	if (p->n_names == p->cur_names_cap) {
 		uint32_t cap = p->cur_names_cap ? 2 * p->cur_names_cap : 1024;
@@ -1704,12 +1717,24 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 		p->cur_names = n;
 		p->cur_names_cap = cap;
 	}
-	if (redisAppendCommandArgv(rc_of(p), argc, argv, lens) != REDIS_OK)
+	if (redisAppendCommandArgv(rc, argc, argv, lens) != REDIS_OK)
 		return -ENOMEM;
 	/* The plan's command names are string literals: they outlive the flush. */
 	p->cur_names[p->n_names++] = argv[0];
 	p->cur_commands++;
 	p->flush_commands++;
+	/* RESP: *argc, then $len and the argument for each, each line with CRLF */
+	p->unsent_bytes += 16;
+	for (i = 0; i < argc; i++)
+		p->unsent_bytes += 16 + lens[i];
+	if (p->unsent_bytes < UNSENT_MAX)
+		return 0;
+	p->unsent_bytes = 0;
+	set_wait(p, p->cur_commands);
+	if (!send_all(p, rc)) {
+		drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
+		return -EIO;
+	}
 	return 0;
 }
 
