@@ -127,6 +127,12 @@ enum {
 	 * flush of 95,000 commands measured, against nothing with this cap.
 	 */
 	UNSENT_MAX = 256 << 10,
+	/*
+	 * After the final flush, the instance key is given back (DEL) within
+	 * this much more: a key left behind holds up the next run's start for
+	 * its whole life (15 s and more).
+	 */
+	RELEASE_GRACE_MS = 500,
 };
 
 /*
@@ -794,8 +800,14 @@ wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
 		stopping = stopping_by(p, &deadline);
 		end = stopping ? RTE_MIN(until, deadline) : until;
 		now = mono_ms();
+		if (now >= end && stopping && deadline <= until) {
+			/* What Redis answered already is read, not thrown away. */
+			pfd[0] = (struct pollfd){ .fd = fd, .events = events };
+			return fd >= 0 && poll(pfd, 1, 0) > 0 && pfd[0].revents != 0 ?
+				NULL : STOP_TIME_UP;
+		}
 		if (now >= end)
-			return stopping && deadline <= until ? STOP_TIME_UP : NO_REPLY_IN_TIME;
+			return NO_REPLY_IN_TIME;
 		/* Once stopping, stop_fd stays readable: only the deadline matters. */
 		pfd[0] = (struct pollfd){ .fd = stopping ? -1 : p->stop_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = fd, .events = events };
@@ -814,6 +826,15 @@ wait_ready(struct tt_publisher *p, redisContext *rc, short events)
 	if (why != NULL)
 		give_up(rc, why);
 	return why == NULL;
+}
+
+/* Has the final flush's time run out? Then nothing new is sent. */
+static bool
+time_up(struct tt_publisher *p)
+{
+	uint64_t deadline;
+
+	return stopping_by(p, &deadline) && mono_ms() >= deadline;
 }
 
 /* Sleep @p ms, less when a stop's deadline comes first. */
@@ -1548,6 +1569,8 @@ refresh_cluster(struct tt_publisher *p)
 	uint32_t i;
 	int rc = -EAGAIN, next;
 
+	/* one small command a node, whatever a transaction before left set */
+	set_wait(p, 0);
 	for (i = 0; i < p->n_conns && m == NULL; i++) {
 		struct conn *c = &p->conns[i];
 
@@ -2366,6 +2389,8 @@ publisher_main(void *arg)
 				break;
 			continue;
 		}
+		if (time_up(p))
+			break;
 		if (!p->up && now >= p->next_connect_ms) {
 			rc = connect_redis(p);
 			if (rc != 0) {
@@ -2384,12 +2409,12 @@ publisher_main(void *arg)
 			read_back(p);
 		/* Drain: each round commits the in-flight batch, then takes the next. */
 		while (p->up && !p->need_readback && !failed(p) && now_ms() >= p->retry_ms &&
-				(p->inflight || take_pending(p))) {
+				!time_up(p) && (p->inflight || take_pending(p))) {
 			rc = flush_inflight(p);
 			if (rc != 0)
 				break;
 		}
-		if (p->up && !failed(p))
+		if (p->up && !failed(p) && !time_up(p))
 			write_health(p);
 
 		if (stopping) {
@@ -2601,6 +2626,7 @@ release_instance(struct tt_publisher *p)
 {
 	char key[300];
 	const char *get[2] = { "GET", key }, *del[2] = { "DEL", key };
+	bool cut = p->cut_unanswered;      /* about the batch, not about this */
 	redisReply *r;
 
 	if (!p->up || !p->claimed || failed(p))
@@ -2608,12 +2634,17 @@ release_instance(struct tt_publisher *p)
 	instance_key(p, key, sizeof(key));
 	if (use_key(p, key) != 0)
 		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop_deadline_ms = RTE_MAX(p->stop_deadline_ms, mono_ms() + RELEASE_GRACE_MS);
+	pthread_mutex_unlock(&p->lock);
+	set_wait(p, 0);
 	r = command(p, 2, get);
 	if (r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, p->token) == 0) {
 		freeReplyObject(r);
 		r = command(p, 2, del);
 	}
 	freeReplyObject(r);
+	p->cut_unanswered = cut;
 }
 
 /* Does the batch in flight still hold @p tag's part, its transaction not committed? */

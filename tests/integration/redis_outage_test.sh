@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Redis going away, six ways, each compared with an undisturbed run:
+# Redis going away, seven ways, each compared with an undisturbed run:
 #  1. SIGKILL mid-replay, restarted from its append-only file (appendfsync
 #     always, so what it acknowledged survives): contents equal, to the count;
 #  2. SIGSTOP until the publisher gives up on a reply and reconnects, then
@@ -14,7 +14,9 @@
 #     appliance reconnects (which kills only its own old client);
 #  6. frozen (SIGSTOP) at the stop: the final flush gives up on the reply it
 #     waits for when [redis] final_flush_s ends, however long that reply
-#     could take, and says what may not have been delivered.
+#     could take, and says what may not have been delivered;
+#  7. refusing every write (OOM) at the stop: the final flush retries until
+#     final_flush_s, and the appliance id's instance key is still given back.
 . "$(dirname "$0")/lib.sh"
 
 "$TEITEN_GEN" --sensor a=192.0.2.0/24+2001:db8:1::/64 --sensor b=198.51.100.0/24 \
@@ -251,5 +253,20 @@ check "frozen: some packets reported undelivered ($undelivered)" \
     "$([ "$undelivered" -gt 0 ] && echo yes)" yes
 check "frozen: Redis ($in_redis) <= all ($all) <= Redis + undelivered" \
     "$([ "$in_redis" -le "$all" ] && [ "$all" -le $((in_redis + undelivered)) ] && echo yes)" yes
+
+# 7. OOM at the stop. A retry that began just before the deadline, or the
+# instance key's release after it, must not find the time gone and drop the
+# connection: the key would then hold up the next run's start (15 s).
+start_redis oom || exit 1
+TT_REDIS_EXTRA=$'final_flush_s = 1\n' start_loop oom
+wait_for 300 flushed_seen oom
+rcli oom CONFIG SET maxmemory 1 >/dev/null
+wait_for 300 grep -q OOM "$TT_TMP/oom.err"
+kill -TERM "$pid"
+wait "$pid"
+check "oom: exit (not delivered)" "$?" 1
+check "oom: the instance key was given back" \
+    "$(rcli oom PTTL teiten:appliance:out-oom:instance)" -2
+rcli oom CONFIG SET maxmemory 0 >/dev/null
 
 finish
