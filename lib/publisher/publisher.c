@@ -289,7 +289,6 @@ struct tt_publisher {
 	uint64_t flush_commands;           /* of the in-flight batch, all tags */
 	uint64_t flush_started_us;
 	uint64_t unsent_bytes;             /* of the tag being written, about (UNSENT_MAX) */
-	bool cut_unanswered;               /* the stop's deadline cut off a wait on the batch */
 };
 
 static uint64_t
@@ -970,7 +969,6 @@ drop_connection(struct tt_publisher *p, const char *why)
 	}
 	/* Cut off by the stop: nothing more is tried. */
 	stop_cut = strcmp(why, STOP_TIME_UP) == 0;
-	p->cut_unanswered |= stop_cut && p->inflight;
 	PUB_LOG(WARNING, "redis %s: %s%s", redis_where(p, where, sizeof(where)), why,
 		stop_cut ? "" : "; reconnecting");
 	c->old_client_id = c->client_id;
@@ -2626,7 +2624,6 @@ release_instance(struct tt_publisher *p)
 {
 	char key[300];
 	const char *get[2] = { "GET", key }, *del[2] = { "DEL", key };
-	bool cut = p->cut_unanswered;      /* about the batch, not about this */
 	redisReply *r;
 
 	if (!p->up || !p->claimed || failed(p))
@@ -2644,7 +2641,6 @@ release_instance(struct tt_publisher *p)
 		r = command(p, 2, del);
 	}
 	freeReplyObject(r);
-	p->cut_unanswered = cut;
 }
 
 /* Does the batch in flight still hold @p tag's part, its transaction not committed? */
@@ -2679,7 +2675,7 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 {
 	uint64_t pkts, keys;
 	uint32_t alerts;
-	bool undelivered;
+	bool undelivered, unsettled;
 
 	if (!p->thread_started)
 		return -EIO;
@@ -2693,6 +2689,12 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 		PUB_LOG(WARNING, "cannot wake the publisher: %s", strerror(errno));
 	pthread_join(p->thread, NULL);
 	p->thread_started = false;
+	/*
+	 * The batch's connection broke after it was sent, and no read-back
+	 * learnt since which of its transactions Redis committed: Redis may
+	 * have, or (a frozen Redis that runs again) may still.
+	 */
+	unsettled = p->inflight && p->need_readback;
 	release_instance(p);
 	undelivered = p->inflight || !backlog_empty(&p->pending) || p->pending_alerts.n != 0;
 	if (!undelivered)
@@ -2714,15 +2716,16 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 		(inflight_holds(p, TT_PLAN_TAG_SRC(&p->plan)) ?
 			sources_held(&p->inflight_batch) : 0);
 	log_sensors_undelivered(p);
-	if (p->cut_unanswered)
-		PUB_LOG(WARNING, "final flush: the time ran out while Redis had not answered a "
-			"transaction of the batch in flight; Redis may still commit it, so part "
-			"of what is not delivered below may be in Redis after all");
+	if (unsettled)
+		PUB_LOG(WARNING, "final flush: the connection broke before Redis answered the "
+			"batch in flight, and whether it committed could not be read back; Redis "
+			"may have committed it or may still commit it, so part of what is not "
+			"delivered below may be in Redis after all");
 	pthread_mutex_lock(&p->lock);
 	p->stats.undelivered_packets = pkts;
 	p->stats.undelivered_source_keys = keys;
 	p->stats.undelivered_alerts = alerts;
-	p->stats.undelivered_upper_bound = p->cut_unanswered;
+	p->stats.undelivered_upper_bound = unsettled;
 	pthread_mutex_unlock(&p->lock);
 	PUB_LOG(ERR, "final flush: %s: the counts of %" PRIu64 " packets and %" PRIu64
 		" source keys were not delivered", failed(p) ? "publishing had stopped" :

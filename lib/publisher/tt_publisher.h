@@ -66,8 +66,9 @@ struct tt_publisher_stats {
 	uint64_t undelivered_source_keys;  /* the same for source deltas ({src}) */
 	uint64_t undelivered_alerts;   /* the same for alerts (the stream's tag) */
 	/*
-	 * The final flush gave up on a transaction Redis had been sent and not
-	 * answered: Redis may still commit it, so the three are upper bounds.
+	 * The final flush ended with the batch in flight sent on a connection
+	 * that broke before Redis answered, and not read back since: Redis may
+	 * have committed it, or may still, so the three are upper bounds.
 	 */
 	bool undelivered_upper_bound;
 	uint64_t alerts;               /* stream entries committed */
