@@ -65,12 +65,18 @@ data_path_start(void)
 /* Set by the signal handlers (release), read by the control loop (acquire). */
 static uint32_t stop_requested;
 static uint32_t reload_requested;
+/* The publisher while tt_publisher_start() may wait for the appliance id. */
+static struct tt_publisher *starting_publisher;
 
 static void
 on_signal(int sig)
 {
+	struct tt_publisher *p = __atomic_load_n(&starting_publisher, __ATOMIC_ACQUIRE);
+
 	(void)sig;
 	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
+	if (p != NULL)
+		tt_publisher_interrupt(p);
 }
 
 static void
@@ -519,7 +525,15 @@ main(int argc, char **argv)
 		goto err_free_publisher;
 	}
 	if (a.pub != NULL) {
+		__atomic_store_n(&starting_publisher, a.pub, __ATOMIC_RELEASE);
 		rc = tt_publisher_start(a.pub);
+		__atomic_store_n(&starting_publisher, NULL, __ATOMIC_RELEASE);
+		if (rc == -EINTR) {
+			MAIN_LOG(NOTICE, "signal: stopped while claiming appliance id '%s' in "
+				"Redis; nothing was counted", a.cfg.id);
+			code = TT_CONTROL_EXIT_CLEAN;
+			goto err_free_control;
+		}
 		if (rc != 0) {
 			char why[512];
 

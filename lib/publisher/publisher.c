@@ -230,6 +230,8 @@ struct tt_publisher {
 	bool kicked;
 	uint64_t stop_deadline_ms;         /* monotonic (mono_ms) */
 	int stop_fd;                       /* eventfd, readable once stopping: wakes a wait */
+	uint32_t interrupted;              /* atomic: tt_publisher_interrupt() was called */
+	bool in_start;                     /* tt_publisher_start() connects, no thread yet */
 	uint64_t last_shed_log_ms;
 	struct tt_publisher_health health;
 	struct tt_publisher_stats stats;
@@ -748,6 +750,7 @@ mark_down(struct tt_publisher *p)
  */
 
 static const char NO_REPLY_IN_TIME[] = "no reply in time";
+static const char INTERRUPTED[] = "interrupted by a stop while starting";
 static const char STOP_TIME_UP[] = "no time left for the final flush ([redis] final_flush_s)";
 
 /* A wait on any socket may see no progress for this long: @p commands' replies. */
@@ -782,10 +785,17 @@ give_up(redisContext *rc, const char *why)
 	snprintf(rc->errstr, sizeof(rc->errstr), "%s", why);
 }
 
+/* At start, before the thread runs: was a stop asked for (tt_publisher_interrupt())? */
+static bool
+start_interrupted(struct tt_publisher *p)
+{
+	return p->in_start && __atomic_load_n(&p->interrupted, __ATOMIC_ACQUIRE);
+}
+
 /*
  * Wait for @p events on @p fd (-1: only for time to pass) for @p us at most,
- * and not past a stop's deadline. @return 0 ready, NO_REPLY_IN_TIME, or
- * STOP_TIME_UP.
+ * and not past a stop's deadline. @return 0 ready, NO_REPLY_IN_TIME,
+ * STOP_TIME_UP, or INTERRUPTED (at start).
  */
 static const char *
 wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
@@ -813,6 +823,14 @@ wait_fd(struct tt_publisher *p, int fd, short events, uint64_t us)
 		n = poll(pfd, 2, (int)RTE_MIN(end - now, (uint64_t)INT_MAX));
 		if (n > 0 && pfd[1].revents != 0)
 			return NULL;
+		if (n > 0 && pfd[0].revents != 0 && !stopping) {
+			eventfd_t v;
+
+			if (start_interrupted(p))
+				return INTERRUPTED;
+			/* an interrupt that came too late to matter: taken, not spun on */
+			(void)eventfd_read(p->stop_fd, &v);
+		}
 	}
 }
 
@@ -1161,6 +1179,10 @@ claim_instance(struct tt_publisher *p)
 			long long wait = RTE_MIN(before + 50, watch);
 
 			nap(p, (uint64_t)wait);
+			if (start_interrupted(p)) {
+				freeReplyObject(r);
+				return -EINTR;
+			}
 			after = instance_pttl(p, key);
 			if (after > before - wait + 50) {
 				/* refreshed while we watched: a live run holds the id */
@@ -1172,6 +1194,10 @@ claim_instance(struct tt_publisher *p)
 				PUB_LOG(NOTICE, "appliance id '%s': the instance key of a run that "
 					"ended lives %lld ms more; waiting for it", p->cfg->id, after);
 				nap(p, (uint64_t)after + 50);
+			}
+			if (start_interrupted(p)) {
+				freeReplyObject(r);
+				return -EINTR;
 			}
 		}
 		freeReplyObject(r);
@@ -1641,9 +1667,8 @@ connect_redis(struct tt_publisher *p)
 	p->stats.reconnects++;
 	pthread_mutex_unlock(&p->lock);
 	p->next_sensor_meta_ms = 0;
-	if (claim_instance(p) == -EIO)
-		return -EIO;
-	return 0;
+	rc = claim_instance(p);
+	return rc == -EIO || rc == -EINTR ? rc : 0;
 }
 
 /* --- the plan's sink: one pipelined transaction per tag --- */
@@ -2436,11 +2461,21 @@ publisher_main(void *arg)
 	return NULL;
 }
 
+static void release_instance(struct tt_publisher *p);
+
 int
 tt_publisher_start(struct tt_publisher *p)
 {
-	int rc = connect_redis(p);
+	int rc;
 
+	p->in_start = true;
+	rc = connect_redis(p);
+	p->in_start = false;
+	/* Nothing was counted yet: a stop asked for now ends the run here. */
+	if (__atomic_load_n(&p->interrupted, __ATOMIC_ACQUIRE)) {
+		release_instance(p);           /* claimed just before the signal */
+		return -EINTR;
+	}
 	if (rc == -EACCES)
 		return rc;
 	if (failed(p))
@@ -2453,6 +2488,18 @@ tt_publisher_start(struct tt_publisher *p)
 	pthread_setname_np(p->thread, "tt-publish");
 	p->thread_started = true;
 	return 0;
+}
+
+void
+tt_publisher_interrupt(struct tt_publisher *p)
+{
+	const uint64_t one = 1;
+	ssize_t n;
+
+	__atomic_store_n(&p->interrupted, 1, __ATOMIC_RELEASE);
+	/* write(), not eventfd_write(): only the former is async-signal-safe */
+	n = write(p->stop_fd, &one, sizeof(one));
+	(void)n;
 }
 
 static uint64_t

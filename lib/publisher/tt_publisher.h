@@ -89,12 +89,23 @@ struct tt_publisher_stats {
 struct tt_publisher *tt_publisher_create(const struct tt_publisher_conf *conf);
 
 /**
- * Connect once and start the publisher thread. Control thread.
+ * Connect once and start the publisher thread. Control thread. Claiming the
+ * appliance id may wait a few flush intervals (is another run alive?) and
+ * then out the life of an ended run's instance key; tt_publisher_interrupt()
+ * ends those waits.
  * @return 0 (also when Redis is unreachable: the publisher retries and
- *   backs up meanwhile), -EACCES when Redis rejects the credentials, or
- *   another negative errno if the thread cannot start.
+ *   backs up meanwhile), -EACCES when Redis rejects the credentials,
+ *   -EEXIST when a live run holds the id, -EINTR interrupted, or another
+ *   negative errno if the thread cannot start.
  */
 int tt_publisher_start(struct tt_publisher *p);
+
+/**
+ * A stop asked for while tt_publisher_start() runs: its waits for the
+ * appliance id end, and it returns -EINTR. Async-signal-safe (a SIGTERM
+ * handler calls it); no effect once the publisher thread runs.
+ */
+void tt_publisher_interrupt(struct tt_publisher *p);
 
 /**
  * A reload: name the sensors and take the minute, hour and day retention

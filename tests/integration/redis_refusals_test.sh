@@ -9,7 +9,8 @@
 #     committed before the refusal is not reported undelivered;
 #  4. stopped while Redis is away: the final flush waits for it;
 #  5. restarted empty mid-run: the loss is detected and reported;
-#  6. a second appliance under an id in use: refused, exit 2;
+#  6. a second appliance under an id in use: refused, exit 2; a start that
+#     waits out the id's key of a run that died ends at once on SIGTERM;
 #  7. a week of three sensors with events, replayed: no reconnect loop,
 #     nothing shed, Redis equals the summary;
 #  8. a live flood of Mirai-type sources while Redis is away: the source
@@ -153,6 +154,21 @@ check "same id: the first runs on" "$(kill -0 "$TEITEN_PID" 2>/dev/null && echo 
 kill -TERM "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "same id: the first stops cleanly" "$?" 0
+
+# 6b. the instance key of a run that died (nothing refreshes it) holds up a
+# start under its id for the key's life; a SIGTERM meanwhile ends the wait
+# at once: exit 0, nothing counted, the dead run's key left as it was.
+rcli dup SET teiten:appliance:id-held:instance 0123456789abcdef0123456789abcdef \
+    PX 60000 >/dev/null
+start_teiten held "net_pcap0,rx_pcap=$TT_TMP/small.pcap,infinite_rx=1"
+wait_for 300 grep -q 'the instance key of a run that ended lives' "$TT_TMP/held.err"
+kill -TERM "$TEITEN_PID"
+wait "$TEITEN_PID"
+check "held id: a stop while waiting for it exits 0" "$?" 0
+check_grep "held id: says so" "$TT_TMP/held.err" \
+    "signal: stopped while claiming appliance id 'id-held' in Redis; nothing was counted"
+check "held id: did not wait the key out" \
+    "$([ "$(rcli dup PTTL teiten:appliance:id-held:instance)" -gt 0 ] && echo yes)" yes
 
 # 7. a week, three sensors, surges, a ramp and DoS: one replay, all of it
 need_geoip
