@@ -72,11 +72,13 @@ static void
 on_signal(int sig)
 {
 	struct tt_publisher *p = __atomic_load_n(&starting_publisher, __ATOMIC_ACQUIRE);
+	int saved_errno = errno;           /* the interrupted code's, kept from write() */
 
 	(void)sig;
 	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
 	if (p != NULL)
 		tt_publisher_interrupt(p);
+	errno = saved_errno;
 }
 
 static void
