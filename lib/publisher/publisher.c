@@ -1747,6 +1747,17 @@ sink_begin(void *ctx, uint32_t tag)
 	return 0;
 }
 
+/* Write out the tag's transaction so far. @return 0, or -EIO: the connection broke (dropped). */
+static int
+send_tag(struct tt_publisher *p, redisContext *rc)
+{
+	set_wait(p, p->cur_commands);
+	if (send_all(p, rc))
+		return 0;
+	drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
+	return -EIO;
+}
+
 static int
 sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 {
@@ -1776,12 +1787,7 @@ sink_command(void *ctx, int argc, const char **argv, const size_t *lens)
 	if (p->unsent_bytes < UNSENT_MAX)
 		return 0;
 	p->unsent_bytes = 0;
-	set_wait(p, p->cur_commands);
-	if (!send_all(p, rc)) {
-		drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
-		return -EIO;
-	}
-	return 0;
+	return send_tag(p, rc);
 }
 
 /*
@@ -1797,12 +1803,7 @@ queue_tag(struct tt_publisher *p, uint32_t tag)
 
 	p->sent[p->n_sent++] = (struct sent){ .tag = tag, .conn = p->cur,
 		.first = p->cur_first, .commands = p->cur_commands, .asking = p->asking };
-	set_wait(p, p->cur_commands);
-	if (!send_all(p, rc)) {
-		drop_connection(p, rc->errstr[0] ? rc->errstr : "cannot write");
-		return -EIO;
-	}
-	return 0;
+	return send_tag(p, rc);
 }
 
 /*
