@@ -854,6 +854,18 @@ time_up(struct tt_publisher *p)
 	return stopping_by(p, &deadline) && mono_ms() >= deadline;
 }
 
+/*
+ * Wake a wait on stop_fd (a stop, or an interrupt at start). write(), not
+ * eventfd_write(): only the former is async-signal-safe.
+ */
+static int
+wake_waits(struct tt_publisher *p)
+{
+	const uint64_t one = 1;
+
+	return write(p->stop_fd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : -errno;
+}
+
 /* Sleep @p ms, less when a stop's deadline comes first. */
 static void
 nap(struct tt_publisher *p, uint64_t ms)
@@ -2448,7 +2460,7 @@ publisher_main(void *arg)
 			empty = !p->inflight && backlog_empty(&p->pending) &&
 				p->pending_alerts.n == 0;
 			pthread_mutex_unlock(&p->lock);
-			if (empty || mono_ms() >= p->stop_deadline_ms)
+			if (empty || time_up(p))
 				break;
 			/* Redis away or refusing at the end: keep trying until the deadline. */
 			if (!p->up || p->retry_ms > now_ms()) {
@@ -2494,13 +2506,8 @@ tt_publisher_start(struct tt_publisher *p)
 void
 tt_publisher_interrupt(struct tt_publisher *p)
 {
-	const uint64_t one = 1;
-	ssize_t n;
-
 	__atomic_store_n(&p->interrupted, 1, __ATOMIC_RELEASE);
-	/* write(), not eventfd_write(): only the former is async-signal-safe */
-	n = write(p->stop_fd, &one, sizeof(one));
-	(void)n;
+	(void)wake_waits(p);
 }
 
 static uint64_t
@@ -2724,6 +2731,7 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	uint64_t pkts, keys;
 	uint32_t alerts;
 	bool undelivered, unsettled;
+	int rc;
 
 	if (!p->thread_started)
 		return -EIO;
@@ -2733,8 +2741,9 @@ tt_publisher_stop(struct tt_publisher *p, unsigned int timeout_ms)
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	/* A wait on Redis that began before the stop takes the deadline in. */
-	if (eventfd_write(p->stop_fd, 1) != 0)
-		PUB_LOG(WARNING, "cannot wake the publisher: %s", strerror(errno));
+	rc = wake_waits(p);
+	if (rc != 0)
+		PUB_LOG(WARNING, "cannot wake the publisher: %s", strerror(-rc));
 	pthread_join(p->thread, NULL);
 	p->thread_started = false;
 	/*
