@@ -250,6 +250,11 @@ redis_scopes() {
     rcli "$1" --raw --eval "$(dirname "${BASH_SOURCE[0]}")/redis_scopes.lua" , teiten "$2"
 }
 
+# redis_all_pkts NAME KIND: the all scope's packets in Redis NAME's KIND buckets
+redis_all_pkts() {
+    redis_scopes "$1" "$2" | jq '.scopes.all.totals.pkts // 0'
+}
+
 # compare_redis SUMMARY REDIS-SCOPES-JSON: differences, one per line.
 compare_redis() {
     if ! jq -e .scopes "$1" >/dev/null 2>&1 || ! jq -e .scopes "$2" >/dev/null 2>&1; then

@@ -145,8 +145,7 @@ for kind in d h; do
     check "shed: $kind: buckets whole" \
         "$(compare_redis "$TT_TMP/shed.json" "$TT_TMP/shed.$kind.json" | head -3)" ""
 done
-redis_scopes shed m >"$TT_TMP/shed.m.json"
-mpkts=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/shed.m.json")
+mpkts=$(redis_all_pkts shed m)
 check "shed: minute buckets lost some ($mpkts < 100000 attributed)" \
     "$([ "$mpkts" -lt "$(jq .scopes.all.totals.pkts "$TT_TMP/shed.json")" ] && echo yes)" yes
 
@@ -245,8 +244,7 @@ check "frozen: the undelivered figures are upper bounds" \
     "$(jq .redis.undelivered_upper_bound "$TT_TMP/frozen.json")" true
 # Redis may commit the transaction it was sent once it runs again, or not:
 # either way nothing is counted twice or lost without a word.
-redis_scopes frozen d >"$TT_TMP/frozen.d.json"
-in_redis=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/frozen.d.json")
+in_redis=$(redis_all_pkts frozen d)
 undelivered=$(jq .redis.undelivered_packets "$TT_TMP/frozen.json")
 all=$(jq .scopes.all.totals.pkts "$TT_TMP/frozen.json")
 check "frozen: some packets reported undelivered ($undelivered)" \

@@ -92,8 +92,7 @@ check_grep "no +eval: names the command and the rule" "$TT_ERR" \
 check "no +eval: not delivered" "$(jq .redis.delivered "$TT_TMP/noeval.json")" false
 # The first flush's sensors and totals committed before its {src} was
 # refused: they are in Redis, and not in undelivered_packets.
-redis_scopes noeval d >"$TT_TMP/noeval.d.json"
-in_redis=$(jq '.scopes.all.totals.pkts // 0' "$TT_TMP/noeval.d.json")
+in_redis=$(redis_all_pkts noeval d)
 undelivered=$(jq .redis.undelivered_packets "$TT_TMP/noeval.json")
 check "no +eval: some counts committed before the refusal ($in_redis)" \
     "$([ "$in_redis" -gt 0 ] && echo yes)" yes
