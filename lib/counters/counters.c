@@ -136,10 +136,19 @@ tt_counters_create(const struct tt_counters_conf *conf)
 		rc = -errno;
 		goto err_fini_hll;
 	}
+	s->seen_mem = calloc(SEEN_BYTES + 64, 1);
+	if (s->seen_mem == NULL) {
+		rc = -ENOMEM;
+		goto err_free_pool;
+	}
+	s->seen = (uint64_t *)(((uintptr_t)s->seen_mem + 63) & ~(uintptr_t)63);
+	tt_mem_prefault(s->seen_mem, SEEN_BYTES + 64);
 	s->spread_register_bytes = conf->spread_register_bytes != 0 ?
 		conf->spread_register_bytes : spread_register_bytes();
 	return s;
 
+err_free_pool:
+	tt_hll_pool_free(s->pool);
 err_fini_hll:
 	table_fini(&s->hll);
 err_fini_country:
@@ -161,6 +170,7 @@ tt_counters_free(struct tt_shard *s)
 	table_fini(&s->country);
 	table_fini(&s->hll);
 	tt_hll_pool_free(s->pool);
+	free(s->seen_mem);
 	free(s);
 }
 
@@ -171,6 +181,13 @@ tt_counters_reset(struct tt_shard *s)
 	table_reset(&s->country);
 	table_reset(&s->hll);
 	tt_hll_pool_reset(s->pool);
+	memset(s->seen, 0, SEEN_BYTES);    /* ~20 us an interval */
+	s->seen_victim = 0;
+	s->seen_looks = 0;
+	s->seen_evicted = 0;
+	s->seen_off = 0;
+	s->seen_on = false;
+	s->seen_bypassed = 0;
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
@@ -384,6 +401,12 @@ tt_counters_hll_dropped(const struct tt_shard *s)
 }
 
 uint64_t
+tt_counters_seen_bypassed(const struct tt_shard *s)
+{
+	return s->seen_bypassed;
+}
+
+uint64_t
 tt_counters_overflowed(const struct tt_shard *s)
 {
 	return s->overflowed;
@@ -413,7 +436,7 @@ uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
 	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
-		table_memory(&s->hll) + tt_hll_pool_memory(s->pool);
+		table_memory(&s->hll) + tt_hll_pool_memory(s->pool) + SEEN_BYTES + 64;
 }
 
 uint64_t

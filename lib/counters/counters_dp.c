@@ -115,11 +115,72 @@ sets_variant(const struct tt_count_pkt *p, unsigned int variant)
 /* The loops over the variants (#pragma GCC unroll 8) unroll whole. */
 _Static_assert(TT_HLL_VARIANTS <= 8, "more variants than the loops unroll");
 
+/* The variants a packet sets, a bit each (sets_variant()). */
+TT_DATA_PATH static inline uint64_t
+variants_of(const struct tt_count_pkt *p)
+{
+	uint64_t bits = 0;
+	unsigned int i;
+
+#pragma GCC unroll 8
+	for (i = 0; i < TT_HLL_VARIANTS; i++)
+		bits |= (uint64_t)sets_variant(p, i) << i;
+	return bits;
+}
+
+/* The line of seen entries that may hold the packet's register in its group (cell hash). */
+TT_DATA_PATH static inline uint64_t *
+seen_line(const struct tt_shard *s, const struct tt_count_pkt *p)
+{
+	uint32_t x = (p->hash[TT_CELL_GROUP] ^ ((uint32_t)p->hll_index << 6 | p->hll_rank)) *
+		0x9e3779b1u;
+
+	return s->seen + (size_t)(x >> 18 & (SEEN_LINES - 1)) * SEEN_WAYS;
+}
+_Static_assert(SEEN_LINES <= 1 << 14, "seen_line() takes 12 bits of the product");
+
+/* A seen entry's key (its variants left 0): the group cell's slot, the register, the rank. */
+TT_DATA_PATH static inline uint64_t
+seen_key(uint32_t slot, const struct tt_count_pkt *p)
+{
+	return ((uint64_t)slot + 1) << 32 | (uint64_t)p->hll_index << 18 |
+		(uint64_t)p->hll_rank << 12;
+}
+
+/* The way of @p line whose key is @p key, or NULL. */
+TT_DATA_PATH static inline uint64_t *
+seen_find(uint64_t *line, uint64_t key)
+{
+	unsigned int w;
+
+	for (w = 0; w < SEEN_WAYS; w++)
+		if ((line[w] & ~SEEN_VARIANT_BITS) == key)
+			return &line[w];
+	return NULL;
+}
+
+/*
+ * Set the packet's register in the sets of its group @p g (cell @p slot)
+ * it has not yet been seen in.
+ *
+ * Why the seen lines: most of a darknet's packets repeat a source that
+ * has already set the same register in the same group this interval (a
+ * scanner's next probe of the same sensor and service), and setting it
+ * again changes nothing. The seen lines answer that with one line of a
+ * 256 KiB table, prefetched with the cells, instead of a register update
+ * per variant: a scan of a sparse set's 32 registers (two lines), a mid
+ * set's probe or a dense set's line. An entry is written only for the
+ * variants whose update was kept, so a register the pool dropped is tried
+ * (and counted) again as before, and forgetting an entry (a full line
+ * gives one up) only costs a repeat of an update that changes nothing:
+ * the registers, and so Redis, are the same as without the lines.
+ */
 TT_DATA_PATH static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		const struct tt_count_pkt *p)
 {
 	uint64_t *v = find_or_add_hashed(&s->hll, k, h, false);
+	uint64_t want, had = 0, kept = 0, key, *line, *e;
 	struct tt_hll_slots *g;
 	unsigned int i;
 
@@ -128,10 +189,40 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		return;
 	}
 	g = (struct tt_hll_slots *)v;
+	if (!s->seen_on) {
+#pragma GCC unroll 8
+		for (i = 0; i < TT_HLL_VARIANTS; i++)
+			if (sets_variant(p, i))
+				tt_hll_pool_add(s->pool, &g->h[i], p->hll_index, p->hll_rank);
+		return;
+	}
+	if (++s->seen_looks == SEEN_SAMPLE) {
+		if (s->seen_evicted >= SEEN_SAMPLE / 2)
+			s->seen_off = SEEN_PAUSE;  /* from the next burst */
+		s->seen_looks = 0;
+		s->seen_evicted = 0;
+	}
+	want = variants_of(p);
+	key = seen_key((uint32_t)(((uint8_t *)v - s->hll.cells) >> s->hll.stride_shift), p);
+	line = seen_line(s, p);
+	e = seen_find(line, key);
+	if (e != NULL) {
+		had = *e & SEEN_VARIANT_BITS;
+		if ((want & ~had) == 0)
+			return;
+	} else {
+		e = seen_find(line, 0);
+		if (e == NULL) {
+			e = &line[s->seen_victim++ & (SEEN_WAYS - 1)];
+			s->seen_evicted++;
+		}
+	}
 #pragma GCC unroll 8
 	for (i = 0; i < TT_HLL_VARIANTS; i++)
-		if (sets_variant(p, i))
-			tt_hll_pool_add(s->pool, &g->h[i], p->hll_index, p->hll_rank);
+		if ((want & ~had) >> i & 1 &&
+				tt_hll_pool_add(s->pool, &g->h[i], p->hll_index, p->hll_rank))
+			kept |= 1ull << i;
+	*e = key | had | kept;
 }
 
 /* At most half of a pool: a fresh shard is never under pressure. */
@@ -193,6 +284,18 @@ tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
 	prefetch_cell(&s->port, p->hash[TT_CELL_PORT]);
 	prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY]);
 	prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP]);
+	if (s->seen_on)
+		tt_prefetch_write(seen_line(s, p));
+}
+
+TT_DATA_PATH void
+tt_counters_burst(struct tt_shard *s, uint32_t packets)
+{
+	s->seen_on = s->seen_off == 0;
+	if (!s->seen_on) {
+		s->seen_off = packets < s->seen_off ? s->seen_off - packets : 0;
+		s->seen_bypassed += packets;
+	}
 }
 
 TT_DATA_PATH void
@@ -205,14 +308,21 @@ tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p
 		.minute = p->minute, .sensor = p->sensor, .item = tt_counters_group_item(p),
 	};
 	const struct tt_hll_slots *g;
+	const uint64_t *e;
+	uint64_t had = 0;
 	unsigned int i;
 
 	if (!c->used || !key_equal(c, &k))
 		return;
+	if (s->seen_on) {
+		e = seen_find(seen_line(s, p), seen_key(slot, p));
+		if (e != NULL)
+			had = *e & SEEN_VARIANT_BITS;
+	}
 	g = (const struct tt_hll_slots *)cell_values(t, slot);
 #pragma GCC unroll 8
 	for (i = 0; i < TT_HLL_VARIANTS; i++)
-		if (sets_variant(p, i))
+		if (sets_variant(p, i) && !(had >> i & 1))
 			tt_hll_pool_prefetch(s->pool, g->h[i], p->hll_index);
 }
 
@@ -255,6 +365,7 @@ tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
 {
 	struct tt_count_pkt hashed = *p;
 
+	tt_counters_burst(s, 1);
 	tt_counters_hash(&hashed);
 	tt_counters_add_hashed(s, &hashed);
 }

@@ -53,12 +53,53 @@ cell_values(const struct tt_table *t, uint32_t slot)
 		sizeof(struct tt_cell_key));
 }
 
+/*
+ * A worker shard's record of the HLL registers it has set this interval:
+ * SEEN_LINES lines of SEEN_WAYS entries, a set-associative cache in front
+ * of the pool (counters_dp.c, count_source()). An entry is
+ *   (group cell's slot + 1) << 32 | register << 18 | rank << 12 | variants
+ * and says the group's sets of those variants hold that register at that
+ * rank at least; 0 is an empty way. Only the shard's writer reads it, and
+ * tt_counters_reset() clears it with the shard.
+ */
+enum {
+	SEEN_WAYS = 8,                 /* one cache line */
+	SEEN_LINES = 4096,             /* 256 KiB a shard */
+	/*
+	 * A look in the seen lines pays only when most packets find their
+	 * register there. Every SEEN_SAMPLE looks, if at least half of them
+	 * missed and gave up another entry for theirs (their lines were
+	 * full), the lines are off for the next SEEN_PAUSE packets, which go
+	 * to the pool as they would without them. A spoofed flood, whose
+	 * every packet is a new source, fills the lines in its first 32,768
+	 * packets and then pays a counter and a branch a packet, and a sample
+	 * every SEEN_PAUSE packets. Misses that fill empty ways do not count:
+	 * each interval starts with them, and a source must be seen once to
+	 * be found again. (Judged on misses alone, the mixed 20,000-frame
+	 * loop turned the lines off before its first pass had filled them.)
+	 */
+	SEEN_SAMPLE = 1024,
+	SEEN_PAUSE = 64 * 1024,
+};
+#define SEEN_BYTES ((size_t)SEEN_LINES * SEEN_WAYS * sizeof(uint64_t))
+#define SEEN_VARIANT_BITS 0xffull
+_Static_assert(TT_HLL_VARIANTS <= 8, "a seen entry keeps a bit per variant in its low byte");
+_Static_assert(TT_HLL_P == 14, "a seen entry keeps a register in 14 bits");
+
 /* A worker's shard: fixed capacity, HLL groups as handles into its pool. */
 struct tt_shard {
 	struct tt_table port;
 	struct tt_table country;
 	struct tt_table hll;           /* values: struct tt_hll_slots */
 	struct tt_hll_pool *pool;
+	uint64_t *seen;                /* SEEN_LINES * SEEN_WAYS entries, line-aligned */
+	void *seen_mem;                /* what was allocated for them */
+	uint32_t seen_victim;          /* the way a full line gives up next */
+	uint32_t seen_looks;           /* looks in this sample, up to SEEN_SAMPLE */
+	uint32_t seen_evicted;         /* of which gave up another entry */
+	uint32_t seen_off;             /* packets left to count without the lines */
+	bool seen_on;                  /* this burst looks in them (tt_counters_burst()) */
+	uint64_t seen_bypassed;        /* packets of bursts counted without them */
 	uint64_t spread_register_bytes;    /* tt_counters_conf; fixed at create */
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */

@@ -159,6 +159,13 @@ void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
  * misses overlap the counting instead of following it. (Prefetching a whole
  * burst of 32 ahead measured worse: ~400 lines evicted one another.)
  */
+/**
+ * Before the step-wise calls of a burst of @p packets: whether the burst
+ * looks in the shard's record of the registers already set
+ * (tt_counters_seen_bypassed()). Once a burst, by the shard's owner;
+ * tt_counters_add() makes its own.
+ */
+void tt_counters_burst(struct tt_shard *s, uint32_t packets);
 /** Fill p->hash. Pure arithmetic. */
 void tt_counters_hash(struct tt_count_pkt *p);
 /** Prefetch the cells p->hash points at. */
@@ -276,6 +283,15 @@ uint64_t tt_counters_lost(const struct tt_shard *s);
 
 /** HLL register updates a worker shard could not keep (pools or table full). */
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
+
+/**
+ * Packets of a worker shard whose registers went to the pool without a
+ * look in its record of the registers already set, because that record
+ * was turned off: most of its looks missed and gave up an entry, as under
+ * a spoofed flood (counters_internal.h, SEEN_SAMPLE). A figure of cost,
+ * not of loss: the counts are the same either way.
+ */
+uint64_t tt_counters_seen_bypassed(const struct tt_shard *s);
 
 /** Bytes of memory a shard holds (benchmarks, telemetry, the publisher's backlog). */
 uint64_t tt_counters_memory(const struct tt_shard *s);

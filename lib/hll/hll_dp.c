@@ -81,14 +81,14 @@ larger_add(struct tt_hll_pool *p, uint32_t h, uint16_t index, uint8_t rank)
  * set is left. Once a set, so kept out of line: inlined into
  * tt_hll_pool_add(), its loops made every call save six registers.
  */
-TT_DATA_PATH __attribute__((noinline)) static void
+TT_DATA_PATH __attribute__((noinline)) static bool
 grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	uint32_t to = *handle & MID_BIT ? take_dense(p) : take_larger(p), k;
 
 	if (to == 0) {
 		p->dropped++;
-		return;
+		return false;
 	}
 	if (*handle & MID_BIT) {
 		const struct mid_set *m = mid_of(p, *handle);
@@ -105,10 +105,11 @@ grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t ra
 	}
 	*handle = to;
 	larger_add(p, to, index, rank);    /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
+	return true;
 }
 
 /* A sparse set's register, or a new set's first. Tail call of tt_hll_pool_add(). */
-TT_DATA_PATH __attribute__((noinline)) static void
+TT_DATA_PATH __attribute__((noinline)) static bool
 sparse_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	struct sparse_set *s;
@@ -121,11 +122,11 @@ sparse_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank
 			*handle = take_larger(p);
 		if (*handle == 0) {
 			p->dropped++;
-			return;
+			return false;
 		}
 		if (*handle & (DENSE_BIT | MID_BIT)) {
 			larger_add(p, *handle, index, rank);
-			return;
+			return true;
 		}
 	}
 	s = &p->sparse[*handle - 1];
@@ -133,40 +134,40 @@ sparse_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank
 		if (s->index[i] == index) {
 			if (rank > s->rank[i])
 				s->rank[i] = rank;
-			return;
+			return true;
 		}
 	}
 	if (s->n < TT_HLL_POOL_SPARSE_MAX) {
 		s->index[s->n] = index;
 		s->rank[s->n++] = rank;
-		return;
+		return true;
 	}
-	grow_and_add(p, handle, index, rank);
+	return grow_and_add(p, handle, index, rank);
 }
 
 /* A mid set's register. Tail call of tt_hll_pool_add(). */
-TT_DATA_PATH __attribute__((noinline)) static void
+TT_DATA_PATH __attribute__((noinline)) static bool
 mid_set_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
-	if (!mid_add(p, *handle, index, rank))
-		grow_and_add(p, handle, index, rank);
+	return mid_add(p, *handle, index, rank) || grow_and_add(p, handle, index, rank);
 }
 
 /*
  * Dense sets first, in a few instructions and no saved register; the
  * other shapes are tail calls (they cost a jump).
  */
-TT_DATA_PATH void
+TT_DATA_PATH bool
 tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank)
 {
 	uint32_t h = *handle;
 
-	if (h & DENSE_BIT)
+	if (h & DENSE_BIT) {
 		dense_add(dense_of(p, h), index, rank);
-	else if (h & MID_BIT)
-		mid_set_add(p, handle, index, rank);
-	else
-		sparse_add(p, handle, index, rank);
+		return true;
+	}
+	if (h & MID_BIT)
+		return mid_set_add(p, handle, index, rank);
+	return sparse_add(p, handle, index, rank);
 }
 
 TT_DATA_PATH void

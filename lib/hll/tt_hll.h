@@ -154,9 +154,10 @@ void tt_hll_pool_reset(struct tt_hll_pool *p);
  * Set a register of the variant's set, taking a set from the pool if needed.
  * Per packet, by the pool's owner. When no larger set is left for a full
  * one the update is counted in tt_hll_pool_dropped() (an estimate then
- * undercounts).
+ * undercounts). @return false for such an update, true when the register
+ * holds at least @p rank.
  */
-void tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank);
+bool tt_hll_pool_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t rank);
 
 /**
  * Start loading what tt_hll_pool_add() of @p index to the set @p handle

@@ -407,6 +407,7 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 	bool spread = tt_counters_sets_spread(x->shard);
 	int n_dark = (int)b->n_dark, n_fp = (int)order_dark(b), i;
 
+	tt_counters_burst(x->shard, b->n_dark);
 	for (i = -CELLS_AHEAD; i < n_dark; i++) {
 		if (i + CELLS_AHEAD < n_dark)
 			tt_counters_prefetch(x->shard, &b->cp[b->by_class[i + CELLS_AHEAD]]);

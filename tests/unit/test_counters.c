@@ -302,6 +302,7 @@ test_stepwise_path_and_spread(void)
 
 		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
 		tt_counters_add(plain, &p);
+		tt_counters_burst(steps, 1);
 		tt_counters_hash(&p);
 		tt_counters_prefetch(steps, &p);
 		tt_counters_prefetch_sets(steps, &p);
@@ -451,6 +452,160 @@ test_hll_exhaustion_counted(void)
 	tt_counters_merged_free(run);
 }
 
+/* A group of the seen-lines test: minute 0..3, sensor 0..1. */
+enum { SEEN_GROUPS = 8 };
+
+/*
+ * Count one packet of source @p src into @p w, and its registers into the
+ * reference sets @p ref[group][variant] by the rule of DESIGN section 5.
+ */
+static void
+add_and_note(struct tt_shard *w, struct tt_hll ref[][TT_HLL_VARIANTS], uint32_t group,
+		uint32_t src, bool home, bool mirai)
+{
+	struct tt_count_pkt p = {
+		.minute = 29000000 + group / 2, .sensor = (uint16_t)(group % 2),
+		.svc = TT_SVC(TT_SVC_TCP, 23), .klass = mirai ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+		.home = home, .bytes = 60,
+	};
+
+	tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+	tt_counters_add(w, &p);
+	CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_ALL], p.hll_index, p.hll_rank), 0);
+	if (home)
+		CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_HOME], p.hll_index, p.hll_rank), 0);
+	if (mirai)
+		CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_MIRAI], p.hll_index, p.hll_rank), 0);
+	if (home && mirai)
+		CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_HOME_MIRAI], p.hll_index,
+			p.hll_rank), 0);
+	if (home && !mirai)
+		CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_HOME_NONMIRAI], p.hll_index,
+			p.hll_rank), 0);
+}
+
+/*
+ * The shard skips a register update it has already made this interval
+ * (counters_dp.c, count_source()). Whatever it skips, forgets or stops
+ * looking for, the registers must be those of every update made: repeats
+ * whose later packets set more variants than their first (a source turns
+ * Mirai-type), more distinct registers than the record keeps, a flood that
+ * turns the record off, and repeats after it.
+ */
+/* Merge @p w and check every group's registers against @p ref. */
+static void
+check_seen_registers(const struct tt_shard *w, struct tt_hll ref[][TT_HLL_VARIANTS])
+{
+	static uint8_t got[TT_HLL_REGISTERS], want[TT_HLL_REGISTERS];
+	struct tt_merged *m = merged_shard(64);
+	uint32_t i, v, checked = 0;
+	struct table t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(tt_counters_merge(m, w, 1, false), 0);
+	CU_ASSERT_EQUAL(losses(m).hll_dropped, 0);
+	t = hll_table(m);
+	for (i = 0; i < cells(t); i++) {
+		struct tt_counters_row k = key(t, i);
+		uint32_t group = (k.minute - 29000000) * 2 + k.sensor;
+
+		CU_ASSERT_FATAL(group < SEEN_GROUPS && k.item == 0);
+		for (v = 0; v < TT_HLL_VARIANTS; v++) {
+			tt_hll_registers(&hll_values(t, i)[v], got);
+			tt_hll_registers(&ref[group][v], want);
+			CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
+			checked++;
+		}
+	}
+	CU_ASSERT_EQUAL(checked, SEEN_GROUPS * TT_HLL_VARIANTS);
+	tt_counters_merged_free(m);
+}
+
+static void
+test_seen_registers_exact(void)
+{
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 1024, .hll_sparse = 256,
+		.hll_dense = 64,
+	};
+	struct tt_shard *w = tt_counters_create(&wc);
+	static struct tt_hll ref[SEEN_GROUPS][TT_HLL_VARIANTS];
+	struct tt_merged *m;
+	uint32_t i, round, v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	memset(ref, 0, sizeof(ref));
+	for (round = 0; round < 2; round++) {
+		/* 300 sources a group, 10 packets each; some turn Mirai-type on their 4th */
+		for (i = 0; i < 300 * 10 * SEEN_GROUPS; i++) {
+			uint32_t n = i / SEEN_GROUPS % 300, rep = i / SEEN_GROUPS / 300;
+
+			add_and_note(w, ref, i % SEEN_GROUPS, n * 2654435761u, n % 3 == 0,
+				n % 2 == 0 && rep >= 3);
+		}
+		if (round == 0)                 /* 2,400 sources a round: the record keeps them */
+			CU_ASSERT_EQUAL(tt_counters_seen_bypassed(w), 0);
+		check_seen_registers(w, ref);
+		/* a flood of new sources: past the record's 32,768 entries, then turned off */
+		if (round == 0) {
+			for (i = 0; i < 200000; i++)
+				add_and_note(w, ref, i % SEEN_GROUPS, 0x80000000u + i * 40503u,
+					false, false);
+			CU_ASSERT(tt_counters_seen_bypassed(w) > 0);
+			check_seen_registers(w, ref);
+		}
+	}
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(w), 0);
+	/* a reset forgets what was seen: the next interval sets its registers again */
+	tt_counters_reset(w);
+	m = merged_shard(16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	add_and_note(w, ref, 0, 2654435761u, true, true);
+	CU_ASSERT_EQUAL(tt_counters_seen_bypassed(w), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(m, w, 1, false), 0);
+	CU_ASSERT_EQUAL(cells(hll_table(m)), 1);
+	CU_ASSERT_EQUAL(tt_hll_estimate(&hll_values(hll_table(m), 0)[TT_HLL_HOME_MIRAI]), 1);
+	tt_counters_free(w);
+	tt_counters_merged_free(m);
+	for (i = 0; i < SEEN_GROUPS; i++)
+		for (v = 0; v < TT_HLL_VARIANTS; v++)
+			tt_hll_fini(&ref[i][v]);
+}
+
+/*
+ * An update the pool dropped is not recorded as made: its repeats are
+ * tried, and counted, again, as they were before the record.
+ */
+static void
+test_seen_dropped_counted_again(void)
+{
+	struct tt_counters_conf wc = {
+		.port_cells = 1024, .country_cells = 1024, .hll_cells = 16, .hll_sparse = 1,
+		.hll_dense = 0,
+	};
+	struct tt_shard *w = tt_counters_create(&wc);
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	for (i = 0; i < 33 + 5; i++) {
+		/* 32 registers fill the one sparse set; the 33rd has nowhere to go, 6 times */
+		struct tt_count_pkt p = { .minute = 1, .sensor = 0, .svc = 1, .bytes = 1,
+			.hll_index = (uint16_t)(i < 33 ? i : 32), .hll_rank = 1 };
+
+		tt_counters_add(w, &p);
+	}
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(w), 0);
+	{
+		struct tt_merged *run = merged_shard(16);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+		CU_ASSERT_EQUAL(tt_counters_merge(run, w, 0, false), 0);
+		CU_ASSERT_EQUAL(losses(run).hll_dropped, 6);
+		tt_counters_merged_free(run);
+	}
+	tt_counters_free(w);
+}
+
 int
 main(void)
 {
@@ -464,6 +619,8 @@ main(void)
 		{ "home sources, Mirai-type and not: both sets", test_home_mirai_and_not },
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
 		{ "the step-wise path counts the same; sets spread", test_stepwise_path_and_spread },
+		{ "skipped register updates leave the registers exact", test_seen_registers_exact },
+		{ "a dropped register update is counted on every repeat", test_seen_dropped_counted_again },
 		{ NULL, NULL },
 	};
 
