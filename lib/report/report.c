@@ -111,9 +111,10 @@ tt_report_summary_json(FILE *f, const struct tt_report_input *in)
 		in->non_ip, lost.overflowed, lost.lost, lost.hll_dropped, first, last,
 		in->duration_ms);
 	fprintf(f, "  \"workers\": {\"busy_cycles\": %" PRIu64 ", \"cycles_per_packet\": %.1f, "
-		"\"tsc_hz\": %" PRIu64 ", \"run_ms\": %" PRIu64 "},\n", in->busy_cycles,
+		"\"tsc_hz\": %" PRIu64 ", \"run_ms\": %" PRIu64 ", \"hll_record_off_pkts\": %" PRIu64
+		"},\n", in->busy_cycles,
 		in->packets ? (double)in->busy_cycles / (double)in->packets : 0.0, in->tsc_hz,
-		in->run_ms);
+		in->run_ms, in->hll_record_off_pkts);
 	fprintf(f, "  \"sources\": {\"tracked\": %" PRIu64 ", \"inserted\": %" PRIu64
 		", \"evicted\": %" PRIu64 ", \"confirmed_mirai\": %" PRIu64
 		", \"memory_bytes\": %" PRIu64 ", \"deltas_dropped\": %" PRIu64 "},\n",

@@ -919,7 +919,7 @@ report_input(bool redis)
 		.sensor_ports = sensor_ports, .n_sensors = N_SENSORS, .run = run,
 		.packets = 20, .not_dark = 5, .malformed = 1, .non_ip = 2,
 		.first_sec = 1704067200, .last_sec = 1704067319, .duration_ms = 1234,
-		.run_ms = 1000, .busy_cycles = 3600, .tsc_hz = 2000000000,
+		.run_ms = 1000, .busy_cycles = 3600, .tsc_hz = 2000000000, .hll_record_off_pkts = 6,
 		.sources_tracked = 11, .sources_inserted = 12, .sources_evicted = 1,
 		.sources_confirmed = 2, .sources_memory = 4096,
 		.redis_enabled = redis, .redis_delivered = true, .redis_flushes = 7,
@@ -1078,6 +1078,7 @@ test_summary_json(void)
 	CU_ASSERT_STRING_EQUAL(jget(w, "cycles_per_packet")->raw, "180.0");
 	CU_ASSERT_EQUAL(jint(w, "tsc_hz"), 2000000000);
 	CU_ASSERT_EQUAL(jint(w, "run_ms"), 1000);
+	CU_ASSERT_EQUAL(jint(w, "hll_record_off_pkts"), 6);
 	src = jget(&doc, "sources");
 	CU_ASSERT_EQUAL(jint(src, "tracked"), 11);
 	CU_ASSERT_EQUAL(jint(src, "inserted"), 12);
