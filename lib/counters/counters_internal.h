@@ -70,27 +70,29 @@ enum {
 	 * register there. Every SEEN_SAMPLE looks, if at least half of them
 	 * missed and gave up another entry for theirs (their lines were
 	 * full), the lines are off for the next SEEN_PAUSE packets, which go
-	 * to the pool as they would without them. A spoofed flood, whose
-	 * every packet is a new source, fills the lines in its first 32,768
-	 * packets of an interval and then pays a branch a burst, and a sample
-	 * every SEEN_PAUSE packets. (A pause of 65,536 packets left the flood
-	 * at one sensor ~4 cycles a packet above the pool alone, with 95-99%
-	 * of its packets off the lines; against one of 2^20, interleaved
-	 * medians of 3: 121.5 and 121.8, the pool alone 117.7.) Traffic that
-	 * turns from a flood to repeats finds the lines again within a
-	 * pause, a fraction of a second at the rates where it matters.
-	 * Misses that fill empty ways do not count:
+	 * to the pool as they would without them, from the next burst on
+	 * (tt_counters_burst()). A spoofed flood, whose every packet is a new
+	 * source, fills the lines in its first 32,768 packets of an interval
+	 * (a swap clears them, and ends a pause) and then pays a branch a
+	 * burst, and a sample every SEEN_PAUSE packets: 95-99% of the flood
+	 * at one sensor is counted off the lines. It still measured ~4
+	 * cycles a packet above the pool alone, and a pause of 2^20 packets
+	 * did not change that (interleaved medians of 3: 121.8 against
+	 * 121.5, the pool alone 117.7, runs 114-125), so the shorter pause
+	 * stays: traffic that turns from a flood to repeats finds the lines
+	 * again sooner. Misses that fill empty ways do not count:
 	 * each interval starts with them, and a source must be seen once to
 	 * be found again. (Judged on misses alone, the mixed 20,000-frame
 	 * loop turned the lines off before its first pass had filled them.)
 	 */
 	SEEN_SAMPLE = 1024,
-	SEEN_PAUSE = 1 << 20,
+	SEEN_PAUSE = 64 * 1024,
 };
 #define SEEN_BYTES ((size_t)SEEN_LINES * SEEN_WAYS * sizeof(uint64_t))
 #define SEEN_VARIANT_BITS 0xffull
 _Static_assert(TT_HLL_VARIANTS <= 8, "a seen entry keeps a bit per variant in its low byte");
 _Static_assert(TT_HLL_P == 14, "a seen entry keeps a register in 14 bits");
+_Static_assert(TT_HLL_Q + 1 < 64, "a seen entry keeps a rank in 6 bits");
 
 /* A worker's shard: fixed capacity, HLL groups as handles into its pool. */
 struct tt_shard {

@@ -101,8 +101,9 @@ struct tt_count_pkt {
 	uint32_t bytes;
 	uint16_t sensor;
 	uint16_t country;
-	uint16_t hll_index;            /* the source's HLL register and rank */
-	uint8_t hll_rank;
+	/* the source's HLL register and rank, as tt_hll_position() gives them */
+	uint16_t hll_index;            /* < TT_HLL_REGISTERS */
+	uint8_t hll_rank;              /* 1 .. TT_HLL_Q + 1 */
 	uint8_t klass;                 /* enum tt_class */
 	bool home;
 	bool v6;
@@ -285,11 +286,11 @@ uint64_t tt_counters_lost(const struct tt_shard *s);
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
 
 /**
- * Packets of a worker shard whose registers went to the pool without a
- * look in its record of the registers already set, because that record
- * was turned off: most of its looks missed and gave up an entry, as under
- * a spoofed flood (counters_internal.h, SEEN_SAMPLE). A figure of cost,
- * not of loss: the counts are the same either way.
+ * Packets of a worker shard counted without a look in its record of the
+ * registers already set, because that record was turned off: most of its
+ * looks missed and gave up an entry, as under a spoofed flood
+ * (counters_internal.h, SEEN_SAMPLE). A figure of cost, not of loss: the
+ * counts are the same either way.
  */
 uint64_t tt_counters_seen_bypassed(const struct tt_shard *s);
 
