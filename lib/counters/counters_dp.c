@@ -206,7 +206,7 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 		return;
 	}
 	if (++s->seen_looks == SEEN_SAMPLE) {
-		if (s->seen_evicted >= SEEN_SAMPLE / 2)
+		if (s->seen_evicted >= SEEN_SAMPLE / 4)
 			s->seen_off = SEEN_PAUSE;  /* from the next burst */
 		s->seen_looks = 0;
 		s->seen_evicted = 0;

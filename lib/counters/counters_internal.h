@@ -67,18 +67,25 @@ enum {
 	SEEN_LINES = 4096,             /* 256 KiB a shard */
 	/*
 	 * A look in the seen lines pays only when most packets find their
-	 * register there. Every SEEN_SAMPLE looks, if at least half of them
-	 * missed and gave up another entry for theirs (their lines were
+	 * register there. Every SEEN_SAMPLE looks, if a quarter of them or
+	 * more missed and gave up another entry for theirs (their lines were
 	 * full), the lines are off for the next SEEN_PAUSE packets, which go
 	 * to the pool as they would without them, from the next burst on
 	 * (tt_counters_burst()). A spoofed flood, whose every packet is a new
 	 * source, fills the lines in its first 32,768 packets of an interval
 	 * (a swap clears them, and ends a pause) and then pays a branch a
-	 * burst, and a sample every SEEN_PAUSE packets: 95-99% of the flood
-	 * at one sensor is counted off the lines. It still measured ~4
-	 * cycles a packet above the pool alone, and a pause of 2^20 packets
-	 * did not change that (interleaved medians of 3: 121.8 against
-	 * 121.5, the pool alone 117.7, runs 114-125), so the shorter pause
+	 * burst, and a sample every SEEN_PAUSE packets.
+	 *
+	 * Why a quarter: at half, the benchmark's flood at one sensor, a loop
+	 * of 2^20 sources, found about half its sources again in each sample
+	 * (those a sample a loop before had recorded), and 775 of its 870
+	 * samples an interval kept the lines on: 12% of its packets looked,
+	 * for hits that each saved one update of a dense set in cache. At a
+	 * quarter, 2.3% look. Interleaved medians, busy cycles a packet, the
+	 * pool alone / half / a quarter: one sensor 107.1 / 112.7 / 109.4 (and
+	 * 113.4 / - / 111.3 of 5), Mirai-type 206.2 / 222.8 / 219.2 (205.5 /
+	 * - / 214.1 of 5), the mixed 2,000-frame loop 207.0 / 184.9 / 183.6.
+	 * A pause of 2^20 packets measured the same as 65,536, so the shorter
 	 * stays: traffic that turns from a flood to repeats finds the lines
 	 * again sooner. Misses that fill empty ways do not count:
 	 * each interval starts with them, and a source must be seen once to

@@ -287,8 +287,8 @@ uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
 
 /**
  * Packets of a worker shard counted without a look in its record of the
- * registers already set, because that record was turned off: most of its
- * looks missed and gave up an entry, as under a spoofed flood
+ * registers already set, because that record was turned off: a quarter
+ * or more of its looks missed and gave up an entry, as under a spoofed flood
  * (counters_internal.h, SEEN_SAMPLE). A figure of cost, not of loss: the
  * counts are the same either way.
  */
