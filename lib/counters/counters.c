@@ -181,7 +181,7 @@ tt_counters_reset(struct tt_shard *s)
 	table_reset(&s->country);
 	table_reset(&s->hll);
 	tt_hll_pool_reset(s->pool);
-	memset(s->seen, 0, SEEN_BYTES);    /* ~20 us an interval */
+	memset(s->seen, 0, SEEN_BYTES);    /* 256 KiB an interval, control thread */
 	s->seen_victim = 0;
 	s->seen_looks = 0;
 	s->seen_evicted = 0;

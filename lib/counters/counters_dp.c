@@ -179,9 +179,10 @@ seen_find(uint64_t *line, uint64_t key)
  * mixed 2,000-frame loop 236.1 -> 205.8 and 222.7 -> 199.7 (two runs);
  * mixed 20,000-frame loop 239.4 -> 239.6 (its 256 sources' registers
  * were already cheap: the look costs what the updates did); the floods,
- * with the lines off (SEEN_SAMPLE): one sensor 118.2 -> 123.2, 64 sensors
- * 158.5 -> 156.9, 4,096 sensors 282.6 -> 299.8 (runs 255-293 and
- * 266-312), Mirai-type 250.8 -> 249.2. 1,024 lines were worse on both
+ * with the lines turning off at the first rule (half a sample evicting;
+ * SEEN_SAMPLE gives today's and its figures): one sensor 118.2 -> 123.2,
+ * 64 sensors 158.5 -> 156.9, 4,096 sensors 282.6 -> 299.8 (runs 255-293
+ * and 266-312), Mirai-type 250.8 -> 249.2. 1,024 lines were worse on both
  * mixed loops (thrashing), 16,384 no better than 4,096.
  */
 TT_DATA_PATH static void
