@@ -29,6 +29,7 @@
 #include "appliance.h"
 #include "tt_alerts.h"
 #include "tt_alerts_feed.h"
+#include "tt_capture.h"
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_control.h"
@@ -319,6 +320,7 @@ setup_workers(struct appliance *a)
 		wc.home_country = a->gen[0].tables.home_country;
 		memcpy(wc.watched, a->gen[0].tables.watched, sizeof(wc.watched));
 		wc.packet_clock = a->packet_clock;
+		wc.readers = tt_capture_guard_readers();
 		wc.timestamp_offset = ts_offset;
 		wc.timestamp_flag = ts_flag;
 		wc.counters.port_cells = cfg->port_cells;
@@ -456,8 +458,14 @@ main(int argc, char **argv)
 		.n_workers = a.n_workers, .tsc_hz = rte_get_timer_hz() });
 	if (a.live == NULL)
 		goto err_cleanup_eal;
-	/* dpdk-dumpcap (a secondary process) captures through rte_pdump. */
-	if (rte_pdump_init() == 0)
+	/*
+	 * dpdk-dumpcap (a secondary process) captures through rte_pdump, whose
+	 * end of a capture waits for the workers through the guard (tt_capture.h).
+	 */
+	if (tt_capture_guard_init(a.n_workers) != 0)
+		MAIN_LOG(WARNING, "capture guard for %u workers: live capture with "
+			"dpdk-dumpcap is unavailable", a.n_workers);
+	else if (rte_pdump_init() == 0)
 		a.pdump = true;
 	else
 		MAIN_LOG(WARNING, "rte_pdump: %s: live capture with dpdk-dumpcap is unavailable",

@@ -24,6 +24,7 @@
 #include "tt_counters.h"
 #include "tt_sources.h"
 
+struct rte_rcu_qsbr;
 struct tt_geo;
 struct tt_sensor_table;
 struct tt_shard;
@@ -54,6 +55,12 @@ struct tt_worker_tables {
 	const struct tt_geo *geo;          /* NULL: every source is ZZ */
 	uint16_t home_country;         /* country index (tt_classify.h) */
 	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
+	/*
+	 * Where the worker reports, as thread `index`, that it is between
+	 * bursts (DPDK's RCU; the capture guard, tt_capture.h, waits on it),
+	 * or NULL. Set up for at least index + 1 threads.
+	 */
+	struct rte_rcu_qsbr *readers;
 };
 
 struct tt_worker_conf {
@@ -71,6 +78,12 @@ struct tt_worker_conf {
 	uint32_t source_deltas;            /* each interval's source deltas (capacity) */
 	struct tt_sources_conf sources;        /* the worker's source memory */
 	uint8_t watched[TT_WATCH_BITS / 8];  /* watch_ports, by tt_classify_watch_bit() */
+	/*
+	 * Where the worker reports, as thread `index`, that it is between
+	 * bursts (DPDK's RCU; the capture guard, tt_capture.h, waits on it),
+	 * or NULL. Set up for at least index + 1 threads.
+	 */
+	struct rte_rcu_qsbr *readers;
 };
 
 /* Cumulative per-worker figures; dp: wo, ctl: ro (relaxed). */

@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #include "tt_classify.h"
 #include "tt_counters.h"
@@ -484,6 +485,17 @@ swapped(struct tt_worker *w, uint32_t ack, struct burst_ctx *x)
 }
 
 /*
+ * Between bursts: a capture's end may wait for this (tt_worker_conf.readers).
+ * A load, and a store when a waiter has started a new grace period.
+ */
+TT_DATA_PATH static inline void
+report_quiescent(const struct tt_worker_conf *c)
+{
+	if (c->readers != NULL)
+		rte_rcu_qsbr_quiescent(c->readers, c->index);
+}
+
+/*
  * Ask for a swap and wait for it (a replay's interval is nearly full);
  * @return the interval to write: the fresh one, or the old one when asked
  * to stop.
@@ -499,6 +511,7 @@ wait_for_swap(struct tt_worker *w, uint32_t *ack, struct burst_ctx *x)
 			cur = swapped(w, *ack, x);
 			break;
 		}
+		report_quiescent(&w->conf);
 		rte_pause();
 	}
 	__atomic_store_n(&w->wants_swap, 0, __ATOMIC_RELEASE);
@@ -533,6 +546,11 @@ tt_worker_main(void *arg)
 	for (q = 0; q < c->n_rxq; q++)
 		has_live |= !c->rxq[q].replay;
 
+	/* Online from here to the exit: a capture's end waits for this worker's bursts. */
+	if (c->readers != NULL) {
+		rte_rcu_qsbr_thread_register(c->readers, c->index);
+		rte_rcu_qsbr_thread_online(c->readers, c->index);
+	}
 	ack = __atomic_load_n(&w->swap_ack, __ATOMIC_ACQUIRE);
 	cur = swap_written(w, ack);
 	if (c->n_rxq == 0)
@@ -588,6 +606,7 @@ tt_worker_main(void *arg)
 
 		if (unlikely(++loop == HOUSEKEEPING_LOOPS)) {
 			loop = 0;
+			report_quiescent(c);
 			if (swap_take_request(w, &ack)) {
 				cur = swapped(w, ack, &x);
 				if (asked_early) {
@@ -615,6 +634,10 @@ tt_worker_main(void *arg)
 			if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 				break;
 		}
+	}
+	if (c->readers != NULL) {
+		rte_rcu_qsbr_thread_offline(c->readers, c->index);
+		rte_rcu_qsbr_thread_unregister(c->readers, c->index);
 	}
 	/* From here the control plane owns both intervals. */
 	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);

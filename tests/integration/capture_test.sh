@@ -41,7 +41,13 @@ check "generator: exit" "$?" 0
 sed -i 's/^\[appliance\]/[appliance]\nrx_mbufs = 8192/' "$TT_TMP/c.conf"
 printf '[redis]\nenabled = no\n' >>"$TT_TMP/c.conf"
 
-"$TEITEN" -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error -l 0-1 \
+# rte_pdump's end of a capture must bind to the capture guard
+# (lib/capture/tt_capture.h), which waits for the workers to leave its
+# callback: the binary exports it, and each end of a capture logs the wait.
+check "teiten exports the capture guard's rte_eth_remove_rx_callback" \
+    "$(nm -D --defined-only "$TEITEN" | grep -c ' rte_eth_remove_rx_callback$')" 1
+"$TEITEN" -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
+    --log-level=tt.capture:info -l 0-1 \
     --vdev "net_pcap0,rx_pcap=$TT_TMP/c.pcap,infinite_rx=1" -- \
     --config "$TT_TMP/c.conf" --duration 60 >"$TT_TMP/run.out" 2>&1 &
 TEITEN_PID=$!
@@ -111,6 +117,8 @@ check "dpdk-dumpcap, a later capture: timestamps within its wall time" \
 kill -INT "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "teiten: exit after SIGINT" "$?" 0
+check "each of the 3 captures' ends waited for the workers" \
+    "$(grep -c 'capture: an rx callback was removed; the workers left it' "$TT_TMP/run.out")" 3
 # DPDK 22.11 leaves the run's hugepage map files behind on a clean exit,
 # holding their pages; teiten.service removes them after every stop with
 # the command below (its ExecStopPost, for its own --huge-dir).

@@ -5,6 +5,7 @@
  * swaps their shards concurrently. The counts must come out exact.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "cunit_main.h"
 #include "eal_runtime.h"
 #include "frames.h"
+#include "tt_capture.h"
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
@@ -588,6 +590,169 @@ test_live_worker_asks_for_early_swap(void)
 	rte_mempool_free(pool);
 }
 
+/*
+ * A capture's rx callback, as rte_pdump's: it runs on the worker inside
+ * rte_eth_rx_burst(). While `hold` is set, a burst with packets stays in it.
+ */
+struct held_callback {
+	uint32_t hold;
+	uint32_t inside;
+	const struct rte_eth_rxtx_callback *cb;
+	uint16_t port;
+	uint32_t removed;              /* the remover's call has returned */
+	int rc;
+};
+
+static uint16_t
+hold_in_callback(uint16_t port __rte_unused, uint16_t queue __rte_unused,
+		struct rte_mbuf **pkts __rte_unused, uint16_t n, uint16_t max __rte_unused,
+		void *arg)
+{
+	struct held_callback *h = arg;
+
+	if (n == 0 || !__atomic_load_n(&h->hold, __ATOMIC_ACQUIRE))
+		return n;
+	__atomic_store_n(&h->inside, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&h->hold, __ATOMIC_ACQUIRE))
+		rte_pause();
+	__atomic_store_n(&h->inside, 0, __ATOMIC_RELEASE);
+	return n;
+}
+
+/* What rte_pdump's server does when dpdk-dumpcap ends, on a thread of its own. */
+static void *
+remove_callback(void *arg)
+{
+	struct held_callback *h = arg;
+
+	h->rc = rte_eth_remove_rx_callback(h->port, 0, h->cb);
+	__atomic_store_n(&h->removed, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+enqueue_syn(struct rte_ring *rx, struct rte_mempool *pool, uint32_t src)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct frame f;
+	uint32_t ip;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 50, 6, src, IP4(192, 0, 2, 9));
+	tcp(&f, 40000, 23, 7, 0x02, 1024, 5, NULL, 0);
+	ipv4_fix_total(&f, ip);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx, m), 0);
+}
+
+/*
+ * The end of a capture (tt_capture.h): rte_eth_remove_rx_callback() returns
+ * only once the worker has left the callback, so dpdk-dumpcap cannot free
+ * what the callback still writes to. Without the guard the call returns at
+ * once, and the worker is still inside.
+ */
+static void
+test_capture_end_waits_for_the_worker(void)
+{
+	struct tt_prefix p;
+	struct tt_sensor_conf only = { .name = "cap" };
+	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &p, .n_prefixes = 1 };
+	struct held_callback h = { .hold = 1 };
+	struct tt_capture_guard_stats gs;
+	struct rte_ring *rx, *tx;
+	struct rte_mempool *pool;
+	struct tt_sensor_table *table;
+	struct tt_port_info port;
+	struct tt_worker *w;
+	struct tt_worker_stats st;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
+	pthread_t remover;
+	int port_id;
+
+	CU_ASSERT_EQUAL_FATAL(tt_capture_guard_init(1), 0);
+	rx = rte_ring_create("ut_cap_rx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create("ut_cap_tx", 64, SOCKET_ID_ANY, 0);
+	CU_ASSERT_FATAL(rx != NULL && tx != NULL);
+	port_id = rte_eth_from_rings("ut_cap", &rx, 1, &tx, 1, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(port_id >= 0);
+	h.port = (uint16_t)port_id;
+	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("192.0.2.0/24", &p), 0);
+	p.sensor = 0;
+	only.port = (uint16_t)port_id;
+	table = tt_sensor_create(&c, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+	pool = rte_pktmbuf_pool_create("ut_cap_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_EQUAL_FATAL(tt_port_probe((uint16_t)port_id, 1, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_port_start(&port, pool, 256), 0);
+	{
+		struct tt_worker_conf wc = {
+			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
+			.counters = { .port_cells = 1024, .country_cells = 1024,
+				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
+			.source_deltas = 1024,
+			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
+			.readers = tt_capture_guard_readers(),
+		};
+
+		wc.rxq[0].port = (uint16_t)port_id;
+		w = tt_worker_create(&wc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	}
+	h.cb = rte_eth_add_first_rx_callback((uint16_t)port_id, 0, hold_in_callback, &h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h.cb);
+	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
+
+	/* The worker takes a packet and stays in the callback. */
+	enqueue_syn(rx, pool, IP4(203, 0, 113, 1));
+	for (waited = 0; waited < 20000 && !__atomic_load_n(&h.inside, __ATOMIC_ACQUIRE); waited++)
+		rte_delay_us_sleep(500);
+	CU_ASSERT_FATAL(__atomic_load_n(&h.inside, __ATOMIC_ACQUIRE));
+
+	/* The capture ends: the callback is unlinked, and the call waits for the worker. */
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&remover, NULL, remove_callback, &h), 0);
+	for (waited = 0; waited < 20000; waited++) {
+		tt_capture_guard_stats(&gs);
+		if (gs.waiting == 1 || __atomic_load_n(&h.removed, __ATOMIC_ACQUIRE))
+			break;
+		rte_delay_us_sleep(500);
+	}
+	tt_capture_guard_stats(&gs);
+	CU_ASSERT_EQUAL(gs.waiting, 1);
+	CU_ASSERT_FALSE(__atomic_load_n(&h.removed, __ATOMIC_ACQUIRE));
+	CU_ASSERT_TRUE(__atomic_load_n(&h.inside, __ATOMIC_ACQUIRE));
+
+	/* The worker leaves the callback: the call returns, and the worker goes on. */
+	__atomic_store_n(&h.hold, 0, __ATOMIC_RELEASE);
+	for (waited = 0; waited < 20000 && !__atomic_load_n(&h.removed, __ATOMIC_ACQUIRE); waited++)
+		rte_delay_us_sleep(500);
+	CU_ASSERT_TRUE(__atomic_load_n(&h.removed, __ATOMIC_ACQUIRE));
+	enqueue_syn(rx, pool, IP4(203, 0, 113, 2));
+	for (waited = 0; waited < 20000; waited++) {
+		tt_worker_read_stats(w, &st);
+		if (st.rx_pkts == 2)
+			break;
+		rte_delay_us_sleep(500);
+	}
+	CU_ASSERT_EQUAL(st.rx_pkts, 2);
+	CU_ASSERT_EQUAL(st.dark_pkts, 2);
+
+	/* A worker that has stopped is waited for no more (it has gone offline). */
+	tt_worker_stop(w);
+	rte_eal_wait_lcore(lcore);
+	CU_ASSERT_EQUAL(pthread_join(remover, NULL), 0);
+	CU_ASSERT_EQUAL(h.rc, 0);
+	tt_capture_guard_stats(&gs);
+	CU_ASSERT_EQUAL(gs.removals, 1);
+	CU_ASSERT_EQUAL(gs.waiting, 0);
+	tt_worker_free(w);
+	tt_port_stop(&port);
+	tt_sensor_free(table);
+	rte_mempool_free(pool);
+}
+
 int
 main(void)
 {
@@ -602,6 +767,8 @@ main(void)
 			test_workers_count_exactly_while_swapped },
 		{ "a live worker asks for an early swap for its cells and keeps counting",
 			test_live_worker_asks_for_early_swap },
+		{ "the end of a capture waits for the worker to leave its callback",
+			test_capture_end_waits_for_the_worker },
 		{ NULL, NULL },
 	};
 	char prefix[64];
