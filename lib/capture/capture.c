@@ -42,7 +42,7 @@ static uint8_t readers_mem[READERS_BYTES] __rte_cache_aligned;
 static struct rte_rcu_qsbr *readers;
 
 /* What the guard has done: IPC thread writes, any thread reads (relaxed). */
-static uint64_t removals, waiting, longest_wait_us;
+static uint64_t removals, waiting;
 
 int
 tt_capture_guard_init(unsigned int n_workers)
@@ -69,7 +69,6 @@ tt_capture_guard_stats(struct tt_capture_guard_stats *out)
 {
 	out->removals = __atomic_load_n(&removals, __ATOMIC_RELAXED);
 	out->waiting = __atomic_load_n(&waiting, __ATOMIC_RELAXED);
-	out->longest_wait_us = __atomic_load_n(&longest_wait_us, __ATOMIC_RELAXED);
 }
 
 /* Until every worker online now has finished the burst it may be in. */
@@ -84,8 +83,6 @@ wait_for_workers(struct rte_rcu_qsbr *v)
 		rte_delay_us_sleep(WAIT_STEP_US);
 	__atomic_fetch_sub(&waiting, 1, __ATOMIC_RELAXED);
 	us = (rte_get_timer_cycles() - t0) * 1000000 / rte_get_timer_hz();
-	if (us > __atomic_load_n(&longest_wait_us, __ATOMIC_RELAXED))
-		__atomic_store_n(&longest_wait_us, us, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&removals, 1, __ATOMIC_RELAXED);
 	CAPTURE_LOG(INFO, "an rx callback was removed; the workers left it within %" PRIu64 " us",
 		us);

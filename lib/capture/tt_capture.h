@@ -44,7 +44,6 @@ struct rte_rcu_qsbr *tt_capture_guard_readers(void);
 struct tt_capture_guard_stats {
 	uint64_t removals;             /* callbacks removed through the guard */
 	uint64_t waiting;              /* removals waiting for the workers now */
-	uint64_t longest_wait_us;      /* the longest wait so far */
 };
 
 void tt_capture_guard_stats(struct tt_capture_guard_stats *out);
