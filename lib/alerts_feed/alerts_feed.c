@@ -7,6 +7,16 @@
  * by bucket once, feeds the complete buckets in order, and keeps the rest
  * (tt_counters_merge_merged()). A live appliance holds a minute or two here;
  * a replay at most what one collection brings.
+ *
+ * The order is bucket time, whatever a collection brings: the minutes of an
+ * hour, then that hour, then the next hour's minutes, as a live appliance
+ * advancing a minute at a time judges them; and a DoS victim right after
+ * the minute it passed the rule in. A replay's shards span as much packet
+ * time as the host's speed lets pile up between two collections, so judging
+ * every complete minute before any hour, or a victim as its shard comes in,
+ * made the alerts' order (and the hour detectors' view of state the minute
+ * ones share) depend on the host's load: a replay's stream differed from
+ * run to run.
  */
 #include "tt_alerts_feed.h"
 
@@ -34,12 +44,24 @@ struct scope_sums {
 	bool seen;
 };
 
+/* A DoS victim flagged by a shard, held until its minute is judged. */
+struct held_victim {
+	uint64_t ts;                /* the minute it passed the rule, epoch seconds */
+	uint64_t pkts;
+	uint8_t addr[16];
+	uint8_t family;
+	bool home;
+};
+
 struct tt_alerts_feed {
 	struct tt_alerts *det;
 	uint32_t n_sensors;
 	struct tt_merged *open[TT_ALERTS_RES_COUNT];   /* keyed by minute, by hour */
 	uint32_t next[TT_ALERTS_RES_COUNT];            /* first bucket not judged; 0: none yet */
 	struct scope_sums *sums;                       /* [n_sensors + 1]: all last */
+	struct held_victim *victims;                   /* by arrival; their minutes not judged */
+	uint32_t n_victims;
+	uint32_t cap_victims;
 };
 
 /* A table's rows of the complete buckets, by bucket, and the one to read next. */
@@ -91,6 +113,7 @@ tt_alerts_feed_free(struct tt_alerts_feed *f)
 	for (r = 0; r < TT_ALERTS_RES_COUNT; r++)
 		tt_counters_merged_free(f->open[r]);
 	free(f->sums);
+	free(f->victims);
 	free(f);
 }
 
@@ -104,16 +127,85 @@ tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 	rc = tt_counters_merge(f->open[TT_ALERTS_RES_MINUTE], s, 1, true);
 	if (rc == 0)
 		rc = tt_counters_merge(f->open[TT_ALERTS_RES_HOUR], s, 60, true);
+	(void)emit;
+	(void)ctx;
 	for (i = 0; rc == 0 && i < n; i++) {
 		const struct tt_sources_delta *v = tt_sources_deltas_get(d, i);
+		struct held_victim *h;
 
 		/* the interval in which it passed the rule: its minute is the alert's */
 		if (!(v->flags & TT_SOURCES_VICTIM) || v->victim_since == 0)
 			continue;
-		rc = tt_alerts_victim(f->det, (uint64_t)v->victim_since / 60 * 60, v->addr,
-			v->family, v->victim_pkts, v->flags & TT_SOURCES_HOME, emit, ctx);
-		rc = rc > 0 ? 0 : rc;
+		if (f->n_victims == f->cap_victims) {
+			uint32_t cap = f->cap_victims ? 2 * f->cap_victims : 16;
+
+			h = realloc(f->victims, cap * sizeof(*h));
+			if (h == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			f->victims = h;
+			f->cap_victims = cap;
+		}
+		h = &f->victims[f->n_victims++];
+		memset(h, 0, sizeof(*h));
+		h->ts = (uint64_t)v->victim_since / 60 * 60;
+		h->pkts = v->victim_pkts;
+		memcpy(h->addr, v->addr, v->family == 4 ? 4 : 16);
+		h->family = v->family;
+		h->home = (v->flags & TT_SOURCES_HOME) != 0;
 	}
+	return rc;
+}
+
+static int
+victim_cmp(const void *x, const void *y)
+{
+	const struct held_victim *a = x, *b = y;
+	int c;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (c != 0)
+		return c;
+	return a->pkts < b->pkts ? -1 : a->pkts > b->pkts;
+}
+
+/*
+ * The held victims whose minute is judged (before next[minute]) to the
+ * detectors, in (minute, address) order, so that neither the order shards
+ * came in nor which worker saw a victim first changes the stream.
+ */
+static int
+release_victims(struct tt_alerts_feed *f, tt_alerts_emit_cb emit, void *ctx)
+{
+	uint64_t upto = (uint64_t)f->next[TT_ALERTS_RES_MINUTE] * 60;
+	uint32_t i, n = 0, kept = 0;
+	int rc = 0, r;
+
+	if (f->n_victims == 0 || upto == 0)
+		return 0;
+	for (i = 0; i < f->n_victims; i++)
+		if (f->victims[i].ts < upto)
+			n++;
+	if (n == 0)
+		return 0;
+	qsort(f->victims, f->n_victims, sizeof(*f->victims), victim_cmp);
+	/* sorted by minute: the judged ones are the first n */
+	for (i = 0; i < n; i++) {
+		const struct held_victim *h = &f->victims[i];
+
+		r = tt_alerts_victim(f->det, h->ts, h->addr, h->family, h->pkts, h->home, emit,
+			ctx);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	for (i = n; i < f->n_victims; i++)
+		f->victims[kept++] = f->victims[i];
+	f->n_victims = kept;
 	return rc;
 }
 
@@ -241,49 +333,92 @@ next_data(const struct run *runs)
 	return m;
 }
 
-static int
-advance_res(struct tt_alerts_feed *f, enum tt_alerts_res res, uint32_t end,
-		tt_alerts_emit_cb emit, void *ctx)
-{
-	const struct tt_merged *s = f->open[res];
-	uint32_t step = bucket_minutes(res), b, data;
+/* One resolution's complete buckets: their rows sorted once, judged in steps. */
+struct pass {
+	enum tt_alerts_res res;
+	uint32_t step;
 	struct run runs[TT_COUNTERS_TABLES];
-	struct tt_merged *kept;
+};
+
+/*
+ * Cells before next[res] came late, for a bucket judged already: they are
+ * counted in Redis, not judged again.
+ */
+static int
+pass_open(struct tt_alerts_feed *f, struct pass *ps, enum tt_alerts_res res, uint32_t end)
+{
 	unsigned int j;
 	int rc = 0;
 
-	memset(runs, 0, sizeof(runs));
-	/*
-	 * Cells before next[res] came late, for a bucket judged already: they
-	 * are counted in Redis, not judged again.
-	 */
+	memset(ps, 0, sizeof(*ps));
+	ps->res = res;
+	ps->step = bucket_minutes(res);
 	for (j = 0; rc == 0 && j < TT_COUNTERS_TABLES; j++)
-		rc = tt_counters_sorted(s, j, TT_COUNTERS_BY_MINUTE, f->next[res], end,
-			&runs[j].rows);
-	for (b = f->next[res]; rc == 0; b += step) {
-		data = next_data(runs);
-		if (b == 0 || (data != UINT32_MAX && data > b && data - b > MAX_SILENT_MINUTES))
-			b = data;       /* the first bucket seen, or after an outage */
-		if (b == UINT32_MAX || b + step > end)
+		rc = tt_counters_sorted(f->open[res], j, TT_COUNTERS_BY_MINUTE, f->next[res], end,
+			&ps->runs[j].rows);
+	return rc;
+}
+
+/* The next bucket to judge: next[res], or the data at the start or after an outage. */
+static uint32_t
+pass_next(const struct tt_alerts_feed *f, const struct pass *ps)
+{
+	uint32_t b = f->next[ps->res], data = next_data(ps->runs);
+
+	if (b == 0 || (data != UINT32_MAX && data > b && data - b > MAX_SILENT_MINUTES))
+		b = data;       /* the first bucket seen, or after an outage */
+	return b;
+}
+
+/* Judge the buckets that end by minute @p limit; each judged minute lets its victims go. */
+static int
+pass_judge(struct tt_alerts_feed *f, struct pass *ps, uint32_t limit,
+		tt_alerts_emit_cb emit, void *ctx)
+{
+	uint32_t b;
+	int rc = 0;
+
+	while (rc == 0) {
+		b = pass_next(f, ps);
+		if (b == UINT32_MAX || b + ps->step > limit)
 			break;
-		rc = judge(f, res, runs, b, emit, ctx);
-		f->next[res] = b + step;
+		rc = judge(f, ps->res, ps->runs, b, emit, ctx);
+		f->next[ps->res] = b + ps->step;
+		if (rc == 0 && ps->res == TT_ALERTS_RES_MINUTE)
+			rc = release_victims(f, emit, ctx);
 	}
-	if (f->next[res] != 0 && end > f->next[res] && end - f->next[res] > MAX_SILENT_MINUTES)
-		f->next[res] = end / step * step;
+	return rc;
+}
+
+/* A clock past the last bucket by more than a day: an outage, not judged silent. */
+static void
+pass_skip(struct tt_alerts_feed *f, const struct pass *ps, uint32_t end)
+{
+	if (f->next[ps->res] != 0 && end > f->next[ps->res] &&
+			end - f->next[ps->res] > MAX_SILENT_MINUTES)
+		f->next[ps->res] = end / ps->step * ps->step;
+}
+
+/* The rows go; the buckets not judged yet are kept, what was judged goes. */
+static int
+pass_close(struct tt_alerts_feed *f, struct pass *ps, int rc)
+{
+	const struct tt_merged *s = f->open[ps->res];
+	struct tt_merged *kept;
+	unsigned int j;
+
 	for (j = 0; j < TT_COUNTERS_TABLES; j++)
-		tt_counters_rows_free(&runs[j].rows);
+		tt_counters_rows_free(&ps->runs[j].rows);
 	if (rc != 0)
 		return rc;
-	/* Keep the buckets not judged yet; what was judged goes. */
 	kept = open_shard();
 	if (kept == NULL || tt_counters_merge_merged(kept, s, 1, false,
-			f->next[res] ? f->next[res] : 0) != 0) {
+			f->next[ps->res] ? f->next[ps->res] : 0) != 0) {
 		tt_counters_merged_free(kept);
 		return -ENOMEM;
 	}
-	tt_counters_merged_free(f->open[res]);
-	f->open[res] = kept;
+	tt_counters_merged_free(f->open[ps->res]);
+	f->open[ps->res] = kept;
 	return 0;
 }
 
@@ -291,9 +426,31 @@ int
 tt_alerts_feed_advance(struct tt_alerts_feed *f, uint32_t complete_minute,
 		tt_alerts_emit_cb emit, void *ctx)
 {
-	int rc = advance_res(f, TT_ALERTS_RES_MINUTE, complete_minute, emit, ctx);
+	struct pass ps[TT_ALERTS_RES_COUNT];
+	int rc, rc_hour;
 
+	rc = pass_open(f, &ps[TT_ALERTS_RES_MINUTE], TT_ALERTS_RES_MINUTE, complete_minute);
+	rc_hour = pass_open(f, &ps[TT_ALERTS_RES_HOUR], TT_ALERTS_RES_HOUR, complete_minute);
 	if (rc == 0)
-		rc = advance_res(f, TT_ALERTS_RES_HOUR, complete_minute, emit, ctx);
-	return rc;
+		rc = rc_hour;
+	/* an hour at a time: its minutes, then the hour (see the top of this file) */
+	while (rc == 0) {
+		uint32_t b = pass_next(f, &ps[TT_ALERTS_RES_MINUTE]), limit = complete_minute;
+
+		if (b != UINT32_MAX && b / 60 * 60 + 60 < complete_minute)
+			limit = b / 60 * 60 + 60;
+		rc = pass_judge(f, &ps[TT_ALERTS_RES_MINUTE], limit, emit, ctx);
+		if (rc == 0)
+			rc = pass_judge(f, &ps[TT_ALERTS_RES_HOUR], limit, emit, ctx);
+		if (limit == complete_minute)
+			break;
+	}
+	if (rc == 0) {
+		pass_skip(f, &ps[TT_ALERTS_RES_MINUTE], complete_minute);
+		pass_skip(f, &ps[TT_ALERTS_RES_HOUR], complete_minute);
+		/* victims of minutes an outage skipped, or late for a judged one */
+		rc = release_victims(f, emit, ctx);
+	}
+	rc = pass_close(f, &ps[TT_ALERTS_RES_MINUTE], rc);
+	return pass_close(f, &ps[TT_ALERTS_RES_HOUR], rc);
 }

@@ -40,8 +40,9 @@ void tt_alerts_feed_free(struct tt_alerts_feed *f);     /* NULL is a no-op */
 /**
  * Take a worker's retired shard (cells keyed by minute) and the source
  * deltas of its interval: the cells wait in the open buckets; the DoS
- * victims the deltas flag go to @p emit at once.
- * @return 0, -ENOMEM, or the first error @p emit returned.
+ * victims the deltas flag wait for their minute to be judged (see
+ * tt_alerts_feed_advance()). @p emit and @p ctx are not called here.
+ * @return 0 or -ENOMEM.
  */
 int tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 		const struct tt_sources_deltas *sources, tt_alerts_emit_cb emit, void *ctx);
@@ -51,6 +52,12 @@ int tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
  * epoch) and every hour that ends by then, in order, silent minutes
  * included (a darknet minute without packets is news too), and forget them.
  * A gap of more than a day is an outage, not silence: it is skipped.
+ * The order is bucket time, as a live appliance advancing a minute at a
+ * time has it, however much packet time one call covers: an hour's
+ * minutes, then the hour, then the next hour's minutes; the DoS victims of
+ * a minute right after it, by address. So a replay's alerts come in the
+ * same order whatever the host's speed or a Redis outage does to the
+ * collections.
  * @return 0, -ENOMEM, or the first error @p emit returned.
  */
 int tt_alerts_feed_advance(struct tt_alerts_feed *f, uint32_t complete_minute,
