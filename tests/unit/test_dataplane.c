@@ -474,6 +474,64 @@ test_workers_count_exactly_while_swapped(void)
 }
 
 /*
+ * A started one-queue ring port (named @p name) whose 192.0.2.0/24 is its
+ * one sensor's, with the sensor table and an mbuf pool: what a test of one
+ * live worker needs.
+ */
+struct ring_port {
+	struct tt_prefix prefix;
+	struct tt_sensor_conf sensor;
+	struct tt_config cfg;
+	struct rte_ring *rx, *tx;
+	struct rte_mempool *pool;
+	struct tt_sensor_table *table;
+	struct tt_port_info port;
+	uint16_t port_id;
+};
+
+static void
+ring_port_start(struct ring_port *r, const char *name)
+{
+	char ring[32];
+	int id;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->sensor.name, sizeof(r->sensor.name), "%s", name);
+	r->cfg.sensors = &r->sensor;
+	r->cfg.n_sensors = 1;
+	r->cfg.prefixes = &r->prefix;
+	r->cfg.n_prefixes = 1;
+	snprintf(ring, sizeof(ring), "%s_rx", name);
+	r->rx = rte_ring_create(ring, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(ring, sizeof(ring), "%s_tx", name);
+	r->tx = rte_ring_create(ring, 64, SOCKET_ID_ANY, 0);
+	CU_ASSERT_FATAL(r->rx != NULL && r->tx != NULL);
+	id = rte_eth_from_rings(name, &r->rx, 1, &r->tx, 1, SOCKET_ID_ANY);
+	CU_ASSERT_FATAL(id >= 0);
+	r->port_id = (uint16_t)id;
+	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("192.0.2.0/24", &r->prefix), 0);
+	r->prefix.sensor = 0;
+	r->sensor.port = r->port_id;
+	r->table = tt_sensor_create(&r->cfg, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->table);
+	snprintf(ring, sizeof(ring), "%s_pool", name);
+	r->pool = rte_pktmbuf_pool_create(ring, 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->pool);
+	CU_ASSERT_EQUAL_FATAL(tt_port_probe(r->port_id, 1, &r->port), 0);
+	CU_ASSERT_FALSE_FATAL(r->port.replay);
+	CU_ASSERT_EQUAL_FATAL(tt_port_start(&r->port, r->pool, 256), 0);
+}
+
+static void
+ring_port_stop(struct ring_port *r)
+{
+	tt_port_stop(&r->port);
+	tt_sensor_free(r->table);
+	rte_mempool_free(r->pool);
+}
+
+/*
  * A live queue never waits for a swap; it asks for one once its counting cells
  * are half full, and goes on counting until the control plane takes it. Full
  * source deltas (a spoofed Mirai-type flood fills any table) are no reason:
@@ -483,47 +541,29 @@ static void
 test_live_worker_asks_for_early_swap(void)
 {
 	enum { SERVICES = 40, PORT_CELLS = 64, MIRAI_SOURCES = 20 };   /* ordinary cells stop at 48 */
-	struct tt_prefix p;
-	struct tt_sensor_conf only = { .name = "live" };
-	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &p, .n_prefixes = 1 };
-	struct rte_ring *rx, *tx;
+	struct ring_port r;
+	struct rte_ring *rx;
 	struct rte_mempool *pool;
-	struct tt_sensor_table *table;
-	struct tt_port_info port;
 	struct tt_worker *w;
 	struct tt_worker_stats st;
 	const struct tt_worker_interval *retired;
 	struct frame f;
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
-	int port_id;
 	uint32_t i;
 
-	rx = rte_ring_create("ut_live_rx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx = rte_ring_create("ut_live_tx", 64, SOCKET_ID_ANY, 0);
-	CU_ASSERT_FATAL(rx != NULL && tx != NULL);
-	port_id = rte_eth_from_rings("ut_live", &rx, 1, &tx, 1, SOCKET_ID_ANY);
-	CU_ASSERT_FATAL(port_id >= 0);
-	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("192.0.2.0/24", &p), 0);
-	p.sensor = 0;
-	only.port = (uint16_t)port_id;
-	table = tt_sensor_create(&c, SOCKET_ID_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
-	pool = rte_pktmbuf_pool_create("ut_live_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-		SOCKET_ID_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
-	CU_ASSERT_EQUAL_FATAL(tt_port_probe((uint16_t)port_id, 1, &port), 0);
-	CU_ASSERT_FALSE_FATAL(port.replay);
-	CU_ASSERT_EQUAL_FATAL(tt_port_start(&port, pool, 256), 0);
+	ring_port_start(&r, "ut_live");
+	rx = r.rx;
+	pool = r.pool;
 	{
 		struct tt_worker_conf wc = {
-			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
+			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
 			.counters = { .port_cells = PORT_CELLS, .country_cells = 1024,
 				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
 			.source_deltas = 16,
 			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
 		};
 
-		wc.rxq[0].port = (uint16_t)port_id;
+		wc.rxq[0].port = r.port_id;
 		w = tt_worker_create(&wc);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	}
@@ -585,9 +625,7 @@ test_live_worker_asks_for_early_swap(void)
 	tt_worker_stop(w);
 	rte_eal_wait_lcore(lcore);
 	tt_worker_free(w);
-	tt_port_stop(&port);
-	tt_sensor_free(table);
-	rte_mempool_free(pool);
+	ring_port_stop(&r);
 }
 
 /*
@@ -655,41 +693,24 @@ enqueue_syn(struct rte_ring *rx, struct rte_mempool *pool, uint32_t src)
 static void
 test_capture_end_waits_for_the_worker(void)
 {
-	struct tt_prefix p;
-	struct tt_sensor_conf only = { .name = "cap" };
-	struct tt_config c = { .sensors = &only, .n_sensors = 1, .prefixes = &p, .n_prefixes = 1 };
 	struct held_callback h = { .hold = 1 };
 	struct tt_capture_guard_stats gs;
-	struct rte_ring *rx, *tx;
+	struct ring_port r;
+	struct rte_ring *rx;
 	struct rte_mempool *pool;
-	struct tt_sensor_table *table;
-	struct tt_port_info port;
 	struct tt_worker *w;
 	struct tt_worker_stats st;
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
 	pthread_t remover;
-	int port_id;
 
 	CU_ASSERT_EQUAL_FATAL(tt_capture_guard_init(1), 0);
-	rx = rte_ring_create("ut_cap_rx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx = rte_ring_create("ut_cap_tx", 64, SOCKET_ID_ANY, 0);
-	CU_ASSERT_FATAL(rx != NULL && tx != NULL);
-	port_id = rte_eth_from_rings("ut_cap", &rx, 1, &tx, 1, SOCKET_ID_ANY);
-	CU_ASSERT_FATAL(port_id >= 0);
-	h.port = (uint16_t)port_id;
-	CU_ASSERT_EQUAL_FATAL(tt_config_parse_prefix("192.0.2.0/24", &p), 0);
-	p.sensor = 0;
-	only.port = (uint16_t)port_id;
-	table = tt_sensor_create(&c, SOCKET_ID_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
-	pool = rte_pktmbuf_pool_create("ut_cap_pool", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-		SOCKET_ID_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
-	CU_ASSERT_EQUAL_FATAL(tt_port_probe((uint16_t)port_id, 1, &port), 0);
-	CU_ASSERT_EQUAL_FATAL(tt_port_start(&port, pool, 256), 0);
+	ring_port_start(&r, "ut_cap");
+	rx = r.rx;
+	pool = r.pool;
+	h.port = r.port_id;
 	{
 		struct tt_worker_conf wc = {
-			.lcore_id = lcore, .sensors = table, .n_rxq = 1, .timestamp_offset = -1,
+			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
 			.counters = { .port_cells = 1024, .country_cells = 1024,
 				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
 			.source_deltas = 1024,
@@ -697,11 +718,11 @@ test_capture_end_waits_for_the_worker(void)
 			.readers = tt_capture_guard_readers(),
 		};
 
-		wc.rxq[0].port = (uint16_t)port_id;
+		wc.rxq[0].port = r.port_id;
 		w = tt_worker_create(&wc);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	}
-	h.cb = rte_eth_add_first_rx_callback((uint16_t)port_id, 0, hold_in_callback, &h);
+	h.cb = rte_eth_add_first_rx_callback(r.port_id, 0, hold_in_callback, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h.cb);
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
 
@@ -748,9 +769,7 @@ test_capture_end_waits_for_the_worker(void)
 	CU_ASSERT_EQUAL(gs.removals, 1);
 	CU_ASSERT_EQUAL(gs.waiting, 0);
 	tt_worker_free(w);
-	tt_port_stop(&port);
-	tt_sensor_free(table);
-	rte_mempool_free(pool);
+	ring_port_stop(&r);
 }
 
 int
