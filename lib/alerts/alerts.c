@@ -690,7 +690,8 @@ table_evict(struct tt_alerts *a, struct table *t, enum tt_alerts_res res, uint64
 		k[n].idx = (int32_t)i;
 		n++;
 	}
-	qsort(k, n, sizeof(*k), victim_key_cmp);
+	if (n > 1)
+		qsort(k, n, sizeof(*k), victim_key_cmp);
 	drop = a->conf.max_subjects / 8;
 	if (drop == 0)
 		drop = 1;
@@ -1191,7 +1192,8 @@ judge_rank(struct tt_alerts *a, uint32_t sidx, uint32_t dim, bool day)
 		a->order[n].idx = i;
 		n++;
 	}
-	qsort(a->order, n, sizeof(*a->order), rank_key_cmp);
+	if (n > 1)              /* no subjects: order may be unallocated (NULL) */
+		qsort(a->order, n, sizeof(*a->order), rank_key_cmp);
 	for (i = 0; i < n; i++) {
 		struct entry *e = &t->e[a->order[i].idx];
 		uint64_t pkts = a->order[i].pkts;
@@ -1264,7 +1266,8 @@ apply_observations(struct tt_alerts *a)
 {
 	uint32_t i, w = 0;
 
-	qsort(a->obs, a->n_obs, sizeof(*a->obs), obs_cmp);
+	if (a->n_obs > 1)
+		qsort(a->obs, a->n_obs, sizeof(*a->obs), obs_cmp);
 	/* merge repeats: packets add, sources keep the largest estimate */
 	for (i = 0; i < a->n_obs; i++) {
 		if (w > 0 && obs_cmp(&a->obs[w - 1], &a->obs[i]) == 0) {

@@ -150,7 +150,7 @@ tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 		h = &f->victims[f->n_victims++];
 		memset(h, 0, sizeof(*h));
 		h->ts = (uint64_t)v->victim_since / 60 * 60;
-		h->pkts = v->victim_pkts;
+		h->pkts = v->victim_rule_pkts;
 		memcpy(h->addr, v->addr, v->family == 4 ? 4 : 16);
 		h->family = v->family;
 		h->home = (v->flags & TT_SOURCES_HOME) != 0;

@@ -187,8 +187,10 @@ tt_sources_deltas_merge(struct tt_sources_deltas *dst, const struct tt_sources_d
 		c->pkts += s->pkts;
 		c->mirai_pkts += s->mirai_pkts;
 		c->victim_pkts += s->victim_pkts;
-		if (s->victim_since != 0 && (c->victim_since == 0 || s->victim_since < c->victim_since))
+		if (s->victim_since != 0 && (c->victim_since == 0 || s->victim_since < c->victim_since)) {
 			c->victim_since = s->victim_since;
+			c->victim_rule_pkts = s->victim_rule_pkts;
+		}
 		c->class_mask |= s->class_mask;
 		for (k = 0; k < TT_CLASS_COUNT; k++)
 			if (s->class_last[k] > c->class_last[k])

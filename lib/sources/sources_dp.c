@@ -216,8 +216,10 @@ tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const
 	c->mirai_pkts += p->klass == TT_CLASS_MIRAI;
 	c->victim_pkts += victim;
 	/* note_backscatter() gives more than one only at the packet that passes the rule */
-	if (victim > 1)
+	if (victim > 1) {
 		c->victim_since = p->sec;
+		c->victim_rule_pkts = victim;
+	}
 	c->class_mask |= 1u << p->klass;
 	if (p->sec > c->class_last[p->klass])
 		c->class_last[p->klass] = p->sec;

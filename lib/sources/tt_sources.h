@@ -76,6 +76,12 @@ struct tt_sources_delta {
 	uint32_t mirai_pkts;
 	uint32_t victim_pkts;          /* backscatter counted toward the victims set */
 	uint32_t victim_since;         /* the packet that passed the DoS rule, if in this interval */
+	/*
+	 * Its backscatter packets when it passed the rule (with victim_since),
+	 * the DoS alert's figure: unlike victim_pkts, the same however the
+	 * run is cut into intervals.
+	 */
+	uint32_t victim_rule_pkts;
 	uint32_t class_mask;           /* 1 << enum tt_class of the packets */
 	uint32_t class_last[8];        /* latest packet of each class (the rolling sets' score) */
 	/* Each list sorted, its n_* first; the slots past them hold UINT32_MAX. */

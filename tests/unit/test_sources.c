@@ -216,9 +216,53 @@ test_dos_victim(void)
 	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_pkts, 100);
 	/* the packet 60 s after the first passed the rule: the alert's time */
 	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_since, 20060);
+	/* the alert's figure: its 61 packets at that moment, not the interval's 100 */
+	CU_ASSERT_EQUAL(delta_of(d, fast)->victim_rule_pkts, 61);
 	CU_ASSERT_EQUAL(delta_of(d, fast)->n_attacked, 2);
 	tt_sources_deltas_free(d);
 	tt_sources_table_free(t);
+}
+
+/*
+ * The DoS alert's figure is the same however the run is cut into intervals
+ * (a replay's collections span what the host's speed lets pile up): the
+ * interval it passed the rule in says 61, a later one nothing, and a merge
+ * keeps the 61.
+ */
+static void
+test_dos_victim_figure_whatever_the_cut(void)
+{
+	static const uint8_t fast[4] = { 192, 0, 2, 2 };
+	unsigned int cut;
+
+	for (cut = 61; cut <= 100; cut += 13) {
+		struct tt_sources_table *t = tt_sources_table_create(&conf);
+		struct tt_sources_deltas *d[2] = { tt_sources_deltas_create(64, false),
+			tt_sources_deltas_create(64, false) };
+		struct tt_sources_deltas *merged = tt_sources_deltas_create(16, true);
+		struct tt_sources_pkt p;
+		unsigned int i;
+
+		for (i = 0; i < 100; i++) {
+			p = pkt(fast, TT_CLASS_BACKSCATTER, (uint16_t)(40000 + i), 20000 + i);
+			tt_sources_update(t, d[i >= cut], &p);
+		}
+		CU_ASSERT_EQUAL(delta_of(d[0], fast)->victim_since, 20060);
+		CU_ASSERT_EQUAL(delta_of(d[0], fast)->victim_rule_pkts, 61);
+		CU_ASSERT_EQUAL(delta_of(d[0], fast)->victim_pkts, 61 + (cut - 61));
+		if (cut < 100) {
+			CU_ASSERT_EQUAL(delta_of(d[1], fast)->victim_since, 0);
+			CU_ASSERT_EQUAL(delta_of(d[1], fast)->victim_rule_pkts, 0);
+		}
+		CU_ASSERT_EQUAL(tt_sources_deltas_merge(merged, d[1]), 0);
+		CU_ASSERT_EQUAL(tt_sources_deltas_merge(merged, d[0]), 0);
+		CU_ASSERT_EQUAL(delta_of(merged, fast)->victim_rule_pkts, 61);
+		CU_ASSERT_EQUAL(delta_of(merged, fast)->victim_pkts, 100);
+		tt_sources_deltas_free(merged);
+		tt_sources_deltas_free(d[0]);
+		tt_sources_deltas_free(d[1]);
+		tt_sources_table_free(t);
+	}
 }
 
 /*
@@ -492,6 +536,8 @@ main(void)
 		{ "outside the horizon it expires", test_horizon_expires },
 		{ "all sixteen ports count, wherever they are kept", test_sixteen_ports },
 		{ "DoS victim thresholds", test_dos_victim },
+		{ "the DoS alert's figure is the same however the run is cut",
+			test_dos_victim_figure_whatever_the_cut },
 		{ "a plain flood leaves the memory alone; a fingerprinted one stays bounded",
 			test_flood_bounded },
 		{ "merging deltas", test_merge },
