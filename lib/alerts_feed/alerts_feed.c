@@ -119,7 +119,7 @@ tt_alerts_feed_free(struct tt_alerts_feed *f)
 
 int
 tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		const struct tt_sources_deltas *d, tt_alerts_emit_cb emit, void *ctx)
+		const struct tt_sources_deltas *d)
 {
 	uint32_t i, n = tt_sources_deltas_count(d);
 	int rc;
@@ -127,8 +127,6 @@ tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
 	rc = tt_counters_merge(f->open[TT_ALERTS_RES_MINUTE], s, 1, true);
 	if (rc == 0)
 		rc = tt_counters_merge(f->open[TT_ALERTS_RES_HOUR], s, 60, true);
-	(void)emit;
-	(void)ctx;
 	for (i = 0; rc == 0 && i < n; i++) {
 		const struct tt_sources_delta *v = tt_sources_deltas_get(d, i);
 		struct held_victim *h;

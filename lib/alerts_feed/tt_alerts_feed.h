@@ -41,11 +41,11 @@ void tt_alerts_feed_free(struct tt_alerts_feed *f);     /* NULL is a no-op */
  * Take a worker's retired shard (cells keyed by minute) and the source
  * deltas of its interval: the cells wait in the open buckets; the DoS
  * victims the deltas flag wait for their minute to be judged (see
- * tt_alerts_feed_advance()). @p emit and @p ctx are not called here.
+ * tt_alerts_feed_advance()), which alone emits.
  * @return 0 or -ENOMEM.
  */
 int tt_alerts_feed_add(struct tt_alerts_feed *f, const struct tt_shard *s,
-		const struct tt_sources_deltas *sources, tt_alerts_emit_cb emit, void *ctx);
+		const struct tt_sources_deltas *sources);
 
 /**
  * Judge every minute before @p complete_minute (UTC minutes since the

@@ -299,8 +299,7 @@ tt_control_collect(struct tt_control *c, bool final)
 			rc = -ENOMEM;
 		if (cf->pub != NULL && tt_publisher_submit(cf->pub, iv->counts, iv->sources) != 0)
 			rc = -ENOMEM;
-		if (cf->feed != NULL && tt_alerts_feed_add(cf->feed, iv->counts, iv->sources,
-				on_alert, c) != 0)
+		if (cf->feed != NULL && tt_alerts_feed_add(cf->feed, iv->counts, iv->sources) != 0)
 			rc = -ENOMEM;
 		tt_worker_interval_reset(iv);
 	}

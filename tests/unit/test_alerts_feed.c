@@ -112,7 +112,7 @@ test_buckets_in_order(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (m = M0; m < M0 + 5; m++)
 		add(s, m, 0, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas), 0);
 	tt_counters_reset(s);
 	/* before the first packet: nothing to judge */
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0, record, &seen), 0);
@@ -123,7 +123,7 @@ test_buckets_in_order(void)
 	/* a late cell of a judged minute is left out; minutes 3 and 4, then silence */
 	add(s, M0 + 1, 0, 10);
 	add(s, M0 + 7, 1, 10);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas), 0);
 	tt_counters_reset(s);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 10, record, &seen), 0);
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 10);
@@ -154,7 +154,7 @@ test_outage_skipped(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	add(s, M0, 0, 5);
 	add(s, M0 + 3 * 1440, 0, 5);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas), 0);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3 * 1440 + 2, record, &seen), 0);
 	/* the first minute, then from the next data on: 1 + 2, not three days */
 	CU_ASSERT_EQUAL(judged(a, TT_ALERTS_RES_MINUTE), 3);
@@ -192,7 +192,7 @@ test_victim(void)
 	add(s, M0, 0, 30);
 	add(s, M0 + 1, 0, 60);
 	add(s, M0 + 2, 0, 30);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas), 0);
 	tt_counters_reset(s);
 	/* held until its minute is judged: after that minute's own alerts */
 	CU_ASSERT_EQUAL(seen.n, 0);
@@ -205,7 +205,7 @@ test_victim(void)
 	/* first packet at :30, the rule passed 60 s later: the next minute */
 	CU_ASSERT_EQUAL(seen.last.ts, (uint64_t)(M0 + 1) * 60);
 	/* the same victim in the next interval: not again the same day */
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas, record, &seen), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f, s, deltas), 0);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f, M0 + 3, record, &seen), 0);
 	CU_ASSERT_EQUAL(seen.n, 1);
 	tt_alerts_feed_free(f);
@@ -293,8 +293,7 @@ test_order_whatever_the_collections(void)
 	for (m = M0; m < last; m++) {
 		tt_counters_reset(s);
 		order_minute(s, m);
-		CU_ASSERT_EQUAL(tt_alerts_feed_add(f1, s, m == vmin + 1 ? vd : none, keep_order,
-			&fine), 0);
+		CU_ASSERT_EQUAL(tt_alerts_feed_add(f1, s, m == vmin + 1 ? vd : none), 0);
 		CU_ASSERT_EQUAL(tt_alerts_feed_advance(f1, m, keep_order, &fine), 0);
 	}
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f1, last + 1, keep_order, &fine), 0);
@@ -302,7 +301,7 @@ test_order_whatever_the_collections(void)
 	tt_counters_reset(s);
 	for (m = M0; m < last; m++)
 		order_minute(s, m);
-	CU_ASSERT_EQUAL(tt_alerts_feed_add(f2, s, vd, keep_order, &coarse), 0);
+	CU_ASSERT_EQUAL(tt_alerts_feed_add(f2, s, vd), 0);
 	CU_ASSERT_EQUAL(tt_alerts_feed_advance(f2, last + 1, keep_order, &coarse), 0);
 
 	CU_ASSERT_TRUE(fine.n >= 4 && fine.n <= 64);
