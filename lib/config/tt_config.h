@@ -33,7 +33,7 @@ enum {
 	TT_DEFAULT_COUNTRY_CELLS = 1 << 14,    /* per worker shard */
 	TT_DEFAULT_HLL_CELLS = 1 << 14,        /* per worker shard */
 	TT_DEFAULT_HLL_SPARSE = 1 << 16,       /* ~6 MiB per worker shard */
-	TT_DEFAULT_HLL_DENSE = 512,            /* 9 MiB with their mid sets, at least: */
+	TT_DEFAULT_HLL_DENSE = 512,            /* 8.5 MiB with their mid sets, at least: */
 	/*
 	 * Unless given, the pools above grow to this much a sensor (cells to the
 	 * next power of two): a flood at 4096 sensors sees ~200 countries and

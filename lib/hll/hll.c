@@ -505,7 +505,7 @@ tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_h
 
 		for (i = 0; i < MID_SLOTS; i++)
 			if (m->slot[i] != 0)
-				insert_sorted(sorted, n++, m->slot[i]);
+				insert_sorted(sorted, n++, mid_word(i, m->slot[i]));
 	} else {
 		s = &p->sparse[handle - 1];
 		for (i = 0; i < s->n; i++)

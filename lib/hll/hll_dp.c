@@ -39,40 +39,58 @@ dense_add(uint8_t *d, uint16_t index, uint8_t rank)
 
 /*
  * Set a register of a mid set. @return false when the set holds MID_LIMIT
- * registers and this is another: the caller moves it to a dense set.
+ * registers and this is another, or when the register's place would be
+ * more than MID_DISP_MAX slots past its home: the caller moves the set to
+ * a dense one. The probe is therefore never longer than MID_DISP_MAX + 1.
  */
 TT_DATA_PATH static inline bool
 mid_add(struct tt_hll_pool *p, uint32_t handle, uint16_t index, uint8_t rank)
 {
 	struct mid_set *m = mid_of(p, handle);
-	uint32_t i = (uint32_t)index >> MID_HOME_SHIFT;
+	uint32_t home = (uint32_t)index >> MID_HOME_SHIFT, d, i = home;
 
-	for (;; i = (i + 1) & (MID_SLOTS - 1)) {
-		uint32_t e = m->slot[i];
+	for (d = 0; d <= MID_DISP_MAX; d++) {
+		uint16_t e;
 
+		i = (home + d) & (MID_SLOTS - 1);
+		e = m->slot[i];
 		if (e == 0)
 			break;
-		if (e >> 8 == index) {
-			if (rank > (uint8_t)e)
-				m->slot[i] = (uint32_t)index << 8 | rank;
+		if ((e & ~MID_RANK_MASK) == mid_slot(d, index, 0)) {
+			if (rank > (e & MID_RANK_MASK))
+				m->slot[i] = mid_slot(d, index, rank);
 			return true;
 		}
 	}
-	if (p->mid_n[handle & ~MID_BIT] >= MID_LIMIT)
+	if (d > MID_DISP_MAX || p->mid_n[handle & ~MID_BIT] >= MID_LIMIT)
 		return false;
 	p->mid_n[handle & ~MID_BIT]++;
-	m->slot[i] = (uint32_t)index << 8 | rank;
+	m->slot[i] = mid_slot(d, index, rank);
 	return true;
 }
 
-/* Set a register of a mid or dense set, @p h. A mid set has room (see callers). */
-TT_DATA_PATH static inline void
+/* Set a register of a mid or dense set, @p h. @return false when a mid set has no room for it. */
+TT_DATA_PATH static inline bool
 larger_add(struct tt_hll_pool *p, uint32_t h, uint16_t index, uint8_t rank)
 {
-	if (h & DENSE_BIT)
+	if (h & DENSE_BIT) {
 		dense_add(dense_of(p, h), index, rank);
-	else
-		mid_add(p, h, index, rank);
+		return true;
+	}
+	return mid_add(p, h, index, rank);
+}
+
+/* A sparse set's registers and one more into the mid or dense set @p to: false when they do not fit. */
+TT_DATA_PATH static bool
+fill_from_sparse(struct tt_hll_pool *p, uint32_t to, const struct sparse_set *s,
+		uint16_t index, uint8_t rank)
+{
+	uint32_t k;
+
+	for (k = 0; k < s->n; k++)
+		if (!larger_add(p, to, s->index[k], s->rank[k]))
+			return false;
+	return larger_add(p, to, index, rank);
 }
 
 /*
@@ -96,15 +114,19 @@ grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t ra
 
 		for (k = 0; k < MID_SLOTS; k++)
 			if (m->slot[k] != 0)
-				d[m->slot[k] >> 8] = (uint8_t)m->slot[k];
-	} else {
-		const struct sparse_set *s = &p->sparse[*handle - 1];
-
-		for (k = 0; k < s->n; k++)
-			larger_add(p, to, s->index[k], s->rank[k]);
+				dense_add(d, (uint16_t)(mid_word(k, m->slot[k]) >> 8),
+					(uint8_t)mid_word(k, m->slot[k]));
+		dense_add(d, index, rank);
+	} else if (!fill_from_sparse(p, to, &p->sparse[*handle - 1], index, rank)) {
+		/* a mid set they crowd past MID_DISP_MAX: it stays taken until reset */
+		to = take_dense(p);
+		if (to == 0) {
+			p->dropped++;
+			return false;
+		}
+		fill_from_sparse(p, to, &p->sparse[*handle - 1], index, rank);
 	}
 	*handle = to;
-	larger_add(p, to, index, rank);    /* room: MID_LIMIT > TT_HLL_POOL_SPARSE_MAX */
 	return true;
 }
 

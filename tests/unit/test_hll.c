@@ -379,11 +379,30 @@ grow_sets(struct tt_hll_pool *p, uint32_t *handles, uint32_t n)
 }
 
 /*
- * A set grows sparse -> mid (2 KiB) -> dense (16 KiB), keeping every
+ * The @p i th of 40 registers that crowd a mid set's last home slots, up
+ * to MID_DISP_MAX past them: 24 homed in the last slot, wrapping around to
+ * the first slots, 8 in the one before (pushed past the wrapped run, 25 to
+ * 31 slots from home), and 8 spread from the first home slot on (the
+ * first probes past the whole run).
+ */
+static uint16_t
+crowding_index(uint32_t i)
+{
+	if (i < 24)
+		return (uint16_t)(TT_HLL_REGISTERS - 1 - i);
+	if (i < 32)
+		return (uint16_t)(TT_HLL_REGISTERS - 33 - (i - 24));
+	return (uint16_t)((i - 32) * 2048 + 5);
+}
+
+/*
+ * A set grows sparse -> mid (1 KiB) -> dense (16 KiB), keeping every
  * register through each move, and its merge is exact in each shape:
- * registers set in any order, a lower rank after a higher, and a run of
- * indexes whose home slots are the last ones, so its probes wrap around to
- * the first slots (the merge must still sort them last). Mid sets come
+ * registers set in any order, a lower rank after a higher, and runs of
+ * indexes whose home slots are the last ones, so their probes wrap around
+ * to the first slots (the merge must still sort them last) and end as far
+ * from home as a slot can say. Registers picked to crowd one home slot
+ * further move the set to a dense one, every register kept. Mid sets come
  * only once DENSE_BEFORE_MID dense sets are out.
  */
 static void
@@ -398,19 +417,21 @@ test_pool_mid(void)
 	grow_sets(p, first, DENSE_BEFORE_MID);
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first);   /* all dense */
 	memset(want, 0, sizeof(want));
-	/* 40 indexes sharing the last home slots (the top 9 of 14 bits all ones) */
+	/* 40 indexes crowding the last home slots (the top 9 of 14 bits all ones) */
 	for (i = 0; i < 40; i++)
-		add_both(p, &h, want, (uint16_t)(TT_HLL_REGISTERS - 1 - (i % 32) - (i / 32) * 32),
-			(uint8_t)(1 + i % 7));
+		add_both(p, &h, want, crowding_index(i), (uint8_t)(1 + i % 7));
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
 	/* a higher rank replaces, a lower one does not */
 	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 40);
 	tt_hll_pool_add(p, &h, TT_HLL_REGISTERS - 1, 2);
 	want[TT_HLL_REGISTERS - 1] = 40;
-	/* spread registers up to the mid set's limit, from both ends of the index range */
+	/*
+	 * spread registers up to the mid set's limit over the home slots the
+	 * crowd left (31 to 509, each once: 7 steps through 479 slots)
+	 */
 	for (i = 0; i < MID_LIMIT - 40; i++)
-		add_both(p, &h, want, (uint16_t)(i % 2 ? i * 23 : TT_HLL_REGISTERS - 64 - i * 17),
+		add_both(p, &h, want, (uint16_t)((31 + i * 7 % 479) << MID_HOME_SHIFT | i * 13 % 32),
 			(uint8_t)(1 + i % 11));
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
@@ -434,6 +455,27 @@ test_pool_mid(void)
 	}
 	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first + sizeof(struct mid_set));
 	CU_ASSERT(pool_set_is(p, h, want));
+	/*
+	 * Registers picked to crowd two home slots: all 32 of slot 128 fill
+	 * slots 128 to 159, the first of slot 129 fits 31 past its home, the
+	 * second would sit 32 past it: the set goes dense there.
+	 */
+	tt_hll_pool_reset(p);
+	memset(first, 0, sizeof(first));
+	grow_sets(p, first, DENSE_BEFORE_MID);
+	h = 0;
+	memset(want, 0, sizeof(want));
+	for (i = 0; i < 40; i++) {
+		add_both(p, &h, want, (uint16_t)(128 * 32 + i), (uint8_t)(1 + i % 5));
+		if (i == 32)
+			CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p),
+				dense_first + sizeof(struct mid_set));
+		if (i == 33)
+			CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), dense_first +
+				sizeof(struct mid_set) + TT_HLL_REGISTERS);
+	}
+	CU_ASSERT(pool_set_is(p, h, want));
+	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
 	tt_hll_pool_free(p);
 }
 
