@@ -71,6 +71,8 @@ enum {
 };
 _Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < CELLS_AHEAD,
 	"the entry is asked for after its bucket, before the packet is counted");
+_Static_assert(TT_WORKER_BURST <= UINT8_MAX,
+	"struct burst and order_dark() keep a burst's packet indexes and counts in bytes");
 
 #ifdef TT_BENCH_STAGES
 /*
@@ -560,6 +562,24 @@ swapped(struct tt_worker *w, uint32_t ack, struct burst_ctx *x)
 }
 
 /*
+ * Up to TT_WORKER_BURST packets from one queue. The vector receive paths
+ * of common NICs' drivers return at most 32 a call, so ask again while a
+ * call brings packets; at line rate every burst then fills, and an idle
+ * queue costs one empty call, as before.
+ */
+TT_DATA_PATH static inline uint16_t
+receive_burst(const struct tt_worker_rxq *rq, struct rte_mbuf **pkts)
+{
+	uint16_t n = 0, got;
+
+	do {
+		got = rte_eth_rx_burst(rq->port, rq->queue, pkts + n, TT_WORKER_BURST - n);
+		n += got;
+	} while (got != 0 && n < TT_WORKER_BURST);
+	return n;
+}
+
+/*
  * Between bursts: a capture's end may wait for this (tt_worker_conf.readers).
  * A load, and a store when a waiter has started a new grace period.
  */
@@ -647,7 +667,7 @@ tt_worker_main(void *arg)
 			 */
 			if (unlikely(!has_live && interval_pressure(cur, TT_WORKER_BURST)))
 				cur = wait_for_swap(w, &ack, &x);
-			n = rte_eth_rx_burst(rq->port, rq->queue, pkts, TT_WORKER_BURST);
+			n = receive_burst(rq, pkts);
 			if (n == 0)
 				continue;
 			t0 = rte_rdtsc();

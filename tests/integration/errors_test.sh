@@ -102,7 +102,7 @@ kill -INT "$HOLDER"
 wait "$HOLDER"
 check "busy --file-prefix: the first appliance stops cleanly" "$?" 0
 
-# infinite_rx keeps the whole file in buffers: 5000 frames, 2656 buffers.
+# infinite_rx keeps the whole file in buffers: 5000 frames, 2944 buffers.
 run_teiten $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap,infinite_rx=1" -- \
     --config "$TT_TMP/loop.conf" --duration 5
 check "infinite_rx, too few buffers: fails" "$([ "$TT_RC" -ne 0 ] && echo yes)" yes
