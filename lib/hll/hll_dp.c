@@ -112,10 +112,14 @@ grow_and_add(struct tt_hll_pool *p, uint32_t *handle, uint16_t index, uint8_t ra
 		const struct mid_set *m = mid_of(p, *handle);
 		uint8_t *d = dense_of(p, to);
 
-		for (k = 0; k < MID_SLOTS; k++)
-			if (m->slot[k] != 0)
-				dense_add(d, (uint16_t)(mid_word(k, m->slot[k]) >> 8),
-					(uint8_t)mid_word(k, m->slot[k]));
+		for (k = 0; k < MID_SLOTS; k++) {
+			uint32_t word;
+
+			if (m->slot[k] == 0)
+				continue;
+			word = mid_word(k, m->slot[k]);
+			dense_add(d, (uint16_t)(word >> 8), (uint8_t)word);
+		}
 		dense_add(d, index, rank);
 	} else if (!fill_from_sparse(p, to, &p->sparse[*handle - 1], index, rank)) {
 		/* a mid set they crowd past MID_DISP_MAX: it stays taken until reset */

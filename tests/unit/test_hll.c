@@ -405,6 +405,22 @@ crowding_index(uint32_t i)
  * further move the set to a dense one, every register kept. Mid sets come
  * only once DENSE_BEFORE_MID dense sets are out.
  */
+/*
+ * Reset the pool (its registers all returned), take the DENSE_BEFORE_MID
+ * dense sets again into @p first, and start set @p h and its expected
+ * registers @p want empty: the next set to grow past sparse is a mid one.
+ */
+static void
+restart_with_dense_out(struct tt_hll_pool *p, uint32_t *first, uint32_t *h, uint8_t *want)
+{
+	tt_hll_pool_reset(p);
+	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 0);
+	memset(first, 0, DENSE_BEFORE_MID * sizeof(*first));
+	grow_sets(p, first, DENSE_BEFORE_MID);
+	*h = 0;
+	memset(want, 0, TT_HLL_REGISTERS);
+}
+
 static void
 test_pool_mid(void)
 {
@@ -443,12 +459,7 @@ test_pool_mid(void)
 	CU_ASSERT(pool_set_is(p, h, want));
 	CU_ASSERT_EQUAL(tt_hll_pool_dropped(p), 0);
 	/* reset returns the mid set clean */
-	tt_hll_pool_reset(p);
-	CU_ASSERT_EQUAL(tt_hll_pool_register_bytes(p), 0);
-	memset(first, 0, sizeof(first));
-	grow_sets(p, first, DENSE_BEFORE_MID);
-	h = 0;
-	memset(want, 0, sizeof(want));
+	restart_with_dense_out(p, first, &h, want);
 	for (i = 0; i < 100; i++) {
 		tt_hll_pool_add(p, &h, (uint16_t)(i * 97), 1);
 		want[i * 97] = 1;
@@ -460,11 +471,7 @@ test_pool_mid(void)
 	 * slots 128 to 159, the first of slot 129 fits 31 past its home, the
 	 * second would sit 32 past it: the set goes dense there.
 	 */
-	tt_hll_pool_reset(p);
-	memset(first, 0, sizeof(first));
-	grow_sets(p, first, DENSE_BEFORE_MID);
-	h = 0;
-	memset(want, 0, sizeof(want));
+	restart_with_dense_out(p, first, &h, want);
 	for (i = 0; i < 40; i++) {
 		add_both(p, &h, want, (uint16_t)(128 * 32 + i), (uint8_t)(1 + i % 5));
 		if (i == 32)
