@@ -33,19 +33,18 @@ struct tt_worker;
 enum {
 	TT_WORKER_MAX_RXQ = 64,
 	/*
-	 * Packets a worker takes from a queue at a time (tt_worker_main()
-	 * asks again while a driver returns fewer and more are waiting). A
-	 * burst's stages each run a prefetch pipeline whose first packets
-	 * wait for their lines, and a burst pays its figures' publication
-	 * and its checks once: the longer the burst, the less of both a
-	 * packet carries, and the longer a class's run in count_burst().
-	 * Busy cycles a packet, interleaved medians of 5 (3 for the first
-	 * figure), 32 -> 128: mixed 20,000-frame loop 354 -> 325, 561 -> 449,
-	 * 440 -> 359; 2,000-frame loop 264 -> 221; the floods within this
-	 * machine's noise (one sensor 190 -> 157, 154 -> 169; 4,096 sensors
-	 * 467 -> 378, 362 -> 407, 358 -> 344; Mirai-type 529 -> 468,
-	 * 560 -> 379, 406 -> 422). 64 measured between the two.
-	 * The stage arrays index a burst's packets in bytes.
+	 * Packets a worker takes from a queue at a time (receive_burst() asks
+	 * again while its calls bring packets). A burst's stages each run a
+	 * prefetch pipeline whose first packets wait for their lines, and a
+	 * burst pays its figures' publication and its checks once: the
+	 * longer the burst, the less of both a packet carries. Busy cycles
+	 * a packet, 32 -> 128, the median of interleaved pairs' ratios in
+	 * three runs (8 pairs of 3 s, 6 of 6 s, scripts/bench --baseline's
+	 * 3 of 3 s): mixed 20,000-frame loop 0.93, 0.87, 1.00; flood at one
+	 * sensor 0.91 and 0.81 (two runs); at 4,096 sensors 1.01, 1.06 (3
+	 * pairs of 12 s), 1.05; Mirai-type flood 1.05 and 1.09 (two runs).
+	 * Single pairs spread from 0.7 to 1.2 on this machine. 64 measured
+	 * no better. The stage arrays index a burst's packets in bytes.
 	 */
 	TT_WORKER_BURST = 128,
 };
