@@ -43,8 +43,11 @@ enum {
 	 * 3 of 3 s): mixed 20,000-frame loop 0.93, 0.87, 1.00; flood at one
 	 * sensor 0.91 and 0.81 (two runs); at 4,096 sensors 1.01, 1.06 (3
 	 * pairs of 12 s), 1.05; Mirai-type flood 1.05 and 1.09 (two runs).
-	 * Single pairs spread from 0.7 to 1.2 on this machine. 64 measured
-	 * no better. The stage arrays index a burst's packets in bytes.
+	 * Single pairs spread from 0.7 to 1.2 on this machine. The stage
+	 * table (3 rounds, later in a run) put the 4,096-sensor row's whole
+	 * path at 476 against 361; runs as long as a stage table's, 5 pairs
+	 * of 18 s, gave 0.89 there. 64 measured no better. The stage arrays
+	 * index a burst's packets in bytes.
 	 */
 	TT_WORKER_BURST = 128,
 };
