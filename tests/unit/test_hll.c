@@ -396,16 +396,6 @@ crowding_index(uint32_t i)
 }
 
 /*
- * A set grows sparse -> mid (1 KiB) -> dense (16 KiB), keeping every
- * register through each move, and its merge is exact in each shape:
- * registers set in any order, a lower rank after a higher, and runs of
- * indexes whose home slots are the last ones, so their probes wrap around
- * to the first slots (the merge must still sort them last) and end as far
- * from home as a slot can say. Registers picked to crowd one home slot
- * further move the set to a dense one, every register kept. Mid sets come
- * only once DENSE_BEFORE_MID dense sets are out.
- */
-/*
  * Reset the pool (its registers all returned), take the DENSE_BEFORE_MID
  * dense sets again into @p first, and start set @p h and its expected
  * registers @p want empty: the next set to grow past sparse is a mid one.
@@ -421,6 +411,16 @@ restart_with_dense_out(struct tt_hll_pool *p, uint32_t *first, uint32_t *h, uint
 	memset(want, 0, TT_HLL_REGISTERS);
 }
 
+/*
+ * A set grows sparse -> mid (1 KiB) -> dense (16 KiB), keeping every
+ * register through each move, and its merge is exact in each shape:
+ * registers set in any order, a lower rank after a higher, and runs of
+ * indexes whose home slots are the last ones, so their probes wrap around
+ * to the first slots (the merge must still sort them last) and end as far
+ * from home as a slot can say. Registers picked to crowd one home slot
+ * further move the set to a dense one, every register kept. Mid sets come
+ * only once DENSE_BEFORE_MID dense sets are out.
+ */
 static void
 test_pool_mid(void)
 {
