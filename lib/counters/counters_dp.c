@@ -184,6 +184,18 @@ seen_find(uint64_t *line, uint64_t key)
  * 64 sensors 158.5 -> 156.9, 4,096 sensors 282.6 -> 299.8 (runs 255-293
  * and 266-312), Mirai-type 250.8 -> 249.2. 1,024 lines were worse on both
  * mixed loops (thrashing), 16,384 no better than 4,096.
+ *
+ * With the lines off, a flood at 4,096 sensors pays here for a third of
+ * its path: against a build that skipped the updates (the group cell
+ * still found), 406 -> 272 busy cycles a packet (median of 5 interleaved
+ * pairs' ratios 0.67; one sensor 142 -> 128). Each sensor's "all" set is
+ * a mid set of ~250 registers, 4 MiB over the sensors, and a packet's
+ * register a random line of them. Tried and not kept: logging the
+ * updates (32,768 a shard) and folding them in line order when the log
+ * filled, so the walk through the sets ascends. Pair ratios against this
+ * path, 5, 6 and 6 pairs of 4 s: 1.23, 1.21 and 0.98 (the last in an
+ * hour when one binary's runs spread from 407 to 2,188). In perf of that
+ * build the fold's mid-set probes still took 11% of the worker's samples.
  */
 TT_DATA_PATH static void
 count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
