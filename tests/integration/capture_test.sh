@@ -9,9 +9,10 @@
 command -v dpdk-dumpcap >/dev/null || skip "dpdk-dumpcap is not installed"
 [ "$(id -u)" -eq 0 ] || skip "reserving hugepages needs root"
 
-NR=/proc/sys/vm/nr_hugepages
-PAGES_BEFORE=$(cat $NR)
-MOUNTED_HERE=
+# Given back by difference (scripts/hugepages.sh): a benchmark reserving
+# its own meanwhile keeps them.
+. "$TT_SOURCE_ROOT/scripts/hugepages.sh"
+PAGES_ADDED=
 give_back() {
     local pid
     for pid in "${TT_PIDS[@]}"; do
@@ -20,18 +21,16 @@ give_back() {
     done
     rm -f /dev/hugepages/it_$$_*
     rm -rf /dev/hugepages/it_$$_sub
-    [ -n "$MOUNTED_HERE" ] && umount /dev/hugepages
-    echo "$PAGES_BEFORE" >$NR
+    if [ -n "$PAGES_ADDED" ]; then
+        tt_hugetlbfs_done
+        tt_hugepages_change $((-PAGES_ADDED)) >/dev/null
+    fi
     cleanup
 }
 trap give_back EXIT
-echo $((PAGES_BEFORE + 256)) >$NR
-[ "$(cat $NR)" -ge $((PAGES_BEFORE + 256)) ] || skip "cannot reserve 256 hugepages"
-if ! grep -q "^nodev /dev/hugepages hugetlbfs\|hugetlbfs /dev/hugepages" /proc/mounts; then
-    mkdir -p /dev/hugepages
-    mount -t hugetlbfs nodev /dev/hugepages || skip "cannot mount hugetlbfs"
-    MOUNTED_HERE=1
-fi
+PAGES_ADDED=$(tt_hugepages_change 256) || { PAGES_ADDED=; skip "cannot reserve hugepages"; }
+[ "$PAGES_ADDED" -ge 256 ] || skip "cannot reserve 256 hugepages"
+tt_hugetlbfs_use || skip "cannot mount hugetlbfs"
 
 PREFIX=it_$$_cap
 "$TEITEN_GEN" --sensor tokyo-a=192.0.2.0/25 --packets 2000 --seed 5 \
