@@ -39,30 +39,45 @@ hugepages_move() {
 }
 
 # hugetlbfs on /dev/hugepages, mounted by the first of these scripts that
-# needs it and unmounted by the last one out (a marker says one of them
-# mounted it; a mount that was there before is left alone).
+# needs it and unmounted when the last of them is done with it. The marker
+# says one of them mounted it, and holds how many use it now; a mount that
+# was there before is left alone. A count, not "umount unless busy": a
+# script between its mount and its first DPDK run holds no file there yet,
+# and another's exit would have unmounted it from under it.
 TT_HUGETLBFS_MARK=${TT_HUGEPAGES_LOCK%.lock}.mounted
 
-# tt_hugetlbfs_use: make sure hugetlbfs is mounted on /dev/hugepages.
+# tt_hugetlbfs_use: make sure hugetlbfs is mounted on /dev/hugepages; a
+# success is owed one tt_hugetlbfs_done.
 tt_hugetlbfs_use() {
     tt_hugepages_locked hugetlbfs_mount
 }
 
 hugetlbfs_mount() {
+    if [ -e "$TT_HUGETLBFS_MARK" ]; then
+        echo $(($(cat "$TT_HUGETLBFS_MARK") + 1)) >"$TT_HUGETLBFS_MARK"
+        return 0
+    fi
     awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
         /proc/mounts && return 0
     mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages &&
-        : >"$TT_HUGETLBFS_MARK"
+        echo 1 >"$TT_HUGETLBFS_MARK"
 }
 
-# tt_hugetlbfs_done: at a user's exit. Unmounts what one of these scripts
-# mounted unless another run still has files there (it will, at its exit).
+# tt_hugetlbfs_done: at the exit of a script whose tt_hugetlbfs_use succeeded.
 tt_hugetlbfs_done() {
     tt_hugepages_locked hugetlbfs_unmount
 }
 
 hugetlbfs_unmount() {
+    local users
     [ -e "$TT_HUGETLBFS_MARK" ] || return 0
-    umount /dev/hugepages 2>/dev/null && rm -f "$TT_HUGETLBFS_MARK"
+    users=$(($(cat "$TT_HUGETLBFS_MARK") - 1))
+    if [ "$users" -gt 0 ]; then
+        echo "$users" >"$TT_HUGETLBFS_MARK"
+    elif umount /dev/hugepages 2>/dev/null; then
+        rm -f "$TT_HUGETLBFS_MARK"
+    else
+        echo 0 >"$TT_HUGETLBFS_MARK"   # still in use by a run outside these scripts
+    fi
     return 0
 }

@@ -13,6 +13,7 @@ command -v dpdk-dumpcap >/dev/null || skip "dpdk-dumpcap is not installed"
 # its own meanwhile keeps them.
 . "$TT_SOURCE_ROOT/scripts/hugepages.sh"
 PAGES_ADDED=
+HUGETLBFS_USED=
 give_back() {
     local pid
     for pid in "${TT_PIDS[@]}"; do
@@ -21,16 +22,15 @@ give_back() {
     done
     rm -f /dev/hugepages/it_$$_*
     rm -rf /dev/hugepages/it_$$_sub
-    if [ -n "$PAGES_ADDED" ]; then
-        tt_hugetlbfs_done
-        tt_hugepages_change $((-PAGES_ADDED)) >/dev/null
-    fi
+    [ -n "$HUGETLBFS_USED" ] && tt_hugetlbfs_done
+    [ -n "$PAGES_ADDED" ] && tt_hugepages_change $((-PAGES_ADDED)) >/dev/null
     cleanup
 }
 trap give_back EXIT
 PAGES_ADDED=$(tt_hugepages_change 256) || { PAGES_ADDED=; skip "cannot reserve hugepages"; }
 [ "$PAGES_ADDED" -ge 256 ] || skip "cannot reserve 256 hugepages"
 tt_hugetlbfs_use || skip "cannot mount hugetlbfs"
+HUGETLBFS_USED=1
 
 PREFIX=it_$$_cap
 "$TEITEN_GEN" --sensor tokyo-a=192.0.2.0/25 --packets 2000 --seed 5 \
