@@ -53,7 +53,6 @@ struct tt_control {
 	uint64_t *rx_pkts;
 	uint64_t *busy_cycles;
 	uint64_t deltas_dropped;       /* source deltas the workers could not keep */
-	uint64_t hll_record_off;       /* dark packets counted with the record off */
 	bool waiting_for_redis;        /* a replay waits for Redis: said once an episode */
 	bool delivered;                /* the final flush committed everything */
 	bool redis_refused;            /* Redis refused for good: exit 2 */
@@ -294,7 +293,6 @@ tt_control_collect(struct tt_control *c, bool final)
 		c->drained[w] = drained;
 		switch_taken(c, w);
 		c->deltas_dropped += tt_sources_deltas_dropped(iv->sources);
-		c->hll_record_off += tt_counters_seen_bypassed(iv->counts);
 		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;
 		if (cf->pub != NULL && tt_publisher_submit(cf->pub, iv->counts, iv->sources) != 0)
@@ -453,10 +451,10 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->sources_confirmed += ss.confirmed;
 		in->sources_memory += ss.memory;
 		in->sources_deltas_dropped = c->deltas_dropped;
-		in->hll_record_off_pkts = c->hll_record_off;
 		tt_worker_read_stats(cf->workers[w], &st);
 		in->packets += st.rx_pkts;
 		in->busy_cycles += st.busy_cycles;
+		in->hll_record_off_pkts += st.hll_record_off;
 		in->not_dark += st.not_dark;
 		in->malformed += st.malformed;
 		in->non_ip += st.non_ip;

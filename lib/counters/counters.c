@@ -187,7 +187,6 @@ tt_counters_reset(struct tt_shard *s)
 	s->seen_evicted = 0;
 	s->seen_off = 0;
 	s->seen_on = false;
-	s->seen_bypassed = 0;
 	s->overflowed = 0;
 	s->lost = 0;
 	s->hll_dropped = 0;
@@ -400,11 +399,6 @@ tt_counters_hll_dropped(const struct tt_shard *s)
 	return s->hll_dropped;
 }
 
-uint64_t
-tt_counters_seen_bypassed(const struct tt_shard *s)
-{
-	return s->seen_bypassed;
-}
 
 uint64_t
 tt_counters_overflowed(const struct tt_shard *s)

@@ -310,14 +310,13 @@ tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p)
 		tt_prefetch_write(seen_line(s, p));
 }
 
-TT_DATA_PATH void
+TT_DATA_PATH bool
 tt_counters_burst(struct tt_shard *s, uint32_t packets)
 {
 	s->seen_on = s->seen_off == 0;
-	if (!s->seen_on) {
+	if (!s->seen_on)
 		s->seen_off = packets < s->seen_off ? s->seen_off - packets : 0;
-		s->seen_bypassed += packets;
-	}
+	return s->seen_on;
 }
 
 TT_DATA_PATH void

@@ -114,7 +114,6 @@ struct tt_shard {
 	uint32_t seen_evicted;         /* of which gave up another entry */
 	uint32_t seen_off;             /* packets left to count without the lines */
 	bool seen_on;                  /* this burst looks in them (tt_counters_burst()) */
-	uint64_t seen_bypassed;        /* packets of bursts counted without them */
 	uint64_t spread_register_bytes;    /* tt_counters_conf; fixed at create */
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */

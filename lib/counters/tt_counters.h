@@ -162,11 +162,15 @@ void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
  */
 /**
  * Before the step-wise calls of a burst of @p packets: whether the burst
- * looks in the shard's record of the registers already set
- * (tt_counters_seen_bypassed()). Once a burst, by the shard's owner;
- * tt_counters_add() makes its own.
+ * looks in the shard's record of the registers already set. Once a burst,
+ * by the shard's owner; tt_counters_add() makes its own.
+ * @return false when the record is off for this burst: a quarter or more
+ * of its looks missed and gave up an entry, as under a spoofed flood
+ * (counters_internal.h, SEEN_SAMPLE). The worker counts such packets
+ * (tt_worker_stats.hll_record_off): a figure of cost, not of loss, as the
+ * counts are the same either way.
  */
-void tt_counters_burst(struct tt_shard *s, uint32_t packets);
+bool tt_counters_burst(struct tt_shard *s, uint32_t packets);
 /** Fill p->hash. Pure arithmetic. */
 void tt_counters_hash(struct tt_count_pkt *p);
 /** Prefetch the cells p->hash points at. */
@@ -284,15 +288,6 @@ uint64_t tt_counters_lost(const struct tt_shard *s);
 
 /** HLL register updates a worker shard could not keep (pools or table full). */
 uint64_t tt_counters_hll_dropped(const struct tt_shard *s);
-
-/**
- * Packets of a worker shard counted without a look in its record of the
- * registers already set, because that record was turned off: a quarter
- * or more of its looks missed and gave up an entry, as under a spoofed flood
- * (counters_internal.h, SEEN_SAMPLE). A figure of cost, not of loss: the
- * counts are the same either way.
- */
-uint64_t tt_counters_seen_bypassed(const struct tt_shard *s);
 
 /** Bytes of memory a shard holds (benchmarks, telemetry, the publisher's backlog). */
 uint64_t tt_counters_memory(const struct tt_shard *s);

@@ -39,7 +39,7 @@ struct tt_report_input {
 	uint64_t duration_ms;          /* wall time the appliance ran, final flush included */
 	uint64_t run_ms;               /* wall time the workers polled */
 	uint64_t busy_cycles;          /* TSC cycles the workers spent on packets */
-	uint64_t hll_record_off_pkts;  /* dark packets counted with the record off (tt_counters_seen_bypassed()) */
+	uint64_t hll_record_off_pkts;  /* dark packets counted with the record off (tt_worker_stats) */
 	uint64_t tsc_hz;
 	/* per-source memory, summed over the workers */
 	uint64_t sources_tracked;

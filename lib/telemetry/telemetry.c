@@ -231,6 +231,7 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(wd, "not_dark", st.not_dark);
 		rte_tel_data_add_dict_u64(wd, "parse_errors", st.malformed);
 		rte_tel_data_add_dict_u64(wd, "non_ip", st.non_ip);
+		rte_tel_data_add_dict_u64(wd, "hll_record_off_pkts", st.hll_record_off);
 		snprintf(name, sizeof(name), "worker/%u", w);
 		rte_tel_data_add_dict_container(d, name, wd, 0);
 		shown++;

@@ -30,9 +30,9 @@ enum {
 	TT_TELEMETRY_REPLY_BUDGET = 12 * 1024,
 	/* Bytes of JSON one u64 field costs at most: "name": 20 digits, */
 	TT_TELEMETRY_U64_FIELD = 48,
-	/* /teiten/workers: a port's entry (four figures and its name), a worker's */
+	/* /teiten/workers: a port's entry (four figures and its name), a worker's (13 figures) */
 	TT_TELEMETRY_PORT_COST = 5 * TT_TELEMETRY_U64_FIELD,
-	TT_TELEMETRY_WORKER_COST = 12 * TT_TELEMETRY_U64_FIELD,
+	TT_TELEMETRY_WORKER_COST = 13 * TT_TELEMETRY_U64_FIELD,
 	/* the most worker entries a reply can hold */
 	TT_TELEMETRY_WORKERS_MAX = TT_TELEMETRY_REPLY_BUDGET / TT_TELEMETRY_WORKER_COST,
 	/* /teiten/sensors: a row, a name and a service as strings, five u64 */

@@ -489,7 +489,8 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 	bool spread = tt_counters_sets_spread(x->shard);
 	int n_dark = (int)b->n_dark, n_fp = (int)order_dark(b), i;
 
-	tt_counters_burst(x->shard, b->n_dark);
+	if (!tt_counters_burst(x->shard, b->n_dark))
+		x->acc->hll_record_off += b->n_dark;
 	for (i = -CELLS_AHEAD; i < n_dark; i++) {
 		if (i + CELLS_AHEAD < n_dark)
 			tt_counters_prefetch(x->shard, &b->cp[b->by_class[i + CELLS_AHEAD]]);
@@ -536,6 +537,7 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 	stat_add(&s->no_timestamp, acc->no_timestamp);
 	stat_add(&s->busy_cycles, acc->busy_cycles);
 	stat_add(&s->bursts, acc->bursts);
+	stat_add(&s->hll_record_off, acc->hll_record_off);
 	if (acc->first_sec != 0 && (s->first_sec == 0 || acc->first_sec < s->first_sec))
 		stat_set(&s->first_sec, acc->first_sec);
 	if (acc->last_sec > s->last_sec)

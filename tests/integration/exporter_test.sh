@@ -80,6 +80,8 @@ fi
 check_grep "exporter: HELP lines" "$TT_TMP/metrics.txt" '^# HELP teiten_worker_rx_packets_total '
 check_grep "exporter: TYPE lines" "$TT_TMP/metrics.txt" \
     '^# TYPE teiten_worker_rx_packets_total counter$'
+check_grep "exporter: packets with the record of registers off" "$TT_TMP/metrics.txt" \
+    '^teiten_worker_hll_record_off_packets_total{worker="0",lcore="1"} [0-9]'
 
 # The Grafana dashboard beside the exporter asks only for metrics it serves.
 DASHBOARD=$TT_SOURCE_ROOT/config/grafana-teiten.json

@@ -212,11 +212,17 @@ check "console: - redraws at once" "$?" 0
 
 # After the stop: the summary agrees with what telemetry said of the run.
 RUN_MIRAI=$(tq /teiten/classes .run.mirai)
+RECORD_OFF=$(tq /teiten/workers '."worker/0".hll_record_off_pkts')
 kill -INT "$TEITEN_PID"
 wait "$TEITEN_PID"
 check "teiten: exit after SIGINT" "$?" 0
 check "summary: run mirai = telemetry" "$(sj "$TT_TMP/s.json" .scopes.all.totals.mirai)" \
     "$RUN_MIRAI"
+# Mostly new sources in each minute: the record of registers turns off for some of
+# them, how many depends on when the control plane takes the shards.
+check "summary: packets with the record off = telemetry" \
+    "$(sj "$TT_TMP/s.json" .workers.hll_record_off_pkts)" "$RECORD_OFF"
+check "telemetry: packets with the record off, a count" "$([[ $RECORD_OFF =~ ^[0-9]+$ ]]; echo $?)" 0
 
 # The console watching it waits for the appliance instead of exiting...
 wait_for 15 screen2_has "waiting for teiten"

@@ -28,6 +28,7 @@
 #include "tt_classify.h"
 #include "tt_config.h"
 #include "tt_counters.h"
+#include "tt_hll.h"
 #include "tt_port.h"
 #include "tt_sensor.h"
 #include "tt_worker.h"
@@ -441,6 +442,7 @@ test_workers_count_exactly_while_swapped(void)
 		total.malformed += st.malformed;
 		total.non_ip += st.non_ip;
 		total.dark_pkts += st.dark_pkts;
+		total.hll_record_off += st.hll_record_off;
 	}
 	{
 		/* i % 6 over 500 per round: kinds 0,1 get 84 each, kinds 2..5 get 83. */
@@ -452,6 +454,8 @@ test_workers_count_exactly_while_swapped(void)
 		CU_ASSERT_EQUAL(total.non_ip, other);
 		CU_ASSERT_EQUAL(total.malformed, other);
 		CU_ASSERT_EQUAL(total.dark_pkts, mirai + nmap6 + other);
+		/* 200 sources, over and over: the record of registers stays on */
+		CU_ASSERT_EQUAL(total.hll_record_off, 0);
 		CU_ASSERT_EQUAL(cell_sum(run, 0, TT_PORT_COL_PKTS, 0), mirai + nmap6 + other);
 		CU_ASSERT_EQUAL(cell_sum(run, TT_SCOPE_ALL, TT_PORT_COL_PKTS, 0), mirai + nmap6 + other);
 		CU_ASSERT_EQUAL(cell_sum(run, 1, TT_PORT_COL_PKTS, 0), 0);
@@ -629,6 +633,107 @@ test_live_worker_asks_for_early_swap(void)
 }
 
 /*
+ * A flood of new sources turns the shard's record of registers off, and the
+ * worker counts the packets it then counts without it (telemetry's
+ * hll_record_off_pkts); the registers are the same either way. Every source
+ * here sets a register at a rank no earlier one did, so every look of the
+ * record is a miss, and past its 32,768 entries each one gives up another.
+ */
+static void
+test_worker_counts_packets_with_the_record_off(void)
+{
+	enum { SOURCES = 45000 };
+	static uint64_t taken[TT_HLL_REGISTERS];   /* a bit per rank */
+	static uint8_t got[TT_HLL_REGISTERS], want[TT_HLL_REGISTERS];
+	struct tt_hll ref = { 0 }, all = { 0 };
+	struct ring_port r;
+	struct tt_worker *w;
+	struct tt_worker_stats st;
+	const struct tt_worker_interval *retired;
+	struct tt_merged *run;
+	struct table t;
+	struct frame f;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
+	uint32_t sent = 0, src = IP4(11, 0, 0, 0), i;
+
+	ring_port_start(&r, "ut_flood");
+	{
+		struct tt_worker_conf wc = {
+			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
+			.counters = { .port_cells = 64, .country_cells = 64, .hll_cells = 64,
+				.hll_sparse = 64, .hll_dense = 16 },
+			.source_deltas = 16,
+			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
+		};
+
+		wc.rxq[0].port = r.port_id;
+		w = tt_worker_create(&wc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	}
+	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
+	memset(taken, 0, sizeof(taken));
+	while (sent < SOURCES) {
+		uint32_t be = htonl(++src), ip;
+		struct rte_mbuf *m;
+		uint16_t index;
+		uint8_t rank;
+
+		tt_hll_position(&be, 4, &index, &rank);
+		if (taken[index] >> rank & 1)
+			continue;
+		taken[index] |= 1ull << rank;
+		CU_ASSERT_EQUAL(tt_hll_add(&ref, index, rank), 0);
+		m = rte_pktmbuf_alloc(r.pool);
+		for (waited = 0; m == NULL && waited < 20000; waited++) {
+			rte_delay_us_sleep(100);
+			m = rte_pktmbuf_alloc(r.pool);
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		eth(&f, 0x0800);
+		ip = ipv4(&f, 5, 0, 1, 0, 50, 17, src, IP4(192, 0, 2, 9));
+		udp(&f, 40000, 53, 8);
+		ipv4_fix_total(&f, ip);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+		while (rte_ring_enqueue(r.rx, m) != 0)
+			rte_delay_us_sleep(10);
+		sent++;
+	}
+	for (waited = 0; waited < 20000 && !rte_ring_empty(r.rx); waited++)
+		rte_delay_us_sleep(500);
+	for (waited = 0; waited < 20000; waited++) {
+		tt_worker_read_stats(w, &st);
+		if (st.dark_pkts == SOURCES)
+			break;
+		rte_delay_us_sleep(500);
+	}
+	CU_ASSERT_EQUAL(st.dark_pkts, SOURCES);
+	/* on for the first half of the record's entries at least (off after ~21,500 here) */
+	CU_ASSERT(st.hll_record_off > 0);
+	CU_ASSERT(st.hll_record_off <= SOURCES - 16384);
+	retired = tt_worker_swap(w, 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(retired);
+	run = tt_counters_merged_create(64);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+	CU_ASSERT_EQUAL(tt_counters_merge(run, retired->counts, 0, true), 0);
+	/* the sensor's sets of every minute the flood took, as one */
+	t = hll_table(run);
+	for (i = 0; i < cells(t); i++)
+		if (key(t, i).sensor == 0)
+			CU_ASSERT_EQUAL(tt_hll_merge(&all, &hll_values(t, i)[TT_HLL_ALL]), 0);
+	tt_hll_registers(&ref, want);
+	tt_hll_registers(&all, got);
+	CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
+
+	tt_worker_stop(w);
+	rte_eal_wait_lcore(lcore);
+	tt_worker_free(w);
+	tt_counters_merged_free(run);
+	tt_hll_fini(&ref);
+	tt_hll_fini(&all);
+	ring_port_stop(&r);
+}
+
+/*
  * A capture's rx callback, as rte_pdump's: it runs on the worker inside
  * rte_eth_rx_burst(). While `hold` is set, a burst with packets stays in it.
  */
@@ -786,6 +891,8 @@ main(void)
 			test_workers_count_exactly_while_swapped },
 		{ "a live worker asks for an early swap for its cells and keeps counting",
 			test_live_worker_asks_for_early_swap },
+		{ "a worker counts the packets of a flood it counts with the record of registers off",
+			test_worker_counts_packets_with_the_record_off },
 		{ "the end of a capture waits for the worker to leave its callback",
 			test_capture_end_waits_for_the_worker },
 		{ NULL, NULL },

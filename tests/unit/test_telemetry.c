@@ -180,9 +180,9 @@ test_workers_fit(void)
 {
 	uint32_t ports;
 
-	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(0, 0, 1000), 21);
+	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(0, 0, 1000), 19);
 	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(0, 0, 1000), TT_TELEMETRY_WORKERS_MAX);
-	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(1, 0, 1000), 20);
+	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(1, 0, 1000), 19);
 	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(1, 0, 3), 3);
 	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(1, 2, 3), 1);
 	CU_ASSERT_EQUAL(tt_telemetry_workers_fit(1, 3, 3), 0);
