@@ -42,6 +42,15 @@ is_nmap_window(uint16_t w)
 	return w == 1024 || w == 2048 || w == 3072 || w == 4096;
 }
 
+/*
+ * Tried and not kept: every fingerprint tested without a branch and the
+ * first found taken by a bit scan, so mixed traffic would not mispredict
+ * from packet to packet. It is ~135 instructions and six saved registers
+ * for every packet, where these branches run a dozen for a flood. Pair
+ * ratios of 6 interleaved pairs of 4 s, busy cycles a packet: flood at one
+ * sensor 1.028, Mirai-type flood 1.062, mixed 2,000-frame loop 1.098,
+ * mixed 20,000-frame loop 0.995.
+ */
 TT_DATA_PATH enum tt_class
 tt_classify_class(const struct tt_pkt *pkt)
 {
