@@ -399,7 +399,6 @@ tt_counters_hll_dropped(const struct tt_shard *s)
 	return s->hll_dropped;
 }
 
-
 uint64_t
 tt_counters_overflowed(const struct tt_shard *s)
 {
