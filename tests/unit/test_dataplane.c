@@ -527,6 +527,29 @@ ring_port_start(struct ring_port *r, const char *name)
 	CU_ASSERT_EQUAL_FATAL(tt_port_start(&r->port, r->pool, 256), 0);
 }
 
+/*
+ * A worker of @p r's one queue on @p lcore, not launched: its counters as
+ * @p counters says, @p deltas source deltas an interval, 1,024 remembered
+ * sources, and @p readers for a capture's end (or NULL).
+ */
+static struct tt_worker *
+ring_port_worker(const struct ring_port *r, unsigned int lcore, struct tt_counters_conf counters,
+		uint32_t deltas, struct rte_rcu_qsbr *readers)
+{
+	struct tt_worker_conf wc = {
+		.lcore_id = lcore, .sensors = r->table, .n_rxq = 1, .timestamp_offset = -1,
+		.counters = counters, .source_deltas = deltas,
+		.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
+		.readers = readers,
+	};
+	struct tt_worker *w;
+
+	wc.rxq[0].port = r->port_id;
+	w = tt_worker_create(&wc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	return w;
+}
+
 static void
 ring_port_stop(struct ring_port *r)
 {
@@ -558,19 +581,9 @@ test_live_worker_asks_for_early_swap(void)
 	ring_port_start(&r, "ut_live");
 	rx = r.rx;
 	pool = r.pool;
-	{
-		struct tt_worker_conf wc = {
-			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
-			.counters = { .port_cells = PORT_CELLS, .country_cells = 1024,
-				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
-			.source_deltas = 16,
-			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
-		};
-
-		wc.rxq[0].port = r.port_id;
-		w = tt_worker_create(&wc);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	}
+	w = ring_port_worker(&r, lcore, (struct tt_counters_conf){ .port_cells = PORT_CELLS,
+		.country_cells = 1024, .hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
+		16, NULL);
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
 
 	/* Mirai-type SYNs to tcp/23 from more sources than the deltas hold: no request. */
@@ -657,19 +670,8 @@ test_worker_counts_packets_with_the_record_off(void)
 	uint32_t sent = 0, src = IP4(11, 0, 0, 0), i;
 
 	ring_port_start(&r, "ut_flood");
-	{
-		struct tt_worker_conf wc = {
-			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
-			.counters = { .port_cells = 64, .country_cells = 64, .hll_cells = 64,
-				.hll_sparse = 64, .hll_dense = 16 },
-			.source_deltas = 16,
-			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
-		};
-
-		wc.rxq[0].port = r.port_id;
-		w = tt_worker_create(&wc);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	}
+	w = ring_port_worker(&r, lcore, (struct tt_counters_conf){ .port_cells = 64,
+		.country_cells = 64, .hll_cells = 64, .hll_sparse = 64, .hll_dense = 16 }, 16, NULL);
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
 	memset(taken, 0, sizeof(taken));
 	while (sent < SOURCES) {
@@ -813,20 +815,9 @@ test_capture_end_waits_for_the_worker(void)
 	rx = r.rx;
 	pool = r.pool;
 	h.port = r.port_id;
-	{
-		struct tt_worker_conf wc = {
-			.lcore_id = lcore, .sensors = r.table, .n_rxq = 1, .timestamp_offset = -1,
-			.counters = { .port_cells = 1024, .country_cells = 1024,
-				.hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
-			.source_deltas = 1024,
-			.sources = { .entries = 1024, .mirai_min_ports = 2, .horizon = 86400 },
-			.readers = tt_capture_guard_readers(),
-		};
-
-		wc.rxq[0].port = r.port_id;
-		w = tt_worker_create(&wc);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	}
+	w = ring_port_worker(&r, lcore, (struct tt_counters_conf){ .port_cells = 1024,
+		.country_cells = 1024, .hll_cells = 1024, .hll_sparse = 1024, .hll_dense = 16 },
+		1024, tt_capture_guard_readers());
 	h.cb = rte_eth_add_first_rx_callback(r.port_id, 0, hold_in_callback, &h);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h.cb);
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
