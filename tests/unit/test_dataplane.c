@@ -317,6 +317,28 @@ make_frame(enum kind k, uint32_t i, struct frame *f)
 
 static struct tt_worker *workers[N_QUEUES];
 
+/*
+ * Enqueue frame @p f on @p rx in an mbuf of @p pool, waiting (up to 20 s
+ * each) for a buffer the worker has freed and for room in the ring: a
+ * feed of more packets than either holds.
+ */
+static void
+enqueue_waiting(struct rte_ring *rx, struct rte_mempool *pool, const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	unsigned int waited;
+
+	for (waited = 0; m == NULL && waited < 200000; waited++) {
+		rte_delay_us_sleep(100);
+		m = rte_pktmbuf_alloc(pool);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f->len), f->b, f->len);
+	for (waited = 0; rte_ring_enqueue(rx, m) != 0 && waited < 2000000; waited++)
+		rte_delay_us_sleep(10);
+	CU_ASSERT_FATAL(waited < 2000000);
+}
+
 static void
 collect_all(struct tt_merged *run, unsigned int timeout_ms)
 {
@@ -412,16 +434,8 @@ test_workers_count_exactly_while_swapped(void)
 	for (r = 0; r < ROUNDS; r++) {
 		for (q = 0; q < N_QUEUES; q++) {
 			for (i = 0; i < PER_ROUND; i++) {
-				struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-
-				while (m == NULL) {
-					rte_delay_us_sleep(100);
-					m = rte_pktmbuf_alloc(pool);
-				}
 				make_frame((enum kind)(i % K_COUNT), i, &f);
-				memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
-				while (rte_ring_enqueue(rx[q], m) != 0)
-					rte_delay_us_sleep(10);
+				enqueue_waiting(rx[q], pool, &f);
 			}
 		}
 		collect_all(run, 1000);
@@ -676,7 +690,6 @@ test_worker_counts_packets_with_the_record_off(void)
 	memset(taken, 0, sizeof(taken));
 	while (sent < SOURCES) {
 		uint32_t be = htonl(++src), ip;
-		struct rte_mbuf *m;
 		uint16_t index;
 		uint8_t rank;
 
@@ -685,19 +698,11 @@ test_worker_counts_packets_with_the_record_off(void)
 			continue;
 		taken[index] |= 1ull << rank;
 		CU_ASSERT_EQUAL(tt_hll_add(&ref, index, rank), 0);
-		m = rte_pktmbuf_alloc(r.pool);
-		for (waited = 0; m == NULL && waited < 20000; waited++) {
-			rte_delay_us_sleep(100);
-			m = rte_pktmbuf_alloc(r.pool);
-		}
-		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 		eth(&f, 0x0800);
 		ip = ipv4(&f, 5, 0, 1, 0, 50, 17, src, IP4(192, 0, 2, 9));
 		udp(&f, 40000, 53, 8);
 		ipv4_fix_total(&f, ip);
-		memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
-		while (rte_ring_enqueue(r.rx, m) != 0)
-			rte_delay_us_sleep(10);
+		enqueue_waiting(r.rx, r.pool, &f);
 		sent++;
 	}
 	for (waited = 0; waited < 20000 && !rte_ring_empty(r.rx); waited++)
