@@ -533,17 +533,48 @@ out:
 	return rc;
 }
 
+/*
+ * A replay's last interval waits, as every interval before it did, until the
+ * publisher has caught up (tt_control_replay_throttled()). Handed over while
+ * one batch is in flight and another waits, its hours would push the backlog
+ * past backlog_max_mb and be shed, though Redis was only slow. The wait is
+ * part of [redis] final_flush_s, which bounds the whole stop.
+ * @return the milliseconds left of final_flush_s.
+ */
+static uint64_t
+wait_for_publisher(struct tt_control *c)
+{
+	const struct tt_control_conf *cf = &c->conf;
+	uint64_t budget_ms = (uint64_t)cf->cfg->final_flush_s * 1000;
+	uint64_t start = rte_get_timer_cycles(), waited_ms = 0;
+	bool said = false;
+
+	while (waited_ms < budget_ms && tt_control_replay_throttled(c)) {
+		struct timespec ts = { 0, 10 * 1000000 };
+
+		if (!said) {
+			CTL_LOG(c, NOTICE, "the last interval waits for the publisher to catch up "
+				"(within final_flush_s = %" PRIu32 " s)", cf->cfg->final_flush_s);
+			said = true;
+		}
+		nanosleep(&ts, NULL);
+		waited_ms = (rte_get_timer_cycles() - start) * 1000 / c->hz;
+	}
+	return budget_ms - RTE_MIN(waited_ms, budget_ms);
+}
+
 enum tt_control_exit
 tt_control_finish(struct tt_control *c, FILE *table)
 {
 	const struct tt_control_conf *cf = &c->conf;
+	uint64_t flush_ms = cf->pub != NULL ? wait_for_publisher(c) : 0;
 	/* The workers have returned: the last swap takes what they wrote. */
 	int rc = tt_control_collect(c, cf->all_replay && tt_control_all_drained(c));
 
 	if (cf->pub != NULL) {
 		struct tt_publisher_stats ps;
 		char why[512];
-		int prc = tt_publisher_stop(cf->pub, cf->cfg->final_flush_s * 1000u);
+		int prc = tt_publisher_stop(cf->pub, (unsigned int)flush_ms);
 
 		tt_publisher_get_stats(cf->pub, &ps);
 		c->delivered = tt_control_delivered(prc, &ps);

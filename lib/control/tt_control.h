@@ -133,8 +133,9 @@ bool tt_control_all_drained(const struct tt_control *c);
 void tt_control_stopping(struct tt_control *c, uint64_t now_tsc);
 
 /**
- * End the run, once the workers have returned: the final collect, the final
- * flush (trying for [redis] final_flush_s), the per-sensor table on
+ * End the run, once the workers have returned: a replay's wait for the
+ * publisher to catch up, the final collect, the final flush (the two within
+ * [redis] final_flush_s), the per-sensor table on
  * @p table, the --summary file (written aside and renamed).
  * @return the exit code.
  */
