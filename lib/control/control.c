@@ -450,7 +450,6 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->sources_evicted += ss.evicted;
 		in->sources_confirmed += ss.confirmed;
 		in->sources_memory += ss.memory;
-		in->sources_deltas_dropped = c->deltas_dropped;
 		tt_worker_read_stats(cf->workers[w], &st);
 		in->packets += st.rx_pkts;
 		in->busy_cycles += st.busy_cycles;
@@ -463,6 +462,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		if (st.last_sec > in->last_sec)
 			in->last_sec = st.last_sec;
 	}
+	in->sources_deltas_dropped = c->deltas_dropped;
 	in->duration_ms = (rte_get_timer_cycles() - c->started_tsc) * 1000 / c->hz;
 	in->run_ms = (c->stopped_tsc - c->started_tsc) * 1000 / c->hz;
 	in->tsc_hz = rte_get_tsc_hz();
