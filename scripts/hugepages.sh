@@ -53,12 +53,18 @@ tt_hugetlbfs_use() {
 }
 
 hugetlbfs_mount() {
+    local mounted=no
+    awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
+        /proc/mounts && mounted=yes
     if [ -e "$TT_HUGETLBFS_MARK" ]; then
+        # Ours, but unmounted by hand since: mounted again, still ours.
+        if [ "$mounted" = no ]; then
+            mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages || return 1
+        fi
         echo $(($(cat "$TT_HUGETLBFS_MARK") + 1)) >"$TT_HUGETLBFS_MARK"
         return 0
     fi
-    awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
-        /proc/mounts && return 0
+    [ "$mounted" = yes ] && return 0
     mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages &&
         echo 1 >"$TT_HUGETLBFS_MARK"
 }
