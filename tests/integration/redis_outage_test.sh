@@ -165,7 +165,7 @@ hold_ids() {
     while :; do
         exec {fd}<>"/dev/tcp/127.0.0.1/${REDIS_PORT[$name]}" || return 1
         printf 'CLIENT ID\r\n' >&"$fd"
-        read -r -t 5 line <&"$fd" || return 1
+        read -r -t 30 line <&"$fd" || return 1
         id=${line//[^0-9]/}
         [ -n "$id" ] || return 1         # an error, not an id
         if [[ " $* " == *" $id "* ]]; then
@@ -191,8 +191,10 @@ start_redis reuse || exit 1
 start_loop reuse
 wait_for 300 flushed_seen reuse
 held=no
-# The appliance may reconnect before the bystander has the ids; then the
-# round shows nothing, and another restart tries again.
+# The appliance is frozen (SIGSTOP) while Redis restarts and the bystander
+# takes the ids, so it cannot reconnect first however loaded the machine.
+# A round fails when another client (the restart's own ping) took one of
+# the ids; another restart tries again.
 for round in 1 2 3 4 5; do
     wait_for 300 teiten_ids reuse
     # shellcheck disable=SC2207
@@ -202,15 +204,14 @@ for round in 1 2 3 4 5; do
     kill -9 "${REDIS_PID[reuse]}"
     wait "${REDIS_PID[reuse]}" 2>/dev/null
     wait_for 300 logged_more reconnecting "$broken"
-    # Its connection attempts back off (0.1 s, doubling): let a few fail,
-    # so that the bystander is first far more often than not.
-    sleep 1.5
+    pkill -STOP -P "$pid"              # the appliance, under timeout(1)
     restart_redis reuse
     if [ ${#ids[@]} -gt 0 ] && hold_ids reuse "${ids[@]}" &&
             ! logged_more ': connected' "$connected"; then
         held=yes
-        break
     fi
+    pkill -CONT -P "$pid"
+    [ "$held" = yes ] && break
     for fd in "${HELD[@]}"; do exec {fd}>&-; done
     wait_for 300 flushed_seen reuse
 done
