@@ -59,7 +59,8 @@ test_redis_start(struct test_redis *r)
 				(char *)NULL);
 			_exit(127);
 		}
-		for (i = 0; i < 50; i++) {
+		/* until it listens or exits, 15 s at most: slow to start is not taken */
+		for (i = 0; i < 750; i++) {
 			redisContext *c = test_redis_connect(port);
 
 			if (c != NULL) {
