@@ -69,7 +69,7 @@ check_grep "consumer: and says where it looked" "$TT_TMP/none.err" \
     2>"$TT_TMP/live.err" &
 LIVE=$!
 TT_PIDS+=("$LIVE")
-wait_for 10 grep -q "^teiten-alerts: group live on teiten:alerts" "$TT_TMP/live.err"
+wait_for 60 grep -q "^teiten-alerts: group live on teiten:alerts" "$TT_TMP/live.err"
 check "live consumer: created its group at the end of a new stream" \
     "$(head -1 "$TT_TMP/live.err")" \
     "teiten-alerts: created group live on teiten:alerts at its end"
@@ -77,7 +77,7 @@ check "live consumer: created its group at the end of a new stream" \
 PREFIX=it_$$_cons
 "$TEITEN" --no-huge -m 512 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
     -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/g.pcap" -- --config "$TT_TMP/g.conf" \
-    --duration 600 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
+    --duration 3600 --summary "$TT_TMP/s.json" >"$TT_TMP/run.out" 2>&1 &
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 tq() {
@@ -90,7 +90,7 @@ settled() {
         [ "$(tq /teiten/redis '.backlog_cells')" == 0 ] &&
         [ "$(tq /teiten/alerts .raised)" == "$(rcli main XLEN teiten:alerts)" ]
 }
-wait_for 120 settled
+wait_for 300 settled
 check "the replay is counted, published, its alerts in the stream" "$?" 0
 RAISED=$(tq /teiten/alerts .raised)
 check "alerts raised ($RAISED)" "$([ "${RAISED:-0}" -ge 6 ] && echo yes)" yes
@@ -124,7 +124,7 @@ tmux -L "$TMUX_SOCK" new-session -d -x 120 -y 50 \
     "$CONSOLE --file-prefix $PREFIX --interval 0.5; sleep 30"
 screen() { tmux -L "$TMUX_SOCK" capture-pane -p; }
 screen_has() { screen | grep -qE -- "$1"; }
-wait_for 15 screen_has "older alerts? not shown"
+wait_for 60 screen_has "older alerts? not shown"
 check "console: the pane fills the terminal and counts the rest" "$?" 0
 screen >"$TT_TMP/screen.txt"
 sed -n '/^ALERTS /,$p' "$TT_TMP/screen.txt" >"$TT_TMP/pane.txt"
@@ -143,7 +143,7 @@ less_rows() {
     n=$(screen | grep -c '^  20[0-9][0-9]-')
     [ "$n" -lt "$SHOWN" ] && screen_has "^  \.\.\. $((RAISED - n)) older alerts not shown"
 }
-wait_for 10 less_rows
+wait_for 60 less_rows
 check "console: a smaller terminal shows fewer alerts, counts more hidden" "$?" 0
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
@@ -177,7 +177,7 @@ print("same" if len(got) == len(want) and not bad else
       "%d lines for %d entries; first difference at %s" % (len(got), len(want), bad[:1]))
 PY
 }
-wait_for 20 [ "$(wc -l <"$TT_TMP/live.jsonl")" -ge "$N" ]
+wait_for 120 [ "$(wc -l <"$TT_TMP/live.jsonl")" -ge "$N" ]
 check "live consumer: its JSON lines are the stream's entries" \
     "$(same_json "$TT_TMP/live.jsonl" "$TT_TMP/stream.jsonl")" same
 kill -TERM "$LIVE"
@@ -213,7 +213,7 @@ prometheus-alertmanager --config.file="$TT_TMP/am.yml" --storage.path="$TT_TMP/a
     --web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= \
     >"$TT_TMP/am.log" 2>&1 &
 TT_PIDS+=("$!")
-wait_for 30 curl -sf "$AM/-/ready"
+wait_for 120 curl -sf "$AM/-/ready"
 check "Alertmanager: ready on $AMPORT" "$?" 0
 
 consume --group am --consumer c1 --once --alertmanager "$AM" >"$TT_TMP/am.out" \

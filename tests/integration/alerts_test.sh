@@ -76,12 +76,13 @@ for seed in 11 12; do
     { cat "$TT_TMP/s$seed.base"
       printf '[redis]\nport = %s\nflush_interval_ms = 200\nuser = teiten\npassword_file = %s\n' \
           "$TT_REDIS_PORT" "$TT_TMP/teiten.pass"; } >"$TT_TMP/s$seed.conf"
-    # a subscriber from the start: the pub/sub copy of every entry
-    timeout 120 redis-cli -p "$TT_REDIS_PORT" --raw SUBSCRIBE teiten:alerts \
+    # a subscriber from the start: the pub/sub copy of every entry, until
+    # the test ends it (a bound of its own would cut a slow replay short)
+    redis-cli -p "$TT_REDIS_PORT" --raw SUBSCRIBE teiten:alerts \
         >"$TT_TMP/s$seed.sub" 2>&1 &
     sub=$!
     TT_PIDS+=("$sub")
-    wait_for 10 grep -q '^subscribe$' "$TT_TMP/s$seed.sub"
+    wait_for 60 grep -q '^subscribe$' "$TT_TMP/s$seed.sub"
     replay "s$seed" "$TT_TMP/s$seed.pcap"
     check "seed $seed: exit" "$TT_RC" 0
     stream "s$seed" >"$TT_TMP/s$seed.alerts"
@@ -92,7 +93,7 @@ for seed in 11 12; do
         "$(grep -c '^MISSED' "$TT_TMP/s$seed.match")" 0
     check "seed $seed: $(jq '.events | length' "$TT_TMP/s$seed.truth") events in the truth" \
         "$([ "$(jq '.events | length' "$TT_TMP/s$seed.truth")" -ge 6 ] && echo yes)" yes
-    wait_for 10 [ "$(grep -c '^{' "$TT_TMP/s$seed.sub")" -ge "$n" ]
+    wait_for 60 [ "$(grep -c '^{' "$TT_TMP/s$seed.sub")" -ge "$n" ]
     check "seed $seed: pub/sub carried each entry once" "$(grep -c '^{' "$TT_TMP/s$seed.sub")" "$n"
     kill "$sub" 2>/dev/null
 done
@@ -107,7 +108,7 @@ PREFIX=it_$$_alerts
 pid=$!
 TT_PIDS+=("$pid")
 has_alerts() { [ "$(rcli cut xlen teiten:alerts 2>/dev/null)" -gt 0 ]; }
-wait_for 60 has_alerts
+wait_for 300 has_alerts
 kill -9 "${REDIS_PID[cut]}"
 wait "${REDIS_PID[cut]}" 2>/dev/null
 check "cut: the replay waits for Redis" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes

@@ -14,7 +14,7 @@ checked() {
     TT_RUN=$((TT_RUN + 1))
     TT_OUT=$TT_TMP/out.$TT_RUN
     TT_ERR=$TT_TMP/err.$TT_RUN
-    timeout 20 "$TEITEN" -- --config "$2" --check-config >"$TT_OUT" 2>"$TT_ERR"
+    timeout 120 "$TEITEN" -- --config "$2" --check-config >"$TT_OUT" 2>"$TT_ERR"
     TT_RC=$?
 }
 

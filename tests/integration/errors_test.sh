@@ -87,10 +87,10 @@ sed 's/^\[appliance\]/[appliance]\nrx_mbufs = 16384/' "$TT_TMP/loop.conf" >"$TT_
 BUSY=it_$$_busy
 "$TEITEN" --no-huge -m 256 --no-pci --file-prefix=$BUSY --log-level=lib.eal:error -l 0-1 \
     --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap,infinite_rx=1" -- \
-    --config "$TT_TMP/loop-big.conf" --duration 60 >"$TT_TMP/holder.out" 2>&1 &
+    --config "$TT_TMP/loop-big.conf" --duration 3600 >"$TT_TMP/holder.out" 2>&1 &
 HOLDER=$!
 TT_PIDS+=("$HOLDER")
-wait_for 30 grep -q ': running' "$TT_TMP/holder.out"
+wait_for 300 grep -q ': running' "$TT_TMP/holder.out"
 check "busy --file-prefix: the first appliance runs" "$?" 0
 run_teiten --no-huge -m 256 --no-pci --file-prefix=$BUSY --log-level=lib.eal:error -l 0-1 \
     --vdev "net_pcap0,rx_pcap=$TT_TMP/loop.pcap" -- --config "$TT_TMP/loop.conf"

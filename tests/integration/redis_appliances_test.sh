@@ -59,10 +59,10 @@ check "whole: exit" "$TT_RC" 0
 start_redis halves || exit 1
 write_config "$TT_TMP/half1.conf" half-1 "${SENSORS[@]}"
 write_config "$TT_TMP/half2.conf" half-2 "${SENSORS[@]}"
-timeout 120 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/h1.pcap" -- \
+timeout 600 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/h1.pcap" -- \
     --config "$TT_TMP/half1.conf" >"$TT_TMP/half1.out" 2>&1 &
 p1=$!
-timeout 120 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/h2.pcap" -- \
+timeout 600 "$TEITEN" $(eal_opts) -l 0-1 --vdev "net_pcap0,rx_pcap=$TT_TMP/h2.pcap" -- \
     --config "$TT_TMP/half2.conf" >"$TT_TMP/half2.out" 2>&1 &
 p2=$!
 TT_PIDS+=("$p1" "$p2")

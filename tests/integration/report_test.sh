@@ -275,7 +275,7 @@ check_grep "T6: victims with neither a host record nor an alert are unknown" \
 # The HTML as a browser shows it.
 for name in quarter quarter-domestic-ja trimmed; do
     profile=$(mktemp -d "$TT_TMP/chromium.XXXXXX")
-    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    timeout 300 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$profile" --screenshot="$OUT/$name.png" --window-size=1280,4400 \
         "file://$OUT/$name/report.html" >"$TT_TMP/chromium.log" 2>&1
