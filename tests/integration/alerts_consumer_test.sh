@@ -81,8 +81,7 @@ PREFIX=it_$$_cons
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 tq() {
-    echo "$1" | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
-        jq -r --arg c "${1%%,*}" ".[\$c] | $2" 2>/dev/null
+    telemetry "$PREFIX" "$@"
 }
 PACKETS=$(jq -r .packets "$TT_TMP/g.truth")
 settled() {

@@ -112,11 +112,8 @@ wait_for 300 has_alerts
 kill -9 "${REDIS_PID[cut]}"
 wait "${REDIS_PID[cut]}" 2>/dev/null
 check "cut: the replay waits for Redis" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
-tel() {
-    echo "$1" | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null | jq -r "$2" 2>/dev/null
-}
 check "cut: /teiten/alerts shows the latest while Redis is away" \
-    "$(tel /teiten/alerts,3 '.["/teiten/alerts"] | (.shown > 0) and (.kind | length) == .shown')" true
+    "$(telemetry "$PREFIX" /teiten/alerts,3 '(.shown > 0) and (.kind | length) == .shown')" true
 restart_redis cut
 wait "$pid"
 check "cut: exit" "$?" 0

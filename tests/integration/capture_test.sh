@@ -52,8 +52,7 @@ check "teiten exports the capture guard's rte_eth_remove_rx_callback" \
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 rx_pkts() {
-    echo /teiten/workers | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
-        jq -r '.["/teiten/workers"]["worker/0"].rx_pkts' 2>/dev/null
+    telemetry "$PREFIX" /teiten/workers '."worker/0".rx_pkts'
 }
 receiving() { [ "$(rx_pkts)" -gt 0 ] 2>/dev/null; }
 wait_for 300 receiving

@@ -235,6 +235,14 @@ rcli() {
     redis-cli -p "${REDIS_PORT[$name]}" "$@"
 }
 
+# telemetry PREFIX COMMAND JQ: a field of the reply to COMMAND of the
+# appliance with --file-prefix PREFIX (dpdk-telemetry.py exits 0 even when it
+# cannot connect: an empty answer is no answer).
+telemetry() {
+    echo "$2" | dpdk-telemetry.py -f "$1" 2>/dev/null |
+        jq -r --arg c "${2%%,*}" ".[\$c] | $3" 2>/dev/null
+}
+
 # flushed_seen NAME: one appliance's flush has committed to {all} in Redis NAME
 flushed_seen() {
     [ "$(rcli "$1" hlen 'teiten:{all}:flushed' 2>/dev/null)" = 1 ]

@@ -208,8 +208,7 @@ PREFIX=it_$$_flood
 TEITEN_PID=$!
 TT_PIDS+=("$TEITEN_PID")
 shed_keys() {
-    echo /teiten/redis | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
-        jq -r '.["/teiten/redis"].shed_source_keys // 0' 2>/dev/null
+    telemetry "$PREFIX" /teiten/redis '.shed_source_keys // 0'
 }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$TEITEN_PID/status"; }
 more_shed_than() { [ "$(shed_keys)" -gt "$1" ]; }

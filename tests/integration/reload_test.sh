@@ -174,15 +174,9 @@ put_db() {
 
 # --- the appliance on the live port -------------------------------------------
 
-# tq PREFIX COMMAND JQ: a field of a telemetry reply (dpdk-telemetry.py exits
-# 0 even when it cannot connect: an empty answer is no answer).
-tq() {
-    echo "$2" | dpdk-telemetry.py -f "$1" 2>/dev/null |
-        jq -r --arg c "${2%%,*}" ".[\$c] | $3" 2>/dev/null
-}
 # worker_sum PREFIX FIELD: a /teiten/workers figure summed over the workers
 worker_sum() {
-    tq "$1" /teiten/workers "[to_entries[] | select(.key | startswith(\"worker/\"))
+    telemetry "$1" /teiten/workers "[to_entries[] | select(.key | startswith(\"worker/\"))
         | .value.$2] | add"
 }
 
@@ -207,7 +201,7 @@ start_appliance() {
 # appliance that ended stops the wait at once.
 app_answers() {
     kill -0 "$APP_PID" 2>/dev/null || return 0
-    grep -q ': running' "$1" && [ "$(tq "$APP_PREFIX" /teiten/info .appliance)" = "$ID" ]
+    grep -q ': running' "$1" && [ "$(telemetry "$APP_PREFIX" /teiten/info .appliance)" = "$ID" ]
 }
 
 # stop_appliance NAME: SIGTERM, and a clean exit.
@@ -248,8 +242,8 @@ send() {
 published() {
     local dark
     dark=$(worker_sum "$1" dark_pkts)
-    [ -n "$dark" ] && [ "$(tq "$1" /teiten/classes .run.pkts)" = "$dark" ] &&
-        [ "$(tq "$1" /teiten/redis .backlog_cells)" = 0 ]
+    [ -n "$dark" ] && [ "$(telemetry "$1" /teiten/classes .run.pkts)" = "$dark" ] &&
+        [ "$(telemetry "$1" /teiten/redis .backlog_cells)" = 0 ]
 }
 
 # settle NAME TOTAL: the running appliance received TOTAL frames since its
@@ -265,7 +259,7 @@ settle() {
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
             got="${got:-no answer} of $2 frames in ${WAIT_S} s (port 0 imissed"
-            fail_step "$1: received $got $(tq "$APP_PREFIX" /teiten/workers '."port/0".imissed'))"
+            fail_step "$1: received $got $(telemetry "$APP_PREFIX" /teiten/workers '."port/0".imissed'))"
             return 1
         fi
         sleep 0.1
@@ -273,8 +267,8 @@ settle() {
     if ! wait_for "$WAIT_S" published "$APP_PREFIX"; then
         local dark collected backlog
         dark=$(worker_sum "$APP_PREFIX" dark_pkts)
-        collected=$(tq "$APP_PREFIX" /teiten/classes .run.pkts)
-        backlog=$(tq "$APP_PREFIX" /teiten/redis .backlog_cells)
+        collected=$(telemetry "$APP_PREFIX" /teiten/classes .run.pkts)
+        backlog=$(telemetry "$APP_PREFIX" /teiten/redis .backlog_cells)
         fail_step "$1: not all published in ${WAIT_S} s: dark $dark, collected $collected, backlog $backlog cells"
         return 1
     fi
@@ -436,9 +430,9 @@ reloaded() {
     fi
     check "SIGHUP with NEW: every worker counts with generation 2" yes yes
     # NEW keeps tokyo-a and osaka, adds sapporo; tokyo-b keeps its index, retired.
-    check "SIGHUP with NEW: /teiten/info sensors" "$(tq "$APP_PREFIX" /teiten/info .sensors)" 3
+    check "SIGHUP with NEW: /teiten/info sensors" "$(telemetry "$APP_PREFIX" /teiten/info .sensors)" 3
     check "SIGHUP with NEW: /teiten/info sensors_retired" \
-        "$(tq "$APP_PREFIX" /teiten/info .sensors_retired)" 1
+        "$(telemetry "$APP_PREFIX" /teiten/info .sensors_retired)" 1
     send "$TT_TMP/B.pcap" || return 1
     N_B=$SENT
     settle "run1: B" "$((N_A + N_B))" || return 1

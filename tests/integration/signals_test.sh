@@ -12,8 +12,7 @@ H=$TT_REAL/iot_hideandseek_nonmirai.pcap
 # rx_past PREFIX N: the appliance's worker has received more than N packets
 rx_past() {
     local rx
-    rx=$(echo /teiten/workers | dpdk-telemetry.py -f "$1" 2>/dev/null |
-        jq -r '.["/teiten/workers"]["worker/0"].rx_pkts' 2>/dev/null)
+    rx=$(telemetry "$1" /teiten/workers '."worker/0".rx_pkts')
     [ "${rx:-0}" != null ] && [ "${rx:-0}" -gt "$2" ]
 }
 

@@ -28,8 +28,7 @@ truth() { jq -r "$1" "$TRUTH"; }
 # tq COMMAND JQ: a field of the command's reply (the reply is keyed by the
 # command without its parameters).
 tq() {
-    echo "$1" | dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
-        jq -r --arg c "${1%%,*}" ".[\$c] | $2" 2>/dev/null
+    telemetry "$PREFIX" "$@"
 }
 
 "$TEITEN" --no-huge -m 256 --no-pci --file-prefix="$PREFIX" --log-level=lib.eal:error \
