@@ -52,10 +52,15 @@ tt_hugetlbfs_use() {
     tt_hugepages_locked hugetlbfs_mount
 }
 
+# tt_hugetlbfs_mounted: hugetlbfs is mounted on /dev/hugepages.
+tt_hugetlbfs_mounted() {
+    awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
+        /proc/mounts
+}
+
 hugetlbfs_mount() {
     local mounted=no
-    awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
-        /proc/mounts && mounted=yes
+    tt_hugetlbfs_mounted && mounted=yes
     if [ -e "$TT_HUGETLBFS_MARK" ]; then
         # Ours, but unmounted by hand since: mounted again, still ours.
         if [ "$mounted" = no ]; then

@@ -147,18 +147,14 @@ check "--huge-dir on a sub-folder: removed as the unit does" "$([ -e "$SUB" ] &&
 # A mount of the scripts' own (scripts/hugepages.sh), unmounted by hand while
 # its marker stays, is mounted again by the next use. Only when this test is
 # its one user: another's files would keep it mounted.
-hugetlbfs_mounted() {
-    awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { found = 1 } END { exit !found }' \
-        /proc/mounts
-}
 unmount_by_hand() {
     [ "$(cat "$TT_HUGETLBFS_MARK" 2>/dev/null)" = 1 ] && umount /dev/hugepages
 }
 if tt_hugepages_locked unmount_by_hand; then
-    check "hugetlbfs unmounted by hand" "$(hugetlbfs_mounted && echo mounted || echo gone)" gone
+    check "hugetlbfs unmounted by hand" "$(tt_hugetlbfs_mounted && echo mounted || echo gone)" gone
     tt_hugetlbfs_use
     check "hugetlbfs: the next use mounts it again" \
-        "$(hugetlbfs_mounted && echo mounted || echo gone)" mounted
+        "$(tt_hugetlbfs_mounted && echo mounted || echo gone)" mounted
     tt_hugetlbfs_done
 else
     echo "     hugetlbfs is not this test's alone: its remount is not checked"
