@@ -345,6 +345,23 @@ enqueue_waiting(struct rte_ring *rx, struct rte_mempool *pool, const struct fram
 	CU_ASSERT_FATAL(waited < 2000000);
 }
 
+/*
+ * @p w's stats once it has received @p pkts packets, or after 10 s: an empty
+ * ring is not yet counted, the stats follow the worker's burst.
+ */
+static void
+read_stats_at(struct tt_worker *w, uint64_t pkts, struct tt_worker_stats *st)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < 20000; waited++) {
+		tt_worker_read_stats(w, st);
+		if (st->rx_pkts == pkts)
+			return;
+		rte_delay_us_sleep(500);
+	}
+}
+
 static void
 collect_all(struct tt_merged *run, unsigned int timeout_ms)
 {
@@ -643,13 +660,7 @@ test_live_worker_asks_for_early_swap(void)
 			CU_ASSERT_TRUE(tt_worker_wants_swap(w));
 		}
 	}
-	/* an empty ring is not yet counted: the stats follow the burst */
-	for (waited = 0; waited < 20000; waited++) {
-		tt_worker_read_stats(w, &st);
-		if (st.rx_pkts == MIRAI_SOURCES + SERVICES + 10)
-			break;
-		rte_delay_us_sleep(500);
-	}
+	read_stats_at(w, MIRAI_SOURCES + SERVICES + 10, &st);
 	CU_ASSERT_EQUAL(st.rx_pkts, MIRAI_SOURCES + SERVICES + 10);
 	CU_ASSERT_EQUAL(st.dark_pkts, MIRAI_SOURCES + SERVICES + 10);
 	retired = tt_worker_swap(w, SWAP_WAIT_MS);
@@ -690,7 +701,7 @@ test_worker_counts_packets_with_the_record_off(void)
 	struct tt_merged *run;
 	struct table t;
 	struct frame f;
-	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), waited;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
 	uint32_t sent = 0, src = IP4(11, 0, 0, 0), i;
 
 	ring_port_start(&r, "ut_flood");
@@ -715,14 +726,8 @@ test_worker_counts_packets_with_the_record_off(void)
 		enqueue_waiting(r.rx, r.pool, &f);
 		sent++;
 	}
-	for (waited = 0; waited < 20000 && !rte_ring_empty(r.rx); waited++)
-		rte_delay_us_sleep(500);
-	for (waited = 0; waited < 20000; waited++) {
-		tt_worker_read_stats(w, &st);
-		if (st.dark_pkts == SOURCES)
-			break;
-		rte_delay_us_sleep(500);
-	}
+	read_stats_at(w, SOURCES, &st);
+	CU_ASSERT_EQUAL(st.rx_pkts, SOURCES);
 	CU_ASSERT_EQUAL(st.dark_pkts, SOURCES);
 	/* on for the first half of the record's entries at least (off after ~21,500 here) */
 	CU_ASSERT(st.hll_record_off > 0);
@@ -862,12 +867,7 @@ test_capture_end_waits_for_the_worker(void)
 		rte_delay_us_sleep(500);
 	CU_ASSERT_TRUE(__atomic_load_n(&h.removed, __ATOMIC_ACQUIRE));
 	enqueue_syn(rx, pool, IP4(203, 0, 113, 2));
-	for (waited = 0; waited < 20000; waited++) {
-		tt_worker_read_stats(w, &st);
-		if (st.rx_pkts == 2)
-			break;
-		rte_delay_us_sleep(500);
-	}
+	read_stats_at(w, 2, &st);
 	CU_ASSERT_EQUAL(st.rx_pkts, 2);
 	CU_ASSERT_EQUAL(st.dark_pkts, 2);
 
