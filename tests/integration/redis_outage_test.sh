@@ -304,7 +304,7 @@ kill -STOP "${REDIS_PID[behind]}"
 wait_for 300 eval 'last_waits || held_back'
 check "behind: the replay is held back" "$( (last_waits || held_back) && echo yes)" yes
 kill -TERM "$pid"                      # the stop, unless it has ended by itself
-wait_for 300 grep -q 'the last interval waits for the publisher' "$TT_TMP/behind.err"
+wait_for 300 last_waits
 check_grep "behind: the last interval waits" "$TT_TMP/behind.err" \
     'the last interval waits for the publisher to catch up \(within final_flush_s = 300 s\)'
 kill -CONT "${REDIS_PID[behind]}"
