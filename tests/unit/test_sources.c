@@ -527,6 +527,50 @@ test_capped_lists(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * add_capped() against its rule: after each value, the list holds the cap
+ * smallest distinct values so far, sorted, its count is their number, and
+ * the slots past it stay padded. Runs of values from a small range (most
+ * of them repeats, as a scanner's services are) and from a wide one, at
+ * the ports' and at the sensors' capacity.
+ */
+static void
+test_capped_against_rule(void)
+{
+	static const uint32_t caps[] = { TT_SOURCES_PORTS, TT_SOURCES_SENSORS };
+	uint32_t list[TT_SOURCES_PORTS], want[TT_SOURCES_PORTS], seed = 1, wrong = 0, checked = 0;
+	uint32_t cap, n_want, keep, v, c, run, i, j;
+	uint8_t n;
+
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		cap = caps[c];
+		for (run = 0; run < 200; run++) {
+			memset(list, LIST_PAD_BYTE, sizeof(list));
+			n = 0;
+			n_want = 0;
+			for (i = 0; i < 100; i++) {
+				seed = seed * 1103515245u + 12345u;
+				v = run % 2 ? (seed >> 8) % 48 : seed >> 1;
+				add_capped(list, &n, cap, v);
+				for (j = 0; j < n_want && want[j] < v; j++)
+					;
+				if (j < cap && !(j < n_want && want[j] == v)) {
+					keep = n_want < cap ? n_want : cap - 1;
+					memmove(&want[j + 1], &want[j], (keep - j) * sizeof(*want));
+					want[j] = v;
+					n_want = keep + 1;
+				}
+				wrong += n != n_want || memcmp(list, want, n_want * sizeof(*want)) != 0;
+				for (j = n; j < cap; j++)
+					wrong += list[j] != UINT32_MAX;
+				checked++;
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(checked, 2 * 200 * 100);
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
 int
 main(void)
 {
@@ -546,6 +590,7 @@ main(void)
 		{ "a probe's window wraps past the last slot, and a reset clears it",
 			test_deltas_wrap },
 		{ "a delta's lists keep their smallest members, sorted", test_capped_lists },
+		{ "a capped list follows its rule, value by value", test_capped_against_rule },
 		{ NULL, NULL },
 	};
 
