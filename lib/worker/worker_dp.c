@@ -22,6 +22,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -534,6 +535,39 @@ process_burst(const struct burst_ctx *x, struct burst *b)
 	count_burst(x, b);
 }
 
+/*
+ * Give a burst's mbufs back. A burst of plain mbufs, as a receive hands
+ * them over (one segment, one reference, direct, one pool), goes back to
+ * its pool in one put: what rte_pktmbuf_free_bulk() would do for them
+ * after testing and resetting each one (rte_pktmbuf_prefree_seg()), and
+ * its tests are these, without the branches between them. Any other
+ * burst is its to free. callgrind of the worker, instructions a packet
+ * of the free: 39.4 -> 19.2, nearly all of it the tests (the put copies
+ * pointers); the flood at one sensor 634.6 -> 622.0 with a first
+ * version of the tests (23 a packet, compares). Not inlined: one call a
+ * burst, and a profile shows the free apart (scripts/bench --instructions).
+ */
+TT_DATA_PATH static __rte_noinline void
+free_burst(struct rte_mbuf **m, uint16_t n)
+{
+	struct rte_mempool *pool = m[0]->pool;
+	uintptr_t other = 0;
+	uint16_t i;
+
+	/* Differences or'ed together, not compares: one test for the burst (23 -> 19 a packet). */
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *b = m[i];     /* the worker's alone: plain reads */
+
+		other |= ((uintptr_t)b->pool ^ (uintptr_t)pool) | (uintptr_t)b->next |
+			(uintptr_t)(b->refcnt ^ 1u) | (uintptr_t)(b->nb_segs ^ 1u) |
+			(uintptr_t)(b->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL));
+	}
+	if (likely(other == 0))
+		rte_mempool_put_bulk(pool, (void **)m, n);
+	else
+		rte_pktmbuf_free_bulk(m, n);
+}
+
 /* Fold the burst's local figures into the shared stats, once per burst. */
 TT_DATA_PATH static void
 publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
@@ -697,7 +731,7 @@ tt_worker_main(void *arg)
 			x.now_sec = c->packet_clock ? 0 : wall_seconds(&wc);
 			x.acc = &acc;
 			process_burst(&x, &b);
-			rte_pktmbuf_free_bulk(pkts, n);
+			free_burst(pkts, n);
 			acc.busy_cycles = rte_rdtsc() - t0;
 			publish_stats(&w->stats, &acc);
 #ifdef TT_BENCH_STAGES

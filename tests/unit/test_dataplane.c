@@ -883,6 +883,102 @@ test_capture_end_waits_for_the_worker(void)
 	ring_port_stop(&r);
 }
 
+/* A SYN from @p src to the test's sensor, in an mbuf of @p pool. */
+static struct rte_mbuf *
+syn_mbuf(struct rte_mempool *pool, uint32_t src)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct frame f;
+	uint32_t ip;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	eth(&f, 0x0800);
+	ip = ipv4(&f, 5, 0, 1, 0, 50, 6, src, IP4(192, 0, 2, 9));
+	tcp(&f, 40000, 23, 7, 0x02, 1024, 5, NULL, 0);
+	ipv4_fix_total(&f, ip);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+	return m;
+}
+
+/*
+ * The worker gives a burst's mbufs back as rte_pktmbuf_free_bulk() would,
+ * whatever the burst holds. Plain mbufs go back to their pool in one put;
+ * with them, one burst each: an mbuf of another pool, one still referenced
+ * elsewhere, a chain of two segments (the second of another pool), and a
+ * clone (an indirect mbuf of another pool). Each pool is whole again once its mbufs are back, and an
+ * mbuf referenced elsewhere loses the worker's reference only. (A pool's
+ * count stops at its size, so what would go astray is taken from the
+ * smaller pool, where it shows as missing.)
+ */
+static void
+test_worker_gives_every_mbuf_back(void)
+{
+	enum { PLAIN = 8, POOL = 1023, OTHER_POOL = 63, KINDS = 5 };
+	struct rte_mbuf *burst[PLAIN + 1], *kept;
+	struct rte_mempool *other;
+	struct tt_worker_stats st;
+	struct tt_worker *w;
+	struct ring_port r;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), kind, n;
+	uint64_t sent = 0;
+
+	ring_port_start(&r, "ut_free");
+	other = rte_pktmbuf_pool_create("ut_free_other", OTHER_POOL, 0, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	w = ring_port_worker(&r, lcore, (struct tt_counters_conf){ .port_cells = 64,
+		.country_cells = 64, .hll_cells = 64, .hll_sparse = 64, .hll_dense = 16 }, 64, NULL);
+	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(tt_worker_main, w, lcore), 0);
+	for (kind = 0; kind < KINDS; kind++) {
+		kept = NULL;
+		for (n = 0; n < PLAIN; n++)
+			burst[n] = syn_mbuf(r.pool, IP4(203, 0, 113, 1 + n));
+		switch (kind) {
+		case 1:                        /* another pool */
+			burst[n++] = syn_mbuf(other, IP4(203, 0, 113, 100));
+			break;
+		case 2:                        /* referenced elsewhere too */
+			kept = syn_mbuf(r.pool, IP4(203, 0, 113, 100));
+			rte_mbuf_refcnt_update(kept, 1);
+			burst[n++] = kept;
+			break;
+		case 3: {                      /* a frame and 10 bytes in a second segment */
+			struct rte_mbuf *tail = rte_pktmbuf_alloc(other);
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(tail);
+			memset(rte_pktmbuf_append(tail, 10), 0, 10);
+			CU_ASSERT_EQUAL_FATAL(rte_pktmbuf_chain(burst[PLAIN - 1], tail), 0);
+			break;
+		}
+		case 4:                        /* a clone: its buffer is kept's */
+			kept = syn_mbuf(r.pool, IP4(203, 0, 113, 100));
+			burst[n] = rte_pktmbuf_clone(kept, other);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(burst[n]);
+			n++;
+			break;
+		default:                       /* plain mbufs only */
+			break;
+		}
+		/* one enqueue: the worker takes them in one burst */
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue_bulk(r.rx, (void **)burst, n, NULL), n);
+		sent += n;
+		read_stats_at(w, sent, &st);
+		CU_ASSERT_EQUAL(st.rx_pkts, sent);
+		CU_ASSERT_EQUAL(st.dark_pkts, sent);
+		if (kept != NULL) {
+			CU_ASSERT_EQUAL(rte_mbuf_refcnt_read(kept), 1);
+			rte_pktmbuf_free(kept);
+		}
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(r.pool), POOL);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(other), OTHER_POOL);
+	}
+	tt_worker_stop(w);
+	rte_eal_wait_lcore(lcore);
+	tt_worker_free(w);
+	ring_port_stop(&r);
+	rte_mempool_free(other);
+}
+
 int
 main(void)
 {
@@ -901,6 +997,8 @@ main(void)
 			test_worker_counts_packets_with_the_record_off },
 		{ "the end of a capture waits for the worker to leave its callback",
 			test_capture_end_waits_for_the_worker },
+		{ "the worker gives every kind of mbuf back, in any burst",
+			test_worker_gives_every_mbuf_back },
 		{ NULL, NULL },
 	};
 	char prefix[64];
