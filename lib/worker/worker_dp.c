@@ -288,8 +288,6 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
 		tt_parse_frame(data, len, rte_pktmbuf_pkt_len(m[i]), p);
 		b->klass[i] = (uint8_t)tt_classify_class(p);
 		b->sec[i] = packet_second(x, m[i]);
-		b->sensor[i] = TT_SENSOR_NONE;
-		b->country[i] = TT_COUNTRY_ZZ;
 		if (p->family == 4) {
 			b->v4_dst[n4] = ntohl(p->dst.v4);
 			b->v4_src[n4] = ntohl(p->src.v4);
@@ -316,6 +314,27 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 	const struct tt_worker_tables *c = x->t;
 	unsigned int i;
 
+	/*
+	 * A burst of IPv4 packets only (a flood's, and most of a darknet's):
+	 * IPv4 packet j is packet j, so the lookups write in place, without
+	 * the defaults and the two scatters below: the flood at one sensor,
+	 * callgrind of the worker, 622.0 -> 604.5 instructions a packet.
+	 */
+	if (b->n4 == x->n) {
+		if (c->geo != NULL)
+			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, b->n4);
+		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->sensor, b->n4);
+		if (c->geo != NULL)
+			tt_geo_country_v4(c->geo, b->v4_src, b->country, b->n4);
+		else
+			for (i = 0; i < b->n4; i++)
+				b->country[i] = TT_COUNTRY_ZZ;
+		return;
+	}
+	for (i = 0; i < x->n; i++) {
+		b->sensor[i] = TT_SENSOR_NONE;
+		b->country[i] = TT_COUNTRY_ZZ;
+	}
 	if (b->n4 != 0) {
 		/*
 		 * A random source's country entries are random lines of a
