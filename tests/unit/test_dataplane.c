@@ -795,8 +795,9 @@ remove_callback(void *arg)
 	return NULL;
 }
 
-static void
-enqueue_syn(struct rte_ring *rx, struct rte_mempool *pool, uint32_t src)
+/* A SYN from @p src to the test's sensor, in an mbuf of @p pool. */
+static struct rte_mbuf *
+syn_mbuf(struct rte_mempool *pool, uint32_t src)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	struct frame f;
@@ -808,7 +809,13 @@ enqueue_syn(struct rte_ring *rx, struct rte_mempool *pool, uint32_t src)
 	tcp(&f, 40000, 23, 7, 0x02, 1024, 5, NULL, 0);
 	ipv4_fix_total(&f, ip);
 	memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
-	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx, m), 0);
+	return m;
+}
+
+static void
+enqueue_syn(struct rte_ring *rx, struct rte_mempool *pool, uint32_t src)
+{
+	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx, syn_mbuf(pool, src)), 0);
 }
 
 /*
@@ -881,23 +888,6 @@ test_capture_end_waits_for_the_worker(void)
 	CU_ASSERT_EQUAL(gs.waiting, 0);
 	tt_worker_free(w);
 	ring_port_stop(&r);
-}
-
-/* A SYN from @p src to the test's sensor, in an mbuf of @p pool. */
-static struct rte_mbuf *
-syn_mbuf(struct rte_mempool *pool, uint32_t src)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct frame f;
-	uint32_t ip;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	eth(&f, 0x0800);
-	ip = ipv4(&f, 5, 0, 1, 0, 50, 6, src, IP4(192, 0, 2, 9));
-	tcp(&f, 40000, 23, 7, 0x02, 1024, 5, NULL, 0);
-	ipv4_fix_total(&f, ip);
-	memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
-	return m;
 }
 
 /*
