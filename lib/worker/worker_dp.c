@@ -312,29 +312,23 @@ TT_DATA_PATH static void
 look_up_burst(const struct burst_ctx *x, struct burst *b)
 {
 	const struct tt_worker_tables *c = x->t;
-	unsigned int i;
-
 	/*
 	 * A burst of IPv4 packets only (a flood's, and most of a darknet's):
 	 * IPv4 packet j is packet j, so the lookups write in place, without
-	 * the defaults and the two scatters below: the flood at one sensor,
+	 * the defaults and the scatters below: the flood at one sensor,
 	 * callgrind of the worker, 622.0 -> 604.5 instructions a packet.
 	 */
-	if (b->n4 == x->n) {
-		if (c->geo != NULL)
-			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, b->n4);
-		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->sensor, b->n4);
-		if (c->geo != NULL)
-			tt_geo_country_v4(c->geo, b->v4_src, b->country, b->n4);
-		else
-			for (i = 0; i < b->n4; i++)
-				b->country[i] = TT_COUNTRY_ZZ;
-		return;
-	}
-	for (i = 0; i < x->n; i++) {
-		b->sensor[i] = TT_SENSOR_NONE;
-		b->country[i] = TT_COUNTRY_ZZ;
-	}
+	bool in_place = b->n4 == x->n;
+	uint16_t *v4_sensor = in_place ? b->sensor : b->v4_sensor;
+	uint16_t *v4_country = in_place ? b->country : b->v4_country;
+	unsigned int i;
+
+	if (!in_place)
+		for (i = 0; i < x->n; i++)
+			b->sensor[i] = TT_SENSOR_NONE;
+	if (!in_place || c->geo == NULL)
+		for (i = 0; i < x->n; i++)
+			b->country[i] = TT_COUNTRY_ZZ;
 	if (b->n4 != 0) {
 		/*
 		 * A random source's country entries are random lines of a
@@ -344,13 +338,13 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 		 */
 		if (c->geo != NULL)
 			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, b->n4);
-		tt_sensor_lookup_v4(c->sensors, b->v4_dst, b->v4_sensor, b->n4);
-		for (i = 0; i < b->n4; i++)
-			b->sensor[b->v4_idx[i]] = b->v4_sensor[i];
+		tt_sensor_lookup_v4(c->sensors, b->v4_dst, v4_sensor, b->n4);
+		for (i = 0; !in_place && i < b->n4; i++)
+			b->sensor[b->v4_idx[i]] = v4_sensor[i];
 		if (c->geo != NULL) {
-			tt_geo_country_v4(c->geo, b->v4_src, b->v4_country, b->n4);
-			for (i = 0; i < b->n4; i++)
-				b->country[b->v4_idx[i]] = b->v4_country[i];
+			tt_geo_country_v4(c->geo, b->v4_src, v4_country, b->n4);
+			for (i = 0; !in_place && i < b->n4; i++)
+				b->country[b->v4_idx[i]] = v4_country[i];
 		}
 	}
 	if (b->n6 != 0) {
