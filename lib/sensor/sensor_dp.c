@@ -101,8 +101,13 @@ tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
 	}
 }
 
-TT_DATA_PATH uint16_t
-tt_sensor_port(const struct tt_sensor_table *t, uint16_t sensor)
+TT_DATA_PATH void
+tt_sensor_keep_port(const struct tt_sensor_table *t, uint16_t port, uint16_t *sensors,
+		unsigned int n)
 {
-	return sensor < t->n_sensors ? t->port[sensor] : UINT16_MAX;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (sensors[i] >= t->n_sensors || t->port[sensors[i]] != port)
+			sensors[i] = TT_SENSOR_NONE;
 }

@@ -37,8 +37,15 @@ void tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint32_t *dst,
 void tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
 		uint16_t *sensors, unsigned int n);
 
-/** The DPDK port a sensor receives on. */
-uint16_t tt_sensor_port(const struct tt_sensor_table *t, uint16_t sensor);
+/**
+ * Keep the sensors that receive on @p port: any other sensor, or an index
+ * past the table's, becomes TT_SENSOR_NONE (a packet to a sensor's prefix
+ * that arrived on another port is not that sensor's). Any worker;
+ * read-only. One pass a burst, after the lookups: a call a packet cost
+ * the flood at one sensor ~18 instructions a packet (callgrind).
+ */
+void tt_sensor_keep_port(const struct tt_sensor_table *t, uint16_t port, uint16_t *sensors,
+		unsigned int n);
 
 /** Bytes of memory the lookup tables hold. */
 uint64_t tt_sensor_memory(const struct tt_sensor_table *t);

@@ -304,9 +304,9 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
 }
 
 /*
- * Stage 2: the destinations' sensors and the IPv4 sources' countries, in
- * bulk lookups. IPv6 sources are few in darknet traffic and look up one by
- * one in key_burst().
+ * Stage 2: the destinations' sensors on the burst's port and the IPv4
+ * sources' countries, in bulk lookups. IPv6 sources are few in darknet
+ * traffic and look up one by one in key_burst().
  */
 TT_DATA_PATH static void
 look_up_burst(const struct burst_ctx *x, struct burst *b)
@@ -352,6 +352,7 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 		for (i = 0; i < b->n6; i++)
 			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
 	}
+	tt_sensor_keep_port(c->sensors, x->port, b->sensor, x->n);
 }
 
 /* What the counters see of a dark packet: its keys, HLL position and cell hashes. */
@@ -406,7 +407,7 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 			acc->non_ip += !malformed;
 			continue;
 		}
-		if (sensor == TT_SENSOR_NONE || tt_sensor_port(c->sensors, sensor) != x->port) {
+		if (sensor == TT_SENSOR_NONE) {
 			acc->not_dark++;
 			continue;
 		}

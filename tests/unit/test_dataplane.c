@@ -109,8 +109,13 @@ test_sensor_lookup(void)
 	CU_ASSERT_EQUAL(out[0], 0);
 	CU_ASSERT_EQUAL(out[1], 1);
 	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);
-	CU_ASSERT_EQUAL(tt_sensor_port(t, 1), 1);
-	CU_ASSERT_EQUAL(tt_sensor_port(t, 7), UINT16_MAX);
+	/* sensor 0 receives on port 0, sensor 1 on port 1; 7 is past the table */
+	out[3] = 7;
+	tt_sensor_keep_port(t, 1, out, 4);
+	CU_ASSERT_EQUAL(out[0], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[1], 1);
+	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[3], TT_SENSOR_NONE);
 	tt_sensor_free(t);
 }
 
