@@ -3,6 +3,7 @@
  * Service keys and fingerprint classes against DESIGN.md section 4.
  */
 #include <errno.h>
+#include <string.h>
 #include <arpa/inet.h>
 
 #include "cunit_main.h"
@@ -247,6 +248,44 @@ test_countries(void)
 	CU_ASSERT_STRING_EQUAL(tt_schema_class_name(TT_CLASS_MIRAI), "mirai");
 }
 
+/*
+ * Every key of every kind has its bit, and no two keys share one: the
+ * bitmap's layout (tt_classify.h) spelled out, over all 65,536 values.
+ */
+static void
+test_watch_bits(void)
+{
+	static uint8_t owner[TT_WATCH_BITS];
+	uint32_t kind, v, bit, want, clashes = 0, wrong = 0;
+
+	memset(owner, 0, sizeof(owner));
+	for (kind = TT_SVC_NONE; kind <= TT_SVC_OVERFLOW; kind++) {
+		for (v = 0; v < 65536; v++) {
+			bool has_value = kind == TT_SVC_TCP || kind == TT_SVC_UDP ||
+				(kind == TT_SVC_IP && v < 256);
+
+			if (!has_value && v != 0)
+				continue;
+			if (kind == TT_SVC_TCP)
+				want = v;
+			else if (kind == TT_SVC_UDP)
+				want = 65536 + v;
+			else if (kind == TT_SVC_IP)
+				want = 2 * 65536 + 16 + v;
+			else
+				want = 2 * 65536 + kind;
+			bit = tt_classify_watch_bit(TT_SVC(kind, v));
+			wrong += bit != want;
+			if (bit < TT_WATCH_BITS)
+				clashes += owner[bit]++ != 0;
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(clashes, 0);
+	/* ip/N keeps N's low byte: protocol numbers are bytes */
+	CU_ASSERT_EQUAL(tt_classify_watch_bit(TT_SVC(TT_SVC_IP, 0x12f)), 2 * 65536 + 16 + 0x2f);
+}
+
 int
 main(void)
 {
@@ -263,6 +302,7 @@ main(void)
 		{ "unicorn: TTL, window 4128, one MSS", test_unicorn },
 		{ "first match wins", test_first_match_wins },
 		{ "country codes", test_countries },
+		{ "watch bitmap: a bit a key", test_watch_bits },
 		{ NULL, NULL },
 	};
 
