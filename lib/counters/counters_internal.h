@@ -77,8 +77,8 @@ enum {
 	 * more missed and gave up another entry for theirs (their lines were
 	 * full), the lines are off for the next SEEN_PAUSE packets, which go
 	 * to the pool as they would without them, from the next burst on
-	 * (tt_counters_burst()). A spoofed flood, whose every packet is a new
-	 * source, fills the lines in its first 32,768 packets of an interval
+	 * (start_burst(), counters_dp.c). A spoofed flood, whose every packet
+	 * is a new source, fills the lines in its first 32,768 packets of an interval
 	 * (a swap clears them, and ends a pause) and then pays a branch a
 	 * burst, and a sample every SEEN_PAUSE packets.
 	 *
@@ -119,7 +119,7 @@ struct tt_shard {
 	uint32_t seen_looks;           /* looks in this sample, up to SEEN_SAMPLE */
 	uint32_t seen_evicted;         /* of which gave up another entry */
 	uint32_t seen_off;             /* packets left to count without the lines */
-	bool seen_on;                  /* this burst looks in them (tt_counters_burst()) */
+	bool seen_on;                  /* this burst looks in them (start_burst(), counters_dp.c) */
 	uint64_t spread_register_bytes;    /* tt_counters_conf; fixed at create */
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */

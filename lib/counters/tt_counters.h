@@ -27,7 +27,8 @@
  * Ownership: a worker owns the shard it writes (single writer, no atomics);
  * the control plane reads a shard only after the worker has handed it over
  * (tt_worker.h swaps two shards by epoch). Pure: no DPDK, no logging.
- * Creation, merge and reset are control plane; tt_counters_add() is per packet.
+ * Creation, merge and reset are control plane; tt_counters_add_burst() runs
+ * a burst at a time.
  */
 
 #include <stdbool.h>
@@ -67,8 +68,8 @@ struct tt_counters_conf {
 	uint32_t hll_sparse;           /* HLL sets in the pools */
 	uint32_t hll_dense;
 	/*
-	 * Register bytes of a shard's mid and dense sets past which
-	 * tt_counters_prefetch_sets() pays for itself
+	 * Register bytes of a shard's mid and dense sets past which loading
+	 * a packet's registers ahead (tt_counters_add_burst()) pays for itself
 	 * (tt_counters_sets_spread()); 0: half the L2 cache of the CPU the
 	 * shard is created on, TT_COUNTERS_SPREAD_UNKNOWN_L2 when the system
 	 * does not say.
@@ -151,47 +152,37 @@ void tt_counters_reset(struct tt_shard *s);
  */
 bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 
-/** Count one packet. Per packet, by the shard's owner only. */
+/** Count one packet (a burst of one). By the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 
-/*
- * The same in steps, for a burst: hash every packet's cells first, then
- * count packet i while prefetching the cells of packet i + a few, so their
- * misses overlap the counting instead of following it. (Prefetching a whole
- * burst of 32 ahead measured worse: ~400 lines evicted one another.)
- */
+/** Fill p->hash, which tt_counters_add_burst() takes filled. Pure arithmetic. */
+void tt_counters_hash(struct tt_count_pkt *p);
+
 /**
- * Before the step-wise calls of a burst of @p packets: whether the burst
- * looks in the shard's record of the registers already set. Once a burst,
- * by the shard's owner; tt_counters_add() makes its own.
- * @return false when the record is off for this burst: a quarter or more
- * of its looks missed and gave up an entry, as under a spoofed flood
- * (counters_internal.h, SEEN_SAMPLE). The worker counts such packets
+ * Count a burst: pkts[order[0]], then pkts[order[1]], ... up to @p n
+ * packets, their hashes filled (tt_counters_hash()). While it counts a
+ * packet, the cells of a packet a few further on are loading, and once the
+ * shard's HLL sets are spread (tt_counters_sets_spread()) the registers of
+ * the next-but-one, so their misses overlap the counting instead of
+ * following it. (Prefetching a whole burst of 32 ahead measured worse:
+ * ~400 lines evicted one another.) By the shard's owner; counts are sums
+ * and register maxima, the same in any order.
+ * @return false when the burst counted with the shard's record of the
+ * registers already set off: a quarter or more of its looks missed and
+ * gave up an entry, as under a spoofed flood (counters_internal.h,
+ * SEEN_SAMPLE). The worker counts such packets
  * (tt_worker_stats.hll_record_off): a figure of cost, not of loss, as the
  * counts are the same either way.
  */
-bool tt_counters_burst(struct tt_shard *s, uint32_t packets);
-/** Fill p->hash. Pure arithmetic. */
-void tt_counters_hash(struct tt_count_pkt *p);
-/** Prefetch the cells p->hash points at. */
-void tt_counters_prefetch(const struct tt_shard *s, const struct tt_count_pkt *p);
-
-/**
- * Start loading the registers the packet will set, through its HLL group
- * cell: call it after tt_counters_prefetch() of the packet has had time to
- * bring the cell in, and before tt_counters_add_hashed(). A cell not yet
- * made, or not at its first slot, is left alone. The shard's worker.
- */
-void tt_counters_prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p);
+bool tt_counters_add_burst(struct tt_shard *s, const struct tt_count_pkt *pkts,
+		const uint8_t *order, unsigned int n);
 
 /**
  * Are the shard's mid and dense HLL sets more than the caches keep, past
- * its tt_counters_conf.spread_register_bytes (so that
- * tt_counters_prefetch_sets() pays for itself)? Once a burst.
+ * its tt_counters_conf.spread_register_bytes (so that loading a packet's
+ * registers ahead pays for itself)? Once a burst.
  */
 bool tt_counters_sets_spread(const struct tt_shard *s);
-/** tt_counters_add() of a packet whose hashes are filled. */
-void tt_counters_add_hashed(struct tt_shard *s, const struct tt_count_pkt *p);
 
 /**
  * Add every cell of worker shard @p src into @p dst, and its losses.

@@ -31,10 +31,10 @@
  * of its own that is kept for the same reason). GCC takes __builtin_prefetch
  * for free of side effects, so it finds a function whose body is only
  * prefetches "const" and deletes the calls to it as dead code: at -O2,
- * GCC 12 compiled tt_counters_prefetch() to a bare `ret` (its prefetch_cell()
- * calls went in the first dead-code pass), so the counting stage's cell
- * prefetches had never been issued, and with -flto the HLL registers'
- * would have gone the same way. The empty asm statement is a side effect
+ * GCC 12 compiled the counters' cell prefetch, then a function of its own,
+ * to a bare `ret` (its prefetch_cell() calls went in the first dead-code
+ * pass), so the counting stage's cell prefetches had never been issued,
+ * and with -flto the HLL registers' would have gone the same way. The empty asm statement is a side effect
  * the compiler must keep, and with it the prefetch beside it. It costs
  * nothing: no instruction, no clobber.
  */

@@ -114,7 +114,7 @@ struct tt_worker_stats {
 	uint64_t no_timestamp;         /* packet clock, but the mbuf had none */
 	uint64_t busy_cycles;          /* TSC spent on non-empty bursts */
 	uint64_t bursts;
-	/* dark packets counted with the record of HLL registers off (tt_counters_burst()) */
+	/* dark packets counted with the record of HLL registers off (tt_counters_add_burst()) */
 	uint64_t hll_record_off;
 	uint64_t first_sec;            /* earliest packet time seen (UTC seconds) */
 	uint64_t last_sec;             /* latest packet time seen */

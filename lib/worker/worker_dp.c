@@ -47,34 +47,28 @@ enum {
 };
 
 /*
- * The distances of the counting stage's two prefetch pipelines
- * (count_burst()), in packets of the pass: packet i is counted while the
- * lines of packets i + ENTRY_AHEAD and i + CELLS_AHEAD are on their way.
+ * The distances of the source memory's prefetch pipeline (count_burst()),
+ * in fingerprinted packets: packet i updates its source while the lines of
+ * packets i + ENTRY_AHEAD and i + BUCKET_AHEAD are on their way. The same
+ * as the counters' (tt_counters_add_burst()), and measured with them.
  */
 enum {
 	/*
-	 * A packet's counter cells; a fingerprinted packet's source memory
-	 * bucket and delta. Busy cycles a packet, interleaved
-	 * medians, against no prefetch: mixed 2,000-frame loop 198 -> 189
-	 * (distance 2: 184, 8: 188), mixed 20,000-frame loop 322 -> 301.
-	 * A whole burst ahead (32 packets, ~400 lines) measured worse than
-	 * none: the lines evicted one another before use. With bursts of
-	 * 128, distances 8 and 12 (ENTRY_AHEAD 4 and 6) against 4, pair
-	 * ratios of 4 pairs: flood at 4,096 sensors 1.06 and 1.27, Mirai-type
-	 * flood 0.92 and 0.93, mixed 0.97 and 0.87; not kept, for the
-	 * 4,096-sensor row.
+	 * A source's bucket and delta. Busy cycles a packet, interleaved
+	 * medians, against no prefetch (cells and sources): mixed 2,000-frame
+	 * loop 198 -> 189 (distance 2: 184, 8: 188), mixed 20,000-frame loop
+	 * 322 -> 301. A whole burst ahead (32 packets, ~400 lines) measured
+	 * worse than none: the lines evicted one another before use.
 	 */
-	CELLS_AHEAD = 4,
+	BUCKET_AHEAD = 4,
 	/*
-	 * What depends on lines CELLS_AHEAD asked for, once they have
-	 * arrived: once the shard's HLL sets are spread, the registers the
-	 * packet's HLL group cell names; the source's entry, which the
-	 * bucket's tags locate. Mirai-type flood of 2^20 sources 709 -> 466;
-	 * flood at 64 sensors 357 -> 257; mixed captures unchanged.
+	 * The source's entry, which the bucket's tags locate, once the
+	 * bucket has arrived. Mirai-type flood of 2^20 sources 709 -> 466
+	 * (with the counters' registers); mixed captures unchanged.
 	 */
 	ENTRY_AHEAD = 2,
 };
-_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < CELLS_AHEAD,
+_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
 	"the entry is asked for after its bucket, before the packet is counted");
 _Static_assert(TT_WORKER_BURST <= UINT8_MAX,
 	"struct burst and order_dark() keep a burst's packet indexes and counts in bytes");
@@ -518,7 +512,8 @@ _Static_assert(TT_CLASS_COUNT <= 8, "order_dark() keeps a class's count in a byt
 
 /*
  * Stage 4: count the dark packets, then update the fingerprinted ones'
- * source memory, each pass a prefetch pipeline (CELLS_AHEAD, ENTRY_AHEAD).
+ * source memory, each pass a prefetch pipeline (tt_counters_add_burst();
+ * BUCKET_AHEAD, ENTRY_AHEAD).
  *
  * Counting takes the packets by class. What a packet counts depends on its
  * class at every turn (its class column, its HLL variants, whether it has
@@ -538,23 +533,14 @@ _Static_assert(TT_CLASS_COUNT <= 8, "order_dark() keeps a class's count in a byt
 TT_DATA_PATH static void
 count_burst(const struct burst_ctx *x, struct burst *b)
 {
-	bool spread = tt_counters_sets_spread(x->shard);
-	int n_dark = (int)b->n_dark, n_fp = (int)order_dark(b), i;
+	int n_fp = (int)order_dark(b), i;
 
-	if (!tt_counters_burst(x->shard, b->n_dark))
+	if (!tt_counters_add_burst(x->shard, b->cp, b->by_class, b->n_dark))
 		x->acc->hll_record_off += b->n_dark;
-	for (i = -CELLS_AHEAD; i < n_dark; i++) {
-		if (i + CELLS_AHEAD < n_dark)
-			tt_counters_prefetch(x->shard, &b->cp[b->by_class[i + CELLS_AHEAD]]);
-		if (spread && i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < n_dark)
-			tt_counters_prefetch_sets(x->shard, &b->cp[b->by_class[i + ENTRY_AHEAD]]);
-		if (i >= 0)
-			tt_counters_add_hashed(x->shard, &b->cp[b->by_class[i]]);
-	}
 	BENCH_STOP_AFTER(4);
-	for (i = -CELLS_AHEAD; i < n_fp; i++) {
-		if (i + CELLS_AHEAD < n_fp)
-			prefetch_source(x, b, (unsigned int)(i + CELLS_AHEAD));
+	for (i = -BUCKET_AHEAD; i < n_fp; i++) {
+		if (i + BUCKET_AHEAD < n_fp)
+			prefetch_source(x, b, (unsigned int)(i + BUCKET_AHEAD));
 		if (i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < n_fp)
 			tt_sources_prefetch_entry(x->sources, b->src_hash[i + ENTRY_AHEAD]);
 		if (i >= 0)
