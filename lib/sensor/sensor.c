@@ -297,7 +297,7 @@ tt_sensor_create(const struct tt_config *cfg, int socket_id)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	t = rte_zmalloc_socket("tt_sensor", sizeof(*t) + cfg->n_sensors * sizeof(t->port[0]),
+	t = rte_zmalloc_socket("tt_sensor", sizeof(*t) + (cfg->n_sensors + 1) * sizeof(t->port[0]),
 		RTE_CACHE_LINE_SIZE, socket_id);
 	if (t == NULL) {
 		rte_errno = ENOMEM;
@@ -307,6 +307,7 @@ tt_sensor_create(const struct tt_config *cfg, int socket_id)
 	table_serial++;
 	for (i = 0; i < cfg->n_sensors; i++)
 		t->port[i] = cfg->sensors[i].port;
+	t->port[cfg->n_sensors] = NO_PORT;
 	for (i = 0; i < cfg->n_prefixes; i++) {
 		has4 |= cfg->prefixes[i].family == 4;
 		has6 |= cfg->prefixes[i].family == 6;

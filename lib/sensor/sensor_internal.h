@@ -38,6 +38,9 @@ struct leaf {
 	uint16_t ids[LEAF_INLINE];        /* runs <= LEAF_INLINE: each run's sensor */
 } __rte_cache_aligned;
 
+/* No DPDK port's id (config ports are 0..1023): the port past the last sensor's. */
+#define NO_PORT UINT16_MAX
+
 struct tt_sensor_table {
 	struct rte_fib *fib4;              /* NULL when no IPv4 prefix */
 	struct rte_fib6 *fib6;             /* NULL when no IPv6 prefix */
@@ -45,7 +48,7 @@ struct tt_sensor_table {
 	struct leaf *leaves;               /* next hop n_sensors + 1 + i is leaves[i] */
 	uint16_t *leaf_ids;                /* runs of the leaves with more than LEAF_INLINE */
 	uint64_t memory;
-	uint16_t port[];                   /* [sensor] -> DPDK port id */
+	uint16_t port[];                   /* [sensor] -> DPDK port id; [n_sensors]: NO_PORT */
 };
 
 #endif /* TT_SENSOR_INTERNAL_H */
