@@ -304,6 +304,72 @@ cells_differ(struct table a, struct table b, unsigned int cols)
 }
 
 /*
+ * Bursts that fill small tables: runs of one to six packets of a key (a
+ * port cell and an HLL group), over more keys than the tables hold, in
+ * bursts of 9 in arrival order, count as a packet at a time does: the
+ * cells under the overflow key, the packets counted there, those lost and
+ * the HLL updates dropped for want of a group cell included.
+ */
+static void
+test_bursts_of_repeats_fill_tables_alike(void)
+{
+	enum { PACKETS = 600, BURST = 9 };
+	struct tt_shard *one = worker_shard(16, 16), *bursts = worker_shard(16, 16);
+	struct tt_merged *run_one = merged_shard(16), *run_bursts = merged_shard(16);
+	struct tt_count_pkt burst[BURST];
+	uint8_t in_order[BURST];
+	uint32_t i, n = 0, run = 0, svc = 0, minute = 29000000, src;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bursts);
+	for (i = 0; i < BURST; i++)
+		in_order[i] = (uint8_t)i;
+	for (i = 0; i < PACKETS; i++) {
+		struct tt_count_pkt p = {
+			.sensor = (uint16_t)(svc % 3), .country = (uint16_t)(i % 5),
+			.klass = svc % 2 ? TT_CLASS_MIRAI : TT_CLASS_OTHER, .home = i % 4 == 0,
+			.watched = svc % 3 != 0, .bytes = 60 + i % 7,
+		};
+
+		if (run == 0) {            /* the next key, every 40th a new minute */
+			run = 1 + i * 7 % 6;
+			svc++;
+			minute += svc % 40 == 0;
+		}
+		run--;
+		p.minute = minute;
+		p.svc = TT_SVC(TT_SVC_TCP, svc);
+		src = i * 2654435761u;
+		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+		tt_counters_add(one, &p);
+		burst[n] = p;
+		tt_counters_hash(&burst[n++]);
+		if (n == BURST || i + 1 == PACKETS) {
+			tt_counters_add_burst(bursts, burst, in_order, n);
+			n = 0;
+		}
+	}
+	CU_ASSERT(tt_counters_overflowed(one) > 0);
+	CU_ASSERT(tt_counters_lost(one) > 0);
+	CU_ASSERT(tt_counters_hll_dropped(one) > 0);
+	CU_ASSERT_EQUAL(tt_counters_overflowed(bursts), tt_counters_overflowed(one));
+	CU_ASSERT_EQUAL(tt_counters_lost(bursts), tt_counters_lost(one));
+	CU_ASSERT_EQUAL(tt_counters_hll_dropped(bursts), tt_counters_hll_dropped(one));
+	CU_ASSERT_EQUAL(cells_differ(port_table(one), port_table(bursts), TT_PORT_COLS), 0);
+	CU_ASSERT_EQUAL(cells_differ(country_table(one), country_table(bursts),
+		TT_COUNTRY_COLS), 0);
+	CU_ASSERT_EQUAL(cells(hll_table(bursts)), cells(hll_table(one)));
+	/* the registers, as a merge reads them */
+	CU_ASSERT_EQUAL(tt_counters_merge(run_one, one, 1, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(run_bursts, bursts, 1, true), 0);
+	CU_ASSERT_EQUAL(cells_differ(hll_table(run_one), hll_table(run_bursts), 0), 0);
+	tt_counters_free(one);
+	tt_counters_free(bursts);
+	tt_counters_merged_free(run_one);
+	tt_counters_merged_free(run_bursts);
+}
+
+/*
  * The worker's path (hashes, then a burst at a time in an order of its
  * own: tt_counters_add_burst()) counts exactly as tt_counters_add() a
  * packet at a time, and a shard's sets are "spread" once their registers
@@ -669,6 +735,7 @@ main(void)
 		{ "home sources, Mirai-type and not: both sets", test_home_mirai_and_not },
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
 		{ "the burst path counts the same; sets spread", test_stepwise_path_and_spread },
+		{ "bursts of repeats fill small tables alike", test_bursts_of_repeats_fill_tables_alike },
 		{ "skipped register updates leave the registers exact", test_seen_registers_exact },
 		{ "a dropped register update is counted on every repeat", test_seen_dropped_counted_again },
 		{ NULL, NULL },
