@@ -101,8 +101,9 @@ _Static_assert(TT_SVC_TCP == 1 && TT_SVC_UDP == 2 && TT_SVC_IP == 7 &&
 /**
  * A service key's bit in a watch bitmap of TT_WATCH_BITS bits: tcp/N is
  * bit N, udp/N 65536 + N, ip/N 2 * 65536 + 16 + N, any other kind
- * 2 * 65536 + its kind. Per packet: a table, where a switch on the kind
- * cost the flood at one sensor ~12 instructions a packet (callgrind).
+ * 2 * 65536 + its kind. Per packet: a table, where the switch on the
+ * kind it replaced counted ~12 instructions a dark packet in callgrind's
+ * profile of the flood at one sensor.
  */
 static inline uint32_t
 tt_classify_watch_bit(uint32_t svc)

@@ -78,9 +78,9 @@ enum {
 	 * full), the lines are off for the next SEEN_PAUSE packets, which go
 	 * to the pool as they would without them, from the next burst on
 	 * (start_burst(), counters_dp.c). A spoofed flood, whose every packet
-	 * is a new source, fills the lines in its first 32,768 packets of an interval
-	 * (a swap clears them, and ends a pause) and then pays a branch a
-	 * burst, and a sample every SEEN_PAUSE packets.
+	 * is a new source, fills the lines in its first 32,768 packets of an
+	 * interval (a swap clears them, and ends a pause) and then pays a
+	 * branch a burst, and a sample every SEEN_PAUSE packets.
 	 *
 	 * Why a quarter: at half, the benchmark's flood at one sensor, a loop
 	 * of 2^20 sources, found about half its sources again in each sample

@@ -34,8 +34,9 @@
  * GCC 12 compiled the counters' cell prefetch, then a function of its own,
  * to a bare `ret` (its prefetch_cell() calls went in the first dead-code
  * pass), so the counting stage's cell prefetches had never been issued,
- * and with -flto the HLL registers' would have gone the same way. The empty asm statement is a side effect
- * the compiler must keep, and with it the prefetch beside it. It costs
+ * and with -flto the HLL registers' would have gone the same way. The
+ * empty asm statement is a side effect the compiler must keep, and with it
+ * the prefetch beside it. It costs
  * nothing: no instruction, no clobber.
  */
 static inline __attribute__((always_inline)) void
