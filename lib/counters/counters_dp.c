@@ -396,8 +396,9 @@ add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
  */
 enum {
 	/*
-	 * Busy cycles a packet, interleaved medians, against no prefetch:
-	 * mixed 2,000-frame loop 198 -> 189 (distance 2: 184, 8: 188), mixed
+	 * Busy cycles a packet, interleaved medians, against no prefetch
+	 * (these cells and the source memory's buckets, lib/worker): mixed
+	 * 2,000-frame loop 198 -> 189 (distance 2: 184, 8: 188), mixed
 	 * 20,000-frame loop 322 -> 301. With bursts of 128, distances 8 and
 	 * 12 against 4 (the source memory's too, lib/worker), pair ratios of
 	 * 4 pairs: flood at 4,096 sensors 1.06 and 1.27, Mirai-type flood

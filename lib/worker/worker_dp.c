@@ -49,23 +49,14 @@ enum {
 /*
  * The distances of the source memory's prefetch pipeline (count_burst()),
  * in fingerprinted packets: packet i updates its source while the lines of
- * packets i + ENTRY_AHEAD and i + BUCKET_AHEAD are on their way. The same
- * as the counters' (tt_counters_add_burst()), and measured with them.
+ * packets i + ENTRY_AHEAD and i + BUCKET_AHEAD are on their way. They are
+ * the counters' CELLS_AHEAD and SETS_AHEAD (counters_dp.c), measured with
+ * them and their figures there: a source's bucket and delta as a packet's
+ * cells, the entry the bucket's tags locate as the registers its group
+ * cell names.
  */
 enum {
-	/*
-	 * A source's bucket and delta. Busy cycles a packet, interleaved
-	 * medians, against no prefetch (cells and sources): mixed 2,000-frame
-	 * loop 198 -> 189 (distance 2: 184, 8: 188), mixed 20,000-frame loop
-	 * 322 -> 301. A whole burst ahead (32 packets, ~400 lines) measured
-	 * worse than none: the lines evicted one another before use.
-	 */
 	BUCKET_AHEAD = 4,
-	/*
-	 * The source's entry, which the bucket's tags locate, once the
-	 * bucket has arrived. Mirai-type flood of 2^20 sources 709 -> 466
-	 * (with the counters' registers); mixed captures unchanged.
-	 */
 	ENTRY_AHEAD = 2,
 };
 _Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
