@@ -111,6 +111,12 @@ struct tt_count_pkt {
 	bool malformed;
 	bool watched;                  /* svc is in watch_ports */
 	uint32_t hash[TT_CELLS];       /* tt_counters_hash() */
+	/*
+	 * Also tt_counters_hash()'s: the line of the shard's record of
+	 * registers set (counters_internal.h, SEEN_LINES) that may hold this
+	 * packet's register in its group.
+	 */
+	uint32_t seen_line;
 };
 
 /** The item of a packet's HLL group in a worker shard: its service if watched, else 0. */
@@ -155,7 +161,7 @@ bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 /** Count one packet (a burst of one). By the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 
-/** Fill p->hash, which tt_counters_add_burst() takes filled. Pure arithmetic. */
+/** Fill p->hash and p->seen_line, which tt_counters_add_burst() takes filled. Pure arithmetic. */
 void tt_counters_hash(struct tt_count_pkt *p);
 
 /**
