@@ -15,9 +15,7 @@
 static int
 table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 {
-	size_t cell = sizeof(struct tt_cell_key) + width * sizeof(uint64_t);
-
-	if (capacity < 16 || (capacity & (capacity - 1)) != 0)
+	if (capacity < 16 || (capacity & (capacity - 1)) != 0 || CELL_BYTES(width) > MAX_CELL_BYTES)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
 	t->mask = capacity - 1;
@@ -25,9 +23,7 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 	t->reserve_limit = t->limit + capacity / 8;
 	t->width = width;
 	t->growable = growable;
-	t->stride_shift = 5;
-	while (((size_t)1 << t->stride_shift) < cell)
-		t->stride_shift++;
+	t->stride_shift = STRIDE_SHIFT(width);
 	t->order = malloc(capacity * sizeof(*t->order));
 	/*
 	 * The pointer is aligned by hand. A merged (growable) table's untouched

@@ -46,17 +46,41 @@ struct tt_table {
 	void *cells_mem;               /* what was allocated for them */
 };
 
+/*
+ * The stride of a cell of @p width values: its key and values, rounded up
+ * to a power of two of 32 to 1,024 bytes (table_init() refuses more). One
+ * rule for every table; a constant width folds it to a constant, as the
+ * data path's are (counters_dp.c, PORT_SHIFT...).
+ */
+#define CELL_BYTES(width) (sizeof(struct tt_cell_key) + (size_t)(width) * sizeof(uint64_t))
+#define STRIDE_SHIFT(width) (CELL_BYTES(width) <= 32 ? 5u : CELL_BYTES(width) <= 64 ? 6u : \
+	CELL_BYTES(width) <= 128 ? 7u : CELL_BYTES(width) <= 256 ? 8u : \
+	CELL_BYTES(width) <= 512 ? 9u : 10u)
+#define MAX_CELL_BYTES 1024
+
+/* Cell @p slot of a table whose stride is 1 << @p shift (its stride_shift). */
+static inline struct tt_cell_key *
+cell_key_at(const struct tt_table *t, uint32_t slot, uint32_t shift)
+{
+	return (struct tt_cell_key *)(t->cells + ((size_t)slot << shift));
+}
+
+static inline uint64_t *
+cell_values_at(const struct tt_table *t, uint32_t slot, uint32_t shift)
+{
+	return (uint64_t *)(t->cells + ((size_t)slot << shift) + sizeof(struct tt_cell_key));
+}
+
 static inline struct tt_cell_key *
 cell_key(const struct tt_table *t, uint32_t slot)
 {
-	return (struct tt_cell_key *)(t->cells + ((size_t)slot << t->stride_shift));
+	return cell_key_at(t, slot, t->stride_shift);
 }
 
 static inline uint64_t *
 cell_values(const struct tt_table *t, uint32_t slot)
 {
-	return (uint64_t *)(t->cells + ((size_t)slot << t->stride_shift) +
-		sizeof(struct tt_cell_key));
+	return cell_values_at(t, slot, t->stride_shift);
 }
 
 /*
