@@ -86,6 +86,20 @@ tt_parse_rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Four bytes in network order, as one load. */
+static inline uint32_t
+tt_parse_rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
 /**
  * TCP options of @p len bytes at @p opt: when they are exactly one MSS
  * option, then only end-of-list padding, set TT_PKT_ONE_MSS and the MSS.
@@ -125,9 +139,12 @@ static inline bool
 tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		struct tt_pkt *pkt)
 {
-	enum { ETH = 14, VLAN = 4, TPID_8021Q = 0x8100, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20 };
+	enum {
+		ETH = 14, VLAN = 4, TPID_8021Q = 0x8100, L3 = 20, L4_MIN = 8, TCP_NO_OPTIONS = 20,
+		IPV4_IHL_5 = 0x080045,     /* EtherType IPv4, then version 4 with IHL 5 */
+	};
 	const uint8_t *ip, *l4;
-	uint32_t l2, total, tcp_len = 0;
+	uint32_t l2, room, total, tcp_len = 0, ports;
 
 	if (data_len > frame_len)
 		data_len = frame_len;
@@ -137,22 +154,26 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	l2 = ETH + (tt_parse_rd16(data + 12) == TPID_8021Q ? VLAN : 0);
 	ip = data + l2;
 	l4 = ip + L3;
-	/* EtherType IPv4 and version 4 with IHL 5, in one compare of three bytes. */
-	if (data_len < l2 + L3 + L4_MIN ||
-			((uint32_t)data[l2 - 2] << 16 | (uint32_t)data[l2 - 1] << 8 | ip[0]) != 0x080045)
+	/* EtherType IPv4 and version 4 with IHL 5: the three bytes of one load that end before ip[1]. */
+	if (data_len < l2 + L3 + L4_MIN || tt_parse_rd32(ip - 2) >> 8 != IPV4_IHL_5)
 		return false;
+	/*
+	 * Within the readable bytes and with an L4 header's room: total - 28
+	 * at most the room past 28 bytes, in one unsigned compare (a total
+	 * under 28 wraps past any room). No fragment offset.
+	 */
+	room = data_len - l2 - (L3 + L4_MIN);
 	total = tt_parse_rd16(ip + 2);
-	/* Within the readable bytes, an L4 header's room, no fragment offset. */
-	if (total > data_len - l2 || total < L3 + L4_MIN ||
-			(tt_parse_rd16(ip + 6) & 0x1fff) != 0)
+	if (total - (L3 + L4_MIN) > room || (tt_parse_rd16(ip + 6) & 0x1fff) != 0)
 		return false;
 	switch (ip[9]) {
 	case 6:
 		/* The fixed header first: the data offset is in it. */
 		if (total < L3 + TCP_NO_OPTIONS)
 			return false;
+		/* At least the fixed header, within the datagram: the same unsigned compare */
 		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
-		if (tcp_len < TCP_NO_OPTIONS || total < L3 + tcp_len)
+		if (tcp_len - TCP_NO_OPTIONS > total - (L3 + TCP_NO_OPTIONS))
 			return false;
 		break;
 	case 17:
@@ -172,8 +193,9 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	case 6:
 		pkt->l4 = TT_L4_TCP;
 		pkt->flags = TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4;
-		pkt->sport = tt_parse_rd16(l4);
-		pkt->dport = tt_parse_rd16(l4 + 2);
+		ports = tt_parse_rd32(l4);
+		pkt->sport = (uint16_t)(ports >> 16);
+		pkt->dport = (uint16_t)ports;
 		memcpy(&pkt->seq_raw, l4 + 4, 4);
 		pkt->tcp_flags = l4[13];
 		pkt->window = tt_parse_rd16(l4 + 14);
@@ -183,8 +205,9 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	case 17:
 		pkt->l4 = TT_L4_UDP;
 		pkt->flags = TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4;
-		pkt->sport = tt_parse_rd16(l4);
-		pkt->dport = tt_parse_rd16(l4 + 2);
+		ports = tt_parse_rd32(l4);
+		pkt->sport = (uint16_t)(ports >> 16);
+		pkt->dport = (uint16_t)ports;
 		break;
 	default:
 		pkt->l4 = TT_L4_ICMP;
