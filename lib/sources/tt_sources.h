@@ -57,7 +57,7 @@ struct tt_sources_pkt {
 	uint16_t dport;                /* TCP/UDP destination port, or 0 */
 	uint32_t svc;                  /* service key */
 	uint32_t sec;                  /* packet time, UTC seconds */
-	uint64_t hash;                 /* tt_sources_prefetch()'s result, or 0: computed */
+	uint64_t hash;                 /* the source's, set by tt_sources_update_burst() */
 };
 
 /* A flush interval's news about one source on one day. */
@@ -114,8 +114,20 @@ void tt_sources_deltas_reset(struct tt_sources_deltas *d);
  * memory: what it is for (confirmation, victims, host records) reads those
  * alone, and a spoofed flood of plain packets must not evict the bots it
  * has learnt. A plain packet costs nothing here (measured: see the commit).
+ * A burst of one: tests, and the publisher's benchmark.
  */
 void tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, const struct tt_sources_pkt *p);
+
+/**
+ * The same for @p n packets, in their order (which source a full bucket
+ * gives up depends on it), each as tt_sources_update() would: while one
+ * updates its source, the bucket and delta slot of a packet a few further
+ * on, then the entry that bucket names, are on their way, so the misses of
+ * a large table overlap instead of stalling one by one. Sets each
+ * packet's hash. By the table's owner, once a burst.
+ */
+void tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
+		struct tt_sources_pkt *pkts, unsigned int n);
 
 /** Add every delta of @p src into @p dst (growable). @return 0 or -ENOMEM. */
 int tt_sources_deltas_merge(struct tt_sources_deltas *dst, const struct tt_sources_deltas *src);
@@ -123,25 +135,6 @@ int tt_sources_deltas_merge(struct tt_sources_deltas *dst, const struct tt_sourc
 uint32_t tt_sources_deltas_count(const struct tt_sources_deltas *d);
 const struct tt_sources_delta *tt_sources_deltas_get(const struct tt_sources_deltas *d, uint32_t i);
 uint64_t tt_sources_deltas_dropped(const struct tt_sources_deltas *d);
-/**
- * Prefetch what tt_sources_update() will read for this source: its bucket's tags
- * and its delta slot. Per packet, a few packets ahead of the update, so the
- * misses of a large table overlap instead of stalling one by one.
- * @return the source's hash, for tt_sources_pkt.hash (so it is computed once).
- */
-uint64_t tt_sources_prefetch(const struct tt_sources_table *t, const struct tt_sources_deltas *d,
-		const uint8_t *addr, uint8_t family, uint32_t sec);
-
-/**
- * The second step, once the bucket tt_sources_prefetch() asked for has arrived:
- * prefetch the entry the update will write, the source's own or, for a new
- * source, the one it will take. Its address depends on the bucket's tags, so
- * it cannot be asked for in the first step. Mirai-type flood of 2^20 new
- * sources: 709 -> 466 busy cycles a packet; the mixed captures unchanged.
- * @param hash  tt_sources_prefetch()'s result
- */
-void tt_sources_prefetch_entry(const struct tt_sources_table *t, uint64_t hash);
-
 /** True when fewer than @p packets new deltas would fit. Owner only. */
 bool tt_sources_deltas_pressure(const struct tt_sources_deltas *d, uint32_t packets);
 uint64_t tt_sources_deltas_memory(const struct tt_sources_deltas *d);

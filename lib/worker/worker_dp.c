@@ -46,21 +46,6 @@ enum {
 	EARLY_SWAP_PACKETS = 1 << 24,
 };
 
-/*
- * The distances of the source memory's prefetch pipeline (count_burst()),
- * in fingerprinted packets: packet i updates its source while the lines of
- * packets i + ENTRY_AHEAD and i + BUCKET_AHEAD are on their way. They are
- * the counters' CELLS_AHEAD and SETS_AHEAD (counters_dp.c), measured with
- * them and their figures there: a source's bucket and delta as a packet's
- * cells, the entry the bucket's tags locate as the registers its group
- * cell names.
- */
-enum {
-	BUCKET_AHEAD = 4,
-	ENTRY_AHEAD = 2,
-};
-_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
-	"the entry is asked for after its bucket, before the packet is counted");
 _Static_assert(TT_WORKER_BURST <= UINT8_MAX,
 	"struct burst and order_dark() keep a burst's packet indexes and counts in bytes");
 
@@ -199,7 +184,7 @@ struct burst {
 	uint8_t own_by_class[TT_WORKER_BURST]; /* what they point at, unless in_order */
 	uint8_t own_fp[TT_WORKER_BURST];
 	uint8_t in_order[TT_WORKER_BURST];     /* 0, 1, 2, ...: set once by tt_worker_main() */
-	uint64_t src_hash[TT_WORKER_BURST];    /* of fingerprinted packet f: tt_sources_prefetch() */
+	struct tt_sources_pkt sp[TT_WORKER_BURST];  /* of fingerprinted packet f */
 };
 
 /* Single writer: a relaxed load+store is race-free and costs a plain add. */
@@ -437,38 +422,23 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 	dark_seconds(x, b);
 }
 
-/* Source memory of fingerprinted packet f (b->fp[f]): step 1, its bucket and delta. */
+/* What the source memory sees of dark packet @p d (a fingerprinted one). */
 TT_DATA_PATH static inline void
-prefetch_source(const struct burst_ctx *x, struct burst *b, unsigned int f)
+fill_source(const struct burst *b, unsigned int d, struct tt_sources_pkt *sp)
 {
-	unsigned int d = b->fp[f];
-	const struct tt_pkt *p = &b->pkt[b->dark[d]];
-
-	b->src_hash[f] = tt_sources_prefetch(x->sources, x->deltas, src_bytes(p), p->family,
-		b->sec[b->dark[d]]);
-}
-
-/* Step 3 of fingerprinted packet f: update its source's memory and delta. */
-TT_DATA_PATH static inline void
-update_source(const struct burst_ctx *x, const struct burst *b, unsigned int f)
-{
-	unsigned int d = b->fp[f];
 	const struct tt_pkt *p = &b->pkt[b->dark[d]];
 	const struct tt_count_pkt *cp = &b->cp[d];
-	struct tt_sources_pkt sp;
 
-	sp.addr = src_bytes(p);
-	sp.family = p->family;
-	sp.klass = cp->klass;
-	sp.home = cp->home;
-	sp.country = cp->country;
-	sp.sensor = cp->sensor;
-	sp.sport = p->sport;
-	sp.dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
-	sp.svc = cp->svc;
-	sp.sec = b->sec[b->dark[d]];
-	sp.hash = b->src_hash[f];
-	tt_sources_update(x->sources, x->deltas, &sp);
+	sp->addr = src_bytes(p);
+	sp->family = p->family;
+	sp->klass = cp->klass;
+	sp->home = cp->home;
+	sp->country = cp->country;
+	sp->sensor = cp->sensor;
+	sp->sport = p->sport;
+	sp->dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
+	sp->svc = cp->svc;
+	sp->sec = b->sec[b->dark[d]];
 }
 
 /*
@@ -519,8 +489,8 @@ _Static_assert(TT_CLASS_COUNT <= 8, "order_dark() keeps a class's count in a byt
 
 /*
  * Stage 4: count the dark packets, then update the fingerprinted ones'
- * source memory, each pass a prefetch pipeline (tt_counters_add_burst();
- * BUCKET_AHEAD, ENTRY_AHEAD).
+ * source memory, each pass a prefetch pipeline (tt_counters_add_burst(),
+ * tt_sources_update_burst()).
  *
  * Counting takes the packets by class. What a packet counts depends on its
  * class at every turn (its class column, its HLL variants, whether it has
@@ -540,19 +510,16 @@ _Static_assert(TT_CLASS_COUNT <= 8, "order_dark() keeps a class's count in a byt
 TT_DATA_PATH static void
 count_burst(const struct burst_ctx *x, struct burst *b)
 {
-	int n_fp = (int)order_dark(b), i;
+	unsigned int n_fp = order_dark(b), f;
 
 	if (!tt_counters_add_burst(x->shard, b->cp, b->by_class, b->n_dark))
 		x->acc->hll_record_off += b->n_dark;
 	BENCH_STOP_AFTER(4);
-	for (i = -BUCKET_AHEAD; i < n_fp; i++) {
-		if (i + BUCKET_AHEAD < n_fp)
-			prefetch_source(x, b, (unsigned int)(i + BUCKET_AHEAD));
-		if (i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < n_fp)
-			tt_sources_prefetch_entry(x->sources, b->src_hash[i + ENTRY_AHEAD]);
-		if (i >= 0)
-			update_source(x, b, (unsigned int)i);
-	}
+	if (n_fp == 0)
+		return;
+	for (f = 0; f < n_fp; f++)
+		fill_source(b, b->fp[f], &b->sp[f]);
+	tt_sources_update_burst(x->sources, x->deltas, b->sp, n_fp);
 }
 
 /* One burst, stage after stage; a bench build may stop after any of them. */

@@ -7,15 +7,15 @@
 # counting stage ran without its cell prefetches for as long as nobody read
 # the disassembly (lib/mem/tt_data_path.h, tt_prefetch()). Each function
 # named here is called from another file, so it is in the binary as a
-# symbol; its body must hold a prefetch instruction (the counters' burst
-# has its prefetches inline, and no other).
+# symbol; its body must hold a prefetch instruction (the counters' and the
+# source memory's bursts have their prefetches inline).
 . "$(dirname "$0")/lib.sh"
 
 command -v objdump >/dev/null || { echo "objdump (binutils) is missing" >&2; exit 1; }
 # prefetcht0/prefetchw/... on x86, prfm on Arm
 insn='prefetch|prfm'
 objdump -d --no-show-raw-insn "$TEITEN" >"$TT_TMP/teiten.dis"
-for fn in tt_counters_add_burst tt_hll_pool_prefetch tt_sources_prefetch tt_sources_prefetch_entry; do
+for fn in tt_counters_add_burst tt_hll_pool_prefetch tt_sources_update_burst; do
     body=$(awk -v f="<$fn>:" '$2 == f { on = 1; next } on && /^$/ { exit } on { print }' \
         "$TT_TMP/teiten.dis")
     check "$fn: in the binary" "$([ -n "$body" ] && echo yes || echo no)" yes

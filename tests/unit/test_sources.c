@@ -571,6 +571,78 @@ test_capped_against_rule(void)
 	CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/*
+ * tt_sources_update_burst() updates as tt_sources_update() one packet at a
+ * time does, in the same order: a small table whose buckets give up
+ * sources, a deltas table that fills and drops, every class (plain
+ * packets among them), Mirai-type sources that reach confirmation, a day
+ * boundary, and bursts of 37 (the pipeline's head and tail in each).
+ */
+static void
+test_bursts_as_single_packets(void)
+{
+	enum { PACKETS = 20000, SOURCES = 3000, BURST = 37, DELTAS = 2048 };
+	struct tt_sources_conf small = { .entries = 256, .mirai_min_ports = 2, .horizon = 3600 };
+	struct tt_sources_table *one = tt_sources_table_create(&small);
+	struct tt_sources_table *bursts = tt_sources_table_create(&small);
+	struct tt_sources_deltas *d_one = tt_sources_deltas_create(DELTAS, false);
+	struct tt_sources_deltas *d_bursts = tt_sources_deltas_create(DELTAS, false);
+	static uint8_t addr[SOURCES][4];
+	struct tt_sources_pkt burst[BURST];
+	struct tt_sources_table_stats s_one, s_bursts;
+	uint32_t rnd = 12345, i, n = 0, differ = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bursts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d_one);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d_bursts);
+	for (i = 0; i < SOURCES; i++) {
+		addr[i][0] = 100;
+		addr[i][1] = (uint8_t)(i >> 16);
+		addr[i][2] = (uint8_t)(i >> 8);
+		addr[i][3] = (uint8_t)i;
+	}
+	for (i = 0; i < PACKETS; i++) {
+		static const uint16_t ports[] = { 23, 2323, 80, 443, 8080, 5555, 37215, 52869 };
+		struct tt_sources_pkt p;
+
+		rnd = rnd * 1103515245u + 12345u;
+		/* a few sources send most packets, as scanners do */
+		p = pkt(addr[(rnd >> 8) % ((rnd >> 30) ? 60 : SOURCES)],
+			(uint8_t)((rnd >> 4) % TT_CLASS_COUNT), ports[(rnd >> 20) % 8],
+			86400 * 20000 + 86400 - 300 + i / 30);
+		p.sensor = (uint16_t)((rnd >> 12) % 12);
+		p.sport = (uint16_t)(rnd >> 16);
+		p.home = (rnd >> 3) & 1;
+		p.country = (uint16_t)((rnd >> 24) % 5);
+		tt_sources_update(one, d_one, &p);
+		burst[n++] = p;
+		if (n == BURST || i == PACKETS - 1) {
+			tt_sources_update_burst(bursts, d_bursts, burst, n);
+			n = 0;
+		}
+	}
+	tt_sources_table_stats(one, &s_one);
+	tt_sources_table_stats(bursts, &s_bursts);
+	CU_ASSERT(s_one.evicted > 0);
+	CU_ASSERT(s_one.confirmed > 0);
+	CU_ASSERT(tt_sources_deltas_dropped(d_one) > 0);
+	CU_ASSERT_EQUAL(s_bursts.sources, s_one.sources);
+	CU_ASSERT_EQUAL(s_bursts.inserted, s_one.inserted);
+	CU_ASSERT_EQUAL(s_bursts.evicted, s_one.evicted);
+	CU_ASSERT_EQUAL(s_bursts.confirmed, s_one.confirmed);
+	CU_ASSERT_EQUAL(tt_sources_deltas_dropped(d_bursts), tt_sources_deltas_dropped(d_one));
+	CU_ASSERT_EQUAL_FATAL(tt_sources_deltas_count(d_bursts), tt_sources_deltas_count(d_one));
+	for (i = 0; i < tt_sources_deltas_count(d_one); i++)
+		differ += memcmp(tt_sources_deltas_get(d_one, i), tt_sources_deltas_get(d_bursts, i),
+			sizeof(struct tt_sources_delta)) != 0;
+	CU_ASSERT_EQUAL(differ, 0);
+	tt_sources_deltas_free(d_one);
+	tt_sources_deltas_free(d_bursts);
+	tt_sources_table_free(one);
+	tt_sources_table_free(bursts);
+}
+
 int
 main(void)
 {
@@ -591,6 +663,7 @@ main(void)
 			test_deltas_wrap },
 		{ "a delta's lists keep their smallest members, sorted", test_capped_lists },
 		{ "a capped list follows its rule, value by value", test_capped_against_rule },
+		{ "bursts update as single packets do", test_bursts_as_single_packets },
 		{ NULL, NULL },
 	};
 
