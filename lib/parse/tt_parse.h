@@ -154,7 +154,7 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	l2 = ETH + (tt_parse_rd16(data + 12) == TPID_8021Q ? VLAN : 0);
 	ip = data + l2;
 	l4 = ip + L3;
-	/* EtherType IPv4 and version 4 with IHL 5: the three bytes of one load that end before ip[1]. */
+	/* EtherType IPv4, version 4 and IHL 5: the first three bytes of one load, up to ip[1]. */
 	if (data_len < l2 + L3 + L4_MIN || tt_parse_rd32(ip - 2) >> 8 != IPV4_IHL_5)
 		return false;
 	/*
@@ -171,7 +171,7 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		/* The fixed header first: the data offset is in it. */
 		if (total < L3 + TCP_NO_OPTIONS)
 			return false;
-		/* At least the fixed header, within the datagram: the same unsigned compare */
+		/* At least the fixed header, within the datagram: the same unsigned compare. */
 		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
 		if (tcp_len - TCP_NO_OPTIONS > total - (L3 + TCP_NO_OPTIONS))
 			return false;

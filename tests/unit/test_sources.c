@@ -24,6 +24,20 @@ pkt(const uint8_t *addr, uint8_t klass, uint16_t dport, uint32_t sec)
 	return p;
 }
 
+/* @p n IPv4 addresses @p first.0.0.0 on, in order. */
+static void
+addresses(uint8_t (*a)[4], uint32_t n, uint8_t first)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		a[i][0] = first;
+		a[i][1] = (uint8_t)(i >> 16);
+		a[i][2] = (uint8_t)(i >> 8);
+		a[i][3] = (uint8_t)i;
+	}
+}
+
 static const struct tt_sources_delta *
 delta_of(const struct tt_sources_deltas *d, const uint8_t *addr)
 {
@@ -371,12 +385,7 @@ test_full_deltas_find_their_own(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	for (i = 0; i < SOURCES; i++) {
-		a[i][0] = 10;
-		a[i][1] = (uint8_t)(i >> 16);
-		a[i][2] = (uint8_t)(i >> 8);
-		a[i][3] = (uint8_t)i;
-	}
+	addresses(a, SOURCES, 10);
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < SOURCES; i++) {
 			p = pkt(a[i], TT_CLASS_MIRAI, pass == 0 ? 23 : 2323, 1000 + pass);
@@ -596,12 +605,7 @@ test_bursts_as_single_packets(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bursts);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d_one);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d_bursts);
-	for (i = 0; i < SOURCES; i++) {
-		addr[i][0] = 100;
-		addr[i][1] = (uint8_t)(i >> 16);
-		addr[i][2] = (uint8_t)(i >> 8);
-		addr[i][3] = (uint8_t)i;
-	}
+	addresses(addr, SOURCES, 100);
 	for (i = 0; i < PACKETS; i++) {
 		static const uint16_t ports[] = { 23, 2323, 80, 443, 8080, 5555, 37215, 52869 };
 		struct tt_sources_pkt p;
@@ -634,8 +638,8 @@ test_bursts_as_single_packets(void)
 	CU_ASSERT_EQUAL(tt_sources_deltas_dropped(d_bursts), tt_sources_deltas_dropped(d_one));
 	CU_ASSERT_EQUAL_FATAL(tt_sources_deltas_count(d_bursts), tt_sources_deltas_count(d_one));
 	for (i = 0; i < tt_sources_deltas_count(d_one); i++)
-		differ += memcmp(tt_sources_deltas_get(d_one, i), tt_sources_deltas_get(d_bursts, i),
-			sizeof(struct tt_sources_delta)) != 0;
+		differ += memcmp(tt_sources_deltas_get(d_one, i),
+			tt_sources_deltas_get(d_bursts, i), sizeof(struct tt_sources_delta)) != 0;
 	CU_ASSERT_EQUAL(differ, 0);
 	tt_sources_deltas_free(d_one);
 	tt_sources_deltas_free(d_bursts);
