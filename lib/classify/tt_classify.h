@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tt_classify_class.h"
 #include "tt_parse.h"
 #include "tt_schema.h"
 
@@ -113,8 +114,7 @@ tt_classify_watch_bit(uint32_t svc)
 	return w->first + (TT_SVC_VALUE(svc) & w->value_mask);
 }
 
-/** Fingerprint class, first match wins (DESIGN.md section 4). Per packet. */
-enum tt_class tt_classify_class(const struct tt_pkt *pkt);
+/* tt_classify_class(), the fingerprint class of a packet: tt_classify_class.h, inline. */
 
 /** Format a service key ("tcp/23"). @return bytes written, as snprintf. */
 int tt_classify_service_format(uint32_t svc, char *buf, size_t len);
