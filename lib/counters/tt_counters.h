@@ -163,6 +163,8 @@ void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 
 /** Fill p->hash and p->seen_line, which tt_counters_add_burst() takes filled. Pure arithmetic. */
 void tt_counters_hash(struct tt_count_pkt *p);
+/** The same for @p n packets, a burst's (the worker's, once a burst). */
+void tt_counters_hash_burst(struct tt_count_pkt *pkts, unsigned int n);
 
 /**
  * Count a burst: pkts[order[0]], then pkts[order[1]], ... up to @p n

@@ -328,7 +328,7 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 	tt_sensor_keep_port(c->sensors, x->port, b->sensor, x->n);
 }
 
-/* What the counters see of a dark packet: its keys, HLL position and cell hashes. */
+/* What the counters see of a dark packet: its keys and HLL position (key_burst() hashes them). */
 TT_DATA_PATH static inline void
 fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned int i,
 		uint16_t sensor, uint32_t bytes, struct tt_count_pkt *cp)
@@ -354,7 +354,6 @@ fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned
 		tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
 	else
 		tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
-	tt_counters_hash(cp);
 }
 
 /*
@@ -419,6 +418,7 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 	}
 	b->n_dark = n_dark;
 	acc->dark_pkts += n_dark;
+	tt_counters_hash_burst(b->cp, n_dark);
 	dark_seconds(x, b);
 }
 
