@@ -446,10 +446,10 @@ add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 enum {
 	/*
 	 * Busy cycles a packet, interleaved medians, against no prefetch
-	 * (these cells and the source memory's buckets, lib/worker): mixed
+	 * (these cells and the source memory's buckets, lib/sources): mixed
 	 * 2,000-frame loop 198 -> 189 (distance 2: 184, 8: 188), mixed
 	 * 20,000-frame loop 322 -> 301. With bursts of 128, distances 8 and
-	 * 12 against 4 (the source memory's too, lib/worker), pair ratios of
+	 * 12 against 4 (the source memory's too, lib/sources), pair ratios of
 	 * 4 pairs: flood at 4,096 sensors 1.06 and 1.27, Mirai-type flood
 	 * 0.92 and 0.93, mixed 0.97 and 0.87; not kept, for the 4,096-sensor
 	 * row.
@@ -458,7 +458,7 @@ enum {
 	/*
 	 * What the group cell CELLS_AHEAD asked for names, once it has
 	 * arrived: Mirai-type flood of 2^20 sources 709 -> 466 (with the
-	 * source memory's entries, lib/worker); flood at 64 sensors 357 ->
+	 * source memory's entries, lib/sources); flood at 64 sensors 357 ->
 	 * 257.
 	 */
 	SETS_AHEAD = 2,
