@@ -150,6 +150,7 @@ struct burst_ctx {
 	uint16_t n;                        /* packets in m */
 	uint16_t port;                     /* the rx queue's port */
 	uint32_t now_sec;                  /* wall clock; 0 with the packet clock */
+	uint32_t now_minute;               /* now_sec's */
 	struct tt_worker_stats *acc;       /* the burst's figures, published once */
 };
 
@@ -160,7 +161,7 @@ struct burst_ctx {
 struct burst {
 	/* parse_burst() */
 	struct tt_pkt pkt[TT_WORKER_BURST];
-	uint32_t sec[TT_WORKER_BURST];
+	uint32_t sec[TT_WORKER_BURST];         /* the packet clock's only (second_of()) */
 	uint8_t klass[TT_WORKER_BURST];
 	unsigned int n4, n6;                   /* IPv4 and IPv6 packets */
 	uint8_t v4_idx[TT_WORKER_BURST];       /* of IPv4 packet j: its packet */
@@ -219,19 +220,44 @@ wall_seconds(const struct wall_clock *wc)
 	return (uint32_t)(wc->base_sec + (rte_rdtsc() - wc->base_tsc) / wc->hz);
 }
 
-/* The packet's second: its rx timestamp with the packet clock, else now. */
-TT_DATA_PATH static inline uint32_t
-packet_second(const struct burst_ctx *x, const struct rte_mbuf *m)
+/*
+ * With the packet clock, each packet's second from its rx timestamp (now
+ * without one, counted). A pass of its own, taken only with the packet
+ * clock: with the wall clock every packet of a burst has the burst's
+ * second (second_of(), minute_of()), and storing it a packet, then
+ * dividing it into minutes a dark packet, cost the flood at one sensor
+ * ~8 instructions a packet (callgrind of the worker).
+ */
+TT_DATA_PATH static void
+packet_seconds(const struct burst_ctx *x, struct burst *b)
 {
 	const struct tt_worker_conf *c = x->conf;
+	unsigned int i;
 
-	if (!c->packet_clock)
-		return x->now_sec;
-	if (likely(m->ol_flags & c->timestamp_flag))
-		return (uint32_t)(*RTE_MBUF_DYNFIELD(m, c->timestamp_offset,
-			rte_mbuf_timestamp_t *) / 1000000);
-	x->acc->no_timestamp++;
-	return x->now_sec;
+	for (i = 0; i < x->n; i++) {
+		const struct rte_mbuf *m = x->m[i];
+
+		if (likely(m->ol_flags & c->timestamp_flag)) {
+			b->sec[i] = (uint32_t)(*RTE_MBUF_DYNFIELD(m, c->timestamp_offset,
+				rte_mbuf_timestamp_t *) / 1000000);
+		} else {
+			x->acc->no_timestamp++;
+			b->sec[i] = x->now_sec;
+		}
+	}
+}
+
+/* Packet @p i's second and minute (packet_seconds()). */
+TT_DATA_PATH static inline uint32_t
+second_of(const struct burst_ctx *x, const struct burst *b, unsigned int i)
+{
+	return x->conf->packet_clock ? b->sec[i] : x->now_sec;
+}
+
+TT_DATA_PATH static inline uint32_t
+minute_of(const struct burst_ctx *x, const struct burst *b, unsigned int i)
+{
+	return x->conf->packet_clock ? b->sec[i] / SECONDS_PER_MINUTE : x->now_minute;
 }
 
 /*
@@ -260,7 +286,6 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
 		}
 		tt_parse_frame(data, len, rte_pktmbuf_pkt_len(m[i]), p);
 		b->klass[i] = (uint8_t)tt_classify_class(p);
-		b->sec[i] = packet_second(x, m[i]);
 		if (p->family == 4) {
 			b->v4_dst[n4] = ntohl(p->dst.v4);
 			b->v4_src[n4] = ntohl(p->src.v4);
@@ -274,6 +299,8 @@ parse_burst(const struct burst_ctx *x, struct burst *b)
 	}
 	b->n4 = n4;
 	b->n6 = n6;
+	if (x->conf->packet_clock)
+		packet_seconds(x, b);
 }
 
 /*
@@ -330,13 +357,14 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 
 /* What the counters see of a dark packet: its keys and HLL position (key_burst() hashes them). */
 TT_DATA_PATH static inline void
-fill_count_key(const struct tt_worker_tables *c, const struct burst *b, unsigned int i,
+fill_count_key(const struct burst_ctx *x, const struct burst *b, unsigned int i,
 		uint16_t sensor, uint32_t bytes, struct tt_count_pkt *cp)
 {
+	const struct tt_worker_tables *c = x->t;
 	const struct tt_pkt *p = &b->pkt[i];
 	uint32_t bit;
 
-	cp->minute = b->sec[i] / SECONDS_PER_MINUTE;
+	cp->minute = minute_of(x, b, i);
 	cp->svc = tt_classify_service(p);
 	cp->bytes = bytes;
 	cp->sensor = sensor;
@@ -393,7 +421,6 @@ dark_seconds(const struct burst_ctx *x, const struct burst *b)
 TT_DATA_PATH static void
 key_burst(const struct burst_ctx *x, struct burst *b)
 {
-	const struct tt_worker_tables *c = x->t;
 	struct tt_worker_stats *acc = x->acc;
 	unsigned int n_dark = 0, i;
 
@@ -413,7 +440,7 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 			acc->not_dark++;
 			continue;
 		}
-		fill_count_key(c, b, i, sensor, bytes, &b->cp[n_dark]);
+		fill_count_key(x, b, i, sensor, bytes, &b->cp[n_dark]);
 		b->dark[n_dark++] = (uint8_t)i;
 	}
 	b->n_dark = n_dark;
@@ -424,7 +451,8 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 
 /* What the source memory sees of dark packet @p d (a fingerprinted one). */
 TT_DATA_PATH static inline void
-fill_source(const struct burst *b, unsigned int d, struct tt_sources_pkt *sp)
+fill_source(const struct burst_ctx *x, const struct burst *b, unsigned int d,
+		struct tt_sources_pkt *sp)
 {
 	const struct tt_pkt *p = &b->pkt[b->dark[d]];
 	const struct tt_count_pkt *cp = &b->cp[d];
@@ -438,7 +466,7 @@ fill_source(const struct burst *b, unsigned int d, struct tt_sources_pkt *sp)
 	sp->sport = p->sport;
 	sp->dport = (p->flags & TT_PKT_HAS_PORTS) ? p->dport : 0;
 	sp->svc = cp->svc;
-	sp->sec = b->sec[b->dark[d]];
+	sp->sec = second_of(x, b, b->dark[d]);
 }
 
 /*
@@ -518,7 +546,7 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 	if (n_fp == 0)
 		return;
 	for (f = 0; f < n_fp; f++)
-		fill_source(b, b->fp[f], &b->sp[f]);
+		fill_source(x, b, b->fp[f], &b->sp[f]);
 	tt_sources_update_burst(x->sources, x->deltas, b->sp, n_fp);
 }
 
@@ -732,6 +760,7 @@ tt_worker_main(void *arg)
 			x.n = n;
 			x.port = rq->port;
 			x.now_sec = c->packet_clock ? 0 : wall_seconds(&wc);
+			x.now_minute = x.now_sec / SECONDS_PER_MINUTE;
 			x.acc = &acc;
 			process_burst(&x, &b);
 			free_burst(pkts, n);
