@@ -27,25 +27,19 @@ struct tt_sensor_table *tt_sensor_create(const struct tt_config *cfg, int socket
 void tt_sensor_free(struct tt_sensor_table *t);
 
 /**
- * Look up IPv4 destinations (host order). Any worker; read-only.
- * @param sensors  out: the sensor index, or TT_SENSOR_NONE
+ * Look up IPv4 destinations (host order) that arrived on @p port. Any
+ * worker; read-only.
+ * @param sensors  out: the sensor whose prefix holds the destination, if it
+ *                 receives on @p port; else TT_SENSOR_NONE (no sensor's
+ *                 prefix, or a packet to a sensor's prefix that arrived on
+ *                 another port, which is not that sensor's)
  */
-void tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint32_t *dst,
+void tt_sensor_lookup_v4(const struct tt_sensor_table *t, uint16_t port, uint32_t *dst,
 		uint16_t *sensors, unsigned int n);
 
 /** The same for IPv6 destinations. */
-void tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint8_t (*dst)[16],
+void tt_sensor_lookup_v6(const struct tt_sensor_table *t, uint16_t port, uint8_t (*dst)[16],
 		uint16_t *sensors, unsigned int n);
-
-/**
- * Keep the sensors that receive on @p port: any other sensor, or an index
- * past the table's, becomes TT_SENSOR_NONE (a packet to a sensor's prefix
- * that arrived on another port is not that sensor's). Any worker;
- * read-only. One pass a burst, after the lookups: a call a packet cost
- * the flood at one sensor ~18 instructions a packet (callgrind).
- */
-void tt_sensor_keep_port(const struct tt_sensor_table *t, uint16_t port, uint16_t *sensors,
-		unsigned int n);
 
 /** Bytes of memory the lookup tables hold. */
 uint64_t tt_sensor_memory(const struct tt_sensor_table *t);

@@ -339,7 +339,7 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 		 */
 		if (c->geo != NULL)
 			tt_geo_prefetch_v4_mixed(c->geo, b->v4_src, b->n4);
-		tt_sensor_lookup_v4(c->sensors, b->v4_dst, v4_sensor, b->n4);
+		tt_sensor_lookup_v4(c->sensors, x->port, b->v4_dst, v4_sensor, b->n4);
 		for (i = 0; !in_place && i < b->n4; i++)
 			b->sensor[b->v4_idx[i]] = v4_sensor[i];
 		if (c->geo != NULL) {
@@ -349,11 +349,10 @@ look_up_burst(const struct burst_ctx *x, struct burst *b)
 		}
 	}
 	if (b->n6 != 0) {
-		tt_sensor_lookup_v6(c->sensors, b->v6_dst, b->v6_sensor, b->n6);
+		tt_sensor_lookup_v6(c->sensors, x->port, b->v6_dst, b->v6_sensor, b->n6);
 		for (i = 0; i < b->n6; i++)
 			b->sensor[b->v6_idx[i]] = b->v6_sensor[i];
 	}
-	tt_sensor_keep_port(c->sensors, x->port, b->sensor, x->n);
 }
 
 /* What the counters see of a dark packet: its keys and HLL position (key_burst() hashes them). */

@@ -91,31 +91,40 @@ test_sensor_lookup(void)
 	};
 	uint8_t v6[3][16];
 	uint16_t out[6];
+	unsigned int i;
 
 	build_config();
 	t = tt_sensor_create(&cfg, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	tt_sensor_lookup_v4(t, v4, out, 6);
+	/* sensor 0 ("a") receives on port 0, sensor 1 ("b") on port 1 */
+	tt_sensor_lookup_v4(t, 0, v4, out, 6);
 	CU_ASSERT_EQUAL(out[0], 0);
 	CU_ASSERT_EQUAL(out[1], 0);
-	CU_ASSERT_EQUAL(out[2], 1);
+	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);   /* b's prefix, on a's port */
 	CU_ASSERT_EQUAL(out[3], 0);                /* a /32, past the tbl24 */
 	CU_ASSERT_EQUAL(out[4], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[5], TT_SENSOR_NONE);
+	tt_sensor_lookup_v4(t, 1, v4, out, 6);
+	CU_ASSERT_EQUAL(out[0], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[1], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[2], 1);
+	CU_ASSERT_EQUAL(out[3], TT_SENSOR_NONE);
+	CU_ASSERT_EQUAL(out[4], TT_SENSOR_NONE);
 	CU_ASSERT_EQUAL(out[5], 1);
+	tt_sensor_lookup_v4(t, 2, v4, out, 6);     /* a port no sensor receives on */
+	for (i = 0; i < 6; i++)
+		CU_ASSERT_EQUAL(out[i], TT_SENSOR_NONE);
 	inet_pton(AF_INET6, "2001:db8:1::ff", v6[0]);
 	inet_pton(AF_INET6, "2001:db8:0:7::1", v6[1]);
 	inet_pton(AF_INET6, "2001:db8:2::1", v6[2]);
-	tt_sensor_lookup_v6(t, v6, out, 3);
+	tt_sensor_lookup_v6(t, 0, v6, out, 3);
 	CU_ASSERT_EQUAL(out[0], 0);
-	CU_ASSERT_EQUAL(out[1], 1);
+	CU_ASSERT_EQUAL(out[1], TT_SENSOR_NONE);
 	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);
-	/* sensor 0 receives on port 0, sensor 1 on port 1; 7 is past the table */
-	out[3] = 7;
-	tt_sensor_keep_port(t, 1, out, 4);
+	tt_sensor_lookup_v6(t, 1, v6, out, 3);
 	CU_ASSERT_EQUAL(out[0], TT_SENSOR_NONE);
 	CU_ASSERT_EQUAL(out[1], 1);
 	CU_ASSERT_EQUAL(out[2], TT_SENSOR_NONE);
-	CU_ASSERT_EQUAL(out[3], TT_SENSOR_NONE);
 	tt_sensor_free(t);
 }
 
@@ -135,7 +144,7 @@ test_sensor_single_v6_prefix(void)
 	t = tt_sensor_create(&c, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	inet_pton(AF_INET6, "2001:db8:1::7", a[0]);
-	tt_sensor_lookup_v6(t, a, &out, 1);
+	tt_sensor_lookup_v6(t, 0, a, &out, 1);
 	CU_ASSERT_EQUAL(out, 0);
 	tt_sensor_free(t);
 }
@@ -209,6 +218,8 @@ test_sensor_lookup_leaves(void)
 	uint16_t out[64];
 
 	memset(s, 0, sizeof(s));
+	for (i = 0; i < LEAF_SENSORS; i++)
+		s[i].port = (uint16_t)(i % 2);       /* each round asks one port */
 	srand(7);
 	n_leaf_prefixes = 0;
 	/* whole blocks, and one /24 routed as a plain prefix beside them */
@@ -237,9 +248,14 @@ test_sensor_lookup_leaves(void)
 		}
 		dst[0] = IP4(10, 0, 255, 255);
 		dst[1] = IP4(198, 51, 100, 7);
-		tt_sensor_lookup_v4(t, dst, out, 64);
-		for (k = 0; k < 64; k++)
-			mismatches += out[k] != brute_sensor(dst[k]);
+		tt_sensor_lookup_v4(t, (uint16_t)(round % 2), dst, out, 64);
+		for (k = 0; k < 64; k++) {
+			uint16_t want = brute_sensor(dst[k]);
+
+			if (want != TT_SENSOR_NONE && s[want].port != round % 2)
+				want = TT_SENSOR_NONE;
+			mismatches += out[k] != want;
+		}
 	}
 	CU_ASSERT_EQUAL(mismatches, 0);
 	tt_sensor_free(t);
