@@ -46,27 +46,38 @@ enum {
  * @param shift    the table's stride_shift (a constant where known)
  * @return the cell's values, or NULL when the table is full.
  */
+/*
+ * Find or add key @p k, probing from its first slot @p slot (the slot its
+ * hash names): the burst's pipeline takes the slot's address from the
+ * packet's prefetch (struct cells_at).
+ */
 TT_DATA_PATH static inline uint64_t *
-find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve,
-		uint32_t shift)
+find_or_add_from(struct tt_table *t, const struct tt_cell_key *k, struct tt_cell_key *slot,
+		bool reserve, uint32_t shift)
 {
-	uint32_t i = h & t->mask;
-	struct tt_cell_key *slot;
+	uint32_t i;
 
 	for (;;) {
-		slot = cell_key_at(t, i, shift);
 		if (!slot->used)
 			break;
 		if (key_equal(slot, k))
-			return cell_values_at(t, i, shift);
-		i = (i + 1) & t->mask;
+			return (uint64_t *)(slot + 1);
+		i = (uint32_t)(((uint8_t *)slot - t->cells) >> shift);
+		slot = cell_key_at(t, (i + 1) & t->mask, shift);
 	}
 	if (t->used >= (reserve ? t->reserve_limit : t->limit))
 		return NULL;
 	*slot = *k;
 	slot->used = 1;
-	t->order[t->used++] = i;
-	return cell_values_at(t, i, shift);
+	t->order[t->used++] = (uint32_t)(((uint8_t *)slot - t->cells) >> shift);
+	return (uint64_t *)(slot + 1);
+}
+
+TT_DATA_PATH static inline uint64_t *
+find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve,
+		uint32_t shift)
+{
+	return find_or_add_from(t, k, cell_key_at(t, h & t->mask, shift), reserve, shift);
 }
 
 TT_DATA_PATH uint64_t *
@@ -75,11 +86,25 @@ counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool
 	return find_or_add_hashed(t, k, key_hash(k), reserve, t->stride_shift);
 }
 
+/*
+ * Where a packet's cells start their probes, and its line of the seen
+ * record: prefetch_cells() works them out to load them, and
+ * prefetch_sets() and add_hashed() take them from it, CELLS_AHEAD and
+ * SETS_AHEAD packets later, instead of each working them out again from
+ * the hashes (a mask, a load and a shift a table; the seen line's).
+ */
+struct cells_at {
+	struct tt_cell_key *port;
+	struct tt_cell_key *country;
+	struct tt_cell_key *group;
+	uint64_t *seen;                /* NULL while the record is off (start_burst()) */
+};
+
 TT_DATA_PATH static inline uint64_t *
-find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k, uint32_t h,
-		uint32_t shift)
+find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k,
+		struct tt_cell_key *slot, uint32_t shift)
 {
-	uint64_t *v = find_or_add_hashed(t, k, h, false, shift);
+	uint64_t *v = find_or_add_from(t, k, slot, false, shift);
 
 	if (v != NULL)
 		return v;
@@ -226,10 +251,10 @@ seen_find(uint64_t *line, uint64_t key)
  * build the fold's mid-set probes still took 11% of the worker's samples.
  */
 TT_DATA_PATH static void
-count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
+count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct cells_at *at,
 		const struct tt_count_pkt *p)
 {
-	uint64_t *v = find_or_add_hashed(&s->hll, k, h, false, GROUP_SHIFT);
+	uint64_t *v = find_or_add_from(&s->hll, k, at->group, false, GROUP_SHIFT);
 	uint64_t want, had = 0, kept = 0, key, *line, *e;
 	struct tt_hll_slots *g;
 	unsigned int i;
@@ -254,7 +279,7 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, uint32_t h,
 	}
 	want = variants_of(p);
 	key = seen_key((uint32_t)(((uint8_t *)v - s->hll.cells) >> GROUP_SHIFT), p);
-	line = seen_line(s, p);
+	line = at->seen;
 	e = seen_find(line, key);
 	if (e != NULL) {
 		had = *e & SEEN_VARIANT_BITS;
@@ -339,25 +364,32 @@ tt_counters_hash_burst(struct tt_count_pkt *pkts, unsigned int n)
  * cells stay in cache and only the instructions remain (gating it on the
  * cells in use lost the 64-sensor gain and won nothing clear back).
  */
-TT_DATA_PATH static inline void
+TT_DATA_PATH static inline struct tt_cell_key *
 prefetch_cell(const struct tt_table *t, uint32_t h, uint32_t shift)
 {
-	const uint8_t *c = (const uint8_t *)cell_key_at(t, h & t->mask, shift);
+	struct tt_cell_key *c = cell_key_at(t, h & t->mask, shift);
 
 	tt_prefetch_write(c);
 	if (shift > 6)
-		tt_prefetch_write(c + 64);
+		tt_prefetch_write((const uint8_t *)c + 64);
+	return c;
 }
 
-/* Start loading the cells p->hash points at, and its line of the seen record. */
+/*
+ * Start loading the cells p->hash points at, and its line of the seen
+ * record; @p at keeps where they are.
+ */
 TT_DATA_PATH static inline void
-prefetch_cells(const struct tt_shard *s, const struct tt_count_pkt *p)
+prefetch_cells(const struct tt_shard *s, const struct tt_count_pkt *p, struct cells_at *at)
 {
-	prefetch_cell(&s->port, p->hash[TT_CELL_PORT], PORT_SHIFT);
-	prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY], COUNTRY_SHIFT);
-	prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP], GROUP_SHIFT);
-	if (s->seen_on)
-		tt_prefetch_write(seen_line(s, p));
+	at->port = prefetch_cell(&s->port, p->hash[TT_CELL_PORT], PORT_SHIFT);
+	at->country = prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY], COUNTRY_SHIFT);
+	at->group = prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP], GROUP_SHIFT);
+	at->seen = NULL;
+	if (s->seen_on) {
+		at->seen = seen_line(s, p);
+		tt_prefetch_write(at->seen);
+	}
 }
 
 /* Whether this burst of @p packets looks in the seen record (SEEN_SAMPLE). */
@@ -376,11 +408,11 @@ start_burst(struct tt_shard *s, uint32_t packets)
  * in. A cell not yet made, or not at its first slot, is left alone.
  */
 TT_DATA_PATH static inline void
-prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p)
+prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p, const struct cells_at *at)
 {
 	const struct tt_table *t = &s->hll;
-	uint32_t slot = p->hash[TT_CELL_GROUP] & t->mask;
-	const struct tt_cell_key *c = cell_key_at(t, slot, GROUP_SHIFT);
+	const struct tt_cell_key *c = at->group;
+	uint32_t slot = (uint32_t)(((const uint8_t *)c - t->cells) >> GROUP_SHIFT);
 	struct tt_cell_key k = {
 		.minute = p->minute, .sensor = p->sensor, .item = tt_counters_group_item(p),
 	};
@@ -391,12 +423,12 @@ prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p)
 
 	if (!c->used || !key_equal(c, &k))
 		return;
-	if (s->seen_on) {
-		e = seen_find(seen_line(s, p), seen_key(slot, p));
+	if (at->seen != NULL) {
+		e = seen_find(at->seen, seen_key(slot, p));
 		if (e != NULL)
 			had = *e & SEEN_VARIANT_BITS;
 	}
-	g = (const struct tt_hll_slots *)cell_values_at(t, slot, GROUP_SHIFT);
+	g = (const struct tt_hll_slots *)(c + 1);
 #pragma GCC unroll 8
 	for (i = 0; i < TT_HLL_VARIANTS; i++)
 		if (sets_variant(p, i) && !(had >> i & 1))
@@ -411,13 +443,13 @@ tt_counters_sets_spread(const struct tt_shard *s)
 
 /* Count one packet whose hashes are filled. */
 TT_DATA_PATH static inline void
-add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
+add_hashed(struct tt_shard *s, const struct tt_count_pkt *p, const struct cells_at *at)
 {
 	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
 	bool mirai = p->klass == TT_CLASS_MIRAI;
 	uint64_t *v;
 
-	v = find_or_overflow(s, &s->port, &k, p->hash[TT_CELL_PORT], PORT_SHIFT);
+	v = find_or_overflow(s, &s->port, &k, at->port, PORT_SHIFT);
 	if (v != NULL) {
 		v[TT_PORT_COL_PKTS]++;
 		v[TT_PORT_COL_BYTES] += p->bytes;
@@ -429,13 +461,13 @@ add_hashed(struct tt_shard *s, const struct tt_count_pkt *p)
 			v[tt_schema_class_col(p->klass)]++;
 	}
 	k.item = p->country;
-	v = find_or_overflow(s, &s->country, &k, p->hash[TT_CELL_COUNTRY], COUNTRY_SHIFT);
+	v = find_or_overflow(s, &s->country, &k, at->country, COUNTRY_SHIFT);
 	if (v != NULL) {
 		v[TT_COUNTRY_COL_PKTS]++;
 		v[TT_COUNTRY_COL_MIRAI] += mirai;
 	}
 	k.item = tt_counters_group_item(p);
-	count_source(s, &k, p->hash[TT_CELL_GROUP], p);
+	count_source(s, &k, at, p);
 }
 
 /*
@@ -462,9 +494,13 @@ enum {
 	 * 257.
 	 */
 	SETS_AHEAD = 2,
+	/* struct cells_at of the packets in flight: CELLS_AHEAD ahead and the one counted */
+	CELLS_RING = 8,
 };
 _Static_assert(SETS_AHEAD > 0 && SETS_AHEAD < CELLS_AHEAD,
 	"a packet's registers are asked for after its cells, before it is counted");
+_Static_assert(CELLS_RING > CELLS_AHEAD && (CELLS_RING & (CELLS_RING - 1)) == 0,
+	"the ring holds every packet in flight, indexed by a mask");
 
 /*
  * One function a burst, its steps inline, where the worker made two calls
@@ -478,15 +514,18 @@ tt_counters_add_burst(struct tt_shard *s, const struct tt_count_pkt *pkts,
 		const uint8_t *order, unsigned int n)
 {
 	bool looks = start_burst(s, n), spread = tt_counters_sets_spread(s);
+	struct cells_at at[CELLS_RING];   /* packet i's at [i % CELLS_RING] */
 	int count = (int)n, i;
 
 	for (i = -CELLS_AHEAD; i < count; i++) {
 		if (i + CELLS_AHEAD < count)
-			prefetch_cells(s, &pkts[order[i + CELLS_AHEAD]]);
+			prefetch_cells(s, &pkts[order[i + CELLS_AHEAD]],
+				&at[(i + CELLS_AHEAD) & (CELLS_RING - 1)]);
 		if (spread && i + SETS_AHEAD >= 0 && i + SETS_AHEAD < count)
-			prefetch_sets(s, &pkts[order[i + SETS_AHEAD]]);
+			prefetch_sets(s, &pkts[order[i + SETS_AHEAD]],
+				&at[(i + SETS_AHEAD) & (CELLS_RING - 1)]);
 		if (i >= 0)
-			add_hashed(s, &pkts[order[i]]);
+			add_hashed(s, &pkts[order[i]], &at[i & (CELLS_RING - 1)]);
 	}
 	return looks;
 }
