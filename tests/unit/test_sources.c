@@ -336,6 +336,67 @@ test_flood_bounded(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * A new source takes its bucket's first empty way; in a full bucket, the way
+ * of the least recently seen source, the first of them on a tie, with
+ * seconds in unsigned order (0x7ffffff0 is before 0x80000003, as 2038 is
+ * before 2039). One bucket: a table of TT_SOURCES_WAYS entries.
+ */
+static void
+test_bucket_victim(void)
+{
+	static const uint32_t first_seen[TT_SOURCES_WAYS] = {
+		0x80000010, 0x80000003, 0x80000020, 0x80000003,
+		0x7ffffff0, 0x80000040, 0x80000050, 0x80000060,
+	};
+	struct tt_sources_conf one = conf;
+	struct tt_sources_table *t;
+	struct tt_sources_deltas *d = tt_sources_deltas_create(1 << 10, false);
+	struct tt_sources_table_stats st;
+	uint8_t a[TT_SOURCES_WAYS + 2][4];
+	struct tt_sources_pkt p;
+	uint64_t inserted;
+	uint32_t w;
+
+	one.entries = TT_SOURCES_WAYS;
+	t = tt_sources_table_create(&one);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	addresses(a, TT_SOURCES_WAYS + 2, 10);
+	for (w = 0; w < TT_SOURCES_WAYS; w++) {
+		p = pkt(a[w], TT_CLASS_MIRAI, 23, first_seen[w]);
+		tt_sources_update(t, d, &p);
+	}
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.sources, TT_SOURCES_WAYS);
+	CU_ASSERT_EQUAL(st.evicted, 0);
+	/* the 9th gives up source 4 (0x7ffffff0), the 10th source 1 (the first 0x80000003) */
+	p = pkt(a[TT_SOURCES_WAYS], TT_CLASS_MIRAI, 23, 0x80000100);
+	tt_sources_update(t, d, &p);
+	p = pkt(a[TT_SOURCES_WAYS + 1], TT_CLASS_MIRAI, 23, 0x80000101);
+	tt_sources_update(t, d, &p);
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.evicted, 2);
+	/* the kept ones are found again: nothing inserted */
+	inserted = st.inserted;
+	for (w = 0; w < TT_SOURCES_WAYS + 2; w++) {
+		if (w == 1 || w == 4)
+			continue;
+		p = pkt(a[w], TT_CLASS_MIRAI, 23, 0x80000200);
+		tt_sources_update(t, d, &p);
+	}
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.inserted, inserted);
+	p = pkt(a[1], TT_CLASS_MIRAI, 23, 0x80000201);
+	tt_sources_update(t, d, &p);
+	p = pkt(a[4], TT_CLASS_MIRAI, 23, 0x80000202);
+	tt_sources_update(t, d, &p);
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.inserted, inserted + 2);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
 static void
 test_merge(void)
 {
@@ -661,6 +722,8 @@ main(void)
 			test_dos_victim_figure_whatever_the_cut },
 		{ "a plain flood leaves the memory alone; a fingerprinted one stays bounded",
 			test_flood_bounded },
+		{ "a new source takes an empty way, else the least recently seen",
+			test_bucket_victim },
 		{ "merging deltas", test_merge },
 		{ "a full deltas table finds every delta it holds", test_full_deltas_find_their_own },
 		{ "a probe's window wraps past the last slot, and a reset clears it",
