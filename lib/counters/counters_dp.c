@@ -40,16 +40,14 @@ enum {
 };
 
 /*
- * @param h        key_hash(k)
+ * Find or add key @p k, probing from its first slot (the slot its hash
+ * names): the burst's pipeline takes that slot's address from the
+ * packet's prefetch (struct cells_at), find_or_add_hashed() from the hash.
+ * @param slot     the key's first slot
  * @param reserve  allow the table's reserve (overflow keys only), so the
  *                 overflow key of a full table still finds a slot
  * @param shift    the table's stride_shift (a constant where known)
  * @return the cell's values, or NULL when the table is full.
- */
-/*
- * Find or add key @p k, probing from its first slot @p slot (the slot its
- * hash names): the burst's pipeline takes the slot's address from the
- * packet's prefetch (struct cells_at).
  */
 TT_DATA_PATH static inline uint64_t *
 find_or_add_from(struct tt_table *t, const struct tt_cell_key *k, struct tt_cell_key *slot,
@@ -73,6 +71,7 @@ find_or_add_from(struct tt_table *t, const struct tt_cell_key *k, struct tt_cell
 	return (uint64_t *)(slot + 1);
 }
 
+/* The same from @p h, key_hash(k). */
 TT_DATA_PATH static inline uint64_t *
 find_or_add_hashed(struct tt_table *t, const struct tt_cell_key *k, uint32_t h, bool reserve,
 		uint32_t shift)

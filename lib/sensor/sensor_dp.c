@@ -33,7 +33,10 @@ leaf_sensor(const struct tt_sensor_table *t, const struct leaf *l, uint32_t host
  * a sensor's prefix that arrived on another port is not that sensor's.
  * Without a branch: any index past the table's (no route's next hop 0
  * less one, a leaf's gap, TT_SENSOR_NONE) reads the port past the last
- * sensor's, NO_PORT.
+ * sensor's, NO_PORT. As a branch it mispredicted where dark and other
+ * packets mix (flood at one sensor, a quarter of its packets in no
+ * prefix, medians of 5 interleaved runs: 101.6 -> 96.6 busy cycles a
+ * packet without it).
  *
  * Asked where each lookup writes its sensor. A pass of its own over the
  * burst after the lookups (which had replaced a call a packet) cost ~11

@@ -227,7 +227,7 @@ wall_seconds(const struct wall_clock *wc)
  * clock: with the wall clock every packet of a burst has the burst's
  * second (second_of(), minute_of()), and storing it a packet, then
  * dividing it into minutes a dark packet, cost the flood at one sensor
- * ~8 instructions a packet (callgrind of the worker).
+ * ~6 instructions a packet (callgrind of the worker).
  */
 TT_DATA_PATH static void
 packet_seconds(const struct burst_ctx *x, struct burst *b)
