@@ -53,21 +53,18 @@ TT_DATA_PATH static inline uint64_t *
 find_or_add_from(struct tt_table *t, const struct tt_cell_key *k, struct tt_cell_key *slot,
 		bool reserve, uint32_t shift)
 {
-	uint32_t i;
-
 	for (;;) {
 		if (!slot->used)
 			break;
 		if (key_equal(slot, k))
 			return (uint64_t *)(slot + 1);
-		i = (uint32_t)(((uint8_t *)slot - t->cells) >> shift);
-		slot = cell_key_at(t, (i + 1) & t->mask, shift);
+		slot = cell_key_at(t, (cell_slot_at(t, slot, shift) + 1) & t->mask, shift);
 	}
 	if (t->used >= (reserve ? t->reserve_limit : t->limit))
 		return NULL;
 	*slot = *k;
 	slot->used = 1;
-	t->order[t->used++] = (uint32_t)(((uint8_t *)slot - t->cells) >> shift);
+	t->order[t->used++] = cell_slot_at(t, slot, shift);
 	return (uint64_t *)(slot + 1);
 }
 
@@ -277,7 +274,7 @@ count_source(struct tt_shard *s, const struct tt_cell_key *k, const struct cells
 		s->seen_evicted = 0;
 	}
 	want = variants_of(p);
-	key = seen_key((uint32_t)(((uint8_t *)v - s->hll.cells) >> GROUP_SHIFT), p);
+	key = seen_key(cell_slot_at(&s->hll, v, GROUP_SHIFT), p);
 	line = at->seen;
 	e = seen_find(line, key);
 	if (e != NULL) {
@@ -411,7 +408,7 @@ prefetch_sets(const struct tt_shard *s, const struct tt_count_pkt *p, const stru
 {
 	const struct tt_table *t = &s->hll;
 	const struct tt_cell_key *c = at->group;
-	uint32_t slot = (uint32_t)(((const uint8_t *)c - t->cells) >> GROUP_SHIFT);
+	uint32_t slot = cell_slot_at(t, c, GROUP_SHIFT);
 	struct tt_cell_key k = {
 		.minute = p->minute, .sensor = p->sensor, .item = tt_counters_group_item(p),
 	};

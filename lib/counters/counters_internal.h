@@ -71,6 +71,13 @@ cell_values_at(const struct tt_table *t, uint32_t slot, uint32_t shift)
 	return (uint64_t *)(t->cells + ((size_t)slot << shift) + sizeof(struct tt_cell_key));
 }
 
+/* The slot of the cell @p c points into (its key or its values): cell_key_at()'s inverse. */
+static inline uint32_t
+cell_slot_at(const struct tt_table *t, const void *c, uint32_t shift)
+{
+	return (uint32_t)(((const uint8_t *)c - t->cells) >> shift);
+}
+
 static inline struct tt_cell_key *
 cell_key(const struct tt_table *t, uint32_t slot)
 {
