@@ -119,11 +119,17 @@ struct tt_count_pkt {
 	uint32_t seen_line;
 };
 
-/** The item of a packet's HLL group in a worker shard: its service if watched, else 0. */
+/**
+ * The item of a packet's HLL group in a worker shard: its service if
+ * watched, else 0. A mask, not a branch: GCC compiled `watched ? svc : 0`
+ * to a jump, and in mixed traffic whether the next packet's service is
+ * watched is a coin toss (callgrind's branch simulation, mixed capture:
+ * 0.71 mispredicted a packet there, over its three uses).
+ */
 static inline uint32_t
 tt_counters_group_item(const struct tt_count_pkt *p)
 {
-	return p->watched ? p->svc : 0;
+	return p->svc & (0u - (uint32_t)p->watched);
 }
 
 /**

@@ -33,7 +33,8 @@ tt_geo_country_v4(const struct tt_geo *g, const uint32_t *src, uint16_t *country
 		 */
 		for (i = 0, m = 0; i < k; i++) {
 			uint32_t ip = src[done + i], v = g->v4.by16[ip >> 16];
-			uint16_t c = v < TT_GEO_BLOCK ? (uint16_t)v : *tt_geo_v4_entry24(&g->v4, v, ip);
+			uint16_t in24 = *tt_geo_v4_entry24(&g->v4, v, ip);
+			uint16_t c = v < TT_GEO_BLOCK ? (uint16_t)v : in24;
 
 			country[done + i] = c;
 			if (c == TT_GEO_MIXED) {
