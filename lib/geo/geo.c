@@ -424,8 +424,12 @@ keep_levels(struct tt_geo *g, const uint16_t *by24, int socket_id)
 		n += by16[x] == TT_GEO_MIXED;
 	}
 	g->stats.v4_uniform16 = BLOCKS16 - n;
-	/* one block at least: tt_geo_v4_entry24() reads the first for a uniform /16 */
-	blocks = rte_malloc_socket("tt_geo24", RTE_MAX(n, 1u) * 256 * sizeof(*blocks),
+	/*
+	 * One block at least, zeroed: tt_geo_v4_entry24() reads the first
+	 * block's first entry for a uniform /16 (and ignores it), and with no
+	 * mixed /16 nothing else writes it.
+	 */
+	blocks = rte_zmalloc_socket("tt_geo24", RTE_MAX(n, 1u) * 256 * sizeof(*blocks),
 		RTE_CACHE_LINE_SIZE, socket_id);
 	if (blocks == NULL) {
 		rte_free(by16);
