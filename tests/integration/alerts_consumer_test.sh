@@ -187,7 +187,7 @@ check "live consumer: nothing left pending" \
 
 # 3. Alertmanager on a spare loopback port, down at first.
 for attempt in $(seq 1 20); do
-    AMPORT=$((20000 + (RANDOM * 7 + attempt) % 20000))
+    AMPORT=$(port_candidate "$attempt")
     curl -s -o /dev/null "http://127.0.0.1:$AMPORT/" || break
 done
 AM=http://127.0.0.1:$AMPORT

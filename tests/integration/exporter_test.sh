@@ -15,7 +15,7 @@ command -v curl >/dev/null || skip "curl is not installed"
 spare_port() {
     local port attempt
     for attempt in $(seq 1 50); do
-        port=$((20000 + (RANDOM * 7 + attempt) % 20000))
+        port=$(port_candidate "$attempt")
         (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
     done
     return 1

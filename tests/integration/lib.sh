@@ -171,6 +171,19 @@ write_acl() {
     } >"$1"
 }
 
+# port_candidate ATTEMPT: a TCP port for a throwaway server on 127.0.0.1,
+# from 20000 up to the kernel's ephemeral range (ip_local_port_range). Any
+# outgoing connection may take a port of that range at any moment, and a
+# server restarted on its port (the Redis outages, Alertmanager coming up
+# late) cannot pick another. A CI run's shed case found no Redis on 36340
+# after restarting it there, and its appliance waited until its timeout.
+port_candidate() {
+    local low=32768
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+    [ "$low" -gt 21000 ] 2>/dev/null || low=32768
+    echo $((20000 + (RANDOM * 7 + $1) % (low - 20000)))
+}
+
 # start_redis NAME [redis-server options...]: a throwaway redis-server on
 # 127.0.0.1 and a spare port, its files in $TT_TMP/redis-NAME, with the ACL
 # of config/redis-acl.conf (TT_REDIS_ACL=no: none); sets TT_REDIS_PORT.
@@ -185,7 +198,7 @@ start_redis() {
         REDIS_ARGS[$name]="--aclfile $dir/users.acl $*"
     fi
     for attempt in $(seq 1 20); do
-        port=$((20000 + (RANDOM * 7 + attempt) % 20000))
+        port=$(port_candidate "$attempt")
         redis-cli -p "$port" ping >/dev/null 2>&1 && continue
         REDIS_PORT[$name]=$port
         if restart_redis "$name"; then
