@@ -117,7 +117,9 @@ tt_geo_v4_entry24(const struct tt_geo_v4_levels *l, uint32_t by16, uint32_t src)
 /**
  * Start loading the /24 entries of the sources whose /16 is mixed: call it
  * after tt_geo_prefetch_v4() of them, and tt_geo_country_v4() as late as
- * possible after it. Any worker.
+ * possible after it. Any worker. A source of a uniform /16 asks for the
+ * first block's line instead (tt_geo_v4_entry24()), in cache: a prefetch
+ * a source, and no test of its /16.
  */
 static inline void
 tt_geo_prefetch_v4_mixed(const struct tt_geo *g, const uint32_t *src, unsigned int n)
