@@ -68,6 +68,12 @@ tt_sources_table_free(struct tt_sources_table *t)
 
 /* --- deltas --- */
 
+static size_t
+filter_bytes(const struct tt_sources_deltas *d)
+{
+	return ((size_t)d->filter_mask + 1) / 8;
+}
+
 static int
 deltas_init(struct tt_sources_deltas *d, uint32_t capacity)
 {
@@ -76,10 +82,13 @@ deltas_init(struct tt_sources_deltas *d, uint32_t capacity)
 	d->used = 0;
 	d->order = malloc(capacity * sizeof(*d->order));
 	d->occupied = calloc(capacity + DELTA_WINDOW - 1, 1);
+	d->filter_mask = capacity * DELTA_FILTER_BITS_A_SLOT - 1;
+	d->filter = calloc(filter_bytes(d), 1);
 	d->cells = malloc(capacity * sizeof(*d->cells));
-	if (d->order == NULL || d->occupied == NULL || d->cells == NULL) {
+	if (d->order == NULL || d->occupied == NULL || d->filter == NULL || d->cells == NULL) {
 		free(d->order);
 		free(d->occupied);
+		free(d->filter);
 		free(d->cells);
 		return -ENOMEM;
 	}
@@ -108,6 +117,7 @@ tt_sources_deltas_create(uint32_t capacity, bool growable)
 		/* a worker shard's, written per packet (tt_mem.h) */
 		tt_mem_prefault(d->order, capacity * sizeof(*d->order));
 		tt_mem_prefault(d->occupied, capacity + DELTA_WINDOW - 1);
+		tt_mem_prefault(d->filter, filter_bytes(d));
 		tt_mem_prefault(d->cells, capacity * sizeof(*d->cells));
 	}
 	return d;
@@ -120,6 +130,7 @@ tt_sources_deltas_free(struct tt_sources_deltas *d)
 		return;
 	free(d->order);
 	free(d->occupied);
+	free(d->filter);
 	free(d->cells);
 	free(d);
 }
@@ -131,6 +142,9 @@ tt_sources_deltas_reset(struct tt_sources_deltas *d)
 
 	for (i = 0; i < d->used; i++)
 		set_mark(d, d->order[i], 0);
+	/* whole: a bit may be set by more than one delta (as many bytes as the marks) */
+	if (d->used != 0)
+		memset(d->filter, 0, filter_bytes(d));
 	d->used = 0;
 	d->dropped = 0;
 }
@@ -152,6 +166,7 @@ grow(struct tt_sources_deltas *d)
 	n.dropped = d->dropped;
 	free(d->order);
 	free(d->occupied);
+	free(d->filter);
 	free(d->cells);
 	*d = n;
 	return 0;
@@ -228,7 +243,7 @@ tt_sources_deltas_dropped(const struct tt_sources_deltas *d)
 uint64_t
 tt_sources_deltas_memory(const struct tt_sources_deltas *d)
 {
-	return sizeof(*d) + DELTA_WINDOW - 1 + ((uint64_t)d->mask + 1) *
+	return sizeof(*d) + DELTA_WINDOW - 1 + filter_bytes(d) + ((uint64_t)d->mask + 1) *
 		(sizeof(*d->order) + 1 + sizeof(*d->cells));
 }
 

@@ -77,6 +77,26 @@ struct tt_sources_deltas {
 	 * wraps is one load (set_mark()).
 	 */
 	uint8_t *occupied;
+	/*
+	 * A bit per (source, day) hash (delta_filter_bit()), set with its
+	 * delta, cleared at reset: a clear bit proves the table has no delta
+	 * for it. Read only once the table is at its limit, where a probe can
+	 * only find a delta the source already has and a new source is
+	 * dropped. A spoofed flood keeps the table there (74% of a Mirai-type
+	 * flood's packets), and nearly all its packets are new sources: the
+	 * bit drops them without a probe, whose window loop's exits no
+	 * predictor follows. Eight bits a slot (the size of the marks): at
+	 * the limit one new source in 10.7 finds its bit set by another and
+	 * probes, as every one did before. Mirai-type flood of 2^20 sources,
+	 * busy cycles a packet, 6 interleaved pairs of 6 s on 4 KiB pages:
+	 * pair ratios 0.924 to 0.975, median 0.940; four bits a slot measured
+	 * 0.961; dropping every source at the limit unprobed (not exact: an
+	 * upper bound) 0.85 to 0.90. Mixed capture, 4 pairs: 0.98 to 1.016.
+	 * The cell's prefetch stays (sources_dp.c): skipping it by the bit,
+	 * with a branch or by a select, measured no better.
+	 */
+	uint8_t *filter;
+	uint32_t filter_mask;          /* bits - 1 */
 	struct tt_sources_delta *cells;
 };
 
@@ -227,6 +247,34 @@ window_at(const struct tt_sources_deltas *d, uint32_t i)
 	return v;
 }
 
+enum { DELTA_FILTER_BITS_A_SLOT = 8 };
+
+/* A (source, day)'s bit of the filter; @p source_hash is src_key_hash() of the source. */
+static inline uint32_t
+delta_filter_bit(const struct tt_sources_deltas *d, uint64_t source_hash, uint32_t day)
+{
+	uint64_t h = source_hash ^ ((uint64_t)day * 0x9e3779b97f4a7c15ull);
+
+	/* the upper word: delta_hash_of()'s slot folds it into the lower one */
+	return (uint32_t)(h >> 32) & d->filter_mask;
+}
+
+static inline bool
+delta_filter_has(const struct tt_sources_deltas *d, uint32_t bit)
+{
+	return d->filter[bit / 8] >> (bit % 8) & 1;
+}
+
+/*
+ * Is a (source, day) to be dropped before its probe: the table is at its
+ * limit, and its bit proves it has no delta here.
+ */
+static inline bool
+delta_drop_unprobed(const struct tt_sources_deltas *d, uint64_t source_hash, uint32_t day)
+{
+	return d->used >= d->limit && !delta_filter_has(d, delta_filter_bit(d, source_hash, day));
+}
+
 /* Mark slot @p i, and its copy past the last slot if it has one. */
 static inline void
 set_mark(struct tt_sources_deltas *d, uint32_t i, uint8_t mark)
@@ -257,8 +305,10 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
 	uint8_t mark = delta_mark_of(source_hash);
 	uint64_t marks = BYTES_OF(mark);
-	uint32_t s;
+	uint32_t bit, s;
 
+	if (delta_drop_unprobed(d, source_hash, day))
+		return NULL;
 	if (d->occupied[i] == mark && delta_is(&d->cells[i], k, family, day)) {
 		*fresh = false;
 		return &d->cells[i];
@@ -283,6 +333,8 @@ delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_
 	if (d->used >= d->limit)
 		return NULL;
 	set_mark(d, s, mark);
+	bit = delta_filter_bit(d, source_hash, day);
+	d->filter[bit / 8] |= (uint8_t)(1u << (bit % 8));
 	d->order[d->used++] = s;
 	memset(&d->cells[s], 0, offsetof(struct tt_sources_delta, ports));
 	memset(d->cells[s].ports, LIST_PAD_BYTE, sizeof(struct tt_sources_delta) -

@@ -538,6 +538,60 @@ test_deltas_wrap(void)
 }
 
 /*
+ * The filter a table at its limit drops new sources by
+ * (sources_internal.h): every held delta has its bit, so each is found
+ * and counted again at the limit; a new source is dropped whether its bit
+ * is clear (no probe) or set by another's (probed, not found); and a
+ * reset clears every bit, so a refill is filtered by its own deltas only.
+ */
+static void
+test_deltas_filter(void)
+{
+	enum { CAPACITY = 256, HELD = CAPACITY / 4 * 3, NEW = 4 * CAPACITY, DAY = 3 };
+	struct tt_sources_table *t = tt_sources_table_create(&conf);
+	struct tt_sources_deltas *d = tt_sources_deltas_create(CAPACITY, false);
+	uint8_t a[HELD + NEW][4];
+	struct tt_sources_pkt p;
+	uint32_t i, round, set = 0, wrong = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	addresses(a, HELD + NEW, 20);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < HELD + NEW; i++) {
+			p = pkt(a[i], TT_CLASS_MIRAI, 23, DAY * 86400 + round);
+			tt_sources_update(t, d, &p);
+		}
+		for (i = 0; i < HELD; i++) {
+			p = pkt(a[i], TT_CLASS_MIRAI, 2323, DAY * 86400 + round + 1);
+			tt_sources_update(t, d, &p);
+		}
+		CU_ASSERT_EQUAL(tt_sources_deltas_count(d), HELD);
+		CU_ASSERT_EQUAL(tt_sources_deltas_dropped(d), NEW);
+		for (i = 0; i < HELD + NEW; i++) {
+			struct src_key k = src_key_of(a[i], 4);
+			uint32_t bit = delta_filter_bit(d, src_key_hash(k, 4), DAY);
+			const struct tt_sources_delta *c = delta_of(d, a[i]);
+
+			if (i < HELD)
+				wrong += !delta_filter_has(d, bit) || c == NULL || c->pkts != 2;
+			else
+				set += delta_filter_has(d, bit);
+		}
+		CU_ASSERT_EQUAL(wrong, 0);
+		/* eight bits a slot, 3/32 of them set: a new source's is seldom */
+		CU_ASSERT(set < NEW / 4);
+		tt_sources_deltas_reset(d);
+		for (i = 0; i <= d->filter_mask / 8; i++)
+			wrong += d->filter[i] != 0;
+		CU_ASSERT_EQUAL(wrong, 0);
+		set = 0;
+	}
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
+/*
  * A delta's lists keep their cap smallest members, sorted, whatever order
  * they arrive in: the ports of a source probing 40 services from the top
  * down and then again, its sensors, and the merge of two such deltas.
@@ -728,6 +782,8 @@ main(void)
 		{ "a full deltas table finds every delta it holds", test_full_deltas_find_their_own },
 		{ "a probe's window wraps past the last slot, and a reset clears it",
 			test_deltas_wrap },
+		{ "a full deltas table drops new sources by its filter, and a reset clears it",
+			test_deltas_filter },
 		{ "a delta's lists keep their smallest members, sorted", test_capped_lists },
 		{ "a capped list follows its rule, value by value", test_capped_against_rule },
 		{ "bursts update as single packets do", test_bursts_as_single_packets },
