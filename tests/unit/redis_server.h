@@ -35,6 +35,27 @@ test_redis_connect(int port)
 	return c;
 }
 
+/*
+ * A port from 20000 up to the kernel's ephemeral range
+ * (ip_local_port_range): any outgoing connection may take a port of that
+ * range at any moment, and test_control.c restarts its server on the port
+ * it had, where it cannot pick another (tests/integration/lib.sh,
+ * port_candidate, the same rule).
+ */
+static inline int
+test_redis_port_candidate(int attempt)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low <= 21000)
+			low = 32768;
+		fclose(f);
+	}
+	return 20000 + (int)((getpid() * 7 + attempt * 131 + time(NULL)) % (low - 20000));
+}
+
 /* @return 0, or -1 if no redis-server could be started. */
 static inline int
 test_redis_start(struct test_redis *r)
@@ -42,7 +63,7 @@ test_redis_start(struct test_redis *r)
 	int attempt;
 
 	for (attempt = 0; attempt < 20; attempt++) {
-		int port = 20000 + (int)((getpid() * 7 + attempt * 131 + time(NULL)) % 20000);
+		int port = test_redis_port_candidate(attempt);
 		char port_s[16];
 		redisContext *probe = test_redis_connect(port);
 		int i;
