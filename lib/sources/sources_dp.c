@@ -360,10 +360,11 @@ _Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
  * 2,000-frame loop, the worker's own lines and the source memory's 386.3
  * -> 368.4 instructions a packet.
  */
-TT_DATA_PATH void
+TT_DATA_PATH unsigned int
 tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
 		struct tt_sources_pkt *pkts, unsigned int n)
 {
+	uint64_t dropped_before = d->dropped;
 	int count = (int)n, i;
 
 	for (i = -BUCKET_AHEAD; i < count; i++) {
@@ -374,6 +375,7 @@ tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
 		if (i >= 0)
 			update_source(t, d, &pkts[i]);
 	}
+	return (unsigned int)(d->dropped - dropped_before);
 }
 
 TT_DATA_PATH void
@@ -382,7 +384,7 @@ tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d,
 {
 	struct tt_sources_pkt one = *p;
 
-	tt_sources_update_burst(t, d, &one, 1);
+	(void)tt_sources_update_burst(t, d, &one, 1);
 }
 
 TT_DATA_PATH bool

@@ -125,8 +125,9 @@ void tt_sources_update(struct tt_sources_table *t, struct tt_sources_deltas *d, 
  * on, then the entry that bucket names, are on their way, so the misses of
  * a large table overlap instead of stalling one by one. Sets each
  * packet's hash. By the table's owner, once a burst.
+ * @return the packets whose delta @p d had no room for (counted in it too).
  */
-void tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
+unsigned int tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
 		struct tt_sources_pkt *pkts, unsigned int n);
 
 /** Add every delta of @p src into @p dst (growable). @return 0 or -ENOMEM. */

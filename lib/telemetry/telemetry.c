@@ -232,6 +232,7 @@ cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(wd, "parse_errors", st.malformed);
 		rte_tel_data_add_dict_u64(wd, "non_ip", st.non_ip);
 		rte_tel_data_add_dict_u64(wd, "hll_record_off_pkts", st.hll_record_off);
+		rte_tel_data_add_dict_u64(wd, "source_deltas_dropped", st.source_deltas_dropped);
 		snprintf(name, sizeof(name), "worker/%u", w);
 		rte_tel_data_add_dict_container(d, name, wd, 0);
 		shown++;

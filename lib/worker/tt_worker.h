@@ -116,6 +116,12 @@ struct tt_worker_stats {
 	uint64_t bursts;
 	/* dark packets counted with the record of HLL registers off (tt_counters_add_burst()) */
 	uint64_t hll_record_off;
+	/*
+	 * fingerprinted packets whose source delta (the host record of DESIGN.md's
+	 * {src}:host) the interval's table had no room for: a spoofed flood fills
+	 * it within milliseconds (tt_sources_deltas_dropped())
+	 */
+	uint64_t source_deltas_dropped;
 	uint64_t first_sec;            /* earliest packet time seen (UTC seconds) */
 	uint64_t last_sec;             /* latest packet time seen */
 };

@@ -547,7 +547,8 @@ count_burst(const struct burst_ctx *x, struct burst *b)
 		return;
 	for (f = 0; f < n_fp; f++)
 		fill_source(x, b, b->fp[f], &b->sp[f]);
-	tt_sources_update_burst(x->sources, x->deltas, b->sp, n_fp);
+	x->acc->source_deltas_dropped +=
+		tt_sources_update_burst(x->sources, x->deltas, b->sp, n_fp);
 }
 
 /* One burst, stage after stage; a bench build may stop after any of them. */
@@ -626,6 +627,7 @@ publish_stats(struct tt_worker_stats *s, const struct tt_worker_stats *acc)
 	stat_add(&s->busy_cycles, acc->busy_cycles);
 	stat_add(&s->bursts, acc->bursts);
 	stat_add(&s->hll_record_off, acc->hll_record_off);
+	stat_add(&s->source_deltas_dropped, acc->source_deltas_dropped);
 	if (acc->first_sec != 0 && (s->first_sec == 0 || acc->first_sec < s->first_sec))
 		stat_set(&s->first_sec, acc->first_sec);
 	if (acc->last_sec > s->last_sec)

@@ -85,6 +85,8 @@ check_grep "exporter: TYPE lines" "$TT_TMP/metrics.txt" \
     '^# TYPE teiten_worker_rx_packets_total counter$'
 check_grep "exporter: packets with the record of registers off" "$TT_TMP/metrics.txt" \
     '^teiten_worker_hll_record_off_packets_total{worker="0",lcore="1"} [0-9]'
+check_grep "exporter: packets whose host record had no room" "$TT_TMP/metrics.txt" \
+    '^teiten_worker_source_deltas_dropped_total{worker="0",lcore="1"} [0-9]'
 
 # The Grafana dashboard beside the exporter asks only for metrics it serves.
 DASHBOARD=$TT_SOURCE_ROOT/config/grafana-teiten.json

@@ -690,6 +690,8 @@ test_live_worker_asks_for_early_swap(void)
 	CU_ASSERT_EQUAL(cells(port_table(retired->counts)), 48 + 1);
 	CU_ASSERT_EQUAL(tt_counters_overflowed(retired->counts), 1 + SERVICES + 10 - 48);
 	CU_ASSERT(tt_sources_deltas_dropped(retired->sources) > 0);
+	/* and the worker's figure, which telemetry shows live, is the same */
+	CU_ASSERT_EQUAL(st.source_deltas_dropped, tt_sources_deltas_dropped(retired->sources));
 	/* the fresh shard is empty: the request ends with the swap */
 	for (waited = 0; waited < 20000 && tt_worker_wants_swap(w); waited++)
 		rte_delay_us_sleep(500);
