@@ -52,7 +52,6 @@ struct tt_control {
 	/* per worker, cumulative, at each sample */
 	uint64_t *rx_pkts;
 	uint64_t *busy_cycles;
-	uint64_t deltas_dropped;       /* source deltas the workers could not keep */
 	bool waiting_for_redis;        /* a replay waits for Redis: said once an episode */
 	bool delivered;                /* the final flush committed everything */
 	bool redis_refused;            /* Redis refused for good: exit 2 */
@@ -292,7 +291,6 @@ tt_control_collect(struct tt_control *c, bool final)
 		c->seen_sec[w] = st.last_sec;
 		c->drained[w] = drained;
 		switch_taken(c, w);
-		c->deltas_dropped += tt_sources_deltas_dropped(iv->sources);
 		if (tt_live_add(cf->live, iv->counts, now_minute) != 0)
 			rc = -ENOMEM;
 		if (cf->pub != NULL && tt_publisher_submit(cf->pub, iv->counts, iv->sources) != 0)
@@ -454,6 +452,7 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		in->packets += st.rx_pkts;
 		in->busy_cycles += st.busy_cycles;
 		in->hll_record_off_pkts += st.hll_record_off;
+		in->sources_deltas_dropped += st.source_deltas_dropped;
 		in->not_dark += st.not_dark;
 		in->malformed += st.malformed;
 		in->non_ip += st.non_ip;
@@ -462,7 +461,6 @@ fill_report(const struct tt_control *c, struct tt_report_input *in, const char *
 		if (st.last_sec > in->last_sec)
 			in->last_sec = st.last_sec;
 	}
-	in->sources_deltas_dropped = c->deltas_dropped;
 	in->duration_ms = (rte_get_timer_cycles() - c->started_tsc) * 1000 / c->hz;
 	in->run_ms = (c->stopped_tsc - c->started_tsc) * 1000 / c->hz;
 	in->tsc_hz = rte_get_tsc_hz();
