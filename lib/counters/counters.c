@@ -62,6 +62,71 @@ table_reset(struct tt_table *t)
 	t->used = 0;
 }
 
+static int
+planes_init(struct country_planes *cp, uint32_t rows)
+{
+	struct country_count *cells;
+	uint32_t *order;
+	size_t n, bytes;
+	unsigned int i;
+
+	memset(cp, 0, sizeof(*cp));
+	for (i = 0; i < COUNTRY_PLANES; i++)
+		cp->plane[i].minute = PLANE_FREE;
+	if (rows == 0)
+		return 0;
+	if (rows > TT_COUNTERS_PLANE_ROWS_MAX)
+		rows = TT_COUNTERS_PLANE_ROWS_MAX;
+	n = (size_t)COUNTRY_COLUMNS * rows;        /* cells a plane */
+	bytes = COUNTRY_PLANES * n * (sizeof(*cells) + sizeof(*order)) + 64;
+	cp->mem = calloc(bytes, 1);
+	if (cp->mem == NULL)
+		return -ENOMEM;
+	/* a worker's, written per packet (tt_mem.h) */
+	tt_mem_prefault(cp->mem, bytes);
+	cells = (struct country_count *)(((uintptr_t)cp->mem + 63) & ~(uintptr_t)63);
+	order = (uint32_t *)(cells + COUNTRY_PLANES * n);
+	for (i = 0; i < COUNTRY_PLANES; i++) {
+		cp->plane[i].cells = cells + i * n;
+		cp->plane[i].order = order + i * n;
+	}
+	cp->rows = rows;
+	return 0;
+}
+
+static void
+planes_fini(struct country_planes *cp)
+{
+	free(cp->mem);
+	memset(cp, 0, sizeof(*cp));
+}
+
+/* Cost: the cells counted, not the capacity, as table_reset(). */
+static void
+planes_reset(struct country_planes *cp)
+{
+	unsigned int i;
+	uint32_t j;
+
+	for (i = 0; i < COUNTRY_PLANES; i++) {
+		struct country_plane *pl = &cp->plane[i];
+
+		for (j = 0; j < pl->used; j++)
+			pl->cells[pl->order[j]] = (struct country_count){ 0, 0 };
+		pl->used = 0;
+		pl->minute = PLANE_FREE;
+	}
+	memset(cp->column_of, 0, sizeof(cp->column_of));
+	cp->columns = 0;
+}
+
+static uint64_t
+planes_memory(const struct country_planes *cp)
+{
+	return cp->rows == 0 ? 0 : COUNTRY_PLANES * (uint64_t)COUNTRY_COLUMNS * cp->rows *
+		(sizeof(struct country_count) + sizeof(uint32_t)) + 64;
+}
+
 /* Double the capacity, re-inserting in the old insertion order. */
 int
 counters_table_grow(struct tt_table *t)
@@ -124,9 +189,12 @@ tt_counters_create(const struct tt_counters_conf *conf)
 	rc = table_init(&s->country, conf->country_cells, TT_COUNTRY_COLS, false);
 	if (rc != 0)
 		goto err_fini_port;
-	rc = table_init(&s->hll, conf->hll_cells, HLL_SLOT_WORDS, false);
+	rc = planes_init(&s->planes, conf->country_rows);
 	if (rc != 0)
 		goto err_fini_country;
+	rc = table_init(&s->hll, conf->hll_cells, HLL_SLOT_WORDS, false);
+	if (rc != 0)
+		goto err_fini_planes;
 	s->pool = tt_hll_pool_create(conf->hll_sparse, conf->hll_dense);
 	if (s->pool == NULL) {
 		rc = -errno;
@@ -147,6 +215,8 @@ err_free_pool:
 	tt_hll_pool_free(s->pool);
 err_fini_hll:
 	table_fini(&s->hll);
+err_fini_planes:
+	planes_fini(&s->planes);
 err_fini_country:
 	table_fini(&s->country);
 err_fini_port:
@@ -164,6 +234,7 @@ tt_counters_free(struct tt_shard *s)
 		return;
 	table_fini(&s->port);
 	table_fini(&s->country);
+	planes_fini(&s->planes);
 	table_fini(&s->hll);
 	tt_hll_pool_free(s->pool);
 	free(s->seen_mem);
@@ -175,6 +246,7 @@ tt_counters_reset(struct tt_shard *s)
 {
 	table_reset(&s->port);
 	table_reset(&s->country);
+	planes_reset(&s->planes);
 	table_reset(&s->hll);
 	tt_hll_pool_reset(s->pool);
 	memset(s->seen, 0, SEEN_BYTES);    /* 256 KiB an interval, control thread */
@@ -279,30 +351,83 @@ bucket_of(uint32_t minute, uint32_t bucket_minutes)
 	return bucket_minutes == 0 ? 0 : minute / bucket_minutes * bucket_minutes;
 }
 
+/* Add values @p v of cell @p key into dst's cell of its bucket, and its "all" scope's. */
+static int
+merge_cell(struct tt_table *dst, const struct tt_cell_key *key, const uint64_t *v,
+		uint32_t bucket_minutes, bool with_all)
+{
+	struct tt_cell_key k = *key;
+	uint32_t j, pass;
+
+	k.minute = bucket_of(k.minute, bucket_minutes);
+	for (pass = 0; pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
+		uint64_t *d;
+
+		if (pass == 1)
+			k.sensor = TT_SCOPE_ALL;
+		d = dst_cell(dst, &k);
+		if (d == NULL)
+			return -ENOMEM;
+		for (j = 0; j < dst->width; j++)
+			d[j] += v[j];
+	}
+	return 0;
+}
+
 static int
 merge_table(struct tt_table *dst, const struct tt_table *src, uint32_t bucket_minutes,
 		bool with_all, uint32_t from_minute)
 {
-	uint32_t i, j, pass;
+	uint32_t i;
+	int rc;
 
 	for (i = 0; i < src->used; i++) {
 		uint32_t slot = src->order[i];
-		struct tt_cell_key k = *cell_key(src, slot);
-		const uint64_t *v = cell_values(src, slot);
+		const struct tt_cell_key *k = cell_key(src, slot);
 
-		if (k.minute < from_minute)
+		if (k->minute < from_minute)
 			continue;
-		k.minute = bucket_of(k.minute, bucket_minutes);
-		for (pass = 0; pass < (with_all && k.sensor != TT_SCOPE_ALL ? 2u : 1u); pass++) {
-			uint64_t *d;
+		rc = merge_cell(dst, k, cell_values(src, slot), bucket_minutes, with_all);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
 
-			if (pass == 1)
-				k.sensor = TT_SCOPE_ALL;
-			d = dst_cell(dst, &k);
-			if (d == NULL)
-				return -ENOMEM;
-			for (j = 0; j < dst->width; j++)
-				d[j] += v[j];
+/*
+ * A worker shard's country planes, the earlier minute first, each in the
+ * order its cells were first counted: for one minute and sensor, the
+ * order the country table would have had.
+ */
+static int
+merge_planes(struct tt_table *dst, const struct country_planes *cp, uint32_t bucket_minutes,
+		bool with_all)
+{
+	const struct country_plane *pl[COUNTRY_PLANES] = { &cp->plane[0], &cp->plane[1] };
+	unsigned int p;
+	uint32_t i;
+	int rc;
+
+	_Static_assert(COUNTRY_PLANES == 2, "two planes, the earlier first");
+	if (pl[1]->minute < pl[0]->minute) {
+		pl[0] = &cp->plane[1];
+		pl[1] = &cp->plane[0];
+	}
+	for (p = 0; p < COUNTRY_PLANES; p++) {
+		for (i = 0; i < pl[p]->used; i++) {
+			uint32_t at = pl[p]->order[i];
+			const struct country_count *c = &pl[p]->cells[at];
+			struct tt_cell_key k = {
+				.minute = pl[p]->minute, .sensor = (uint16_t)(at % cp->rows),
+				.item = cp->country_of[at / cp->rows],
+			};
+			uint64_t v[TT_COUNTRY_COLS] = {
+				[TT_COUNTRY_COL_PKTS] = c->pkts, [TT_COUNTRY_COL_MIRAI] = c->mirai,
+			};
+
+			rc = merge_cell(dst, &k, v, bucket_minutes, with_all);
+			if (rc != 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -363,6 +488,8 @@ tt_counters_merge(struct tt_merged *dst, const struct tt_shard *src,
 	rc = merge_table(&dst->port, &src->port, bucket_minutes, with_all, 0);
 	if (rc == 0)
 		rc = merge_table(&dst->country, &src->country, bucket_minutes, with_all, 0);
+	if (rc == 0)
+		rc = merge_planes(&dst->country, &src->planes, bucket_minutes, with_all);
 	if (rc == 0)
 		rc = merge_hll(dst, &src->hll, src->pool, bucket_minutes, with_all, 0);
 	dst->losses.overflowed += src->overflowed;
@@ -425,7 +552,8 @@ uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
 	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
-		table_memory(&s->hll) + tt_hll_pool_memory(s->pool) + SEEN_BYTES + 64;
+		planes_memory(&s->planes) + table_memory(&s->hll) + tt_hll_pool_memory(s->pool) +
+		SEEN_BYTES + 64;
 }
 
 uint64_t
@@ -520,14 +648,15 @@ tt_counters_row(const struct tt_merged *m, enum tt_counters_table t, uint32_t i,
 uint32_t
 tt_counters_shard_rows(const struct tt_shard *s, enum tt_counters_table t)
 {
-	return t == TT_COUNTERS_PORT ? s->port.used : t == TT_COUNTERS_COUNTRY ? s->country.used : 0;
+	return t == TT_COUNTERS_PORT ? s->port.used : 0;
 }
 
 void
 tt_counters_shard_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,
 		struct tt_counters_row *out)
 {
-	row_of(t == TT_COUNTERS_PORT ? &s->port : &s->country, t, i, out);
+	(void)t;
+	row_of(&s->port, TT_COUNTERS_PORT, i, out);
 }
 
 static int

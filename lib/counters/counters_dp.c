@@ -91,7 +91,8 @@ counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool
  */
 struct cells_at {
 	struct tt_cell_key *port;
-	struct tt_cell_key *country;
+	struct country_count *country_cell;    /* its plane's cell, or NULL */
+	struct tt_cell_key *country;   /* else its first slot in the table */
 	struct tt_cell_key *group;
 	uint64_t *seen;                /* NULL while the record is off (start_burst()) */
 };
@@ -111,6 +112,101 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k,
 	else
 		s->lost++;
 	return v;
+}
+
+/*
+ * The plane cell of a packet's (minute, sensor, country), or NULL: its
+ * country has no column yet, its minute no plane, or its sensor no row
+ * (struct country_planes). One branch: the three tests are ORed.
+ */
+TT_DATA_PATH static inline struct country_count *
+plane_cell(const struct country_planes *cp, const struct tt_count_pkt *p)
+{
+	const struct country_plane *pl = &cp->plane[p->minute & 1];
+	uint32_t column = cp->column_of[p->country];
+
+	if (__builtin_expect((column == 0) | (pl->minute != p->minute) | (p->sensor >= cp->rows),
+			0))
+		return NULL;
+	return &pl->cells[(column - 1) * cp->rows + p->sensor];
+}
+
+/*
+ * plane_cell(), giving the packet's country a column and its minute a
+ * plane where there is one free. Out of line: a shard's first packet of
+ * each country and minute come here, then those the planes cannot hold.
+ */
+TT_DATA_PATH static __attribute__((noinline)) struct country_count *
+plane_cell_claim(struct country_planes *cp, const struct tt_count_pkt *p)
+{
+	struct country_plane *pl = &cp->plane[p->minute & 1];
+	uint32_t column = cp->column_of[p->country];
+
+	if (p->sensor >= cp->rows || (pl->minute != p->minute && pl->minute != PLANE_FREE))
+		return NULL;
+	if (column == 0) {
+		if (cp->columns == COUNTRY_COLUMNS)
+			return NULL;
+		cp->country_of[cp->columns] = p->country;
+		column = ++cp->columns;
+		cp->column_of[p->country] = (uint8_t)column;
+	}
+	pl->minute = p->minute;
+	return &pl->cells[(column - 1) * cp->rows + p->sensor];
+}
+
+/*
+ * The hash of a packet's country cell in the table: only for what the
+ * planes do not hold, so tt_counters_hash() leaves it out.
+ */
+TT_DATA_PATH static inline uint32_t
+country_hash(const struct tt_count_pkt *p)
+{
+	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->country };
+
+	return key_hash(&k);
+}
+
+/*
+ * Count a packet's country: in its plane cell, else (struct
+ * country_planes) in the country table. A cell's first packet lists it
+ * and a full cell sends the packet to the table: one test of pkts + 1
+ * catches both (0 and UINT32_MAX), so a packet after a cell's first pays
+ * one branch.
+ */
+TT_DATA_PATH static inline void
+count_country(struct tt_shard *s, struct tt_cell_key *k, const struct tt_count_pkt *p,
+		const struct cells_at *at, bool mirai)
+{
+	struct country_count *c = at->country_cell;
+	struct tt_cell_key *slot;
+	uint64_t *v;
+
+	if (__builtin_expect(c == NULL, 0))
+		c = plane_cell_claim(&s->planes, p);
+	if (__builtin_expect(c != NULL, 1)) {
+		if (__builtin_expect(c->pkts + 1u > 1u, 1)) {
+			c->pkts++;
+			c->mirai += mirai;
+			return;
+		}
+		if (c->pkts == 0) {
+			struct country_plane *pl = &s->planes.plane[p->minute & 1];
+
+			pl->order[pl->used++] = (uint32_t)(c - pl->cells);
+			c->pkts = 1;
+			c->mirai = mirai;
+			return;
+		}
+	}
+	slot = at->country != NULL ? at->country :
+		cell_key_at(&s->country, country_hash(p) & s->country.mask, COUNTRY_SHIFT);
+	k->item = p->country;
+	v = find_or_overflow(s, &s->country, k, slot, COUNTRY_SHIFT);
+	if (v != NULL) {
+		v[TT_COUNTRY_COL_PKTS]++;
+		v[TT_COUNTRY_COL_MIRAI] += mirai;
+	}
 }
 
 /*
@@ -323,8 +419,6 @@ hash_packet(struct tt_count_pkt *p)
 	struct tt_cell_key k = { .minute = p->minute, .sensor = p->sensor, .item = p->svc };
 
 	p->hash[TT_CELL_PORT] = key_hash(&k);
-	k.item = p->country;
-	p->hash[TT_CELL_COUNTRY] = key_hash(&k);
 	k.item = tt_counters_group_item(p);
 	p->hash[TT_CELL_GROUP] = key_hash(&k);
 	p->seen_line = seen_line_of(p->hash[TT_CELL_GROUP], p->hll_index, p->hll_rank);
@@ -379,7 +473,13 @@ TT_DATA_PATH static inline void
 prefetch_cells(const struct tt_shard *s, const struct tt_count_pkt *p, struct cells_at *at)
 {
 	at->port = prefetch_cell(&s->port, p->hash[TT_CELL_PORT], PORT_SHIFT);
-	at->country = prefetch_cell(&s->country, p->hash[TT_CELL_COUNTRY], COUNTRY_SHIFT);
+	/* the plane's cell where it has one, else the table's */
+	at->country_cell = plane_cell(&s->planes, p);
+	at->country = NULL;
+	if (__builtin_expect(at->country_cell != NULL, 1))
+		tt_prefetch_write(at->country_cell);
+	else
+		at->country = prefetch_cell(&s->country, country_hash(p), COUNTRY_SHIFT);
 	at->group = prefetch_cell(&s->hll, p->hash[TT_CELL_GROUP], GROUP_SHIFT);
 	at->seen = NULL;
 	if (s->seen_on) {
@@ -456,12 +556,7 @@ add_hashed(struct tt_shard *s, const struct tt_count_pkt *p, const struct cells_
 		if (p->klass != TT_CLASS_OTHER)
 			v[tt_schema_class_col(p->klass)]++;
 	}
-	k.item = p->country;
-	v = find_or_overflow(s, &s->country, &k, at->country, COUNTRY_SHIFT);
-	if (v != NULL) {
-		v[TT_COUNTRY_COL_PKTS]++;
-		v[TT_COUNTRY_COL_MIRAI] += mirai;
-	}
+	count_country(s, &k, p, at, mirai);
 	k.item = tt_counters_group_item(p);
 	count_source(s, &k, at, p);
 }

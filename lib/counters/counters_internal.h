@@ -138,10 +138,63 @@ _Static_assert(TT_HLL_VARIANTS <= 8, "a seen entry keeps a bit per variant in it
 _Static_assert(TT_HLL_P == 14, "a seen entry keeps a register in 14 bits");
 _Static_assert(TT_HLL_Q + 1 < 64, "a seen entry keeps a rank in 6 bits");
 
+/*
+ * A worker shard's country counts of up to two minutes, dense: one plane a
+ * minute (plane[minute & 1]), a cell for each (country column, sensor),
+ * laid out column by column, so the cells of one country for every sensor
+ * are adjacent. Countries take columns as they are first seen in the
+ * interval.
+ *
+ * Why: in the country table a cell is 32 bytes at a hashed slot, so every
+ * (sensor, country) of a minute is a line of its own. A spoofed flood to
+ * 4,096 sensors touches ~1 million of them (32 MiB), and each packet
+ * missed L2 there: a build that counted no countries at all took 0.70 to
+ * 0.78 of the cycles a packet of that row, 0.87 at 64 sensors. In a plane
+ * the countries most packets come from share lines (eight sensors a line),
+ * and a cell is found by an index, not a probe.
+ *
+ * What does not fit goes to the country table as before, so nothing is
+ * lost: a third minute in an interval, a country past COUNTRY_COLUMNS, a
+ * sensor past the planes' rows (one added by a reload), and a cell whose
+ * 32-bit packet count is full (a worker would need 71 million packets a
+ * second for a minute to fill one). A merge adds both.
+ *
+ * Owner: the shard's worker writes it; the control thread reads and resets
+ * it once the shard is handed over, like the tables.
+ */
+enum {
+	COUNTRY_COLUMNS = 255,         /* column_of[] keeps column + 1 in a byte */
+	COUNTRY_PLANES = 2,
+};
+/* a plane's minute while it counts none: no packet's (seconds are 32 bits) */
+#define PLANE_FREE UINT32_MAX
+
+struct country_count {
+	uint32_t pkts;                 /* TT_COUNTRY_COL_PKTS; UINT32_MAX: full */
+	uint32_t mirai;                /* TT_COUNTRY_COL_MIRAI, never more than pkts */
+};
+
+struct country_plane {
+	uint32_t minute;               /* the minute it counts, or PLANE_FREE */
+	uint32_t used;                 /* cells counted, listed in order[] */
+	struct country_count *cells;   /* [column * rows + sensor] */
+	uint32_t *order;               /* cells in the order of their first packet */
+};
+
+struct country_planes {
+	uint32_t rows;                 /* sensors 0 .. rows - 1; 0: no planes */
+	uint32_t columns;              /* columns taken this interval */
+	uint8_t column_of[TT_COUNTRY_COUNT];   /* country -> column + 1; 0: none yet */
+	uint16_t country_of[COUNTRY_COLUMNS];  /* column -> country */
+	struct country_plane plane[COUNTRY_PLANES];
+	void *mem;                     /* both planes' cells and orders */
+};
+
 /* A worker's shard: fixed capacity, HLL groups as handles into its pool. */
 struct tt_shard {
 	struct tt_table port;
-	struct tt_table country;
+	struct tt_table country;       /* what the planes do not hold */
+	struct country_planes planes;
 	struct tt_table hll;           /* values: struct tt_hll_slots */
 	struct tt_hll_pool *pool;
 	uint64_t *seen;                /* SEEN_LINES * SEEN_WAYS entries, line-aligned */

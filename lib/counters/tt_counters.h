@@ -75,7 +75,22 @@ struct tt_counters_conf {
 	 * does not say.
 	 */
 	uint64_t spread_register_bytes;
+	/*
+	 * Sensors whose country cells of the interval's two minutes are
+	 * counted in dense planes (counters_internal.h, struct
+	 * country_planes), up to TT_COUNTERS_PLANE_ROWS_MAX; 0: none, every
+	 * country cell is in the country table. The configured sensors.
+	 */
+	uint32_t country_rows;
 };
+
+/*
+ * At most so many sensors have plane rows: 6 KiB a sensor a shard (two
+ * planes of 255 countries, 12 bytes a cell with its place in the order),
+ * so 24 MiB a shard at this cap. The sensors past it count in the
+ * country table.
+ */
+enum { TT_COUNTERS_PLANE_ROWS_MAX = 4096 };
 
 /* tt_counters_conf.spread_register_bytes where the system gives no L2 size (counters.c). */
 enum { TT_COUNTERS_SPREAD_UNKNOWN_L2 = 512 << 10 };
@@ -87,10 +102,14 @@ struct tt_counters_losses {
 	uint64_t hll_dropped;          /* HLL register updates not kept */
 };
 
-/* The cells a packet touches, in tt_count_pkt.hash[]. */
+/*
+ * The cells a packet touches whose hashes tt_counters_hash() works out
+ * ahead, in tt_count_pkt.hash[]. Its country cell is in a plane, found by
+ * an index (counters_internal.h); the rare packet the planes do not hold
+ * hashes its country cell when it is counted.
+ */
 enum tt_count_cell {
 	TT_CELL_PORT,
-	TT_CELL_COUNTRY,
 	TT_CELL_GROUP,                 /* the srcs HLLs of tt_counters_group_item() */
 	TT_CELLS,
 };
@@ -101,7 +120,7 @@ struct tt_count_pkt {
 	uint32_t svc;                  /* service key */
 	uint32_t bytes;
 	uint16_t sensor;
-	uint16_t country;
+	uint16_t country;              /* < TT_COUNTRY_COUNT (tt_classify.h) */
 	/* the source's HLL register and rank, as tt_hll_position() gives them */
 	uint16_t hll_index;            /* < TT_HLL_REGISTERS */
 	uint8_t hll_rank;              /* 1 .. TT_HLL_Q + 1 */
@@ -245,9 +264,10 @@ void tt_counters_row(const struct tt_merged *m, enum tt_counters_table t, uint32
 		struct tt_counters_row *out);
 
 /**
- * The same of a worker shard handed over, for its port and country tables
- * (its srcs table holds pool handles, not sets: no rows). The live view's
- * per-sensor packets.
+ * The same of a worker shard handed over, for its port table only (its
+ * srcs table holds pool handles, not sets, and most of its country counts
+ * are in planes, not cells: read them through tt_counters_merge()). The
+ * live view's per-sensor packets.
  */
 uint32_t tt_counters_shard_rows(const struct tt_shard *s, enum tt_counters_table t);
 void tt_counters_shard_row(const struct tt_shard *s, enum tt_counters_table t, uint32_t i,

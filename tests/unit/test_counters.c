@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "counters_internal.h"
 #include "counters_rows.h"
 #include "cunit_main.h"
 #include "tt_counters.h"
@@ -76,10 +77,12 @@ static void
 test_add_and_read(void)
 {
 	struct tt_shard *s = worker_shard(1024, 1024);
+	struct tt_merged *m = merged_shard(16);
 	struct table pt, ct;
 	const uint64_t *v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 5, true, false, false,
 		TT_CLASS_MIRAI, 60);
 	add(s, 100, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, true, true,
@@ -87,7 +90,9 @@ test_add_and_read(void)
 	add(s, 101, 0, TT_SVC(TT_SVC_TCP, 23), 6, false, false, false,
 		TT_CLASS_NMAP, 60);
 	pt = port_table(s);
-	ct = country_table(s);
+	CU_ASSERT_EQUAL(tt_counters_merge(m, s, 1, false), 0);
+	ct = country_table(m);                    /* a worker shard's, through a merge */
+	CU_ASSERT_EQUAL(cells(country_table(s)), 0);
 	CU_ASSERT_EQUAL_FATAL(cells(pt), 2);      /* minutes 100 and 101 */
 	v = values(pt, 0);
 	CU_ASSERT_EQUAL(key(pt, 0).minute, 100);
@@ -103,9 +108,12 @@ test_add_and_read(void)
 	CU_ASSERT_EQUAL(cells(ct), 3);
 	CU_ASSERT_EQUAL(sum_column(ct, TT_COUNTRY_COL_MIRAI, 0), 1);
 	tt_counters_reset(s);
+	tt_counters_merged_reset(m);
 	CU_ASSERT_EQUAL(cells(pt), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(m, s, 1, false), 0);
 	CU_ASSERT_EQUAL(cells(ct), 0);
 	tt_counters_free(s);
+	tt_counters_merged_free(m);
 }
 
 /* A full table keeps counting under the overflow key: nothing is lost. */
@@ -356,13 +364,14 @@ test_bursts_of_repeats_fill_tables_alike(void)
 	CU_ASSERT_EQUAL(tt_counters_lost(bursts), tt_counters_lost(one));
 	CU_ASSERT_EQUAL(tt_counters_hll_dropped(bursts), tt_counters_hll_dropped(one));
 	CU_ASSERT_EQUAL(cells_differ(port_table(one), port_table(bursts), TT_PORT_COLS), 0);
-	CU_ASSERT_EQUAL(cells_differ(country_table(one), country_table(bursts),
-		TT_COUNTRY_COLS), 0);
 	CU_ASSERT_EQUAL(cells(hll_table(bursts)), cells(hll_table(one)));
-	/* the registers, as a merge reads them */
+	/* the registers and the countries, as a merge reads them */
 	CU_ASSERT_EQUAL(tt_counters_merge(run_one, one, 1, true), 0);
 	CU_ASSERT_EQUAL(tt_counters_merge(run_bursts, bursts, 1, true), 0);
 	CU_ASSERT_EQUAL(cells_differ(hll_table(run_one), hll_table(run_bursts), 0), 0);
+	CU_ASSERT(cells(country_table(run_one)) > 0);
+	CU_ASSERT_EQUAL(cells_differ(country_table(run_one), country_table(run_bursts),
+		TT_COUNTRY_COLS), 0);
 	tt_counters_free(one);
 	tt_counters_free(bursts);
 	tt_counters_merged_free(run_one);
@@ -451,6 +460,157 @@ test_stepwise_path_and_spread(void)
 	tt_counters_free(early);
 	tt_counters_merged_free(run_plain);
 	tt_counters_merged_free(run_steps);
+}
+
+/*
+ * A shard with country planes counts as one without (every country cell in
+ * its table), through the burst path: over three minutes an interval (the
+ * third has no plane), more countries than the planes have columns, and
+ * sensors past their rows; read by minute, and by hour with the all scope;
+ * and again after a reset, with other minutes and countries.
+ */
+static void
+test_country_planes_count_as_the_table(void)
+{
+	enum { ROWS = 6, SENSORS = 9, PACKETS = 6000, BURST = 32 };
+	struct tt_counters_conf wc = {
+		.port_cells = 4096, .country_cells = 16384, .hll_cells = 4096,
+		.hll_sparse = 1024, .hll_dense = 16,
+	};
+	struct tt_counters_conf pc = wc;
+	struct tt_shard *planes, *table;
+	struct tt_count_pkt burst[2][BURST];
+	uint8_t in_order[BURST];
+	uint32_t i, n = 0, round;
+
+	pc.country_rows = ROWS;
+	planes = tt_counters_create(&pc);
+	table = tt_counters_create(&wc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(planes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+	CU_ASSERT(tt_counters_memory(planes) > tt_counters_memory(table));
+	for (i = 0; i < BURST; i++)
+		in_order[i] = (uint8_t)i;
+	for (round = 0; round < 2; round++) {
+		struct tt_merged *by_minute[2], *by_hour[2];
+		uint32_t held = 0, plane_pkts = 0, k;
+
+		for (i = 0; i < PACKETS; i++) {
+			uint32_t r = (i + round * PACKETS) * 2654435761u, src = r;
+			struct tt_count_pkt p = {
+				/* even, odd, then even again: the third has no plane */
+				.minute = 29000000 + round * 10 + r % 3,
+				.sensor = (uint16_t)(r >> 8 & 0xff) % SENSORS,
+				/* most from a few countries, every seventh from any */
+				.country = (uint16_t)(i % 7 == 0 ? (r >> 16) % TT_COUNTRY_COUNT :
+					(r >> 16) % 12 + round * 3),
+				.svc = TT_SVC(TT_SVC_TCP, 23),
+				.klass = r >> 29 & 1 ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+				.watched = true, .bytes = 60,
+			};
+
+			tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+			tt_counters_hash(&p);
+			burst[0][n] = p;
+			burst[1][n++] = p;
+			if (n == BURST || i + 1 == PACKETS) {
+				tt_counters_add_burst(planes, burst[0], in_order, n);
+				tt_counters_add_burst(table, burst[1], in_order, n);
+				n = 0;
+			}
+		}
+		/*
+		 * The planes held two minutes of six sensors (4 in 9 packets) and
+		 * the table the rest; every column was taken.
+		 */
+		for (k = 0; k < COUNTRY_PLANES; k++) {
+			const struct country_plane *pl = &planes->planes.plane[k];
+			uint32_t j;
+
+			held += pl->used;
+			for (j = 0; j < pl->used; j++)
+				plane_pkts += pl->cells[pl->order[j]].pkts;
+		}
+		CU_ASSERT(plane_pkts > PACKETS / 3 && plane_pkts < PACKETS / 2);
+		CU_ASSERT(planes->country.used > 0);
+		CU_ASSERT_EQUAL(planes->planes.columns, COUNTRY_COLUMNS);
+		CU_ASSERT_EQUAL(tt_counters_overflowed(planes), 0);
+		for (k = 0; k < 2; k++) {
+			by_minute[k] = merged_shard(16);
+			by_hour[k] = merged_shard(16);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(by_minute[k]);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(by_hour[k]);
+			CU_ASSERT_EQUAL(tt_counters_merge(by_minute[k], k == 0 ? planes : table, 1,
+				false), 0);
+			CU_ASSERT_EQUAL(tt_counters_merge(by_hour[k], k == 0 ? planes : table, 60,
+				true), 0);
+		}
+		CU_ASSERT(cells(country_table(by_minute[1])) > held);
+		CU_ASSERT_EQUAL(cells(country_table(by_minute[0])), cells(country_table(by_minute[1])));
+		CU_ASSERT_EQUAL(cells_differ(country_table(by_minute[0]), country_table(by_minute[1]),
+			TT_COUNTRY_COLS), 0);
+		CU_ASSERT_EQUAL(cells_differ(country_table(by_hour[0]), country_table(by_hour[1]),
+			TT_COUNTRY_COLS), 0);
+		CU_ASSERT_EQUAL(sum_column(country_table(by_hour[0]), TT_COUNTRY_COL_PKTS,
+			TT_SCOPE_ALL), PACKETS);
+		CU_ASSERT_EQUAL(cells_differ(port_table(by_minute[0]), port_table(by_minute[1]),
+			TT_PORT_COLS), 0);
+		for (k = 0; k < 2; k++) {
+			tt_counters_merged_free(by_minute[k]);
+			tt_counters_merged_free(by_hour[k]);
+		}
+		tt_counters_reset(planes);
+		tt_counters_reset(table);
+		CU_ASSERT_EQUAL(planes->planes.columns, 0);
+		CU_ASSERT_EQUAL(planes->planes.plane[0].used + planes->planes.plane[1].used, 0);
+	}
+	tt_counters_free(planes);
+	tt_counters_free(table);
+}
+
+/*
+ * A plane cell whose 32-bit packet count is full sends its next packets to
+ * the country table, and a merge adds both: nothing wraps.
+ */
+static void
+test_full_plane_cell_goes_on_in_the_table(void)
+{
+	struct tt_counters_conf pc = {
+		.port_cells = 64, .country_cells = 64, .hll_cells = 64, .hll_sparse = 64,
+		.hll_dense = 4, .country_rows = 2,
+	};
+	struct tt_shard *s = tt_counters_create(&pc);
+	struct tt_merged *m = merged_shard(16);
+	struct tt_count_pkt p = {
+		.minute = 29000001, .sensor = 1, .country = TT_COUNTRY_ZZ,
+		.svc = TT_SVC(TT_SVC_TCP, 23), .klass = TT_CLASS_MIRAI, .bytes = 60,
+		.hll_index = 1, .hll_rank = 1,
+	};
+	struct country_count *c;
+	struct table ct;
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	tt_counters_add(s, &p);
+	CU_ASSERT_EQUAL_FATAL(s->planes.plane[1].used, 1);
+	c = &s->planes.plane[1].cells[s->planes.plane[1].order[0]];
+	CU_ASSERT_EQUAL(c->pkts, 1);
+	c->pkts = UINT32_MAX - 1;
+	c->mirai = UINT32_MAX - 1;
+	for (i = 0; i < 3; i++)
+		tt_counters_add(s, &p);
+	CU_ASSERT_EQUAL(c->pkts, UINT32_MAX);
+	CU_ASSERT_EQUAL(s->country.used, 1);
+	CU_ASSERT_EQUAL(tt_counters_merge(m, s, 1, false), 0);
+	ct = country_table(m);
+	CU_ASSERT_EQUAL_FATAL(cells(ct), 1);
+	CU_ASSERT_EQUAL(key(ct, 0).sensor, 1);
+	CU_ASSERT_EQUAL(key(ct, 0).item, TT_COUNTRY_ZZ);
+	CU_ASSERT_EQUAL(values(ct, 0)[TT_COUNTRY_COL_PKTS], (uint64_t)UINT32_MAX + 2);
+	CU_ASSERT_EQUAL(values(ct, 0)[TT_COUNTRY_COL_MIRAI], (uint64_t)UINT32_MAX + 2);
+	tt_counters_free(s);
+	tt_counters_merged_free(m);
 }
 
 /*
@@ -736,6 +896,8 @@ main(void)
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
 		{ "the burst path counts the same; sets spread", test_stepwise_path_and_spread },
 		{ "bursts of repeats fill small tables alike", test_bursts_of_repeats_fill_tables_alike },
+		{ "country planes count as the table", test_country_planes_count_as_the_table },
+		{ "a full plane cell goes on in the table", test_full_plane_cell_goes_on_in_the_table },
 		{ "skipped register updates leave the registers exact", test_seen_registers_exact },
 		{ "a dropped register update is counted on every repeat", test_seen_dropped_counted_again },
 		{ NULL, NULL },
