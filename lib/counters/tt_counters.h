@@ -10,8 +10,10 @@
  *   country: (minute, sensor, country)     -> enum tt_country_val counters
  *   hll:     (minute, sensor, 0 or watched service) -> the srcs HLL variants
  * Every published metric of a scope derives from these cells (totals are the
- * sum of the port cells), so a packet costs two table updates and one HLL
- * group.
+ * sum of the port cells), so a packet costs a port cell, a country cell and
+ * one HLL group. A worker shard keeps most country cells in dense planes
+ * instead, found by an index (counters_internal.h, struct country_planes);
+ * its country table holds the rest, and a merge reads both.
  *
  * The HLL group 0 means two things. In a merged (growable) shard it is the
  * whole sensor's sources. In a worker shard it holds only the sources of
