@@ -62,6 +62,14 @@ table_reset(struct tt_table *t)
 	t->used = 0;
 }
 
+/* What planes of @p rows take: both planes' cells and lists, and a line to align them. */
+static size_t
+planes_bytes(uint32_t rows)
+{
+	return COUNTRY_PLANES * (size_t)COUNTRY_COLUMNS * rows *
+		(sizeof(struct country_count) + sizeof(uint32_t)) + 64;
+}
+
 static int
 planes_init(struct country_planes *cp, uint32_t rows)
 {
@@ -78,7 +86,7 @@ planes_init(struct country_planes *cp, uint32_t rows)
 	if (rows > TT_COUNTERS_PLANE_ROWS_MAX)
 		rows = TT_COUNTERS_PLANE_ROWS_MAX;
 	n = (size_t)COUNTRY_COLUMNS * rows;        /* cells a plane */
-	bytes = COUNTRY_PLANES * n * (sizeof(*cells) + sizeof(*order)) + 64;
+	bytes = planes_bytes(rows);
 	cp->mem = calloc(bytes, 1);
 	if (cp->mem == NULL)
 		return -ENOMEM;
@@ -123,8 +131,7 @@ planes_reset(struct country_planes *cp)
 static uint64_t
 planes_memory(const struct country_planes *cp)
 {
-	return cp->rows == 0 ? 0 : COUNTRY_PLANES * (uint64_t)COUNTRY_COLUMNS * cp->rows *
-		(sizeof(struct country_count) + sizeof(uint32_t)) + 64;
+	return cp->rows == 0 ? 0 : planes_bytes(cp->rows);
 }
 
 /* Double the capacity, re-inserting in the old insertion order. */

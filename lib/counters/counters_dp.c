@@ -114,6 +114,14 @@ find_or_overflow(struct tt_shard *s, struct tt_table *t, struct tt_cell_key *k,
 	return v;
 }
 
+/* Column @p column's (1-based, as column_of[] keeps it) cell of @p sensor in @p pl. */
+TT_DATA_PATH static inline struct country_count *
+plane_cell_at(const struct country_planes *cp, const struct country_plane *pl,
+		uint32_t column, uint16_t sensor)
+{
+	return &pl->cells[(column - 1) * cp->rows + sensor];
+}
+
 /*
  * The plane cell of a packet's (minute, sensor, country), or NULL: its
  * country has no column yet, its minute no plane, or its sensor no row
@@ -128,7 +136,7 @@ plane_cell(const struct country_planes *cp, const struct tt_count_pkt *p)
 	if (__builtin_expect((column == 0) | (pl->minute != p->minute) | (p->sensor >= cp->rows),
 			0))
 		return NULL;
-	return &pl->cells[(column - 1) * cp->rows + p->sensor];
+	return plane_cell_at(cp, pl, column, p->sensor);
 }
 
 /*
@@ -152,7 +160,7 @@ plane_cell_claim(struct country_planes *cp, const struct tt_count_pkt *p)
 		cp->column_of[p->country] = (uint8_t)column;
 	}
 	pl->minute = p->minute;
-	return &pl->cells[(column - 1) * cp->rows + p->sensor];
+	return plane_cell_at(cp, pl, column, p->sensor);
 }
 
 /*
@@ -172,7 +180,9 @@ country_hash(const struct tt_count_pkt *p)
  * country_planes) in the country table. A cell's first packet lists it
  * and a full cell sends the packet to the table: one test of pkts + 1
  * catches both (0 and UINT32_MAX), so a packet after a cell's first pays
- * one branch.
+ * one branch. (The first packet's count written apart, not by falling
+ * through to the increments: with one increment site, flood at 64
+ * sensors, pair ratios 1.008, 1.026, 1.022, 1.074, 1.021, 1.009, 1.005.)
  */
 TT_DATA_PATH static inline void
 count_country(struct tt_shard *s, struct tt_cell_key *k, const struct tt_count_pkt *p,
