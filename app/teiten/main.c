@@ -326,6 +326,7 @@ setup_workers(struct appliance *a)
 		wc.counters.port_cells = cfg->port_cells;
 		wc.counters.country_cells = cfg->country_cells;
 		wc.counters.country_rows = cfg->n_sensors;
+		wc.counters.flow_cells = TT_COUNTERS_FLOW_CELLS;
 		wc.counters.hll_cells = cfg->hll_cells;
 		wc.counters.hll_sparse = cfg->hll_sparse_sets;
 		wc.counters.hll_dense = cfg->hll_dense_sets;

@@ -134,6 +134,65 @@ planes_memory(const struct country_planes *cp)
 	return cp->rows == 0 ? 0 : planes_bytes(cp->rows);
 }
 
+/* What flows of @p capacity slots take: the slots, their list, and a line to align them. */
+static size_t
+flows_bytes(uint32_t capacity)
+{
+	return (size_t)capacity * (sizeof(struct count_flow) + sizeof(uint32_t)) + 64;
+}
+
+static int
+flows_init(struct count_flows *f, uint32_t capacity)
+{
+	size_t bytes;
+
+	memset(f, 0, sizeof(*f));
+	if (capacity == 0)
+		return 0;
+	if (capacity < 16 || (capacity & (capacity - 1)) != 0)
+		return -EINVAL;
+	bytes = flows_bytes(capacity);
+	f->mem = calloc(bytes, 1);
+	if (f->mem == NULL)
+		return -ENOMEM;
+	/* a worker's, written per packet (tt_mem.h) */
+	tt_mem_prefault(f->mem, bytes);
+	f->slots = (struct count_flow *)(((uintptr_t)f->mem + 63) & ~(uintptr_t)63);
+	f->order = (uint32_t *)(f->slots + capacity);
+	f->mask = capacity - 1;
+	f->limit = capacity / 4 * 3;
+	f->on = true;
+	return 0;
+}
+
+static void
+flows_fini(struct count_flows *f)
+{
+	free(f->mem);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * The worker drained them before the hand-over (tt_counters_drain()), so
+ * this clears nothing but the state; flows it had not would be stale here.
+ */
+static void
+flows_reset(struct count_flows *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->used; i++)
+		memset(&f->slots[f->order[i]], 0, sizeof(struct count_flow));
+	f->used = 0;
+	f->on = f->mem != NULL;
+}
+
+static uint64_t
+flows_memory(const struct count_flows *f)
+{
+	return f->mem == NULL ? 0 : flows_bytes(f->mask + 1);
+}
+
 /* Double the capacity, re-inserting in the old insertion order. */
 int
 counters_table_grow(struct tt_table *t)
@@ -199,9 +258,12 @@ tt_counters_create(const struct tt_counters_conf *conf)
 	rc = planes_init(&s->planes, conf->country_rows);
 	if (rc != 0)
 		goto err_fini_country;
-	rc = table_init(&s->hll, conf->hll_cells, HLL_SLOT_WORDS, false);
+	rc = flows_init(&s->flows, conf->flow_cells);
 	if (rc != 0)
 		goto err_fini_planes;
+	rc = table_init(&s->hll, conf->hll_cells, HLL_SLOT_WORDS, false);
+	if (rc != 0)
+		goto err_fini_flows;
 	s->pool = tt_hll_pool_create(conf->hll_sparse, conf->hll_dense);
 	if (s->pool == NULL) {
 		rc = -errno;
@@ -222,6 +284,8 @@ err_free_pool:
 	tt_hll_pool_free(s->pool);
 err_fini_hll:
 	table_fini(&s->hll);
+err_fini_flows:
+	flows_fini(&s->flows);
 err_fini_planes:
 	planes_fini(&s->planes);
 err_fini_country:
@@ -242,6 +306,7 @@ tt_counters_free(struct tt_shard *s)
 	table_fini(&s->port);
 	table_fini(&s->country);
 	planes_fini(&s->planes);
+	flows_fini(&s->flows);
 	table_fini(&s->hll);
 	tt_hll_pool_free(s->pool);
 	free(s->seen_mem);
@@ -254,6 +319,7 @@ tt_counters_reset(struct tt_shard *s)
 	table_reset(&s->port);
 	table_reset(&s->country);
 	planes_reset(&s->planes);
+	flows_reset(&s->flows);
 	table_reset(&s->hll);
 	tt_hll_pool_reset(s->pool);
 	memset(s->seen, 0, SEEN_BYTES);    /* 256 KiB an interval, control thread */
@@ -559,8 +625,8 @@ uint64_t
 tt_counters_memory(const struct tt_shard *s)
 {
 	return sizeof(*s) + table_memory(&s->port) + table_memory(&s->country) +
-		planes_memory(&s->planes) + table_memory(&s->hll) + tt_hll_pool_memory(s->pool) +
-		SEEN_BYTES + 64;
+		planes_memory(&s->planes) + flows_memory(&s->flows) + table_memory(&s->hll) +
+		tt_hll_pool_memory(s->pool) + SEEN_BYTES + 64;
 }
 
 uint64_t

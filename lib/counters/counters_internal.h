@@ -190,6 +190,44 @@ struct country_planes {
 	void *mem;                     /* both planes' cells and orders */
 };
 
+/*
+ * A worker shard's flows: its packets summed by everything their counting
+ * depends on, so that a packet repeating one (a scanner's next probe of
+ * the same sensor and service) costs one probe of one table, instead of a
+ * port cell, a country cell, an HLL group and its registers. The cells are
+ * sums and the registers maxima, so a flow of n packets counted once with
+ * weight n gives the cells and registers its n packets would have.
+ *
+ * A flow's key is a packet's (minute, service), then (sensor, country,
+ * HLL register, rank, class) and its four flags: two words, the second
+ * with a bit that marks the slot used (flow_key_of(), counters_dp.c).
+ * Open addressing with linear probing, 32 bytes a slot; `order` lists the
+ * flows in the order of their first packets.
+ *
+ * Owner: the shard's worker, which counts the flows into the cells
+ * (tt_counters_drain()) before it hands the shard over, and as soon as the
+ * table reaches its limit; the rest of that interval's packets then go to
+ * the cells directly. Drained in the order of their first packets, the
+ * flows make the cells in the order their first packets would have, and
+ * fill the tables and planes exactly as the packets would, so what the
+ * control thread reads is the same with flows or without.
+ */
+struct count_flow {
+	uint64_t key[2];               /* key[1] 0: an empty slot */
+	uint64_t pkts;
+	uint64_t bytes;
+};
+
+struct count_flows {
+	uint32_t mask;                 /* capacity - 1; no table: 0 */
+	uint32_t limit;                /* 3/4 of the capacity */
+	uint32_t used;
+	bool on;                       /* packets go to flows; off once full, until the drain */
+	struct count_flow *slots;      /* line-aligned */
+	uint32_t *order;
+	void *mem;
+};
+
 /* A worker's shard: fixed capacity, HLL groups as handles into its pool. */
 struct tt_shard {
 	struct tt_table port;
@@ -208,6 +246,7 @@ struct tt_shard {
 	uint64_t overflowed;           /* packets counted under the overflow key */
 	uint64_t lost;                 /* packets whose cell could not be kept at all */
 	uint64_t hll_dropped;          /* HLL updates without a group cell */
+	struct count_flows flows;      /* last: the fields above keep their lines */
 };
 
 /* The control plane's merged shard: tables that grow, HLLs as struct tt_hll. */

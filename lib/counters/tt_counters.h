@@ -13,7 +13,10 @@
  * sum of the port cells), so a packet costs a port cell, a country cell and
  * one HLL group. A worker shard keeps most country cells in dense planes
  * instead, found by an index (counters_internal.h, struct country_planes);
- * its country table holds the rest, and a merge reads both.
+ * its country table holds the rest, and a merge reads both. A worker shard
+ * also sums its packets by flow first (struct count_flows there), and its
+ * worker counts the flows into the cells before it hands the shard over
+ * (tt_counters_drain()): a repeat of a flow costs one probe.
  *
  * The HLL group 0 means two things. In a merged (growable) shard it is the
  * whole sensor's sources. In a worker shard it holds only the sources of
@@ -84,7 +87,19 @@ struct tt_counters_conf {
 	 * country cell is in the country table. The configured sensors.
 	 */
 	uint32_t country_rows;
+	/*
+	 * Slots of the shard's flows (counters_internal.h, struct
+	 * count_flows), a power of two >= 16; 0: none, every packet goes to
+	 * the cells. A worker's shards take TT_COUNTERS_FLOW_CELLS.
+	 */
+	uint32_t flow_cells;
 };
+
+/*
+ * A worker shard's flow slots: 512 KiB. Limited to 3/4, they hold 12,288
+ * flows an interval; the benchmark's mixed capture has some 8,000.
+ */
+enum { TT_COUNTERS_FLOW_CELLS = 16384 };
 
 /*
  * At most so many sensors have plane rows: 6 KiB a sensor a shard (two
@@ -105,8 +120,8 @@ struct tt_counters_losses {
 };
 
 /*
- * The cells a packet touches whose hashes tt_counters_hash() works out
- * ahead, in tt_count_pkt.hash[]. Its country cell is in a plane, found by
+ * The cells a packet touches whose hashes tt_counters_add_burst() works
+ * out ahead, in tt_count_pkt.hash[]. Its country cell is in a plane, found by
  * an index (counters_internal.h); the rare packet the planes do not hold
  * hashes its country cell when it is counted.
  */
@@ -131,11 +146,12 @@ struct tt_count_pkt {
 	bool v6;
 	bool malformed;
 	bool watched;                  /* svc is in watch_ports */
-	uint32_t hash[TT_CELLS];       /* tt_counters_hash() */
+	/* Filled by tt_counters_add_burst() as it counts the packet in cells: */
+	uint32_t hash[TT_CELLS];
 	/*
-	 * Also tt_counters_hash()'s: the line of the shard's record of
-	 * registers set (counters_internal.h, SEEN_LINES) that may hold this
-	 * packet's register in its group.
+	 * and the line of the shard's record of registers set
+	 * (counters_internal.h, SEEN_LINES) that may hold this packet's
+	 * register in its group.
 	 */
 	uint32_t seen_line;
 };
@@ -188,18 +204,16 @@ bool tt_counters_pressure(const struct tt_shard *s, uint32_t packets);
 /** Count one packet (a burst of one). By the shard's owner only. */
 void tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p);
 
-/** Fill p->hash and p->seen_line, which tt_counters_add_burst() takes filled. Pure arithmetic. */
-void tt_counters_hash(struct tt_count_pkt *p);
-/** The same for @p n packets, a burst's (the worker's, once a burst). */
-void tt_counters_hash_burst(struct tt_count_pkt *pkts, unsigned int n);
-
 /**
  * Count a burst: pkts[order[0]], then pkts[order[1]], ... up to @p n
- * packets, their hashes filled (tt_counters_hash()). While it counts a
- * packet, the cells of a packet a few further on are loading, and once the
- * shard's HLL sets are spread (tt_counters_sets_spread()) the registers of
- * the next-but-one, so their misses overlap the counting instead of
- * following it. (Prefetching a whole burst of 32 ahead measured worse:
+ * packets (at most 256; order's indexes are bytes). A packet that a flow
+ * of the shard's takes (counters_internal.h, struct count_flows) is
+ * counted there; the others are hashed (their hash[] and seen_line
+ * written) and counted in the cells. While it counts a packet, the cells
+ * of a packet a few further on are loading, and once the shard's HLL sets
+ * are spread (tt_counters_sets_spread()) the registers of the
+ * next-but-one, so their misses overlap the counting instead of following
+ * it. (Prefetching a whole burst of 32 ahead measured worse:
  * ~400 lines evicted one another.) By the shard's owner; counts are sums
  * and register maxima, the same in any order.
  * @return false when the burst counted with the shard's record of the
@@ -209,8 +223,17 @@ void tt_counters_hash_burst(struct tt_count_pkt *pkts, unsigned int n);
  * (tt_worker_stats.hll_record_off): a figure of cost, not of loss, as the
  * counts are the same either way.
  */
-bool tt_counters_add_burst(struct tt_shard *s, const struct tt_count_pkt *pkts,
+bool tt_counters_add_burst(struct tt_shard *s, struct tt_count_pkt *pkts,
 		const uint8_t *order, unsigned int n);
+
+/**
+ * Count the shard's flows into its cells and empty them (counters_internal.h,
+ * struct count_flows). By the shard's owner, the worker, before it hands the
+ * shard over: the control thread reads only cells. A shard without flows,
+ * or with none pending, costs a compare. Cost: the flows, a packet's worth
+ * of counting each.
+ */
+void tt_counters_drain(struct tt_shard *s);
 
 /**
  * Are the shard's mid and dense HLL sets more than the caches keep, past

@@ -522,6 +522,12 @@ tt_hll_pool_dropped(const struct tt_hll_pool *p)
 	return p->dropped;
 }
 
+void
+tt_hll_pool_count_dropped(struct tt_hll_pool *p, uint64_t n)
+{
+	p->dropped += n;
+}
+
 uint64_t
 tt_hll_pool_memory(const struct tt_hll_pool *p)
 {

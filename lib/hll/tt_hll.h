@@ -171,6 +171,12 @@ void tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t
 int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst);
 
 uint64_t tt_hll_pool_dropped(const struct tt_hll_pool *p);
+/**
+ * Count @p n more updates as dropped: the repeats of one that
+ * tt_hll_pool_add() dropped, made by packets counted together with it
+ * (tt_counters_drain()). By the pool's owner.
+ */
+void tt_hll_pool_count_dropped(struct tt_hll_pool *p, uint64_t n);
 /** Sets still free in the pools, and the pools' sizes. Owner only. */
 void tt_hll_pool_free_sets(const struct tt_hll_pool *p, uint32_t *sparse, uint32_t *dense);
 /** Bytes of the mid and dense sets taken: how far the registers are spread. Owner only. */

@@ -56,6 +56,13 @@ swap_written(struct tt_worker *w, uint32_t ack)
 	return &w->interval[ack & 1];
 }
 
+/* Is a swap request pending, ahead of @p ack? The worker's look before swap_take_request(). */
+static inline bool
+swap_requested(struct tt_worker *w, uint32_t ack)
+{
+	return (int32_t)(__atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE) - ack) > 0;
+}
+
 /*
  * Take a pending swap request: advance @p ack (the caller's copy of
  * swap_ack) to it and publish the acknowledgement. Moves forward only: a

@@ -350,8 +350,7 @@ test_bursts_of_repeats_fill_tables_alike(void)
 		src = i * 2654435761u;
 		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
 		tt_counters_add(one, &p);
-		burst[n] = p;
-		tt_counters_hash(&burst[n++]);
+		burst[n++] = p;
 		if (n == BURST || i + 1 == PACKETS) {
 			tt_counters_add_burst(bursts, burst, in_order, n);
 			n = 0;
@@ -420,8 +419,7 @@ test_stepwise_path_and_spread(void)
 
 		tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
 		tt_counters_add(plain, &p);
-		burst[n] = p;
-		tt_counters_hash(&burst[n++]);
+		burst[n++] = p;
 		if (n == BURST || i + 1 == SENSORS * SOURCES) {
 			for (j = 0; j < n; j++)
 				last_first[j] = (uint8_t)(n - 1 - j);
@@ -510,7 +508,6 @@ test_country_planes_count_as_the_table(void)
 			};
 
 			tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
-			tt_counters_hash(&p);
 			burst[0][n] = p;
 			burst[1][n++] = p;
 			if (n == BURST || i + 1 == PACKETS) {
@@ -611,6 +608,180 @@ test_full_plane_cell_goes_on_in_the_table(void)
 	CU_ASSERT_EQUAL(values(ct, 0)[TT_COUNTRY_COL_MIRAI], (uint64_t)UINT32_MAX + 2);
 	tt_counters_free(s);
 	tt_counters_merged_free(m);
+}
+
+/*
+ * Rows of @p a and @p b that differ, taken in their order: the same keys
+ * in the same places, the same @p cols counts, the same estimates.
+ */
+static uint32_t
+rows_differ_in_order(struct table a, struct table b, unsigned int cols)
+{
+	uint32_t i, v, n = cells(a) < cells(b) ? cells(a) : cells(b);
+	uint32_t differ = cells(a) > cells(b) ? cells(a) - cells(b) : cells(b) - cells(a);
+
+	for (i = 0; i < n; i++) {
+		struct tt_counters_row ra = key(a, i), rb = key(b, i);
+		bool same = ra.minute == rb.minute && ra.sensor == rb.sensor && ra.item == rb.item;
+
+		for (v = 0; same && v < cols; v++)
+			same = ra.counts[v] == rb.counts[v];
+		for (v = 0; same && ra.srcs != NULL && v < TT_HLL_VARIANTS; v++)
+			same = tt_hll_estimate(&ra.srcs[v]) == tt_hll_estimate(&rb.srcs[v]);
+		differ += !same;
+	}
+	return differ;
+}
+
+/*
+ * Flows count as the cells would (counters_internal.h, struct
+ * count_flows). Three shards count the same packets, in bursts in the
+ * worker's class order: one without flows, one with 4,096 flow slots, and
+ * one whose 16 slots fill (12 flows) within a round, drain there and count
+ * the rest of that round without them. The packets come in runs of one to
+ * five repeats of a flow, over three minutes, six sensors (four with plane
+ * rows), 40 countries, two watched and two unwatched services, every class
+ * and flag. After the drain the merges have the same rows in the same
+ * order, and the same losses: under the overflow key, lost, and HLL
+ * updates dropped (group cells and pools), each counted once a packet.
+ *
+ * With tables of room for every flow (@p small false), the 4,096 slots
+ * hold each round whole until the drain. With small tables and pools
+ * (@p small), which lose, the flows stop once they hold as many as the
+ * tables have room for cells (flows_room(), counters_dp.c).
+ */
+static void
+flows_count_as_the_cells(bool small)
+{
+	enum { SHARDS = 3, PACKETS = 3000, BURST = 64 };
+	struct tt_counters_conf wc = {
+		.port_cells = 256, .country_cells = 64, .hll_cells = 64,
+		.hll_sparse = 24, .hll_dense = 1, .country_rows = 4,
+	};
+	static const uint32_t flow_cells[SHARDS] = { 0, 4096, 16 };
+	struct tt_shard *w[SHARDS];
+	struct tt_count_pkt burst[SHARDS][BURST];
+	uint8_t by_class[BURST];
+	uint32_t i, k, n = 0, round, flow = 0, repeats = 0;
+
+	if (!small)
+		wc = (struct tt_counters_conf){
+			.port_cells = 16384, .country_cells = 4096, .hll_cells = 4096,
+			.hll_sparse = 4096, .hll_dense = 64, .country_rows = 4,
+		};
+	for (k = 0; k < SHARDS; k++) {
+		struct tt_counters_conf c = wc;
+
+		c.flow_cells = flow_cells[k];
+		w[k] = tt_counters_create(&c);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w[k]);
+	}
+	CU_ASSERT(tt_counters_memory(w[1]) > tt_counters_memory(w[0]));
+	for (round = 0; round < 2; round++) {
+		struct tt_merged *by_minute[SHARDS], *by_hour[SHARDS];
+		struct tt_counters_losses l[SHARDS];
+
+		for (i = 0; i < PACKETS; i++) {
+			uint32_t r, src;
+			struct tt_count_pkt p;
+
+			if (repeats == 0) {
+				flow++;
+				repeats = flow % 5 + 1;
+			}
+			repeats--;
+			r = (flow + round * PACKETS) * 2654435761u;
+			src = r % 700;         /* sources repeat across flows too */
+			p = (struct tt_count_pkt){
+				.minute = 29000000 + round * 10 + r % 3,
+				.sensor = (uint16_t)(r >> 8 & 0xff) % 6,
+				.country = (uint16_t)((r >> 16) % 40 * 16),
+				.svc = TT_SVC(r >> 20 & 1 ? TT_SVC_TCP : TT_SVC_UDP, 20 + (r >> 21 & 1)),
+				.klass = (uint8_t)((r >> 22) % TT_CLASS_COUNT),
+				.home = r >> 25 & 1, .v6 = r >> 26 & 1, .malformed = (r >> 27) % 5 == 0,
+				.watched = r >> 28 & 1, .bytes = 40 + i % 1460,
+			};
+			tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
+			for (k = 0; k < SHARDS; k++)
+				burst[k][n] = p;
+			n++;
+			if (n == BURST || i + 1 == PACKETS) {
+				uint32_t j, m = 0, c;
+
+				/* the worker's order: by class, arrival order within one */
+				for (c = 0; c < TT_CLASS_COUNT; c++)
+					for (j = 0; j < n; j++)
+						if (burst[0][j].klass == c)
+							by_class[m++] = (uint8_t)j;
+				for (k = 0; k < SHARDS; k++)
+					tt_counters_add_burst(w[k], burst[k], by_class, n);
+				n = 0;
+			}
+		}
+		/* the 4,096 slots hold a round whole where the tables have room; 16 fill and stop */
+		if (small) {
+			CU_ASSERT(w[1]->flows.used == 0 && !w[1]->flows.on);
+		} else {
+			CU_ASSERT(w[1]->flows.used > PACKETS / 5 && w[1]->flows.on);
+			CU_ASSERT_EQUAL(w[1]->port.used, 0);
+		}
+		CU_ASSERT_EQUAL(w[2]->flows.used, 0);
+		CU_ASSERT(!w[2]->flows.on);
+		for (k = 0; k < SHARDS; k++) {
+			tt_counters_drain(w[k]);
+			by_minute[k] = merged_shard(16);
+			by_hour[k] = merged_shard(16);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(by_minute[k]);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(by_hour[k]);
+			CU_ASSERT_EQUAL(tt_counters_merge(by_minute[k], w[k], 1, false), 0);
+			CU_ASSERT_EQUAL(tt_counters_merge(by_hour[k], w[k], 60, true), 0);
+			l[k] = losses(by_minute[k]);
+		}
+		CU_ASSERT_EQUAL(w[1]->flows.used, 0);
+		/* the small tables and pools did lose, so the losses are compared */
+		if (small) {
+			CU_ASSERT(l[0].overflowed > 0 && l[0].lost > 0 && l[0].hll_dropped > 0);
+		} else {
+			CU_ASSERT(l[0].overflowed == 0 && l[0].lost == 0 && l[0].hll_dropped == 0);
+		}
+		for (k = 1; k < SHARDS; k++) {
+			CU_ASSERT_EQUAL(l[k].overflowed, l[0].overflowed);
+			CU_ASSERT_EQUAL(l[k].lost, l[0].lost);
+			CU_ASSERT_EQUAL(l[k].hll_dropped, l[0].hll_dropped);
+			CU_ASSERT_EQUAL(rows_differ_in_order(port_table(by_minute[k]),
+				port_table(by_minute[0]), TT_PORT_COLS), 0);
+			CU_ASSERT_EQUAL(rows_differ_in_order(country_table(by_minute[k]),
+				country_table(by_minute[0]), TT_COUNTRY_COLS), 0);
+			CU_ASSERT_EQUAL(rows_differ_in_order(hll_table(by_minute[k]),
+				hll_table(by_minute[0]), 0), 0);
+			CU_ASSERT_EQUAL(rows_differ_in_order(port_table(by_hour[k]),
+				port_table(by_hour[0]), TT_PORT_COLS), 0);
+			CU_ASSERT_EQUAL(rows_differ_in_order(country_table(by_hour[k]),
+				country_table(by_hour[0]), TT_COUNTRY_COLS), 0);
+			CU_ASSERT_EQUAL(rows_differ_in_order(hll_table(by_hour[k]),
+				hll_table(by_hour[0]), 0), 0);
+		}
+		for (k = 0; k < SHARDS; k++) {
+			tt_counters_merged_free(by_minute[k]);
+			tt_counters_merged_free(by_hour[k]);
+			tt_counters_reset(w[k]);
+		}
+		CU_ASSERT(w[2]->flows.on);
+	}
+	for (k = 0; k < SHARDS; k++)
+		tt_counters_free(w[k]);
+}
+
+static void
+test_flows_count_as_the_cells(void)
+{
+	flows_count_as_the_cells(false);
+}
+
+static void
+test_flows_stop_at_the_tables_room(void)
+{
+	flows_count_as_the_cells(true);
 }
 
 /*
@@ -743,7 +914,6 @@ add_and_note(struct tt_shard *w, struct tt_hll ref[][TT_HLL_VARIANTS], uint32_t 
 
 	tt_hll_position(&src, 4, &p.hll_index, &p.hll_rank);
 	/* the worker's steps for a burst of one, counting what it counts with the record off */
-	tt_counters_hash(&p);
 	record_off_pkts += !tt_counters_add_burst(w, &p, &first, 1);
 	CU_ASSERT_EQUAL(tt_hll_add(&ref[group][TT_HLL_ALL], p.hll_index, p.hll_rank), 0);
 	if (home)
@@ -898,6 +1068,8 @@ main(void)
 		{ "bursts of repeats fill small tables alike", test_bursts_of_repeats_fill_tables_alike },
 		{ "country planes count as the table", test_country_planes_count_as_the_table },
 		{ "a full plane cell goes on in the table", test_full_plane_cell_goes_on_in_the_table },
+		{ "flows count as the cells, in the same order", test_flows_count_as_the_cells },
+		{ "flows stop at the tables' room; losses alike", test_flows_stop_at_the_tables_room },
 		{ "skipped register updates leave the registers exact", test_seen_registers_exact },
 		{ "a dropped register update is counted on every repeat", test_seen_dropped_counted_again },
 		{ NULL, NULL },
