@@ -40,6 +40,8 @@ struct tt_publisher_health {
 	uint64_t rx_missed;
 	uint64_t not_dark;
 	uint64_t malformed;
+	/* fingerprinted packets whose source delta had no room (tt_worker_stats) */
+	uint64_t source_deltas_dropped;
 };
 
 struct tt_publisher_stats {
