@@ -12,6 +12,13 @@
 #include "counters_internal.h"
 #include "tt_mem.h"
 
+/* The first cache line boundary at or after @p p: where tables, planes, flows, seen lines start. */
+static void *
+line_aligned(void *p)
+{
+	return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
 static int
 table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 {
@@ -35,7 +42,7 @@ table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 		free(t->cells_mem);
 		return -ENOMEM;
 	}
-	t->cells = (uint8_t *)(((uintptr_t)t->cells_mem + 63) & ~(uintptr_t)63);
+	t->cells = line_aligned(t->cells_mem);
 	if (!growable) {
 		/* a worker's: its cells and slot list are written per packet */
 		tt_mem_prefault(t->cells_mem, ((size_t)capacity << t->stride_shift) + 64);
@@ -92,7 +99,7 @@ planes_init(struct country_planes *cp, uint32_t rows)
 		return -ENOMEM;
 	/* a worker's, written per packet (tt_mem.h) */
 	tt_mem_prefault(cp->mem, bytes);
-	cells = (struct country_count *)(((uintptr_t)cp->mem + 63) & ~(uintptr_t)63);
+	cells = line_aligned(cp->mem);
 	order = (uint32_t *)(cells + COUNTRY_PLANES * n);
 	for (i = 0; i < COUNTRY_PLANES; i++) {
 		cp->plane[i].cells = cells + i * n;
@@ -157,7 +164,7 @@ flows_init(struct count_flows *f, uint32_t capacity)
 		return -ENOMEM;
 	/* a worker's, written per packet (tt_mem.h) */
 	tt_mem_prefault(f->mem, bytes);
-	f->slots = (struct count_flow *)(((uintptr_t)f->mem + 63) & ~(uintptr_t)63);
+	f->slots = line_aligned(f->mem);
 	f->order = (uint32_t *)(f->slots + capacity);
 	f->mask = capacity - 1;
 	f->limit = capacity / 4 * 3;
@@ -274,7 +281,7 @@ tt_counters_create(const struct tt_counters_conf *conf)
 		rc = -ENOMEM;
 		goto err_free_pool;
 	}
-	s->seen = (uint64_t *)(((uintptr_t)s->seen_mem + 63) & ~(uintptr_t)63);
+	s->seen = line_aligned(s->seen_mem);
 	tt_mem_prefault(s->seen_mem, SEEN_BYTES + 64);
 	s->spread_register_bytes = conf->spread_register_bytes != 0 ?
 		conf->spread_register_bytes : spread_register_bytes();
