@@ -23,8 +23,8 @@ stat_inc(uint64_t *c)
 
 /*
  * A source's bucket and its tag there (never 0, which marks an empty way):
- * one rule for the update and for tt_sources_prefetch_entry(), which must find
- * the same way.
+ * one rule for the update and for prefetch_entry(), which must find the
+ * same way.
  */
 TT_DATA_PATH static inline uint32_t
 bucket_index(const struct tt_sources_table *t, uint64_t h)
@@ -128,25 +128,41 @@ bucket_victim(const struct bucket *b)
 	return (uint32_t)__builtin_ctz(empty != 0 ? empty : ways_oldest(b));
 }
 
-/* The source's entry; a new one (evicting the bucket's oldest) if absent. */
+/* Is way @p w of the bucket at @p index the source's? */
+TT_DATA_PATH static inline bool
+way_holds(const struct tt_sources_table *t, uint32_t index, uint32_t w, uint32_t tag,
+		struct src_key k, uint8_t family)
+{
+	const struct entry *e = &t->entries[index * TT_SOURCES_WAYS + w];
+
+	return t->buckets[index].tag[w] == tag && e->family == family && src_key_equal(e->addr, k);
+}
+
+/*
+ * The source's entry; a new one (evicting the bucket's oldest) if absent.
+ * @p way is where its entry's prefetch found its tag (TT_SOURCES_WAYS:
+ * nowhere), tried first: packets between may have moved it, so a miss
+ * there looks at every way whose tag is the source's. At most one way
+ * holds a source, so the result is the one a search in way order gives.
+ */
 TT_DATA_PATH static struct entry *
 find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t family,
-		uint32_t sec, bool *fresh)
+		uint32_t sec, uint32_t way, bool *fresh)
 {
 	uint32_t index = bucket_index(t, h);
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = bucket_tag(h);
 	struct entry *ways = &t->entries[index * TT_SOURCES_WAYS], *e;
-	uint32_t w, victim;
+	uint32_t w, victim, tagged;
 
-	for (w = 0; w < TT_SOURCES_WAYS; w++) {
-		if (b->tag[w] == tag && ways[w].family == family &&
-				src_key_equal(ways[w].addr, k)) {
-			if (sec > b->seen[w])
-				b->seen[w] = sec;
-			*fresh = false;
-			return &ways[w];
-		}
+	if (way < TT_SOURCES_WAYS && way_holds(t, index, way, tag, k, family)) {
+		w = way;
+		goto found;
+	}
+	for (tagged = ways_tagged(b, tag); tagged != 0; tagged &= tagged - 1) {
+		w = (uint32_t)__builtin_ctz(tagged);
+		if (way_holds(t, index, w, tag, k, family))
+			goto found;
 	}
 	victim = bucket_victim(b);
 	if (b->tag[victim] == 0)
@@ -169,6 +185,11 @@ find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t
 	b->seen[victim] = sec;
 	*fresh = true;
 	return e;
+found:
+	if (sec > b->seen[w])
+		b->seen[w] = sec;
+	*fresh = false;
+	return &ways[w];
 }
 
 /* A source's Mirai-type port slot @p i, and when it was last seen: in its entry, or its tail. */
@@ -266,18 +287,14 @@ prefetch_bucket(const struct tt_sources_table *t, const struct tt_sources_deltas
  * busy cycles a packet; the mixed captures unchanged.
  */
 TT_DATA_PATH static inline void
-prefetch_entry(const struct tt_sources_table *t, uint64_t hash)
+prefetch_entry(const struct tt_sources_table *t, struct tt_sources_pkt *p)
 {
-	uint32_t index = bucket_index(t, hash);
-	const struct bucket *b = &t->buckets[index];
-	uint32_t tag = bucket_tag(hash);
-	uint32_t w;
+	uint32_t index = bucket_index(t, p->hash);
+	uint32_t tagged = ways_tagged(&t->buckets[index], bucket_tag(p->hash));
+	uint32_t w = tagged != 0 ? (uint32_t)__builtin_ctz(tagged) : bucket_victim(&t->buckets[index]);
 
-	for (w = 0; w < TT_SOURCES_WAYS; w++)
-		if (b->tag[w] == tag)
-			break;
-	if (w == TT_SOURCES_WAYS)
-		w = bucket_victim(b);
+	/* where step 3 looks first: the way of its tag, if the bucket has it */
+	p->way = (uint8_t)(tagged != 0 ? w : TT_SOURCES_WAYS);
 	/* Its one line; a tail is rare and is left to load when read. */
 	tt_prefetch_write(&t->entries[index * TT_SOURCES_WAYS + w]);
 }
@@ -297,7 +314,7 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 	if (p->klass == TT_CLASS_OTHER)
 		return;
 	k = src_key_of(p->addr, p->family);
-	e = find_or_insert(t, h, k, p->family, p->sec, &fresh);
+	e = find_or_insert(t, h, k, p->family, p->sec, p->way, &fresh);
 	if (p->sec > e->last_seen)
 		e->last_seen = p->sec;
 	if (p->klass == TT_CLASS_MIRAI)
@@ -371,7 +388,7 @@ tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
 		if (i + BUCKET_AHEAD < count)
 			prefetch_bucket(t, d, &pkts[i + BUCKET_AHEAD]);
 		if (i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < count)
-			prefetch_entry(t, pkts[i + ENTRY_AHEAD].hash);
+			prefetch_entry(t, &pkts[i + ENTRY_AHEAD]);
 		if (i >= 0)
 			update_source(t, d, &pkts[i]);
 	}
