@@ -97,6 +97,46 @@ test_one_port_not_confirmed(void)
 	tt_sources_table_free(t);
 }
 
+/*
+ * Where one port is enough (mirai_min_ports = 1), a source's first packet
+ * confirms it when it is Mirai-type (its entry new), and so does a later
+ * one when the first was not (its entry found).
+ */
+static void
+test_one_port_enough(void)
+{
+	struct tt_sources_conf one_port = conf;
+	struct tt_sources_table *t;
+	struct tt_sources_deltas *d = tt_sources_deltas_create(64, false);
+	static const uint8_t a[4] = { 116, 90, 231, 16 }, b[4] = { 116, 90, 231, 17 };
+	struct tt_sources_table_stats st;
+	struct tt_sources_pkt p;
+
+	one_port.mirai_min_ports = 1;
+	t = tt_sources_table_create(&one_port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	p = pkt(a, TT_CLASS_MIRAI, 23, 1000);
+	tt_sources_update(t, d, &p);
+	p = pkt(b, TT_CLASS_ZMAP, 80, 1000);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, a)->flags & TT_SOURCES_CONFIRMED);
+	CU_ASSERT_FALSE(delta_of(d, b)->flags & TT_SOURCES_CONFIRMED);
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.confirmed, 1);
+	p = pkt(b, TT_CLASS_MIRAI, 2323, 1001);
+	tt_sources_update(t, d, &p);
+	p = pkt(a, TT_CLASS_MIRAI, 2323, 1001);
+	tt_sources_update(t, d, &p);
+	CU_ASSERT_TRUE(delta_of(d, b)->flags & TT_SOURCES_CONFIRMED);
+	CU_ASSERT_EQUAL(delta_of(d, a)->mirai_pkts, 2);
+	tt_sources_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.confirmed, 2);
+	CU_ASSERT_EQUAL(st.inserted, 2);
+	tt_sources_deltas_free(d);
+	tt_sources_table_free(t);
+}
+
 /* 23 and 2323 within the horizon: confirmed, and it stays confirmed. */
 static void
 test_two_ports_confirmed(void)
@@ -769,6 +809,8 @@ main(void)
 		{ "invalid input", test_invalid },
 		{ "Mirai-type to one port only: not confirmed", test_one_port_not_confirmed },
 		{ "23 and 2323: confirmed, and it stays", test_two_ports_confirmed },
+		{ "where one port is enough, the first Mirai-type packet confirms",
+			test_one_port_enough },
 		{ "outside the horizon it expires", test_horizon_expires },
 		{ "all sixteen ports count, wherever they are kept", test_sixteen_ports },
 		{ "DoS victim thresholds", test_dos_victim },
