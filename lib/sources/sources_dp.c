@@ -45,11 +45,16 @@ bucket_tag(uint64_t h)
  * two halves. As a loop over the 8 ways, with a branch a way, the victim
  * (asked twice a new source: its entry's prefetch and its insert) was
  * ~120 of a Mirai-type flood's 934 instructions a packet (callgrind of
- * the worker). A source's own way is still found by the loop that stops
- * at its tag: as these compares too, the Mirai-type flood fell to 814.5
- * instructions, but the mixed captures, whose sources are mostly found,
- * measured 1.018 and 1.042 times the busy cycles a packet (pair ratios,
- * scripts/bench --baseline 78a08a8 3 5), against 0.897 for the flood.
+ * the worker). The entry's prefetch finds the source's tag with these
+ * compares too, and leaves its way in the packet for the update to try
+ * first (find_or_insert()). Both had looped over the tags, so a new
+ * source paid 16 compares and branches: callgrind of the worker, the
+ * source memory's instructions a packet, Mirai-type flood 308.8 -> 261.7,
+ * mixed capture 189.2 -> 197.7 (a found source's way was mostly the
+ * loops' first). Every way searched by these compares in the update
+ * too, without the prefetch's way, had measured 1.018 and 1.042 times
+ * the busy cycles a packet on the mixed captures (pair ratios,
+ * scripts/bench --baseline 78a08a8 3 5) against 0.897 for the flood.
  */
 #ifdef __SSE2__
 _Static_assert(TT_SOURCES_WAYS == 8, "a bucket's tags and seconds are two vectors of 4 each");
@@ -208,9 +213,10 @@ mirai_seen(struct entry *e, struct entry_tail *tail, uint32_t i)
 /*
  * note_mirai_port() for a source's first packet, its entry new: its one
  * port, seen now, is recent, so one port confirms it only where one is
- * enough. A spoofed Mirai-type flood makes every packet a new source, and
- * note_mirai_port()'s loops and its tail's address took ~43 of its 831
- * instructions a packet (callgrind of the worker).
+ * enough. A spoofed Mirai-type flood makes every packet a new source,
+ * which paid note_mirai_port()'s loops and its tail's address for that:
+ * callgrind of the worker, the source memory's instructions a packet
+ * 261.7 -> 231.3.
  */
 TT_DATA_PATH static inline void
 first_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint32_t sec)
@@ -301,9 +307,11 @@ prefetch_bucket(const struct tt_sources_table *t, const struct tt_sources_deltas
 /*
  * Step 2, once the bucket step 1 asked for has arrived: the entry the
  * update will write, the source's own or, for a new source, the one it
- * will take. Its address depends on the bucket's tags, so it cannot be
- * asked for in step 1. Mirai-type flood of 2^20 new sources: 709 -> 466
- * busy cycles a packet; the mixed captures unchanged.
+ * will take, and in p->way the way of the source's tag (TT_SOURCES_WAYS:
+ * none), where step 3 looks first. Its address depends on the bucket's
+ * tags, so it cannot be asked for in step 1. Mirai-type flood of 2^20
+ * new sources: 709 -> 466 busy cycles a packet; the mixed captures
+ * unchanged.
  */
 TT_DATA_PATH static inline void
 prefetch_entry(const struct tt_sources_table *t, struct tt_sources_pkt *p)
