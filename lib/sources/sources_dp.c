@@ -146,9 +146,10 @@ way_holds(const struct tt_sources_table *t, uint32_t index, uint32_t w, uint32_t
 /*
  * The source's entry; a new one (evicting the bucket's oldest) if absent.
  * @p way is where its entry's prefetch found its tag (TT_SOURCES_WAYS:
- * nowhere), tried first: packets between may have moved it, so a miss
- * there looks at every way whose tag is the source's. At most one way
- * holds a source, so the result is the one a search in way order gives.
+ * nowhere), tried first: the packets updated since may have changed the
+ * bucket, so a miss there looks at every way whose tag is the source's.
+ * At most one way holds a source, so the result is the one a search in
+ * way order gives.
  */
 TT_DATA_PATH static struct entry *
 find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t family,
@@ -349,9 +350,9 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 			first_mirai_port(t, e, p->dport, p->sec);
 		else
 			note_mirai_port(t, e, p->dport, p->sec);
-	}
-	else if (p->klass == TT_CLASS_BACKSCATTER)
+	} else if (p->klass == TT_CLASS_BACKSCATTER) {
 		victim = note_backscatter(e, p->sec);
+	}
 
 	/*
 	 * A packet's delta depends on the packet alone, so two appliances
