@@ -50,11 +50,13 @@ bucket_tag(uint64_t h)
  * first (find_or_insert()). Both had looped over the tags, so a new
  * source paid 16 compares and branches: callgrind of the worker, the
  * source memory's instructions a packet, Mirai-type flood 308.8 -> 261.7,
- * mixed capture 189.2 -> 197.7 (a found source's way was mostly the
- * loops' first). Every way searched by these compares in the update
- * too, without the prefetch's way, had measured 1.018 and 1.042 times
- * the busy cycles a packet on the mixed captures (pair ratios,
- * scripts/bench --baseline 78a08a8 3 5) against 0.897 for the flood.
+ * mixed capture 189.2 -> 197.7; 193.1 with way 0 tried alone first, as
+ * the loops did (a found source's way was mostly their first), and the
+ * flood's unchanged by that. Every way searched by these compares in
+ * the update too, without the prefetch's way, had measured 1.018 and
+ * 1.042 times the busy cycles a packet on the mixed captures (pair
+ * ratios, scripts/bench --baseline 78a08a8 3 5) against 0.897 for the
+ * flood.
  */
 #ifdef __SSE2__
 _Static_assert(TT_SOURCES_WAYS == 8, "a bucket's tags and seconds are two vectors of 4 each");
@@ -318,8 +320,11 @@ TT_DATA_PATH static inline void
 prefetch_entry(const struct tt_sources_table *t, struct tt_sources_pkt *p)
 {
 	uint32_t index = bucket_index(t, p->hash);
-	uint32_t tagged = ways_tagged(&t->buckets[index], bucket_tag(p->hash));
-	uint32_t w = tagged != 0 ? (uint32_t)__builtin_ctz(tagged) : bucket_victim(&t->buckets[index]);
+	const struct bucket *b = &t->buckets[index];
+	uint32_t tag = bucket_tag(p->hash);
+	/* way 0 first, alone: a bucket of ordinary traffic mostly holds one source */
+	uint32_t tagged = b->tag[0] == tag ? 1 : ways_tagged(b, tag);
+	uint32_t w = tagged != 0 ? (uint32_t)__builtin_ctz(tagged) : bucket_victim(b);
 
 	/* where step 3 looks first: the way of its tag, if the bucket has it */
 	p->way = (uint8_t)(tagged != 0 ? w : TT_SOURCES_WAYS);
