@@ -19,6 +19,21 @@ line_aligned(void *p)
 	return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
+/*
+ * Memory a worker writes per packet (tt_mem.h): @p bytes, a line for the
+ * alignment among them, zeroed and mapped now. @return its first line, and
+ * in @p mem what to free; NULL when out of memory.
+ */
+static void *
+worker_lines(size_t bytes, void **mem)
+{
+	*mem = calloc(bytes, 1);
+	if (*mem == NULL)
+		return NULL;
+	tt_mem_prefault(*mem, bytes);
+	return line_aligned(*mem);
+}
+
 static int
 table_init(struct tt_table *t, uint32_t capacity, uint32_t width, bool growable)
 {
@@ -82,7 +97,7 @@ planes_init(struct country_planes *cp, uint32_t rows)
 {
 	struct country_count *cells;
 	uint32_t *order;
-	size_t n, bytes;
+	size_t n;
 	unsigned int i;
 
 	memset(cp, 0, sizeof(*cp));
@@ -93,13 +108,9 @@ planes_init(struct country_planes *cp, uint32_t rows)
 	if (rows > TT_COUNTERS_PLANE_ROWS_MAX)
 		rows = TT_COUNTERS_PLANE_ROWS_MAX;
 	n = (size_t)COUNTRY_COLUMNS * rows;        /* cells a plane */
-	bytes = planes_bytes(rows);
-	cp->mem = calloc(bytes, 1);
-	if (cp->mem == NULL)
+	cells = worker_lines(planes_bytes(rows), &cp->mem);
+	if (cells == NULL)
 		return -ENOMEM;
-	/* a worker's, written per packet (tt_mem.h) */
-	tt_mem_prefault(cp->mem, bytes);
-	cells = line_aligned(cp->mem);
 	order = (uint32_t *)(cells + COUNTRY_PLANES * n);
 	for (i = 0; i < COUNTRY_PLANES; i++) {
 		cp->plane[i].cells = cells + i * n;
@@ -151,20 +162,14 @@ flows_bytes(uint32_t capacity)
 static int
 flows_init(struct count_flows *f, uint32_t capacity)
 {
-	size_t bytes;
-
 	memset(f, 0, sizeof(*f));
 	if (capacity == 0)
 		return 0;
 	if (capacity < 16 || (capacity & (capacity - 1)) != 0)
 		return -EINVAL;
-	bytes = flows_bytes(capacity);
-	f->mem = calloc(bytes, 1);
-	if (f->mem == NULL)
+	f->slots = worker_lines(flows_bytes(capacity), &f->mem);
+	if (f->slots == NULL)
 		return -ENOMEM;
-	/* a worker's, written per packet (tt_mem.h) */
-	tt_mem_prefault(f->mem, bytes);
-	f->slots = line_aligned(f->mem);
 	f->order = (uint32_t *)(f->slots + capacity);
 	f->mask = capacity - 1;
 	f->limit = capacity / 4 * 3;
@@ -276,13 +281,11 @@ tt_counters_create(const struct tt_counters_conf *conf)
 		rc = -errno;
 		goto err_fini_hll;
 	}
-	s->seen_mem = calloc(SEEN_BYTES + 64, 1);
-	if (s->seen_mem == NULL) {
+	s->seen = worker_lines(SEEN_BYTES + 64, &s->seen_mem);
+	if (s->seen == NULL) {
 		rc = -ENOMEM;
 		goto err_free_pool;
 	}
-	s->seen = line_aligned(s->seen_mem);
-	tt_mem_prefault(s->seen_mem, SEEN_BYTES + 64);
 	s->spread_register_bytes = conf->spread_register_bytes != 0 ?
 		conf->spread_register_bytes : spread_register_bytes();
 	return s;
