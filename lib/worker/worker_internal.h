@@ -56,11 +56,18 @@ swap_written(struct tt_worker *w, uint32_t ack)
 	return &w->interval[ack & 1];
 }
 
+/* Is request number @p req ahead of @p ack? Serial numbers: they wrap. */
+static inline bool
+request_ahead(uint32_t req, uint32_t ack)
+{
+	return (int32_t)(req - ack) > 0;
+}
+
 /* Is a swap request pending, ahead of @p ack? The worker's look before swap_take_request(). */
 static inline bool
 swap_requested(struct tt_worker *w, uint32_t ack)
 {
-	return (int32_t)(__atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE) - ack) > 0;
+	return request_ahead(__atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE), ack);
 }
 
 /*
@@ -75,7 +82,7 @@ swap_take_request(struct tt_worker *w, uint32_t *ack)
 {
 	uint32_t req = __atomic_load_n(&w->swap_request, __ATOMIC_ACQUIRE);
 
-	if ((int32_t)(req - *ack) <= 0)
+	if (!request_ahead(req, *ack))
 		return false;
 	*ack = req;
 	__atomic_store_n(&w->swap_ack, req, __ATOMIC_RELEASE);
