@@ -146,8 +146,52 @@ way_holds(const struct tt_sources_table *t, uint32_t index, uint32_t w, uint32_t
 }
 
 /*
+ * What the entry's prefetch leaves in struct tt_sources_pkt's way for the
+ * update (update_source()): the way of the source's tag (0 to
+ * TT_SOURCES_WAYS - 1), tried first; WAY_NONE, search the bucket; or
+ * WAY_NEW plus the victim's way, for a source whose tag the bucket did not
+ * have, when no packet updated between the prefetch and the update had
+ * the same bucket (bucket_kept_until_update()): the bucket is
+ * as the prefetch saw it, so the source is still absent and the victim
+ * the same.
+ */
+enum {
+	WAY_NONE = TT_SOURCES_WAYS,
+	WAY_NEW = 2 * TT_SOURCES_WAYS,
+};
+_Static_assert(WAY_NEW + TT_SOURCES_WAYS - 1 <= UINT8_MAX, "a packet keeps its way in a byte");
+
+/* A new source in way @p victim of the bucket at @p index, evicting whatever it held. */
+TT_DATA_PATH static inline struct entry *
+insert_source(struct tt_sources_table *t, uint32_t index, uint32_t tag, uint32_t victim,
+		struct src_key k, uint8_t family, uint32_t sec)
+{
+	struct bucket *b = &t->buckets[index];
+	struct entry *e = &t->entries[index * TT_SOURCES_WAYS + victim];
+
+	if (b->tag[victim] == 0)
+		stat_inc(&t->sources);
+	else
+		stat_inc(&t->evicted);
+	stat_inc(&t->inserted);
+	/* Only what is read before written: the port arrays are read up to n_mirai. */
+	src_key_store(e->addr, k);
+	e->family = family;
+	e->flags = 0;
+	e->n_mirai = 0;
+	e->first_seen = sec;
+	e->last_seen = sec;
+	e->bs_first = 0;
+	e->bs_last = 0;
+	e->bs_pkts = 0;
+	b->tag[victim] = tag;
+	b->seen[victim] = sec;
+	return e;
+}
+
+/*
  * The source's entry; a new one (evicting the bucket's oldest) if absent.
- * @p way is where its entry's prefetch found its tag (TT_SOURCES_WAYS:
+ * @p way is where its entry's prefetch found its tag (WAY_NONE:
  * nowhere), tried first: the packets updated since may have changed the
  * bucket, so a miss there looks at every way whose tag is the source's.
  * At most one way holds a source, so the result is the one a search in
@@ -160,8 +204,7 @@ find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t
 	uint32_t index = bucket_index(t, h);
 	struct bucket *b = &t->buckets[index];
 	uint32_t tag = bucket_tag(h);
-	struct entry *ways = &t->entries[index * TT_SOURCES_WAYS], *e;
-	uint32_t w, victim, tagged;
+	uint32_t w, tagged;
 
 	if (way < TT_SOURCES_WAYS && way_holds(t, index, way, tag, k, family)) {
 		w = way;
@@ -172,32 +215,13 @@ find_or_insert(struct tt_sources_table *t, uint64_t h, struct src_key k, uint8_t
 		if (way_holds(t, index, w, tag, k, family))
 			goto found;
 	}
-	victim = bucket_victim(b);
-	if (b->tag[victim] == 0)
-		stat_inc(&t->sources);
-	else
-		stat_inc(&t->evicted);
-	stat_inc(&t->inserted);
-	/* Only what is read before written: the port arrays are read up to n_mirai. */
-	e = &ways[victim];
-	src_key_store(e->addr, k);
-	e->family = family;
-	e->flags = 0;
-	e->n_mirai = 0;
-	e->first_seen = sec;
-	e->last_seen = sec;
-	e->bs_first = 0;
-	e->bs_last = 0;
-	e->bs_pkts = 0;
-	b->tag[victim] = tag;
-	b->seen[victim] = sec;
 	*fresh = true;
-	return e;
+	return insert_source(t, index, tag, bucket_victim(b), k, family, sec);
 found:
 	if (sec > b->seen[w])
 		b->seen[w] = sec;
 	*fresh = false;
-	return &ways[w];
+	return &t->entries[index * TT_SOURCES_WAYS + w];
 }
 
 /* A source's Mirai-type port slot @p i, and when it was last seen: in its entry, or its tail. */
@@ -291,6 +315,22 @@ note_backscatter(struct entry *e, uint32_t sec)
 }
 
 /*
+ * The distances of the pipeline, in packets of the burst: packet i
+ * updates its source while the bucket and delta of packet i + BUCKET_AHEAD
+ * and the entry of packet i + ENTRY_AHEAD are on their way. They are the
+ * counters' CELLS_AHEAD and SETS_AHEAD (counters_dp.c), measured with them
+ * and their figures there: a source's bucket and delta as a packet's
+ * cells, the entry the bucket's tags locate as the registers its group
+ * cell names.
+ */
+enum {
+	BUCKET_AHEAD = 4,
+	ENTRY_AHEAD = 2,
+};
+_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
+	"the entry is asked for after its bucket, before the packet updates its source");
+
+/*
  * Step 1 of a packet (tt_sources_update_burst()): its source's hash, and
  * that source's bucket of tags and delta slot on their way.
  */
@@ -308,26 +348,55 @@ prefetch_bucket(const struct tt_sources_table *t, const struct tt_sources_deltas
 }
 
 /*
+ * Will packet @p j's update find its bucket as its entry's prefetch sees
+ * it: does none of the packets updated in between (the ENTRY_AHEAD
+ * before it in the burst) have that bucket? Their hashes are known, so
+ * the prefetch can tell. A new source then finds its victim once, where
+ * the update searched the bucket again and found the same one:
+ * callgrind of the worker, the source memory's instructions a packet,
+ * Mirai-type flood 231.7 -> 199.3; one replay of the mixed capture, the
+ * same 20,000 packets, 200.0 -> 201.0 (the test of the way a packet).
+ */
+TT_DATA_PATH static inline bool
+bucket_kept_until_update(const struct tt_sources_table *t, const struct tt_sources_pkt *pkts,
+		int j)
+{
+	int i;
+
+	for (i = j - ENTRY_AHEAD; i < j; i++)
+		if (i >= 0 && ((pkts[i].hash ^ pkts[j].hash) & t->bucket_mask) == 0)
+			return false;
+	return true;
+}
+
+/*
  * Step 2, once the bucket step 1 asked for has arrived: the entry the
  * update will write, the source's own or, for a new source, the one it
- * will take, and in p->way the way of the source's tag (TT_SOURCES_WAYS:
- * none), where step 3 looks first. Its address depends on the bucket's
+ * will take, and in p->way the way of the source's tag, where step 3
+ * looks first, or the victim's (WAY_NEW). Its address depends on the bucket's
  * tags, so it cannot be asked for in step 1. Mirai-type flood of 2^20
  * new sources: 709 -> 466 busy cycles a packet; the mixed captures
  * unchanged.
  */
 TT_DATA_PATH static inline void
-prefetch_entry(const struct tt_sources_table *t, struct tt_sources_pkt *p)
+prefetch_entry(const struct tt_sources_table *t, struct tt_sources_pkt *pkts, int j)
 {
+	struct tt_sources_pkt *p = &pkts[j];
 	uint32_t index = bucket_index(t, p->hash);
 	const struct bucket *b = &t->buckets[index];
 	uint32_t tag = bucket_tag(p->hash);
 	/* way 0 first, alone: a bucket of ordinary traffic mostly holds one source */
 	uint32_t tagged = b->tag[0] == tag ? 1 : ways_tagged(b, tag);
-	uint32_t w = tagged != 0 ? (uint32_t)__builtin_ctz(tagged) : bucket_victim(b);
+	uint32_t w;
 
-	/* where step 3 looks first: the way of its tag, if the bucket has it */
-	p->way = (uint8_t)(tagged != 0 ? w : TT_SOURCES_WAYS);
+	/* where step 3 looks first: the way of its tag, else the victim's (WAY_NEW) */
+	if (tagged != 0) {
+		w = (uint32_t)__builtin_ctz(tagged);
+		p->way = (uint8_t)w;
+	} else {
+		w = bucket_victim(b);
+		p->way = (uint8_t)(bucket_kept_until_update(t, pkts, j) ? WAY_NEW + w : WAY_NONE);
+	}
 	/* Its one line; a tail is rare and is left to load when read. */
 	tt_prefetch_write(&t->entries[index * TT_SOURCES_WAYS + w]);
 }
@@ -347,7 +416,13 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 	if (p->klass == TT_CLASS_OTHER)
 		return;
 	k = src_key_of(p->addr, p->family);
-	e = find_or_insert(t, h, k, p->family, p->sec, p->way, &new_source);
+	if (p->way >= WAY_NEW) {
+		e = insert_source(t, bucket_index(t, h), bucket_tag(h), p->way - WAY_NEW, k,
+			p->family, p->sec);
+		new_source = true;
+	} else {
+		e = find_or_insert(t, h, k, p->family, p->sec, p->way, &new_source);
+	}
 	if (p->sec > e->last_seen)
 		e->last_seen = p->sec;
 	if (p->klass == TT_CLASS_MIRAI) {
@@ -392,22 +467,6 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 }
 
 /*
- * The distances of the pipeline, in packets of the burst: packet i
- * updates its source while the bucket and delta of packet i + BUCKET_AHEAD
- * and the entry of packet i + ENTRY_AHEAD are on their way. They are the
- * counters' CELLS_AHEAD and SETS_AHEAD (counters_dp.c), measured with them
- * and their figures there: a source's bucket and delta as a packet's
- * cells, the entry the bucket's tags locate as the registers its group
- * cell names.
- */
-enum {
-	BUCKET_AHEAD = 4,
-	ENTRY_AHEAD = 2,
-};
-_Static_assert(ENTRY_AHEAD > 0 && ENTRY_AHEAD < BUCKET_AHEAD,
-	"the entry is asked for after its bucket, before the packet updates its source");
-
-/*
  * One function a burst, its steps inline, where the worker made three
  * calls a packet (two prefetches and the update), each with its entry,
  * exit and reloads of the tables' fields: callgrind of the worker, mixed
@@ -425,7 +484,7 @@ tt_sources_update_burst(struct tt_sources_table *t, struct tt_sources_deltas *d,
 		if (i + BUCKET_AHEAD < count)
 			prefetch_bucket(t, d, &pkts[i + BUCKET_AHEAD]);
 		if (i + ENTRY_AHEAD >= 0 && i + ENTRY_AHEAD < count)
-			prefetch_entry(t, &pkts[i + ENTRY_AHEAD]);
+			prefetch_entry(t, pkts, i + ENTRY_AHEAD);
 		if (i >= 0)
 			update_source(t, d, &pkts[i]);
 	}

@@ -51,7 +51,7 @@ struct tt_sources_pkt {
 	uint8_t family;
 	uint8_t klass;                 /* enum tt_class */
 	bool home;
-	uint8_t way;                   /* tt_sources_update_burst()'s: its tag's way in its bucket */
+	uint8_t way;                   /* tt_sources_update_burst()'s: where its bucket's search starts */
 	uint16_t country;
 	uint16_t sensor;
 	uint16_t sport;
