@@ -297,12 +297,14 @@ delta_is(const struct tt_sources_delta *c, struct src_key k, uint8_t family, uin
  */
 enum { LIST_PAD_BYTE = 0xff };
 
-/* The (source, day)'s delta; @p source_hash is src_key_hash() of the source. */
+/*
+ * The (source, day)'s delta; @p source_hash is src_key_hash() of the
+ * source, @p i its home slot, delta_hash_of() & mask.
+ */
 static inline struct tt_sources_delta *
-delta_slot_hashed(struct tt_sources_deltas *d, uint64_t source_hash, struct src_key k,
+delta_slot_from(struct tt_sources_deltas *d, uint32_t i, uint64_t source_hash, struct src_key k,
 		uint8_t family, uint32_t day, bool *fresh)
 {
-	uint32_t i = delta_hash_of(source_hash, day) & d->mask;
 	uint8_t mark = delta_mark_of(source_hash);
 	uint64_t marks = BYTES_OF(mark);
 	uint32_t bit, s;
@@ -352,8 +354,9 @@ delta_slot(struct tt_sources_deltas *d, const uint8_t *addr, uint8_t family, uin
 		bool *fresh)
 {
 	struct src_key k = src_key_of(addr, family);
+	uint64_t h = src_key_hash(k, family);
 
-	return delta_slot_hashed(d, src_key_hash(k, family), k, family, day, fresh);
+	return delta_slot_from(d, delta_hash_of(h, day) & d->mask, h, k, family, day, fresh);
 }
 
 /*

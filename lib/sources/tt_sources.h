@@ -58,6 +58,7 @@ struct tt_sources_pkt {
 	uint16_t dport;                /* TCP/UDP destination port, or 0 */
 	uint32_t svc;                  /* service key */
 	uint32_t sec;                  /* packet time, UTC seconds */
+	uint32_t delta_slot;           /* tt_sources_update_burst()'s: its delta's home slot */
 	uint64_t hash;                 /* the source's, set by tt_sources_update_burst() */
 };
 
