@@ -151,9 +151,8 @@ way_holds(const struct tt_sources_table *t, uint32_t index, uint32_t w, uint32_t
  * TT_SOURCES_WAYS - 1), tried first; WAY_NONE, search the bucket; or
  * WAY_NEW plus the victim's way, for a source whose tag the bucket did not
  * have, when no packet updated between the prefetch and the update had
- * the same bucket (bucket_kept_until_update()): the bucket is
- * as the prefetch saw it, so the source is still absent and the victim
- * the same.
+ * the same bucket (bucket_kept_until_update()): the bucket is as the
+ * prefetch saw it, so the source is still absent and the victim the same.
  */
 enum {
 	WAY_NONE = TT_SOURCES_WAYS,
@@ -397,8 +396,8 @@ bucket_kept_until_update(const struct tt_sources_table *t, const struct tt_sourc
  * Step 2, once the bucket step 1 asked for has arrived: the entry the
  * update will write, the source's own or, for a new source, the one it
  * will take, and in p->way the way of the source's tag, where step 3
- * looks first, or the victim's (WAY_NEW). Its address depends on the bucket's
- * tags, so it cannot be asked for in step 1. Mirai-type flood of 2^20
+ * looks first, or the victim's (WAY_NEW). Its address depends on the
+ * bucket's tags, so it cannot be asked for in step 1. Mirai-type flood of 2^20
  * new sources: 709 -> 466 busy cycles a packet; the mixed captures
  * unchanged.
  */
