@@ -56,7 +56,8 @@ bucket_tag(uint64_t h)
  * the update too, without the prefetch's way, had measured 1.018 and
  * 1.042 times the busy cycles a packet on the mixed captures (pair
  * ratios, scripts/bench --baseline 78a08a8 3 5) against 0.897 for the
- * flood.
+ * flood. The victim is now asked once where no packet updated in between
+ * can have changed the bucket (bucket_kept_until_update()).
  */
 #ifdef __SSE2__
 _Static_assert(TT_SOURCES_WAYS == 8, "a bucket's tags and seconds are two vectors of 4 each");
