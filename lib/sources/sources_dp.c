@@ -257,7 +257,12 @@ first_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uin
 	}
 }
 
-/* A Mirai-type packet to `port`: is the source now probing enough services? */
+/*
+ * A Mirai-type packet to `port` from a source not yet confirmed: is it now
+ * probing enough services? Its ports are read for that alone, and a
+ * confirmed source stays confirmed while it is remembered, so
+ * update_source() does not call this for one.
+ */
 TT_DATA_PATH static void
 note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint32_t sec)
 {
@@ -282,8 +287,6 @@ note_mirai_port(struct tt_sources_table *t, struct entry *e, uint16_t port, uint
 	} else if (sec > *mirai_seen(e, tail, i)) {
 		*mirai_seen(e, tail, i) = sec;
 	}
-	if (e->flags & TT_SOURCES_CONFIRMED)
-		return;
 	for (i = 0; i < e->n_mirai; i++)
 		recent += *mirai_seen(e, tail, i) >= since;
 	if (recent >= t->conf.mirai_min_ports) {
@@ -452,7 +455,7 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 	if (p->klass == TT_CLASS_MIRAI) {
 		if (new_source)
 			first_mirai_port(t, e, p->dport, p->sec);
-		else
+		else if (!(e->flags & TT_SOURCES_CONFIRMED))
 			note_mirai_port(t, e, p->dport, p->sec);
 	} else if (p->klass == TT_CLASS_BACKSCATTER) {
 		victim = note_backscatter(e, p->sec);
