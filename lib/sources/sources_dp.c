@@ -180,7 +180,6 @@ insert_source(struct tt_sources_table *t, uint32_t index, uint32_t tag, uint32_t
 	e->flags = 0;
 	e->n_mirai = 0;
 	e->first_seen = sec;
-	e->last_seen = sec;
 	e->bs_first = 0;
 	e->bs_last = 0;
 	e->bs_pkts = 0;
@@ -450,8 +449,6 @@ update_source(struct tt_sources_table *t, struct tt_sources_deltas *d,
 	} else {
 		e = find_or_insert(t, h, k, p->family, p->sec, p->way, &new_source);
 	}
-	if (p->sec > e->last_seen)
-		e->last_seen = p->sec;
 	if (p->klass == TT_CLASS_MIRAI) {
 		if (new_source)
 			first_mirai_port(t, e, p->dport, p->sec);

@@ -30,7 +30,7 @@ struct entry {
 	uint8_t flags;                 /* TT_SOURCES_CONFIRMED, TT_SOURCES_VICTIM */
 	uint8_t n_mirai;               /* Mirai-type ports, head and tail */
 	uint32_t first_seen;
-	uint32_t last_seen;
+	/* when last seen: its bucket's seen[] of its way, what eviction reads */
 	uint32_t bs_first;
 	uint32_t bs_last;
 	uint32_t bs_pkts;
