@@ -27,13 +27,16 @@ enum {
 	TAIL_PORTS = TT_SOURCES_MIRAI_PORTS - HEAD_PORTS,
 };
 
+/*
+ * A remembered source. When it was last seen is kept once, in its
+ * bucket's seen[] of its way, where a new source's victim is chosen.
+ */
 struct entry {
 	uint8_t addr[16];
 	uint8_t family;                /* 0: empty */
 	uint8_t flags;                 /* TT_SOURCES_CONFIRMED, TT_SOURCES_VICTIM */
-	uint8_t n_mirai;               /* Mirai-type ports, head and tail */
+	uint8_t n_mirai;               /* Mirai-type ports, head and tail: kept until confirmed */
 	uint32_t first_seen;
-	/* when last seen: its bucket's seen[] of its way, what eviction reads */
 	uint32_t bs_first;
 	uint32_t bs_last;
 	uint32_t bs_pkts;
@@ -51,7 +54,7 @@ struct entry_tail {
 /* One cache line a bucket: what a lookup and an eviction read. */
 struct bucket {
 	uint32_t tag[TT_SOURCES_WAYS];     /* 0 = empty */
-	uint32_t seen[TT_SOURCES_WAYS];    /* the entry's last_seen */
+	uint32_t seen[TT_SOURCES_WAYS];    /* when each way's source was last seen */
 };
 
 struct tt_sources_table {
