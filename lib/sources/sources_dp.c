@@ -7,9 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "tt_classify.h"
 #include "tt_data_path.h"
@@ -59,25 +56,16 @@ bucket_tag(uint64_t h)
  * flood. The victim is now asked once where no packet updated in between
  * can have changed the bucket (bucket_kept_until_update()).
  */
-#ifdef __SSE2__
-_Static_assert(TT_SOURCES_WAYS == 8, "a bucket's tags and seconds are two vectors of 4 each");
-
-TT_DATA_PATH static inline uint32_t
-lanes_mask(__m128i lo, __m128i hi)
-{
-	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
-		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
-}
+_Static_assert(TT_SOURCES_WAYS == 8,
+	"a bucket's tags and seconds are 8 words: words8_equal()'s, two vectors of 4");
 
 TT_DATA_PATH static inline uint32_t
 ways_tagged(const struct bucket *b, uint32_t tag)
 {
-	__m128i want = _mm_set1_epi32((int)tag);
-
-	return lanes_mask(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)&b->tag[0]), want),
-		_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)&b->tag[4]), want));
+	return words8_equal(b->tag, tag);
 }
 
+#ifdef __SSE2__
 /*
  * Lane by lane, the smaller of two vectors of seconds, each biased by 2^31
  * so that SSE2's signed compare orders them as unsigned.
@@ -104,16 +92,6 @@ ways_oldest(const struct bucket *b)
 	return lanes_mask(_mm_cmpeq_epi32(lo, m), _mm_cmpeq_epi32(hi, m));
 }
 #else
-TT_DATA_PATH static inline uint32_t
-ways_tagged(const struct bucket *b, uint32_t tag)
-{
-	uint32_t w, ways = 0;
-
-	for (w = 0; w < TT_SOURCES_WAYS; w++)
-		ways |= (uint32_t)(b->tag[w] == tag) << w;
-	return ways;
-}
-
 TT_DATA_PATH static inline uint32_t
 ways_oldest(const struct bucket *b)
 {
