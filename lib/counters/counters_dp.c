@@ -905,6 +905,12 @@ tt_counters_add_burst(struct tt_shard *s, struct tt_count_pkt *pkts,
 	return looks;
 }
 
+TT_DATA_PATH bool
+tt_counters_flows_on(const struct tt_shard *s)
+{
+	return s->flows.on;
+}
+
 TT_DATA_PATH void
 tt_counters_add(struct tt_shard *s, const struct tt_count_pkt *p)
 {

@@ -227,6 +227,14 @@ bool tt_counters_add_burst(struct tt_shard *s, struct tt_count_pkt *pkts,
 		const uint8_t *order, unsigned int n);
 
 /**
+ * Will the shard's flows take the next burst (counters_internal.h, struct
+ * count_flows)? They take packets in any order, so the worker need not
+ * sort a burst by class for them (worker_dp.c, order_dark()). A load.
+ * By the shard's owner.
+ */
+bool tt_counters_flows_on(const struct tt_shard *s);
+
+/**
  * Count the shard's flows into its cells and empty them (counters_internal.h,
  * struct count_flows). By the shard's owner, the worker, before it hands the
  * shard over: the control thread reads only cells. A shard without flows,
