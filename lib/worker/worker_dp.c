@@ -358,26 +358,31 @@ fill_count_key(const struct burst_ctx *x, const struct burst *b, unsigned int i,
 {
 	const struct tt_worker_tables *c = x->t;
 	const struct tt_pkt *p = &b->pkt[i];
-	uint32_t bit;
+	uint16_t country = b->country[i];
+	uint32_t svc = tt_classify_service(p), bit = tt_classify_watch_bit(svc);
 
+	/*
+	 * The HLL element is the source's raw address bytes (constant
+	 * lengths inline the hash). A dark packet is IPv4 or IPv6.
+	 */
+	if (p->family == 4) {
+		tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
+	} else {
+		if (c->geo != NULL)
+			country = tt_geo_country_v6(c->geo, p->src.v6);
+		tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
+	}
+	/* From locals: cp's byte stores may alias what they were read from, so it is not reread. */
 	cp->minute = minute_of(x, b, i);
-	cp->svc = tt_classify_service(p);
+	cp->svc = svc;
 	cp->bytes = bytes;
 	cp->sensor = sensor;
-	cp->country = b->country[i];
-	if (p->family == 6 && c->geo != NULL)
-		cp->country = tt_geo_country_v6(c->geo, p->src.v6);
+	cp->country = country;
 	cp->klass = b->klass[i];
-	cp->home = cp->country == c->home_country;
-	cp->v6 = p->family == 6;
+	cp->home = country == c->home_country;
+	cp->v6 = p->family != 4;
 	cp->malformed = (p->flags & TT_PKT_MALFORMED) != 0;
-	bit = tt_classify_watch_bit(cp->svc);
 	cp->watched = (c->watched[bit / 8] >> (bit % 8)) & 1;
-	/* The HLL element is the source's raw address bytes (constant lengths inline the hash). */
-	if (p->family == 4)
-		tt_hll_position(&p->src.v4, 4, &cp->hll_index, &cp->hll_rank);
-	else
-		tt_hll_position(p->src.v6, 16, &cp->hll_index, &cp->hll_rank);
 }
 
 /*
@@ -418,6 +423,8 @@ TT_DATA_PATH static void
 key_burst(const struct burst_ctx *x, struct burst *b)
 {
 	struct tt_worker_stats *acc = x->acc;
+	/* summed here, stored once: cp's byte stores would have made acc's fields reloads */
+	uint64_t rx_bytes = 0, malformed_pkts = 0, non_ip = 0, not_dark = 0;
 	unsigned int n_dark = 0, i;
 
 	for (i = 0; i < x->n; i++) {
@@ -426,20 +433,24 @@ key_burst(const struct burst_ctx *x, struct burst *b)
 		uint16_t sensor = b->sensor[i];
 		uint32_t bytes = rte_pktmbuf_pkt_len(x->m[i]);
 
-		acc->rx_bytes += bytes;
-		acc->malformed += malformed;
+		rx_bytes += bytes;
+		malformed_pkts += malformed;
 		if (!(p->flags & TT_PKT_HAS_ADDR)) {
-			acc->non_ip += !malformed;
+			non_ip += !malformed;
 			continue;
 		}
 		if (sensor == TT_SENSOR_NONE) {
-			acc->not_dark++;
+			not_dark++;
 			continue;
 		}
 		fill_count_key(x, b, i, sensor, bytes, &b->cp[n_dark]);
 		b->dark[n_dark++] = (uint8_t)i;
 	}
 	b->n_dark = n_dark;
+	acc->rx_bytes += rx_bytes;
+	acc->malformed += malformed_pkts;
+	acc->non_ip += non_ip;
+	acc->not_dark += not_dark;
 	acc->dark_pkts += n_dark;
 	dark_seconds(x, b);
 }
