@@ -126,7 +126,8 @@ tt_parse_tcp_options(const uint8_t *opt, uint32_t len, struct tt_pkt *pkt)
  * consistent and all bytes contiguous, and a TCP header whose options lie
  * within the datagram, a UDP header or an ICMP header. Fills @p pkt
  * exactly as tt_parse_frame_full() would and returns true; for any other
- * frame returns false and leaves @p pkt to the full parser.
+ * frame returns false, @p pkt perhaps partly written, for the full parser
+ * to fill.
  * tests/fuzz/fuzz_parse.c and `test_parse --real` hold the two to the
  * same result on mutated frames and on the real captures.
  *
@@ -166,22 +167,11 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	total = tt_parse_rd16(ip + 2);
 	if (total - (L3 + L4_MIN) > room || (tt_parse_rd16(ip + 6) & 0x1fff) != 0)
 		return false;
-	switch (ip[9]) {
-	case 6:
-		/* The fixed header first: the data offset is in it. */
-		if (total < L3 + TCP_NO_OPTIONS)
-			return false;
-		/* At least the fixed header, within the datagram: the same unsigned compare. */
-		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
-		if (tcp_len - TCP_NO_OPTIONS > total - (L3 + TCP_NO_OPTIONS))
-			return false;
-		break;
-	case 17:
-	case 1:
-		break;
-	default:
-		return false;
-	}
+	/*
+	 * Written before the protocol is tested: one switch on it, not a
+	 * test and then the fields. callgrind of the worker, mixed
+	 * 20,000-frame loop, the parse's instructions a packet 81.2 -> 76.8.
+	 */
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->family = 4;
 	pkt->ttl = ip[8];
@@ -191,6 +181,13 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 	memcpy(&pkt->dst.v4, ip + 16, 4);
 	switch (ip[9]) {
 	case 6:
+		/* The fixed header first: the data offset is in it. */
+		if (total < L3 + TCP_NO_OPTIONS)
+			return false;
+		/* At least the fixed header, within the datagram: the same unsigned compare. */
+		tcp_len = (uint32_t)(l4[12] >> 4) * 4;
+		if (tcp_len - TCP_NO_OPTIONS > total - (L3 + TCP_NO_OPTIONS))
+			return false;
 		pkt->l4 = TT_L4_TCP;
 		pkt->flags = TT_PKT_HAS_ADDR | TT_PKT_HAS_PORTS | TT_PKT_HAS_L4;
 		ports = tt_parse_rd32(l4);
@@ -209,12 +206,14 @@ tt_parse_fast(const uint8_t *data, uint32_t data_len, uint32_t frame_len,
 		pkt->sport = (uint16_t)(ports >> 16);
 		pkt->dport = (uint16_t)ports;
 		break;
-	default:
+	case 1:
 		pkt->l4 = TT_L4_ICMP;
 		pkt->flags = TT_PKT_HAS_ADDR | TT_PKT_HAS_L4;
 		pkt->icmp_type = l4[0];
 		pkt->icmp_code = l4[1];
 		break;
+	default:
+		return false;
 	}
 	return true;
 }
