@@ -542,11 +542,12 @@ _Static_assert(TT_CLASS_COUNT <= 8, "order_dark() keeps a class's count in a byt
  * source memory, each pass a prefetch pipeline (tt_counters_add_burst(),
  * tt_sources_update_burst()).
  *
- * Counting takes the packets by class. What a packet counts depends on its
- * class at every turn (its class column, its HLL variants, whether it has
- * a source to remember), and in a burst of mixed traffic those branches
- * mispredicted packet after packet; in runs they mostly do not. Counts are
- * sums and register maxima, the same in any order. The memory pass keeps
+ * Counting takes the packets by class, unless the shard's flows take
+ * them (order_dark()). What a packet counts depends on its class at every
+ * turn (its class column, its HLL variants, whether it has a source to
+ * remember), and in a burst of mixed traffic those branches mispredicted
+ * packet after packet; in runs they mostly do not. Counts are sums and
+ * register maxima, the same in any order. The memory pass keeps
  * arrival order: which source a full bucket evicts depends on it.
  * Interleaved medians of 4, busy cycles a packet, against one pass in
  * arrival order: mixed 20,000-frame loop 276.4 -> 260.8 (by class and home
