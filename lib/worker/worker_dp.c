@@ -498,6 +498,18 @@ fill_source(const struct burst_ctx *x, const struct burst *b, unsigned int d,
  * loop, teiten's instructions a packet (the receive's left out): 671.7
  * -> 654.2.
  */
+/*
+ * Dark packet @p d into the list of fingerprinted ones, which holds
+ * @p n_fp: written at the next place, kept only if it is one (no branch
+ * on its class). @return the list's new count.
+ */
+TT_DATA_PATH static inline unsigned int
+list_fingerprinted(struct burst *b, unsigned int d, unsigned int n_fp)
+{
+	b->own_fp[n_fp] = (uint8_t)d;
+	return n_fp + (b->cp[d].klass != TT_CLASS_OTHER);
+}
+
 TT_DATA_PATH static unsigned int
 order_dark(struct burst *b, bool any_order)
 {
@@ -509,10 +521,8 @@ order_dark(struct burst *b, bool any_order)
 	if (b->n_dark == 0)
 		return 0;
 	if (any_order) {
-		for (i = 0; i < b->n_dark; i++) {
-			b->own_fp[n_fp] = (uint8_t)i;
-			n_fp += b->cp[i].klass != TT_CLASS_OTHER;
-		}
+		for (i = 0; i < b->n_dark; i++)
+			n_fp = list_fingerprinted(b, i, n_fp);
 		b->fp = b->own_fp;
 		return n_fp;
 	}
@@ -528,8 +538,7 @@ order_dark(struct burst *b, bool any_order)
 
 		b->own_by_class[next >> shift & 0xff] = (uint8_t)i;
 		next += 1ull << shift;
-		b->own_fp[n_fp] = (uint8_t)i;
-		n_fp += b->cp[i].klass != TT_CLASS_OTHER;
+		n_fp = list_fingerprinted(b, i, n_fp);
 	}
 	b->by_class = b->own_by_class;
 	b->fp = b->own_fp;
