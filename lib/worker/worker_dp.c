@@ -492,8 +492,9 @@ fill_source(const struct burst_ctx *x, const struct burst *b, unsigned int d,
  *
  * With @p any_order (the counters' flows take the burst: they branch on
  * no class) by_class is arrival order too, and only the fingerprinted
- * packets are listed. A darknet's ordinary traffic, a few thousand flows
- * a second, is counted that way until its flows fill; floods fill them
+ * packets are listed. A darknet's ordinary traffic (the mixed capture:
+ * 10,635 flows a second, of 12,288 a shard holds, tt_counters.h) is
+ * counted that way until its flows fill; floods fill them
  * at once and keep the sort. callgrind of the worker, mixed 20,000-frame
  * loop, teiten's instructions a packet (the receive's left out): 671.7
  * -> 654.2.
