@@ -706,6 +706,33 @@ tt_counters_rows(const struct tt_merged *m, enum tt_counters_table t)
 	return table_of(m, t)->used;
 }
 
+static uint32_t
+table_oldest_minute(const struct tt_table *t)
+{
+	uint32_t i, oldest = UINT32_MAX;
+
+	for (i = 0; i < t->used; i++) {
+		uint32_t minute = cell_key(t, t->order[i])->minute;
+
+		oldest = minute < oldest ? minute : oldest;
+	}
+	return oldest;
+}
+
+uint32_t
+tt_counters_merged_oldest_minute(const struct tt_merged *m)
+{
+	uint32_t oldest = UINT32_MAX;
+	unsigned int j;
+
+	for (j = 0; j < TT_COUNTERS_TABLES; j++) {
+		uint32_t t = table_oldest_minute(table_of(m, j));
+
+		oldest = t < oldest ? t : oldest;
+	}
+	return oldest;
+}
+
 static void
 row_of(const struct tt_table *tab, enum tt_counters_table t, uint32_t i,
 		struct tt_counters_row *out)

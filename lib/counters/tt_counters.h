@@ -272,6 +272,12 @@ int tt_counters_merge(struct tt_merged *dst, const struct tt_shard *src,
  */
 int tt_counters_merge_merged(struct tt_merged *dst, const struct tt_merged *src,
 		uint32_t bucket_minutes, bool with_all, uint32_t from_minute);
+/**
+ * The earliest minute (bucket) any cell of @p m holds, UINT32_MAX when it
+ * holds none: whether a tt_counters_merge_merged() from a minute would
+ * leave anything behind. Reads every cell's key, not its values.
+ */
+uint32_t tt_counters_merged_oldest_minute(const struct tt_merged *m);
 
 /*
  * Reading a merged shard. Control plane. Readers see rows, never cells:

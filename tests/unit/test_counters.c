@@ -198,6 +198,33 @@ test_growable_merge_keeps_everything(void)
 	tt_counters_merged_free(run);
 }
 
+/* The earliest bucket a merged shard holds: what a merge from a minute would leave behind. */
+static void
+test_merged_oldest_minute(void)
+{
+	struct tt_shard *a = worker_shard(16, 16);
+	struct tt_merged *minutes = merged_shard(16), *hours = merged_shard(16);
+	struct tt_merged *kept = merged_shard(16);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(minutes);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hours);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(kept);
+	CU_ASSERT_EQUAL(tt_counters_merged_oldest_minute(minutes), UINT32_MAX);
+	add(a, 129, 0, TT_SVC(TT_SVC_TCP, 23), 0, false, false, false, TT_CLASS_MIRAI, 60);
+	add(a, 124, 1, TT_SVC(TT_SVC_TCP, 80), 3, false, false, false, TT_CLASS_OTHER, 60);
+	CU_ASSERT_EQUAL(tt_counters_merge(minutes, a, 1, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merge(hours, a, 60, true), 0);
+	CU_ASSERT_EQUAL(tt_counters_merged_oldest_minute(minutes), 124);
+	CU_ASSERT_EQUAL(tt_counters_merged_oldest_minute(hours), 120);
+	CU_ASSERT_EQUAL(tt_counters_merge_merged(kept, minutes, 1, false, 125), 0);
+	CU_ASSERT_EQUAL(tt_counters_merged_oldest_minute(kept), 129);
+	tt_counters_free(a);
+	tt_counters_merged_free(minutes);
+	tt_counters_merged_free(hours);
+	tt_counters_merged_free(kept);
+}
+
 /* Unique sources: registers set on the worker, merged per bucket and scope. */
 static void
 test_unique_sources(void)
@@ -1060,6 +1087,7 @@ main(void)
 		{ "a full table counts under overflow", test_overflow_is_counted },
 		{ "merge: collapse minutes, add the all scope", test_merge_collapse_and_all },
 		{ "a growable shard keeps every cell", test_growable_merge_keeps_everything },
+		{ "the earliest bucket of a merged shard", test_merged_oldest_minute },
 		{ "unique sources per bucket and scope", test_unique_sources },
 		{ "home sources, Mirai-type and not: both sets", test_home_mirai_and_not },
 		{ "exhausted HLL pools are counted", test_hll_exhaustion_counted },
