@@ -517,6 +517,21 @@ merge_planes(struct tt_table *dst, const struct country_planes *cp, uint32_t buc
 }
 
 /*
+ * Room for @p n more cells in a growable table, so that pointers to its
+ * cells stay valid while that many are added.
+ */
+static int
+reserve_cells(struct tt_table *t, uint32_t n)
+{
+	while (t->growable && t->used + n > t->limit)
+		if (counters_table_grow(t) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
+enum { MERGE_HLL_DSTS = 4 };   /* a set's: two items, each in its scope and the all scope */
+
+/*
  * HLL cells: a union of registers, from a worker's pool (@p pool) or a
  * merged shard's sets (@p pool NULL). A worker shard's watched group also
  * goes into its sensor's group 0, which there holds only the unwatched
@@ -526,7 +541,7 @@ static int
 merge_hll(struct tt_merged *dst, const struct tt_table *t, const struct tt_hll_pool *pool,
 		uint32_t bucket_minutes, bool with_all, uint32_t from_minute)
 {
-	uint32_t i, n_items, n_sensors, a, b, v;
+	uint32_t i, n_items, n_sensors, n_dst, a, b, v;
 	int rc = 0;
 
 	for (i = 0; i < t->used && rc == 0; i++) {
@@ -535,6 +550,7 @@ merge_hll(struct tt_merged *dst, const struct tt_table *t, const struct tt_hll_p
 		const uint64_t *sv = cell_values(t, slot);
 		uint32_t items[2] = { sk->item, 0 };
 		uint16_t sensors[2] = { sk->sensor, TT_SCOPE_ALL };
+		struct tt_hll *d[MERGE_HLL_DSTS], *dv[MERGE_HLL_DSTS];
 		struct tt_cell_key k = *sk;
 
 		if (k.minute < from_minute)
@@ -542,21 +558,28 @@ merge_hll(struct tt_merged *dst, const struct tt_table *t, const struct tt_hll_p
 		k.minute = bucket_of(k.minute, bucket_minutes);
 		n_items = pool != NULL && sk->item != 0 ? 2 : 1;
 		n_sensors = with_all && sk->sensor != TT_SCOPE_ALL ? 2 : 1;
-		for (a = 0; a < n_items && rc == 0; a++) {
-			for (b = 0; b < n_sensors && rc == 0; b++) {
-				struct tt_hll *d;
-
+		if (reserve_cells(&dst->hll, MERGE_HLL_DSTS) != 0)
+			return -ENOMEM;
+		n_dst = 0;
+		for (a = 0; a < n_items; a++) {
+			for (b = 0; b < n_sensors; b++) {
 				k.item = items[a];
 				k.sensor = sensors[b];
-				d = (struct tt_hll *)dst_cell(&dst->hll, &k);
-				if (d == NULL)
+				d[n_dst] = (struct tt_hll *)dst_cell(&dst->hll, &k);
+				if (d[n_dst++] == NULL)
 					return -ENOMEM;
-				for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++)
-					rc = pool != NULL ?
-						tt_hll_pool_merge_into(pool,
-							((const struct tt_hll_slots *)sv)->h[v], &d[v]) :
-						tt_hll_merge(&d[v], &((const struct tt_hll *)sv)[v]);
 			}
+		}
+		for (v = 0; rc == 0 && v < TT_HLL_VARIANTS; v++) {
+			if (pool == NULL) {
+				for (a = 0; rc == 0 && a < n_dst; a++)
+					rc = tt_hll_merge(&d[a][v], &((const struct tt_hll *)sv)[v]);
+				continue;
+			}
+			for (a = 0; a < n_dst; a++)
+				dv[a] = &d[a][v];
+			rc = tt_hll_pool_merge_into_each(pool,
+				((const struct tt_hll_slots *)sv)->h[v], dv, n_dst);
 		}
 	}
 	return rc;

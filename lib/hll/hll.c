@@ -480,8 +480,30 @@ insert_sorted(uint32_t *sorted, uint32_t n, uint32_t e)
 	sorted[n] = e;
 }
 
+/* @p view merged into each of @p dst. */
+static int
+merge_view_into_each(const struct tt_hll *view, struct tt_hll *const *dst, unsigned int n_dst)
+{
+	unsigned int d;
+	int rc = 0;
+
+	for (d = 0; d < n_dst && rc == 0; d++)
+		rc = tt_hll_merge(dst[d], view);
+	return rc;
+}
+
+/*
+ * A merge of a worker shard adds each of its sets to two to four HLLs
+ * (its scope's and the all scope's, and for a watched service its
+ * sensor's whole set too), and a control thread merges each shard for
+ * the publisher, the alerts and the live view. Putting a set's registers
+ * in order took 20% of that thread's samples at 4,096 sensors (perf, the
+ * benchmark's flood, 6 s), and 16% since it is done once a set, not once
+ * an HLL (the thread is busy throughout either way: shares, not times).
+ */
 int
-tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
+tt_hll_pool_merge_into_each(const struct tt_hll_pool *p, uint32_t handle,
+		struct tt_hll *const *dst, unsigned int n_dst)
 {
 	uint32_t sorted[MID_LIMIT];
 	struct tt_hll view = { 0 };
@@ -492,7 +514,7 @@ tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_h
 		return 0;
 	if (handle & DENSE_BIT) {
 		view.dense = dense_of(p, handle);
-		return tt_hll_merge(dst, &view);
+		return merge_view_into_each(&view, dst, n_dst);
 	}
 	/*
 	 * In index order, for one linear merge into dst. A mid set's slots
@@ -513,7 +535,13 @@ tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_h
 	}
 	view.sparse = sorted;
 	view.n = n;
-	return tt_hll_merge(dst, &view);
+	return merge_view_into_each(&view, dst, n_dst);
+}
+
+int
+tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst)
+{
+	return tt_hll_pool_merge_into_each(p, handle, &dst, 1);
 }
 
 uint64_t

@@ -169,6 +169,13 @@ void tt_hll_pool_prefetch(const struct tt_hll_pool *p, uint32_t handle, uint16_t
 
 /** Fold a pool set into a control-plane HLL. @return 0 or -ENOMEM. */
 int tt_hll_pool_merge_into(const struct tt_hll_pool *p, uint32_t handle, struct tt_hll *dst);
+/**
+ * The same into each of @p n_dst HLLs, in turn: a sparse or mid set's
+ * registers are put in index order once for all of them.
+ * @return 0, or -ENOMEM (the HLLs before the failing one are merged).
+ */
+int tt_hll_pool_merge_into_each(const struct tt_hll_pool *p, uint32_t handle,
+		struct tt_hll *const *dst, unsigned int n_dst);
 
 uint64_t tt_hll_pool_dropped(const struct tt_hll_pool *p);
 /**

@@ -342,19 +342,37 @@ test_pool(void)
 	tt_hll_pool_free(p);
 }
 
-/* Are a pool set's registers, merged out, exactly @p want. */
+/*
+ * Are a pool set's registers, merged out, exactly @p want? Merged into
+ * each of three HLLs at once (an empty one, a sparse one and a dense one,
+ * the last two holding a register of their own), each must come out as
+ * the union.
+ */
 static bool
 pool_set_is(const struct tt_hll_pool *p, uint32_t handle, const uint8_t *want)
 {
-	static uint8_t got[TT_HLL_REGISTERS];
-	struct tt_hll merged = { 0 };
-	bool same;
+	static uint8_t got[TT_HLL_REGISTERS], union_[TT_HLL_REGISTERS];
+	struct tt_hll empty = { 0 }, sparse = { 0 }, dense = { 0 };
+	struct tt_hll *each[] = { &empty, &sparse, &dense };
+	bool same = true;
+	unsigned int k;
 
-	if (tt_hll_pool_merge_into(p, handle, &merged) != 0)
+	dense.dense = calloc(TT_HLL_REGISTERS, 1);
+	if (dense.dense == NULL || tt_hll_add(&sparse, 3, 50) != 0)
 		return false;
-	tt_hll_registers(&merged, got);
-	same = memcmp(got, want, TT_HLL_REGISTERS) == 0;
-	tt_hll_fini(&merged);
+	dense.dense[9000] = 50;
+	if (tt_hll_pool_merge_into_each(p, handle, each, 3) != 0)
+		return false;
+	for (k = 0; k < 3; k++) {
+		memcpy(union_, want, TT_HLL_REGISTERS);
+		if (k == 1)
+			union_[3] = 50;
+		if (k == 2)
+			union_[9000] = 50;
+		tt_hll_registers(each[k], got);
+		same = same && memcmp(got, union_, TT_HLL_REGISTERS) == 0;
+		tt_hll_fini(each[k]);
+	}
 	return same;
 }
 
