@@ -83,6 +83,13 @@ counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k, bool
 	return find_or_add_hashed(t, k, key_hash(k), reserve, t->stride_shift);
 }
 
+/* The control plane's, for its merges: here, where the hash is. */
+void
+counters_table_prefetch(const struct tt_table *t, const struct tt_cell_key *k)
+{
+	tt_prefetch(cell_key_at(t, key_hash(k) & t->mask, t->stride_shift));
+}
+
 /*
  * Where a packet's cells start their probes, and its line of the seen
  * record: prefetch_cells() works them out to load them, and

@@ -270,6 +270,8 @@ struct tt_merged {
 
 uint64_t *counters_table_find_or_add(struct tt_table *t, const struct tt_cell_key *k,
 		bool reserve);
+/* Start loading the slot where a find of key @p k in @p t starts. */
+void counters_table_prefetch(const struct tt_table *t, const struct tt_cell_key *k);
 int counters_table_grow(struct tt_table *t);
 
 #endif /* TT_COUNTERS_INTERNAL_H */

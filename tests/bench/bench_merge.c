@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-plane merge benchmark: one worker shard of a spoofed flood (every
+ * packet a random source, sensor and country; one service) at N sensors,
+ * sized as the appliance sizes a shard for N sensors, merged as the control
+ * thread merges every shard it collects: into the publisher's minute and
+ * hour, the alerts' minute and hour, and the live view's run, hour and day,
+ * each with the all scope. Each round merges into emptied targets, as the
+ * publisher's are at every flush, and then again into the same targets,
+ * which then hold every cell already, as the alerts' and the live view's
+ * do. Prints the milliseconds of CPU time of each, median of the rounds.
+ * Not a test: it prints figures, it does not judge them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tt_classify.h"
+#include "tt_config.h"
+#include "tt_counters.h"
+#include "tt_hll.h"
+
+enum { TARGETS = 7, MAX_ROUNDS = 64 };
+
+/* The control thread's merges of a shard: bucket minutes of each target. */
+static const uint32_t target_minutes[TARGETS] = { 1, 60, 1, 60, 0, 60, 1440 };
+
+static double
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static uint32_t
+pow2_at_least(uint64_t n, uint32_t floor)
+{
+	uint32_t p = floor;
+
+	while (p < n && p < (1u << 30))
+		p *= 2;
+	return p;
+}
+
+/* splitmix64: each field of a packet from its own draw. */
+static uint64_t
+next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The shard of @p packets at @p sensors, or NULL. */
+static struct tt_shard *
+flood_shard(uint32_t sensors, uint32_t packets)
+{
+	struct tt_shard *s = tt_counters_create(&(struct tt_counters_conf){
+		.port_cells = TT_DEFAULT_PORT_CELLS,
+		.country_cells = pow2_at_least((uint64_t)sensors * TT_COUNTRY_CELLS_PER_SENSOR,
+			1 << 14),
+		.hll_cells = pow2_at_least((uint64_t)sensors * TT_HLL_CELLS_PER_SENSOR, 1 << 12),
+		.hll_sparse = pow2_at_least((uint64_t)sensors * TT_HLL_SPARSE_PER_SENSOR, 1 << 12),
+		.hll_dense = sensors * TT_HLL_DENSE_PER_SENSOR,
+		.country_rows = sensors,
+	});
+	uint64_t seed = 1;
+	uint32_t i;
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < packets; i++) {
+		struct tt_count_pkt p = {
+			.minute = 29000000, .svc = TT_SVC(TT_SVC_TCP, 80), .bytes = 60,
+			.klass = TT_CLASS_OTHER,
+		};
+
+		uint64_t source = next_random(&seed), country = next_random(&seed);
+
+		p.sensor = (uint16_t)(next_random(&seed) % sensors);
+		/* countries as a flood spreads them: five eighths from 8, the rest from 200 */
+		p.country = (uint16_t)(country % 8 < 5 ? (country >> 8) % 8 : (country >> 8) % 200);
+		tt_hll_position(&source, sizeof(source), &p.hll_index, &p.hll_rank);
+		tt_counters_add(s, &p);
+	}
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tt_merged *target[TARGETS] = { 0 };
+	double fresh[MAX_ROUNDS], again[MAX_ROUNDS];
+	uint32_t sensors, packets, rounds, r, t;
+	struct tt_shard *s;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: bench_merge SENSORS PACKETS ROUNDS\n");
+		return 2;
+	}
+	sensors = (uint32_t)strtoul(argv[1], NULL, 10);
+	packets = (uint32_t)strtoul(argv[2], NULL, 10);
+	rounds = (uint32_t)strtoul(argv[3], NULL, 10);
+	if (sensors == 0 || sensors > TT_COUNTERS_PLANE_ROWS_MAX || rounds == 0 ||
+			rounds > MAX_ROUNDS) {
+		fprintf(stderr, "bench_merge: 1 to %u sensors, 1 to %u rounds\n",
+			TT_COUNTERS_PLANE_ROWS_MAX, MAX_ROUNDS);
+		return 2;
+	}
+	s = flood_shard(sensors, packets);
+	for (t = 0; t < TARGETS; t++)
+		target[t] = tt_counters_merged_create(1 << 12);
+	if (s == NULL || target[TARGETS - 1] == NULL) {
+		fprintf(stderr, "bench_merge: out of memory\n");
+		return 1;
+	}
+	for (r = 0; r < rounds; r++) {
+		double t0;
+
+		for (t = 0; t < TARGETS; t++)
+			tt_counters_merged_reset(target[t]);
+		t0 = cpu_ms();
+		for (t = 0; t < TARGETS; t++)
+			if (tt_counters_merge(target[t], s, target_minutes[t], true) != 0)
+				return 1;
+		fresh[r] = cpu_ms() - t0;
+		t0 = cpu_ms();
+		for (t = 0; t < TARGETS; t++)
+			if (tt_counters_merge(target[t], s, target_minutes[t], true) != 0)
+				return 1;
+		again[r] = cpu_ms() - t0;
+	}
+	qsort(fresh, rounds, sizeof(*fresh), by_value);
+	qsort(again, rounds, sizeof(*again), by_value);
+	printf("sensors %u packets %u: cells port %u country %u srcs %u; "
+		"%u merges of the shard: %.1f ms into emptied targets, %.1f ms into full ones "
+		"(CPU time, median of %u)\n", sensors, packets,
+		tt_counters_rows(target[0], TT_COUNTERS_PORT),
+		tt_counters_rows(target[0], TT_COUNTERS_COUNTRY),
+		tt_counters_rows(target[0], TT_COUNTERS_SRCS), TARGETS, fresh[rounds / 2],
+		again[rounds / 2], rounds);
+	for (t = 0; t < TARGETS; t++)
+		tt_counters_merged_free(target[t]);
+	tt_counters_free(s);
+	return 0;
+}
