@@ -476,6 +476,18 @@ fill_source(const struct burst_ctx *x, const struct burst *b, unsigned int d,
 }
 
 /*
+ * Dark packet @p d into the list of fingerprinted ones, which holds
+ * @p n_fp: written at the next place, kept only if it is one (no branch
+ * on its class). @return the list's new count.
+ */
+TT_DATA_PATH static inline unsigned int
+list_fingerprinted(struct burst *b, unsigned int d, unsigned int n_fp)
+{
+	b->own_fp[n_fp] = (uint8_t)d;
+	return n_fp + (b->cp[d].klass != TT_CLASS_OTHER);
+}
+
+/*
  * The dark packets in the two orders stage 4 takes them: by class (each
  * class in arrival order), and the fingerprinted ones in arrival order.
  * @return the fingerprinted packets.
@@ -499,18 +511,6 @@ fill_source(const struct burst_ctx *x, const struct burst *b, unsigned int d,
  * loop, teiten's instructions a packet (the receive's left out): 671.7
  * -> 654.2.
  */
-/*
- * Dark packet @p d into the list of fingerprinted ones, which holds
- * @p n_fp: written at the next place, kept only if it is one (no branch
- * on its class). @return the list's new count.
- */
-TT_DATA_PATH static inline unsigned int
-list_fingerprinted(struct burst *b, unsigned int d, unsigned int n_fp)
-{
-	b->own_fp[n_fp] = (uint8_t)d;
-	return n_fp + (b->cp[d].klass != TT_CLASS_OTHER);
-}
-
 TT_DATA_PATH static unsigned int
 order_dark(struct burst *b, bool any_order)
 {
