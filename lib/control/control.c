@@ -503,6 +503,9 @@ write_outputs(const struct tt_control *c, FILE *table)
 
 	if (names == NULL || ports == NULL)
 		goto out;
+	if (tt_live_fold(c->conf.live) != 0)
+		CTL_LOG(c, ERR, "out of memory merging counters: the exit report misses part of "
+			"the last interval");
 	fill_report(c, &in, names, ports);
 	rc = tt_report_table(table, &in, TOP_N);
 	fflush(table);

@@ -8,13 +8,17 @@
  * same retired worker shards the publisher is given, plus rates over the
  * last sample interval (about a second).
  *
- * Ownership: the control thread is the only writer (tt_live_add(),
+ * Ownership: the control thread is the only one to add (tt_live_add(),
  * tt_live_sample()). Readers on other threads (DPDK telemetry, one thread
  * per client) never hold the view's lock nor a pointer into it: each reader
  * function below takes the lock itself, copies out what was asked (scope
- * views, rates, sensor figures) and lets go before it returns. The lock is
- * held for one merge (milliseconds) or one copy; the workers never see this
- * view: they hand over shards and are done.
+ * views, rates, sensor figures) and lets go before it returns. A shard is
+ * merged once as it comes, and folded into the views when they are read,
+ * when the minute moves on or before the hour rolls (live.c): the reader
+ * that finds shards not yet folded folds them, under the lock. The lock is
+ * held for one merge or fold (milliseconds; a second or so at thousands of
+ * sensors under a flood) or one copy; the workers never see this view:
+ * they hand over shards and are done.
  *
  * Which hour is current: the newest hour of any packet merged so far, or
  * the wall clock's when it is newer (a quiet hour on a live port shows as
@@ -70,11 +74,12 @@ struct tt_live *tt_live_create(const struct tt_live_conf *conf);
 void tt_live_free(struct tt_live *l);
 
 /**
- * Merge a worker's retired shard into the run, hour and day views (and into
- * the previous hour, for cells that arrive late for it). Control thread;
- * holds the lock while it merges.
+ * Add a worker's retired shard to the run, hour and day views (and to the
+ * previous hour, for cells that arrive late for it). Control thread; holds
+ * the lock while it merges.
  * @param now_minute  the wall clock's UTC minute, or 0 under the packet clock
- * @return 0, or -ENOMEM (the views then miss part of that shard).
+ * @return 0, or -ENOMEM (the views then miss part of that shard, or of
+ *         shards before it that this call or a reader folded).
  */
 int tt_live_add(struct tt_live *l, const struct tt_shard *s, uint32_t now_minute);
 
@@ -118,8 +123,16 @@ int tt_live_sensors(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n_d
 uint32_t tt_live_sensor_slots(const struct tt_live *l);
 
 /**
+ * Fold what was added and not yet read into the views. Readers below fold
+ * for themselves; the writer calls this before it reads tt_live_run().
+ * @return 0, or -ENOMEM (the views then miss part of what was added).
+ */
+int tt_live_fold(struct tt_live *l);
+
+/**
  * The run view itself, for the writer: the control thread reads it without
- * the lock (it is the only writer), e.g. for the exit report.
+ * the lock (it is the only writer), e.g. for the exit report, after
+ * tt_live_fold().
  */
 const struct tt_merged *tt_live_run(const struct tt_live *l);
 

@@ -367,6 +367,102 @@ test_scope_index_matches_scan(void)
 	tt_counters_free(w);
 }
 
+/* Every view of @p sensor in @p a and @p b: the same figures and the same first minutes. */
+static void
+assert_same_views(struct tt_live *a, struct tt_live *b, uint16_t sensor)
+{
+	unsigned int all = TT_LIVE_VIEW_BIT(TT_LIVE_HOUR) | TT_LIVE_VIEW_BIT(TT_LIVE_DAY) |
+		TT_LIVE_VIEW_BIT(TT_LIVE_RUN) | TT_LIVE_VIEW_BIT(TT_LIVE_PREV_HOUR);
+	struct tt_scope va[TT_LIVE_VIEWS], vb[TT_LIVE_VIEWS];
+	uint32_t fa[TT_LIVE_VIEWS], fb[TT_LIVE_VIEWS], v, m, var;
+
+	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(a, sensor, all, va, fa), 0);
+	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(b, sensor, all, vb, fb), 0);
+	for (v = 0; v < TT_LIVE_VIEWS; v++) {
+		CU_ASSERT_EQUAL(fa[v], fb[v]);
+		CU_ASSERT_EQUAL(memcmp(va[v].totals, vb[v].totals, sizeof(va[v].totals)), 0);
+		CU_ASSERT_EQUAL(memcmp(va[v].srcs, vb[v].srcs, sizeof(va[v].srcs)), 0);
+		for (m = 0; m < TT_PORT_COLS; m++)
+			assert_same_members(va[v].port[m], va[v].n_port[m], vb[v].port[m],
+				vb[v].n_port[m]);
+		for (m = 0; m < TT_COUNTRY_COLS; m++)
+			assert_same_members(va[v].country[m], va[v].n_country[m],
+				vb[v].country[m], vb[v].n_country[m]);
+		for (var = 0; var < TT_HLL_VARIANTS; var++)
+			assert_same_members(va[v].srcs_svc[var], va[v].n_srcs_svc,
+				vb[v].srcs_svc[var], vb[v].n_srcs_svc);
+		tt_scope_free(&va[v]);
+		tt_scope_free(&vb[v]);
+	}
+}
+
+/*
+ * A shard is merged once and folded into the views later (live.c): the
+ * views read the same whether they are read after every shard, which
+ * folds each one, or only now and then, with shards across minutes, late
+ * cells, the hour's and the day's turns and a quiet wall-clock hour
+ * folded together. Each shard: up to three minutes just behind its
+ * newest, sources spread so the registers go past sparse.
+ */
+static void
+test_folds_read_the_same(void)
+{
+	/* each shard's newest minute, from MIN_0; 0 and the wall clock: see below */
+	static const uint32_t newest[] = {
+		0, 0, 1, 1, 1, 2, 30, 59, 59, 60, 60, 61, 119, 121, 300, 301, 1439, 1440,
+		1441, 1441, 1500, 1500, 1501,
+	};
+	struct tt_live *each = live_create(), *seldom = live_create();
+	struct tt_shard *w = worker_shard();
+	uint32_t i, j, reads = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(each);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seldom);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	for (i = 0; i < sizeof(newest) / sizeof(newest[0]); i++) {
+		/* a quiet shard under the wall clock, an hour on: the hour turns empty */
+		uint32_t now = i == 14 ? MIN_0 + newest[i] + 60 : 0;
+
+		for (j = 0; j < 600; j++) {
+			uint32_t back = j % 7 == 0 ? 2 : j % 3 == 0 ? 1 : 0;
+			struct tt_count_pkt p = {
+				.minute = MIN_0 + (newest[i] >= back ? newest[i] - back : 0),
+				.sensor = (uint16_t)((i + j) % 2),
+				.svc = j % 4 == 0 ? TCP23 : j % 4 == 1 ? TCP22 : UDP53,
+				.bytes = 40 + j % 50, .country = (uint16_t)((i * 3 + j) % 9),
+				.home = j % 5 == 0, .klass = j % 6 == 0 ? TT_CLASS_MIRAI : TT_CLASS_OTHER,
+				.hll_index = (uint16_t)((i * 7919u + j) * 2654435761u % 16384),
+				.hll_rank = 1 + (i + j) % 6,
+			};
+
+			p.watched = p.svc == TCP23;
+			if (i != 14)
+				tt_counters_add(w, &p);
+		}
+		CU_ASSERT_EQUAL_FATAL(tt_live_add(each, w, now), 0);
+		CU_ASSERT_EQUAL_FATAL(tt_live_add(seldom, w, now), 0);
+		tt_counters_reset(w);
+		/* `each` is read after every shard; both are compared every fourth */
+		assert_same_views(each, each, 0);
+		if (i % 4 == 3) {
+			assert_same_views(each, seldom, 0);
+			assert_same_views(each, seldom, 1);
+			assert_same_views(each, seldom, TT_SCOPE_ALL);
+			reads++;
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(tt_live_fold(seldom), 0);
+	CU_ASSERT_EQUAL(pkts_of(tt_live_run(seldom), TT_SCOPE_ALL, 0, TCP23),
+		pkts_of(tt_live_run(each), TT_SCOPE_ALL, 0, TCP23));
+	CU_ASSERT_EQUAL(sensor_row(each, 1).srcs_today, sensor_row(seldom, 1).srcs_today);
+	CU_ASSERT_EQUAL(sensor_row(each, 1).top_pkts, sensor_row(seldom, 1).top_pkts);
+	assert_same_views(each, seldom, TT_SCOPE_ALL);
+	CU_ASSERT_EQUAL(reads, 5);
+	tt_counters_free(w);
+	tt_live_free(each);
+	tt_live_free(seldom);
+}
+
 int
 main(void)
 {
@@ -380,6 +476,8 @@ main(void)
 		{ "sensor rows: busiest first, the hour's top service, the day's sources",
 			test_sensor_rows },
 		{ "scopes through an index match a pass per scope", test_scope_index_matches_scan },
+		{ "views read the same folded after every shard or now and then",
+			test_folds_read_the_same },
 		{ NULL, NULL },
 	};
 
