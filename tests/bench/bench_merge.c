@@ -9,6 +9,12 @@
  * publisher's are at every flush, and then again into the same targets,
  * which then hold every cell already, as the alerts' and the live view's
  * do. Prints the milliseconds of CPU time of each, median of the rounds.
+ *
+ * Then the live view as the control thread feeds it (tt_live_add()):
+ * LIVE_SHARDS such shards of one minute, and the next minute's first
+ * shard (one packet), with no reader between. The view's own merges,
+ * however it makes them; CPU time a shard of the minute.
+ *
  * Not a test: it prints figures, it does not judge them.
  */
 #include <inttypes.h>
@@ -21,8 +27,9 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_hll.h"
+#include "tt_live.h"
 
-enum { TARGETS = 7, MAX_ROUNDS = 64 };
+enum { TARGETS = 7, MAX_ROUNDS = 64, LIVE_SHARDS = 10, MINUTE = 29000000 };
 
 /* The control thread's merges of a shard: bucket minutes of each target. */
 static const uint32_t target_minutes[TARGETS] = { 1, 60, 1, 60, 0, 60, 1440 };
@@ -109,9 +116,9 @@ shard_conf(uint32_t sensors, struct tt_counters_conf *conf)
 	return 0;
 }
 
-/* The shard of @p packets at @p sensors, or NULL. */
+/* The shard of @p packets at @p sensors in minute @p minute, or NULL. */
 static struct tt_shard *
-flood_shard(uint32_t sensors, uint32_t packets)
+flood_shard(uint32_t sensors, uint32_t packets, uint32_t minute)
 {
 	struct tt_counters_conf conf;
 	struct tt_shard *s;
@@ -125,7 +132,7 @@ flood_shard(uint32_t sensors, uint32_t packets)
 		return NULL;
 	for (i = 0; i < packets; i++) {
 		struct tt_count_pkt p = {
-			.minute = 29000000, .svc = TT_SVC(TT_SVC_TCP, 80), .bytes = 60,
+			.minute = minute, .svc = TT_SVC(TT_SVC_TCP, 80), .bytes = 60,
 			.klass = TT_CLASS_OTHER,
 		};
 
@@ -140,13 +147,39 @@ flood_shard(uint32_t sensors, uint32_t packets)
 	return s;
 }
 
+/*
+ * The live view fed LIVE_SHARDS shards @p s of one minute and then @p next,
+ * of the next minute: CPU ms a shard of the minute, or a negative value.
+ */
+static double
+live_ms(const struct tt_shard *s, const struct tt_shard *next, uint32_t sensors)
+{
+	struct tt_live *l = tt_live_create(&(struct tt_live_conf){ .n_sensors = sensors,
+		.n_workers = 1, .tsc_hz = 1000000000 });
+	double t0, ms = -1;
+	uint32_t i;
+
+	if (l == NULL)
+		return -1;
+	t0 = cpu_ms();
+	for (i = 0; i < LIVE_SHARDS; i++)
+		if (tt_live_add(l, s, MINUTE) != 0)
+			goto out;
+	if (tt_live_add(l, next, MINUTE + 1) != 0)
+		goto out;
+	ms = (cpu_ms() - t0) / LIVE_SHARDS;
+out:
+	tt_live_free(l);
+	return ms;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct tt_merged *target[TARGETS] = { 0 };
-	double fresh[MAX_ROUNDS], again[MAX_ROUNDS];
+	double fresh[MAX_ROUNDS], again[MAX_ROUNDS], live[MAX_ROUNDS];
 	uint32_t sensors, packets, rounds, r, t;
-	struct tt_shard *s;
+	struct tt_shard *s, *next;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: bench_merge SENSORS PACKETS ROUNDS\n");
@@ -161,10 +194,11 @@ main(int argc, char **argv)
 			TT_COUNTERS_PLANE_ROWS_MAX, MAX_ROUNDS);
 		return 2;
 	}
-	s = flood_shard(sensors, packets);
+	s = flood_shard(sensors, packets, MINUTE);
+	next = flood_shard(sensors, 1, MINUTE + 1);
 	for (t = 0; t < TARGETS; t++)
 		target[t] = tt_counters_merged_create(1 << 12);
-	if (s == NULL || target[TARGETS - 1] == NULL) {
+	if (s == NULL || next == NULL || target[TARGETS - 1] == NULL) {
 		fprintf(stderr, "bench_merge: out of memory\n");
 		return 1;
 	}
@@ -183,9 +217,15 @@ main(int argc, char **argv)
 			if (tt_counters_merge(target[t], s, target_minutes[t], true) != 0)
 				return 1;
 		again[r] = cpu_ms() - t0;
+		live[r] = live_ms(s, next, sensors);
+		if (live[r] < 0) {
+			fprintf(stderr, "bench_merge: out of memory\n");
+			return 1;
+		}
 	}
 	qsort(fresh, rounds, sizeof(*fresh), by_value);
 	qsort(again, rounds, sizeof(*again), by_value);
+	qsort(live, rounds, sizeof(*live), by_value);
 	printf("sensors %u packets %u: cells port %u country %u srcs %u; "
 		"%u merges of the shard: %.1f ms into emptied targets, %.1f ms into full ones "
 		"(CPU time, median of %u)\n", sensors, packets,
@@ -193,8 +233,12 @@ main(int argc, char **argv)
 		tt_counters_rows(target[0], TT_COUNTERS_COUNTRY),
 		tt_counters_rows(target[0], TT_COUNTERS_SRCS), TARGETS, fresh[rounds / 2],
 		again[rounds / 2], rounds);
+	printf("sensors %u packets %u: live view, %u shards of a minute and the next one's "
+		"first: %.1f ms a shard of the minute (CPU time, median of %u)\n", sensors, packets,
+		LIVE_SHARDS, live[rounds / 2], rounds);
 	for (t = 0; t < TARGETS; t++)
 		tt_counters_merged_free(target[t]);
 	tt_counters_free(s);
+	tt_counters_free(next);
 	return 0;
 }
