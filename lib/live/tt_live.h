@@ -96,7 +96,9 @@ void tt_live_sample(struct tt_live *l, uint64_t now_tsc, const uint64_t *rx_pkts
  * @p out and @p first_minute have TT_LIVE_VIEWS entries; an entry not asked
  * for is left zeroed. first_minute is the bucket's first minute, the key its
  * cells carry; 0 when nothing has been merged yet (and always for the run).
- * Cost: tt_scope_build() of each view, under the lock. Any thread.
+ * Cost, under the lock: a scope through each view's index
+ * (tt_scope_build_indexed()), and that index's sort when the view changed
+ * since the last reader. Any thread.
  * @return 0, or -ENOMEM (nothing to free then); else tt_scope_free() each.
  */
 int tt_live_scopes(struct tt_live *l, uint16_t sensor, unsigned int views,
@@ -113,8 +115,8 @@ void tt_live_worker_rates(struct tt_live *l, uint32_t first, uint32_t n,
  * Copy out every sensor's figures, busiest first (packets, then index), into
  * @p rows (room for the view's n_sensors), as of one moment. The first
  * @p n_detail rows also get the day's unique sources and the hour's top
- * service: a scope view of each (tt_scope_build()), so ask only for the rows
- * you show. Any thread.
+ * service: a scope view of each (tt_scope_build_indexed()), so ask only
+ * for the rows you show. Any thread.
  * @return 0, or -ENOMEM.
  */
 int tt_live_sensors(struct tt_live *l, struct tt_live_sensor *rows, uint32_t n_detail);

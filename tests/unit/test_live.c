@@ -367,6 +367,24 @@ test_scope_index_matches_scan(void)
 	tt_counters_free(w);
 }
 
+/* The same figures in two scopes. */
+static void
+assert_same_scope(const struct tt_scope *a, const struct tt_scope *b)
+{
+	uint32_t m, var;
+
+	CU_ASSERT_EQUAL(memcmp(a->totals, b->totals, sizeof(a->totals)), 0);
+	CU_ASSERT_EQUAL(memcmp(a->srcs, b->srcs, sizeof(a->srcs)), 0);
+	for (m = 0; m < TT_PORT_COLS; m++)
+		assert_same_members(a->port[m], a->n_port[m], b->port[m], b->n_port[m]);
+	for (m = 0; m < TT_COUNTRY_COLS; m++)
+		assert_same_members(a->country[m], a->n_country[m], b->country[m],
+			b->n_country[m]);
+	for (var = 0; var < TT_HLL_VARIANTS; var++)
+		assert_same_members(a->srcs_svc[var], a->n_srcs_svc, b->srcs_svc[var],
+			b->n_srcs_svc);
+}
+
 /* Every view of @p sensor in @p a and @p b: the same figures and the same first minutes. */
 static void
 assert_same_views(struct tt_live *a, struct tt_live *b, uint16_t sensor)
@@ -374,23 +392,13 @@ assert_same_views(struct tt_live *a, struct tt_live *b, uint16_t sensor)
 	unsigned int all = TT_LIVE_VIEW_BIT(TT_LIVE_HOUR) | TT_LIVE_VIEW_BIT(TT_LIVE_DAY) |
 		TT_LIVE_VIEW_BIT(TT_LIVE_RUN) | TT_LIVE_VIEW_BIT(TT_LIVE_PREV_HOUR);
 	struct tt_scope va[TT_LIVE_VIEWS], vb[TT_LIVE_VIEWS];
-	uint32_t fa[TT_LIVE_VIEWS], fb[TT_LIVE_VIEWS], v, m, var;
+	uint32_t fa[TT_LIVE_VIEWS], fb[TT_LIVE_VIEWS], v;
 
 	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(a, sensor, all, va, fa), 0);
 	CU_ASSERT_EQUAL_FATAL(tt_live_scopes(b, sensor, all, vb, fb), 0);
 	for (v = 0; v < TT_LIVE_VIEWS; v++) {
 		CU_ASSERT_EQUAL(fa[v], fb[v]);
-		CU_ASSERT_EQUAL(memcmp(va[v].totals, vb[v].totals, sizeof(va[v].totals)), 0);
-		CU_ASSERT_EQUAL(memcmp(va[v].srcs, vb[v].srcs, sizeof(va[v].srcs)), 0);
-		for (m = 0; m < TT_PORT_COLS; m++)
-			assert_same_members(va[v].port[m], va[v].n_port[m], vb[v].port[m],
-				vb[v].n_port[m]);
-		for (m = 0; m < TT_COUNTRY_COLS; m++)
-			assert_same_members(va[v].country[m], va[v].n_country[m],
-				vb[v].country[m], vb[v].n_country[m]);
-		for (var = 0; var < TT_HLL_VARIANTS; var++)
-			assert_same_members(va[v].srcs_svc[var], va[v].n_srcs_svc,
-				vb[v].srcs_svc[var], vb[v].n_srcs_svc);
+		assert_same_scope(&va[v], &vb[v]);
 		tt_scope_free(&va[v]);
 		tt_scope_free(&vb[v]);
 	}
@@ -458,6 +466,22 @@ test_folds_read_the_same(void)
 	CU_ASSERT_EQUAL(sensor_row(each, 1).top_pkts, sensor_row(seldom, 1).top_pkts);
 	assert_same_views(each, seldom, TT_SCOPE_ALL);
 	CU_ASSERT_EQUAL(reads, 5);
+	/* the views' scopes, through their cached indexes, are a pass over the run's cells */
+	for (i = 0; i < 3; i++) {
+		uint16_t sensor = i == 2 ? TT_SCOPE_ALL : (uint16_t)i;
+		struct tt_scope v[TT_LIVE_VIEWS], scan;
+		uint32_t first[TT_LIVE_VIEWS];
+
+		CU_ASSERT_EQUAL_FATAL(tt_live_scopes(seldom, sensor, TT_LIVE_VIEW_BIT(TT_LIVE_RUN),
+			v, first), 0);
+		CU_ASSERT_EQUAL_FATAL(tt_scope_build(&scan, tt_live_run(seldom), sensor,
+			TT_SCOPE_ANY_MINUTE), 0);
+		CU_ASSERT(scan.totals[TT_T_PKTS] > 0);
+		assert_same_scope(&v[TT_LIVE_RUN], &scan);
+		for (j = 0; j < TT_LIVE_VIEWS; j++)
+			tt_scope_free(&v[j]);
+		tt_scope_free(&scan);
+	}
 	tt_counters_free(w);
 	tt_live_free(each);
 	tt_live_free(seldom);
