@@ -302,6 +302,24 @@ assert_same_members(const struct tt_scope_member *a, uint32_t na, const struct t
 	}
 }
 
+/* The same figures in two scopes. */
+static void
+assert_same_scope(const struct tt_scope *a, const struct tt_scope *b)
+{
+	uint32_t m, var;
+
+	CU_ASSERT_EQUAL(memcmp(a->totals, b->totals, sizeof(a->totals)), 0);
+	CU_ASSERT_EQUAL(memcmp(a->srcs, b->srcs, sizeof(a->srcs)), 0);
+	for (m = 0; m < TT_PORT_COLS; m++)
+		assert_same_members(a->port[m], a->n_port[m], b->port[m], b->n_port[m]);
+	for (m = 0; m < TT_COUNTRY_COLS; m++)
+		assert_same_members(a->country[m], a->n_country[m], b->country[m],
+			b->n_country[m]);
+	for (var = 0; var < TT_HLL_VARIANTS; var++)
+		assert_same_members(a->srcs_svc[var], a->n_srcs_svc, b->srcs_svc[var],
+			b->n_srcs_svc);
+}
+
 /* The summary builds every scope through an index: the same scopes as one pass each. */
 static void
 test_scope_index_matches_scan(void)
@@ -310,7 +328,7 @@ test_scope_index_matches_scan(void)
 	struct tt_shard *w = worker_shard();
 	struct tt_merged *run = tt_counters_merged_create(16);
 	struct tt_scope_index *x;
-	uint32_t i, s, minute, m, var, checked = 0;
+	uint32_t i, s, minute, checked = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
@@ -338,16 +356,7 @@ test_scope_index_matches_scan(void)
 
 			CU_ASSERT_EQUAL_FATAL(tt_scope_build(&a, run, sensor, want), 0);
 			CU_ASSERT_EQUAL_FATAL(tt_scope_build_indexed(&b, run, x, sensor, want), 0);
-			CU_ASSERT_EQUAL(memcmp(a.totals, b.totals, sizeof(a.totals)), 0);
-			CU_ASSERT_EQUAL(memcmp(a.srcs, b.srcs, sizeof(a.srcs)), 0);
-			for (m = 0; m < TT_PORT_COLS; m++)
-				assert_same_members(a.port[m], a.n_port[m], b.port[m], b.n_port[m]);
-			for (m = 0; m < TT_COUNTRY_COLS; m++)
-				assert_same_members(a.country[m], a.n_country[m], b.country[m],
-					b.n_country[m]);
-			for (var = 0; var < TT_HLL_VARIANTS; var++)
-				assert_same_members(a.srcs_svc[var], a.n_srcs_svc, b.srcs_svc[var],
-					b.n_srcs_svc);
+			assert_same_scope(&a, &b);
 			checked += a.totals[TT_T_PKTS] != 0;
 			tt_scope_free(&a);
 			tt_scope_free(&b);
@@ -365,24 +374,6 @@ test_scope_index_matches_scan(void)
 	tt_scope_index_free(NULL);
 	tt_counters_merged_free(run);
 	tt_counters_free(w);
-}
-
-/* The same figures in two scopes. */
-static void
-assert_same_scope(const struct tt_scope *a, const struct tt_scope *b)
-{
-	uint32_t m, var;
-
-	CU_ASSERT_EQUAL(memcmp(a->totals, b->totals, sizeof(a->totals)), 0);
-	CU_ASSERT_EQUAL(memcmp(a->srcs, b->srcs, sizeof(a->srcs)), 0);
-	for (m = 0; m < TT_PORT_COLS; m++)
-		assert_same_members(a->port[m], a->n_port[m], b->port[m], b->n_port[m]);
-	for (m = 0; m < TT_COUNTRY_COLS; m++)
-		assert_same_members(a->country[m], a->n_country[m], b->country[m],
-			b->n_country[m]);
-	for (var = 0; var < TT_HLL_VARIANTS; var++)
-		assert_same_members(a->srcs_svc[var], a->n_srcs_svc, b->srcs_svc[var],
-			b->n_srcs_svc);
 }
 
 /* Every view of @p sensor in @p a and @p b: the same figures and the same first minutes. */
