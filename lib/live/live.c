@@ -230,6 +230,20 @@ fold_recent(struct tt_live *l)
 	return rc;
 }
 
+/*
+ * What the writer's call returns: @p rc, or -ENOMEM when a fold since its
+ * last call, its own or a reader's, ran out of memory. Lock held.
+ */
+static int
+writer_rc(struct tt_live *l, int rc)
+{
+	if (l->fold_failed) {
+		l->fold_failed = false;
+		return -ENOMEM;
+	}
+	return rc;
+}
+
 int
 tt_live_add(struct tt_live *l, const struct tt_shard *s, uint32_t now_minute)
 {
@@ -263,10 +277,7 @@ tt_live_add(struct tt_live *l, const struct tt_shard *s, uint32_t now_minute)
 	}
 	if (hi != 0 && lo < l->recent_oldest)
 		l->recent_oldest = lo;
-	if (l->fold_failed) {
-		l->fold_failed = false;
-		rc = -ENOMEM;
-	}
+	rc = writer_rc(l, rc);
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }
@@ -480,10 +491,7 @@ tt_live_fold(struct tt_live *l)
 
 	pthread_mutex_lock(&l->lock);
 	rc = fold_recent(l);
-	if (l->fold_failed) {
-		l->fold_failed = false;
-		rc = -ENOMEM;
-	}
+	rc = writer_rc(l, rc);
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }
