@@ -116,18 +116,15 @@ shard_conf(uint32_t sensors, struct tt_counters_conf *conf)
 	return 0;
 }
 
-/* The shard of @p packets at @p sensors in minute @p minute, or NULL. */
+/* A shard of capacities @p conf with @p packets at @p sensors in minute @p minute, or NULL. */
 static struct tt_shard *
-flood_shard(uint32_t sensors, uint32_t packets, uint32_t minute)
+flood_shard(const struct tt_counters_conf *conf, uint32_t sensors, uint32_t packets,
+		uint32_t minute)
 {
-	struct tt_counters_conf conf;
-	struct tt_shard *s;
+	struct tt_shard *s = tt_counters_create(conf);
 	uint64_t seed = 1;
 	uint32_t i;
 
-	if (shard_conf(sensors, &conf) != 0)
-		return NULL;
-	s = tt_counters_create(&conf);
 	if (s == NULL)
 		return NULL;
 	for (i = 0; i < packets; i++) {
@@ -177,6 +174,7 @@ int
 main(int argc, char **argv)
 {
 	struct tt_merged *target[TARGETS] = { 0 };
+	struct tt_counters_conf conf;
 	double fresh[MAX_ROUNDS], again[MAX_ROUNDS], live[MAX_ROUNDS];
 	uint32_t sensors, packets, rounds, r, t;
 	struct tt_shard *s, *next;
@@ -194,8 +192,12 @@ main(int argc, char **argv)
 			TT_COUNTERS_PLANE_ROWS_MAX, MAX_ROUNDS);
 		return 2;
 	}
-	s = flood_shard(sensors, packets, MINUTE);
-	next = flood_shard(sensors, 1, MINUTE + 1);
+	if (shard_conf(sensors, &conf) != 0) {
+		fprintf(stderr, "bench_merge: cannot size a shard for %u sensors\n", sensors);
+		return 1;
+	}
+	s = flood_shard(&conf, sensors, packets, MINUTE);
+	next = flood_shard(&conf, sensors, 1, MINUTE + 1);
 	for (t = 0; t < TARGETS; t++)
 		target[t] = tt_counters_merged_create(1 << 12);
 	if (s == NULL || next == NULL || target[TARGETS - 1] == NULL) {
