@@ -2,13 +2,13 @@
 /*
  * Control-plane merge benchmark: one worker shard of a spoofed flood (every
  * packet a random source, sensor and country; one service) at N sensors,
- * sized as the appliance sizes a shard for N sensors, merged as the control
- * thread merges every shard it collects: into the publisher's minute and
- * hour, the alerts' minute and hour, and the live view's run, hour and day,
- * each with the all scope. Each round merges into emptied targets, as the
- * publisher's are at every flush, and then again into the same targets,
- * which then hold every cell already, as the alerts' and the live view's
- * do. Prints the milliseconds of CPU time of each, median of the rounds.
+ * sized as the appliance sizes a shard for N sensors, merged seven times:
+ * into a minute and an hour as the publisher's and the alerts', and into a
+ * run, an hour and a day as the live view merged every shard before it
+ * folded them (the merge itself, whoever makes it), each with the all
+ * scope. Each round merges into emptied targets, as the publisher's are at
+ * every flush, and then again into the same targets, which then hold every
+ * cell already, as the alerts' do. Prints the milliseconds of CPU time of each, median of the rounds.
  *
  * Then the live view as the control thread feeds it (tt_live_add()):
  * LIVE_SHARDS such shards of one minute, and the next minute's first
