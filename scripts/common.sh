@@ -77,6 +77,26 @@ tt_build() {
     ninja -C "$TT_BUILD" >/dev/null || ninja -C "$TT_BUILD"
 }
 
+# tt_bench_baseline REV DIR TARGET: the git revision REV's tree in DIR/src
+# (git archive once a revision, no checkout touched) with this checkout's
+# tests/bench (the benchmark programs and their meson.build, copied every
+# time, so both sides run the same program), built into DIR/build; then its
+# TARGET. Sets TT_BASE_REV to REV's short hash.
+tt_bench_baseline() {
+    local dir=$2
+    TT_BASE_REV=$(git -C "$TT_ROOT" rev-parse --verify --short "$1^{commit}") || return 2
+    if [ "$(cat "$dir/REV" 2>/dev/null)" != "$TT_BASE_REV" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir/src"
+        git -C "$TT_ROOT" archive "$TT_BASE_REV" | tar -x -C "$dir/src"
+        meson setup "$dir/build" "$dir/src" >/dev/null || return 1
+        echo "$TT_BASE_REV" >"$dir/REV"
+    fi
+    cp "$TT_ROOT"/tests/bench/*.[ch] "$TT_ROOT/tests/bench/meson.build" "$dir/src/tests/bench/"
+    tt_log "building the baseline $TT_BASE_REV"
+    ninja -C "$dir/build" "$3" >/dev/null
+}
+
 # tt_start_redis DIR [redis-server options...]: a throwaway redis-server on
 # 127.0.0.1 and a spare port, files in DIR; sets TT_REDIS_PORT and TT_REDIS_PID.
 tt_start_redis() {

@@ -21,13 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "tt_classify.h"
-#include "tt_config.h"
-#include "tt_counters.h"
-#include "tt_hll.h"
 #include "tt_live.h"
+
+#include "bench_flood.h"
 
 enum { TARGETS = 7, MAX_ROUNDS = 64, LIVE_SHARDS = 10, MINUTE = 29000000 };
 
@@ -43,79 +40,6 @@ cpu_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* splitmix64: each field of a packet from its own draw. */
-static uint64_t
-next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static int
-by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-report(void *ctx, const char *line)
-{
-	(void)ctx;
-	fprintf(stderr, "bench_merge: %s\n", line);
-}
-
-/*
- * A worker shard's capacities at @p sensors: a config of that many
- * sensors, written to a file and loaded, so that the loader sizes the
- * pools as it does the appliance's. @return 0 or -1.
- */
-static int
-shard_conf(uint32_t sensors, struct tt_counters_conf *conf)
-{
-	char path[] = "/tmp/bench_merge.XXXXXX";
-	struct tt_config cfg;
-	int fd = mkstemp(path), rc;
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	uint32_t i;
-
-	if (f == NULL) {
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		return -1;
-	}
-	fprintf(f, "[appliance]\nid = bench-merge\nhome_country = JP\n");
-	for (i = 0; i < sensors; i++)
-		fprintf(f, "[sensor s%u]\nport = 0\nprefixes = 10.%u.%u.0/24\n", i, i >> 8, i & 0xff);
-	rc = fclose(f) == 0 ? tt_config_load(&cfg, path, report, NULL) : -1;
-	unlink(path);
-	if (rc != 0)
-		return -1;
-	/*
-	 * The fields app/teiten/main.c gives each worker's shards. Copied, not
-	 * shared: scripts/bench-merge --baseline builds this file against
-	 * older trees, which have the config's fields but no common function.
-	 * The flows are left out: a worker drains them into the cells before
-	 * a hand-over, so a shard reaches the merges without them.
-	 */
-	*conf = (struct tt_counters_conf){
-		.port_cells = cfg.port_cells,
-		.country_cells = cfg.country_cells,
-		.country_rows = cfg.n_sensors,
-		.hll_cells = cfg.hll_cells,
-		.hll_sparse = cfg.hll_sparse_sets,
-		.hll_dense = cfg.hll_dense_sets,
-	};
-	tt_config_free(&cfg);
-	return 0;
-}
-
 /* A shard of capacities @p conf with @p packets at @p sensors in minute @p minute, or NULL. */
 static struct tt_shard *
 flood_shard(const struct tt_counters_conf *conf, uint32_t sensors, uint32_t packets,
@@ -128,17 +52,8 @@ flood_shard(const struct tt_counters_conf *conf, uint32_t sensors, uint32_t pack
 	if (s == NULL)
 		return NULL;
 	for (i = 0; i < packets; i++) {
-		struct tt_count_pkt p = {
-			.minute = minute, .svc = TT_SVC(TT_SVC_TCP, 80), .bytes = 60,
-			.klass = TT_CLASS_OTHER,
-		};
+		struct tt_count_pkt p = bench_flood_packet(&seed, sensors, minute);
 
-		uint64_t source = next_random(&seed), country = next_random(&seed);
-
-		p.sensor = (uint16_t)(next_random(&seed) % sensors);
-		/* countries as a flood spreads them: five eighths from 8, the rest from 200 */
-		p.country = (uint16_t)(country % 8 < 5 ? (country >> 8) % 8 : (country >> 8) % 200);
-		tt_hll_position(&source, sizeof(source), &p.hll_index, &p.hll_rank);
 		tt_counters_add(s, &p);
 	}
 	return s;
@@ -192,7 +107,7 @@ main(int argc, char **argv)
 			TT_COUNTERS_PLANE_ROWS_MAX, MAX_ROUNDS);
 		return 2;
 	}
-	if (shard_conf(sensors, &conf) != 0) {
+	if (bench_shard_conf("bench_merge", sensors, &conf) != 0) {
 		fprintf(stderr, "bench_merge: cannot size a shard for %u sensors\n", sensors);
 		return 1;
 	}
@@ -225,9 +140,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	qsort(fresh, rounds, sizeof(*fresh), by_value);
-	qsort(again, rounds, sizeof(*again), by_value);
-	qsort(live, rounds, sizeof(*live), by_value);
+	qsort(fresh, rounds, sizeof(*fresh), bench_by_value);
+	qsort(again, rounds, sizeof(*again), bench_by_value);
+	qsort(live, rounds, sizeof(*live), bench_by_value);
 	printf("sensors %u packets %u: cells port %u country %u srcs %u; "
 		"%u merges of the shard: %.1f ms into emptied targets, %.1f ms into full ones "
 		"(CPU time, median of %u)\n", sensors, packets,
