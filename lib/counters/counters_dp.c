@@ -585,7 +585,16 @@ count_cells(struct tt_shard *s, struct tt_cell_key *k, struct tt_cell_key *slot,
 	count_country(s, k, p, at, mirai, w);
 }
 
-/* Count one packet whose hashes are filled. */
+/*
+ * Count one packet whose hashes are filled.
+ *
+ * Tried and not kept: the burst's packets that share a port cell (the same
+ * minute, sensor, service and class, in runs as the burst comes sorted by
+ * class) summed on the stack and added to the cell once a run, a per-burst
+ * accumulator. A flood at one sensor adds every packet to one cell, yet the
+ * counting alone (scripts/bench-count) measured pair ratios of 1.003 at one
+ * sensor (11 pairs) and 1.087 at 4,096 (9 pairs).
+ */
 TT_DATA_PATH static inline void
 add_hashed(struct tt_shard *s, const struct tt_count_pkt *p, const struct cells_at *at)
 {
@@ -617,7 +626,12 @@ enum {
 	 * What the group cell CELLS_AHEAD asked for names, once it has
 	 * arrived: Mirai-type flood of 2^20 sources 709 -> 466 (with the
 	 * source memory's entries, lib/sources); flood at 64 sensors 357 ->
-	 * 257.
+	 * 257. Further ahead, the counting alone at 4,096 sensors
+	 * (scripts/bench-count), pair ratios against this: SETS_AHEAD 3,
+	 * 0.949 (9 pairs; 0.998 at 64 sensors, 7 pairs); with CELLS_AHEAD 5,
+	 * 0.947; CELLS_AHEAD 6 and SETS_AHEAD 4 or 3, 0.972 and 0.974 (7
+	 * pairs each). One binary against itself there: 0.992, its runs
+	 * spreading from 150 to 202 cycles a packet. Not kept.
 	 */
 	SETS_AHEAD = 2,
 	/* struct cells_at of the packets in flight: CELLS_AHEAD ahead and the one counted */
