@@ -20,6 +20,13 @@
  * nothing else: what a packet's lines cost once they no longer stay in
  * the caches, without any of the counting.
  *
+ * "bench_count sources PACKETS ROUNDS" times the source memory instead
+ * (tt_sources_update_burst()) under a Mirai-type flood as scripts/bench
+ * loops it: every packet a Mirai-type SYN to tcp/23 from the next of 2^20
+ * sources, the same sequence each time round, at 6 million packets a
+ * second of the packets' clock; the worker's table and deltas as a
+ * 1-sensor config sizes them, the deltas emptied at each round.
+ *
  * Prints TSC cycles a packet of the calls (nanoseconds where there is no
  * TSC), median of the rounds, with their minimum and maximum. Not a test:
  * it prints figures, it does not judge them.
@@ -52,6 +59,9 @@ enum {
 	LINE = 64,
 	LINES_PACKETS = 6000000,
 	LINES_ROUNDS = 3,
+	FLOOD_SOURCES = 1 << 20,       /* scripts/bench's Mirai-type capture: its frames, its sources */
+	FLOOD_RATE = 6000000,          /* packets a second of the packets' clock */
+	FLOOD_START = 1704067200,      /* 2024-01-01, as the generator starts */
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -170,6 +180,67 @@ lines_round(uint8_t *mem, uint64_t n_lines, unsigned int lines, uint64_t *seed)
 	return spent;
 }
 
+/* bench_count sources PACKETS ROUNDS */
+static int
+sources_main(uint32_t packets, uint32_t rounds)
+{
+	struct tt_counters_conf unused;
+	struct tt_sources_conf conf;
+	struct tt_sources_table *t;
+	struct tt_sources_deltas *d;
+	struct tt_sources_pkt sp[BURST];
+	uint32_t addr[BURST], delta_cells, done, n, r, i;
+	double per_pkt[MAX_ROUNDS];
+	uint64_t dropped = 0, sent = 0, seed, spent, t0;
+
+	if (packets == 0 || rounds == 0 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "bench_count: sources PACKETS ROUNDS: 1 to %u rounds\n", MAX_ROUNDS);
+		return 2;
+	}
+	if (bench_shard_conf("bench_count", 1, &unused, &conf, &delta_cells) != 0) {
+		fprintf(stderr, "bench_count: cannot size the source memory\n");
+		return 1;
+	}
+	t = tt_sources_table_create(&conf);
+	d = tt_sources_deltas_create(delta_cells, false);
+	if (t == NULL || d == NULL) {
+		fprintf(stderr, "bench_count: out of memory\n");
+		return 1;
+	}
+	(void)pin_to((int)sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	for (r = 0; r < rounds; r++) {
+		tt_sources_deltas_reset(d);
+		spent = 0;
+		for (done = 0; done < packets; done += n) {
+			n = packets - done < BURST ? packets - done : BURST;
+			for (i = 0; i < n; i++, sent++) {
+				seed = sent % FLOOD_SOURCES;
+				addr[i] = (uint32_t)bench_random(&seed);
+				sp[i] = (struct tt_sources_pkt){
+					.addr = (const uint8_t *)&addr[i], .family = 4,
+					.klass = TT_CLASS_MIRAI, .country = TT_COUNTRY_ZZ,
+					.sport = (uint16_t)(sent * 7919), .dport = 23,
+					.svc = TT_SVC(TT_SVC_TCP, 23),
+					.sec = (uint32_t)(FLOOD_START + sent / FLOOD_RATE),
+				};
+			}
+			t0 = ticks();
+			dropped += tt_sources_update_burst(t, d, sp, n);
+			spent += ticks() - t0;
+		}
+		per_pkt[r] = (double)spent / packets;
+	}
+	qsort(per_pkt, rounds, sizeof(*per_pkt), bench_by_value);
+	printf("sources: Mirai-type flood of %d sources, %u packets an interval: %.1f %s a packet "
+		"(median of %u, %.1f-%.1f), table of %u sources, %u deltas an interval, "
+		"%.0f%% of packets' deltas dropped\n", FLOOD_SOURCES, packets, per_pkt[rounds / 2],
+		tick_unit, rounds, per_pkt[0], per_pkt[rounds - 1], conf.entries, delta_cells,
+		100.0 * (double)dropped / (double)sent);
+	tt_sources_table_free(t);
+	tt_sources_deltas_free(d);
+	return 0;
+}
+
 /* bench_count lines MIB LINES */
 static int
 lines_main(uint32_t mib, uint32_t lines)
@@ -217,11 +288,15 @@ main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	bool with_merges;
 
+	if (argc == 4 && strcmp(argv[1], "sources") == 0)
+		return sources_main((uint32_t)strtoul(argv[2], NULL, 10),
+			(uint32_t)strtoul(argv[3], NULL, 10));
 	if (argc == 4 && strcmp(argv[1], "lines") == 0)
 		return lines_main((uint32_t)strtoul(argv[2], NULL, 10),
 			(uint32_t)strtoul(argv[3], NULL, 10));
 	if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[4], "beside") != 0)) {
 		fprintf(stderr, "usage: bench_count SENSORS PACKETS ROUNDS [beside]\n"
+			"       bench_count sources PACKETS ROUNDS\n"
 			"       bench_count lines MIB LINES\n");
 		return 2;
 	}
@@ -239,7 +314,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_count: beside needs two CPUs, this system has %ld\n", cpus);
 		return 2;
 	}
-	if (bench_shard_conf("bench_count", sensors, &conf) != 0) {
+	if (bench_shard_conf("bench_count", sensors, &conf, NULL, NULL) != 0) {
 		fprintf(stderr, "bench_count: cannot size a shard for %u sensors\n", sensors);
 		return 1;
 	}

@@ -18,6 +18,7 @@
 #include "tt_config.h"
 #include "tt_counters.h"
 #include "tt_hll.h"
+#include "tt_sources.h"
 
 /* splitmix64: each field of a packet from its own draw. */
 static inline uint64_t
@@ -48,11 +49,13 @@ bench_report_line(void *ctx, const char *line)
 /*
  * A worker shard's capacities at @p sensors: a config of that many
  * sensors, written to a file and loaded, so that the loader sizes the
- * pools as it does the appliance's; @p name prefixes its messages.
- * @return 0 or -1.
+ * pools as it does the appliance's; @p name prefixes its messages. With
+ * @p sources, the worker's source memory too, and in @p delta_cells its
+ * shards' source deltas. @return 0 or -1.
  */
 static inline int
-bench_shard_conf(const char *name, uint32_t sensors, struct tt_counters_conf *conf)
+bench_shard_conf(const char *name, uint32_t sensors, struct tt_counters_conf *conf,
+		struct tt_sources_conf *sources, uint32_t *delta_cells)
 {
 	char path[] = "/tmp/bench_flood.XXXXXX";
 	struct tt_config cfg;
@@ -75,11 +78,11 @@ bench_shard_conf(const char *name, uint32_t sensors, struct tt_counters_conf *co
 	if (rc != 0)
 		return -1;
 	/*
-	 * The fields app/teiten/main.c gives each worker's shards. Copied, not
-	 * shared: scripts/bench-merge --baseline builds the benchmarks against
-	 * older trees, which have the config's fields but no common function.
-	 * The flows are left out here; a benchmark of the worker's counting
-	 * gives them as main.c does.
+	 * The fields app/teiten/main.c gives each worker's shards and source
+	 * memory. Copied, not shared: scripts/bench-merge --baseline builds
+	 * the benchmarks against older trees, which have the config's fields
+	 * but no common function. The flows are left out here; a benchmark of
+	 * the worker's counting gives them as main.c does.
 	 */
 	*conf = (struct tt_counters_conf){
 		.port_cells = cfg.port_cells,
@@ -89,6 +92,14 @@ bench_shard_conf(const char *name, uint32_t sensors, struct tt_counters_conf *co
 		.hll_sparse = cfg.hll_sparse_sets,
 		.hll_dense = cfg.hll_dense_sets,
 	};
+	if (sources != NULL) {
+		*sources = (struct tt_sources_conf){
+			.entries = cfg.sources_max,
+			.mirai_min_ports = cfg.mirai_min_ports,
+			.horizon = cfg.retention_sources,
+		};
+		*delta_cells = cfg.source_cells;
+	}
 	tt_config_free(&cfg);
 	return 0;
 }

@@ -107,7 +107,7 @@ main(int argc, char **argv)
 			TT_COUNTERS_PLANE_ROWS_MAX, MAX_ROUNDS);
 		return 2;
 	}
-	if (bench_shard_conf("bench_merge", sensors, &conf) != 0) {
+	if (bench_shard_conf("bench_merge", sensors, &conf, NULL, NULL) != 0) {
 		fprintf(stderr, "bench_merge: cannot size a shard for %u sensors\n", sensors);
 		return 1;
 	}
