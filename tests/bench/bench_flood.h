@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the counters' benchmarks share: a worker shard sized as the
- * appliance sizes it for N sensors, and the packets of a spoofed flood as
- * the counters see them (every packet a random source, sensor and country;
- * one service). Header-only: scripts/bench-merge --baseline builds the
- * benchmarks against older trees, and copies this file with them.
+ * What the data path's benchmarks share: a worker shard and source memory
+ * sized as the appliance sizes them for N sensors, and the packets of a
+ * spoofed flood as the counters see them (every packet a random source,
+ * sensor and country; one service). Header-only: scripts/bench-merge and
+ * scripts/bench-count --baseline build the benchmarks against older trees,
+ * and copy this file with them.
  */
 #ifndef TT_BENCH_FLOOD_H
 #define TT_BENCH_FLOOD_H
@@ -40,7 +41,7 @@ bench_by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+static inline void
 bench_report_line(void *ctx, const char *line)
 {
 	fprintf(stderr, "%s: %s\n", (const char *)ctx, line);
