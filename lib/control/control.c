@@ -222,6 +222,7 @@ update_health(struct tt_control *c)
 		h.not_dark += st.not_dark;
 		h.malformed += st.malformed;
 		h.source_deltas_dropped += st.source_deltas_dropped;
+		h.hll_record_off_pkts += st.hll_record_off;
 	}
 	for (i = 0; i < c->conf.n_ports; i++)
 		if (rte_eth_stats_get(c->conf.ports[i].port_id, &es) == 0)

@@ -2319,6 +2319,7 @@ write_health(struct tt_publisher *p)
 	FIELD("not_dark", "%" PRIu64, h.not_dark);
 	FIELD("malformed", "%" PRIu64, h.malformed);
 	FIELD("source_deltas_dropped", "%" PRIu64, h.source_deltas_dropped);
+	FIELD("hll_record_off_pkts", "%" PRIu64, h.hll_record_off_pkts);
 	FIELD("redis_backlog_bytes", "%" PRIu64, st.backlog_bytes);
 	FIELD("workers", "%u", p->n_workers);
 	FIELD("shed_minute_cells", "%" PRIu64, st.shed_minute_cells);

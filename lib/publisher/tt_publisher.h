@@ -42,6 +42,8 @@ struct tt_publisher_health {
 	uint64_t malformed;
 	/* fingerprinted packets whose source delta had no room (tt_worker_stats) */
 	uint64_t source_deltas_dropped;
+	/* dark packets counted with the record of registers off (tt_worker_stats.hll_record_off) */
+	uint64_t hll_record_off_pkts;
 };
 
 struct tt_publisher_stats {

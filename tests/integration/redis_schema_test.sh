@@ -102,7 +102,7 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 check "health: fields" "$health_fields" \
-    "flush_seq instance last_flush malformed not_dark redis_backlog_bytes redis_data_lost redis_errors redis_refusals rx_missed rx_pkts shed_hour_cells shed_hour_packets shed_minute_bytes shed_minute_cells shed_minute_packets shed_source_keys source_deltas_dropped started version workers "
+    "flush_seq hll_record_off_pkts instance last_flush malformed not_dark redis_backlog_bytes redis_data_lost redis_errors redis_refusals rx_missed rx_pkts shed_hour_cells shed_hour_packets shed_minute_bytes shed_minute_cells shed_minute_packets shed_source_keys source_deltas_dropped started version workers "
 check "sensor metadata: a hash per sensor, no config needed" \
     "$(rcli main hmget teiten:sensor:everything location port appliance | paste -sd' ')" \
     "domestic 0 live-1"

@@ -2291,9 +2291,10 @@ redis_int(redisContext *c, const char *fmt, const char *key)
 /* The health hash's fields (docs/redis-schema.md), in its order. */
 static const char *const health_fields[] = {
 	"version", "instance", "started", "last_flush", "flush_seq", "rx_pkts", "rx_missed",
-	"not_dark", "malformed", "source_deltas_dropped", "redis_backlog_bytes", "workers", "shed_minute_cells",
-	"shed_minute_bytes", "shed_minute_packets", "shed_hour_cells", "shed_hour_packets",
-	"shed_source_keys", "redis_errors", "redis_refusals", "redis_data_lost",
+	"not_dark", "malformed", "source_deltas_dropped", "hll_record_off_pkts",
+	"redis_backlog_bytes", "workers", "shed_minute_cells", "shed_minute_bytes",
+	"shed_minute_packets", "shed_hour_cells", "shed_hour_packets", "shed_source_keys",
+	"redis_errors", "redis_refusals", "redis_data_lost",
 };
 
 enum { FLUSH_MS = 1000, WORKERS = 3 };
@@ -2334,6 +2335,7 @@ check_health(redisContext *c, uint64_t t0)
 	FIELD_IS("not_dark", "12");
 	FIELD_IS("malformed", "3");
 	FIELD_IS("source_deltas_dropped", "5");
+	FIELD_IS("hll_record_off_pkts", "9");
 	FIELD_IS("workers", "3");       /* WORKERS */
 	for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
 		FIELD_IS(zero[i], "0");
@@ -2492,7 +2494,8 @@ test_publisher_rows(void)
 	if (c == NULL || p == NULL)
 		goto out;
 	tt_publisher_set_health(p, &(struct tt_publisher_health){ .rx_pkts = 1000,
-		.rx_missed = 7, .not_dark = 12, .malformed = 3, .source_deltas_dropped = 5 });
+		.rx_missed = 7, .not_dark = 12, .malformed = 3, .source_deltas_dropped = 5,
+		.hll_record_off_pkts = 9 });
 	started = tt_publisher_start(p) == 0;
 	CU_ASSERT(started);
 	if (!started)
