@@ -77,6 +77,17 @@ tt_build() {
     ninja -C "$TT_BUILD" >/dev/null || ninja -C "$TT_BUILD"
 }
 
+# tt_median V...: the median of the numbers given (the lower middle one of an even count)
+tt_median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# tt_stats V...: "median min-max" of the numbers given (tt_median's median), to one decimal
+tt_stats() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { printf "%.1f %.1f-%.1f\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
 # tt_bench_baseline REV DIR TARGET: the git revision REV's tree in DIR/src
 # (git archive once a revision, no checkout touched) with this checkout's
 # tests/bench (the benchmark programs and their meson.build, copied every
